@@ -1,0 +1,23 @@
+// Typed errors. Every error a user can cause is one of these; the CLI prints its message on one line.
+
+export class LitequantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A model file that is not a valid .tflite (or other model format): names the file and what is wrong. */
+export class ModelFormatError extends LitequantError {}
+
+/** An op, op version, dtype or layer we do not support. */
+export class UnsupportedError extends LitequantError {}
+
+/** Bad input data for running a model (wrong count, dtype, non-numeric values). */
+export class InputError extends LitequantError {}
+
+/** A dataset spec or dataset file that cannot be used. */
+export class DatasetError extends LitequantError {}
+
+/** Wrong command-line usage (exit code 2). */
+export class UsageError extends LitequantError {}

@@ -1,0 +1,52 @@
+// The contract between the interpreter and its kernels (one file per op under kernels/).
+// Like TFLite Micro: prepare() runs once per (re)allocation and does everything that depends only on shapes,
+// options and quantization parameters (output shapes, padding, fixed-point multipliers, lookup tables);
+// eval() is only the hot loop over tensor data.
+
+import type { DType, Operator, OpOptions } from '../graph/model.js';
+
+export type TypedArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array;
+
+/** A tensor as the interpreter holds it. `data` is (re)bound after planning; plans must read it at eval time. */
+export interface RuntimeTensor {
+  index: number;
+  name: string;
+  dtype: DType;
+  /** Current concrete shape (inputs may be resized; kernels set their outputs' shapes in prepare). */
+  shape: number[];
+  /** Element data, typed by dtype: float16 as Uint16Array (raw bits), bool as Uint8Array, int64 as BigInt64Array. */
+  data: TypedArray;
+  /** Empty arrays when the tensor is not quantized. */
+  scale: number[];
+  zeroPoint: number[];
+  quantizedDimension: number;
+  isConstant: boolean;
+  isVariable: boolean;
+}
+
+export interface PrepareContext {
+  node: Operator;
+  nodeIndex: number;
+  options: OpOptions;
+  /** null where the op's input is omitted (-1). */
+  inputs: (RuntimeTensor | null)[];
+  outputs: RuntimeTensor[];
+  intermediates: RuntimeTensor[];
+  /** Throw an UnsupportedError naming the op, version and node. */
+  unsupported(what: string): never;
+}
+
+export interface Kernel<Plan = unknown> {
+  /** Builtin operator name, e.g. 'CONV_2D'. */
+  op: string;
+  /** Highest op version this kernel implements (it implements all lower ones). */
+  maxVersion: number;
+  /** Validate dtypes, set every output's shape (and dtype if derived), precompute the plan. */
+  prepare(ctx: PrepareContext): Plan;
+  /** The hot loop: no allocation per element or per call beyond what the plan holds. */
+  eval(plan: Plan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], intermediates: RuntimeTensor[]): void;
+  /** Optional: called by resetVariables() for kernels that keep state outside variable tensors. */
+  reset?(plan: Plan): void;
+}
