@@ -1,0 +1,117 @@
+// What `inspect` reports: TF's interpreter.get_input_details()/get_output_details() plus a model summary.
+// Field names follow TF's Python API (snake_case) so users can compare with what they know.
+
+import type { DType, Model, Subgraph } from '../graph/model.js';
+import { DTYPE_BYTES } from '../graph/model.js';
+
+export interface TensorDetails {
+  name: string;
+  index: number;
+  shape: number[];
+  shape_signature: number[];
+  dtype: DType;
+  /** The scalar (scale, zero_point) pair of element 0; [0, 0] when not quantized (as TF reports it). */
+  quantization: [number, number];
+  quantization_parameters: { scales: number[]; zero_points: number[]; quantized_dimension: number };
+}
+
+export function tensorDetails(sg: Subgraph, index: number): TensorDetails {
+  const t = sg.tensors[index];
+  const q = t.quantization;
+  const scales = q ? [...q.scale] : [];
+  const zeroPoints = q ? [...q.zeroPoint] : [];
+  return {
+    name: t.name,
+    index,
+    shape: [...t.shape],
+    shape_signature: [...(t.shapeSignature ?? t.shape)],
+    dtype: t.dtype,
+    quantization: scales.length ? [scales[0], zeroPoints[0] ?? 0] : [0, 0],
+    quantization_parameters: { scales, zero_points: zeroPoints, quantized_dimension: q ? q.quantizedDimension : 0 },
+  };
+}
+
+export interface OpSummary {
+  op: string;
+  version: number;
+  count: number;
+}
+
+export interface ModelSummary {
+  file: string;
+  file_bytes: number;
+  schema_version: number;
+  description: string;
+  subgraphs: number;
+  tensors: number;
+  /** Constant tensors, i.e. tensors whose data lives in a non-empty buffer. */
+  constant_tensors: number;
+  inputs: TensorDetails[];
+  outputs: TensorDetails[];
+  /** Op list of all subgraphs: one row per (op, version), in order of first use. */
+  ops: OpSummary[];
+  operator_count: number;
+  /** Bytes of constant data by dtype. */
+  weight_bytes: Record<string, number>;
+  /** Number of constant elements (parameters) by dtype. */
+  weight_elements: Record<string, number>;
+  metadata: { name: string; bytes: number; text?: string }[];
+  signature_defs: { key: string; subgraph_index: number; inputs: string[]; outputs: string[] }[];
+}
+
+/** Printable text of a metadata buffer (e.g. min_runtime_version "1.14.0"), or undefined for binary data. */
+function metadataText(data: Uint8Array): string | undefined {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  if (end === 0 || end > 256) return undefined;
+  for (let i = 0; i < end; i++) if (data[i] < 0x20 || data[i] > 0x7e) return undefined;
+  return Buffer.from(data.subarray(0, end)).toString('latin1');
+}
+
+export function summarizeModel(model: Model, file: string, fileBytes: number): ModelSummary {
+  const sg = model.subgraphs[0];
+  const ops = new Map<string, OpSummary>();
+  const weightBytes: Record<string, number> = {};
+  const weightElements: Record<string, number> = {};
+  let tensors = 0;
+  let constants = 0;
+  let operatorCount = 0;
+  for (const g of model.subgraphs) {
+    tensors += g.tensors.length;
+    for (const t of g.tensors) {
+      if (!t.data || t.data.length === 0) continue;
+      constants++;
+      weightBytes[t.dtype] = (weightBytes[t.dtype] ?? 0) + t.data.length;
+      const per = DTYPE_BYTES[t.dtype];
+      weightElements[t.dtype] = (weightElements[t.dtype] ?? 0) + (per > 0 ? Math.round(t.data.length / per) : 0);
+    }
+    for (const node of g.operators) {
+      operatorCount++;
+      const name = node.op === 'CUSTOM' ? `CUSTOM(${node.customCode ?? ''})` : node.op;
+      const key = `${name}/${node.version}`;
+      const row = ops.get(key);
+      if (row) row.count++;
+      else ops.set(key, { op: name, version: node.version, count: 1 });
+    }
+  }
+  return {
+    file,
+    file_bytes: fileBytes,
+    schema_version: model.version,
+    description: model.description,
+    subgraphs: model.subgraphs.length,
+    tensors,
+    constant_tensors: constants,
+    inputs: sg ? sg.inputs.map((i) => tensorDetails(sg, i)) : [],
+    outputs: sg ? sg.outputs.map((i) => tensorDetails(sg, i)) : [],
+    ops: [...ops.values()],
+    operator_count: operatorCount,
+    weight_bytes: weightBytes,
+    weight_elements: weightElements,
+    metadata: model.metadata.map((m) => ({ name: m.name, bytes: m.data.length, text: metadataText(m.data) })),
+    signature_defs: model.signatureDefs.map((s) => ({
+      key: s.key, subgraph_index: s.subgraphIndex,
+      inputs: s.inputs.map((e) => e.name), outputs: s.outputs.map((e) => e.name),
+    })),
+  };
+}
