@@ -1,0 +1,151 @@
+// litequant run MODEL.tflite [--input IN.json | --input X.npy ...] [--dequantize] [--repeat N] [--json]
+
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { Interpreter } from '../runtime/interpreter.js';
+import { deterministicValues, dequantizeValues, isQuantizedDetails, rawValues, valuesFromFloats } from '../runtime/io.js';
+import type { TensorDetails } from '../format/details.js';
+import { readModelFile } from '../format/index.js';
+import { parseNpy, parseNpz } from '../evaluate/npy.js';
+import { InputError, UsageError } from '../errors.js';
+import { bold, printJson, table } from './output.js';
+
+type InputValue = ArrayLike<number> | { float: unknown };
+
+function flatten(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new InputError(`${where}: expected an array of values`);
+  return (value as unknown[]).flat(Infinity);
+}
+
+/** Raw typed values for input d from one JSON value: a (nested) array of raw values or {"float": [...]}. */
+function jsonInput(d: TensorDetails, value: unknown, file: string) {
+  const where = `${file}: input '${d.name}'`;
+  if (value && typeof value === 'object' && !Array.isArray(value) && 'float' in value) {
+    const floats = flatten((value as { float: unknown }).float, where);
+    floats.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${where}: element ${i} is ${JSON.stringify(v)}, not a finite number`);
+    });
+    return valuesFromFloats(d, floats as number[]);
+  }
+  try {
+    return rawValues(d, flatten(value, where));
+  } catch (e) {
+    throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
+  }
+}
+
+export function loadInputs(files: string[], details: TensorDetails[]) {
+  if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
+    const file = files[0];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new InputError(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (Array.isArray(parsed)) {
+      if (parsed.length !== details.length) {
+        throw new InputError(`${file}: the model has ${details.length} input(s), the file gives ${parsed.length} array(s)`);
+      }
+      return details.map((d, k) => jsonInput(d, parsed[k] as InputValue, file));
+    }
+    if (parsed && typeof parsed === 'object') {
+      const obj = parsed as Record<string, unknown>;
+      return details.map((d) => {
+        if (!(d.name in obj)) throw new InputError(`${file}: no value for input '${d.name}' (keys: ${Object.keys(obj).join(', ')})`);
+        return jsonInput(d, obj[d.name], file);
+      });
+    }
+    throw new InputError(`${file}: expected an array (one per input) or an object keyed by input name`);
+  }
+  if (files.length === 1 && files[0].toLowerCase().endsWith('.npz')) {
+    const arrays = parseNpz(new Uint8Array(fs.readFileSync(files[0])), files[0]);
+    return details.map((d, k) => {
+      const a = arrays.get(d.name) ?? (details.length === 1 && arrays.size === 1 ? [...arrays.values()][0] : undefined) ?? arrays.get(`arr_${k}`);
+      if (!a) throw new InputError(`${files[0]}: no array named '${d.name}'`);
+      return npyValues(d, a.data, files[0]);
+    });
+  }
+  if (files.length !== details.length) {
+    throw new InputError(`the model has ${details.length} input(s); got ${files.length} --input file(s)`);
+  }
+  return details.map((d, k) => {
+    const file = files[k];
+    if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes .json, .npy or .npz files`);
+    const a = parseNpy(new Uint8Array(fs.readFileSync(file)), file);
+    return npyValues(d, a.data, file);
+  });
+}
+
+/** A float .npy for a quantized input is quantized; integer data is taken raw. */
+function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: string) {
+  const isFloat = data instanceof Float32Array || data instanceof Float64Array;
+  try {
+    if (isFloat && isQuantizedDetails(d)) return valuesFromFloats(d, data as ArrayLike<number>);
+    return rawValues(d, Array.from(data as ArrayLike<number>, Number));
+  } catch (e) {
+    throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
+  }
+}
+
+export interface RunResult {
+  outputs: { name: string; index: number; shape: number[]; dtype: string; data: number[]; dequantized?: number[] }[];
+  timing_ms: { first: number; median: number; runs: number };
+}
+
+export function runModel(file: string, inputFiles: string[], opts: { repeat?: number; dequantize?: boolean }): RunResult {
+  const interp = Interpreter.fromModel(readModelFile(file));
+  const details = interp.inputDetails();
+  const values = inputFiles.length ? loadInputs(inputFiles, details)
+    : details.map((d) => deterministicValues(d, d.shape.reduce((a, b) => a * b, 1)));
+  values.forEach((v, k) => {
+    const need = details[k].shape.reduce((a, b) => a * b, 1);
+    if (v.length !== need) {
+      throw new InputError(`input '${details[k].name}' needs ${need} values (shape [${details[k].shape.join(',')}]), got ${v.length}`);
+    }
+    interp.setInput(k, v);
+  });
+  const runs = Math.max(1, opts.repeat ?? 1);
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    interp.resetVariables();
+    const t0 = performance.now();
+    interp.invoke();
+    times.push(performance.now() - t0);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const outputs = interp.outputDetails().map((d, k) => {
+    const raw = interp.getOutput(k);
+    const o: RunResult['outputs'][number] = {
+      name: d.name, index: d.index, shape: d.shape, dtype: d.dtype, data: Array.from(raw as ArrayLike<number>, Number),
+    };
+    if (opts.dequantize && isQuantizedDetails(d)) o.dequantized = Array.from(dequantizeValues(d, raw as ArrayLike<number>));
+    return o;
+  });
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return { outputs, timing_ms: { first: round(times[0]), median: round(sorted[sorted.length >> 1]), runs } };
+}
+
+export function registerRun(program: Command): void {
+  program.command('run')
+    .description('run a .tflite model on given inputs with litequant\'s interpreter')
+    .argument('<model>', '.tflite file')
+    .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz')
+    .option('--dequantize', 'also print dequantized values of quantized outputs')
+    .option('--repeat <n>', 'invoke n times (timing)', (v) => parseInt(v, 10), 1)
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
+    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; json?: boolean }) => {
+      if (!Number.isFinite(opts.repeat) || opts.repeat < 1) throw new UsageError('--repeat takes a positive integer');
+      const result = runModel(file, opts.input ?? [], opts);
+      if (opts.json) return printJson(result);
+      const preview = (a: number[]) => a.length > 12 ? `${a.slice(0, 12).map(fmt).join(', ')}, ... (${a.length})` : a.map(fmt).join(', ');
+      const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype, preview(o.dequantized ?? o.data)]);
+      process.stdout.write(`${bold('Outputs')}\n${table(['', 'name', 'shape', 'dtype', opts.dequantize ? 'values (dequantized)' : 'values'], rows)}\n`);
+      process.stdout.write(`time: first ${result.timing_ms.first} ms, median ${result.timing_ms.median} ms over ${result.timing_ms.runs} run(s)\n`);
+    });
+}
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(6);
+}
