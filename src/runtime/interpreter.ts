@@ -1,0 +1,408 @@
+// The interpreter: runs one subgraph of a Model with our kernels.
+// Construction prepares every node (shapes, padding, multipliers, tables) and plans memory once; invoke() only
+// runs the kernels' hot loops. Activations share one arena by lifetime (as TFLite's arena planner), constants are
+// decoded once into aligned typed arrays, variable tensors keep their own storage across invocations.
+
+import type { DType, Model, Operator, Subgraph, Tensor } from '../graph/model.js';
+import { elementCount } from '../graph/model.js';
+import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../errors.js';
+import type { TensorDetails } from '../format/details.js';
+import { readModel } from '../format/index.js';
+import type { Kernel, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
+import { KERNEL_REGISTRY } from './kernels/index.js';
+
+export type { TensorDetails } from '../format/details.js';
+
+export interface InvokeOptions {
+  /**
+   * Called for each model input before the first op, then for every output of every op right after the op runs.
+   * The tensor's data is only valid during the callback (the arena reuses memory).
+   */
+  onTensor?: (tensorIndex: number, tensor: RuntimeTensor) => void;
+}
+
+interface PreparedNode {
+  index: number;
+  node: Operator;
+  kernel: Kernel<unknown>;
+  plan: unknown;
+  inputs: (RuntimeTensor | null)[];
+  outputs: RuntimeTensor[];
+  intermediates: RuntimeTensor[];
+}
+
+/** Typed-array constructor for a dtype (float16 as raw bits, bool as bytes, int4 unpacked into int8). */
+function arrayTypeOf(dtype: DType):
+  | Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor
+  | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor | BigUint64ArrayConstructor {
+  switch (dtype) {
+    case 'float32': return Float32Array;
+    case 'float64': return Float64Array;
+    case 'int8': case 'int4': return Int8Array;
+    case 'uint8': case 'bool': case 'string': case 'resource': case 'variant': return Uint8Array;
+    case 'int16': return Int16Array;
+    case 'float16': case 'bfloat16': case 'uint16': return Uint16Array;
+    case 'int32': return Int32Array;
+    case 'uint32': return Uint32Array;
+    case 'int64': return BigInt64Array;
+    case 'uint64': return BigUint64Array;
+    case 'complex64': return Float32Array;
+    case 'complex128': return Float64Array;
+  }
+}
+
+/** Elements of the typed array holding `count` tensor elements (complex types hold two numbers each). */
+function arrayLength(dtype: DType, count: number): number {
+  return dtype === 'complex64' || dtype === 'complex128' ? 2 * count : count;
+}
+
+function elementBytes(dtype: DType): number {
+  const A = arrayTypeOf(dtype);
+  return A.BYTES_PER_ELEMENT * (dtype === 'complex64' || dtype === 'complex128' ? 2 : 1);
+}
+
+function newArray(dtype: DType, count: number): TypedArray {
+  const A = arrayTypeOf(dtype);
+  return new A(arrayLength(dtype, count));
+}
+
+function viewArray(dtype: DType, buffer: ArrayBuffer, byteOffset: number, count: number): TypedArray {
+  const A = arrayTypeOf(dtype);
+  return new A(buffer, byteOffset, arrayLength(dtype, count));
+}
+
+/** Decode a constant's little-endian bytes into an aligned typed array (a copy), bounds-checked. */
+function decodeConstant(t: Tensor, bytes: Uint8Array): TypedArray {
+  const count = elementCount(t.shape);
+  if (t.dtype === 'int4') {
+    // Two values per byte, low nibble first (TFLite's packing).
+    const need = Math.ceil(count / 2);
+    if (bytes.length < need) throw new ModelFormatError(`tensor '${t.name}': int4 data has ${bytes.length} bytes, shape [${t.shape}] needs ${need}`);
+    const out = new Int8Array(count);
+    for (let i = 0; i < count; i++) {
+      const b = bytes[i >> 1];
+      const nib = i & 1 ? b >> 4 : b & 15;
+      out[i] = nib >= 8 ? nib - 16 : nib;
+    }
+    return out;
+  }
+  if (t.dtype === 'string') return bytes.slice();
+  const eb = elementBytes(t.dtype);
+  const need = count * eb;
+  if (bytes.length !== need) {
+    throw new ModelFormatError(`tensor '${t.name}': constant data has ${bytes.length} bytes, shape [${t.shape}] of ${t.dtype} needs ${need}`);
+  }
+  const copy = new Uint8Array(need);
+  copy.set(bytes);
+  return viewArray(t.dtype, copy.buffer, 0, count);
+}
+
+function resolveIndex(list: readonly number[], tensors: readonly Tensor[], indexOrName: number | string, what: 'input' | 'output'): number {
+  if (typeof indexOrName === 'number') {
+    if (!Number.isInteger(indexOrName) || indexOrName < 0 || indexOrName >= list.length) {
+      throw new InputError(`${what} ${indexOrName} does not exist (the model has ${list.length} ${what}s)`);
+    }
+    return indexOrName;
+  }
+  const k = list.findIndex((ti) => tensors[ti].name === indexOrName);
+  if (k < 0) {
+    throw new InputError(`no ${what} named '${indexOrName}' (${what}s: ${list.map((ti) => `'${tensors[ti].name}'`).join(', ')})`);
+  }
+  return k;
+}
+
+export class Interpreter {
+  readonly model: Model;
+  readonly subgraphIndex: number;
+  /** Runtime tensors, by tensor index of the subgraph. */
+  readonly tensors: RuntimeTensor[];
+  private readonly sg: Subgraph;
+  private nodes: PreparedNode[] = [];
+  private readonly variableInitial = new Map<number, TypedArray>();
+  private needsPrepare = true;
+  /** Bytes of the activation arena after planning. */
+  arenaBytes = 0;
+
+  /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
+  static fromBytes(bytes: Uint8Array, opts: { fileName?: string; subgraph?: number } = {}): Interpreter {
+    const model = readModel(bytes, opts.fileName === undefined ? undefined : { fileName: opts.fileName } as never);
+    return new Interpreter(model, opts.subgraph ?? 0);
+  }
+
+  static fromModel(model: Model, opts: { subgraph?: number } = {}): Interpreter {
+    return new Interpreter(model, opts.subgraph ?? 0);
+  }
+
+  private constructor(model: Model, subgraph: number) {
+    this.model = model;
+    this.subgraphIndex = subgraph;
+    const sg = model.subgraphs[subgraph];
+    if (!sg) throw new ModelFormatError(`the model has no subgraph ${subgraph} (it has ${model.subgraphs.length})`);
+    this.sg = sg;
+    this.tensors = sg.tensors.map((t, index) => this.makeRuntimeTensor(t, index));
+    this.checkSupported();
+    this.prepare();
+  }
+
+  get nodeCount(): number {
+    return this.sg.operators.length;
+  }
+
+  private makeRuntimeTensor(t: Tensor, index: number): RuntimeTensor {
+    const q = t.quantization;
+    const isConstant = t.data !== null && t.data.length > 0 && !t.isVariable;
+    let data: TypedArray;
+    if (isConstant) {
+      data = decodeConstant(t, t.data!);
+    } else if (t.isVariable) {
+      // Variables own storage for the whole life of the interpreter; their initial value is kept for resets.
+      data = t.data && t.data.length > 0 ? decodeConstant(t, t.data) : newArray(t.dtype, elementCount(t.shape));
+      this.variableInitial.set(index, data.slice() as TypedArray);
+    } else {
+      data = newArray(t.dtype, 0);
+    }
+    return {
+      index, name: t.name, dtype: t.dtype, shape: [...t.shape], data,
+      scale: q ? [...q.scale] : [], zeroPoint: q ? q.zeroPoint.map((z) => Number(z)) : [],
+      quantizedDimension: q ? q.quantizedDimension : 0,
+      isConstant, isVariable: t.isVariable,
+    };
+  }
+
+  /** Every node's op and version against the registry, all problems in one error. */
+  private checkSupported(): void {
+    const problems: string[] = [];
+    this.sg.operators.forEach((node, i) => {
+      const what = node.op === 'CUSTOM' ? `custom op '${node.customCode ?? ''}'` : `op ${node.op}`;
+      const kernel = node.op === 'CUSTOM' ? undefined : KERNEL_REGISTRY.get(node.op);
+      if (!kernel) problems.push(`node ${i}: ${what} is not supported`);
+      else if (node.version > kernel.maxVersion) {
+        problems.push(`node ${i}: ${what} version ${node.version} is not supported (supported up to ${kernel.maxVersion})`);
+      }
+    });
+    if (problems.length) throw new UnsupportedError(problems.join('; '));
+  }
+
+  /** Run every kernel's prepare in order, then plan memory. */
+  private prepare(): void {
+    const problems: string[] = [];
+    const nodes: PreparedNode[] = [];
+    const tensorAt = (i: number, node: number): RuntimeTensor | null => {
+      if (i < 0) return null;
+      const t = this.tensors[i];
+      if (!t) throw new ModelFormatError(`node ${node} refers to tensor ${i}, but the subgraph has ${this.tensors.length}`);
+      return t;
+    };
+    this.sg.operators.forEach((node, index) => {
+      const kernel = KERNEL_REGISTRY.get(node.op)!;
+      const inputs = node.inputs.map((i) => tensorAt(i, index));
+      const outputs = node.outputs.map((i) => tensorAt(i, index)!);
+      const intermediates = node.intermediates.map((i) => tensorAt(i, index)!);
+      const ctx: PrepareContext = {
+        node, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
+        unsupported(what: string): never {
+          throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
+        },
+      };
+      try {
+        const plan = kernel.prepare(ctx);
+        nodes.push({ index, node, kernel, plan, inputs, outputs, intermediates });
+      } catch (e) {
+        if (e instanceof UnsupportedError) problems.push(e.message);
+        else if (e instanceof LitequantError) throw e;
+        else problems.push(`node ${index}: op ${node.op} version ${node.version}: ${(e as Error).message}`);
+      }
+    });
+    if (problems.length) throw new UnsupportedError(problems.join('; '));
+    this.nodes = nodes;
+    this.planMemory();
+    this.needsPrepare = false;
+  }
+
+  /**
+   * Give every activation a view into one arena. Tensors whose lifetimes (first write .. last read) do not overlap
+   * share bytes: greedy first-fit in order of decreasing size, as TFLite's simple memory planner.
+   */
+  private planMemory(): void {
+    const n = this.tensors.length;
+    const first = new Array<number>(n).fill(Infinity);
+    const last = new Array<number>(n).fill(-Infinity);
+    const end = this.nodes.length;
+    const touch = (i: number, step: number) => {
+      if (i < 0) return;
+      if (step < first[i]) first[i] = step;
+      if (step > last[i]) last[i] = step;
+    };
+    for (const i of this.sg.inputs) touch(i, -1);
+    this.nodes.forEach((p, step) => {
+      for (const i of p.node.inputs) touch(i, step);
+      for (const i of p.node.outputs) touch(i, step);
+    });
+    for (const i of this.sg.outputs) touch(i, end);
+
+    const planned: { index: number; bytes: number; first: number; last: number; offset: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = this.tensors[i];
+      if (t.isConstant || t.isVariable || first[i] === Infinity) continue;
+      const bytes = Math.ceil((elementCount(t.shape) * elementBytes(t.dtype)) / 16) * 16;
+      planned.push({ index: i, bytes, first: first[i], last: last[i], offset: 0 });
+    }
+    const order = [...planned].sort((a, b) => b.bytes - a.bytes || a.first - b.first);
+    const placed: typeof planned = [];
+    let total = 0;
+    for (const p of order) {
+      // Lowest offset that does not collide with any already placed tensor alive at the same time.
+      const live = placed.filter((q) => q.first <= p.last && p.first <= q.last).sort((a, b) => a.offset - b.offset);
+      let offset = 0;
+      for (const q of live) {
+        if (offset + p.bytes <= q.offset) break;
+        offset = Math.max(offset, q.offset + q.bytes);
+      }
+      p.offset = offset;
+      placed.push(p);
+      total = Math.max(total, offset + p.bytes);
+    }
+    const arena = new ArrayBuffer(total);
+    for (const p of planned) {
+      const t = this.tensors[p.index];
+      t.data = viewArray(t.dtype, arena, p.offset, elementCount(t.shape));
+    }
+    // Intermediates that no node reads or writes (LSTM gate-scale holders) still get their own small storage.
+    for (const pn of this.nodes) {
+      for (const t of pn.intermediates) {
+        if (!t.isConstant && !t.isVariable && first[t.index] === Infinity) {
+          t.data = newArray(t.dtype, elementCount(t.shape));
+        }
+      }
+    }
+    this.arenaBytes = total;
+  }
+
+  private details(i: number): TensorDetails {
+    const t = this.tensors[i];
+    const src = this.sg.tensors[i];
+    return {
+      name: t.name,
+      index: i,
+      shape: [...t.shape],
+      shape_signature: [...(src.shapeSignature ?? src.shape)],
+      dtype: t.dtype,
+      quantization: t.scale.length ? [t.scale[0], t.zeroPoint[0] ?? 0] : [0, 0],
+      quantization_parameters: { scales: [...t.scale], zero_points: [...t.zeroPoint], quantized_dimension: t.quantizedDimension },
+    };
+  }
+
+  inputDetails(): TensorDetails[] {
+    if (this.needsPrepare) this.prepare();
+    return this.sg.inputs.map((i) => this.details(i));
+  }
+
+  outputDetails(): TensorDetails[] {
+    if (this.needsPrepare) this.prepare();
+    return this.sg.outputs.map((i) => this.details(i));
+  }
+
+  /** Copy values into input `indexOrName` (position in the input list, or tensor name); checks count and range. */
+  setInput(indexOrName: number | string, data: ArrayLike<number> | TypedArray): void {
+    if (this.needsPrepare) this.prepare();
+    const k = resolveIndex(this.sg.inputs, this.sg.tensors, indexOrName, 'input');
+    const t = this.tensors[this.sg.inputs[k]];
+    const count = elementCount(t.shape);
+    if (data.length !== count) {
+      throw new InputError(`input '${t.name}' (shape [${t.shape}], ${t.dtype}) needs ${count} values, got ${data.length}`);
+    }
+    const dst = t.data;
+    if (dst instanceof BigInt64Array || dst instanceof BigUint64Array) {
+      for (let i = 0; i < count; i++) {
+        const v = (data as ArrayLike<number | bigint>)[i];
+        if (typeof v === 'bigint') dst[i] = v;
+        else if (typeof v === 'number' && Number.isInteger(v)) dst[i] = BigInt(v);
+        else throw new InputError(`input '${t.name}' (${t.dtype}): value ${String(v)} at ${i} is not an integer`);
+      }
+      return;
+    }
+    const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
+    if (isFloat) {
+      for (let i = 0; i < count; i++) {
+        const v = (data as ArrayLike<unknown>)[i];
+        if (typeof v !== 'number') throw new InputError(`input '${t.name}' (${t.dtype}): value at ${i} is not a number (${String(v)})`);
+        dst[i] = v;
+      }
+      return;
+    }
+    const [lo, hi] = integerRange(t.dtype);
+    for (let i = 0; i < count; i++) {
+      const v = (data as ArrayLike<unknown>)[i] as number;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+        throw new InputError(`input '${t.name}' (${t.dtype}): value ${String(v)} at ${i} is not an integer in [${lo}, ${hi}]`);
+      }
+      dst[i] = v;
+    }
+  }
+
+  /** Change an input's shape; only dimensions whose shape_signature is -1 may change. Re-plans on next use. */
+  resizeInput(indexOrName: number | string, shape: number[]): void {
+    const k = resolveIndex(this.sg.inputs, this.sg.tensors, indexOrName, 'input');
+    const ti = this.sg.inputs[k];
+    const src = this.sg.tensors[ti];
+    const sig = src.shapeSignature ?? src.shape;
+    if (shape.length !== sig.length) {
+      throw new InputError(`input '${src.name}': cannot resize rank ${sig.length} to [${shape}]`);
+    }
+    for (let d = 0; d < shape.length; d++) {
+      if (!Number.isInteger(shape[d]) || shape[d] < 0) throw new InputError(`input '${src.name}': bad dimension ${shape[d]} in [${shape}]`);
+      if (sig[d] !== -1 && sig[d] !== shape[d]) {
+        throw new InputError(`input '${src.name}': dimension ${d} is fixed at ${sig[d]} (signature [${sig}]), cannot resize to [${shape}]`);
+      }
+    }
+    const t = this.tensors[ti];
+    const same = t.shape.length === shape.length && t.shape.every((v, i) => v === shape[i]);
+    if (same) return;
+    t.shape = [...shape];
+    this.needsPrepare = true;
+  }
+
+  invoke(opts: InvokeOptions = {}): void {
+    if (this.needsPrepare) this.prepare();
+    const onTensor = opts.onTensor;
+    if (onTensor) for (const i of this.sg.inputs) onTensor(i, this.tensors[i]);
+    const nodes = this.nodes;
+    for (let k = 0; k < nodes.length; k++) {
+      const p = nodes[k];
+      p.kernel.eval(p.plan, p.inputs, p.outputs, p.intermediates);
+      if (onTensor) for (const t of p.outputs) onTensor(t.index, t);
+    }
+  }
+
+  /** A copy of output `indexOrName` (position in the output list, or tensor name). */
+  getOutput(indexOrName: number | string): TypedArray {
+    const k = resolveIndex(this.sg.outputs, this.sg.tensors, indexOrName, 'output');
+    return this.tensors[this.sg.outputs[k]].data.slice() as TypedArray;
+  }
+
+  /** The runtime tensor at a subgraph tensor index (data valid until the next invoke). */
+  tensor(index: number): RuntimeTensor {
+    const t = this.tensors[index];
+    if (!t) throw new InputError(`tensor ${index} does not exist (the subgraph has ${this.tensors.length})`);
+    return t;
+  }
+
+  /** Variable tensors back to their initial values (zeros when the file has none); kernels' own state too. */
+  resetVariables(): void {
+    for (const [i, init] of this.variableInitial) (this.tensors[i].data as Float32Array).set(init as Float32Array);
+    for (const p of this.nodes) if (p.kernel.reset) p.kernel.reset(p.plan);
+  }
+}
+
+function integerRange(dtype: DType): [number, number] {
+  switch (dtype) {
+    case 'int8': case 'int4': return [-128, 127];
+    case 'uint8': case 'bool': return [0, 255];
+    case 'int16': return [-32768, 32767];
+    case 'uint16': case 'float16': case 'bfloat16': return [0, 65535];
+    case 'int32': return [-2147483648, 2147483647];
+    case 'uint32': return [0, 4294967295];
+    default: throw new UnsupportedError(`inputs of dtype ${dtype} are not supported`);
+  }
+}
