@@ -1,0 +1,189 @@
+// HOW activation ranges are chosen from calibration data: running min/max (TF's behaviour, the default),
+// a percentile of a histogram, or the range whose quantization error (MSE) over the histogram is smallest.
+
+import { UsageError } from '../errors.js';
+
+export type CalibrationMethod =
+  | { kind: 'minmax' }
+  | { kind: 'percentile'; percentile: number }
+  | { kind: 'mse' };
+
+/** Parse 'minmax' | 'percentile' | 'percentile:99.9' | 'mse'. */
+export function parseCalibrationMethod(spec: string): CalibrationMethod {
+  const s = spec.trim().toLowerCase();
+  if (s === 'minmax') return { kind: 'minmax' };
+  if (s === 'mse') return { kind: 'mse' };
+  if (s === 'percentile' || s.startsWith('percentile:')) {
+    const p = s === 'percentile' ? 99.99 : Number(s.slice('percentile:'.length));
+    if (!Number.isFinite(p) || p <= 50 || p > 100) {
+      throw new UsageError(`calibration method '${spec}': the percentile must be a number in (50, 100]`);
+    }
+    return { kind: 'percentile', percentile: p };
+  }
+  throw new UsageError(`unknown calibration method '${spec}' (use minmax, percentile[:P] or mse)`);
+}
+
+export function describeMethod(m: CalibrationMethod): string {
+  return m.kind === 'percentile' ? `percentile:${m.percentile}` : m.kind;
+}
+
+/** Collects the values one tensor takes over the calibration run and proposes a float range. */
+export interface Observer {
+  observe(values: ArrayLike<number>): void;
+  /** The chosen [min, max] (not yet nudged to contain 0), for `levels` quantization steps; null if nothing was seen. */
+  range(levels: number, symmetric: boolean): [number, number] | null;
+}
+
+export class MinMaxObserver implements Observer {
+  min = Infinity;
+  max = -Infinity;
+  observe(values: ArrayLike<number>): void {
+    let lo = this.min, hi = this.max;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    this.min = lo;
+    this.max = hi;
+  }
+  range(): [number, number] | null {
+    return this.min <= this.max ? [this.min, this.max] : null;
+  }
+}
+
+const BINS = 2048;
+
+/**
+ * A histogram over a range that grows as values arrive (doubling its width, so re-binning is rare).
+ * Re-binning moves each old bin's count to the new bin holding its centre.
+ */
+export class HistogramObserver implements Observer {
+  readonly minMax = new MinMaxObserver();
+  counts = new Float64Array(BINS);
+  lo = 0;
+  hi = 0;
+  private started = false;
+
+  constructor(readonly method: CalibrationMethod) {}
+
+  observe(values: ArrayLike<number>): void {
+    this.minMax.observe(values);
+    const { min, max } = this.minMax;
+    if (!(min <= max)) return;
+    if (!this.started) {
+      this.started = true;
+      this.lo = Math.min(min, 0);
+      this.hi = Math.max(max, 0);
+      if (this.hi === this.lo) this.hi = this.lo + 1e-8;
+    } else if (min < this.lo || max > this.hi) {
+      this.grow(min, max);
+    }
+    const width = (this.hi - this.lo) / BINS;
+    const counts = this.counts, lo = this.lo;
+    for (let i = 0; i < values.length; i++) {
+      let b = Math.floor((values[i] - lo) / width);
+      if (b >= BINS) b = BINS - 1;
+      else if (b < 0) b = 0;
+      counts[b]++;
+    }
+  }
+
+  private grow(min: number, max: number): void {
+    let lo = this.lo, hi = this.hi;
+    while (min < lo || max > hi) {
+      const w = hi - lo;
+      if (min < lo) lo -= w;
+      if (max > hi) hi += w;
+    }
+    const old = this.counts, oldLo = this.lo, oldW = (this.hi - this.lo) / BINS;
+    const neu = new Float64Array(BINS), w = (hi - lo) / BINS;
+    for (let b = 0; b < BINS; b++) {
+      if (old[b] === 0) continue;
+      let nb = Math.floor((oldLo + (b + 0.5) * oldW - lo) / w);
+      if (nb >= BINS) nb = BINS - 1;
+      neu[nb] += old[b];
+    }
+    this.counts = neu;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  range(levels: number, symmetric: boolean): [number, number] | null {
+    const mm = this.minMax.range();
+    if (!mm) return null;
+    if (this.method.kind === 'percentile') return this.percentileRange(this.method.percentile, mm);
+    if (this.method.kind === 'mse') return this.mseRange(levels, symmetric, mm);
+    return mm;
+  }
+
+  private quantile(q: number): number {
+    let total = 0;
+    for (let b = 0; b < BINS; b++) total += this.counts[b];
+    const target = q * total;
+    const w = (this.hi - this.lo) / BINS;
+    let acc = 0;
+    for (let b = 0; b < BINS; b++) {
+      const c = this.counts[b];
+      if (acc + c >= target && c > 0) return this.lo + (b + (target - acc) / c) * w;
+      acc += c;
+    }
+    return this.hi;
+  }
+
+  private percentileRange(p: number, [min, max]: [number, number]): [number, number] {
+    const tail = (100 - p) / 100;
+    // Never widen past what was seen; a side that is exactly 0 (ReLU outputs) stays 0.
+    const lo = min >= 0 ? min : Math.max(min, Math.min(0, this.quantile(tail)));
+    const hi = max <= 0 ? max : Math.min(max, Math.max(0, this.quantile(1 - tail)));
+    return [lo, hi];
+  }
+
+  /** Expected squared error of quantizing the histogram to `levels` steps over [lo, hi]. */
+  private error(lo: number, hi: number, levels: number): number {
+    const scale = (hi - lo) / (levels - 1);
+    if (!(scale > 0)) return Infinity;
+    const w = (this.hi - this.lo) / BINS;
+    let err = 0;
+    for (let b = 0; b < BINS; b++) {
+      const c = this.counts[b];
+      if (c === 0) continue;
+      const x = this.lo + (b + 0.5) * w;
+      let q = Math.round((x - lo) / scale);
+      if (q < 0) q = 0;
+      else if (q > levels - 1) q = levels - 1;
+      const d = x - (lo + q * scale);
+      err += c * d * d;
+    }
+    return err;
+  }
+
+  private mseRange(levels: number, symmetric: boolean, [min, max]: [number, number]): [number, number] {
+    const lo0 = Math.min(min, 0), hi0 = Math.max(max, 0);
+    let best: [number, number] = [min, max];
+    let bestErr = Infinity;
+    const steps = 40;
+    if (symmetric) {
+      const m = Math.max(-lo0, hi0);
+      for (let i = 0; i < steps; i++) {
+        const a = m * (1 - i / (steps * 1.25));
+        const e = this.error(-a, a, levels);
+        if (e < bestErr) { bestErr = e; best = [-a, a]; }
+      }
+      return best;
+    }
+    for (let i = 0; i < steps; i++) {
+      const lo = lo0 * (1 - i / (steps * 1.25));
+      for (let j = 0; j < steps; j++) {
+        const hi = hi0 * (1 - j / (steps * 1.25));
+        const e = this.error(lo, hi, levels);
+        if (e < bestErr) { bestErr = e; best = [lo, hi]; }
+      }
+    }
+    return best;
+  }
+}
+
+export function createObserver(method: CalibrationMethod): Observer {
+  return method.kind === 'minmax' ? new MinMaxObserver() : new HistogramObserver(method);
+}

@@ -1,0 +1,518 @@
+// The rewrite: a new Model from the float one, a recipe, and (full-integer modes) calibration ranges.
+// WHAT to quantize comes from rules.ts, HOW numbers are quantized from weights.ts; this file only rebuilds the graph:
+// tensors get integer types and parameters, weights are replaced by quantized copies, QUANTIZE/DEQUANTIZE are put
+// where a float op meets an integer one and at the model's edges, and tensors nothing uses any more are dropped.
+
+import type { DType, Model, Operator, Quantization, Subgraph, Tensor } from '../graph/model.js';
+import { elementCount } from '../graph/model.js';
+import { defaultOptions } from '../graph/ops.js';
+import { UnsupportedError } from '../errors.js';
+import type { Recipe } from './recipe.js';
+import type { CalibrationResult } from './calibrate.js';
+import type { OpRule, Variant, WeightRule } from './rules.js';
+import {
+  QUANTIZE_RULES, HYBRID_RULES, HYBRID_MIN_ELEMENTS, INTEGER_LSTM_VERSION, fixedOutput, quantizeOpVersion, dequantizeOpVersion,
+} from './rules.js';
+import type { QuantParams } from './weights.js';
+import {
+  activationParams, bytesOf, floatToFloat16Bits, floatValues, quantizeBias, quantizeWeights, quantizeWithParams,
+} from './weights.js';
+import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
+
+export interface OpSummary {
+  index: number;
+  op: string;
+  /** int8 / int16 / hybrid for quantized ops. */
+  variant?: Variant | 'float16';
+  version?: number;
+  reason?: string;
+}
+
+export interface RewriteReport {
+  quantizedOps: OpSummary[];
+  floatOps: OpSummary[];
+  warnings: string[];
+  /** QUANTIZE / DEQUANTIZE nodes the rewrite added. */
+  conversionOps: number;
+}
+
+const isFloat = (t: Tensor) => t.dtype === 'float32';
+const isConst = (t: Tensor) => t.data !== null && !t.isVariable;
+
+function q(scale: number[], zeroPoint: number[], quantizedDimension = 0): Quantization {
+  return { scale, zeroPoint, quantizedDimension };
+}
+
+function sameParams(a: Quantization | null, b: Quantization | null): boolean {
+  if (!a || !b) return false;
+  return a.scale.length === b.scale.length && a.scale.every((s, i) => s === b.scale[i])
+    && a.zeroPoint.every((z, i) => z === b.zeroPoint[i]);
+}
+
+/** Graph under construction: the original tensors (copied) plus new ones; operators in their new order. */
+class GraphEdit {
+  readonly tensors: Tensor[];
+  readonly operators: Operator[] = [];
+  private readonly names: Set<string>;
+  conversionOps = 0;
+
+  constructor(readonly source: Subgraph) {
+    this.tensors = source.tensors.map((t) => ({ ...t, shape: [...t.shape], quantization: t.quantization ? { ...t.quantization } : null }));
+    this.names = new Set(this.tensors.map((t) => t.name));
+  }
+
+  uniqueName(base: string): string {
+    let name = base;
+    for (let k = 1; this.names.has(name); k++) name = `${base}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+
+  add(t: Omit<Tensor, 'name'> & { name: string }): number {
+    const tensor: Tensor = { ...t, name: this.uniqueName(t.name) };
+    this.tensors.push(tensor);
+    return this.tensors.length - 1;
+  }
+
+  /** A tensor like `like` (shape) with a new dtype / quantization / data. */
+  derive(like: number, suffix: string, dtype: DType, quantization: Quantization | null, data: Uint8Array | null = null): number {
+    const src = this.tensors[like];
+    const t: Tensor = { name: `${src.name}${suffix}`, shape: [...src.shape], dtype, data, quantization, isVariable: false };
+    if (src.shapeSignature) t.shapeSignature = [...src.shapeSignature];
+    return this.add(t);
+  }
+
+  addOp(op: string, inputs: number[], outputs: number[], version: number): void {
+    const d = defaultOptions(op);
+    this.operators.push({ op, version, inputs, outputs, intermediates: [], options: { ...d.options }, optionsType: d.optionsType });
+    if (op === 'QUANTIZE' || op === 'DEQUANTIZE') this.conversionOps++;
+  }
+
+  /** Drop tensors nothing refers to and renumber; returns the subgraph. */
+  finish(inputs: number[], outputs: number[]): { subgraph: Subgraph; remap: Int32Array } {
+    const used = new Uint8Array(this.tensors.length);
+    const mark = (i: number) => { if (i >= 0) used[i] = 1; };
+    inputs.forEach(mark);
+    outputs.forEach(mark);
+    for (const op of this.operators) { op.inputs.forEach(mark); op.outputs.forEach(mark); op.intermediates.forEach(mark); }
+    const remap = new Int32Array(this.tensors.length).fill(-1);
+    const tensors: Tensor[] = [];
+    this.tensors.forEach((t, i) => { if (used[i]) { remap[i] = tensors.length; tensors.push(t); } });
+    const m = (i: number) => (i < 0 ? i : remap[i]);
+    for (const op of this.operators) {
+      op.inputs = op.inputs.map(m);
+      op.outputs = op.outputs.map(m);
+      op.intermediates = op.intermediates.map(m);
+    }
+    return {
+      subgraph: { name: this.source.name, tensors, inputs: inputs.map(m), outputs: outputs.map(m), operators: this.operators },
+      remap,
+    };
+  }
+}
+
+function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: number[], description: string): Model {
+  const { subgraph } = edit.finish(inputs, outputs);
+  const sg0 = model.subgraphs[0];
+  const signatureDefs = model.signatureDefs.map((s) => {
+    if (s.subgraphIndex !== 0) return s;
+    const mapEntry = (list: number[], newList: number[]) => (e: { name: string; tensorIndex: number }) => {
+      const k = list.indexOf(e.tensorIndex);
+      return { name: e.name, tensorIndex: k >= 0 ? newList[k] : e.tensorIndex };
+    };
+    return {
+      ...s,
+      inputs: s.inputs.map(mapEntry(sg0.inputs, subgraph.inputs)),
+      outputs: s.outputs.map(mapEntry(sg0.outputs, subgraph.outputs)),
+    };
+  });
+  return { ...model, description, subgraphs: [subgraph, ...model.subgraphs.slice(1)], signatureDefs };
+}
+
+/** Quantized weight tensors, shared between the nodes that use the same weights the same way. */
+class WeightCache {
+  private readonly cache = new Map<string, { index: number; scales: number[] }>();
+  constructor(private readonly edit: GraphEdit) {}
+
+  weight(orig: number, channelDim: number | undefined): { index: number; scales: number[] } {
+    const key = `w:${orig}:${channelDim ?? 't'}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const src = this.edit.source.tensors[orig];
+    const w = quantizeWeights(floatValues(src), src.shape, channelDim);
+    const index = this.edit.derive(orig, '', 'int8', q(w.scales, w.scales.map(() => 0), w.quantizedDimension), bytesOf(w.values));
+    const entry = { index, scales: w.scales };
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  bias(orig: number, inputScale: number, weightScales: number[], dtype: 'int32' | 'int64'): number {
+    const key = `b:${orig}:${inputScale}:${weightScales.join(',')}:${dtype}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit.index;
+    const src = this.edit.source.tensors[orig];
+    const b = quantizeBias(floatValues(src), inputScale, weightScales, dtype);
+    const index = this.edit.derive(orig, '', dtype, q(b.scales, b.scales.map(() => 0), 0), bytesOf(b.data));
+    this.cache.set(key, { index, scales: b.scales });
+    return index;
+  }
+}
+
+function excluded(recipe: Recipe, node: Operator, n: number, sg: Subgraph): string | null {
+  for (const e of recipe.excludeOps) {
+    if (e.toUpperCase() === node.op || e === `#${n}` || e === String(n)) return `excluded by --exclude-op ${e}`;
+  }
+  for (const name of recipe.excludeTensors) {
+    if (node.outputs.some((o) => o >= 0 && sg.tensors[o].name === name)) return `excluded by --exclude-tensor ${name}`;
+  }
+  return null;
+}
+
+/** Does a node touch real-valued (float32) tensors at all? Integer-only nodes (shape arithmetic) are left alone. */
+function touchesFloat(sg: Subgraph, node: Operator): boolean {
+  return [...node.inputs, ...node.outputs].some((i) => i >= 0 && isFloat(sg.tensors[i]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Full integer (int8, int16x8)
+
+export function rewriteFullInteger(model: Model, recipe: Recipe, calib: CalibrationResult, description: string): { model: Model; report: RewriteReport } {
+  const sg = model.subgraphs[0];
+  const variant: Variant = recipe.mode === 'int16x8' ? 'int16' : 'int8';
+  const actType: 'int8' | 'int16' = variant === 'int16' ? 'int16' : 'int8';
+  const biasType: 'int32' | 'int64' = variant === 'int16' ? 'int64' : 'int32';
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+
+  const rangeOf = (i: number): [number, number] | null => {
+    const t = sg.tensors[i];
+    if (isConst(t)) {
+      const v = floatValues(t);
+      let lo = Infinity, hi = -Infinity;
+      for (let k = 0; k < v.length; k++) { if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k]; }
+      return v.length ? [lo, hi] : [0, 0];
+    }
+    const obs = calib.observers.get(i);
+    return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
+  };
+  const calibratedParams = (i: number): QuantParams | null => {
+    const r = rangeOf(i);
+    return r ? activationParams(r[0], r[1], actType) : null;
+  };
+
+  // 1. Which nodes become integer, and why the others do not.
+  const plan: (OpRule | 'lstm' | null)[] = sg.operators.map((node, n) => {
+    if (!touchesFloat(sg, node)) return null;
+    const why = (reason: string) => { report.floatOps.push({ index: n, op: node.op, reason }); return null; };
+    const ex = excluded(recipe, node, n, sg);
+    if (ex) return why(ex);
+    if (node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
+      if (variant !== 'int8') return why('no 16x8 LSTM kernel');
+      if (!isQuantizableLstm(model, node) || !calib.lstmCells.has(n)) return why('only the LSTM without peephole, projection and layer normalization has an integer rewrite');
+      if (!calib.observers.has(node.inputs[0]) || !calib.observers.has(node.outputs[0])) return why('no calibration range');
+      return 'lstm';
+    }
+    const rule = QUANTIZE_RULES.get(node.op);
+    if (!rule) return why(`no ${variant} kernel for ${node.op}`);
+    if (variant === 'int16' && !rule.int16) return why(`no 16x8 kernel for ${node.op}`);
+    const weightInputs = new Set((rule.weights ?? []).map((w) => w.input));
+    for (const w of rule.weights ?? []) {
+      const ti = node.inputs[w.input];
+      if (ti === undefined || ti < 0) return why('weights missing');
+      const t = sg.tensors[ti];
+      if (!isFloat(t) || !isConst(t)) return why(`weights '${t.name}' are not float constants`);
+    }
+    if (rule.bias) {
+      const ti = node.inputs[rule.bias.input];
+      if (ti !== undefined && ti >= 0 && (!isFloat(sg.tensors[ti]) || !isConst(sg.tensors[ti]))) return why('bias is not a float constant');
+    }
+    const acts = rule.activations === 'all' ? node.inputs.map((_, k) => k) : rule.activations;
+    for (const k of acts) {
+      const ti = node.inputs[k];
+      if (ti === undefined || ti < 0 || weightInputs.has(k)) continue;
+      const t = sg.tensors[ti];
+      if (!isFloat(t)) return why(`input '${t.name}' is ${t.dtype}, not float`);
+      if (!rangeOf(ti)) return why(`no calibration range for input '${t.name}'`);
+    }
+    if (rule.output.kind !== 'none') {
+      for (const o of node.outputs) {
+        if (!isFloat(sg.tensors[o])) return why(`output '${sg.tensors[o].name}' is not float`);
+        if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !rangeOf(o)) return why(`no calibration range for output '${sg.tensors[o].name}'`);
+      }
+      if (rule.output.kind === 'fixed' && !fixedOutput(rule, variant)) return why(`no fixed ${variant} output parameters`);
+    }
+    return rule;
+  });
+  if (recipe.strict && report.floatOps.length) {
+    throw new UnsupportedError(`--strict: ${report.floatOps.length} op(s) cannot be quantized to ${actType}: `
+      + report.floatOps.map((o) => `${o.op} (#${o.index}: ${o.reason})`).join('; '));
+  }
+  for (const o of report.floatOps) report.warnings.push(`${o.op} (node #${o.index}) stays float: ${o.reason}`);
+
+  const edit = new GraphEdit(sg);
+  const weights = new WeightCache(edit);
+  const T = edit.tensors;
+
+  // 2. Domains. intOf[i] / floatOf[i]: the tensor holding original tensor i in each domain (-1 = not yet made).
+  const intOf = new Int32Array(sg.tensors.length).fill(-1);
+  const floatOf = new Int32Array(sg.tensors.length).fill(-1);
+  const setInt = (i: number, params: QuantParams, dtype: DType = actType) => {
+    T[i].dtype = dtype;
+    T[i].quantization = q([params.scale], [params.zeroPoint]);
+    T[i].data = null;
+    intOf[i] = i;
+  };
+
+  const newInputs = [...sg.inputs];
+  for (const [k, i] of sg.inputs.entries()) {
+    const t = sg.tensors[i];
+    if (!isFloat(t)) continue;
+    const p = calibratedParams(i);
+    if (recipe.inputType === 'float32' || !p) { floatOf[i] = i; continue; }
+    if (recipe.inputType === 'uint8') {
+      // uint8 at the edge, as TF writes it: the same scale, zero point + 128, then QUANTIZE to int8.
+      T[i].dtype = 'uint8';
+      T[i].quantization = q([p.scale], [p.zeroPoint + 128]);
+      const j = edit.derive(i, '_int8', 'int8', q([p.scale], [p.zeroPoint]));
+      edit.addOp('QUANTIZE', [i], [j], quantizeOpVersion('int8'));
+      intOf[i] = j;
+    } else {
+      setInt(i, p);
+    }
+    newInputs[k] = i;
+  }
+  // Constants and tensors produced by float nodes start in the float domain.
+  sg.tensors.forEach((t, i) => { if (intOf[i] < 0 && floatOf[i] < 0 && isFloat(t)) floatOf[i] = i; });
+  sg.operators.forEach((node, n) => {
+    if (plan[n]) for (const o of node.outputs) floatOf[o] = -1;
+  });
+
+  /** The integer tensor for original tensor i, with the given params (QUANTIZE inserted if needed). */
+  const asInt = (i: number, want?: Quantization): number => {
+    const t = sg.tensors[i];
+    if (isConst(t) && isFloat(t)) {
+      // A real-valued constant used as an activation: quantized with its own range (or the wanted params).
+      const p = want ? { scale: want.scale[0], zeroPoint: want.zeroPoint[0] } : calibratedParams(i)!;
+      const data = quantizeWithParams(floatValues(t), p, actType);
+      return edit.derive(i, `_${actType}`, actType, q([p.scale], [p.zeroPoint]), bytesOf(data));
+    }
+    let cur = intOf[i];
+    if (cur < 0) {
+      const p = calibratedParams(i)!;
+      cur = edit.derive(i, `_${actType}`, actType, q([p.scale], [p.zeroPoint]));
+      edit.addOp('QUANTIZE', [floatOf[i]], [cur], quantizeOpVersion(actType));
+      intOf[i] = cur;
+    }
+    if (want && !sameParams(T[cur].quantization, want)) {
+      // Requantize to the parameters a same-scale op needs.
+      const j = edit.derive(i, '_requantized', actType, { ...want });
+      edit.addOp('QUANTIZE', [cur], [j], quantizeOpVersion(actType));
+      return j;
+    }
+    return cur;
+  };
+  const asFloat = (i: number): number => {
+    if (floatOf[i] >= 0) return floatOf[i];
+    const src = intOf[i];
+    const j = edit.derive(i, '_dequantized', 'float32', null);
+    edit.addOp('DEQUANTIZE', [src], [j], dequantizeOpVersion(T[src].dtype));
+    floatOf[i] = j;
+    return j;
+  };
+  const paramsOf = (ti: number): QuantParams => {
+    const qz = T[ti].quantization!;
+    return { scale: qz.scale[0], zeroPoint: qz.zeroPoint[0] };
+  };
+
+  // 3. Nodes in order.
+  sg.operators.forEach((node, n) => {
+    const rule = plan[n];
+    if (!rule) {
+      const inputs = node.inputs.map((i) => (i < 0 || !isFloat(sg.tensors[i]) ? i : asFloat(i)));
+      edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
+      for (const o of node.outputs) if (isFloat(sg.tensors[o])) floatOf[o] = o;
+      return;
+    }
+    if (rule === 'lstm') {
+      rewriteLstm(n, node);
+      return;
+    }
+    const inputs = [...node.inputs];
+    const weightScales = new Map<number, number[]>();
+    for (const w of rule.weights ?? []) {
+      const perChannel = w.channelDim !== undefined
+        && (w.perChannelByDefault ? !recipe.perTensor : recipe.perChannelDense);
+      const qw = weights.weight(node.inputs[w.input], perChannel ? w.channelDim : undefined);
+      inputs[w.input] = qw.index;
+      weightScales.set(w.input, qw.scales);
+    }
+    const weightSet = new Set((rule.weights ?? []).map((w) => w.input));
+    const shared = rule.output.kind === 'shared';
+    const sharedParams = shared ? calibratedParams(node.outputs[0])! : null;
+    const acts = rule.activations === 'all' ? node.inputs.map((_, k) => k) : rule.activations;
+    for (const k of acts) {
+      const ti = node.inputs[k];
+      if (ti === undefined || ti < 0 || weightSet.has(k) || !isFloat(sg.tensors[ti])) continue;
+      inputs[k] = asInt(ti, sharedParams ? q([sharedParams.scale], [sharedParams.zeroPoint]) : undefined);
+    }
+    if (rule.bias) {
+      const bi = node.inputs[rule.bias.input];
+      if (bi !== undefined && bi >= 0) {
+        const inScale = paramsOf(inputs[rule.bias.activation]).scale;
+        inputs[rule.bias.input] = weights.bias(bi, inScale, weightScales.get(rule.bias.weight)!, biasType);
+      }
+    }
+    // Output parameters.
+    if (rule.output.kind !== 'none') {
+      const firstAct = acts.map((k) => inputs[k]).find((i) => i !== undefined && i >= 0 && T[i].quantization);
+      for (const o of node.outputs) {
+        let p: QuantParams;
+        if (rule.output.kind === 'fixed') {
+          const [scale, zeroPoint] = fixedOutput(rule, variant)!;
+          p = { scale, zeroPoint };
+        } else if (rule.output.kind === 'same-as-input' && firstAct !== undefined) p = paramsOf(firstAct);
+        else if (shared) p = sharedParams!;
+        else p = calibratedParams(o)!;
+        setInt(o, p);
+      }
+    }
+    const version = rule.version(variant, node);
+    edit.operators.push({
+      ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates], version,
+      options: { ...node.options, ...(rule.options?.(variant) ?? {}) },
+    });
+    report.quantizedOps.push({ index: n, op: node.op, variant, version });
+  });
+
+  function rewriteLstm(n: number, node: Operator): void {
+    const inputs = [...node.inputs];
+    const x = asInt(node.inputs[LSTM.input]);
+    inputs[LSTM.input] = x;
+    const inScale = paramsOf(x).scale;
+    const out = node.outputs[0];
+    const outP = calibratedParams(out)!;
+    const gateWeightScale: number[] = [];
+    for (let g = 0; g < 4; g++) {
+      for (const slot of [LSTM.inputWeights[g], LSTM.recurrentWeights[g]]) {
+        const ti = node.inputs[slot];
+        if (ti < 0) continue;
+        const w = weights.weight(ti, undefined);
+        inputs[slot] = w.index;
+        if (slot === LSTM.inputWeights[g]) gateWeightScale[g] = w.scales[0];
+      }
+    }
+    LSTM.biases.forEach((slot, g) => {
+      const ti = node.inputs[slot];
+      if (ti >= 0) inputs[slot] = weights.bias(ti, inScale, [gateWeightScale[g]], 'int32');
+    });
+    // Hidden state: int8 with the output's parameters. Cell state: int16, power-of-two scale.
+    const h = node.inputs[LSTM.outputState];
+    const c = node.inputs[LSTM.cellState];
+    Object.assign(T[h], { dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]) });
+    Object.assign(T[c], { dtype: 'int16', data: null, quantization: q([calib.lstmCells.get(n)!.cellScale()], [0]) });
+    const intermediates = LSTM_INTERMEDIATE_NAMES.map((name, k) => edit.add(k < 4
+      ? { name, shape: [0], dtype: 'float32', data: null, quantization: null, isVariable: false }
+      : { name, shape: [0], dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]), isVariable: false }));
+    setInt(out, outP);
+    edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates, version: INTEGER_LSTM_VERSION,
+      options: { ...node.options, asymmetricQuantizeInputs: false } });
+    report.quantizedOps.push({ index: n, op: node.op, variant: 'int8', version: INTEGER_LSTM_VERSION });
+  }
+
+  // 4. Model outputs in the requested type.
+  const newOutputs = sg.outputs.map((o) => {
+    const t = sg.tensors[o];
+    if (!isFloat(t)) return o;
+    const want = recipe.outputType;
+    if (intOf[o] === o) {
+      if (want === actType) return o;
+      const name = T[o].name;
+      T[o].name = edit.uniqueName(`${name}_${actType}`);
+      if (want === 'float32') {
+        const j = edit.add({ name, shape: [...T[o].shape], dtype: 'float32', data: null, quantization: null, isVariable: false });
+        edit.addOp('DEQUANTIZE', [o], [j], dequantizeOpVersion(actType));
+        return j;
+      }
+      // uint8: same scale, zero point + 128.
+      const p = paramsOf(o);
+      const j = edit.add({ name, shape: [...T[o].shape], dtype: 'uint8', data: null, quantization: q([p.scale], [p.zeroPoint + 128]), isVariable: false });
+      edit.addOp('QUANTIZE', [o], [j], quantizeOpVersion('uint8'));
+      return j;
+    }
+    // Produced in float.
+    if (want === 'float32') return floatOf[o] >= 0 ? floatOf[o] : asFloat(o);
+    const p = calibratedParams(o);
+    if (!p) { report.warnings.push(`output '${t.name}' has no calibration range: left float`); return o; }
+    const dtype: DType = want === 'uint8' ? 'uint8' : actType;
+    const j = edit.derive(o, `_${dtype}`, dtype, q([p.scale], [dtype === 'uint8' ? p.zeroPoint + 128 : p.zeroPoint]));
+    edit.addOp('QUANTIZE', [o], [j], quantizeOpVersion(dtype));
+    return j;
+  });
+
+  report.conversionOps = edit.conversionOps;
+  return { model: finishModel(model, edit, newInputs, newOutputs, description), report };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dynamic range: int8 weights, float activations, hybrid kernels.
+
+export function rewriteDynamic(model: Model, recipe: Recipe, description: string): { model: Model; report: RewriteReport } {
+  const sg = model.subgraphs[0];
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+  const edit = new GraphEdit(sg);
+  const weights = new WeightCache(edit);
+  sg.operators.forEach((node, n) => {
+    const copy: Operator = { ...node, inputs: [...node.inputs], outputs: [...node.outputs], intermediates: [...node.intermediates], options: { ...node.options } };
+    edit.operators.push(copy);
+    if (!touchesFloat(sg, node)) return;
+    const rule = HYBRID_RULES.get(node.op);
+    const ex = excluded(recipe, node, n, sg);
+    const keep = (reason: string) => report.floatOps.push({ index: n, op: node.op, reason });
+    if (ex) return keep(ex);
+    if (!rule) return keep('no hybrid kernel: computes in float');
+    const slots: WeightRule[] = rule.weights.filter((w) => w.input < node.inputs.length && node.inputs[w.input] >= 0);
+    if (slots.some((w) => { const t = sg.tensors[node.inputs[w.input]]; return !isFloat(t) || !isConst(t); })) return keep('weights are not float constants');
+    if (!isFloat(sg.tensors[node.inputs[0]])) return keep('input is not float');
+    const largest = Math.max(...slots.map((w) => elementCount(sg.tensors[node.inputs[w.input]].shape)));
+    if (largest < HYBRID_MIN_ELEMENTS) return keep(`weights have fewer than ${HYBRID_MIN_ELEMENTS} elements`);
+    let perChannel = false;
+    for (const w of slots) {
+      const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
+      perChannel ||= pc;
+      copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined).index;
+    }
+    if (rule.asymmetricOption) copy.options[rule.asymmetricOption] = true;
+    copy.version = rule.version(node, perChannel);
+    report.quantizedOps.push({ index: n, op: node.op, variant: 'hybrid', version: copy.version });
+  });
+  return { model: finishModel(model, edit, [...sg.inputs], [...sg.outputs], description), report };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// float16: every float32 constant stored as float16 and turned back into float32 by a DEQUANTIZE at the start.
+
+export function rewriteFloat16(model: Model, recipe: Recipe, description: string): { model: Model; report: RewriteReport } {
+  const sg = model.subgraphs[0];
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+  const edit = new GraphEdit(sg);
+  const skip = new Set<number>();
+  sg.operators.forEach((node, n) => { if (excluded(recipe, node, n, sg)) node.inputs.forEach((i) => skip.add(i)); });
+  const used = new Set<number>();
+  for (const node of sg.operators) for (const i of node.inputs) if (i >= 0) used.add(i);
+  for (const i of used) {
+    const t = sg.tensors[i];
+    if (!isFloat(t) || !isConst(t) || skip.has(i) || elementCount(t.shape) === 0) continue;
+    const v = floatValues(t);
+    const half = new Uint16Array(v.length);
+    for (let k = 0; k < v.length; k++) half[k] = floatToFloat16Bits(v[k]);
+    // The float16 copy is the new constant; the original name stays on the float32 tensor the ops read.
+    const h = edit.derive(i, '_fp16', 'float16', null, bytesOf(half));
+    edit.tensors[i].data = null;
+    edit.addOp('DEQUANTIZE', [h], [i], dequantizeOpVersion('float16'));
+  }
+  sg.operators.forEach((node, n) => {
+    edit.operators.push({ ...node, inputs: [...node.inputs], outputs: [...node.outputs], intermediates: [...node.intermediates] });
+    if (touchesFloat(sg, node)) report.quantizedOps.push({ index: n, op: node.op, variant: 'float16', version: node.version });
+  });
+  report.conversionOps = edit.conversionOps;
+  return { model: finishModel(model, edit, [...sg.inputs], [...sg.outputs], description), report };
+}

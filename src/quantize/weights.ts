@@ -1,0 +1,186 @@
+// HOW numbers are quantized (TFLite 8-bit quantization spec): symmetric int8 weights, per channel or per tensor;
+// int32/int64 biases at input_scale x weight_scale; asymmetric int8 / symmetric int16 activation parameters;
+// float16 conversion. Pure functions over typed arrays; the rewrite decides where they apply.
+
+import type { DType, Tensor } from '../graph/model.js';
+import { elementCount } from '../graph/model.js';
+import { roundHalfAwayFromZero } from '../runtime/quant-math.js';
+import { UnsupportedError } from '../errors.js';
+
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** Float values of a float32 or float16 constant tensor. */
+export function floatValues(t: Tensor): Float32Array {
+  if (!t.data) throw new UnsupportedError(`tensor '${t.name}' has no constant data`);
+  const n = elementCount(t.shape);
+  const bytes = t.data;
+  if (t.dtype === 'float32') {
+    if (bytes.byteLength < n * 4) throw new UnsupportedError(`tensor '${t.name}': ${bytes.byteLength} bytes for ${n} float32 values`);
+    const out = new Float32Array(n);
+    new Uint8Array(out.buffer).set(bytes.subarray(0, n * 4));
+    return out;
+  }
+  if (t.dtype === 'float16') {
+    const out = new Float32Array(n);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) out[i] = float16BitsToFloat(dv.getUint16(2 * i, true));
+    return out;
+  }
+  throw new UnsupportedError(`tensor '${t.name}' is ${t.dtype}, not float`);
+}
+
+/**
+ * Asymmetric parameters for a float range, as TF nudges them: the range is widened to contain 0,
+ * scale = (max - min) / (qmax - qmin), zero point = round(qmin - min / scale) clamped to [qmin, qmax].
+ * A zero-width range (all values 0) gets scale 1.
+ */
+export function asymmetricParams(min: number, max: number, qmin: number, qmax: number): QuantParams {
+  const lo = Math.min(min, 0), hi = Math.max(max, 0);
+  const scale = Math.fround((hi - lo) / (qmax - qmin));
+  if (!(scale > 0) || !Number.isFinite(scale)) return { scale: 1, zeroPoint: qmin < 0 ? 0 : qmin };
+  const zpFromMin = qmin - lo / scale;
+  const zeroPoint = zpFromMin < qmin ? qmin : zpFromMin > qmax ? qmax : roundHalfAwayFromZero(zpFromMin);
+  return { scale, zeroPoint };
+}
+
+/** Symmetric parameters (zero point 0): scale = max|x| / qmax (qmax = 127 for int8, 32767 for int16). */
+export function symmetricParams(min: number, max: number, qmax: number): QuantParams {
+  const m = Math.max(Math.abs(min), Math.abs(max));
+  const scale = Math.fround(m / qmax);
+  return { scale: scale > 0 && Number.isFinite(scale) ? scale : 1, zeroPoint: 0 };
+}
+
+/** Activation parameters of an integer dtype: int8 asymmetric, int16 symmetric, uint8 asymmetric. */
+export function activationParams(min: number, max: number, dtype: 'int8' | 'int16' | 'uint8'): QuantParams {
+  if (dtype === 'int16') return symmetricParams(min, max, 32767);
+  if (dtype === 'uint8') return asymmetricParams(min, max, 0, 255);
+  return asymmetricParams(min, max, -128, 127);
+}
+
+export interface QuantizedWeights {
+  values: Int8Array;
+  scales: number[];
+  /** Channel dimension, or 0 for per-tensor (the schema's default). */
+  quantizedDimension: number;
+}
+
+/**
+ * Symmetric int8 in [-127, 127], zero point 0: per channel along `channelDim` (scale_c = max|w_c| / 127),
+ * or per tensor when channelDim is undefined. An all-zero channel gets scale 1.
+ */
+export function quantizeWeights(values: Float32Array, shape: readonly number[], channelDim?: number): QuantizedWeights {
+  const n = values.length;
+  const out = new Int8Array(n);
+  if (channelDim === undefined || shape.length === 0) {
+    let m = 0;
+    for (let i = 0; i < n; i++) { const a = Math.abs(values[i]); if (a > m) m = a; }
+    const scale = m > 0 ? Math.fround(m / 127) : 1;
+    for (let i = 0; i < n; i++) out[i] = clampWeight(roundHalfAwayFromZero(values[i] / scale));
+    return { values: out, scales: [scale], quantizedDimension: 0 };
+  }
+  const channels = shape[channelDim];
+  let inner = 1;
+  for (let d = channelDim + 1; d < shape.length; d++) inner *= shape[d];
+  const maxAbs = new Float64Array(channels);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(i / inner) % channels;
+    const a = Math.abs(values[i]);
+    if (a > maxAbs[c]) maxAbs[c] = a;
+  }
+  const scales = Array.from(maxAbs, (m) => (m > 0 ? Math.fround(m / 127) : 1));
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(i / inner) % channels;
+    out[i] = clampWeight(roundHalfAwayFromZero(values[i] / scales[c]));
+  }
+  return { values: out, scales, quantizedDimension: channelDim };
+}
+
+function clampWeight(q: number): number {
+  return q < -127 ? -127 : q > 127 ? 127 : q;
+}
+
+/**
+ * Bias at scale input_scale x weight_scale[c] (the product in float32, as TFLite computes it), zero point 0.
+ * int32 for 8-bit models (saturated), int64 for 16x8.
+ */
+export function quantizeBias(values: Float32Array, inputScale: number, weightScales: readonly number[], dtype: 'int32' | 'int64'): { data: Int32Array | BigInt64Array; scales: number[] } {
+  const n = values.length;
+  const scales = weightScales.length === 1
+    ? [Math.fround(inputScale * weightScales[0])]
+    : weightScales.map((s) => Math.fround(inputScale * s));
+  const at = (i: number) => (scales.length === 1 ? scales[0] : scales[i]);
+  if (dtype === 'int32') {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const q = roundHalfAwayFromZero(values[i] / at(i));
+      out[i] = q > 2147483647 ? 2147483647 : q < -2147483648 ? -2147483648 : q;
+    }
+    return { data: out, scales };
+  }
+  const out = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) out[i] = BigInt(roundHalfAwayFromZero(values[i] / at(i)));
+  return { data: out, scales };
+}
+
+/** Quantize float values with fixed (activation) parameters into `dtype`. */
+export function quantizeWithParams(values: Float32Array, p: QuantParams, dtype: 'int8' | 'int16' | 'uint8'): Int8Array | Int16Array | Uint8Array {
+  const out = dtype === 'int8' ? new Int8Array(values.length) : dtype === 'int16' ? new Int16Array(values.length) : new Uint8Array(values.length);
+  const [qmin, qmax] = dtype === 'int8' ? [-128, 127] : dtype === 'int16' ? [-32768, 32767] : [0, 255];
+  for (let i = 0; i < values.length; i++) {
+    const q = roundHalfAwayFromZero(values[i] / p.scale) + p.zeroPoint;
+    out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+  }
+  return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE half-precision bits of a float32 value, rounding to nearest even (overflow to Inf, subnormals kept). */
+export function floatToFloat16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // underflows to 0
+    mant |= 0x800000; // implicit leading 1
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mant & ((1 << shift) - 1);
+    let m = mant >>> shift;
+    if (rest > half || (rest === half && (m & 1))) m++;
+    return sign | m; // a carry into the exponent field yields the smallest normal, which is right
+  }
+  const rest = mant & 0x1fff;
+  let m = mant >>> 13;
+  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+    m++;
+    if (m === 0x400) { m = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
+  }
+  return sign | (e << 10) | m;
+}
+
+export function float16BitsToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * Math.pow(2, -24);
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * Math.pow(2, e - 15);
+}
+
+/** Little-endian bytes of a typed array (a copy the tensor owns). */
+export function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+/** Integer dtypes the quantizer writes for activations. */
+export type ActivationDType = Extract<DType, 'int8' | 'int16' | 'uint8'>;
