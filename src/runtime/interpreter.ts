@@ -126,7 +126,7 @@ export class Interpreter {
 
   /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
   static fromBytes(bytes: Uint8Array, opts: { fileName?: string; subgraph?: number } = {}): Interpreter {
-    const model = readModel(bytes, opts.fileName === undefined ? undefined : { fileName: opts.fileName } as never);
+    const model = readModel(bytes, opts.fileName);
     return new Interpreter(model, opts.subgraph ?? 0);
   }
 

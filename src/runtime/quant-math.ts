@@ -235,3 +235,65 @@ export function saturatingRoundingDoublingHighMulInt16(a: number, b: number): nu
 export function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
+
+/**
+ * tensor_utils::SymmetricQuantizeFloats (hybrid kernels): int8 in [-127, 127] with scale range/127, float32 math.
+ * Returns the scaling factor (1 for an all-zero input).
+ */
+export function symmetricQuantizeFloats(values: Float32Array, start: number, size: number, out: Int8Array, outStart: number): number {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < size; i++) {
+    const v = values[start + i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = Math.max(Math.abs(min), Math.abs(max));
+  if (range === 0 || size === 0) {
+    out.fill(0, outStart, outStart + size);
+    return 1;
+  }
+  const scale = Math.fround(range / 127);
+  const inv = Math.fround(127 / range);
+  for (let i = 0; i < size; i++) {
+    const q = roundHalfAwayFromZero(Math.fround(values[start + i] * inv));
+    out[outStart + i] = q > 127 ? 127 : q < -127 ? -127 : q;
+  }
+  return scale;
+}
+
+/**
+ * tensor_utils::AsymmetricQuantizeFloats: int8 in [-128, 127] with a nudged zero point (the range always holds 0).
+ * Writes scale and offset (zero point) into `result[0..1]`.
+ */
+export function asymmetricQuantizeFloats(values: Float32Array, start: number, size: number, out: Int8Array, outStart: number,
+  result: Float64Array): void {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < size; i++) {
+    const v = values[start + i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (min === max) {
+    out.fill(0, outStart, outStart + size);
+    result[0] = 1;
+    result[1] = 0;
+    return;
+  }
+  const scale = (max - min) / 255;
+  const zpFromMin = -128 - min / scale;
+  const zpFromMax = 127 - max / scale;
+  const errMin = 128 + Math.abs(min / scale);
+  const errMax = 127 + Math.abs(max / scale);
+  const zpDouble = errMin < errMax ? zpFromMin : zpFromMax;
+  const zp = zpDouble <= -128 ? -128 : zpDouble >= 127 ? 127 : roundHalfAwayFromZero(zpDouble);
+  const sf = Math.fround(scale);
+  const inv = Math.fround(1 / sf);
+  for (let i = 0; i < size; i++) {
+    const q = roundHalfAwayFromZero(Math.fround(zp + Math.fround(values[start + i] * inv)));
+    out[outStart + i] = q > 127 ? 127 : q < -128 ? -128 : q;
+  }
+  result[0] = sf;
+  result[1] = zp;
+}

@@ -2,8 +2,20 @@
 // Add a kernel by importing it and listing it in KERNELS (one line per op).
 
 import type { Kernel } from '../kernel.js';
+import { conv2dKernel } from './conv2d.js';
+import { depthwiseConv2dKernel } from './depthwise-conv2d.js';
+import { fullyConnectedKernel } from './fully-connected.js';
+import { averagePool2dKernel, maxPool2dKernel } from './pooling.js';
+import { dequantizeKernel, quantizeKernel } from './quantize.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
+  conv2dKernel,
+  depthwiseConv2dKernel,
+  fullyConnectedKernel,
+  averagePool2dKernel,
+  maxPool2dKernel,
+  quantizeKernel,
+  dequantizeKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {

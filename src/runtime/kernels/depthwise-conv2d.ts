@@ -1,0 +1,189 @@
+// DEPTHWISE_CONV_2D: NHWC input, [1, FH, FW, C*M] filter; output channel c*M + m reads input channel c.
+// Variants as TFLite's depthwise_conv.cc: float32; hybrid (float input, int8 filter, input asymmetrically
+// quantized per batch, per-channel filter scales); int8 per-channel; legacy uint8; int16x8.
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import {
+  asymmetricQuantizeFloats, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierInt64,
+} from '../quant-math.js';
+import {
+  biasValues, floatClamp, geometry, outputMultipliers, quantClamp, requireQuantized, type Geometry2D,
+} from './conv-common.js';
+
+type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
+
+export interface DepthwisePlan {
+  variant: Variant;
+  g: Geometry2D;
+  depthMultiplier: number;
+  bias: Float64Array;
+  biasTensor: RuntimeTensor | null;
+  actMin: number;
+  actMax: number;
+  inputOffset: number;
+  filterOffset: number;
+  outputOffset: number;
+  multipliers: Int32Array;
+  shifts: Int32Array;
+  wideAccumulator: boolean;
+  qInput: Int8Array;
+  filterScales: Float32Array;
+  asymResult: Float64Array;
+  acc: Float64Array;
+}
+
+function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
+  const input = ctx.inputs[0];
+  const filter = ctx.inputs[1];
+  const bias = ctx.inputs[2] ?? null;
+  const output = ctx.outputs[0];
+  if (!input || !filter) ctx.unsupported('needs an input and a filter');
+  if (filter.shape.length !== 4 || filter.shape[0] !== 1) ctx.unsupported(`filter '${filter.name}' must be [1, H, W, C], got [${filter.shape}]`);
+  const [, filterH, filterW, outC] = filter.shape;
+  const g = geometry(ctx, input, filterH, filterW, outC);
+  if (g.inC <= 0 || outC % g.inC !== 0) ctx.unsupported(`filter channels ${outC} are not a multiple of input channels ${g.inC}`);
+  const depthMultiplier = outC / g.inC;
+  output.shape = [g.batches, g.outH, g.outW, outC];
+
+  let variant: Variant;
+  if (input.dtype === 'float32' && filter.dtype === 'float32') variant = 'float';
+  else if (input.dtype === 'float32' && filter.dtype === 'int8') variant = 'hybrid';
+  else if (input.dtype === 'int8' && filter.dtype === 'int8') variant = 'int8';
+  else if (input.dtype === 'uint8' && filter.dtype === 'uint8') variant = 'uint8';
+  else if (input.dtype === 'int16' && filter.dtype === 'int8') variant = 'int16';
+  else return ctx.unsupported(`input ${input.dtype} with filter ${filter.dtype} is not supported`);
+  const isFloatOut = variant === 'float' || variant === 'hybrid';
+  if (isFloatOut ? output.dtype !== 'float32' : output.dtype !== input.dtype) {
+    ctx.unsupported(`output '${output.name}' has dtype ${output.dtype}`);
+  }
+  if (bias) {
+    const ok = isFloatOut ? ['float32'] : variant === 'int16' ? ['int64', 'int32'] : ['int32'];
+    if (!ok.includes(bias.dtype)) ctx.unsupported(`bias '${bias.name}' must be ${ok.join(' or ')}, got ${bias.dtype}`);
+  }
+  const plan: DepthwisePlan = {
+    variant, g, depthMultiplier, bias: biasValues(ctx, bias, outC), biasTensor: bias && !bias.isConstant ? bias : null,
+    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, outputOffset: 0,
+    multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
+    qInput: new Int8Array(0), filterScales: new Float32Array(0), asymResult: new Float64Array(2), acc: new Float64Array(outC),
+  };
+  if (variant === 'float') {
+    [plan.actMin, plan.actMax] = floatClamp(ctx);
+  } else if (variant === 'hybrid') {
+    requireQuantized(ctx, filter);
+    [plan.actMin, plan.actMax] = floatClamp(ctx);
+    plan.qInput = new Int8Array(g.batches * g.inH * g.inW * g.inC);
+    plan.filterScales = Float32Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
+  } else {
+    const m = outputMultipliers(ctx, input, filter, output, outC);
+    plan.multipliers = m.multipliers;
+    plan.shifts = m.shifts;
+    [plan.actMin, plan.actMax] = quantClamp(ctx, output);
+    plan.inputOffset = -(input.zeroPoint[0] ?? 0);
+    plan.outputOffset = output.zeroPoint[0] ?? 0;
+    if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
+  }
+  return plan;
+}
+
+/** Accumulate one output pixel (all channels) into p.acc: sum of (filter + fOff) * (input + inOff) over valid taps. */
+function accumulatePixel(p: DepthwisePlan, input: ArrayLike<number>, filter: ArrayLike<number>, inOff: number, fOff: number,
+  b: number, oy: number, ox: number): void {
+  const g = p.g;
+  const acc = p.acc;
+  const dm = p.depthMultiplier;
+  acc.fill(0, 0, g.outC);
+  const iy0 = oy * g.strideH - g.padH;
+  const ix0 = ox * g.strideW - g.padW;
+  const fyStart = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
+  const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
+  const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
+  const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
+  for (let fy = fyStart; fy < fyEnd; fy++) {
+    const rowIn = (b * g.inH + iy0 + fy * g.dilationH) * g.inW;
+    for (let fx = fxStart; fx < fxEnd; fx++) {
+      const inBase = (rowIn + ix0 + fx * g.dilationW) * g.inC;
+      const fBase = (fy * g.filterW + fx) * g.outC;
+      if (dm === 1) {
+        for (let c = 0; c < g.outC; c++) acc[c] += (filter[fBase + c] + fOff) * (input[inBase + c] + inOff);
+      } else {
+        for (let ic = 0; ic < g.inC; ic++) {
+          const x = input[inBase + ic] + inOff;
+          const oc0 = ic * dm;
+          for (let m = 0; m < dm; m++) acc[oc0 + m] += (filter[fBase + oc0 + m] + fOff) * x;
+        }
+      }
+    }
+  }
+}
+
+function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const g = p.g;
+  const input = inputs[0]!.data as Float32Array;
+  const filter = inputs[1]!.data as Float32Array;
+  const out = outputs[0].data as Float32Array;
+  if (p.biasTensor) for (let c = 0; c < g.outC; c++) p.bias[c] = Number(p.biasTensor.data[c]);
+  const { bias, acc, actMin, actMax } = p;
+
+  if (p.variant === 'float') {
+    for (let b = 0; b < g.batches; b++) {
+      for (let oy = 0; oy < g.outH; oy++) {
+        for (let ox = 0; ox < g.outW; ox++) {
+          accumulatePixel(p, input, filter, 0, 0, b, oy, ox);
+          const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
+          for (let c = 0; c < g.outC; c++) {
+            const v = acc[c] + bias[c];
+            out[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+          }
+        }
+      }
+    }
+    return;
+  }
+
+  if (p.variant === 'hybrid') {
+    const perBatch = g.inH * g.inW * g.inC;
+    for (let b = 0; b < g.batches; b++) {
+      asymmetricQuantizeFloats(input, b * perBatch, perBatch, p.qInput, b * perBatch, p.asymResult);
+      const sf = p.asymResult[0];
+      const offset = p.asymResult[1];
+      for (let oy = 0; oy < g.outH; oy++) {
+        for (let ox = 0; ox < g.outW; ox++) {
+          accumulatePixel(p, p.qInput, filter, -offset, 0, b, oy, ox);
+          const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
+          for (let c = 0; c < g.outC; c++) {
+            const v = Math.fround(Math.fround(acc[c] * Math.fround(p.filterScales[c] * sf)) + bias[c]);
+            out[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+          }
+        }
+      }
+    }
+    return;
+  }
+
+  const qOut = outputs[0].data as Int8Array;
+  const { multipliers, shifts, outputOffset } = p;
+  const wide = p.variant === 'int16' && p.wideAccumulator;
+  for (let b = 0; b < g.batches; b++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++) {
+        accumulatePixel(p, input, filter, p.inputOffset, p.filterOffset, b, oy, ox);
+        const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
+        for (let c = 0; c < g.outC; c++) {
+          const a = acc[c] + bias[c];
+          let v = wide ? multiplyByQuantizedMultiplierInt64(a, multipliers[c], shifts[c])
+            : multiplyByQuantizedMultiplier(a | 0, multipliers[c], shifts[c]);
+          v += outputOffset;
+          qOut[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+        }
+      }
+    }
+  }
+}
+
+export const depthwiseConv2dKernel: Kernel<DepthwisePlan> = {
+  op: 'DEPTHWISE_CONV_2D',
+  // v1 float/uint8, v2 dilation, v3 int8 per-channel, v4 hybrid, v5 int16x8, v6 hybrid per-channel.
+  maxVersion: 6,
+  prepare: prepareDepthwise,
+  eval: evalDepthwise,
+};
