@@ -54,6 +54,8 @@ class GraphEdit {
   readonly tensors: Tensor[];
   readonly operators: Operator[] = [];
   private readonly names: Set<string>;
+  /** Derived tensors that take their source's name once the source is no longer used (quantized weights). */
+  private readonly inheritName = new Map<number, number>();
   conversionOps = 0;
 
   constructor(readonly source: Subgraph) {
@@ -79,7 +81,9 @@ class GraphEdit {
     const src = this.tensors[like];
     const t: Tensor = { name: `${src.name}${suffix}`, shape: [...src.shape], dtype, data, quantization, isVariable: false };
     if (src.shapeSignature) t.shapeSignature = [...src.shapeSignature];
-    return this.add(t);
+    const index = this.add(t);
+    if (suffix === '' && like < this.source.tensors.length) this.inheritName.set(index, like);
+    return index;
   }
 
   addOp(op: string, inputs: number[], outputs: number[], version: number): void {
@@ -95,6 +99,13 @@ class GraphEdit {
     inputs.forEach(mark);
     outputs.forEach(mark);
     for (const op of this.operators) { op.inputs.forEach(mark); op.outputs.forEach(mark); op.intermediates.forEach(mark); }
+    for (const [index, source] of this.inheritName) {
+      if (used[index] && !used[source]) {
+        this.tensors[index].name = this.tensors[source].name;
+        used[source] = 2; // name taken
+      }
+    }
+    for (let i = 0; i < used.length; i++) if (used[i] === 2) used[i] = 0;
     const remap = new Int32Array(this.tensors.length).fill(-1);
     const tensors: Tensor[] = [];
     this.tensors.forEach((t, i) => { if (used[i]) { remap[i] = tensors.length; tensors.push(t); } });
