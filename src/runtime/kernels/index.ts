@@ -8,7 +8,41 @@ import { fullyConnectedKernel } from './fully-connected.js';
 import { averagePool2dKernel, maxPool2dKernel } from './pooling.js';
 import { dequantizeKernel, quantizeKernel } from './quantize.js';
 
+// Element-wise, activation, reduction and data-movement kernels (issue 3 part B).
+import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel } from './activations.js';
+import { argMaxKernel, argMinKernel } from './arg-max.js';
+import { addKernel, subKernel, mulKernel, divKernel, maximumKernel, minimumKernel, squaredDifferenceKernel } from './binary.js';
+import { castKernel, shapeKernel } from './cast.js';
+import { equalKernel, notEqualKernel, lessKernel, lessEqualKernel, greaterKernel, greaterEqualKernel, selectV2Kernel } from './compare.js';
+import { concatenationKernel } from './concatenation.js';
+import { gatherKernel } from './gather.js';
+import { l2NormalizationKernel } from './l2-normalization.js';
+import { packKernel, unpackKernel } from './pack.js';
+import { padKernel, padV2Kernel } from './pad.js';
+import { preluKernel } from './prelu.js';
+import { meanKernel, sumKernel, reduceMaxKernel, reduceMinKernel, reduceProdKernel } from './reduce.js';
+import { reshapeKernel, squeezeKernel, expandDimsKernel } from './reshape.js';
+import { resizeBilinearKernel, resizeNearestNeighborKernel } from './resize.js';
+import { sliceKernel, stridedSliceKernel } from './slice.js';
+import { softmaxKernel, logSoftmaxKernel } from './softmax.js';
+import { splitKernel, splitVKernel } from './split.js';
+import { tileKernel, broadcastToKernel } from './tile.js';
+import { transposeKernel } from './transpose.js';
+import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
+
 export const KERNELS: readonly Kernel<any>[] = [
+  // issue 3 part B
+  reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel,
+  argMaxKernel, argMinKernel,
+  addKernel, subKernel, mulKernel, divKernel, maximumKernel, minimumKernel, squaredDifferenceKernel,
+  castKernel, shapeKernel,
+  equalKernel, notEqualKernel, lessKernel, lessEqualKernel, greaterKernel, greaterEqualKernel, selectV2Kernel,
+  concatenationKernel, gatherKernel, l2NormalizationKernel, packKernel, unpackKernel, padKernel, padV2Kernel, preluKernel,
+  meanKernel, sumKernel, reduceMaxKernel, reduceMinKernel, reduceProdKernel,
+  reshapeKernel, squeezeKernel, expandDimsKernel, resizeBilinearKernel, resizeNearestNeighborKernel,
+  sliceKernel, stridedSliceKernel, softmaxKernel, logSoftmaxKernel, splitKernel, splitVKernel,
+  tileKernel, broadcastToKernel, transposeKernel,
+  expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,

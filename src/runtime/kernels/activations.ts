@@ -1,0 +1,224 @@
+// Element-wise activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, ELU.
+// Quantized arithmetic as TFLite's activations.cc:
+// - RELU family: requantize (s_in/s_out) then clamp to the quantized activation range.
+// - LEAKY_RELU: separate multipliers for the identity and alpha branches.
+// - HARD_SWISH: the reference 16-bit fixed-point "reluish" computation.
+// - LOGISTIC, TANH, ELU (int8/uint8): a 256-entry table (LUTPopulate).
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import {
+  dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMulInt16,
+} from '../quant-math.js';
+import { populateLut8 } from './lut.js';
+import { isQuant, requireDtype, requireInput } from './shape-util.js';
+
+const f32 = Math.fround;
+
+type Mode = 'float' | 'requant' | 'leaky' | 'hardswish' | 'lut';
+
+interface ActPlan {
+  mode: Mode;
+  fn: (x: number) => number;
+  lo: number;
+  hi: number;
+  inZp: number;
+  outZp: number;
+  mult: number; shift: number;
+  mult2: number; shift2: number;
+  lut: Int32Array | null;
+  lutBase: number;
+}
+
+function basePlan(fn: (x: number) => number): ActPlan {
+  return { mode: 'float', fn, lo: -Infinity, hi: Infinity, inZp: 0, outZp: 0, mult: 0, shift: 0, mult2: 0, shift2: 0, lut: null, lutBase: 0 };
+}
+
+function io(ctx: PrepareContext, dtypes: string[]): { input: RuntimeTensor; output: RuntimeTensor; quantized: boolean } {
+  const input = requireInput(ctx, 0);
+  const output = ctx.outputs[0];
+  requireDtype(ctx, input, dtypes);
+  if (output.dtype !== input.dtype) ctx.unsupported(`output is ${output.dtype}, input is ${input.dtype}`);
+  output.shape = input.shape.slice();
+  const quantized = input.dtype !== 'float32';
+  if (quantized && (!isQuant(input) || !isQuant(output))) ctx.unsupported(`${input.dtype} tensors need quantization parameters`);
+  return { input, output, quantized };
+}
+
+function evalAct(p: ActPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const X = inputs[0]!.data as Float32Array;
+  const Y = outputs[0].data as Float32Array;
+  const n = Y.length;
+  switch (p.mode) {
+    case 'float': {
+      const fn = p.fn;
+      for (let i = 0; i < n; i++) Y[i] = fn(X[i]);
+      return;
+    }
+    case 'requant': {
+      const { lo, hi } = p;
+      for (let i = 0; i < n; i++) {
+        const v = p.outZp + multiplyByQuantizedMultiplier(X[i] - p.inZp, p.mult, p.shift);
+        Y[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+    case 'leaky': {
+      const { lo, hi } = p;
+      for (let i = 0; i < n; i++) {
+        const x = X[i] - p.inZp;
+        const v = p.outZp + (x >= 0 ? multiplyByQuantizedMultiplier(x, p.mult, p.shift) : multiplyByQuantizedMultiplier(x, p.mult2, p.shift2));
+        Y[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+    case 'lut': {
+      const lut = p.lut!;
+      const base = p.lutBase;
+      for (let i = 0; i < n; i++) Y[i] = lut[X[i] - base];
+      return;
+    }
+    case 'hardswish': {
+      const { lo, hi } = p;
+      for (let i = 0; i < n; i++) {
+        const hires = wrap16((X[i] - p.inZp) * 128);
+        const preshiftOut = saturatingRoundingDoublingHighMulInt16(hires, p.mult);
+        let reluish = hires;
+        if (p.shift2 > 0) reluish = satShiftLeft16(reluish, p.shift2 - 1);
+        reluish = saturatingRoundingDoublingHighMulInt16(reluish, p.mult2);
+        if (p.shift2 > 0) reluish = satShiftLeft16(reluish, 1);
+        if (p.shift2 < 0) reluish = roundingDivideByPOT(reluish, -p.shift2);
+        reluish = (reluish + 32768) >> 1;
+        const pre = saturatingDoublingHighMul16(reluish, preshiftOut);
+        const v = wrap16(roundingDivideByPOT(pre, -p.shift) + p.outZp);
+        Y[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+  }
+}
+
+function wrap16(x: number): number {
+  return (x << 16) >> 16;
+}
+
+function satShiftLeft16(x: number, s: number): number {
+  const v = x * (1 << s);
+  return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+/** TFLite's SaturatingDoublingHighMul on int16 (no rounding: C division truncates). */
+function saturatingDoublingHighMul16(a: number, b: number): number {
+  if (a === -32768 && b === -32768) return 32767;
+  return wrap16(Math.trunc((a * b) / 32768));
+}
+
+/** RELU-style ops: float clamp, or requantize and clamp to round(bound / s_out) + zp. */
+function makeClampKernel(op: string, maxVersion: number, lo: number, hi: number): Kernel<ActPlan> {
+  return {
+    op, maxVersion,
+    prepare(ctx) {
+      const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8', 'int16']);
+      if (!quantized) return basePlan((x) => (x < lo ? lo : x > hi ? hi : x));
+      const p = basePlan((x) => x);
+      p.mode = 'requant';
+      const q = quantizeMultiplier(f32(f32(input.scale[0]) / f32(output.scale[0])));
+      p.mult = q.multiplier; p.shift = q.shift;
+      p.inZp = input.zeroPoint[0];
+      p.outZp = output.zeroPoint[0];
+      const [qmin, qmax] = dtypeRange(output.dtype);
+      const quantize = (f: number) => {
+        const r = f32(f / f32(output.scale[0]));
+        return p.outZp + (r < 0 ? -Math.round(-r) : Math.round(r));
+      };
+      p.lo = Math.max(qmin, quantize(lo));
+      p.hi = hi === Infinity ? qmax : Math.min(qmax, quantize(hi));
+      return p;
+    },
+    eval: evalAct,
+  };
+}
+
+export const reluKernel = makeClampKernel('RELU', 3, 0, Infinity);
+export const relu6Kernel = makeClampKernel('RELU6', 3, 0, 6);
+export const reluN1To1Kernel = makeClampKernel('RELU_N1_TO_1', 2, -1, 1);
+export const relu0To1Kernel = makeClampKernel('RELU_0_TO_1', 1, 0, 1);
+
+export const leakyReluKernel: Kernel<ActPlan> = {
+  op: 'LEAKY_RELU',
+  maxVersion: 2,
+  prepare(ctx) {
+    const alpha = f32(Number(ctx.options.alpha ?? 0.2));
+    const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8', 'int16']);
+    if (!quantized) return basePlan((x) => (x > 0 ? x : f32(x * alpha)));
+    const p = basePlan((x) => x);
+    p.mode = 'leaky';
+    const si = f32(input.scale[0]), so = f32(output.scale[0]);
+    const qi = quantizeMultiplier(f32(si / so));
+    const qa = quantizeMultiplier(f32(f32(si * alpha) / so));
+    p.mult = qi.multiplier; p.shift = qi.shift;
+    p.mult2 = qa.multiplier; p.shift2 = qa.shift;
+    p.inZp = input.zeroPoint[0];
+    p.outZp = output.zeroPoint[0];
+    [p.lo, p.hi] = dtypeRange(output.dtype);
+    return p;
+  },
+  eval: evalAct,
+};
+
+/** Int32 multiplier reduced to int16 with rounding, as DownScaleInt32ToInt16Multiplier. */
+function downScaleToInt16(m: number): number {
+  if (m >= 2147483647 - 32768) return 32767;
+  return (m + 32768) >> 16;
+}
+
+export const hardSwishKernel: Kernel<ActPlan> = {
+  op: 'HARD_SWISH',
+  maxVersion: 1,
+  prepare(ctx) {
+    const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8']);
+    if (!quantized) return basePlan((x) => f32(f32(x * Math.min(6, Math.max(0, f32(x + 3)))) / 6));
+    const p = basePlan((x) => x);
+    p.mode = 'hardswish';
+    const hiresInputScale = f32(f32(1 / 128) * f32(input.scale[0]));
+    const reluishScale = f32(3 / 32768);
+    const qo = quantizeMultiplier(f32(hiresInputScale / f32(output.scale[0])));
+    const qr = quantizeMultiplier(f32(hiresInputScale / reluishScale));
+    if (qo.shift > 0) ctx.unsupported('HARD_SWISH output multiplier above 1');
+    p.mult = downScaleToInt16(qo.multiplier); p.shift = qo.shift;
+    p.mult2 = downScaleToInt16(qr.multiplier); p.shift2 = qr.shift;
+    p.inZp = input.zeroPoint[0];
+    p.outZp = output.zeroPoint[0];
+    [p.lo, p.hi] = dtypeRange(output.dtype);
+    return p;
+  },
+  eval: evalAct,
+};
+
+/** Ops that are a float function, with an 8-bit table for int8/uint8. */
+function makeLutKernel(op: string, maxVersion: number, fn: (x: number) => number,
+  fixedOutput?: (dtype: string) => [number, number]): Kernel<ActPlan> {
+  return {
+    op, maxVersion,
+    prepare(ctx) {
+      const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8']);
+      if (!quantized) return basePlan((x) => f32(fn(x)));
+      if (fixedOutput) {
+        const [scale, zp] = fixedOutput(output.dtype);
+        if (Math.abs(output.scale[0] - scale) > 1e-9 || output.zeroPoint[0] !== zp) {
+          ctx.unsupported(`${op} ${output.dtype} output must have scale ${scale} and zero point ${zp}`);
+        }
+      }
+      const p = basePlan((x) => x);
+      p.mode = 'lut';
+      p.lut = populateLut8(input.dtype, input.scale[0], input.zeroPoint[0], output.scale[0], output.zeroPoint[0], fn);
+      p.lutBase = input.dtype === 'int8' ? -128 : 0;
+      return p;
+    },
+    eval: evalAct,
+  };
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+export const logisticKernel = makeLutKernel('LOGISTIC', 3, sigmoid, (d) => [1 / 256, d === 'int8' ? -128 : 0]);
+export const tanhKernel = makeLutKernel('TANH', 3, Math.tanh, (d) => [1 / 128, d === 'int8' ? 0 : 128]);
+export const eluKernel = makeLutKernel('ELU', 1, (x) => (x < 0 ? Math.expm1(x) : x));

@@ -1,0 +1,256 @@
+// Broadcasting binary arithmetic: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE.
+// Quantized arithmetic follows TFLite's reference kernels:
+// - ADD/SUB (int8, uint8, int16 general scale): both inputs are shifted left (20 bits, 15 for int16), rescaled to
+//   twice the larger input scale, summed, then rescaled to the output (add.cc / sub.cc Prepare).
+// - ADD/SUB int16 with pot_scale_int16 and power-of-two scales: one input is shifted right, saturating int16 sum.
+// - MUL: (a - za) * (b - zb) * (sa*sb/so) with TFLite's float32 scale product.
+// - SQUARED_DIFFERENCE int8: inputs shifted by 7 bits, difference squared, rescaled.
+// - MAXIMUM/MINIMUM compare raw values (inputs and output share quantization).
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import {
+  activationRange, activationRangeFloat, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSmallerThanOneExp,
+  quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT,
+} from '../quant-math.js';
+import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
+
+type BinaryOp = 'ADD' | 'SUB' | 'MUL' | 'DIV' | 'MAXIMUM' | 'MINIMUM' | 'SQUARED_DIFFERENCE';
+type Mode = 'float' | 'int' | 'quantAddSub' | 'quantAddSubPot' | 'quantMul' | 'quantSqDiff' | 'raw';
+
+interface BinaryPlan {
+  op: BinaryOp;
+  mode: Mode;
+  n: number;
+  mapA: Int32Array | null;
+  mapB: Int32Array | null;
+  min: number;
+  max: number;
+  offsetA: number;
+  offsetB: number;
+  outOffset: number;
+  leftShift: number;
+  multA: number; shiftA: number;
+  multB: number; shiftB: number;
+  multOut: number; shiftOut: number;
+  name: string;
+}
+
+const f32 = Math.fround;
+
+/** CheckedLog2 of add.cc: the rounded log2 of a scale, and whether the scale is a power of two (within 1e-3). */
+function checkedLog2(x: number): { log2: number; pot: boolean } {
+  const l = f32(f32(Math.log(x)) * f32(1 / f32(Math.log(2))));
+  const r = l < 0 ? -Math.round(-l) : Math.round(l);
+  return { log2: r, pot: Math.abs(f32(l - r)) < 1e-3 };
+}
+
+function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
+  const a = requireInput(ctx, 0);
+  const b = requireInput(ctx, 1);
+  const out = ctx.outputs[0];
+  if (a.dtype !== b.dtype) ctx.unsupported(`${op} inputs differ in dtype (${a.dtype}, ${b.dtype})`);
+  const shape = broadcastShapes(ctx, a.shape, b.shape);
+  out.shape = shape;
+  const plan: BinaryPlan = {
+    op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
+    min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
+    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, name: out.name,
+  };
+  const hasActivation = op === 'ADD' || op === 'SUB' || op === 'MUL' || op === 'DIV';
+  const act = hasActivation ? String(ctx.options.fusedActivationFunction ?? 'NONE') : 'NONE';
+  if (act !== 'NONE' && act !== 'RELU' && act !== 'RELU6' && act !== 'RELU_N1_TO_1') ctx.unsupported(`fused activation ${act}`);
+  const dtype = a.dtype;
+  if (out.dtype !== dtype) ctx.unsupported(`${op} output is ${out.dtype}, inputs are ${dtype}`);
+
+  if (dtype === 'float32') {
+    [plan.min, plan.max] = activationRangeFloat(act);
+    return plan;
+  }
+  if (dtype === 'int32' || dtype === 'int64') {
+    if (op === 'SQUARED_DIFFERENCE' && dtype === 'int64') ctx.unsupported('int64 SQUARED_DIFFERENCE');
+    plan.mode = dtype === 'int64' ? 'raw' : 'int';
+    if (dtype === 'int64' && op !== 'MAXIMUM' && op !== 'MINIMUM') ctx.unsupported(`int64 ${op}`);
+    [plan.min, plan.max] = act === 'NONE' ? [-2147483648, 2147483647] : activationRangeFloat(act);
+    plan.min = Math.max(plan.min, -2147483648);
+    plan.max = Math.min(plan.max, 2147483647);
+    return plan;
+  }
+  if (dtype !== 'int8' && dtype !== 'uint8' && dtype !== 'int16') ctx.unsupported(`${op} on ${dtype}`);
+  if (op === 'MAXIMUM' || op === 'MINIMUM') {
+    plan.mode = 'raw';
+    return plan;
+  }
+  if (!isQuant(a) || !isQuant(b) || !isQuant(out)) ctx.unsupported(`${op} on ${dtype} needs quantized tensors`);
+  const sa = a.scale[0], sb = b.scale[0], so = out.scale[0];
+  plan.offsetA = -a.zeroPoint[0];
+  plan.offsetB = -b.zeroPoint[0];
+  plan.outOffset = out.zeroPoint[0];
+  [plan.min, plan.max] = activationRange(act, dtype, so, out.zeroPoint[0]);
+
+  if (op === 'ADD' || op === 'SUB') {
+    let general = true;
+    if (dtype === 'int16') {
+      if (a.zeroPoint[0] !== 0 || b.zeroPoint[0] !== 0 || out.zeroPoint[0] !== 0) ctx.unsupported(`int16 ${op} needs zero points 0`);
+      if (ctx.options.potScaleInt16 !== false) {
+        const la = checkedLog2(sa), lb = checkedLog2(sb), lo = checkedLog2(so);
+        if (la.pot && lb.pot && lo.pot) {
+          general = false;
+          plan.mode = 'quantAddSubPot';
+          plan.shiftA = la.log2 - lo.log2;
+          plan.shiftB = lb.log2 - lo.log2;
+          if (!(plan.shiftA === 0 || plan.shiftB === 0) || plan.shiftA > 0 || plan.shiftB > 0) {
+            ctx.unsupported(`int16 ${op} with power-of-two scales needs one input at the output scale and the other finer`);
+          }
+        }
+      }
+    }
+    if (general) {
+      plan.mode = 'quantAddSub';
+      plan.leftShift = dtype === 'int16' ? 15 : 20;
+      const twiceMax = 2 * Math.max(sa, sb);
+      const qa = quantizeMultiplierSmallerThanOneExp(sa / twiceMax);
+      const qb = quantizeMultiplierSmallerThanOneExp(sb / twiceMax);
+      const qo = quantizeMultiplierSmallerThanOneExp(twiceMax / (Math.pow(2, plan.leftShift) * so));
+      plan.multA = qa.multiplier; plan.shiftA = qa.shift;
+      plan.multB = qb.multiplier; plan.shiftB = qb.shift;
+      plan.multOut = qo.multiplier; plan.shiftOut = qo.shift;
+    }
+    return plan;
+  }
+  if (op === 'MUL') {
+    plan.mode = 'quantMul';
+    const q = quantizeMultiplier(f32(f32(f32(sa) * f32(sb)) / f32(so)));
+    plan.multOut = q.multiplier; plan.shiftOut = q.shift;
+    return plan;
+  }
+  if (op === 'SQUARED_DIFFERENCE') {
+    if (dtype !== 'int8') ctx.unsupported(`SQUARED_DIFFERENCE on ${dtype}`);
+    plan.mode = 'quantSqDiff';
+    plan.leftShift = 7;
+    const twiceMax = 2 * Math.max(sa, sb);
+    const qa = quantizeMultiplierSmallerThanOneExp(sa / twiceMax);
+    const qb = quantizeMultiplierSmallerThanOneExp(sb / twiceMax);
+    const qo = quantizeMultiplier((twiceMax * twiceMax) / (Math.pow(2, 2 * plan.leftShift) * so));
+    plan.multA = qa.multiplier; plan.shiftA = qa.shift;
+    plan.multB = qb.multiplier; plan.shiftB = qb.shift;
+    plan.multOut = qo.multiplier; plan.shiftOut = qo.shift;
+    return plan;
+  }
+  return ctx.unsupported(`quantized ${op} on ${dtype}`);
+}
+
+function floatOp(op: BinaryOp, x: number, y: number): number {
+  switch (op) {
+    case 'ADD': return x + y;
+    case 'SUB': return x - y;
+    case 'MUL': return x * y;
+    case 'DIV': return x / y;
+    case 'MAXIMUM': return x > y || Number.isNaN(x) ? x : y;
+    case 'MINIMUM': return x < y || Number.isNaN(x) ? x : y;
+    case 'SQUARED_DIFFERENCE': { const d = x - y; return d * d; }
+  }
+}
+
+function intOp(op: BinaryOp, x: number, y: number): number {
+  switch (op) {
+    case 'ADD': return (x + y) | 0;
+    case 'SUB': return (x - y) | 0;
+    case 'MUL': return Math.imul(x, y);
+    case 'DIV': return y === 0 ? 0 : (x / y) | 0;
+    case 'MAXIMUM': return x > y ? x : y;
+    case 'MINIMUM': return x < y ? x : y;
+    case 'SQUARED_DIFFERENCE': { const d = (x - y) | 0; return Math.imul(d, d); }
+  }
+}
+
+function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const A = inputs[0]!.data as Float32Array;
+  const B = inputs[1]!.data as Float32Array;
+  const O = outputs[0].data as Float32Array;
+  const { n, mapA, mapB, min, max, op } = p;
+  switch (p.mode) {
+    case 'float':
+      for (let k = 0; k < n; k++) {
+        const v = floatOp(op, A[mapA === null ? k : mapA[k]], B[mapB === null ? k : mapB[k]]);
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    case 'int':
+      if (op === 'DIV') {
+        for (let k = 0; k < n; k++) {
+          if (B[mapB === null ? k : mapB[k]] === 0) throw new RangeError(`DIV by zero computing '${p.name}'`);
+        }
+      }
+      for (let k = 0; k < n; k++) {
+        const v = intOp(op, A[mapA === null ? k : mapA[k]], B[mapB === null ? k : mapB[k]]);
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    case 'raw': {
+      const isMax = op === 'MAXIMUM';
+      for (let k = 0; k < n; k++) {
+        const x = A[mapA === null ? k : mapA[k]];
+        const y = B[mapB === null ? k : mapB[k]];
+        O[k] = isMax ? (x > y ? x : y) : (x < y ? x : y);
+      }
+      return;
+    }
+    case 'quantAddSub': {
+      const sign = op === 'SUB' ? -1 : 1;
+      const ls = Math.pow(2, p.leftShift);
+      for (let k = 0; k < n; k++) {
+        const x = (A[mapA === null ? k : mapA[k]] + p.offsetA) * ls;
+        const y = (B[mapB === null ? k : mapB[k]] + p.offsetB) * ls;
+        const sx = multiplyByQuantizedMultiplierSmallerThanOneExp(x, p.multA, p.shiftA);
+        const sy = multiplyByQuantizedMultiplierSmallerThanOneExp(y, p.multB, p.shiftB);
+        const v = multiplyByQuantizedMultiplierSmallerThanOneExp(sx + sign * sy, p.multOut, p.shiftOut) + p.outOffset;
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    }
+    case 'quantAddSubPot': {
+      const sub = op === 'SUB';
+      const ra = -p.shiftA, rb = -p.shiftB;
+      for (let k = 0; k < n; k++) {
+        const x = roundingDivideByPOT(A[mapA === null ? k : mapA[k]], ra);
+        const y = roundingDivideByPOT(B[mapB === null ? k : mapB[k]], rb);
+        let v = sub ? x - y : x + y;
+        v = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    }
+    case 'quantMul':
+      for (let k = 0; k < n; k++) {
+        const x = A[mapA === null ? k : mapA[k]] + p.offsetA;
+        const y = B[mapB === null ? k : mapB[k]] + p.offsetB;
+        const v = multiplyByQuantizedMultiplier(x * y, p.multOut, p.shiftOut) + p.outOffset;
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    case 'quantSqDiff': {
+      const ls = Math.pow(2, p.leftShift);
+      for (let k = 0; k < n; k++) {
+        const x = (A[mapA === null ? k : mapA[k]] + p.offsetA) * ls;
+        const y = (B[mapB === null ? k : mapB[k]] + p.offsetB) * ls;
+        const d = multiplyByQuantizedMultiplierSmallerThanOneExp(x, p.multA, p.shiftA) -
+          multiplyByQuantizedMultiplierSmallerThanOneExp(y, p.multB, p.shiftB);
+        const v = multiplyByQuantizedMultiplier(d * d, p.multOut, p.shiftOut) + p.outOffset;
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    }
+  }
+}
+
+function makeBinary(op: BinaryOp, maxVersion: number): Kernel<BinaryPlan> {
+  return { op, maxVersion, prepare: (ctx) => prepareBinary(ctx, op), eval: evalBinary };
+}
+
+export const addKernel = makeBinary('ADD', 4);
+export const subKernel = makeBinary('SUB', 5);
+export const mulKernel = makeBinary('MUL', 6);
+export const divKernel = makeBinary('DIV', 1);
+export const maximumKernel = makeBinary('MAXIMUM', 4);
+export const minimumKernel = makeBinary('MINIMUM', 4);
+export const squaredDifferenceKernel = makeBinary('SQUARED_DIFFERENCE', 2);

@@ -1,0 +1,172 @@
+// Reductions over constant axes: MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD (keep_dims, negative and repeated axes).
+// Float sums accumulate in float32 in input order, as TFLite's reference ReduceGeneric.
+// Quantized MEAN/SUM follow TFLite's reduce.cc choices:
+// - MEAN, keep_dims, rank 4, axes {1, 2}: integer sum, one fixed-point multiplier s_in/(n*s_out), float32 bias;
+// - same input/output quantization: integer sum, MEAN truncates sum / n;
+// - otherwise (QuantizedMeanOrSum): float32 rescale round(sum/n * s + bias) + zp (SUM: round(sum * s + bias*n) + zp).
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
+import { constIntValues, isQuant, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
+
+const f32 = Math.fround;
+
+type ReduceOp = 'MEAN' | 'SUM' | 'REDUCE_MAX' | 'REDUCE_MIN' | 'REDUCE_PROD';
+type Mode = 'float' | 'int' | 'extreme' | 'quantSpatialMean' | 'quantSame' | 'quantRescale';
+
+interface ReducePlan {
+  op: ReduceOp;
+  mode: Mode;
+  /** For each input element, the output element it reduces into. */
+  target: Int32Array;
+  count: number;
+  acc: Float64Array;
+  /** Per output: whether an element has been seen (REDUCE_MAX/MIN). */
+  seen: Uint8Array;
+  mult: number; shift: number; bias: number;
+  scale: number; inZp: number; outZp: number;
+  qmin: number; qmax: number;
+}
+
+const f32Sum = (a: number, b: number) => f32(a + b);
+
+function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
+  const input = requireInput(ctx, 0);
+  const output = ctx.outputs[0];
+  requireDtype(ctx, input, op === 'MEAN' || op === 'SUM' ? ['float32', 'int32', 'int8', 'uint8'] : ['float32', 'int32', 'int64', 'int8', 'uint8', 'int16']);
+  const rank = input.shape.length;
+  const axes = [...new Set(constIntValues(ctx, requireInput(ctx, 1), `${op} axis`).map((a) => normalizeAxis(ctx, a, rank)))].sort();
+  const keep = ctx.options.keepDims === true;
+  const reduced = new Array<boolean>(rank).fill(false);
+  for (const a of axes) reduced[a] = true;
+  const outFull = input.shape.map((d, i) => (reduced[i] ? 1 : d));
+  output.shape = keep ? outFull : input.shape.filter((_, i) => !reduced[i]);
+  const outStrides = stridesOf(outFull);
+  const total = sizeOf(input.shape);
+  const target = new Int32Array(total);
+  const counter = new Array<number>(rank).fill(0);
+  for (let k = 0; k < total; k++) {
+    let o = 0;
+    for (let d = 0; d < rank; d++) if (!reduced[d]) o += counter[d] * outStrides[d];
+    target[k] = o;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++counter[d] < input.shape[d]) break;
+      counter[d] = 0;
+    }
+  }
+  const outCount = sizeOf(outFull);
+  const count = outCount === 0 ? 0 : total / outCount;
+  const plan: ReducePlan = {
+    op, mode: 'float', target, count, acc: new Float64Array(outCount), seen: new Uint8Array(outCount),
+    mult: 0, shift: 0, bias: 0, scale: 0, inZp: 0, outZp: 0, qmin: 0, qmax: 0,
+  };
+  if (output.dtype !== input.dtype) ctx.unsupported(`${op} output is ${output.dtype}, input is ${input.dtype}`);
+  if (op === 'REDUCE_MAX' || op === 'REDUCE_MIN') {
+    plan.mode = 'extreme';
+    return plan;
+  }
+  if (input.dtype === 'float32') return plan;
+  if (input.dtype === 'int32') {
+    plan.mode = 'int';
+    return plan;
+  }
+  if (op === 'REDUCE_PROD') ctx.unsupported(`quantized REDUCE_PROD`);
+  if (!isQuant(input) || !isQuant(output)) ctx.unsupported(`${op} on ${input.dtype} needs quantization parameters`);
+  const si = f32(input.scale[0]), so = f32(output.scale[0]);
+  plan.inZp = input.zeroPoint[0];
+  plan.outZp = output.zeroPoint[0];
+  [plan.qmin, plan.qmax] = dtypeRange(input.dtype);
+  const spatial = rank === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2;
+  if (op === 'MEAN' && keep && spatial) {
+    plan.mode = 'quantSpatialMean';
+    let temp = f32(f32(plan.inZp * si) / so);
+    temp = temp > 0 ? f32(temp + 0.5) : f32(temp - 0.5);
+    plan.bias = plan.outZp - Math.trunc(temp);
+    const q = quantizeMultiplier(f32(si / f32(count * so)));
+    plan.mult = q.multiplier; plan.shift = q.shift;
+  } else if (si === so && plan.inZp === plan.outZp) {
+    plan.mode = 'quantSame';
+  } else {
+    plan.mode = 'quantRescale';
+    plan.scale = f32(si / so);
+    plan.bias = op === 'SUM' ? f32(f32(f32(-plan.inZp * plan.scale)) * count) : f32(-plan.inZp * plan.scale);
+  }
+  return plan;
+}
+
+function roundAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+function evalReduce(p: ReducePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const X = inputs[0]!.data as Float32Array;
+  const Y = outputs[0].data as Float32Array;
+  const { target, acc, op, count } = p;
+  const n = target.length;
+  const m = acc.length;
+  if (p.mode === 'extreme') {
+    const isMax = op === 'REDUCE_MAX';
+    const seen = p.seen;
+    seen.fill(0);
+    for (let k = 0; k < n; k++) {
+      const t = target[k];
+      const v = X[k];
+      if (seen[t] === 0 || (isMax ? v > Y[t] : v < Y[t])) {
+        Y[t] = v;
+        seen[t] = 1;
+      }
+    }
+    return;
+  }
+  if (op === 'REDUCE_PROD') {
+    acc.fill(1);
+    for (let k = 0; k < n; k++) acc[target[k]] = p.mode === 'float' ? f32(acc[target[k]] * X[k]) : Math.imul(acc[target[k]], X[k]);
+    for (let i = 0; i < m; i++) Y[i] = acc[i];
+    return;
+  }
+  acc.fill(0);
+  if (p.mode === 'float') {
+    for (let k = 0; k < n; k++) acc[target[k]] = f32Sum(acc[target[k]], X[k]);
+    if (op === 'MEAN') for (let i = 0; i < m; i++) Y[i] = f32(acc[i] / count);
+    else for (let i = 0; i < m; i++) Y[i] = acc[i];
+    return;
+  }
+  for (let k = 0; k < n; k++) acc[target[k]] += X[k];
+  switch (p.mode) {
+    case 'int':
+      for (let i = 0; i < m; i++) Y[i] = op === 'MEAN' ? Math.trunc(acc[i] / count) : acc[i];
+      return;
+    case 'quantSame':
+      // Stored through the typed array: SUM wraps like TFLite's accumulation in the element type.
+      for (let i = 0; i < m; i++) Y[i] = op === 'MEAN' ? Math.trunc(acc[i] / count) : acc[i];
+      return;
+    case 'quantSpatialMean':
+      for (let i = 0; i < m; i++) {
+        const v = multiplyByQuantizedMultiplier(acc[i], p.mult, p.shift) + p.bias;
+        Y[i] = v < p.qmin ? p.qmin : v > p.qmax ? p.qmax : v;
+      }
+      return;
+    case 'quantRescale':
+      for (let i = 0; i < m; i++) {
+        if (op === 'SUM') {
+          Y[i] = roundAway(f32(f32(f32(acc[i]) * p.scale) + p.bias)) + p.outZp;
+        } else {
+          const mean = f32(f32(acc[i]) / count);
+          let r = roundAway(f32(f32(mean * p.scale) + p.bias)) + p.outZp;
+          r = r < p.qmin ? p.qmin : r > p.qmax ? p.qmax : r;
+          Y[i] = r;
+        }
+      }
+      return;
+  }
+}
+
+function makeReduce(op: ReduceOp, maxVersion: number): Kernel<ReducePlan> {
+  return { op, maxVersion, prepare: (ctx) => prepareReduce(ctx, op), eval: evalReduce };
+}
+
+export const meanKernel = makeReduce('MEAN', 2);
+export const sumKernel = makeReduce('SUM', 2);
+export const reduceMaxKernel = makeReduce('REDUCE_MAX', 3);
+export const reduceMinKernel = makeReduce('REDUCE_MIN', 3);
+export const reduceProdKernel = makeReduce('REDUCE_PROD', 2);

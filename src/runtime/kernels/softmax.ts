@@ -1,0 +1,122 @@
+// SOFTMAX and LOG_SOFTMAX over the last dimension.
+// Float: max-subtracted exp, in double, rounded to float32 at the end.
+// int8/uint8 as TFLite's builtin kernels: a float32 table exp(-s_in * beta * d) for d = max - x in [0, 255],
+// a float32 running sum, then per element round(table * 1/(sum * s_out)) + zp (uint8 output: trunc(p + 0.5)).
+// LOG_SOFTMAX quantized uses the same table: rint(s_in/s_out * x - (s_in * max + log(sum)) / s_out) + zp.
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { dtypeRange } from '../quant-math.js';
+import { isQuant, requireDtype, requireInput } from './shape-util.js';
+
+const f32 = Math.fround;
+
+interface SoftmaxPlan {
+  log: boolean;
+  quantized: boolean;
+  beta: number;
+  outer: number;
+  depth: number;
+  /** table[255 - d] = exp(-s_in * beta * d). */
+  table: Float32Array;
+  inScale: number;
+  outScale: number;
+  outZp: number;
+  qmin: number;
+  qmax: number;
+  /** uint8 outputs round by truncating p + 0.5 (TFLite's non-aarch64 path). */
+  truncRound: boolean;
+}
+
+function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
+  const input = requireInput(ctx, 0);
+  const output = ctx.outputs[0];
+  requireDtype(ctx, input, ['float32', 'int8', 'uint8']);
+  output.shape = input.shape.slice();
+  const rank = input.shape.length;
+  if (rank === 0) ctx.unsupported('softmax of a scalar');
+  const depth = input.shape[rank - 1];
+  const outer = input.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const beta = log ? 1 : f32(Number(ctx.options.beta ?? 1));
+  const plan: SoftmaxPlan = {
+    log, quantized: input.dtype !== 'float32', beta, outer, depth, table: new Float32Array(256),
+    inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false,
+  };
+  if (!plan.quantized) {
+    if (output.dtype !== 'float32') ctx.unsupported(`float softmax with ${output.dtype} output`);
+    return plan;
+  }
+  if (!isQuant(input) || !isQuant(output)) ctx.unsupported('quantized softmax needs quantization parameters');
+  requireDtype(ctx, output, log ? [input.dtype] : ['int8', 'uint8', 'int16']);
+  if (log) {
+    const zp = output.dtype === 'int8' ? 127 : 255;
+    if (Math.abs(output.scale[0] - 16 / 256) > 1e-9 || output.zeroPoint[0] !== zp) {
+      ctx.unsupported(`LOG_SOFTMAX ${output.dtype} output must have scale 16/256 and zero point ${zp}`);
+    }
+  }
+  plan.inScale = f32(input.scale[0]);
+  plan.outScale = f32(output.scale[0]);
+  plan.outZp = output.zeroPoint[0];
+  [plan.qmin, plan.qmax] = dtypeRange(output.dtype);
+  plan.truncRound = output.dtype === 'uint8' && !log;
+  const scale = f32(-plan.inScale * beta);
+  for (let val = 0; val <= 255; val++) plan.table[255 - val] = f32(Math.exp(f32(scale * val)));
+  return plan;
+}
+
+function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const X = inputs[0]!.data as Float32Array;
+  const Y = outputs[0].data as Float32Array;
+  const { outer, depth } = p;
+  for (let b = 0; b < outer; b++) {
+    const base = b * depth;
+    let max = -Infinity;
+    for (let j = 0; j < depth; j++) if (X[base + j] > max) max = X[base + j];
+    if (!p.quantized) {
+      let sum = 0;
+      for (let j = 0; j < depth; j++) sum += Math.exp((X[base + j] - max) * p.beta);
+      if (p.log) {
+        const logSum = Math.log(sum);
+        for (let j = 0; j < depth; j++) Y[base + j] = (X[base + j] - max) - logSum;
+      } else {
+        for (let j = 0; j < depth; j++) Y[base + j] = Math.exp((X[base + j] - max) * p.beta) / sum;
+      }
+      continue;
+    }
+    const t = p.table;
+    const off = 255 - max;
+    let sum = 0;
+    for (let j = 0; j < depth; j++) sum = f32(sum + t[off + X[base + j]]);
+    const { qmin, qmax, outZp } = p;
+    if (p.log) {
+      const logSum = f32(Math.log(sum));
+      const scale = f32(p.inScale / p.outScale);
+      const pre = f32(f32(f32(p.inScale * max) + logSum) / p.outScale);
+      for (let j = 0; j < depth; j++) {
+        const lp = f32(f32(scale * X[base + j]) - pre);
+        const v = roundHalfEven(lp) + outZp;
+        Y[base + j] = v < qmin ? qmin : v > qmax ? qmax : v;
+      }
+    } else {
+      const inv = f32(1 / f32(sum * p.outScale));
+      for (let j = 0; j < depth; j++) {
+        const pr = f32(t[off + X[base + j]] * inv);
+        const v = (p.truncRound ? Math.trunc(f32(pr + 0.5)) : Math.round(pr)) + outZp;
+        Y[base + j] = v < qmin ? qmin : v > qmax ? qmax : v;
+      }
+    }
+  }
+}
+
+/** std::rint in the default rounding mode: halves to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export const softmaxKernel: Kernel<SoftmaxPlan> = {
+  op: 'SOFTMAX', maxVersion: 2, prepare: (ctx) => prepareSoftmax(ctx, false), eval: evalSoftmax,
+};
+
+export const logSoftmaxKernel: Kernel<SoftmaxPlan> = {
+  op: 'LOG_SOFTMAX', maxVersion: 2, prepare: (ctx) => prepareSoftmax(ctx, true), eval: evalSoftmax,
+};
