@@ -10,6 +10,7 @@ import type { Model } from '../../src/graph/model.js';
 import { readModel, readModelFile, writeModel, writeModelFile, verifyModel } from '../../src/format/index.js';
 import { FbView } from '../../src/format/flatbuf.js';
 import { F } from '../../src/format/schema.js';
+import { Builder } from 'flatbuffers';
 
 /** A small valid model: y = relu(x * w + b) with a per-channel quantized int8 weight. */
 function smallModel(): Model {
@@ -150,4 +151,80 @@ test('writeModelFile writes atomically and leaves no temporary file', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('custom ops, several subgraphs, signatures and metadata survive a round trip', () => {
+  const main = new GraphBuilder('main');
+  const x = main.addInput({ name: 'x', shape: [2], dtype: 'float32' });
+  const y = main.addTensor({ name: 'y', shape: [2], dtype: 'float32' });
+  const node = main.addOp('CUSTOM', [x], [y]);
+  node.customCode = 'MyOp';
+  node.customOptions = new Uint8Array([1, 2, 3, 250]);
+  main.markOutput(y);
+  const body = new GraphBuilder('body');
+  const a = body.addInput({ name: 'a', shape: [], dtype: 'int32', shapeSignature: [] });
+  const c = body.addTensor({ name: 'c', shape: [], dtype: 'int32' });
+  body.addOp('GELU', [a], [c], { approximate: true }); // code 150: only fits builtin_code
+  body.markOutput(c);
+  const model: Model = {
+    version: 3, description: 'multi', subgraphs: [main.subgraph(), body.subgraph()],
+    metadata: [{ name: 'min_runtime_version', data: new TextEncoder().encode('1.5.0\0\0\0') }],
+    signatureDefs: [{ key: 'serving_default', subgraphIndex: 0, inputs: [{ name: 'in', tensorIndex: 0 }], outputs: [{ name: 'out', tensorIndex: 1 }] }],
+  };
+  const bytes = writeModel(model);
+  const back = readModel(bytes);
+  assert.deepEqual(back, model);
+  // GELU's operator code carries 127 (the placeholder) in the old int8 field and 150 in builtin_code.
+  const fb = new FbView(bytes);
+  const codes = fb.tables(fb.deref(0), F.Model.operatorCodes);
+  const gelu = codes.find((c) => fb.i32(c, F.OperatorCode.builtinCode, 0) === 150)!;
+  assert.equal(fb.i8(gelu, F.OperatorCode.deprecatedBuiltinCode, 0), 127);
+  // A signature pointing past the subgraph's tensors is refused.
+  model.signatureDefs[0].outputs[0].tensorIndex = 7;
+  throwsFormat(() => readModel(writeModel(model), 'sig.tflite'), "signature 0 'serving_default'", 'tensor index 7 out of range');
+});
+
+/**
+ * A model whose constant lives outside the FlatBuffer (Buffer.offset/size, schema 3c), built with the flatbuffers
+ * Builder directly (not our writer): tensor 0 = f32[2] constant at `offset`.
+ */
+function externalBufferModel(offsetDelta: number): Uint8Array {
+  const b = new Builder(256);
+  const vec = (xs: number[]) => { b.startVector(4, xs.length, 4); for (let i = xs.length - 1; i >= 0; i--) b.addInt32(xs[i]); return b.endVector(); };
+  const name = b.createString('k');
+  const shape = vec([2]);
+  b.startObject(3); b.addFieldOffset(F.Tensor.shape, shape, 0); b.addFieldInt32(F.Tensor.buffer, 1, 0); b.addFieldOffset(F.Tensor.name, name, 0);
+  const tensor = b.endObject();
+  b.startVector(4, 1, 4); b.addOffset(tensor); const tensors = b.endVector();
+  const outputs = vec([0]);
+  b.startObject(5); b.addFieldOffset(F.SubGraph.tensors, tensors, 0); b.addFieldOffset(F.SubGraph.outputs, outputs, 0);
+  const sg = b.endObject();
+  b.startObject(3); const empty = b.endObject();
+  b.startObject(3);
+  // The offset is patched after finishing (the data goes after the FlatBuffer); write a placeholder now.
+  b.addFieldInt64(F.Buffer.offset, 0x7777n, 0n); b.addFieldInt64(F.Buffer.size, 8n, 0n);
+  const ext = b.endObject();
+  b.startVector(4, 2, 4); b.addOffset(ext); b.addOffset(empty); // back to front: [empty, ext]
+  const buffers = b.endVector();
+  b.startVector(4, 1, 4); b.addOffset(sg); const subgraphs = b.endVector();
+  b.startObject(8); b.addFieldInt32(F.Model.version, 3, 0); b.addFieldOffset(F.Model.subgraphs, subgraphs, 0);
+  b.addFieldOffset(F.Model.buffers, buffers, 0);
+  b.finish(b.endObject(), 'TFL3');
+  const fbBytes = b.asUint8Array();
+  const file = new Uint8Array(fbBytes.length + 8);
+  file.set(fbBytes);
+  new DataView(file.buffer).setFloat32(fbBytes.length, 1.5, true);
+  new DataView(file.buffer).setFloat32(fbBytes.length + 4, -2, true);
+  const dv = new DataView(file.buffer);
+  for (let p = 0; p + 8 <= fbBytes.length; p += 4) {
+    if (dv.getUint32(p, true) === 0x7777 && dv.getUint32(p + 4, true) === 0) dv.setUint32(p, fbBytes.length + offsetDelta, true);
+  }
+  return file;
+}
+
+test('constant data outside the FlatBuffer (Buffer offset/size)', () => {
+  const m = readModel(externalBufferModel(0), 'ext.tflite');
+  const data = m.subgraphs[0].tensors[0].data!;
+  assert.deepEqual(Array.from(new Float32Array(data.buffer, data.byteOffset, 2)), [1.5, -2]);
+  throwsFormat(() => readModel(externalBufferModel(4), 'ext.tflite'), 'ext.tflite: buffer 1: data range', 'lies outside the file');
 });
