@@ -19,7 +19,8 @@ export function registerConvert(program: Command): void {
         throw new UsageError(`${input}: only .tflite input is supported by this build of convert`);
       }
       const model = readModelFile(input);
-      const bytes = writeModelFile(opts.output, model);
+      writeModelFile(opts.output, model);
+      const bytes = fs.statSync(opts.output).size;
       const s = summarizeModel(model, opts.output, bytes);
       const result = { input, output: opts.output, input_bytes: fs.statSync(input).size, output_bytes: bytes,
         ops: s.ops, operator_count: s.operator_count, tensors: s.tensors };

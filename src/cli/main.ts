@@ -5,8 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { LitequantError, UsageError } from '../errors.js';
 import { registerInspect } from './inspect.js';
 import { registerConvert } from './convert.js';
+import { registerRun } from './run.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert];
+export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun];
 
 export function buildProgram(): Command {
   const program = new Command('litequant')
