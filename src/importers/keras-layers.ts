@@ -1,0 +1,894 @@
+// The one Keras-config -> graph converter shared by the .h5, .keras and TF.js Layers importers.
+// It emits plain TFLite ops layer by layer (a BatchNormalization becomes MUL+ADD, an activation its own op);
+// the graph passes then fold and fuse them as TensorFlow's converter does.
+
+import { ModelFormatError, UnsupportedError } from '../errors.js';
+import { GraphBuilder } from '../graph/builder.js';
+import type { DType, Model, OpOptions } from '../graph/model.js';
+import {
+  MODEL_CLASSES, WeightStore, layerName, modelLayers, shortVarName,
+  type KerasLayerJson, type KerasSource, type WeightArray,
+} from './keras-source.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Layer catalogue: variables and support checks
+
+export interface LayerVariable {
+  name: string;
+  trainable: boolean;
+}
+
+const IDENTITY_LAYERS = new Set([
+  'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'GaussianNoise', 'GaussianDropout',
+  'AlphaDropout', 'ActivityRegularization',
+]);
+
+const SUPPORTED_LAYERS = new Set([
+  'InputLayer', 'Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose',
+  'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'Softmax', 'MaxPooling1D', 'MaxPooling2D',
+  'AveragePooling1D', 'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum',
+  'Minimum', 'Concatenate', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
+  'LayerNormalization', 'Embedding', ...IDENTITY_LAYERS,
+]);
+
+/** Keras class aliases (Keras 2 short names, TF.js names). */
+const CLASS_ALIASES: Record<string, string> = {
+  Convolution1D: 'Conv1D', Convolution2D: 'Conv2D', Conv2DTranspose: 'Conv2DTranspose', Deconvolution2D: 'Conv2DTranspose',
+  SeparableConvolution2D: 'SeparableConv2D', MaxPool1D: 'MaxPooling1D', MaxPool2D: 'MaxPooling2D',
+  AvgPool1D: 'AveragePooling1D', AvgPool2D: 'AveragePooling2D', GlobalAvgPool1D: 'GlobalAveragePooling1D',
+  GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalMaxPool1D: 'GlobalMaxPooling1D', GlobalMaxPool2D: 'GlobalMaxPooling2D',
+  BatchNormalizationV1: 'BatchNormalization', BatchNormalizationV2: 'BatchNormalization',
+};
+
+function canonicalClass(cls: string): string {
+  return CLASS_ALIASES[cls] ?? cls;
+}
+
+/** The variables a layer stores, in Keras's own order (trainable first, as layers create them). */
+export function layerVariables(className: string, cfg: Record<string, any>): LayerVariable[] {
+  const t = (name: string): LayerVariable => ({ name, trainable: true });
+  const n = (name: string): LayerVariable => ({ name, trainable: false });
+  const bias = cfg.use_bias !== false ? [t('bias')] : [];
+  switch (canonicalClass(className)) {
+    case 'Dense': case 'Conv1D': case 'Conv2D': case 'Conv2DTranspose': return [t('kernel'), ...bias];
+    case 'DepthwiseConv2D': return [t('depthwise_kernel'), ...bias];
+    case 'SeparableConv2D': return [t('depthwise_kernel'), t('pointwise_kernel'), ...bias];
+    case 'BatchNormalization':
+      return [...(cfg.scale !== false ? [t('gamma')] : []), ...(cfg.center !== false ? [t('beta')] : []), n('moving_mean'), n('moving_variance')];
+    case 'LayerNormalization':
+      return [...(cfg.scale !== false ? [t('gamma')] : []), ...(cfg.center !== false ? [t('beta')] : [])];
+    case 'PReLU': return [t('alpha')];
+    case 'Embedding': return [t('embeddings')];
+    case 'Normalization': return cfg.mean != null ? [] : [n('mean'), n('variance')];
+    default: return [];
+  }
+}
+
+/**
+ * Spread a nested model's stored weights (one flat list, as Keras's legacy HDF5 writer stores them) over its layers:
+ * by name when the stored names say which layer each belongs to ('dense_1/kernel:0'), else by Keras's order
+ * (every layer's trainable variables in layer order, then every layer's non-trainable ones).
+ */
+export function assignNestedWeights(file: string, model: KerasLayerJson, path: string[], arrays: { name: string; w: WeightArray }[], store: WeightStore): void {
+  const leaves: { path: string[]; cls: string; cfg: any; vars: LayerVariable[]; trainable: boolean }[] = [];
+  const walk = (m: KerasLayerJson, p: string[], trainable: boolean) => {
+    for (const l of modelLayers(m)) {
+      const name = layerName(l);
+      const tr = trainable && l.config?.trainable !== false;
+      if (MODEL_CLASSES.has(l.class_name)) walk(l, [...p, name], tr);
+      else leaves.push({ path: [...p, name], cls: l.class_name, cfg: l.config, vars: layerVariables(l.class_name, l.config ?? {}), trainable: tr });
+    }
+  };
+  walk(model, path, model.config?.trainable !== false);
+  const withVars = leaves.filter((l) => l.vars.length > 0);
+  const byName = new Map(withVars.map((l) => [l.path[l.path.length - 1], l]));
+  const named = arrays.map((a) => {
+    const parts = a.name.split('/');
+    return parts.length >= 2 ? byName.get(parts[parts.length - 2]) : undefined;
+  });
+  if (named.every((l) => l !== undefined)) {
+    arrays.forEach((a, i) => store.set(named[i]!.path, shortVarName(a.name), a.w));
+    return;
+  }
+  const order: { path: string[]; v: string }[] = [];
+  for (const pass of [true, false]) {
+    for (const l of withVars) for (const v of l.vars) if ((l.trainable && v.trainable) === pass) order.push({ path: l.path, v: v.name });
+  }
+  if (order.length !== arrays.length) {
+    throw new ModelFormatError(`${file}: nested model '${path.join('/')}' stores ${arrays.length} weights, its layers need ${order.length}`);
+  }
+  order.forEach((o, i) => store.set(o.path, o.v, arrays[i].w));
+}
+
+const ACTIVATIONS = new Set([
+  'linear', 'relu', 'relu6', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'swish', 'silu', 'gelu', 'elu', 'selu',
+  'softplus', 'softsign', 'exponential', 'leaky_relu', 'hard_swish', 'hard_silu', 'log_softmax',
+]);
+
+function activationName(a: unknown): string {
+  if (a === null || a === undefined) return 'linear';
+  if (typeof a === 'string') return a.toLowerCase();
+  if (typeof a === 'object' && typeof (a as any).class_name === 'string') {
+    const c = (a as any).class_name as string;
+    return c === 'function' ? String((a as any).config).toLowerCase() : c.toLowerCase();
+  }
+  return String(a);
+}
+
+/** Why a layer cannot be converted, or null when it can. */
+function unsupportedReason(cls: string, cfg: Record<string, any>): string | null {
+  const c = canonicalClass(cls);
+  if (!SUPPORTED_LAYERS.has(c)) return 'layer type not supported';
+  if (cfg.data_format === 'channels_first') return 'data_format channels_first (convert the model to channels_last)';
+  if ((c === 'Conv1D' || c === 'Conv2D') && (cfg.groups ?? 1) !== 1) return `grouped convolution (groups=${cfg.groups})`;
+  if ('activation' in cfg) {
+    const a = activationName(cfg.activation);
+    if (!ACTIVATIONS.has(a)) return `activation '${a}' not supported`;
+  }
+  if (c === 'Normalization' && cfg.invert) return 'Normalization with invert=True';
+  if (c === 'UpSampling2D' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
+  if (c === 'Conv2DTranspose' && cfg.output_padding != null) return 'output_padding';
+  if (c === 'Conv2DTranspose' && [].concat(cfg.dilation_rate ?? 1).some((d: number) => d !== 1)) return 'dilated Conv2DTranspose';
+  return null;
+}
+
+/** All unsupported layers of a model (nested models included), one line each. */
+function collectUnsupported(model: KerasLayerJson, prefix: string[], out: string[]): void {
+  for (const l of modelLayers(model)) {
+    const name = [...prefix, layerName(l)].join('/');
+    if (MODEL_CLASSES.has(l.class_name)) { collectUnsupported(l, [...prefix, layerName(l)], out); continue; }
+    const why = unsupportedReason(l.class_name, l.config ?? {});
+    if (why) out.push(`${name} (${l.class_name}: ${why})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Emitting TFLite ops with shapes
+
+type Shape = number[];
+
+class Emitter {
+  readonly b = new GraphBuilder('main');
+  constructor(readonly file: string) {}
+
+  shape(t: number): Shape {
+    return this.b.tensors[t].shape;
+  }
+
+  dtype(t: number): DType {
+    return this.b.tensors[t].dtype;
+  }
+
+  /** An activation tensor; batch (dim 0) is dynamic, as Keras models are: shape 1, signature -1. */
+  act(name: string, shape: Shape, dtype: DType = 'float32'): number {
+    const sig = shape.length > 0 ? [-1, ...shape.slice(1)] : undefined;
+    return this.b.addTensor({ name, shape, dtype, shapeSignature: sig });
+  }
+
+  constF(name: string, shape: Shape, values: ArrayLike<number>): number {
+    return this.b.addConstant(name, 'float32', shape, Float32Array.from(values));
+  }
+
+  constI(name: string, shape: Shape, values: number[]): number {
+    return this.b.addConstant(name, 'int32', shape, Int32Array.from(values));
+  }
+
+  op(op: string, inputs: number[], outName: string, outShape: Shape, options: OpOptions = {}, dtype: DType = 'float32'): number {
+    const out = this.act(outName, outShape, dtype);
+    this.b.addOp(op, inputs, [out], options);
+    return out;
+  }
+}
+
+function broadcastShapes(a: Shape, b: Shape, what: string): Shape {
+  const n = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new UnsupportedError(`${what}: shapes [${a}] and [${b}] do not broadcast`);
+    out.push(Math.max(x, y));
+  }
+  return out;
+}
+
+function pair(v: unknown, dflt: number): [number, number] {
+  if (v === null || v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return a.length === 1 ? [a[0], a[0]] : [a[0], a[1]];
+}
+
+function convOutSize(n: number, k: number, s: number, d: number, padding: string): number {
+  const eff = (k - 1) * d + 1;
+  return padding === 'same' ? Math.ceil(n / s) : Math.floor((n - eff) / s) + 1;
+}
+
+function prod(a: number[]): number {
+  let p = 1;
+  for (const x of a) p *= x;
+  return p;
+}
+
+/** Keras kernel [kh, kw, in, out] -> TFLite [out, kh, kw, in] (OHWI). */
+function hwioToOhwi(w: WeightArray): Float32Array {
+  const [kh, kw, ci, co] = w.shape;
+  const out = new Float32Array(w.values.length);
+  const src = w.values;
+  for (let h = 0; h < kh; h++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) {
+    const base = ((h * kw + x) * ci + i) * co;
+    for (let o = 0; o < co; o++) out[((o * kh + h) * kw + x) * ci + i] = src[base + o];
+  }
+  return out;
+}
+
+/** Keras Dense kernel [in, out] -> TFLite [out, in]. */
+function transpose2d(w: WeightArray): Float32Array {
+  const [r, c] = w.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = w.values[i * c + j];
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Layer conversion
+
+interface Ctx {
+  e: Emitter;
+  src: KerasSource;
+  keras3: boolean;
+}
+
+function weightsOf(ctx: Ctx, path: string[], cls: string, cfg: any): Map<string, WeightArray> {
+  return ctx.src.layerWeights(path, layerVariables(cls, cfg).map((v) => v.name));
+}
+
+function expectShape(ctx: Ctx, path: string[], w: WeightArray, shape: Shape, what: string): void {
+  if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+    throw new ModelFormatError(`${ctx.src.file}: layer '${path.join('/')}' ${what} has shape [${w.shape}], expected [${shape}]`);
+  }
+}
+
+/** Apply a Keras activation to x; the result is named `name`. */
+function applyActivation(ctx: Ctx, x: number, act: string, name: string): number {
+  const e = ctx.e;
+  const s = e.shape(x);
+  const scalar = (n: string, v: number) => e.constF(`${name}/${n}`, [], [v]);
+  switch (act) {
+    case 'linear': return x;
+    case 'relu': return e.op('RELU', [x], name, s);
+    case 'relu6': return e.op('RELU6', [x], name, s);
+    case 'sigmoid': return e.op('LOGISTIC', [x], name, s);
+    case 'tanh': return e.op('TANH', [x], name, s);
+    case 'softmax': return e.op('SOFTMAX', [x], name, s, { beta: 1 });
+    case 'log_softmax': return e.op('LOG_SOFTMAX', [x], name, s);
+    case 'elu': return e.op('ELU', [x], name, s);
+    case 'exponential': return e.op('EXP', [x], name, s);
+    case 'gelu': return e.op('GELU', [x], name, s, { approximate: false });
+    case 'hard_swish': case 'hard_silu': return e.op('HARD_SWISH', [x], name, s);
+    case 'leaky_relu': return e.op('LEAKY_RELU', [x], name, s, { alpha: 0.2 });
+    case 'swish': case 'silu': {
+      const sig = e.op('LOGISTIC', [x], `${name}/sigmoid`, s);
+      return e.op('MUL', [x, sig], name, s);
+    }
+    case 'hard_sigmoid': {
+      // Keras 2 and TF.js: clip(0.2x + 0.5, 0, 1); Keras 3: relu6(x + 3) / 6 = clip(x/6 + 0.5, 0, 1).
+      const slope = ctx.keras3 ? 1 / 6 : 0.2;
+      const m = e.op('MUL', [x, scalar('slope', slope)], `${name}/mul`, s);
+      const a = e.op('ADD', [m, scalar('offset', 0.5)], `${name}/add`, s);
+      const lo = e.op('MINIMUM', [a, scalar('one', 1)], `${name}/min`, s);
+      return e.op('RELU', [lo], name, s);
+    }
+    case 'selu': {
+      const alpha = 1.6732632423543772, scale = 1.0507009873554805;
+      const pos = e.op('RELU', [x], `${name}/pos`, s);
+      const elu = e.op('ELU', [x], `${name}/elu`, s);
+      const neg = e.op('MINIMUM', [elu, scalar('zero', 0)], `${name}/neg`, s);
+      const negS = e.op('MUL', [neg, scalar('alpha_scale', alpha * scale)], `${name}/neg_scaled`, s);
+      const posS = e.op('MUL', [pos, scalar('scale', scale)], `${name}/pos_scaled`, s);
+      return e.op('ADD', [posS, negS], name, s);
+    }
+    case 'softplus': {
+      // Stable form: relu(x) + log(1 + exp(-|x|)).
+      const ab = e.op('ABS', [x], `${name}/abs`, s);
+      const ng = e.op('NEG', [ab], `${name}/neg`, s);
+      const ex = e.op('EXP', [ng], `${name}/exp`, s);
+      const p1 = e.op('ADD', [ex, scalar('one', 1)], `${name}/add1`, s);
+      const lg = e.op('LOG', [p1], `${name}/log`, s);
+      const rl = e.op('RELU', [x], `${name}/relu`, s);
+      return e.op('ADD', [rl, lg], name, s);
+    }
+    case 'softsign': {
+      const ab = e.op('ABS', [x], `${name}/abs`, s);
+      const p1 = e.op('ADD', [ab, scalar('one', 1)], `${name}/add1`, s);
+      return e.op('DIV', [x, p1], name, s);
+    }
+    default: throw new UnsupportedError(`activation '${act}' is not supported`);
+  }
+}
+
+/** ELU with any alpha: alpha == 1 is TFLite's ELU; else relu(x) + alpha * min(elu(x), 0). */
+function eluWithAlpha(ctx: Ctx, x: number, alpha: number, name: string): number {
+  const e = ctx.e;
+  const s = e.shape(x);
+  if (alpha === 1) return e.op('ELU', [x], name, s);
+  const elu = e.op('ELU', [x], `${name}/elu`, s);
+  const neg = e.op('MINIMUM', [elu, e.constF(`${name}/zero`, [], [0])], `${name}/neg`, s);
+  const negS = e.op('MUL', [neg, e.constF(`${name}/alpha`, [], [alpha])], `${name}/neg_scaled`, s);
+  const pos = e.op('RELU', [x], `${name}/pos`, s);
+  return e.op('ADD', [pos, negS], name, s);
+}
+
+function lastAxis(axis: unknown, rank: number, what: string): number {
+  const a = Array.isArray(axis) ? axis : [axis ?? -1];
+  if (a.length !== 1) throw new UnsupportedError(`${what}: axis ${JSON.stringify(axis)} (one axis only)`);
+  const v = Number(a[0]);
+  return v < 0 ? v + rank : v;
+}
+
+/** Per-channel constant of `values` broadcast along `axis` of an input of rank `rank` (shape [C] on the last axis). */
+function channelConst(ctx: Ctx, name: string, values: ArrayLike<number>, axis: number, rank: number): number {
+  const shape = axis === rank - 1 ? [values.length] : Array.from({ length: rank - axis }, (_, i) => (i === 0 ? values.length : 1));
+  return ctx.e.constF(name, shape, values);
+}
+
+function conv2dCore(ctx: Ctx, x: number, kernelOhwi: Float32Array, kshape: Shape, bias: Float32Array | null,
+  strides: [number, number], dil: [number, number], padding: string, name: string): number {
+  const e = ctx.e;
+  const [n, h, w] = e.shape(x);
+  const [co, kh, kw] = kshape;
+  const k = e.constF(`${name}/kernel`, kshape, kernelOhwi);
+  const b = bias ? e.constF(`${name}/bias`, [co], bias) : -1;
+  const outShape = [n, convOutSize(h, kh, strides[0], dil[0], padding), convOutSize(w, kw, strides[1], dil[1], padding), co];
+  return e.op('CONV_2D', [x, k, b], name, outShape, {
+    padding: padding === 'same' ? 'SAME' : 'VALID', strideH: strides[0], strideW: strides[1],
+    dilationHFactor: dil[0], dilationWFactor: dil[1],
+  });
+}
+
+function depthwiseCore(ctx: Ctx, x: number, dk: WeightArray, bias: Float32Array | null, strides: [number, number],
+  dil: [number, number], padding: string, name: string): number {
+  const e = ctx.e;
+  const [n, h, w] = e.shape(x);
+  const [kh, kw, ci, mult] = dk.shape;
+  // Keras [kh, kw, in, mult] and TFLite [1, kh, kw, in*mult] have the same element order.
+  const k = e.constF(`${name}/depthwise_kernel`, [1, kh, kw, ci * mult], dk.values);
+  const b = bias ? e.constF(`${name}/bias`, [ci * mult], bias) : -1;
+  const outShape = [n, convOutSize(h, kh, strides[0], dil[0], padding), convOutSize(w, kw, strides[1], dil[1], padding), ci * mult];
+  return e.op('DEPTHWISE_CONV_2D', [x, k, b], name, outShape, {
+    padding: padding === 'same' ? 'SAME' : 'VALID', strideH: strides[0], strideW: strides[1], depthMultiplier: mult,
+    dilationHFactor: dil[0], dilationWFactor: dil[1],
+  });
+}
+
+function reshape(ctx: Ctx, x: number, shape: Shape, name: string): number {
+  // Batch stays dynamic (-1) in the new-shape constant, as TF writes it.
+  const newShape = [-1, ...shape.slice(1)];
+  return ctx.e.op('RESHAPE', [x, ctx.e.constI(`${name}/shape`, [newShape.length], newShape)], name, shape);
+}
+
+function pool2d(ctx: Ctx, op: string, x: number, pool: [number, number], strides: [number, number], padding: string, name: string): number {
+  const [n, h, w, c] = ctx.e.shape(x);
+  const out = [n, convOutSize(h, pool[0], strides[0], 1, padding), convOutSize(w, pool[1], strides[1], 1, padding), c];
+  return ctx.e.op(op, [x], name, out, {
+    padding: padding === 'same' ? 'SAME' : 'VALID', strideH: strides[0], strideW: strides[1], filterHeight: pool[0], filterWidth: pool[1],
+  });
+}
+
+function requireRank(ctx: Ctx, x: number, rank: number, path: string[], cls: string): void {
+  const r = ctx.e.shape(x).length;
+  if (r !== rank) throw new UnsupportedError(`${ctx.src.file}: layer '${path.join('/')}' (${cls}) needs a rank-${rank} input, got rank ${r}`);
+}
+
+function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs: number[], path: string[]): number[] {
+  const e = ctx.e;
+  const cls = canonicalClass(clsIn);
+  const name = path.join('/');
+  const x = inputs[0];
+  const xs = () => e.shape(x);
+  const withAct = (y: number, yName: string) => applyActivation(ctx, y, activationName(cfg.activation), yName);
+  // The layer's main op gets the layer's name unless an activation follows (then the activation does).
+  const mainName = () => (activationName(cfg.activation) === 'linear' ? name : `${name}/pre_activation`);
+  if (IDENTITY_LAYERS.has(cls)) return [x];
+
+  switch (cls) {
+    case 'Dense': {
+      const w = weightsOf(ctx, path, cls, cfg);
+      const kernel = w.get('kernel')!;
+      const s = xs();
+      const inDim = s[s.length - 1];
+      const units = Number(cfg.units);
+      expectShape(ctx, path, kernel, [inDim, units], 'kernel');
+      const k = e.constF(`${name}/kernel`, [units, inDim], transpose2d(kernel));
+      const b = w.has('bias') ? e.constF(`${name}/bias`, [units], w.get('bias')!.values) : -1;
+      const keep = s.length > 2;
+      const y = e.op('FULLY_CONNECTED', [x, k, b], mainName(), [...s.slice(0, -1), units], keep ? { keepNumDims: true } : {});
+      return [withAct(y, name)];
+    }
+    case 'Conv2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const kernel = w.get('kernel')!;
+      const [kh, kw] = pair(cfg.kernel_size, 1);
+      expectShape(ctx, path, kernel, [kh, kw, xs()[3], Number(cfg.filters)], 'kernel');
+      const y = conv2dCore(ctx, x, hwioToOhwi(kernel), [cfg.filters, kh, kw, xs()[3]], w.get('bias')?.values ?? null,
+        pair(cfg.strides, 1), pair(cfg.dilation_rate, 1), cfg.padding, mainName());
+      return [withAct(y, name)];
+    }
+    case 'Conv1D': {
+      requireRank(ctx, x, 3, path, cls);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const kernel = w.get('kernel')!;
+      const [n, len, ci] = xs();
+      const k = pair(cfg.kernel_size, 1)[0];
+      const stride = pair(cfg.strides, 1)[0];
+      const dil = pair(cfg.dilation_rate, 1)[0];
+      expectShape(ctx, path, kernel, [k, ci, Number(cfg.filters)], 'kernel');
+      let inp = x;
+      let padding = cfg.padding;
+      if (padding === 'causal') {
+        const padLen = (k - 1) * dil;
+        const pads = e.constI(`${name}/causal_pad`, [3, 2], [0, 0, padLen, 0, 0, 0]);
+        inp = e.op('PAD', [x, pads], `${name}/causal_padded`, [n, len + padLen, ci]);
+        padding = 'valid';
+      }
+      const x4 = reshape(ctx, inp, [n, 1, e.shape(inp)[1], ci], `${name}/expand`);
+      const kern = hwioToOhwi({ shape: [1, k, ci, cfg.filters], values: kernel.values });
+      const y4 = conv2dCore(ctx, x4, kern, [cfg.filters, 1, k, ci], w.get('bias')?.values ?? null, [1, stride], [1, dil], padding, `${name}/conv2d`);
+      const s4 = e.shape(y4);
+      const y = reshape(ctx, y4, [n, s4[2], s4[3]], mainName());
+      return [withAct(y, name)];
+    }
+    case 'DepthwiseConv2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const dk = w.get('depthwise_kernel')!;
+      const [kh, kw] = pair(cfg.kernel_size, 1);
+      expectShape(ctx, path, dk, [kh, kw, xs()[3], Number(cfg.depth_multiplier ?? 1)], 'depthwise_kernel');
+      const y = depthwiseCore(ctx, x, dk, w.get('bias')?.values ?? null, pair(cfg.strides, 1), pair(cfg.dilation_rate, 1), cfg.padding, mainName());
+      return [withAct(y, name)];
+    }
+    case 'SeparableConv2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const dk = w.get('depthwise_kernel')!;
+      const pk = w.get('pointwise_kernel')!;
+      const [kh, kw] = pair(cfg.kernel_size, 1);
+      const mult = Number(cfg.depth_multiplier ?? 1);
+      expectShape(ctx, path, dk, [kh, kw, xs()[3], mult], 'depthwise_kernel');
+      expectShape(ctx, path, pk, [1, 1, xs()[3] * mult, Number(cfg.filters)], 'pointwise_kernel');
+      const d = depthwiseCore(ctx, x, dk, null, pair(cfg.strides, 1), pair(cfg.dilation_rate, 1), cfg.padding, `${name}/depthwise`);
+      const y = conv2dCore(ctx, d, hwioToOhwi(pk), [cfg.filters, 1, 1, xs()[3] * mult], w.get('bias')?.values ?? null, [1, 1], [1, 1], 'valid', mainName());
+      return [withAct(y, name)];
+    }
+    case 'Conv2DTranspose': {
+      requireRank(ctx, x, 4, path, cls);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const kernel = w.get('kernel')!;
+      const [kh, kw] = pair(cfg.kernel_size, 1);
+      const [sh, sw] = pair(cfg.strides, 1);
+      const [n, h, wd, ci] = xs();
+      const co = Number(cfg.filters);
+      expectShape(ctx, path, kernel, [kh, kw, co, ci], 'kernel');
+      // Keras [kh, kw, out, in] -> TFLite [out, kh, kw, in].
+      const t = new Float32Array(kernel.values.length);
+      for (let a = 0; a < kh; a++) for (let b2 = 0; b2 < kw; b2++) for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) {
+        t[((o * kh + a) * kw + b2) * ci + i] = kernel.values[((a * kw + b2) * co + o) * ci + i];
+      }
+      const same = cfg.padding === 'same';
+      const oh = same ? h * sh : (h - 1) * sh + kh;
+      const ow = same ? wd * sw : (wd - 1) * sw + kw;
+      const outShape = [n, oh, ow, co];
+      const shapeT = e.constI(`${name}/output_shape`, [4], [1, oh, ow, co]);
+      const k = e.constF(`${name}/kernel`, [co, kh, kw, ci], t);
+      const b = w.has('bias') ? e.constF(`${name}/bias`, [co], w.get('bias')!.values) : -1;
+      const y = e.op('TRANSPOSE_CONV', [shapeT, k, x, b], mainName(), outShape, {
+        padding: same ? 'SAME' : 'VALID', strideH: sh, strideW: sw,
+      });
+      return [withAct(y, name)];
+    }
+    case 'BatchNormalization': {
+      const s = xs();
+      const axis = lastAxis(cfg.axis, s.length, `layer '${name}'`);
+      const w = weightsOf(ctx, path, cls, cfg);
+      const mean = w.get('moving_mean')!.values;
+      const variance = w.get('moving_variance')!.values;
+      const c = s[axis];
+      if (mean.length !== c) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' moving_mean has ${mean.length} values for ${c} channels`);
+      const gamma = w.get('gamma')?.values;
+      const beta = w.get('beta')?.values;
+      const eps = Number(cfg.epsilon ?? 1e-3);
+      const scale = new Float32Array(c);
+      const offset = new Float32Array(c);
+      const f = Math.fround;
+      for (let i = 0; i < c; i++) {
+        const inv = f(1 / Math.sqrt(f(variance[i] + eps)));
+        scale[i] = gamma ? f(gamma[i] * inv) : inv;
+        offset[i] = f((beta ? beta[i] : 0) - f(mean[i] * scale[i]));
+      }
+      const m = e.op('MUL', [x, channelConst(ctx, `${name}/scale`, scale, axis, s.length)], `${name}/mul`, s);
+      return [e.op('ADD', [m, channelConst(ctx, `${name}/offset`, offset, axis, s.length)], name, s)];
+    }
+    case 'LayerNormalization': {
+      const s = xs();
+      const axes = (Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1]).map((a: number) => (a < 0 ? a + s.length : a)).sort();
+      const w = weightsOf(ctx, path, cls, cfg);
+      const eps = Number(cfg.epsilon ?? 1e-3);
+      const reducedShape = s.map((d, i) => (axes.includes(i) ? 1 : d));
+      const axesT = e.constI(`${name}/axes`, [axes.length], axes);
+      const mean = e.op('MEAN', [x, axesT], `${name}/mean`, reducedShape, { keepDims: true });
+      const diff = e.op('SUB', [x, mean], `${name}/centered`, s);
+      const sq = e.op('MUL', [diff, diff], `${name}/squared`, s);
+      const vari = e.op('MEAN', [sq, axesT], `${name}/variance`, reducedShape, { keepDims: true });
+      const ve = e.op('ADD', [vari, e.constF(`${name}/epsilon`, [], [eps])], `${name}/variance_eps`, reducedShape);
+      const inv = e.op('RSQRT', [ve], `${name}/rsqrt`, reducedShape);
+      const paramShape = s.slice(1).map((d, i) => (axes.includes(i + 1) ? d : 1));
+      while (paramShape.length > 1 && paramShape[0] === 1) paramShape.shift();
+      let y = e.op('MUL', [diff, inv], w.size ? `${name}/normalized` : name, s);
+      const gamma = w.get('gamma');
+      const beta = w.get('beta');
+      if (gamma) y = e.op('MUL', [y, e.constF(`${name}/gamma`, paramShape, gamma.values)], beta ? `${name}/scaled` : name, s);
+      if (beta) y = e.op('ADD', [y, e.constF(`${name}/beta`, paramShape, beta.values)], name, s);
+      return [y];
+    }
+    case 'Activation': return [applyActivation(ctx, x, activationName(cfg.activation), name)];
+    case 'ReLU': {
+      const s = xs();
+      const maxValue = cfg.max_value == null ? null : Number(cfg.max_value);
+      const slope = Number(cfg.negative_slope ?? 0);
+      const threshold = Number(cfg.threshold ?? 0);
+      if (threshold === 0 && slope === 0) {
+        if (maxValue === null) return [e.op('RELU', [x], name, s)];
+        if (maxValue === 6) return [e.op('RELU6', [x], name, s)];
+        const r = e.op('RELU', [x], `${name}/relu`, s);
+        return [e.op('MINIMUM', [r, e.constF(`${name}/max_value`, [], [maxValue])], name, s)];
+      }
+      if (threshold === 0 && maxValue === null && slope < 1) return [e.op('LEAKY_RELU', [x], name, s, { alpha: slope })];
+      // General form: x >= threshold ? min(x, max_value) : slope * (x - threshold).
+      const thr = e.constF(`${name}/threshold`, [], [threshold]);
+      const cond = e.op('GREATER_EQUAL', [x, thr], `${name}/above`, s, {}, 'bool');
+      const hi = maxValue === null ? x : e.op('MINIMUM', [x, e.constF(`${name}/max_value`, [], [maxValue])], `${name}/clipped`, s);
+      const lo = slope === 0 ? e.constF(`${name}/zero`, [], [0])
+        : e.op('MUL', [e.op('SUB', [x, thr], `${name}/shifted`, s), e.constF(`${name}/slope`, [], [slope])], `${name}/leak`, s);
+      return [e.op('SELECT_V2', [cond, hi, lo], name, s)];
+    }
+    case 'LeakyReLU': {
+      const alpha = Number(cfg.negative_slope ?? cfg.alpha ?? 0.3);
+      return [e.op('LEAKY_RELU', [x], name, xs(), { alpha })];
+    }
+    case 'PReLU': {
+      const w = weightsOf(ctx, path, cls, cfg);
+      const alpha = w.get('alpha')!;
+      return [e.op('PRELU', [x, e.constF(`${name}/alpha`, alpha.shape, alpha.values)], name, xs())];
+    }
+    case 'ELU': return [eluWithAlpha(ctx, x, Number(cfg.alpha ?? 1), name)];
+    case 'Softmax': {
+      const axis = lastAxis(cfg.axis, xs().length, `layer '${name}'`);
+      if (axis !== xs().length - 1) throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (Softmax) on axis ${axis}: only the last axis is supported`);
+      return [e.op('SOFTMAX', [x], name, xs(), { beta: 1 })];
+    }
+    case 'MaxPooling2D': case 'AveragePooling2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const pool = pair(cfg.pool_size, 2);
+      const strides = cfg.strides == null ? pool : pair(cfg.strides, 1);
+      return [pool2d(ctx, cls === 'MaxPooling2D' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', x, pool, strides, cfg.padding ?? 'valid', name)];
+    }
+    case 'MaxPooling1D': case 'AveragePooling1D': {
+      requireRank(ctx, x, 3, path, cls);
+      const [n, len, c] = xs();
+      const p = pair(cfg.pool_size, 2)[0];
+      const st = cfg.strides == null ? p : pair(cfg.strides, 1)[0];
+      const x4 = reshape(ctx, x, [n, 1, len, c], `${name}/expand`);
+      const y4 = pool2d(ctx, cls === 'MaxPooling1D' ? 'MAX_POOL_2D' : 'AVERAGE_POOL_2D', x4, [1, p], [1, st], cfg.padding ?? 'valid', `${name}/pool`);
+      return [reshape(ctx, y4, [n, e.shape(y4)[2], c], name)];
+    }
+    case 'GlobalAveragePooling2D': case 'GlobalMaxPooling2D': case 'GlobalAveragePooling1D': case 'GlobalMaxPooling1D': {
+      const two = cls.endsWith('2D');
+      requireRank(ctx, x, two ? 4 : 3, path, cls);
+      const s = xs();
+      const axes = two ? [1, 2] : [1];
+      const keep = cfg.keepdims === true;
+      const out = keep ? s.map((d, i) => (axes.includes(i) ? 1 : d)) : s.filter((_, i) => !axes.includes(i));
+      const op = cls.startsWith('GlobalMax') ? 'REDUCE_MAX' : 'MEAN';
+      return [e.op(op, [x, e.constI(`${name}/axes`, [axes.length], axes)], name, out, { keepDims: keep })];
+    }
+    case 'Flatten': {
+      const s = xs();
+      if (s.length === 2) return [x];
+      return [reshape(ctx, x, [s[0], prod(s.slice(1))], name)];
+    }
+    case 'Reshape': {
+      const s = xs();
+      const target = (cfg.target_shape as number[]).map(Number);
+      const total = prod(s.slice(1));
+      const known = prod(target.filter((d) => d !== -1));
+      const resolved = target.map((d) => (d === -1 ? total / known : d));
+      if (prod(resolved) !== total || !Number.isInteger(prod(resolved))) {
+        throw new ModelFormatError(`${ctx.src.file}: layer '${name}' reshapes [${s.slice(1)}] to [${target}]`);
+      }
+      return [reshape(ctx, x, [s[0], ...resolved], name)];
+    }
+    case 'Permute': {
+      const s = xs();
+      const perm = [0, ...(cfg.dims as number[]).map(Number)];
+      return [e.op('TRANSPOSE', [x, e.constI(`${name}/perm`, [perm.length], perm)], name, perm.map((p) => s[p]))];
+    }
+    case 'Add': case 'Subtract': case 'Multiply': case 'Maximum': case 'Minimum': case 'Average': {
+      if (inputs.length < 2) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' (${cls}) has ${inputs.length} input(s)`);
+      if (cls === 'Subtract' && inputs.length !== 2) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' (Subtract) needs exactly 2 inputs`);
+      const op = { Add: 'ADD', Subtract: 'SUB', Multiply: 'MUL', Maximum: 'MAXIMUM', Minimum: 'MINIMUM', Average: 'ADD' }[cls]!;
+      let acc = inputs[0];
+      for (let i = 1; i < inputs.length; i++) {
+        const last = i === inputs.length - 1 && cls !== 'Average';
+        const outShape = broadcastShapes(e.shape(acc), e.shape(inputs[i]), `layer '${name}'`);
+        acc = e.op(op, [acc, inputs[i]], last ? name : `${name}/${i}`, outShape);
+      }
+      if (cls === 'Average') acc = e.op('MUL', [acc, e.constF(`${name}/inv_count`, [], [1 / inputs.length])], name, e.shape(acc));
+      return [acc];
+    }
+    case 'Concatenate': {
+      const s0 = xs();
+      const axis = lastAxis(cfg.axis ?? -1, s0.length, `layer '${name}'`);
+      const out = [...s0];
+      out[axis] = inputs.reduce((sum, t) => sum + e.shape(t)[axis], 0);
+      return [e.op('CONCATENATION', inputs, name, out, { axis })];
+    }
+    case 'ZeroPadding2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const [[t, b], [l, r]] = padPairs(cfg.padding);
+      const [n, h, w, c] = xs();
+      const pads = e.constI(`${name}/paddings`, [4, 2], [0, 0, t, b, l, r, 0, 0]);
+      return [e.op('PAD', [x, pads], name, [n, h + t + b, w + l + r, c])];
+    }
+    case 'Cropping2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const [[t, b], [l, r]] = padPairs(cfg.cropping);
+      const [n, h, w, c] = xs();
+      const out = [n, h - t - b, w - l - r, c];
+      const begin = e.constI(`${name}/begin`, [4], [0, t, l, 0]);
+      const size = e.constI(`${name}/size`, [4], [-1, out[1], out[2], c]);
+      return [e.op('SLICE', [x, begin, size], name, out)];
+    }
+    case 'UpSampling2D': {
+      requireRank(ctx, x, 4, path, cls);
+      const [fh, fw] = pair(cfg.size, 2);
+      const [n, h, w, c] = xs();
+      const size = e.constI(`${name}/size`, [2], [h * fh, w * fw]);
+      if (cfg.interpolation === 'bilinear') {
+        return [e.op('RESIZE_BILINEAR', [x, size], name, [n, h * fh, w * fw, c], { halfPixelCenters: true })];
+      }
+      return [e.op('RESIZE_NEAREST_NEIGHBOR', [x, size], name, [n, h * fh, w * fw, c])];
+    }
+    case 'Rescaling': {
+      const s = xs();
+      const vec = (v: unknown, d: number) => (Array.isArray(v) ? v.map(Number) : [v == null ? d : Number(v)]);
+      const scale = vec(cfg.scale, 1);
+      const offset = vec(cfg.offset, 0);
+      const cshape = (v: number[]) => (v.length === 1 ? [] : [v.length]);
+      const hasOffset = offset.some((v) => v !== 0);
+      let y = x;
+      if (scale.some((v) => v !== 1)) y = e.op('MUL', [y, e.constF(`${name}/scale`, cshape(scale), scale)], hasOffset ? `${name}/scaled` : name, s);
+      if (hasOffset) y = e.op('ADD', [y, e.constF(`${name}/offset`, cshape(offset), offset)], name, s);
+      return [y];
+    }
+    case 'Normalization': {
+      const s = xs();
+      const axes = (Array.isArray(cfg.axis) ? cfg.axis : cfg.axis == null ? [] : [cfg.axis]).map((a: number) => (a < 0 ? a + s.length : a));
+      let mean: Float32Array, variance: Float32Array;
+      if (cfg.mean != null) {
+        mean = Float32Array.from([].concat(cfg.mean));
+        variance = Float32Array.from([].concat(cfg.variance));
+      } else {
+        const w = weightsOf(ctx, path, cls, cfg);
+        mean = w.get('mean')!.values;
+        variance = w.get('variance')!.values;
+      }
+      // Keras: (x - mean) / max(sqrt(variance), epsilon), epsilon = 1e-7.
+      const inv = Float32Array.from(variance, (v) => 1 / Math.max(Math.sqrt(v), 1e-7));
+      const negMeanInv = Float32Array.from(mean, (m, i) => -m * inv[i]);
+      let cshape: Shape;
+      if (mean.length === 1) cshape = [];
+      else {
+        cshape = s.slice(1).map((d, i) => (axes.includes(i + 1) ? d : 1));
+        while (cshape.length > 1 && cshape[0] === 1) cshape.shift();
+        if (prod(cshape) !== mean.length) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' has ${mean.length} means for axes [${axes}] of [${s}]`);
+      }
+      const m = e.op('MUL', [x, e.constF(`${name}/inv_std`, cshape, inv)], `${name}/scaled`, s);
+      return [e.op('ADD', [m, e.constF(`${name}/offset`, cshape, negMeanInv)], name, s)];
+    }
+    case 'Embedding': {
+      const w = weightsOf(ctx, path, cls, cfg);
+      const table = w.get('embeddings')!;
+      const s = xs();
+      let idx = x;
+      if (e.dtype(x) !== 'int32') idx = e.op('CAST', [x], `${name}/indices`, s, { inDataType: e.dtype(x), outDataType: 'int32' }, 'int32');
+      const t = e.constF(`${name}/embeddings`, table.shape, table.values);
+      return [e.op('GATHER', [t, idx], name, [...s, table.shape[1]], { axis: 0 })];
+    }
+    default:
+      throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (${clsIn}) is not supported`);
+  }
+}
+
+function padPairs(v: unknown): [[number, number], [number, number]] {
+  if (typeof v === 'number') return [[v, v], [v, v]];
+  const a = v as any[];
+  if (typeof a[0] === 'number') return [[a[0], a[0]], [a[1], a[1]]];
+  return [[a[0][0], a[0][1]], [a[1][0], a[1][1]]];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model structure: Sequential, Functional, nested models
+
+type Ref = [string, number, number];
+
+/** Input references of each call (node) of a layer, in Keras 2 / TF.js and Keras 3 config formats. */
+function parseInboundNodes(layer: KerasLayerJson): Ref[][] {
+  const nodes = (layer.inbound_nodes ?? []) as unknown[];
+  return nodes.map((node) => {
+    if (Array.isArray(node)) return (node as unknown[]).map((r) => { const a = r as any[]; return [String(a[0]), Number(a[1] ?? 0), Number(a[2] ?? 0)] as Ref; });
+    // Keras 3: {args: [...], kwargs: {...}} with {class_name: '__keras_tensor__', config: {keras_history: [...]}} leaves.
+    const refs: Ref[] = [];
+    const visit = (v: unknown) => {
+      if (Array.isArray(v)) { v.forEach(visit); return; }
+      if (v && typeof v === 'object') {
+        const o = v as any;
+        if (o.class_name === '__keras_tensor__' && Array.isArray(o.config?.keras_history)) {
+          const h = o.config.keras_history;
+          refs.push([String(h[0]), Number(h[1]), Number(h[2])]);
+          return;
+        }
+        for (const k of Object.keys(o)) visit(o[k]);
+      }
+    };
+    visit((node as any)?.args ?? []);
+    return refs;
+  });
+}
+
+function refList(v: unknown): Ref[] {
+  if (!Array.isArray(v)) return [];
+  if (v.length === 3 && typeof v[0] === 'string') return [[v[0], Number(v[1]), Number(v[2])]];
+  return v.map((r: any) => [String(r[0]), Number(r[1] ?? 0), Number(r[2] ?? 0)] as Ref);
+}
+
+function inputSpec(cfg: Record<string, any>): { shape: (number | null)[] | null; dtype: string } {
+  const s = cfg.batch_input_shape ?? cfg.batch_shape ?? (cfg.input_shape ? [null, ...cfg.input_shape] : null);
+  return { shape: s, dtype: String(cfg.dtype ?? 'float32') };
+}
+
+function toDType(ctx: Ctx, d: string, where: string): DType {
+  if (d === 'float32' || d === 'int32') return d;
+  if (d === 'float16' || d === 'float64' || d === 'mixed_float16') return 'float32';
+  if (d === 'int64') return 'int32';
+  throw new UnsupportedError(`${ctx.src.file}: ${where} has dtype ${d}`);
+}
+
+function makeGraphInput(ctx: Ctx, name: string, cfg: Record<string, any>): number {
+  const { shape, dtype } = inputSpec(cfg);
+  if (!shape) throw new ModelFormatError(`${ctx.src.file}: input '${name}' has no shape (batch_input_shape / batch_shape)`);
+  const rest = shape.slice(1);
+  if (rest.some((d) => d === null || d === undefined)) {
+    throw new UnsupportedError(`${ctx.src.file}: input '${name}' has unknown dimensions [${shape.map((d) => d ?? 'None')}]; only the batch dimension may be unknown`);
+  }
+  const dims = [1, ...(rest as number[])];
+  const t = ctx.e.b.addInput({ name, shape: dims, dtype: toDType(ctx, dtype, `input '${name}'`), shapeSignature: [-1, ...(rest as number[])] });
+  return t;
+}
+
+/** Convert a model config; `inputs` are the tensors it is called on (null at the top level: make graph inputs). */
+function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, prefix: string[]): number[] {
+  const layers = modelLayers(model);
+  const isSequential = model.class_name === 'Sequential' || Array.isArray(model.config);
+  if (isSequential) {
+    let body = layers;
+    let x: number;
+    if (inputs) {
+      x = inputs[0];
+      if (body[0]?.class_name === 'InputLayer') body = body.slice(1);
+    } else if (body[0]?.class_name === 'InputLayer') {
+      x = makeGraphInput(ctx, layerName(body[0]), body[0].config);
+      body = body.slice(1);
+    } else {
+      const first = body[0];
+      if (!first) throw new ModelFormatError(`${ctx.src.file}: Sequential model '${layerName(model)}' has no layers`);
+      const cfg = { ...first.config };
+      if (!cfg.batch_input_shape && !cfg.batch_shape && !cfg.input_shape && (model.config as any).build_input_shape) {
+        cfg.batch_input_shape = (model.config as any).build_input_shape;
+      }
+      x = makeGraphInput(ctx, `${layerName(first)}_input`, cfg);
+    }
+    for (const l of body) {
+      const path = [...prefix, layerName(l)];
+      x = MODEL_CLASSES.has(l.class_name) ? convertModel(ctx, l, [x], path)[0] : convertLayer(ctx, l.class_name, l.config ?? {}, [x], path)[0];
+    }
+    return [x];
+  }
+
+  // Functional: run every call (node) of every layer once its inputs exist.
+  const tensors = new Map<string, number>();
+  const key = (r: Ref) => `${r[0]}|${r[1]}|${r[2]}`;
+  const inputRefs = refList((model.config as any).input_layers);
+  const outputRefs = refList((model.config as any).output_layers);
+  const byName = new Map(layers.map((l) => [layerName(l), l]));
+  inputRefs.forEach((r, i) => {
+    const l = byName.get(r[0]);
+    if (!l) throw new ModelFormatError(`${ctx.src.file}: model input '${r[0]}' is not a layer of the model`);
+    const t = inputs ? inputs[i] : makeGraphInput(ctx, r[0], l.config ?? {});
+    if (t === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' called with ${inputs?.length} inputs, needs ${inputRefs.length}`);
+    tensors.set(key(r), t);
+  });
+  const pending: { layer: KerasLayerJson; node: number; refs: Ref[] }[] = [];
+  for (const l of layers) {
+    if (l.class_name === 'InputLayer') continue;
+    parseInboundNodes(l).forEach((refs, node) => pending.push({ layer: l, node, refs }));
+  }
+  let progress = true;
+  while (pending.length && progress) {
+    progress = false;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i];
+      if (!p.refs.every((r) => tensors.has(key(r)))) continue;
+      const ins = p.refs.map((r) => tensors.get(key(r))!);
+      const name = layerName(p.layer);
+      const path = [...prefix, name];
+      const outs = MODEL_CLASSES.has(p.layer.class_name)
+        ? convertModel(ctx, p.layer, ins, path)
+        : convertLayer(ctx, p.layer.class_name, p.layer.config ?? {}, ins, path);
+      outs.forEach((t, k) => tensors.set(key([name, p.node, k]), t));
+      pending.splice(i--, 1);
+      progress = true;
+    }
+  }
+  return outputRefs.map((r) => {
+    const t = tensors.get(key(r));
+    if (t === undefined) {
+      const stuck = pending.map((p) => layerName(p.layer)).slice(0, 5).join(', ');
+      throw new ModelFormatError(`${ctx.src.file}: model output '${r[0]}' cannot be computed from the inputs${stuck ? ` (stuck at ${stuck})` : ''}`);
+    }
+    return t;
+  });
+}
+
+export interface KerasConversion {
+  model: Model;
+  /** Keras layers by class, as found in the config (nested models flattened). */
+  layerClasses: Record<string, number>;
+  layerCount: number;
+}
+
+function countLayers(model: KerasLayerJson, out: Record<string, number>): number {
+  let n = 0;
+  for (const l of modelLayers(model)) {
+    if (MODEL_CLASSES.has(l.class_name)) { n += countLayers(l, out); continue; }
+    out[l.class_name] = (out[l.class_name] ?? 0) + 1;
+    n++;
+  }
+  return n;
+}
+
+/** Build the (unoptimized) TFLite graph of a Keras model. */
+export function kerasToGraph(src: KerasSource): KerasConversion {
+  if (!MODEL_CLASSES.has(src.model.class_name)) {
+    throw new UnsupportedError(`${src.file}: top-level config is a '${src.model.class_name}', not a Sequential or Functional model`);
+  }
+  const problems: string[] = [];
+  collectUnsupported(src.model, [], problems);
+  if (problems.length) {
+    throw new UnsupportedError(`${src.file}: ${problems.length} unsupported layer${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`);
+  }
+  const ctx: Ctx = { e: new Emitter(src.file), src, keras3: /^3\./.test(src.kerasVersion ?? '') };
+  const outs = convertModel(ctx, src.model, null, []);
+  const b = ctx.e.b;
+  for (const t of outs) {
+    if (b.inputs.includes(t) || b.outputs.includes(t)) {
+      // An output that is an input (or repeated): route it through a RESHAPE so each output is its own tensor.
+      const s = b.tensors[t].shape;
+      b.markOutput(reshape(ctx, t, s, `${b.tensors[t].name}/output`));
+    } else b.markOutput(t);
+  }
+  const layerClasses: Record<string, number> = {};
+  const layerCount = countLayers(src.model, layerClasses);
+  return { model: b.model(`litequant: converted from ${src.format}`), layerClasses, layerCount };
+}
