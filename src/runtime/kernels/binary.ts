@@ -147,7 +147,7 @@ function floatOp(op: BinaryOp, x: number, y: number): number {
     case 'DIV': return x / y;
     case 'MAXIMUM': return x > y || Number.isNaN(x) ? x : y;
     case 'MINIMUM': return x < y || Number.isNaN(x) ? x : y;
-    case 'SQUARED_DIFFERENCE': { const d = x - y; return d * d; }
+    case 'SQUARED_DIFFERENCE': { const d = Math.fround(x - y); return d * d; }
   }
 }
 
