@@ -227,8 +227,6 @@ function verifySemantics(fb: FbView, fileName: string): void {
       if (dtype === undefined) fail(`${what}: unknown tensor type ${typeCode}`);
       const shape = fb.int32s(t, F.Tensor.shape);
       if (shape.some((d) => d < 0)) fail(`${what}: negative dimension in shape [${shape}]`);
-      const sig = fb.int32s(t, F.Tensor.shapeSignature);
-      if (sig.length > 0 && sig.length !== shape.length) fail(`${what}: shape_signature [${sig}] has a different rank than shape [${shape}]`);
       if (fb.table(t, F.Tensor.sparsity) !== 0) fail(`${what}: sparse tensors are not supported`);
       const b = fb.u32(t, F.Tensor.buffer, 0);
       checkBuffer(b, what);
