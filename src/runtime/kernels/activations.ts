@@ -140,7 +140,7 @@ function makeClampKernel(op: string, maxVersion: number, lo: number, hi: number)
 
 export const reluKernel = makeClampKernel('RELU', 3, 0, Infinity);
 export const relu6Kernel = makeClampKernel('RELU6', 3, 0, 6);
-export const reluN1To1Kernel = makeClampKernel('RELU_N1_TO_1', 2, -1, 1);
+export const reluN1To1Kernel = makeClampKernel('RELU_N1_TO_1', 1, -1, 1);
 export const relu0To1Kernel = makeClampKernel('RELU_0_TO_1', 1, 0, 1);
 
 export const leakyReluKernel: Kernel<ActPlan> = {
