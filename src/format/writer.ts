@@ -320,7 +320,13 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Write a model to `file` atomically: a temporary file in the same folder, then rename over the target. */
 export function writeModelFile(file: string, model: Model): void {
-  const bytes = writeModel(model);
+  let bytes: Uint8Array;
+  try {
+    bytes = writeModel(model);
+  } catch (e) {
+    if (e instanceof ModelFormatError) throw new ModelFormatError(`${file}: ${e.message}`);
+    throw e;
+  }
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
