@@ -101,7 +101,8 @@ function prepareStridedSlice(ctx: PrepareContext): GatherPlan {
     const s = dStride[d];
     if (s === 0) ctx.unsupported('STRIDED_SLICE stride 0');
     if (dShrink[d]) {
-      const b = dBegin[d] < 0 ? dBegin[d] + dim : dBegin[d];
+      // As TFLite's StartForAxis: a begin mask wins over the given index (the shrunk index is then 0).
+      const b = dBeginMasked[d] ? 0 : dBegin[d] < 0 ? dBegin[d] + dim : dBegin[d];
       if (b < 0 || b >= dim) ctx.unsupported(`STRIDED_SLICE shrink index ${dBegin[d]} out of range for dimension ${dim}`);
       procStart[d] = b;
       dStride[d] = 1;
