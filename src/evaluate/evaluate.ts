@@ -1,0 +1,353 @@
+// `evaluate`: accuracy, per-class accuracy, confusion matrix and latency of one classifier on a dataset.
+//
+// Samples are independent by default: variable (state) tensors are reset before each one (the official runtime has
+// no reset, so it gets a fresh runner per sample, deleted after use). `keepState` carries state from one sample to
+// the next, for streaming models. Quantized inputs are fed as the seed does: q = clamp(round(x / scale) + zp).
+// Latency is the time of one inference (inputs in, invoke, output out); throughput is samples per second of the
+// whole loop, data loading included.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Model } from '../graph/model.js';
+import { elementCount } from '../graph/model.js';
+import { InputError, ModelFormatError } from '../errors.js';
+import { readModel } from '../format/index.js';
+import { tensorDetails, type TensorDetails } from '../format/details.js';
+import { Interpreter } from '../runtime/interpreter.js';
+import { valuesFromFloats } from '../runtime/io.js';
+import { createOfficialRunner, type OfficialRunner } from '../runtime/official.js';
+import type { TypedArray } from '../runtime/kernel.js';
+import { openDataset, type Dataset, type DatasetOptions, type Sample } from './datasets/index.js';
+import { ClassificationTally, LatencyRecorder, type LatencyStats } from './tally.js';
+import { formatPercent, formatMs, formatBytes, textTable } from './text.js';
+
+export type Runtime = 'builtin' | 'tflite';
+export type StateMode = 'reset per sample' | 'kept across samples';
+
+/** A model given as a file path, or as bytes with a display name. */
+export type ModelSource = string | { name: string; bytes: Uint8Array };
+
+export interface LoadedModel {
+  /** Display name: the file's base name, or the given name. */
+  name: string;
+  path?: string;
+  bytes: Uint8Array;
+  model: Model;
+}
+
+export function loadModel(src: ModelSource): LoadedModel {
+  if (typeof src !== 'string') return { name: src.name, bytes: src.bytes, model: readModel(src.bytes, src.name) };
+  let bytes: Uint8Array;
+  try {
+    const st = fs.statSync(src);
+    if (st.isDirectory()) throw new ModelFormatError(`${src}: is a directory, not a .tflite file`);
+    bytes = new Uint8Array(fs.readFileSync(src));
+  } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFormatError(code === 'ENOENT' ? `${src}: no such file` : `${src}: cannot read: ${(e as Error).message}`);
+  }
+  return { name: path.basename(src), path: src, bytes, model: readModel(bytes, src) };
+}
+
+/** Shape, dtype and quantization of one model input or output, as the tables show them. */
+export interface IoSummary {
+  name: string;
+  shape: number[];
+  dtype: string;
+  /** [scale, zero_point] of a quantized tensor, else null. */
+  quantization: [number, number] | null;
+}
+
+function ioSummary(d: TensorDetails): IoSummary {
+  const q = d.quantization_parameters.scales.length > 0 && d.dtype !== 'float32';
+  return { name: d.name, shape: d.shape, dtype: d.dtype, quantization: q ? [d.quantization[0], d.quantization[1]] : null };
+}
+
+// ------------------------------------------------------------------------------------------------ model runners
+
+/** Model input values of one sample, one typed array per input, in the inputs' dtypes. */
+export type InputValues = ReturnType<typeof valuesFromFloats>[];
+
+export interface RunnerOptions {
+  runtime?: Runtime;
+  keepState?: boolean;
+  /** Which output holds the class scores (default 0). */
+  outputIndex?: number;
+}
+
+/**
+ * Runs one model sample by sample with either runtime and returns class scores ready for ranking.
+ * Scores are the raw output values when the output is float or quantized per tensor with a positive scale
+ * (dequantization is then monotonic, so argmax and top-k are the same); otherwise they are dequantized.
+ */
+export class ModelRunner {
+  readonly inputs: TensorDetails[];
+  readonly outputs: TensorDetails[];
+  readonly runtime: Runtime;
+  readonly keepState: boolean;
+  readonly outputIndex: number;
+  readonly numScores: number;
+  private interpreter: Interpreter | null = null;
+  private official: OfficialRunner | null = null;
+  private readonly scores: Float64Array;
+  private readonly rankRaw: boolean;
+
+  private constructor(readonly loaded: LoadedModel, opts: RunnerOptions) {
+    this.runtime = opts.runtime ?? 'builtin';
+    this.keepState = opts.keepState ?? false;
+    this.outputIndex = opts.outputIndex ?? 0;
+    const sg = loaded.model.subgraphs[0];
+    if (!sg) throw new ModelFormatError(`${loaded.name}: the model has no subgraph`);
+    if (this.runtime === 'builtin') {
+      this.interpreter = Interpreter.fromModel(loaded.model);
+      this.inputs = this.interpreter.inputDetails();
+      this.outputs = this.interpreter.outputDetails();
+    } else {
+      this.inputs = sg.inputs.map((i) => tensorDetails(sg, i));
+      this.outputs = sg.outputs.map((i) => tensorDetails(sg, i));
+    }
+    const out = this.outputs[this.outputIndex];
+    if (!out) throw new InputError(`${loaded.name}: output ${this.outputIndex} does not exist (the model has ${this.outputs.length} outputs)`);
+    const batch = out.shape.length > 1 ? out.shape[0] : 1;
+    if (batch !== 1) throw new InputError(`${loaded.name}: output '${out.name}' has batch ${batch}; evaluation runs one sample at a time (batch 1)`);
+    this.numScores = elementCount(out.shape);
+    this.scores = new Float64Array(this.numScores);
+    const s = out.quantization_parameters.scales;
+    this.rankRaw = out.dtype === 'float32' || s.length === 0 || (s.length === 1 && s[0] > 0);
+  }
+
+  static async create(loaded: LoadedModel, opts: RunnerOptions = {}): Promise<ModelRunner> {
+    const r = new ModelRunner(loaded, opts);
+    if (r.runtime === 'tflite' && r.keepState) r.official = await createOfficialRunner(loaded.bytes);
+    return r;
+  }
+
+  /** Values each input needs per sample. */
+  inputSizes(): number[] {
+    return this.inputs.map((d) => elementCount(d.shape));
+  }
+
+  /** Model input values for float sample inputs (quantized when the input is). */
+  prepareInputs(floats: Float32Array[]): InputValues {
+    if (floats.length !== this.inputs.length) {
+      throw new InputError(`${this.loaded.name}: the model has ${this.inputs.length} inputs, the sample has ${floats.length}`);
+    }
+    return this.inputs.map((d, k) => {
+      const need = elementCount(d.shape);
+      if (floats[k].length !== need) {
+        throw new InputError(`${this.loaded.name}: input '${d.name}' [${d.shape.join(',')}] needs ${need} values per sample, the dataset gives ${floats[k].length}`);
+      }
+      return valuesFromFloats(d, floats[k]);
+    });
+  }
+
+  /** One inference; returns the ranking scores (valid until the next call) and the inference time in ms. */
+  async run(values: InputValues): Promise<{ scores: Float64Array; ms: number }> {
+    let raw: ArrayLike<number | bigint>;
+    let ms: number;
+    if (this.interpreter) {
+      const it = this.interpreter;
+      if (!this.keepState) it.resetVariables();
+      const t0 = performance.now();
+      for (let k = 0; k < values.length; k++) it.setInput(k, values[k] as TypedArray);
+      it.invoke();
+      raw = it.getOutput(this.outputIndex) as ArrayLike<number | bigint>;
+      ms = performance.now() - t0;
+    } else {
+      const runner = this.official ?? await createOfficialRunner(this.loaded.bytes);
+      try {
+        const t0 = performance.now();
+        for (let k = 0; k < values.length; k++) runner.setInput(k, values[k] as ArrayLike<number>);
+        runner.invoke();
+        raw = runner.getOutputs()[this.outputIndex].data as ArrayLike<number | bigint>;
+        ms = performance.now() - t0;
+      } finally {
+        if (!this.official) runner.delete();
+      }
+    }
+    this.toScores(raw);
+    return { scores: this.scores, ms };
+  }
+
+  private toScores(raw: ArrayLike<number | bigint>): void {
+    const s = this.scores;
+    const d = this.outputs[this.outputIndex];
+    if (this.rankRaw) {
+      for (let i = 0; i < s.length; i++) s[i] = Number(raw[i]);
+      return;
+    }
+    const { scales, zero_points: zps, quantized_dimension: dim } = d.quantization_parameters;
+    let inner = 1;
+    for (let k = dim + 1; k < d.shape.length; k++) inner *= d.shape[k];
+    for (let i = 0; i < s.length; i++) {
+      const c = Math.floor(i / inner) % scales.length;
+      s[i] = scales[c] * (Number(raw[i]) - (zps[c] ?? 0));
+    }
+  }
+
+  close(): void {
+    this.official?.delete();
+    this.official = null;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- evaluate
+
+export interface EvaluateOptions extends RunnerOptions {
+  /** Preprocessing and selection options when the dataset is given as a spec (input shapes come from the model). */
+  datasetOptions?: Omit<DatasetOptions, 'inputShapes' | 'inputNames'>;
+  /** Called after each sample. */
+  onProgress?: (done: number, total: number) => void;
+  /** Keep the top-1 class of every sample in the result (`predictions`). */
+  keepPredictions?: boolean;
+}
+
+export interface PerClassRow {
+  class: number;
+  name?: string;
+  /** Samples whose label is this class. */
+  count: number;
+  correct: number;
+  /** correct / count; null when the class has no samples. */
+  accuracy: number | null;
+}
+
+export interface EvaluationResult {
+  model: string;
+  model_path?: string;
+  file_bytes: number;
+  runtime: Runtime;
+  dataset: string;
+  samples: number;
+  /** Samples with a label (accuracy is over these). */
+  labeled: number;
+  /** Image files the dataset skipped because they failed to decode. */
+  skipped: number;
+  state: StateMode;
+  inputs: IoSummary[];
+  outputs: IoSummary[];
+  num_classes: number;
+  class_names?: string[];
+  /** Top-1 accuracy as a fraction; null without labels. */
+  top1: number | null;
+  /** Top-5 accuracy; null without labels or with 5 classes or fewer. */
+  top5: number | null;
+  correct_top1: number;
+  correct_top5: number;
+  per_class: PerClassRow[];
+  /** confusion[true][predicted] sample counts; null without labels. */
+  confusion: number[][] | null;
+  latency_ms: LatencyStats;
+  /** Samples per second over the whole loop (data loading included). */
+  throughput_per_s: number;
+  wall_seconds: number;
+  predictions?: number[];
+}
+
+export type DatasetSource = string | Dataset;
+
+/** Opens a dataset spec for the given model inputs (or passes a Dataset through). */
+export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {}): Promise<Dataset> {
+  if (typeof source !== 'string') return source;
+  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name) });
+}
+
+/** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
+export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSource: DatasetSource, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const loaded = isLoaded(modelSource) ? modelSource : loadModel(modelSource);
+  const runner = await ModelRunner.create(loaded, opts);
+  try {
+    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions);
+    const tally = new ClassificationTally(Math.max(runner.numScores, dataset.numClasses ?? 0));
+    const latency = new LatencyRecorder();
+    const predictions: number[] = [];
+    const t0 = performance.now();
+    let done = 0;
+    for await (const sample of dataset) {
+      const { scores, ms } = await runner.run(runner.prepareInputs(sample.inputs));
+      latency.add(ms);
+      const top1 = tally.add(scores, sample.label);
+      if (opts.keepPredictions) predictions.push(top1);
+      opts.onProgress?.(++done, dataset.size);
+    }
+    const wall = (performance.now() - t0) / 1000;
+    return evaluationResult(loaded, runner, dataset, tally, latency, wall, opts.keepPredictions ? predictions : undefined);
+  } finally {
+    runner.close();
+  }
+}
+
+export function isLoaded(x: unknown): x is LoadedModel {
+  return typeof x === 'object' && x !== null && 'model' in x && 'bytes' in x;
+}
+
+/** The result object of one model from its tallies (shared with compare). */
+export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, dataset: Dataset, tally: ClassificationTally,
+  latency: LatencyRecorder, wallSeconds: number, predictions?: number[]): EvaluationResult {
+  const names = dataset.classNames;
+  const labeled = tally.labeled;
+  return {
+    model: loaded.name,
+    model_path: loaded.path,
+    file_bytes: loaded.bytes.length,
+    runtime: runner.runtime,
+    dataset: dataset.spec,
+    samples: tally.samples,
+    labeled,
+    skipped: dataset.skipped ?? 0,
+    state: runner.keepState ? 'kept across samples' : 'reset per sample',
+    inputs: runner.inputs.map(ioSummary),
+    outputs: runner.outputs.map(ioSummary),
+    num_classes: tally.numClasses,
+    class_names: names,
+    top1: labeled ? tally.correctTop1 / labeled : null,
+    top5: labeled && tally.numClasses > 5 ? tally.correctTop5 / labeled : null,
+    correct_top1: tally.correctTop1,
+    correct_top5: tally.correctTop5,
+    per_class: tally.perClass().map((r) => ({ ...r, ...(names?.[r.class] !== undefined ? { name: names[r.class] } : {}) })),
+    confusion: labeled ? tally.confusionRows() : null,
+    latency_ms: latency.stats(),
+    throughput_per_s: wallSeconds > 0 ? tally.samples / wallSeconds : 0,
+    wall_seconds: wallSeconds,
+    ...(predictions ? { predictions } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------- text
+
+/** The human report of `evaluate`: summary lines, per-class table, confusion matrix (up to 20 classes). */
+export function formatEvaluation(r: EvaluationResult): string {
+  const lines: string[] = [];
+  const io = (s: IoSummary) => `${s.dtype} [${s.shape.join(',')}]${s.quantization ? ` scale=${fmtNum(s.quantization[0])} zero_point=${s.quantization[1]}` : ''}`;
+  lines.push(`model       ${r.model} (${formatBytes(r.file_bytes)})`);
+  lines.push(`input       ${r.inputs.map(io).join('; ')}`);
+  lines.push(`output      ${r.outputs.map(io).join('; ')}`);
+  lines.push(`dataset     ${r.dataset}: ${r.samples} samples${r.skipped ? ` (${r.skipped} skipped: failed to decode)` : ''}`);
+  lines.push(`runtime     ${r.runtime === 'tflite' ? 'official TFLite runtime' : 'litequant interpreter'}; state ${r.state}`);
+  if (r.top1 !== null) {
+    lines.push(`top-1       ${formatPercent(r.top1)}  (${r.correct_top1}/${r.labeled})`);
+    if (r.top5 !== null) lines.push(`top-5       ${formatPercent(r.top5)}  (${r.correct_top5}/${r.labeled})`);
+  } else lines.push('accuracy    - (the dataset has no labels)');
+  const l = r.latency_ms;
+  lines.push(`latency     mean ${formatMs(l.mean)}  p50 ${formatMs(l.p50)}  p99 ${formatMs(l.p99)}  (per sample)`);
+  lines.push(`throughput  ${r.throughput_per_s.toFixed(1)} samples/s (${r.wall_seconds.toFixed(2)} s in all)`);
+  if (r.top1 !== null && r.per_class.length <= 100) {
+    lines.push('', textTable(['class', '>samples', '>correct', '>top-1'],
+      r.per_class.filter((c) => c.count > 0).map((c) => [c.name !== undefined ? `${c.class} ${c.name}` : String(c.class), c.count, c.correct, c.accuracy === null ? '-' : formatPercent(c.accuracy)])));
+  }
+  if (r.confusion && r.confusion.length <= 20) {
+    lines.push('', 'confusion matrix (rows: true class, columns: predicted)');
+    const n = r.confusion.length;
+    lines.push(textTable(['', ...Array.from({ length: n }, (_, j) => `>${j}`)], r.confusion.map((row, i) => [String(i), ...row])));
+  }
+  return lines.join('\n');
+}
+
+export function fmtNum(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a >= 1000 || a < 0.001 ? x.toExponential(3) : Number(x.toPrecision(4)).toString();
+}
+
+export type { Sample };
