@@ -9,6 +9,7 @@ const stats = new ConformanceStats();
 after(() => stats.print());
 
 const CASES = 16;
+const SLICE_CASES = 40;
 type Built = { spec: OpSpec; inputs: ArrayLike<number>[] };
 const QDT: DType[] = ['float32', 'int8', 'uint8'];
 
@@ -183,7 +184,7 @@ const builders: Record<string, { dtypes: DType[]; build: (rng: Rng, dtype: DType
     },
   },
   STRIDED_SLICE: {
-    dtypes: ['float32', 'int8'], build(rng, dtype) {
+    dtypes: ['float32', 'int8', 'int32'], build(rng, dtype) {
       const shape = randomShape(rng, rng.int(1, 4), 7);
       const rank = shape.length;
       const u = unaryIo(rng, dtype, shape);
@@ -207,7 +208,13 @@ const builders: Record<string, { dtypes: DType[]; build: (rng: Rng, dtype: DType
           end[i] = begin[i] + 1;
         }
       }
-      return { spec: { op: 'STRIDED_SLICE', options, inputs: [u.arg, i32(begin), i32(end), i32(strides)], outputs: [{ dtype, shape: [], quantization: u.q }] }, inputs: [u.values] };
+      // Sometimes one index is an ellipsis or a new axis (its begin/end/stride are ignored).
+      if (n >= 2 && rng.bool(0.4)) {
+        const i = rng.int(0, n - 1);
+        options.shrinkAxisMask &= ~(1 << i);
+        if (rng.bool()) options.ellipsisMask = 1 << i; else options.newAxisMask = 1 << i;
+      }
+      return { spec: { op: 'STRIDED_SLICE', version: 2, options, inputs: [u.arg, i32(begin), i32(end), i32(strides)], outputs: [{ dtype, shape: [], quantization: u.q }] }, inputs: [u.values] };
     },
   },
   GATHER: {
@@ -356,7 +363,7 @@ for (const [op, { dtypes, build }] of Object.entries(builders)) {
     const label = `${op} ${dtype}`;
     const seed = (seedBase += 100);
     test(label, async () => {
-      for (let c = 0; c < CASES; c++) {
+      for (let c = 0; c < (op === 'STRIDED_SLICE' ? SLICE_CASES : CASES); c++) {
         const { spec, inputs } = build(new Rng(seed + c), dtype);
         await checkCase(`${label} case ${c}`, spec, inputs, stats, label);
       }
