@@ -1,12 +1,13 @@
 // litequant convert IN -o OUT.tflite [--json]
-// A .tflite input is re-serialized through our graph (a round trip); Keras and TF.js inputs are imported.
+// A .tflite input is re-serialized through our graph (a round trip); Keras .h5/.keras and TF.js model.json are
+// imported and converted to a float .tflite as TFLiteConverter.from_keras_model would.
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { readModelFile, writeModelFile } from '../format/index.js';
 import { summarizeModel } from '../format/details.js';
-import { UsageError } from '../errors.js';
-import { formatBytes, printJson } from './output.js';
+import { convert } from '../convert.js';
+import { bold, formatBytes, printJson, table } from './output.js';
 
 export function registerConvert(program: Command): void {
   program.command('convert')
@@ -14,17 +15,31 @@ export function registerConvert(program: Command): void {
     .argument('<model>', 'input model file')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
     .option('--json', 'machine-readable summary')
-    .action((input: string, opts: { output: string; json?: boolean }) => {
-      if (!input.toLowerCase().endsWith('.tflite')) {
-        throw new UsageError(`${input}: only .tflite input is supported by this build of convert`);
+    .action(async (input: string, opts: { output: string; json?: boolean }) => {
+      if (input.toLowerCase().endsWith('.tflite')) {
+        const model = readModelFile(input);
+        writeModelFile(opts.output, model);
+        const bytes = fs.statSync(opts.output).size;
+        const s = summarizeModel(model, opts.output, bytes);
+        const result = { input, output: opts.output, format: 'tflite', input_bytes: fs.statSync(input).size,
+          output_bytes: bytes, ops: s.ops, operator_count: s.operator_count, tensors: s.tensors };
+        if (opts.json) return printJson(result);
+        process.stdout.write(`${input} -> ${opts.output}: ${s.operator_count} ops, ${formatBytes(bytes)} (${bytes} bytes)\n`);
+        return;
       }
-      const model = readModelFile(input);
-      writeModelFile(opts.output, model);
-      const bytes = fs.statSync(opts.output).size;
-      const s = summarizeModel(model, opts.output, bytes);
-      const result = { input, output: opts.output, input_bytes: fs.statSync(input).size, output_bytes: bytes,
-        ops: s.ops, operator_count: s.operator_count, tensors: s.tensors };
-      if (opts.json) printJson(result);
-      else process.stdout.write(`${input} -> ${opts.output}: ${s.operator_count} ops, ${formatBytes(bytes)} (${bytes} bytes)\n`);
+      const { summary } = await convert(input, { output: opts.output });
+      if (opts.json) return printJson(summary);
+      const ops = Object.entries(summary.opCounts).map(([op, n]) => [op, n]);
+      const layers = Object.entries(summary.layerClasses).map(([c, n]) => [c, n]);
+      process.stdout.write([
+        `${bold(input)} (${summary.format}${summary.kerasVersion ? `, Keras ${summary.kerasVersion}` : ''}) -> ${bold(opts.output)}`,
+        `${summary.layers} layers -> ${summary.ops} ops, ${summary.params.toLocaleString('en-US')} parameters, ` +
+          `${formatBytes(summary.sizeBytes)} (${summary.sizeBytes} bytes)`,
+        '',
+        table(['layer class', '>count'], layers),
+        '',
+        table(['op', '>count'], ops),
+        '',
+      ].join('\n'));
     });
 }

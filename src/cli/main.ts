@@ -6,8 +6,9 @@ import { LitequantError, UsageError } from '../errors.js';
 import { registerInspect } from './inspect.js';
 import { registerConvert } from './convert.js';
 import { registerRun } from './run.js';
+import { registerQuantize } from './quantize.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun];
+export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize];
 
 export function buildProgram(): Command {
   const program = new Command('litequant')

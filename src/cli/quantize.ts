@@ -1,0 +1,112 @@
+// litequant quantize MODEL -o OUT.tflite --mode dynamic|float16|int8|int16x8 [--calibration DATASET] ...
+// A thin wrapper over quantize(): the flags are its options; calibration data come from a dataset spec.
+
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
+import { openDataset } from '../evaluate/datasets/index.js';
+import { writeModelFile } from '../format/index.js';
+import { UsageError } from '../errors.js';
+import { addDatasetFlags, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { bold, formatBytes, printJson, progressBar, table, yellow } from './output.js';
+
+interface QuantizeFlags extends DatasetFlags {
+  output: string;
+  mode: string;
+  calibration?: string;
+  samples: number;
+  inputType?: string;
+  outputType?: string;
+  perTensor?: boolean;
+  perChannelDense?: boolean;
+  calibrationMethod?: string;
+  excludeOp?: string[];
+  excludeTensor?: string[];
+  strict?: boolean;
+  json?: boolean;
+}
+
+export interface QuantizeFileResult {
+  input: string;
+  output: string;
+  input_bytes: number;
+  output_bytes: number;
+  ratio: number;
+  report: QuantizeReport;
+}
+
+export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
+  if (!Number.isInteger(flags.samples) || flags.samples < 1) throw new UsageError('--samples takes a positive integer');
+  const model = await loadSourceModel(input);
+  const inputs = modelInputs(model);
+  const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
+  let representativeDataset;
+  if (flags.calibration && calibrates) {
+    // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.
+    const limit = flags.shuffle === undefined ? flags.samples : flags.limit;
+    representativeDataset = await openDataset(flags.calibration, datasetOptions({ ...flags, limit, shuffle: undefined }, inputs.shapes, inputs.names));
+  }
+  let bar: ReturnType<typeof progressBar> | null = null;
+  const { model: quantized, report } = await quantize(model, {
+    mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed: flags.shuffle,
+    inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
+    perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
+    excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict,
+    onProgress: (p) => {
+      bar ??= progressBar('calibrating', p.total, showProgress);
+      bar.tick();
+      if (p.done === p.total) bar.stop();
+    },
+  });
+  writeModelFile(flags.output, quantized);
+  const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : NaN;
+  const outputBytes = fs.statSync(flags.output).size;
+  return { input, output: flags.output, input_bytes: inputBytes, output_bytes: outputBytes, ratio: outputBytes / inputBytes, report };
+}
+
+export function formatQuantizeResult(r: QuantizeFileResult): string {
+  const rep = r.report;
+  const counts = new Map<string, number>();
+  for (const o of rep.quantizedOps) {
+    const key = `${o.op}|${o.variant ?? ''}|${o.version ?? ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const lines = [
+    `${bold(r.output)}: ${rep.mode}, input ${rep.inputType}, output ${rep.outputType}, ` +
+      `${formatBytes(r.output_bytes)} (${r.output_bytes} bytes)` +
+      (Number.isFinite(r.ratio) ? `, ${(100 * r.ratio).toFixed(1)} % of ${r.input}` : ''),
+    rep.calibration ? `calibration: ${rep.calibration.samples} samples, ${rep.calibration.method}` : 'calibration: none (weights only)',
+    '',
+    table(['op', 'quantized as', '>version', '>count'], [...counts].map(([k, n]) => [...k.split('|'), n])),
+  ];
+  if (rep.floatOps.length) {
+    lines.push('', table(['left in float', 'reason'], rep.floatOps.map((o) => [`${o.op} (node ${o.index})`, o.reason ?? ''])));
+  }
+  for (const w of rep.warnings) lines.push(yellow(`warning: ${w}`));
+  return lines.join('\n') + '\n';
+}
+
+export function registerQuantize(program: Command): void {
+  const cmd = program.command('quantize')
+    .description('post-training quantization of a float model (.tflite, Keras .h5/.keras, TF.js model.json)')
+    .argument('<model>', 'float model')
+    .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
+    .requiredOption('--mode <mode>', 'dynamic | float16 | int8 | int16x8')
+    .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR')
+    .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', (v) => parseInt(v, 10), DEFAULT_SAMPLES)
+    .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes)')
+    .option('--output-type <type>', 'model output type: float32 | int8 | uint8 (int8 modes)')
+    .option('--per-tensor', 'per-tensor instead of per-channel conv weights')
+    .option('--per-channel-dense', 'per-channel FULLY_CONNECTED weights (full-integer modes only)')
+    .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse')
+    .option('--exclude-op <op...>', 'keep these op types in float (e.g. SOFTMAX)')
+    .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float')
+    .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
+    .option('--json', 'machine-readable report');
+  addDatasetFlags(cmd, { limit: false });
+  cmd.action(async (input: string, flags: QuantizeFlags) => {
+    const result = await quantizeFile(input, flags, !flags.json);
+    if (flags.json) printJson(result);
+    else process.stdout.write(formatQuantizeResult(result));
+  });
+}
