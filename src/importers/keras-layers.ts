@@ -339,7 +339,8 @@ function conv2dCore(ctx: Ctx, x: number, kernelOhwi: Float32Array, kshape: Shape
   const [n, h, w] = e.shape(x);
   const [co, kh, kw] = kshape;
   const k = e.constF(`${name}/kernel`, kshape, kernelOhwi);
-  const b = bias ? e.constF(`${name}/bias`, [co], bias) : -1;
+  // Like TF's converter, convolutions always get a bias (zeros when the layer has none): runtimes expect it.
+  const b = e.constF(`${name}/bias`, [co], bias ?? new Float32Array(co));
   const outShape = [n, convOutSize(h, kh, strides[0], dil[0], padding), convOutSize(w, kw, strides[1], dil[1], padding), co];
   return e.op('CONV_2D', [x, k, b], name, outShape, {
     padding: padding === 'same' ? 'SAME' : 'VALID', strideH: strides[0], strideW: strides[1],
@@ -354,7 +355,7 @@ function depthwiseCore(ctx: Ctx, x: number, dk: WeightArray, bias: Float32Array 
   const [kh, kw, ci, mult] = dk.shape;
   // Keras [kh, kw, in, mult] and TFLite [1, kh, kw, in*mult] have the same element order.
   const k = e.constF(`${name}/depthwise_kernel`, [1, kh, kw, ci * mult], dk.values);
-  const b = bias ? e.constF(`${name}/bias`, [ci * mult], bias) : -1;
+  const b = e.constF(`${name}/bias`, [ci * mult], bias ?? new Float32Array(ci * mult));
   const outShape = [n, convOutSize(h, kh, strides[0], dil[0], padding), convOutSize(w, kw, strides[1], dil[1], padding), ci * mult];
   return e.op('DEPTHWISE_CONV_2D', [x, k, b], name, outShape, {
     padding: padding === 'same' ? 'SAME' : 'VALID', strideH: strides[0], strideW: strides[1], depthMultiplier: mult,

@@ -20,3 +20,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** The same runs in our interpreter. */
+export async function runOursMany(model: import('../../src/graph/model.js').Model, inputs: Float32Array[][]): Promise<Float32Array[][]> {
+  const { Interpreter } = await import('../../src/runtime/interpreter.js');
+  const it = Interpreter.fromModel(model);
+  const nOut = it.outputDetails().length;
+  return inputs.map((ins) => {
+    ins.forEach((v, k) => it.setInput(k, v));
+    it.invoke();
+    return Array.from({ length: nOut }, (_, k) => Float32Array.from(it.getOutput(k) as Float32Array));
+  });
+}
