@@ -68,6 +68,11 @@ export function quantizeMultiplierGreaterThanOne(realMultiplier: number): Quanti
  * overflow case (INT32_MIN * INT32_MIN) saturated. a and b are int32.
  */
 export function saturatingRoundingDoublingHighMul(a: number, b: number): number {
+  if (a >= -2097152 && a <= 2097152) {
+    // Fast path: |a*b| < 2^52, so the product, the nudge and the power-of-two division are all exact.
+    const ab = a * b;
+    return ((ab + (ab >= 0 ? 1073741824 : -1073741823)) / TWO_31) | 0;
+  }
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
   // a*b = ah*b*2^16 + al*b with al in [0, 65536): both partial products are exact (< 2^47).
   const al = a & 0xffff;

@@ -37,6 +37,11 @@ export interface ConvPlan {
   batchOffset: Int32Array;
   filterScales: Float64Array;
   asymResult: Float64Array;
+  /** Float64 operands of the hot loop: input (offset applied), filter rows, one receptive field, one pixel's sums. */
+  x: Float64Array;
+  w: Float64Array;
+  patch: Float64Array;
+  acc: Float64Array;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -79,6 +84,8 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
     qInput: new Int8Array(0), batchScale: new Float64Array(0), batchOffset: new Int32Array(0),
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
+    x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
+    patch: new Float64Array(filterH * filterW * filterDepth), acc: new Float64Array(outC),
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -98,84 +105,112 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     plan.outputOffset = output.zeroPoint[0] ?? 0;
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
+  if (filter.isConstant) filterRows(plan, filter.data as Float32Array);
   return plan;
 }
 
-/** Integer convolution of one output pixel's channels into `acc` (shared by all integer variants). */
-function convInteger(p: ConvPlan, input: ArrayLike<number>, filter: ArrayLike<number>, inputOffset: number, filterOffset: number,
-  b: number, oy: number, ox: number, acc: Float64Array): void {
+/** Filter rows as float64 (filter offset applied), one row of K = FH*FW*depth per output channel. */
+function filterRows(p: ConvPlan, filter: ArrayLike<number>): void {
+  const w = p.w;
+  const off = p.filterOffset;
+  for (let i = 0; i < w.length; i++) w[i] = filter[i] + off;
+}
+
+/**
+ * The hot loop shared by every variant: x holds the input (offset applied, float64), w the filter rows.
+ * For each output pixel and group, the receptive field is gathered into one contiguous patch (zeros where the
+ * window leaves the image: a padded tap contributes nothing, as the reference kernels skip it), then one dot
+ * product per output channel. Results go to acc (per pixel), handed to `emit`.
+ */
+function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Array) => void): void {
   const g = p.g;
-  const iy0 = oy * g.strideH - g.padH;
-  const ix0 = ox * g.strideW - g.padW;
-  const fyStart = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
-  const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
-  const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
-  const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
+  const { x, w, patch, acc } = p;
   const depth = p.filterDepth;
-  for (let oc = 0; oc < g.outC; oc++) {
-    const icStart = Math.floor(oc / p.outPerGroup) * depth;
-    let sum = 0;
-    for (let fy = fyStart; fy < fyEnd; fy++) {
-      const iy = iy0 + fy * g.dilationH;
-      const rowIn = (b * g.inH + iy) * g.inW;
-      const rowF = (oc * g.filterH + fy) * g.filterW;
-      for (let fx = fxStart; fx < fxEnd; fx++) {
-        const inBase = (rowIn + ix0 + fx * g.dilationW) * g.inC + icStart;
-        const fBase = (rowF + fx) * depth;
-        if (filterOffset === 0) {
-          for (let ic = 0; ic < depth; ic++) sum += filter[fBase + ic] * (input[inBase + ic] + inputOffset);
-        } else {
-          for (let ic = 0; ic < depth; ic++) sum += (filter[fBase + ic] + filterOffset) * (input[inBase + ic] + inputOffset);
+  const K = g.filterH * g.filterW * depth;
+  const pointwise = g.filterH === 1 && g.filterW === 1;
+  for (let b = 0; b < g.batches; b++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      const iy0 = oy * g.strideH - g.padH;
+      for (let ox = 0; ox < g.outW; ox++) {
+        const ix0 = ox * g.strideW - g.padW;
+        for (let grp = 0; grp < p.groups; grp++) {
+          const icStart = grp * depth;
+          // 1x1 windows inside the image read the input row in place; others gather a patch.
+          let src = patch;
+          let sb = 0;
+          if (pointwise && iy0 >= 0 && iy0 < g.inH && ix0 >= 0 && ix0 < g.inW) {
+            src = x;
+            sb = ((b * g.inH + iy0) * g.inW + ix0) * g.inC + icStart;
+          } else {
+          let k = 0;
+          for (let fy = 0; fy < g.filterH; fy++) {
+            const iy = iy0 + fy * g.dilationH;
+            const rowOk = iy >= 0 && iy < g.inH;
+            const row = (b * g.inH + iy) * g.inW;
+            for (let fx = 0; fx < g.filterW; fx++) {
+              const ix = ix0 + fx * g.dilationW;
+              if (rowOk && ix >= 0 && ix < g.inW) {
+                const base = (row + ix) * g.inC + icStart;
+                for (let ic = 0; ic < depth; ic++) patch[k++] = x[base + ic];
+              } else {
+                for (let ic = 0; ic < depth; ic++) patch[k++] = 0;
+              }
+            }
+          }
+          }
+          const ocEnd = (grp + 1) * p.outPerGroup;
+          let oc = grp * p.outPerGroup;
+          // Four output channels per pass share each patch load.
+          for (; oc + 3 < ocEnd; oc += 4) {
+            const o0 = oc * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let i = 0; i < K; i++) {
+              const v = src[sb + i];
+              s0 += w[o0 + i] * v;
+              s1 += w[o1 + i] * v;
+              s2 += w[o2 + i] * v;
+              s3 += w[o3 + i] * v;
+            }
+            acc[oc] = s0;
+            acc[oc + 1] = s1;
+            acc[oc + 2] = s2;
+            acc[oc + 3] = s3;
+          }
+          for (; oc < ocEnd; oc++) {
+            const o = oc * K;
+            let s0 = 0;
+            for (let i = 0; i < K; i++) s0 += w[o + i] * src[sb + i];
+            acc[oc] = s0;
+          }
         }
+        emit(b, ((b * g.outH + oy) * g.outW + ox) * g.outC, acc);
       }
     }
-    acc[oc] = sum;
   }
 }
 
 function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const g = p.g;
   const input = inputs[0]!.data as Float32Array;
-  const filter = inputs[1]!.data as Float32Array;
+  const filterT = inputs[1]!;
   const out = outputs[0].data as Float32Array;
+  if (!filterT.isConstant) filterRows(p, filterT.data as Float32Array);
   if (p.biasTensor) for (let c = 0; c < g.outC; c++) p.bias[c] = Number(p.biasTensor.data[c]);
   const bias = p.bias;
-  const { actMin, actMax } = p;
+  const { actMin, actMax, x } = p;
+  const C = g.outC;
 
   if (p.variant === 'float') {
-    const depth = p.filterDepth;
-    for (let b = 0; b < g.batches; b++) {
-      for (let oy = 0; oy < g.outH; oy++) {
-        const iy0 = oy * g.strideH - g.padH;
-        const fyStart = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
-        const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
-        for (let ox = 0; ox < g.outW; ox++) {
-          const ix0 = ox * g.strideW - g.padW;
-          const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
-          const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
-          const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-          for (let oc = 0; oc < g.outC; oc++) {
-            const icStart = Math.floor(oc / p.outPerGroup) * depth;
-            let sum = 0;
-            for (let fy = fyStart; fy < fyEnd; fy++) {
-              const rowIn = (b * g.inH + iy0 + fy * g.dilationH) * g.inW;
-              const rowF = (oc * g.filterH + fy) * g.filterW;
-              for (let fx = fxStart; fx < fxEnd; fx++) {
-                const inBase = (rowIn + ix0 + fx * g.dilationW) * g.inC + icStart;
-                const fBase = (rowF + fx) * depth;
-                for (let ic = 0; ic < depth; ic++) sum += filter[fBase + ic] * input[inBase + ic];
-              }
-            }
-            const v = sum + bias[oc];
-            out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-          }
-        }
+    x.set(input);
+    convolve(p, (_b, outBase, acc) => {
+      for (let oc = 0; oc < C; oc++) {
+        const v = acc[oc] + bias[oc];
+        out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
-    }
+    });
     return;
   }
 
-  const acc = scratchFor(g.outC);
   if (p.variant === 'hybrid' || p.variant === 'hybridPerChannel') {
     const perBatch = g.inH * g.inW * g.inC;
     for (let b = 0; b < g.batches; b++) {
@@ -187,51 +222,37 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
         p.batchScale[b] = p.asymResult[0];
         p.batchOffset[b] = p.asymResult[1];
       }
+      const off = p.batchOffset[b];
+      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - off;
     }
-    const fInt = inputs[1]!.data as Int8Array;
-    for (let b = 0; b < g.batches; b++) {
+    const perTensor = p.variant === 'hybrid';
+    const fs = p.filterScales;
+    convolve(p, (b, outBase, acc) => {
       const sf = p.batchScale[b];
-      for (let oy = 0; oy < g.outH; oy++) {
-        for (let ox = 0; ox < g.outW; ox++) {
-          convInteger(p, p.qInput, fInt, -p.batchOffset[b], 0, b, oy, ox, acc);
-          const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-          for (let oc = 0; oc < g.outC; oc++) {
-            const v = p.variant === 'hybrid'
-              ? Math.fround(Math.fround(acc[oc] * sf) + bias[oc])
-              : Math.fround(Math.fround(Math.fround(acc[oc] * p.filterScales[oc]) * sf) + bias[oc]);
-            out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-          }
-        }
+      for (let oc = 0; oc < C; oc++) {
+        const v = perTensor
+          ? Math.fround(Math.fround(acc[oc] * sf) + bias[oc])
+          : Math.fround(Math.fround(Math.fround(acc[oc] * fs[oc]) * sf) + bias[oc]);
+        out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
-    }
+    });
     return;
   }
 
+  const inOff = p.inputOffset;
+  for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   const qOut = outputs[0].data as Int8Array;
   const { multipliers, shifts, outputOffset } = p;
   const wide = p.variant === 'int16' && p.wideAccumulator;
-  for (let b = 0; b < g.batches; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++) {
-        convInteger(p, input, filter, p.inputOffset, p.filterOffset, b, oy, ox, acc);
-        const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-        for (let oc = 0; oc < g.outC; oc++) {
-          const a = acc[oc] + bias[oc];
-          let v = wide ? multiplyByQuantizedMultiplierInt64(a, multipliers[oc], shifts[oc])
-            : multiplyByQuantizedMultiplier(a | 0, multipliers[oc], shifts[oc]);
-          v += outputOffset;
-          qOut[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-        }
-      }
+  convolve(p, (_b, outBase, acc) => {
+    for (let oc = 0; oc < C; oc++) {
+      const a = acc[oc] + bias[oc];
+      let v = wide ? multiplyByQuantizedMultiplierInt64(a, multipliers[oc], shifts[oc])
+        : multiplyByQuantizedMultiplier(a | 0, multipliers[oc], shifts[oc]);
+      v += outputOffset;
+      qOut[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
     }
-  }
-}
-
-let scratch = new Float64Array(64);
-/** One shared accumulator row (kernels run one at a time); grows to the widest layer once. */
-function scratchFor(n: number): Float64Array {
-  if (scratch.length < n) scratch = new Float64Array(n);
-  return scratch;
+  });
 }
 
 export const conv2dKernel: Kernel<ConvPlan> = {

@@ -30,6 +30,9 @@ export interface DepthwisePlan {
   filterScales: Float32Array;
   asymResult: Float64Array;
   acc: Float64Array;
+  /** Float64 operands of the hot loop (offsets applied): the whole input and the filter. */
+  x: Float64Array;
+  w: Float64Array;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -65,6 +68,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, outputOffset: 0,
     multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
     qInput: new Int8Array(0), filterScales: new Float32Array(0), asymResult: new Float64Array(2), acc: new Float64Array(outC),
+    x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -82,14 +86,18 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     plan.outputOffset = output.zeroPoint[0] ?? 0;
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
+  if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
   return plan;
 }
 
+function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
+  for (let i = 0; i < p.w.length; i++) p.w[i] = filter[i] + p.filterOffset;
+}
+
 /** Accumulate one output pixel (all channels) into p.acc: sum of (filter + fOff) * (input + inOff) over valid taps. */
-function accumulatePixel(p: DepthwisePlan, input: ArrayLike<number>, filter: ArrayLike<number>, inOff: number, fOff: number,
-  b: number, oy: number, ox: number): void {
+function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): void {
   const g = p.g;
-  const acc = p.acc;
+  const { acc, x: input, w: filter } = p;
   const dm = p.depthMultiplier;
   acc.fill(0, 0, g.outC);
   const iy0 = oy * g.strideH - g.padH;
@@ -104,12 +112,12 @@ function accumulatePixel(p: DepthwisePlan, input: ArrayLike<number>, filter: Arr
       const inBase = (rowIn + ix0 + fx * g.dilationW) * g.inC;
       const fBase = (fy * g.filterW + fx) * g.outC;
       if (dm === 1) {
-        for (let c = 0; c < g.outC; c++) acc[c] += (filter[fBase + c] + fOff) * (input[inBase + c] + inOff);
+        for (let c = 0; c < g.outC; c++) acc[c] += filter[fBase + c] * input[inBase + c];
       } else {
         for (let ic = 0; ic < g.inC; ic++) {
-          const x = input[inBase + ic] + inOff;
+          const v = input[inBase + ic];
           const oc0 = ic * dm;
-          for (let m = 0; m < dm; m++) acc[oc0 + m] += (filter[fBase + oc0 + m] + fOff) * x;
+          for (let m = 0; m < dm; m++) acc[oc0 + m] += filter[fBase + oc0 + m] * v;
         }
       }
     }
@@ -122,13 +130,15 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   const filter = inputs[1]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
   if (p.biasTensor) for (let c = 0; c < g.outC; c++) p.bias[c] = Number(p.biasTensor.data[c]);
-  const { bias, acc, actMin, actMax } = p;
+  if (!inputs[1]!.isConstant) filterValues(p, filter);
+  const { bias, acc, actMin, actMax, x } = p;
 
   if (p.variant === 'float') {
+    x.set(input);
     for (let b = 0; b < g.batches; b++) {
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
-          accumulatePixel(p, input, filter, 0, 0, b, oy, ox);
+          accumulatePixel(p, b, oy, ox);
           const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
           for (let c = 0; c < g.outC; c++) {
             const v = acc[c] + bias[c];
@@ -146,9 +156,10 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
       asymmetricQuantizeFloats(input, b * perBatch, perBatch, p.qInput, b * perBatch, p.asymResult);
       const sf = p.asymResult[0];
       const offset = p.asymResult[1];
+      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - offset;
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
-          accumulatePixel(p, p.qInput, filter, -offset, 0, b, oy, ox);
+          accumulatePixel(p, b, oy, ox);
           const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
           for (let c = 0; c < g.outC; c++) {
             const v = Math.fround(Math.fround(acc[c] * Math.fround(p.filterScales[c] * sf)) + bias[c]);
@@ -163,10 +174,11 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   const qOut = outputs[0].data as Int8Array;
   const { multipliers, shifts, outputOffset } = p;
   const wide = p.variant === 'int16' && p.wideAccumulator;
+  for (let i = 0; i < x.length; i++) x[i] = input[i] + p.inputOffset;
   for (let b = 0; b < g.batches; b++) {
     for (let oy = 0; oy < g.outH; oy++) {
       for (let ox = 0; ox < g.outW; ox++) {
-        accumulatePixel(p, input, filter, p.inputOffset, p.filterOffset, b, oy, ox);
+        accumulatePixel(p, b, oy, ox);
         const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
         for (let c = 0; c < g.outC; c++) {
           const a = acc[c] + bias[c];
