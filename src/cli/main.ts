@@ -7,8 +7,10 @@ import { registerInspect } from './inspect.js';
 import { registerConvert } from './convert.js';
 import { registerRun } from './run.js';
 import { registerQuantize } from './quantize.js';
+import { registerEval } from './eval.js';
+import { registerCompare } from './compare.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize];
+export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize, registerEval, registerCompare];
 
 export function buildProgram(): Command {
   const program = new Command('litequant')

@@ -1,0 +1,99 @@
+// litequant compare A.tflite B.tflite [...] --dataset SPEC [--report report.html] [--calibration DATASET] [--json]
+// With --calibration, the suggested exclusions are measured: the first model (float) is re-quantized with the
+// candidate's recorded settings plus the exclusion, and evaluated.
+
+import type { Command } from 'commander';
+import { compare, formatComparison, writeReportHtml, type ExcludeSpec, type LoadedModel } from '../evaluate/index.js';
+import { quantize } from '../quantize/index.js';
+import { openDataset } from '../evaluate/datasets/index.js';
+import { writeModel } from '../format/index.js';
+import type { Model } from '../graph/model.js';
+import { UsageError } from '../errors.js';
+import { addDatasetFlags, modelInputs, type DatasetFlags } from './common.js';
+import { evalDatasetOptions, runtimeFlag } from './eval.js';
+import { printJson, progressBar } from './output.js';
+
+interface CompareFlags extends DatasetFlags {
+  dataset: string;
+  runtime: string;
+  keepState?: boolean;
+  report?: string;
+  layerSamples: number;
+  calibration?: string;
+  json?: boolean;
+}
+
+/** Settings litequant recorded in a quantized model's description ("litequant quantize: mode=int8 input=uint8 ..."). */
+export function recordedSettings(model: Model): Record<string, string> | null {
+  const m = /^litequant quantize:(.*)$/.exec(model.description);
+  if (!m) return null;
+  const out: Record<string, string> = {};
+  for (const tok of m[1].trim().split(/\s+/)) {
+    const eq = tok.indexOf('=');
+    if (eq > 0) out[tok.slice(0, eq)] = tok.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A requantize callback for compare(): float source = the first model, settings from the candidate. */
+export function makeRequantize(floatModel: Model, calibration: string, flags: DatasetFlags) {
+  return async (exclude: ExcludeSpec, candidate: LoadedModel) => {
+    const s = recordedSettings(candidate.model);
+    if (!s) throw new UsageError(`${candidate.name}: not written by litequant quantize, its settings are unknown`);
+    const samples = Number(s.samples ?? 100);
+    const inputs = modelInputs(floatModel);
+    const dataset = await openDataset(calibration, { ...evalDatasetOptions(flags), inputShapes: inputs.shapes, inputNames: inputs.names,
+      limit: s.shuffle === undefined ? samples : undefined, shuffle: undefined });
+    const { model } = await quantize(floatModel, {
+      mode: s.mode, inputType: s.input, outputType: s.output, samples, calibrationMethod: s.calibration,
+      shuffleSeed: s.shuffle === undefined ? undefined : Number(s.shuffle), representativeDataset: dataset,
+      excludeOps: exclude.ops, excludeTensors: exclude.tensors,
+    });
+    return { name: `${candidate.name} ${[...exclude.ops.map((o) => `-${o}`), ...exclude.tensors.map((t) => `-${t}`)].join(' ')}`, bytes: writeModel(model) };
+  };
+}
+
+export function registerCompare(program: Command): void {
+  const cmd = program.command('compare')
+    .description('compare models side by side: size, accuracy, agreement, latency, and per-layer error of float vs quantized')
+    .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model)')
+    .requiredOption('-d, --dataset <spec>', 'evaluation dataset, e.g. mnist:test')
+    .option('--runtime <runtime>', 'builtin or tflite (the official runtime, if installed)', 'builtin')
+    .option('--keep-state', 'keep variable (state) tensors across samples')
+    .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', (v) => parseInt(v, 10), 100)
+    .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset')
+    .option('--json', 'machine-readable output');
+  addDatasetFlags(cmd);
+  cmd.action(async (files: string[], flags: CompareFlags) => {
+    const runtime = runtimeFlag(flags.runtime);
+    if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
+    let bar: ReturnType<typeof progressBar> | null = null;
+    let phase = '';
+    let requantize;
+    if (flags.calibration) {
+      const { readModelFile } = await import('../format/index.js');
+      requantize = makeRequantize(readModelFile(files[0]), flags.calibration, flags);
+    }
+    const result = await compare(files, flags.dataset, {
+      runtime, keepState: flags.keepState, layerSamples: flags.layerSamples,
+      datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize),
+      onProgress: (p) => {
+        const label = `${p.phase}${p.detail ? ` ${p.detail}` : ''}`;
+        if (label !== phase) {
+          bar?.stop();
+          phase = label;
+          bar = progressBar(label, p.total, !flags.json);
+        }
+        bar?.tick();
+      },
+    });
+    (bar as ReturnType<typeof progressBar> | null)?.stop();
+    if (flags.report) writeReportHtml(flags.report, result);
+    if (flags.json) printJson(flags.report ? { ...result, report: flags.report } : result);
+    else {
+      process.stdout.write(formatComparison(result) + '\n');
+      if (flags.report) process.stdout.write(`report: ${flags.report}\n`);
+    }
+  });
+}

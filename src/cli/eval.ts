@@ -1,0 +1,54 @@
+// litequant eval MODEL --dataset SPEC [--runtime builtin|tflite] [--keep-state] [--json]
+
+import type { Command } from 'commander';
+import { evaluate, formatEvaluation } from '../evaluate/index.js';
+import { UsageError } from '../errors.js';
+import { addDatasetFlags, datasetOptions, type DatasetFlags } from './common.js';
+import { printJson, progressBar } from './output.js';
+
+export interface EvalFlags extends DatasetFlags {
+  dataset: string;
+  runtime: string;
+  keepState?: boolean;
+  outputIndex?: number;
+  json?: boolean;
+}
+
+export function runtimeFlag(v: string): 'builtin' | 'tflite' {
+  if (v !== 'builtin' && v !== 'tflite') throw new UsageError(`--runtime takes builtin or tflite, got '${v}'`);
+  return v;
+}
+
+/** Dataset options without the model-derived shapes (evaluate() adds them). */
+export function evalDatasetOptions(flags: DatasetFlags) {
+  const { inputShapes: _s, inputNames: _n, ...rest } = datasetOptions(flags, [], []);
+  return rest;
+}
+
+export function registerEval(program: Command): void {
+  const cmd = program.command('eval')
+    .description('accuracy (top-1/top-5, per class, confusion matrix), latency and throughput of a model on a dataset')
+    .argument('<model>', '.tflite file')
+    .requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
+    .option('--runtime <runtime>', 'builtin (litequant\'s interpreter) or tflite (the official runtime, if installed)', 'builtin')
+    .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)')
+    .option('--output-index <k>', 'which output holds the class scores', (v) => parseInt(v, 10), 0)
+    .option('--json', 'machine-readable output');
+  addDatasetFlags(cmd);
+  cmd.action(async (file: string, flags: EvalFlags) => {
+    const runtime = runtimeFlag(flags.runtime);
+    let bar: ReturnType<typeof progressBar> | null = null;
+    const result = await evaluate(file, flags.dataset, {
+      runtime, keepState: flags.keepState, outputIndex: flags.outputIndex,
+      datasetOptions: evalDatasetOptions(flags),
+      onProgress: (done, total) => {
+        bar ??= progressBar('evaluating', total, !flags.json);
+        bar.tick();
+        if (done === total) bar.stop();
+      },
+    });
+    (bar as ReturnType<typeof progressBar> | null)?.stop();
+    if (flags.json) printJson(result);
+    else process.stdout.write(formatEvaluation(result) + '\n');
+  });
+}
