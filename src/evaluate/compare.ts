@@ -60,6 +60,7 @@ export interface ComparedModel {
   /** Fraction of samples with the same top-1 class as the first model. */
   agreement_top1: number;
   latency_ms: LatencyStats;
+  /** Inferences per second from the mean latency (the models share one loop, so wall time is not per model). */
   throughput_per_s: number;
   evaluation: EvaluationResult;
 }
@@ -176,7 +177,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
       delta_top1: e.top1 !== null && first.top1 !== null ? e.top1 - first.top1 : null,
       agreement_top1: agreement(predictions[0], predictions[k]),
       latency_ms: e.latency_ms,
-      throughput_per_s: e.throughput_per_s,
+      throughput_per_s: e.latency_ms.mean > 0 ? 1000 / e.latency_ms.mean : 0,
       evaluation: e,
     }));
 
