@@ -9,8 +9,9 @@ import { registerRun } from './run.js';
 import { registerQuantize } from './quantize.js';
 import { registerEval } from './eval.js';
 import { registerCompare } from './compare.js';
+import { registerTutorial } from './tutorial.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize, registerEval, registerCompare];
+export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize, registerEval, registerCompare, registerTutorial];
 
 export function buildProgram(): Command {
   const program = new Command('litequant')
