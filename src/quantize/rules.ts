@@ -73,11 +73,14 @@ const fullyConnectedVersion = (variant: Variant, node: Operator): number => {
   return 4;
 };
 
-export const QUANTIZE_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
+/** int16 ADD/SUB with general (not power-of-two) scales. */
+const int16NotPowerOfTwo = (variant: Variant): Record<string, boolean> => (variant === 'int16' ? { potScaleInt16: false } : {});
+
+const RULE_ENTRIES: [string, OpRule][] = [
   ['ADD', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 3),
-    options: (variant) => (variant === 'int16' ? { potScaleInt16: false } : {}) }],
+    options: int16NotPowerOfTwo }],
   ['SUB', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 5),
-    options: (variant) => (variant === 'int16' ? { potScaleInt16: false } : {}) }],
+    options: int16NotPowerOfTwo }],
   ['MUL', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 4) }],
   ['CONV_2D', {
     activations: [0], weights: [{ input: 1, channelDim: 0, perChannelByDefault: true }],
@@ -130,7 +133,9 @@ export const QUANTIZE_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRul
   ['L2_NORMALIZATION', { activations: [0], output: { kind: 'fixed', int8: [1 / 128, 0] }, int16: false, version: v(2) }],
   ['ARG_MAX', { activations: [0], output: { kind: 'none' }, int16: false, version: v(2) }],
   ['ARG_MIN', { activations: [0], output: { kind: 'none' }, int16: false, version: v(2) }],
-]);
+];
+
+export const QUANTIZE_RULES: ReadonlyMap<string, OpRule> = new Map(RULE_ENTRIES);
 
 /** The integer LSTM (8-bit weights and activations, 16-bit cell state) has its own layout: see lstm.ts. */
 export const LSTM_OPS: ReadonlySet<string> = new Set(['UNIDIRECTIONAL_SEQUENCE_LSTM']);
