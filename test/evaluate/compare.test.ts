@@ -9,7 +9,8 @@ import path from 'node:path';
 import { compare, formatComparison, type ComparisonResult } from '../../src/evaluate/index.js';
 import { encodeNpy } from '../../src/evaluate/npy.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
-import { readModel } from '../../src/format/index.js';
+import { readModel, writeModel } from '../../src/format/index.js';
+import { quantize } from '../../src/quantize/index.js';
 import { corpusPath, NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 import { createOfficialRunner } from '../helpers/oracle.js';
 import { Rng } from '../helpers/random.js';
@@ -213,4 +214,32 @@ test('compare: a model whose input size differs from the dataset gets one clear 
     compare([corpusPath(FLOAT), corpusPath('tflite/tflite-micro/hello_world_float.tflite')], data.spec, { layerSamples: 0 }),
     (e: Error) => e.name === 'InputError' && /hello_world_float\.tflite: input .* needs 1 values per sample, the dataset gives 3072/.test(e.message),
   );
+});
+
+test('compare: excluding the worst layer, re-quantized by our quantizer, lowers the summed per-layer error', { skip: NO_CORPUS }, async (t) => {
+  const data = writeDataset();
+  t.after(() => fs.rmSync(data.dir, { recursive: true, force: true }));
+  const floatModel = readModel(readCorpus(FLOAT));
+  const calibration = Array.from({ length: 4 }, (_, i) => [Float32Array.from(data.images.subarray(i * 3072, (i + 1) * 3072))]);
+  const make = async (exclude: { ops: string[]; tensors: string[] }, name: string) => {
+    const { model } = await quantize(readModel(readCorpus(FLOAT)), {
+      mode: 'int8', representativeDataset: calibration, samples: calibration.length, inputType: 'int8', outputType: 'int8',
+      excludeOps: exclude.ops, excludeTensors: exclude.tensors,
+    });
+    return { name, bytes: writeModel(model), model };
+  };
+  const quantized = await make({ ops: [], tensors: [] }, 'resnet_int8.tflite');
+  const r = await compare([{ name: 'resnet.tflite', bytes: readCorpus(FLOAT), model: floatModel }, quantized], data.spec, {
+    layerSamples: LAYER_SAMPLES, measureSuggestions: 1,
+    requantize: (exclude) => make(exclude, 'resnet_int8_excluded.tflite'),
+  });
+  const rep = r.layer_error[0];
+  const s = rep.suggestions[0];
+  assert.ok(s.measured, s.measure_error);
+  const worst = rep.rows.find((x) => x.suggestion)!;
+  assert.deepEqual(s.exclude.tensors, [worst.name]);
+  t.diagnostic(`${s.flag}: summed RMSE/scale ${rep.total_rmse_over_scale.toFixed(2)} -> ${s.measured.total_rmse_over_scale!.toFixed(2)}; ` +
+    `top-1 ${s.measured.baseline_top1} -> ${s.measured.top1}`);
+  assert.ok(s.measured.total_rmse_over_scale! < rep.total_rmse_over_scale);
+  assert.ok(s.measured.file_bytes > 0 && s.measured.samples === N);
 });
