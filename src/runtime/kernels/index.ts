@@ -7,9 +7,10 @@ import { depthwiseConv2dKernel } from './depthwise-conv2d.js';
 import { fullyConnectedKernel } from './fully-connected.js';
 import { averagePool2dKernel, maxPool2dKernel } from './pooling.js';
 import { dequantizeKernel, quantizeKernel } from './quantize.js';
+import { unidirectionalSequenceLstmKernel } from './lstm.js';
 
 // Element-wise, activation, reduction and data-movement kernels (issue 3 part B).
-import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel } from './activations.js';
+import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel, geluKernel } from './activations.js';
 import { argMaxKernel, argMinKernel } from './arg-max.js';
 import { addKernel, subKernel, mulKernel, divKernel, maximumKernel, minimumKernel, squaredDifferenceKernel } from './binary.js';
 import { castKernel, shapeKernel } from './cast.js';
@@ -32,7 +33,7 @@ import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, sq
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
-  reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel,
+  reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel, geluKernel,
   argMaxKernel, argMinKernel,
   addKernel, subKernel, mulKernel, divKernel, maximumKernel, minimumKernel, squaredDifferenceKernel,
   castKernel, shapeKernel,
@@ -50,6 +51,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   maxPool2dKernel,
   quantizeKernel,
   dequantizeKernel,
+  unidirectionalSequenceLstmKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {

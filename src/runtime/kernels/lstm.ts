@@ -1,0 +1,349 @@
+// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips)
+// and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
+// gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
+// (18: output state, 19: cell state) and persists across invocations, as in TFLite.
+
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
+import { int16Table } from './fixed-point-int16.js';
+
+const IN = {
+  input: 0, i2i: 1, i2f: 2, i2c: 3, i2o: 4, r2i: 5, r2f: 6, r2c: 7, r2o: 8, c2i: 9, c2f: 10, c2o: 11,
+  bi: 12, bf: 13, bc: 14, bo: 15, proj: 16, projBias: 17, outputState: 18, cellState: 19, lni: 20, lnf: 21, lnc: 22, lno: 23,
+} as const;
+
+interface Gate {
+  /** Input-to-gate and recurrent-to-gate weights ([cells, inputs] / [cells, outputs]); null for CIFG's input gate. */
+  wx: Float64Array;
+  wh: Float64Array;
+  bias: Float64Array;
+  peephole: Float64Array | null;
+  layerNorm: Float64Array | null;
+  /** Integer variant: effective biases (zero points folded in) and the two requantization multipliers. */
+  effBiasX: Float64Array;
+  effBiasH: Float64Array;
+  mx: number; sx: number; mh: number; sh: number;
+  mc: number; sc: number;
+}
+
+export interface LstmPlan {
+  integer: boolean;
+  timeMajor: boolean;
+  batches: number; steps: number; nInput: number; nCell: number; nOutput: number;
+  cifg: boolean;
+  activation: string;
+  cellClip: number;
+  projClip: number;
+  gates: { i: Gate | null; f: Gate; c: Gate; o: Gate };
+  proj: Float64Array | null;
+  projBias: Float64Array;
+  /** Scratch, one row per batch. */
+  gi: Float64Array; gf: Float64Array; gc: Float64Array; go: Float64Array; hidden: Float64Array;
+  xs: Float64Array; hs: Float64Array;
+  // integer variant
+  sigmoid: Int16Array; tanhGate: Int16Array; tanhCell: Int16Array;
+  cellShift: number;
+  hiddenM: number; hiddenS: number; hiddenZp: number;
+  projM: number; projS: number; projBiasEff: Float64Array;
+  outputStateZp: number; outputZp: number;
+  qCellClip: number; qProjClip: number;
+  /** Float cell state in double while a sequence runs; one batch row of int8 hidden values. */
+  cellF: Float64Array;
+  hiddenI8: Int8Array;
+}
+
+function floats(t: RuntimeTensor | null): Float64Array | null {
+  if (!t) return null;
+  const out = new Float64Array(t.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Number(t.data[i]);
+  return out;
+}
+
+function prepareLstm(ctx: PrepareContext): LstmPlan {
+  const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
+  const input = t(IN.input);
+  const output = ctx.outputs[0];
+  if (!input) ctx.unsupported('needs an input');
+  if (ctx.inputs.length < 20) ctx.unsupported(`needs 20 or 24 inputs, got ${ctx.inputs.length}`);
+  const outputState = t(IN.outputState), cellState = t(IN.cellState);
+  if (!outputState || !cellState) ctx.unsupported('output state (input 18) and cell state (input 19) are required');
+  for (const k of [IN.i2f, IN.i2c, IN.i2o, IN.r2f, IN.r2c, IN.r2o, IN.bf, IN.bc, IN.bo]) {
+    const w = t(k);
+    if (!w) ctx.unsupported(`input ${k} is required`);
+    if (!w.isConstant) ctx.unsupported(`weights/bias '${w.name}' must be constant`);
+  }
+  if (input.shape.length !== 3) ctx.unsupported(`input must be 3-D, got [${input.shape}]`);
+  const timeMajor = ctx.options.timeMajor === true;
+  const [d0, d1, nInput] = input.shape;
+  const steps = timeMajor ? d0 : d1;
+  const batches = timeMajor ? d1 : d0;
+  const nCell = t(IN.i2f)!.shape[0];
+  const nOutput = t(IN.r2f)!.shape[1];
+  output.shape = timeMajor ? [steps, batches, nOutput] : [batches, steps, nOutput];
+  const cifg = t(IN.i2i) === null;
+  const proj = t(IN.proj);
+  const activation = String(ctx.options.fusedActivationFunction ?? 'TANH');
+  const integer = input.dtype === 'int8';
+  if (!integer && input.dtype !== 'float32') ctx.unsupported(`input dtype ${input.dtype} (supported: float32, int8)`);
+  if (!integer && t(IN.i2f)!.dtype !== 'float32') ctx.unsupported(`hybrid LSTM (float input, ${t(IN.i2f)!.dtype} weights) is not supported`);
+  if (cellState.data.length !== batches * nCell || outputState.data.length !== batches * nOutput) {
+    ctx.unsupported(`state sizes [${outputState.shape}] / [${cellState.shape}] do not match batch ${batches}, cells ${nCell}, outputs ${nOutput}`);
+  }
+
+  const gate = (wx: number, wh: number, c2g: number, bias: number, ln: number): Gate => ({
+    wx: floats(t(wx))!, wh: floats(t(wh))!, bias: floats(t(bias)) ?? new Float64Array(nCell),
+    peephole: floats(t(c2g)), layerNorm: floats(t(ln)),
+    effBiasX: new Float64Array(nCell), effBiasH: new Float64Array(nCell), mx: 0, sx: 0, mh: 0, sh: 0, mc: 0, sc: 0,
+  });
+  const gates = {
+    i: cifg ? null : gate(IN.i2i, IN.r2i, IN.c2i, IN.bi, IN.lni),
+    f: gate(IN.i2f, IN.r2f, IN.c2f, IN.bf, IN.lnf),
+    c: gate(IN.i2c, IN.r2c, -1, IN.bc, IN.lnc),
+    o: gate(IN.i2o, IN.r2o, IN.c2o, IN.bo, IN.lno),
+  };
+  const row = (n: number) => new Float64Array(batches * n);
+  const plan: LstmPlan = {
+    integer, timeMajor, batches, steps, nInput, nCell, nOutput, cifg, activation,
+    cellClip: Number(ctx.options.cellClip ?? 0), projClip: Number(ctx.options.projClip ?? 0),
+    gates, proj: floats(proj), projBias: floats(t(IN.projBias)) ?? new Float64Array(nOutput),
+    gi: row(nCell), gf: row(nCell), gc: row(nCell), go: row(nCell), hidden: row(nCell),
+    xs: row(nInput), hs: row(nOutput),
+    sigmoid: new Int16Array(0), tanhGate: new Int16Array(0), tanhCell: new Int16Array(0), cellShift: 0,
+    hiddenM: 0, hiddenS: 0, hiddenZp: 0, projM: 0, projS: 0, projBiasEff: new Float64Array(nOutput),
+    outputStateZp: 0, outputZp: 0, qCellClip: 0, qProjClip: 0,
+    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell),
+  };
+  if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
+  if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
+  return plan;
+}
+
+/** PopulateQuantizedLstmParams8x8_16 (without layer norm): multipliers, effective biases, tables. */
+function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, outputState: RuntimeTensor, cellState: RuntimeTensor,
+  output: RuntimeTensor): void {
+  const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
+  if (p.gates.f.layerNorm) ctx.unsupported('integer LSTM with layer normalization');
+  if (outputState.dtype !== 'int8' || cellState.dtype !== 'int16') ctx.unsupported('integer LSTM needs an int8 output state and an int16 cell state');
+  if (ctx.intermediates.length < 5) ctx.unsupported(`integer LSTM needs 5 intermediate tensors, got ${ctx.intermediates.length}`);
+  const hidden = ctx.intermediates[4];
+  if (!hidden.scale.length) ctx.unsupported(`intermediate '${hidden.name}' has no quantization`);
+  if (p.activation !== 'TANH' && p.activation !== 'SIGMOID') ctx.unsupported(`integer LSTM with activation ${p.activation}`);
+  // The cell state scale must be a power of two (CheckedLog2).
+  const cellLog2 = Math.round(Math.log2(cellState.scale[0]));
+  if (Math.abs(Math.log2(cellState.scale[0]) - cellLog2) > 1e-3) ctx.unsupported(`cell state scale ${cellState.scale[0]} is not a power of two`);
+  const f32 = Math.fround;
+  const inputScale = input.scale[0];
+  const stateScale = outputState.scale[0];
+  const gateScale = 2 ** -12; // Q3.12 gates without layer norm
+  const hiddenScale = hidden.scale[0];
+  const inZp = input.zeroPoint[0] ?? 0;
+  const stateZp = outputState.zeroPoint[0] ?? 0;
+  const setGate = (g: Gate | null, wx: number, wh: number, c2g: number) => {
+    if (!g) return;
+    const wxT = t(wx)!, whT = t(wh)!;
+    const qx = quantizeMultiplier(f32(f32(wxT.scale[0] * inputScale) / gateScale));
+    const qh = quantizeMultiplier(f32(f32(whT.scale[0] * stateScale) / gateScale));
+    g.mx = qx.multiplier; g.sx = qx.shift; g.mh = qh.multiplier; g.sh = qh.shift;
+    if (c2g >= 0 && t(c2g)) {
+      const qc = quantizeMultiplier(f32(f32(f32(2 ** cellLog2) * t(c2g)!.scale[0]) / gateScale));
+      g.mc = qc.multiplier; g.sc = qc.shift;
+    }
+    const rows = g.bias.length;
+    const colsX = g.wx.length / rows, colsH = g.wh.length / rows;
+    for (let r = 0; r < rows; r++) {
+      let sx = 0, sh = 0;
+      for (let c = 0; c < colsX; c++) sx += g.wx[r * colsX + c];
+      for (let c = 0; c < colsH; c++) sh += g.wh[r * colsH + c];
+      g.effBiasX[r] = g.bias[r] - inZp * sx;
+      g.effBiasH[r] = -stateZp * sh;
+    }
+  };
+  setGate(p.gates.i, IN.i2i, IN.r2i, IN.c2i);
+  setGate(p.gates.f, IN.i2f, IN.r2f, IN.c2f);
+  setGate(p.gates.c, IN.i2c, IN.r2c, -1);
+  setGate(p.gates.o, IN.i2o, IN.r2o, IN.c2o);
+  const qHidden = quantizeMultiplier(f32((2 ** -15 / hiddenScale) * 2 ** -15));
+  p.hiddenM = qHidden.multiplier; p.hiddenS = qHidden.shift;
+  p.hiddenZp = hidden.zeroPoint[0] ?? 0;
+  if (p.proj) {
+    const q = quantizeMultiplier(f32(f32(t(IN.proj)!.scale[0] * hiddenScale) / stateScale));
+    p.projM = q.multiplier; p.projS = q.shift;
+    const cols = p.nCell;
+    for (let r = 0; r < p.nOutput; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += p.proj[r * cols + c];
+      p.projBiasEff[r] = p.projBias[r] + p.hiddenZp * s;
+    }
+  }
+  p.cellShift = cellLog2;
+  p.outputStateZp = stateZp;
+  p.outputZp = output.zeroPoint[0] ?? 0;
+  p.qCellClip = p.cellClip > 0 ? Math.trunc(Math.min(Math.max(f32(p.cellClip / cellState.scale[0]), -32768), 32767)) : 0;
+  p.qProjClip = p.projClip > 0 ? Math.trunc(Math.min(Math.max(f32(p.projClip / stateScale), -128), 127)) : 0;
+  p.sigmoid = int16Table('logistic', 3);
+  p.tanhGate = p.activation === 'TANH' ? int16Table('tanh', 3) : int16Table('logistic', 3);
+  if (15 + cellLog2 < 0 || 15 + cellLog2 > 6) ctx.unsupported(`cell state scale 2^${cellLog2} (tanh integer bits ${15 + cellLog2})`);
+  p.tanhCell = int16Table('tanh', 15 + cellLog2);
+}
+
+function act(x: number, a: string): number {
+  switch (a) {
+    case 'TANH': return Math.tanh(x);
+    case 'SIGMOID': return 1 / (1 + Math.exp(-x));
+    case 'RELU': return x > 0 ? x : 0;
+    case 'RELU6': return x > 6 ? 6 : x > 0 ? x : 0;
+    default: return x;
+  }
+}
+
+/** Float gate: bias + Wx x + Wh h (+ peephole c) (+ layer norm), then the activation, into out (batch rows). */
+function floatGate(p: LstmPlan, g: Gate, c: Float64Array, out: Float64Array, activation: string): void {
+  const { batches, nCell, nInput, nOutput, xs, hs } = p;
+  for (let b = 0; b < batches; b++) {
+    for (let r = 0; r < nCell; r++) {
+      let s = g.layerNorm ? 0 : g.bias[r];
+      const wx = r * nInput, wh = r * nOutput;
+      for (let k = 0; k < nInput; k++) s += g.wx[wx + k] * xs[b * nInput + k];
+      for (let k = 0; k < nOutput; k++) s += g.wh[wh + k] * hs[b * nOutput + k];
+      if (g.peephole) s += g.peephole[r] * c[b * nCell + r];
+      out[b * nCell + r] = s;
+    }
+    if (g.layerNorm) {
+      // MeanStddevNormalization (variance floored at 1e-8), then coefficients and bias.
+      let mean = 0;
+      for (let r = 0; r < nCell; r++) mean += out[b * nCell + r];
+      mean /= nCell;
+      let v = 0;
+      for (let r = 0; r < nCell; r++) v += (out[b * nCell + r] - mean) ** 2;
+      v /= nCell;
+      const inv = 1 / Math.sqrt(v === 0 ? 1e-8 : v);
+      for (let r = 0; r < nCell; r++) out[b * nCell + r] = (out[b * nCell + r] - mean) * inv * g.layerNorm[r] + g.bias[r];
+    }
+    for (let r = 0; r < nCell; r++) out[b * nCell + r] = act(out[b * nCell + r], activation);
+  }
+}
+
+function evalFloat(p: LstmPlan, input: Float32Array, out: Float32Array, hState: Float32Array, cState: Float32Array): void {
+  const { batches, steps, nInput, nCell, nOutput, gates, gi, gf, gc, go, hidden, xs, hs } = p;
+  const cellState = p.cellF;
+  for (let i = 0; i < batches * nCell; i++) cellState[i] = cState[i];
+  for (let i = 0; i < batches * nOutput; i++) hs[i] = hState[i];
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batches; b++) {
+      const src = p.timeMajor ? (t * batches + b) * nInput : (b * steps + t) * nInput;
+      for (let k = 0; k < nInput; k++) xs[b * nInput + k] = input[src + k];
+    }
+    floatGate(p, gates.f, cellState, gf, 'SIGMOID');
+    if (gates.i) floatGate(p, gates.i, cellState, gi, 'SIGMOID');
+    floatGate(p, gates.c, cellState, gc, p.activation);
+    for (let i = 0; i < batches * nCell; i++) {
+      const ig = gates.i ? gi[i] : 1 - gf[i];
+      let v = gf[i] * cellState[i] + ig * gc[i];
+      if (p.cellClip > 0) v = v > p.cellClip ? p.cellClip : v < -p.cellClip ? -p.cellClip : v;
+      cellState[i] = v;
+    }
+    floatGate(p, gates.o, cellState, go, 'SIGMOID');
+    for (let i = 0; i < batches * nCell; i++) hidden[i] = go[i] * act(cellState[i], p.activation);
+    for (let b = 0; b < batches; b++) {
+      if (p.proj) {
+        for (let r = 0; r < nOutput; r++) {
+          let s = p.projBias[r];
+          for (let k = 0; k < nCell; k++) s += p.proj[r * nCell + k] * hidden[b * nCell + k];
+          if (p.projClip > 0) s = s > p.projClip ? p.projClip : s < -p.projClip ? -p.projClip : s;
+          hs[b * nOutput + r] = s;
+        }
+      } else {
+        for (let r = 0; r < nOutput; r++) hs[b * nOutput + r] = hidden[b * nCell + r];
+      }
+      const dst = p.timeMajor ? (t * batches + b) * nOutput : (b * steps + t) * nOutput;
+      for (let r = 0; r < nOutput; r++) out[dst + r] = hs[b * nOutput + r];
+    }
+  }
+  for (let i = 0; i < batches * nCell; i++) cState[i] = cellState[i];
+  for (let i = 0; i < batches * nOutput; i++) hState[i] = hs[i];
+}
+
+const clamp16 = (x: number): number => (x > 32767 ? 32767 : x < -32768 ? -32768 : x);
+
+/** Integer gate (CalculateLstmGateInteger8x8_16 without layer norm): int16 result through a table. */
+function integerGate(p: LstmPlan, g: Gate, x: Int8Array, xOff: number, h: Int8Array, cell: Int16Array, out: Float64Array, table: Int16Array): void {
+  const { nInput, nOutput, nCell } = p;
+  for (let r = 0; r < nCell; r++) {
+    let ax = g.effBiasX[r];
+    const wx = r * nInput;
+    for (let k = 0; k < nInput; k++) ax += g.wx[wx + k] * x[xOff + k];
+    let v = clamp16(multiplyByQuantizedMultiplier(ax, g.mx, g.sx));
+    let ah = g.effBiasH[r];
+    const wh = r * nOutput;
+    for (let k = 0; k < nOutput; k++) ah += g.wh[wh + k] * h[k];
+    v = clamp16(multiplyByQuantizedMultiplier(ah, g.mh, g.sh) + v);
+    if (g.peephole) v = clamp16(multiplyByQuantizedMultiplier(g.peephole[r] * cell[r], g.mc, g.sc) + v);
+    out[r] = table[v + 32768];
+  }
+}
+
+function evalInteger(p: LstmPlan, input: Int8Array, out: Int8Array, hState: Int8Array, cState: Int16Array): void {
+  const { batches, steps, nInput, nCell, nOutput, gates, gi, gf, gc, go } = p;
+  const hid = p.hiddenI8;
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batches; b++) {
+      const xOff = p.timeMajor ? (t * batches + b) * nInput : (b * steps + t) * nInput;
+      const h = hState.subarray(b * nOutput, (b + 1) * nOutput);
+      const cell = cState.subarray(b * nCell, (b + 1) * nCell);
+      integerGate(p, gates.f, input, xOff, h, cell, gf, p.sigmoid);
+      integerGate(p, gates.c, input, xOff, h, cell, gc, p.tanhGate);
+      if (gates.i) integerGate(p, gates.i, input, xOff, h, cell, gi, p.sigmoid);
+      // UpdateLstmCellInteger: c = f*c >> 15 + i*g >> (30 + cell_scale), saturated, clipped.
+      const shiftIG = 30 + p.cellShift;
+      for (let r = 0; r < nCell; r++) {
+        const fc = roundingDivideByPOT(gf[r] * cell[r], 15);
+        const ig = gates.i ? gi[r] : 32767 - gf[r];
+        const igc = roundingDivideByPOT(ig * gc[r], shiftIG);
+        let v = clamp16(fc + igc);
+        if (p.qCellClip > 0) v = v > p.qCellClip ? p.qCellClip : v < -p.qCellClip ? -p.qCellClip : v;
+        cell[r] = v;
+      }
+      integerGate(p, gates.o, input, xOff, h, cell, go, p.sigmoid);
+      // Hidden = o * tanh(c), requantized to int8. TFLite's CwiseMul SUBTRACTS the zero point it is given (the
+      // hidden intermediate's); the official runtime agrees bit for bit only this way (keras_lstm_mnist_ptq, zp -1).
+      for (let r = 0; r < nCell; r++) {
+        const th = p.tanhCell[cell[r] + 32768];
+        let v = multiplyByQuantizedMultiplier(go[r] * th, p.hiddenM, p.hiddenS) - p.hiddenZp;
+        v = v > 127 ? 127 : v < -128 ? -128 : v;
+        hid[r] = v;
+      }
+      if (p.proj) {
+        for (let r = 0; r < nOutput; r++) {
+          let a = p.projBiasEff[r];
+          for (let k = 0; k < nCell; k++) a += p.proj[r * nCell + k] * hid[k];
+          let v = multiplyByQuantizedMultiplier(a, p.projM, p.projS) + p.outputStateZp;
+          v = v > 127 ? 127 : v < -128 ? -128 : v;
+          if (p.qProjClip > 0) v = v > p.qProjClip ? p.qProjClip : v < -p.qProjClip ? -p.qProjClip : v;
+          h[r] = v;
+        }
+      } else {
+        for (let r = 0; r < nOutput; r++) h[r] = hid[r];
+      }
+      const dst = p.timeMajor ? (t * batches + b) * nOutput : (b * steps + t) * nOutput;
+      for (let r = 0; r < nOutput; r++) out[dst + r] = h[r];
+    }
+  }
+}
+
+function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  const hState = inputs[IN.outputState]!.data;
+  const cState = inputs[IN.cellState]!.data;
+  if (p.integer) {
+    evalInteger(p, inputs[0]!.data as Int8Array, outputs[0].data as Int8Array, hState as Int8Array, cState as Int16Array);
+  } else {
+    evalFloat(p, inputs[0]!.data as Float32Array, outputs[0].data as Float32Array, hState as Float32Array, cState as Float32Array);
+  }
+}
+
+export const unidirectionalSequenceLstmKernel: Kernel<LstmPlan> = {
+  op: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
+  // v1 float, v2 hybrid, v3 diagonal recurrent / asymmetric inputs (we run v1 semantics), v4 int16x8.
+  maxVersion: 3,
+  prepare: prepareLstm,
+  eval: evalLstm,
+};
