@@ -54,7 +54,7 @@ function parseArgs(argv: string[]): Config {
 type CpuBackend = { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
 
 function conv2dBackpropFilterFast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
-  const { x, dy } = args.inputs;
+  const x = args.inputs.x!, dy = args.inputs.dy!;
   const backend = args.backend as CpuBackend;
   const attrs = args.attrs as unknown as { strides: [number, number] | number; pad: 'same' | 'valid' | number; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
   if (attrs.dataFormat === 'NCHW') throw new Error('conv2dBackpropFilterFast: NCHW is not used by this script');
@@ -212,7 +212,8 @@ async function main(): Promise<void> {
     let lossSum = 0, accSum = 0, seen = 0;
     for (let bi = 0; bi < batchesPerEpoch; bi++) {
       // Cosine decay of the learning rate over all steps: large steps first, fine ones at the end.
-      optimizer.learningRate = cfg.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps));
+      // (AdamOptimizer reads its learningRate field at every step; TS marks it protected.)
+      (optimizer as unknown as { learningRate: number }).learningRate = cfg.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps));
       const m = Math.min(cfg.batch, train.n - bi * cfg.batch);
       for (let k = 0; k < m; k++) {
         const src = order[bi * cfg.batch + k];
