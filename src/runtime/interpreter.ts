@@ -240,6 +240,9 @@ export class Interpreter {
       for (const i of p.node.outputs) touch(i, step);
     });
     for (const i of this.sg.outputs) touch(i, end);
+    // Inputs stay intact for the whole invocation (as TFLite preserves them): invoking again without setInput
+    // must see the same values.
+    for (const i of this.sg.inputs) touch(i, end);
 
     const planned: { index: number; bytes: number; first: number; last: number; offset: number }[] = [];
     for (let i = 0; i < n; i++) {
