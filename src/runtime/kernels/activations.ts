@@ -1,20 +1,26 @@
-// Element-wise activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, ELU.
+// Element-wise activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, ELU, GELU.
 // Quantized arithmetic as TFLite's activations.cc:
 // - RELU family: requantize (s_in/s_out) then clamp to the quantized activation range.
 // - LEAKY_RELU: separate multipliers for the identity and alpha branches.
 // - HARD_SWISH: the reference 16-bit fixed-point "reluish" computation.
-// - LOGISTIC, TANH, ELU (int8/uint8): a 256-entry table (LUTPopulate).
+// - LOGISTIC, TANH, ELU, GELU (int8/uint8): a 256-entry table (LUTPopulate).
+// - LOGISTIC, TANH int16 (zero points 0, output scale 2^-15): input scales that are the power of two the
+//   fixed-point functions expect (2^-12; TANH also 2^-11) run gemmlowp's int16 logistic/tanh on the raw value, as
+//   TFLite's optimized kernel; any other scale is rescaled by an integer multiplier and shift to 1/(3*4096) and
+//   interpolated in the 256-entry sigmoid table (reference_integer_ops::Logistic/Tanh).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import {
   dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMulInt16,
 } from '../quant-math.js';
-import { populateLut8 } from './lut.js';
+import { checkedLog2 } from '../fixed-point.js';
+import { int16Table } from './fixed-point-int16.js';
+import { SIGMOID_TABLE_UINT16, erf, populateLut8 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
 
 const f32 = Math.fround;
 
-type Mode = 'float' | 'requant' | 'leaky' | 'hardswish' | 'lut';
+type Mode = 'float' | 'requant' | 'leaky' | 'hardswish' | 'lut' | 'logistic16Lut' | 'tanh16Lut' | 'fixed16';
 
 interface ActPlan {
   mode: Mode;
@@ -25,7 +31,7 @@ interface ActPlan {
   outZp: number;
   mult: number; shift: number;
   mult2: number; shift2: number;
-  lut: Int32Array | null;
+  lut: Int32Array | Int16Array | null;
   lutBase: number;
 }
 
@@ -75,6 +81,56 @@ function evalAct(p: ActPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeT
       const lut = p.lut!;
       const base = p.lutBase;
       for (let i = 0; i < n; i++) Y[i] = lut[X[i] - base];
+      return;
+    }
+    case 'logistic16Lut': {
+      const { mult, shift } = p;
+      const round = shift > 0 ? Math.pow(2, shift - 1) : 0;
+      const div = Math.pow(2, shift);
+      const T = SIGMOID_TABLE_UINT16;
+      for (let i = 0; i < n; i++) {
+        const x = Math.floor((X[i] * mult + round) / div);
+        const abs = x < 0 ? -x : x;
+        const uh = abs >>> 9;
+        let r: number;
+        if (uh >= 255) {
+          r = 0x7fff << 10;
+        } else {
+          const ua = T[uh];
+          r = ua * 512 + (abs & 0x1ff) * (T[uh + 1] - ua);
+        }
+        r = x >= 0 ? r + 512 : (1 << 25) - r + 511;
+        Y[i] = r >>> 10;
+      }
+      return;
+    }
+    case 'tanh16Lut': {
+      const { mult, shift } = p;
+      const round = shift > 0 ? Math.pow(2, shift - 1) : 0;
+      const div = Math.pow(2, shift);
+      const T = SIGMOID_TABLE_UINT16;
+      for (let i = 0; i < n; i++) {
+        const x = Math.floor((X[i] * mult + round) / div);
+        const abs = x < 0 ? -x : x;
+        const uh = abs >>> 8;
+        let r: number;
+        if (uh >= 255) {
+          r = 0xffff << 8;
+        } else {
+          const ua = T[uh];
+          r = ua * 256 + (abs & 0xff) * (T[uh + 1] - ua);
+        }
+        r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+        Y[i] = wrap16(r >> 8);
+      }
+      return;
+    }
+    case 'fixed16': {
+      // gemmlowp's int16 logistic/tanh of the raw value read as Q3.12, tabulated over all inputs; TANH with
+      // input_left_shift 1 first doubles the raw value (saturating).
+      const t = p.lut!;
+      const doubled = p.shift === 1;
+      for (let i = 0; i < n; i++) Y[i] = t[(doubled ? satShiftLeft16(X[i], 1) : X[i]) + 32768];
       return;
     }
     case 'hardswish': {
@@ -194,14 +250,53 @@ export const hardSwishKernel: Kernel<ActPlan> = {
   eval: evalAct,
 };
 
-/** Ops that are a float function, with an 8-bit table for int8/uint8. */
+/**
+ * int16 LOGISTIC/TANH Prepare (activations.cc): zero points 0, output scale 2^-15; a power-of-two input scale whose
+ * left shift (12 + log2 scale) is 0 (TANH: 0 or 1) runs the fixed-point function; otherwise the input multiplier
+ * rescales to 1/(3*4096): doubled with the shift until above 32767/2, then truncated.
+ */
+function prepareInt16(ctx: PrepareContext, op: 'LOGISTIC' | 'TANH', input: RuntimeTensor, output: RuntimeTensor): ActPlan {
+  if (input.zeroPoint[0] !== 0 || output.zeroPoint[0] !== 0) ctx.unsupported(`int16 ${op} needs zero points 0`);
+  const out = checkedLog2(output.scale[0]);
+  if (!out.pot || out.log2 !== -15 || (op === 'LOGISTIC' && f32(output.scale[0]) !== 1 / 32768)) {
+    ctx.unsupported(`int16 ${op} output must have scale 1/32768 and zero point 0`);
+  }
+  const p = basePlan((x) => x);
+  const inLog2 = checkedLog2(input.scale[0]);
+  const leftShift = 12 + inLog2.log2;
+  const fixed16 = (shift: number): ActPlan => {
+    p.mode = 'fixed16';
+    p.shift = shift;
+    p.lut = int16Table(op === 'LOGISTIC' ? 'logistic' : 'tanh', 3);
+    return p;
+  };
+  if (inLog2.pot && (leftShift === 0 || (op === 'TANH' && leftShift === 1))) return fixed16(leftShift);
+  let multiplier = f32(input.scale[0]) * 4096 * 3;
+  let shift = 0;
+  while (multiplier <= 32767 / 2 && shift <= 30) {
+    shift++;
+    multiplier *= 2;
+  }
+  if (multiplier >= 65536) ctx.unsupported(`int16 ${op} input scale ${input.scale[0]} is too large`);
+  p.mult = Math.trunc(multiplier);
+  // A multiplier truncated to 0 (input scale below ~2^-44) falls back to the fixed-point path, as in TFLite
+  // (whose optimized TANH then doubles the input, its left shift being nonzero).
+  if (p.mult === 0) return fixed16(op === 'TANH' ? 1 : 0);
+  p.shift = shift;
+  p.mode = op === 'LOGISTIC' ? 'logistic16Lut' : 'tanh16Lut';
+  return p;
+}
+
+/** Ops that are a float function, with an 8-bit table for int8/uint8 (and int16 fixed-point for LOGISTIC/TANH). */
 function makeLutKernel(op: string, maxVersion: number, fn: (x: number) => number,
   fixedOutput?: (dtype: string) => [number, number]): Kernel<ActPlan> {
+  const int16 = op === 'LOGISTIC' || op === 'TANH';
   return {
     op, maxVersion,
     prepare(ctx) {
-      const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8']);
+      const { input, output, quantized } = io(ctx, int16 ? ['float32', 'int8', 'uint8', 'int16'] : ['float32', 'int8', 'uint8']);
       if (!quantized) return basePlan((x) => f32(fn(x)));
+      if (input.dtype === 'int16') return prepareInt16(ctx, op as 'LOGISTIC' | 'TANH', input, output);
       if (fixedOutput) {
         const [scale, zp] = fixedOutput(output.dtype);
         if (Math.abs(output.scale[0] - scale) > 1e-9 || output.zeroPoint[0] !== zp) {
@@ -222,3 +317,29 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 export const logisticKernel = makeLutKernel('LOGISTIC', 3, sigmoid, (d) => [1 / 256, d === 'int8' ? -128 : 0]);
 export const tanhKernel = makeLutKernel('TANH', 3, Math.tanh, (d) => [1 / 128, d === 'int8' ? 0 : 128]);
 export const eluKernel = makeLutKernel('ELU', 1, (x) => (x < 0 ? Math.expm1(x) : x));
+
+/** GELU exact: 0.5 x (1 + erf(x / sqrt 2)), the erf term in double as TFLite's GeluTransform. */
+const geluExact = (x: number) => f32(f32(0.5 * x) * (1 + erf(x * Math.SQRT1_2)));
+const SQRT_2_OVER_PI = f32((2 / Math.sqrt(Math.PI)) * Math.SQRT1_2);
+/** GELU approximate: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), all in float32 as TFLite's transform. */
+const geluApproximate = (x: number) => {
+  const cubic = f32(x + f32(f32(f32(f32(0.044715) * x) * x) * x));
+  return f32(f32(0.5 * x) * f32(1 + f32(Math.tanh(f32(SQRT_2_OVER_PI * cubic)))));
+};
+
+/** GELU (options.approximate): float, or the 8-bit table of the same transform (activations.cc GeluPrepare). */
+export const geluKernel: Kernel<ActPlan> = {
+  op: 'GELU',
+  maxVersion: 2,
+  prepare(ctx) {
+    const fn = ctx.options.approximate === true ? geluApproximate : geluExact;
+    const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8']);
+    if (!quantized) return basePlan(fn);
+    const p = basePlan((x) => x);
+    p.mode = 'lut';
+    p.lut = populateLut8(input.dtype, input.scale[0], input.zeroPoint[0], output.scale[0], output.zeroPoint[0], fn);
+    p.lutBase = input.dtype === 'int8' ? -128 : 0;
+    return p;
+  },
+  eval: evalAct,
+};

@@ -5,17 +5,20 @@
 // - ADD/SUB int16 with pot_scale_int16 and power-of-two scales: one input is shifted right, saturating int16 sum.
 // - MUL: (a - za) * (b - zb) * (sa*sb/so) with TFLite's float32 scale product.
 // - SQUARED_DIFFERENCE int8: inputs shifted by 7 bits, difference squared, rescaled.
+// - DIV uint8 (TFLite has no int8/int16 DIV): the divisor's Q0 reciprocal (GetReciprocal), the dividend shifted to
+//   full headroom, one fixed-point multiplier s1/(s2*so) (div.h DivElementwise).
 // - MAXIMUM/MINIMUM compare raw values (inputs and output share quantization).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import {
   activationRange, activationRangeFloat, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSmallerThanOneExp,
-  quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT,
+  quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT, saturatingRoundingDoublingHighMul,
 } from '../quant-math.js';
+import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
 type BinaryOp = 'ADD' | 'SUB' | 'MUL' | 'DIV' | 'MAXIMUM' | 'MINIMUM' | 'SQUARED_DIFFERENCE';
-type Mode = 'float' | 'int' | 'quantAddSub' | 'quantAddSubPot' | 'quantMul' | 'quantSqDiff' | 'raw';
+type Mode = 'float' | 'int' | 'quantAddSub' | 'quantAddSubPot' | 'quantMul' | 'quantDiv' | 'quantSqDiff' | 'raw';
 
 interface BinaryPlan {
   op: BinaryOp;
@@ -36,13 +39,6 @@ interface BinaryPlan {
 }
 
 const f32 = Math.fround;
-
-/** CheckedLog2 of add.cc: the rounded log2 of a scale, and whether the scale is a power of two (within 1e-3). */
-function checkedLog2(x: number): { log2: number; pot: boolean } {
-  const l = f32(f32(Math.log(x)) * f32(1 / f32(Math.log(2))));
-  const r = l < 0 ? -Math.round(-l) : Math.round(l);
-  return { log2: r, pot: Math.abs(f32(l - r)) < 1e-3 };
-}
 
 function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const a = requireInput(ctx, 0);
@@ -120,6 +116,13 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   if (op === 'MUL') {
     plan.mode = 'quantMul';
     const q = quantizeMultiplier(f32(f32(f32(sa) * f32(sb)) / f32(so)));
+    plan.multOut = q.multiplier; plan.shiftOut = q.shift;
+    return plan;
+  }
+  if (op === 'DIV') {
+    if (dtype !== 'uint8') ctx.unsupported(`DIV on ${dtype} (TFLite's DIV is quantized for uint8 only)`);
+    plan.mode = 'quantDiv';
+    const q = quantizeMultiplier(f32(f32(sa) / f32(f32(sb) * f32(so))));
     plan.multOut = q.multiplier; plan.shiftOut = q.shift;
     return plan;
   }
@@ -225,6 +228,25 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
         const x = A[mapA === null ? k : mapA[k]] + p.offsetA;
         const y = B[mapB === null ? k : mapB[k]] + p.offsetB;
         const v = multiplyByQuantizedMultiplier(x * y, p.multOut, p.shiftOut) + p.outOffset;
+        O[k] = v < min ? min : v > max ? max : v;
+      }
+      return;
+    case 'quantDiv':
+      for (let k = 0; k < n; k++) {
+        let x = A[mapA === null ? k : mapA[k]] + p.offsetA;
+        let y = B[mapB === null ? k : mapB[k]] + p.offsetB;
+        let v: number;
+        if (y === 0) {
+          // Division by a real zero: TFLite leaves it undefined; saturate by the dividend's sign.
+          v = x > 0 ? max : x < 0 ? min : p.outOffset;
+        } else {
+          if (y < 0) { x = -x; y = -y; }
+          const { reciprocal, numBitsOverUnit } = getReciprocal(y, 31);
+          const headroom = countLeadingSignBits32(x);
+          const unscaled = saturatingRoundingDoublingHighMul(x * Math.pow(2, headroom), reciprocal);
+          const totalShift = p.shiftOut - numBitsOverUnit - headroom;
+          v = p.outOffset + multiplyByQuantizedMultiplierSmallerThanOneExp(unscaled, p.multOut, totalShift);
+        }
         O[k] = v < min ? min : v > max ? max : v;
       }
       return;

@@ -3,9 +3,13 @@
 // int8/uint8 as TFLite's builtin kernels: a float32 table exp(-s_in * beta * d) for d = max - x in [0, 255],
 // a float32 running sum, then per element round(table * 1/(sum * s_out)) + zp (uint8 output: trunc(p + 0.5)).
 // LOG_SOFTMAX quantized uses the same table: rint(s_in/s_out * x - (s_in * max + log(sum)) / s_out) + zp.
+// SOFTMAX int16 (zero points 0, output 1/32768) as reference_ops::SoftmaxInt16: (x - max) rescaled so [-65535, 0]
+// covers [-10, 0], exp from a 513-entry interpolated table, the Q16.15 sum normalized and inverted with a 1/(1+x)
+// table, then each exp times the reciprocal with a rounding shift.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
-import { dtypeRange } from '../quant-math.js';
+import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
+import { lookupInt16, populateLut16 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
 
 const f32 = Math.fround;
@@ -25,12 +29,17 @@ interface SoftmaxPlan {
   qmax: number;
   /** uint8 outputs round by truncating p + 0.5 (TFLite's non-aarch64 path). */
   truncRound: boolean;
+  /** int16 input: exp(x) on [-10, 0] and 1/(1+x) on [0, 1] tables, and the multiplier onto the exp table's input. */
+  int16: { expLut: Int16Array; reciprocalLut: Int16Array; mult: number; shift: number } | null;
 }
+
+/** The int16 tables depend on nothing: built once. */
+let int16Tables: { expLut: Int16Array; reciprocalLut: Int16Array } | null = null;
 
 function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   const input = requireInput(ctx, 0);
   const output = ctx.outputs[0];
-  requireDtype(ctx, input, ['float32', 'int8', 'uint8']);
+  requireDtype(ctx, input, log ? ['float32', 'int8', 'uint8'] : ['float32', 'int8', 'uint8', 'int16']);
   output.shape = input.shape.slice();
   const rank = input.shape.length;
   if (rank === 0) ctx.unsupported('softmax of a scalar');
@@ -39,13 +48,27 @@ function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   const beta = log ? 1 : f32(Number(ctx.options.beta ?? 1));
   const plan: SoftmaxPlan = {
     log, quantized: input.dtype !== 'float32', beta, outer, depth, table: new Float32Array(256),
-    inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false,
+    inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false, int16: null,
   };
   if (!plan.quantized) {
     if (output.dtype !== 'float32') ctx.unsupported(`float softmax with ${output.dtype} output`);
     return plan;
   }
   if (!isQuant(input) || !isQuant(output)) ctx.unsupported('quantized softmax needs quantization parameters');
+  if (input.dtype === 'int16') {
+    requireDtype(ctx, output, ['int16']);
+    if (input.zeroPoint[0] !== 0 || output.zeroPoint[0] !== 0) ctx.unsupported('int16 SOFTMAX needs zero points 0');
+    if (rank > 4) ctx.unsupported(`int16 SOFTMAX of rank ${rank} (TFLite supports ranks 1 to 4)`);
+    if (Math.abs(output.scale[0] - 1 / 32768) > f32(0.001 / 32768)) ctx.unsupported('int16 SOFTMAX output must have scale 1/32768');
+    int16Tables ??= {
+      expLut: populateLut16(Math.exp, -10, 0, 513),
+      reciprocalLut: populateLut16((x) => 1 / (1 + x), 0, 1, 513),
+    };
+    // Float scale times float beta, then in double: scales the input difference so [-65535, 0] is [-10, 0].
+    const q = quantizeMultiplier(f32(f32(input.scale[0]) * beta) / (10 / 65535));
+    plan.int16 = { ...int16Tables, mult: q.multiplier, shift: q.shift };
+    return plan;
+  }
   requireDtype(ctx, output, log ? [input.dtype] : ['int8', 'uint8', 'int16']);
   if (log) {
     const zp = output.dtype === 'int8' ? 127 : 255;
@@ -71,6 +94,10 @@ function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: 
     const base = b * depth;
     let max = -Infinity;
     for (let j = 0; j < depth; j++) if (X[base + j] > max) max = X[base + j];
+    if (p.int16 !== null) {
+      softmaxInt16Row(p.int16, X, Y, base, depth, max);
+      continue;
+    }
     if (!p.quantized) {
       let sum = 0;
       for (let j = 0; j < depth; j++) sum += Math.exp((X[base + j] - max) * p.beta);
@@ -104,6 +131,33 @@ function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: 
         Y[base + j] = v < qmin ? qmin : v > qmax ? qmax : v;
       }
     }
+  }
+}
+
+/**
+ * One row of reference_ops::SoftmaxInt16. The exps are cached in the output row; the sum is Q16.15; its reciprocal
+ * comes from the 1/(1+x) table after normalizing the sum to [1, 2) (x = sum - 1 recentered to int16).
+ */
+function softmaxInt16Row(t: NonNullable<SoftmaxPlan['int16']>, X: Float32Array, Y: Float32Array, base: number, depth: number, max: number): void {
+  let sum = 0;
+  for (let j = 0; j < depth; j++) {
+    const scaled = multiplyByQuantizedMultiplier(X[base + j] - max, t.mult, t.shift) + 32767;
+    const e = lookupInt16(scaled < -32768 ? -32768 : scaled > 32767 ? 32767 : scaled, t.expLut);
+    Y[base + j] = e;
+    sum += e;
+  }
+  sum |= 0;
+  const headroomPlusOne = Math.clz32(sum);
+  // (sum << (headroom_plus_one - 1)) in 64 bits, + 2^13, >> 14: exact in doubles (below 2^46).
+  const shiftedSum = Math.floor((sum * Math.pow(2, headroomPlusOne - 1) + 8192) / 16384);
+  const sym = shiftedSum - ((1 << 15) + (1 << 16));
+  const reciprocal = lookupInt16(sym < -32768 ? -32768 : sym > 32767 ? 32767 : sym, t.reciprocalLut);
+  const rightShift = 31 - headroomPlusOne;
+  const round = Math.pow(2, rightShift - 1);
+  const div = Math.pow(2, rightShift);
+  for (let j = 0; j < depth; j++) {
+    const r = Math.floor((Y[base + j] * reciprocal + round) / div);
+    Y[base + j] = r < 0 ? 0 : r > 32767 ? 32767 : r;
   }
 }
 
