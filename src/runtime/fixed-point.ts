@@ -5,7 +5,7 @@ import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from './quant-
 
 const INT32_MAX = 2147483647;
 const ONE_Q0 = INT32_MAX;
-const ONE_Q2 = 1 << 28;
+const ONE_Q2 = 1 << 29;
 
 /** SaturatingRoundingMultiplyByPOT on int32 raw values. */
 function mulByPOT(x: number, exponent: number): number {

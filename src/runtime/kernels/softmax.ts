@@ -168,7 +168,7 @@ function roundHalfEven(x: number): number {
 }
 
 export const softmaxKernel: Kernel<SoftmaxPlan> = {
-  op: 'SOFTMAX', maxVersion: 2, prepare: (ctx) => prepareSoftmax(ctx, false), eval: evalSoftmax,
+  op: 'SOFTMAX', maxVersion: 3, prepare: (ctx) => prepareSoftmax(ctx, false), eval: evalSoftmax,
 };
 
 export const logSoftmaxKernel: Kernel<SoftmaxPlan> = {

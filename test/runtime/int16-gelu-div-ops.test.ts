@@ -1,0 +1,100 @@
+// int16 LOGISTIC/TANH/SOFTMAX, GELU and uint8 DIV vs the official TFLite runtime on seeded random cases
+// (shapes, scales, options). int16 LOGISTIC/TANH cover both TFLite paths: power-of-two input scales (gemmlowp
+// fixed point) and general scales (sigmoid-table interpolation).
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { DType, Quantization } from '../../src/graph/model.js';
+import { erf } from '../../src/runtime/kernels/lut.js';
+import { ACTIVATIONS, ConformanceStats, Rng, perTensor, type OpSpec } from '../helpers/conformance.js';
+import { broadcastable, checkCase, count, inputArg, randomQuant, randomShape, randomValues } from '../helpers/op-cases.js';
+
+const stats = new ConformanceStats();
+after(() => stats.print());
+
+const CASES = 30;
+const OUT16 = perTensor(1 / 32768, 0);
+
+interface Variant {
+  label: string;
+  build(rng: Rng): { spec: OpSpec; inputs: ArrayLike<number>[] };
+}
+
+/** A one-input element-wise op on a random shape. */
+function unary(op: string, version: number, dtype: DType, qi: Quantization | null, qo: Quantization | null,
+  options: Record<string, unknown>, rng: Rng, rank = rng.int(1, 4)): { spec: OpSpec; inputs: ArrayLike<number>[] } {
+  const shape = randomShape(rng, rank, 7);
+  return {
+    spec: { op, version, options: options as OpSpec['options'], inputs: [inputArg(rng, dtype, shape, qi)], outputs: [{ dtype, shape, quantization: qo }] },
+    inputs: [randomValues(rng, dtype, count(shape), 6)],
+  };
+}
+
+/** int16 input scales: general (not a power of two), or the power of two of TFLite's fixed-point path. */
+function int16Scale(rng: Rng, pot: number | null): Quantization {
+  if (pot !== null) return perTensor(Math.pow(2, pot), 0);
+  return randomQuant(rng, 'int16', 0.02, 1);
+}
+
+const VARIANTS: Variant[] = [
+  { label: 'LOGISTIC int16', build: (r) => unary('LOGISTIC', 3, 'int16', int16Scale(r, null), OUT16, {}, r) },
+  { label: 'LOGISTIC int16 pot', build: (r) => unary('LOGISTIC', 3, 'int16', int16Scale(r, -12), OUT16, {}, r) },
+  { label: 'TANH int16', build: (r) => unary('TANH', 3, 'int16', int16Scale(r, null), OUT16, {}, r) },
+  { label: 'TANH int16 pot', build: (r) => unary('TANH', 3, 'int16', int16Scale(r, r.pick([-12, -11])), OUT16, {}, r) },
+  {
+    label: 'SOFTMAX int16',
+    build: (r) => unary('SOFTMAX', 3, 'int16', randomQuant(r, 'int16', 0.01, 1), OUT16, { beta: r.pick([1, 1, 0.5, 2]) }, r),
+  },
+  ...[false, true].map((approximate): Variant => ({
+    label: `GELU float32${approximate ? ' approximate' : ''}`,
+    build: (r) => unary('GELU', 1, 'float32', null, null, { approximate }, r),
+  })),
+  ...(['int8', 'uint8'] as DType[]).flatMap((dtype) => [false, true].map((approximate): Variant => ({
+    label: `GELU ${dtype}${approximate ? ' approximate' : ''}`,
+    build: (r) => unary('GELU', 2, dtype, randomQuant(r, dtype, 0.01, 0.05), randomQuant(r, dtype, 0.005, 0.03), { approximate }, r),
+  }))),
+  { label: 'DIV uint8', build: (r) => buildDiv(r) },
+];
+
+function buildDiv(rng: Rng): { spec: OpSpec; inputs: ArrayLike<number>[] } {
+  const shape = randomShape(rng, rng.int(0, 4));
+  let sa = shape, sb = shape;
+  if (rng.bool(0.5)) {
+    if (rng.bool()) sb = broadcastable(rng, shape); else sa = broadcastable(rng, shape);
+  }
+  const qa = randomQuant(rng, 'uint8', 0.01, 0.1);
+  const qb = randomQuant(rng, 'uint8', 0.01, 0.1);
+  const qo = randomQuant(rng, 'uint8', 0.02, 0.5);
+  // A divisor equal to its zero point is a division by zero, which TFLite leaves undefined: avoid it.
+  const zb = qb.zeroPoint[0];
+  const b = Array.from(randomValues(rng, 'uint8', count(sb)), (x) => (x === zb ? zb + 1 : x));
+  const a = randomValues(rng, 'uint8', count(sa));
+  const constB = rng.bool(0.25);
+  const spec: OpSpec = {
+    op: 'DIV', version: 1, options: { fusedActivationFunction: rng.pick(ACTIVATIONS) },
+    inputs: [inputArg(rng, 'uint8', sa, qa), constB ? { ...inputArg(rng, 'uint8', sb, qb), data: b } : inputArg(rng, 'uint8', sb, qb)],
+    outputs: [{ dtype: 'uint8', shape, quantization: qo }],
+  };
+  return { spec, inputs: constB ? [a] : [a, b] };
+}
+
+VARIANTS.forEach((v, k) => {
+  test(v.label, async () => {
+    for (let c = 0; c < CASES; c++) {
+      const rng = new Rng(53000 + 100 * k + c);
+      const { spec, inputs } = v.build(rng);
+      await checkCase(`${v.label} case ${c}`, spec, inputs, stats, v.label);
+    }
+  });
+});
+
+test('erf (used by GELU tables) matches tabulated values', () => {
+  // Abramowitz & Stegun table 7.1 values, and symmetry.
+  const known: [number, number][] = [[0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149],
+    [2, 0.9953222650189527], [2.5, 0.999593047982555], [3, 0.9999779095030014], [4, 0.9999999845827421]];
+  for (const [x, v] of known) {
+    assert.ok(Math.abs(erf(x) - v) < 1e-14, `erf(${x}) = ${erf(x)}, expected ${v}`);
+    assert.equal(erf(-x), -erf(x));
+  }
+  assert.equal(erf(0), 0);
+  assert.equal(erf(10), 1);
+});
