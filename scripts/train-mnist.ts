@@ -26,7 +26,7 @@ const PROJECT_ROOT = (() => {
 interface Config { out: string; epochs: number; trainImages: number; batch: number; seed: number; learningRate: number }
 
 function parseArgs(argv: string[]): Config {
-  const cfg: Config = { out: path.join(PROJECT_ROOT, 'models', 'mnist-cnn'), epochs: 3, trainImages: 60000, batch: 64, seed: 42, learningRate: 2e-3 };
+  const cfg: Config = { out: path.join(PROJECT_ROOT, 'models', 'mnist-cnn'), epochs: 4, trainImages: 60000, batch: 64, seed: 42, learningRate: 2e-3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -119,10 +119,10 @@ function buildModel(seed: number): tf.Sequential {
   return tf.sequential({
     name: 'mnist_cnn',
     layers: [
-      tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }),
-      tf.layers.conv2d({ name: 'conv2', filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+      tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+      tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }),
       tf.layers.flatten({ name: 'flatten' }),
-      tf.layers.dense({ name: 'dense', units: 64, activation: 'relu', kernelInitializer: init() }),
+      tf.layers.dense({ name: 'dense', units: 32, activation: 'relu', kernelInitializer: init() }),
       tf.layers.dense({ name: 'logits', units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }) }),
       tf.layers.softmax({ name: 'softmax' }),
     ],
