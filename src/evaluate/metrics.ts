@@ -1,0 +1,236 @@
+// Evaluation metrics: classification accuracy (top-1/top-5, per class, confusion matrix), agreement between two
+// models, latency statistics, and per-tensor error between a float reference and a quantized model's tensor.
+// Everything accumulates sample by sample, so a pass over a dataset never keeps the model outputs.
+
+/**
+ * Rank of class `label` in `scores` when classes are ordered by score, highest first, ties by lower index
+ * (so rank 0 is exactly the argmax that picks the first maximum). NaN scores rank last.
+ */
+export function rankOf(scores: ArrayLike<number>, label: number): number {
+  const s = scores[label];
+  if (Number.isNaN(s)) return scores.length; // never "correct"
+  let rank = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (v > s || (v === s && i < label)) rank++;
+  }
+  return rank;
+}
+
+/** Index of the largest score (the first one on ties; NaN never wins); -1 for no scores. */
+export function argmax(scores: ArrayLike<number>): number {
+  let best = -1;
+  for (let i = 0; i < scores.length; i++) {
+    if (Number.isNaN(scores[i])) continue;
+    if (best < 0 || scores[i] > scores[best]) best = i;
+  }
+  return best;
+}
+
+export interface ClassAccuracy {
+  label: number;
+  name?: string;
+  /** Samples whose true label is this class. */
+  count: number;
+  correct: number;
+  /** correct / count, or null when the class has no samples. */
+  accuracy: number | null;
+}
+
+export interface ClassificationResult {
+  /** Labelled samples seen. */
+  count: number;
+  top1: number;
+  top5: number;
+  perClass: ClassAccuracy[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  /** Predicted class (argmax) of every sample in order, labelled or not. */
+  predictions: Int32Array;
+}
+
+/** Accumulates top-1/top-5 accuracy, per-class accuracy and the confusion matrix. */
+export class ClassificationAccumulator {
+  private n = 0;
+  private top1 = 0;
+  private top5 = 0;
+  private classes: number;
+  private confusion: number[][] = [];
+  private preds = new Int32Array(1024);
+  private predCount = 0;
+
+  constructor(numClasses = 0, private readonly classNames?: string[]) {
+    this.classes = 0;
+    this.grow(Math.max(numClasses, classNames?.length ?? 0));
+  }
+
+  private grow(k: number): void {
+    if (k <= this.classes) return;
+    for (const row of this.confusion) while (row.length < k) row.push(0);
+    while (this.confusion.length < k) this.confusion.push(new Array<number>(k).fill(0));
+    this.classes = k;
+  }
+
+  /** Records one sample's output scores; `label` undefined records only the prediction. Returns the prediction. */
+  add(scores: ArrayLike<number>, label?: number): number {
+    const pred = argmax(scores);
+    if (this.predCount === this.preds.length) {
+      const bigger = new Int32Array(this.preds.length * 2);
+      bigger.set(this.preds);
+      this.preds = bigger;
+    }
+    this.preds[this.predCount++] = pred;
+    if (label === undefined) return pred;
+    this.grow(Math.max(scores.length, label + 1, pred + 1));
+    const rank = label < scores.length ? rankOf(scores, label) : Infinity;
+    this.n++;
+    if (rank < 1) this.top1++;
+    if (rank < 5) this.top5++;
+    if (pred >= 0) this.confusion[label][pred]++;
+    return pred;
+  }
+
+  result(): ClassificationResult {
+    const perClass: ClassAccuracy[] = [];
+    for (let c = 0; c < this.classes; c++) {
+      const count = this.confusion[c].reduce((a, b) => a + b, 0);
+      const correct = this.confusion[c][c];
+      const entry: ClassAccuracy = { label: c, count, correct, accuracy: count > 0 ? correct / count : null };
+      if (this.classNames?.[c] !== undefined) entry.name = this.classNames[c];
+      perClass.push(entry);
+    }
+    return {
+      count: this.n,
+      top1: this.n > 0 ? this.top1 / this.n : 0,
+      top5: this.n > 0 ? this.top5 / this.n : 0,
+      perClass,
+      confusion: this.confusion.map((r) => r.slice()),
+      predictions: this.preds.slice(0, this.predCount),
+    };
+  }
+}
+
+/** Fraction of samples on which two models predict the same class. */
+export function top1Agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`top1Agreement: ${a.length} vs ${b.length} predictions`);
+  if (a.length === 0) return 0;
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+export interface LatencyStats {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  minMs: number;
+  maxMs: number;
+  /** Samples per second over `wallMs` when given, else over the summed latencies. */
+  throughput: number;
+}
+
+/** Percentile with linear interpolation between closest ranks (NumPy's default), of sorted values. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Statistics of per-sample latencies in milliseconds. */
+export function latencyStats(latenciesMs: ArrayLike<number>, wallMs?: number): LatencyStats {
+  const sorted = Float64Array.from(latenciesMs).sort();
+  const n = sorted.length;
+  const total = sorted.reduce((a, b) => a + b, 0);
+  const span = wallMs ?? total;
+  return {
+    count: n,
+    meanMs: n > 0 ? total / n : 0,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    minMs: n > 0 ? sorted[0] : 0,
+    maxMs: n > 0 ? sorted[n - 1] : 0,
+    throughput: span > 0 ? n / (span / 1000) : 0,
+  };
+}
+
+export interface TensorErrorStats {
+  /** Elements compared. */
+  count: number;
+  /** sqrt(mean((test - ref)^2)). */
+  rmse: number;
+  /**
+   * RMSE in units of the quantization step: sqrt(mean(((test - ref) / scale)^2)), per-channel scales applied per
+   * element; null without a scale. Plain rounding to the grid gives 1/sqrt(12) ~ 0.29.
+   */
+  rmseOverScale: number | null;
+  maxAbsError: number;
+  /** mean(test - ref): a systematic shift (bias) rather than noise. */
+  meanError: number;
+  /** sqrt(mean(ref^2)), to read the errors against the signal's size. */
+  refRms: number;
+}
+
+export interface TensorScale {
+  /** One scale (per tensor) or one per channel along `axis` of `shape`. */
+  scale: number | number[];
+  axis?: number;
+  shape?: number[];
+}
+
+/** Accumulates the error of a quantized model's tensor (dequantized) against the float model's, over samples. */
+export class TensorErrorAccumulator {
+  private n = 0;
+  private sumSq = 0;
+  private sumSqScaled = 0;
+  private sum = 0;
+  private maxAbs = 0;
+  private refSq = 0;
+  private readonly scales: number[] | null;
+  private readonly inner: number; // elements per step of the channel axis
+
+  constructor(scale?: TensorScale) {
+    if (!scale) { this.scales = null; this.inner = 1; return; }
+    this.scales = typeof scale.scale === 'number' ? [scale.scale] : scale.scale.slice();
+    if (this.scales.length > 1) {
+      if (!scale.shape || scale.axis === undefined) throw new RangeError('per-channel scales need shape and axis');
+      if (scale.shape[scale.axis] !== this.scales.length) throw new RangeError(`${this.scales.length} scales for axis ${scale.axis} of shape [${scale.shape.join(',')}]`);
+    }
+    this.inner = scale.shape && scale.axis !== undefined ? scale.shape.slice(scale.axis + 1).reduce((a, b) => a * b, 1) : 1;
+  }
+
+  /** Adds one sample: `ref` from the float model, `test` the quantized model's values, dequantized. */
+  add(ref: ArrayLike<number>, test: ArrayLike<number>): void {
+    if (ref.length !== test.length) throw new RangeError(`TensorErrorAccumulator: ${ref.length} reference vs ${test.length} test values`);
+    const scales = this.scales;
+    const k = scales?.length ?? 0;
+    for (let i = 0; i < ref.length; i++) {
+      const e = test[i] - ref[i];
+      this.sumSq += e * e;
+      this.sum += e;
+      this.refSq += ref[i] * ref[i];
+      const a = Math.abs(e);
+      if (a > this.maxAbs || Number.isNaN(a)) this.maxAbs = a;
+      if (scales) {
+        const s = k === 1 ? scales[0] : scales[Math.floor(i / this.inner) % k];
+        const es = e / s;
+        this.sumSqScaled += es * es;
+      }
+    }
+    this.n += ref.length;
+  }
+
+  result(): TensorErrorStats {
+    const n = this.n;
+    return {
+      count: n,
+      rmse: n > 0 ? Math.sqrt(this.sumSq / n) : 0,
+      rmseOverScale: this.scales ? (n > 0 ? Math.sqrt(this.sumSqScaled / n) : 0) : null,
+      maxAbsError: this.maxAbs,
+      meanError: n > 0 ? this.sum / n : 0,
+      refRms: n > 0 ? Math.sqrt(this.refSq / n) : 0,
+    };
+  }
+}
