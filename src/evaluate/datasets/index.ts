@@ -10,8 +10,8 @@
 //                                        PNG/JPEG/BMP files (searched recursively); a DIR of files only = unlabelled
 //   csv:FILE  (or a bare .csv path)      see csv.ts: label column + value columns
 //
-// Pixel sources (mnist, fashion-mnist, idx, images) default to value = pixel / 255; npy and csv values are taken as
-// they are. See prepare.ts for resizing, channels, layout and normalization. Image folders are decoded one file at
+// Pixel sources (mnist, fashion-mnist, 8-bit idx, images) default to value = pixel / 255; npy, csv and other idx
+// values are taken as they are. See prepare.ts for resizing, channels, layout and normalization. Image folders are decoded one file at
 // a time while iterating; only the file list is held in memory.
 
 import fs from 'node:fs';
@@ -171,7 +171,9 @@ function numeric(a: NpyArray): ArrayLike<number> {
 
 function idxSet(imagesFile: string, labelsFile?: string): ArraySet {
   const images = readIdx(imagesFile);
-  const set: ArraySet = { inputs: [{ name: path.basename(imagesFile), shape: images.shape, data: images.data }], defaultScale: 1 / 255 };
+  // 8-bit IDX data are pixels (value = pixel / 255 by default); other IDX types are taken as stored.
+  const defaultScale = images.data instanceof Uint8Array ? 1 / 255 : 1;
+  const set: ArraySet = { inputs: [{ name: path.basename(imagesFile), shape: images.shape, data: images.data }], defaultScale };
   if (labelsFile) set.labels = labelsFrom(readIdx(labelsFile), labelsFile);
   return set;
 }
