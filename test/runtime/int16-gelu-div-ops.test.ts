@@ -53,7 +53,39 @@ const VARIANTS: Variant[] = [
     build: (r) => unary('GELU', 2, dtype, randomQuant(r, dtype, 0.01, 0.05), randomQuant(r, dtype, 0.005, 0.03), { approximate }, r),
   }))),
   { label: 'DIV uint8', build: (r) => buildDiv(r) },
+  { label: 'MEAN int16', build: (r) => buildReduce(r, 'MEAN', 'int16', 3) },
+  { label: 'SUM int16', build: (r) => buildReduce(r, 'SUM', 'int16', 2) },
+  // The spatial special case is chosen on the axis values as written: [-3, -2] is not it.
+  { label: 'MEAN int8 axes written [-3, -2]', build: (r) => buildReduce(r, 'MEAN', 'int8', 2, [-3, -2]) },
 ];
+
+function buildReduce(rng: Rng, op: string, dtype: DType, version: number, fixedAxes?: number[]): { spec: OpSpec; inputs: ArrayLike<number>[] } {
+  const spatial = fixedAxes !== undefined || (op === 'MEAN' && rng.bool(0.4));
+  const shape = spatial ? [rng.int(1, 2), rng.int(1, 7), rng.int(1, 7), rng.int(1, 5)] : randomShape(rng, rng.int(1, 4), 6);
+  const rank = shape.length;
+  let axes: number[];
+  if (fixedAxes) axes = fixedAxes;
+  else if (spatial) axes = rng.pick([[1, 2], [2, 1]]);
+  else axes = shape.map((_, i) => i).filter(() => rng.bool(0.5)).map((a) => (rng.bool(0.3) ? a - rank : a));
+  if (axes.length === 0) axes = [rng.int(0, rank - 1)];
+  const keep = spatial ? true : rng.bool();
+  const qi = randomQuant(rng, dtype, 0.01, 0.5);
+  // int16 SUM runs only with equal input/output quantization in TFLite.
+  const same = (op === 'SUM' && dtype === 'int16') || rng.bool(0.25);
+  const qo = same ? qi : randomQuant(rng, dtype, 0.01, 0.5);
+  const norm = axes.map((a) => (a < 0 ? a + rank : a));
+  const out = keep ? shape.map((d, i) => (norm.includes(i) ? 1 : d)) : shape.filter((_, i) => !norm.includes(i));
+  // SUM of full-range int16 values wraps; keep the values small enough to stay in range.
+  const values = op === 'SUM' ? rng.ints(count(shape), -300, 300) : randomValues(rng, dtype, count(shape));
+  return {
+    spec: {
+      op, version, options: { keepDims: keep },
+      inputs: [inputArg(rng, dtype, shape, qi), { dtype: 'int32', shape: [axes.length], data: axes }],
+      outputs: [{ dtype, shape: out, quantization: qo }],
+    },
+    inputs: [values],
+  };
+}
 
 function buildDiv(rng: Rng): { spec: OpSpec; inputs: ArrayLike<number>[] } {
   const shape = randomShape(rng, rng.int(0, 4));

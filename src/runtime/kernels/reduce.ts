@@ -4,6 +4,9 @@
 // - MEAN, keep_dims, rank 4, axes {1, 2}: integer sum, one fixed-point multiplier s_in/(n*s_out), float32 bias;
 // - same input/output quantization: integer sum, MEAN truncates sum / n;
 // - otherwise (QuantizedMeanOrSum): float32 rescale round(sum/n * s + bias) + zp (SUM: round(sum * s + bias*n) + zp).
+// int16 (zero points 0) has no spatial special case (measured: the official runtime's spatial int16 MEAN is the
+// float32 rescale); int16 SUM needs equal input/output quantization (as TFLite).
+// The spatial special case is chosen on the axis values as written (1 and 2, in either order), as TFLite does.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
@@ -33,9 +36,10 @@ const f32Sum = (a: number, b: number) => f32(a + b);
 function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   const input = requireInput(ctx, 0);
   const output = ctx.outputs[0];
-  requireDtype(ctx, input, op === 'MEAN' || op === 'SUM' ? ['float32', 'int32', 'int8', 'uint8'] : ['float32', 'int32', 'int64', 'int8', 'uint8', 'int16']);
+  requireDtype(ctx, input, op === 'MEAN' || op === 'SUM' ? ['float32', 'int32', 'int8', 'uint8', 'int16'] : ['float32', 'int32', 'int64', 'int8', 'uint8', 'int16']);
   const rank = input.shape.length;
-  const axes = [...new Set(constIntValues(ctx, requireInput(ctx, 1), `${op} axis`).map((a) => normalizeAxis(ctx, a, rank)))].sort();
+  const rawAxes = constIntValues(ctx, requireInput(ctx, 1), `${op} axis`);
+  const axes = [...new Set(rawAxes.map((a) => normalizeAxis(ctx, a, rank)))].sort();
   const keep = ctx.options.keepDims === true;
   const reduced = new Array<boolean>(rank).fill(false);
   for (const a of axes) reduced[a] = true;
@@ -76,7 +80,9 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   plan.inZp = input.zeroPoint[0];
   plan.outZp = output.zeroPoint[0];
   [plan.qmin, plan.qmax] = dtypeRange(input.dtype);
-  const spatial = rank === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2;
+  if (input.dtype === 'int16' && (plan.inZp !== 0 || plan.outZp !== 0)) ctx.unsupported(`int16 ${op} needs zero points 0`);
+  const spatial = rank === 4 && rawAxes.length === 2 && input.dtype !== 'int16' &&
+    ((rawAxes[0] === 1 && rawAxes[1] === 2) || (rawAxes[0] === 2 && rawAxes[1] === 1));
   if (op === 'MEAN' && keep && spatial) {
     plan.mode = 'quantSpatialMean';
     let temp = f32(f32(plan.inZp * si) / so);
@@ -86,6 +92,8 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
     plan.mult = q.multiplier; plan.shift = q.shift;
   } else if (si === so && plan.inZp === plan.outZp) {
     plan.mode = 'quantSame';
+  } else if (op === 'SUM' && input.dtype === 'int16') {
+    ctx.unsupported('int16 SUM with different input and output quantization (TFLite requires them equal)');
   } else {
     plan.mode = 'quantRescale';
     plan.scale = f32(si / so);
@@ -165,7 +173,7 @@ function makeReduce(op: ReduceOp, maxVersion: number): Kernel<ReducePlan> {
   return { op, maxVersion, prepare: (ctx) => prepareReduce(ctx, op), eval: evalReduce };
 }
 
-export const meanKernel = makeReduce('MEAN', 2);
+export const meanKernel = makeReduce('MEAN', 3);
 export const sumKernel = makeReduce('SUM', 2);
 export const reduceMaxKernel = makeReduce('REDUCE_MAX', 3);
 export const reduceMinKernel = makeReduce('REDUCE_MIN', 3);
