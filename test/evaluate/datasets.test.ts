@@ -375,3 +375,13 @@ test('spec and option errors are one clear line', async () => {
   await rejects(openDataset('mnist:test', { limit: 0 }), /limit must be a positive integer/);
   await rejects(openDataset(`npy:${path.join(tmp, 'absent.npy')}`), /absent\.npy: cannot read \(ENOENT\)/);
 });
+
+test('command-line flags parse into options; bad ones name the flag', async () => {
+  const { datasetOptionsFromFlags } = await import('../../src/evaluate/datasets/index.js');
+  assert.deepEqual(datasetOptionsFromFlags({ scale: '1/255', offset: '-1', mean: '0.5,0.25', std: '2,4', size: '32x24', channels: '3', layout: 'nchw', limit: '100', shuffle: '7', onDecodeError: 'skip' }),
+    { scale: 1 / 255, offset: -1, mean: [0.5, 0.25], std: [2, 4], size: [32, 24], channels: 3, layout: 'NCHW', limit: 100, shuffle: 7, onDecodeError: 'skip' });
+  assert.throws(() => datasetOptionsFromFlags({ size: '32' }), /--size: expected HxW/);
+  assert.throws(() => datasetOptionsFromFlags({ scale: 'abc' }), /--scale: not a number/);
+  assert.throws(() => datasetOptionsFromFlags({ channels: '2' }), /--channels: expected 1 or 3/);
+  assert.throws(() => datasetOptionsFromFlags({ limit: '0' }), /limit must be a positive integer/);
+});

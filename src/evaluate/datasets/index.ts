@@ -388,3 +388,58 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------- command-line flags
+
+/** Command-line spellings of the dataset options (all strings, as a CLI parser hands them over). */
+export interface DatasetFlags {
+  scale?: string; offset?: string; mean?: string; std?: string; size?: string; channels?: string; layout?: string;
+  limit?: string; shuffle?: string; onDecodeError?: string;
+}
+
+/**
+ * Parses the CLI flags into DatasetOptions: `--scale 1/255` (a number or a fraction), `--offset -1`,
+ * `--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225`, `--size 224x224`, `--channels 1|3`, `--layout NHWC|NCHW`,
+ * `--limit N`, `--shuffle SEED`, `--on-decode-error skip|fail`. Bad values are DatasetErrors naming the flag.
+ */
+export function datasetOptionsFromFlags(f: DatasetFlags): DatasetOptions {
+  const num = (flag: string, v: string): number => {
+    const m = /^\s*([-+]?[\d.eE+-]+)\s*(?:\/\s*([\d.eE+-]+))?\s*$/.exec(v);
+    const n = m ? Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
+    if (!Number.isFinite(n)) throw new DatasetError(`--${flag}: not a number: ${JSON.stringify(v)}`);
+    return n;
+  };
+  const list = (flag: string, v: string) => v.split(',').map((x) => num(flag, x));
+  const int = (flag: string, v: string) => {
+    const n = num(flag, v);
+    if (!Number.isInteger(n)) throw new DatasetError(`--${flag}: not an integer: ${JSON.stringify(v)}`);
+    return n;
+  };
+  const o: DatasetOptions = {};
+  if (f.scale !== undefined) o.scale = num('scale', f.scale);
+  if (f.offset !== undefined) o.offset = num('offset', f.offset);
+  if (f.mean !== undefined) o.mean = list('mean', f.mean);
+  if (f.std !== undefined) o.std = list('std', f.std);
+  if (f.size !== undefined) {
+    const m = /^(\d+)[x,](\d+)$/i.exec(f.size.trim());
+    if (!m) throw new DatasetError(`--size: expected HxW, e.g. 28x28 (got ${JSON.stringify(f.size)})`);
+    o.size = [Number(m[1]), Number(m[2])];
+  }
+  if (f.channels !== undefined) {
+    if (f.channels !== '1' && f.channels !== '3') throw new DatasetError(`--channels: expected 1 or 3 (got ${JSON.stringify(f.channels)})`);
+    o.channels = Number(f.channels) as 1 | 3;
+  }
+  if (f.layout !== undefined) {
+    const l = f.layout.toUpperCase();
+    if (l !== 'NHWC' && l !== 'NCHW') throw new DatasetError(`--layout: expected NHWC or NCHW (got ${JSON.stringify(f.layout)})`);
+    o.layout = l;
+  }
+  if (f.limit !== undefined) o.limit = int('limit', f.limit);
+  if (f.shuffle !== undefined) o.shuffle = int('shuffle', f.shuffle);
+  if (f.onDecodeError !== undefined) {
+    if (f.onDecodeError !== 'skip' && f.onDecodeError !== 'fail') throw new DatasetError(`--on-decode-error: expected skip or fail (got ${JSON.stringify(f.onDecodeError)})`);
+    o.onDecodeError = f.onDecodeError;
+  }
+  validateOptions(o);
+  return o;
+}
