@@ -8,10 +8,21 @@ import { elementCount } from '../graph/model.js';
 import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../errors.js';
 import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
-import type { Kernel, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
+import type { Arithmetic, Kernel, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
 
 export type { TensorDetails } from '../format/details.js';
+export type { Arithmetic } from './kernel.js';
+
+export interface InterpreterOptions {
+  /** Subgraph to run (default 0). */
+  subgraph?: number;
+  /**
+   * Integer arithmetic of quantized kernels: 'xnnpack' (default) reproduces the official TFLite runtime with its
+   * default XNNPACK delegate (as on phones); 'reference' reproduces TFLite's reference kernels / TFLite Micro.
+   */
+  arithmetic?: Arithmetic;
+}
 
 export interface InvokeOptions {
   /**
@@ -115,6 +126,8 @@ function resolveIndex(list: readonly number[], tensors: readonly Tensor[], index
 export class Interpreter {
   readonly model: Model;
   readonly subgraphIndex: number;
+  /** The integer arithmetic the quantized kernels reproduce. */
+  readonly arithmetic: Arithmetic;
   /** Runtime tensors, by tensor index of the subgraph. */
   readonly tensors: RuntimeTensor[];
   private readonly sg: Subgraph;
@@ -125,18 +138,22 @@ export class Interpreter {
   arenaBytes = 0;
 
   /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
-  static fromBytes(bytes: Uint8Array, opts: { fileName?: string; subgraph?: number } = {}): Interpreter {
+  static fromBytes(bytes: Uint8Array, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
     const model = readModel(bytes, opts.fileName);
-    return new Interpreter(model, opts.subgraph ?? 0);
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack');
   }
 
-  static fromModel(model: Model, opts: { subgraph?: number } = {}): Interpreter {
-    return new Interpreter(model, opts.subgraph ?? 0);
+  static fromModel(model: Model, opts: InterpreterOptions = {}): Interpreter {
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack');
   }
 
-  private constructor(model: Model, subgraph: number) {
+  private constructor(model: Model, subgraph: number, arithmetic: Arithmetic) {
+    if (arithmetic !== 'xnnpack' && arithmetic !== 'reference') {
+      throw new InputError(`arithmetic must be 'xnnpack' or 'reference', got '${String(arithmetic)}'`);
+    }
     this.model = model;
     this.subgraphIndex = subgraph;
+    this.arithmetic = arithmetic;
     const sg = model.subgraphs[subgraph];
     if (!sg) throw new ModelFormatError(`the model has no subgraph ${subgraph} (it has ${model.subgraphs.length})`);
     this.sg = sg;
@@ -200,7 +217,7 @@ export class Interpreter {
       const outputs = node.outputs.map((i) => tensorAt(i, index)!);
       const intermediates = node.intermediates.map((i) => tensorAt(i, index)!);
       const ctx: PrepareContext = {
-        node, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
+        node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         unsupported(what: string): never {
           throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
         },

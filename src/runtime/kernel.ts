@@ -26,8 +26,18 @@ export interface RuntimeTensor {
   isVariable: boolean;
 }
 
+/**
+ * Which integer arithmetic quantized kernels reproduce:
+ * 'xnnpack'   = what the official TFLite runtime computes with its default XNNPACK delegate (float32 requantization
+ *               of int8/uint8 conv/depthwise/fully-connected, XNNPACK's own ADD/SUB/MUL parameters);
+ * 'reference' = TFLite's reference kernels (= TFLite Micro).
+ */
+export type Arithmetic = 'xnnpack' | 'reference';
+
 export interface PrepareContext {
   node: Operator;
+  /** Kernels whose integer arithmetic differs between the two plan it once here (never branch per element). */
+  arithmetic: Arithmetic;
   nodeIndex: number;
   options: OpOptions;
   /** null where the op's input is omitted (-1). */

@@ -4,12 +4,9 @@
 //   asymmetric for per-channel or grouped); int8 per-channel; legacy uint8 per-tensor; int16x8 (int64 or int32 bias).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
-import {
-  asymmetricQuantizeFloats, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierInt64, symmetricQuantizeFloats,
-} from '../quant-math.js';
-import {
-  biasValues, floatClamp, geometry, outputMultipliers, quantClamp, requireQuantized, type Geometry2D,
-} from './conv-common.js';
+import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
 
@@ -22,22 +19,20 @@ export interface ConvPlan {
   bias: Float64Array;
   /** Non-constant bias: refreshed at eval. */
   biasTensor: RuntimeTensor | null;
+  /** Float outputs: the fused activation's clamp. */
   actMin: number;
   actMax: number;
   inputOffset: number;
   filterOffset: number;
-  outputOffset: number;
-  multipliers: Int32Array;
-  shifts: Int32Array;
-  /** int16 with an int64 bias: the 64-bit requantization. */
-  wideAccumulator: boolean;
+  /** Quantized outputs: XNNPACK fp32 or TFLite fixed-point requantization (see requantize.ts). */
+  requant: Requantization | null;
   /** Hybrid: quantized input, per-batch scaling factors and offsets, per-channel filter scales. */
   qInput: Int8Array;
   batchScale: Float64Array;
   batchOffset: Int32Array;
   filterScales: Float64Array;
   asymResult: Float64Array;
-  /** Float64 operands of the hot loop: input (offset applied), filter rows, one receptive field, one pixel's sums. */
+  /** Float64 operands of the hot loop: input (offset applied), filter rows, one output row's receptive fields, sums. */
   x: Float64Array;
   w: Float64Array;
   patch: Float64Array;
@@ -80,12 +75,11 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
   const plan: ConvPlan = {
     variant, g, groups, filterDepth, outPerGroup: outC / groups,
     bias: biasValues(ctx, bias, outC), biasTensor: bias && !bias.isConstant ? bias : null,
-    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, outputOffset: 0,
-    multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
+    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
     qInput: new Int8Array(0), batchScale: new Float64Array(0), batchOffset: new Int32Array(0),
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
-    patch: new Float64Array(filterH * filterW * filterDepth), acc: new Float64Array(outC),
+    patch: new Float64Array(g.outW * filterH * filterW * filterDepth), acc: new Float64Array(g.outW * outC),
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -97,12 +91,9 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     plan.batchOffset = new Int32Array(g.batches);
     plan.filterScales = Float64Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
   } else {
-    const m = outputMultipliers(ctx, input, filter, output, outC);
-    plan.multipliers = m.multipliers;
-    plan.shifts = m.shifts;
-    [plan.actMin, plan.actMax] = quantClamp(ctx, output);
+    plan.requant = planRequantization(ctx, input, filter, output, outC,
+      { legacyPerTensor: variant === 'uint8', wide: variant === 'int16' && bias?.dtype === 'int64' });
     plan.inputOffset = -(input.zeroPoint[0] ?? 0);
-    plan.outputOffset = output.zeroPoint[0] ?? 0;
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterRows(plan, filter.data as Float32Array);
@@ -117,74 +108,134 @@ function filterRows(p: ConvPlan, filter: ArrayLike<number>): void {
 }
 
 /**
- * The hot loop shared by every variant: x holds the input (offset applied, float64), w the filter rows.
- * For each output pixel and group, the receptive field is gathered into one contiguous patch (zeros where the
- * window leaves the image: a padded tap contributes nothing, as the reference kernels skip it), then one dot
- * product per output channel. Results go to acc (per pixel), handed to `emit`.
+ * The hot loop shared by every variant: x holds the input (offset applied, float64; products and sums of 8/16-bit
+ * integers stay exact), w the filter rows (one row of K = FH*FW*depth per output channel). Per output row and group,
+ * the receptive fields are laid out as rows of K (1x1 filters read the input in place; others are gathered, with
+ * zeros where the window leaves the image: a padded tap contributes nothing, as the reference kernels skip it), then
+ * a blocked dot-product loop (2 pixels x 4 channels share each load) fills acc[px * outC + oc]; `emit` gets each
+ * pixel's sums.
  */
-function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Array) => void): void {
+function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Array, accBase: number) => void): void {
   const g = p.g;
   const { x, w, patch, acc } = p;
   const depth = p.filterDepth;
   const K = g.filterH * g.filterW * depth;
   const pointwise = g.filterH === 1 && g.filterW === 1;
+  const outC = g.outC;
   for (let b = 0; b < g.batches; b++) {
     for (let oy = 0; oy < g.outH; oy++) {
       const iy0 = oy * g.strideH - g.padH;
-      for (let ox = 0; ox < g.outW; ox++) {
-        const ix0 = ox * g.strideW - g.padW;
-        for (let grp = 0; grp < p.groups; grp++) {
-          const icStart = grp * depth;
-          // 1x1 windows inside the image read the input row in place; others gather a patch.
-          let src = patch;
-          let sb = 0;
-          if (pointwise && iy0 >= 0 && iy0 < g.inH && ix0 >= 0 && ix0 < g.inW) {
-            src = x;
-            sb = ((b * g.inH + iy0) * g.inW + ix0) * g.inC + icStart;
-          } else {
-          let k = 0;
-          for (let fy = 0; fy < g.filterH; fy++) {
-            const iy = iy0 + fy * g.dilationH;
-            const rowOk = iy >= 0 && iy < g.inH;
-            const row = (b * g.inH + iy) * g.inW;
-            for (let fx = 0; fx < g.filterW; fx++) {
-              const ix = ix0 + fx * g.dilationW;
-              if (rowOk && ix >= 0 && ix < g.inW) {
-                const base = (row + ix) * g.inC + icStart;
-                for (let ic = 0; ic < depth; ic++) patch[k++] = x[base + ic];
-              } else {
-                for (let ic = 0; ic < depth; ic++) patch[k++] = 0;
-              }
-            }
-          }
-          }
-          const ocEnd = (grp + 1) * p.outPerGroup;
-          let oc = grp * p.outPerGroup;
-          // Four output channels per pass share each patch load.
-          for (; oc + 3 < ocEnd; oc += 4) {
-            const o0 = oc * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
-            let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (let i = 0; i < K; i++) {
-              const v = src[sb + i];
-              s0 += w[o0 + i] * v;
-              s1 += w[o1 + i] * v;
-              s2 += w[o2 + i] * v;
-              s3 += w[o3 + i] * v;
-            }
-            acc[oc] = s0;
-            acc[oc + 1] = s1;
-            acc[oc + 2] = s2;
-            acc[oc + 3] = s3;
-          }
-          for (; oc < ocEnd; oc++) {
-            const o = oc * K;
-            let s0 = 0;
-            for (let i = 0; i < K; i++) s0 += w[o + i] * src[sb + i];
-            acc[oc] = s0;
-          }
+      for (let grp = 0; grp < p.groups; grp++) {
+        const icStart = grp * depth;
+        let src: Float64Array;
+        let base: number;
+        let pixelStride: number;
+        if (pointwise) {
+          // 1x1 windows never leave the image (padding is 0 for them): read the input rows in place.
+          src = x;
+          base = ((b * g.inH + iy0) * g.inW - g.padW) * g.inC + icStart;
+          pixelStride = g.strideW * g.inC;
+        } else {
+          src = patch;
+          base = 0;
+          pixelStride = K;
+          gatherRow(p, b, iy0, icStart);
         }
-        emit(b, ((b * g.outH + oy) * g.outW + ox) * g.outC, acc);
+        const ocStart = grp * p.outPerGroup;
+        dotRows(src, base, pixelStride, K, g.outW, w, ocStart, ocStart + p.outPerGroup, acc, outC);
       }
+      const rowOut = (b * g.outH + oy) * g.outW * outC;
+      for (let ox = 0; ox < g.outW; ox++) emit(b, rowOut + ox * outC, acc, ox * outC);
+    }
+  }
+}
+
+/** Receptive fields of one output row (one group) into patch, K values per pixel, zeros outside the image. */
+function gatherRow(p: ConvPlan, b: number, iy0: number, icStart: number): void {
+  const g = p.g;
+  const { x, patch } = p;
+  const depth = p.filterDepth;
+  let k = 0;
+  for (let ox = 0; ox < g.outW; ox++) {
+    const ix0 = ox * g.strideW - g.padW;
+    for (let fy = 0; fy < g.filterH; fy++) {
+      const iy = iy0 + fy * g.dilationH;
+      const rowOk = iy >= 0 && iy < g.inH;
+      const row = (b * g.inH + iy) * g.inW;
+      for (let fx = 0; fx < g.filterW; fx++) {
+        const ix = ix0 + fx * g.dilationW;
+        if (rowOk && ix >= 0 && ix < g.inW) {
+          const from = (row + ix) * g.inC + icStart;
+          for (let ic = 0; ic < depth; ic++) patch[k++] = x[from + ic];
+        } else {
+          for (let ic = 0; ic < depth; ic++) patch[k++] = 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * acc[px * outC + oc] = sum_i w[oc * K + i] * src[base + px * pixelStride + i] for px < pixels, oc in [ocStart, ocEnd).
+ * Register-blocked: two pixels by four channels (eight sums) per pass over K.
+ */
+function dotRows(src: Float64Array, base: number, pixelStride: number, K: number, pixels: number, w: Float64Array,
+  ocStart: number, ocEnd: number, acc: Float64Array, outC: number): void {
+  let px = 0;
+  for (; px + 1 < pixels; px += 2) {
+    const sa = base + px * pixelStride;
+    const sb = sa + pixelStride;
+    const aa = px * outC;
+    const ab = aa + outC;
+    let oc = ocStart;
+    for (; oc + 3 < ocEnd; oc += 4) {
+      const o0 = oc * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let i = 0; i < K; i++) {
+        const va = src[sa + i];
+        const vb = src[sb + i];
+        const w0 = w[o0 + i], w1 = w[o1 + i], w2 = w[o2 + i], w3 = w[o3 + i];
+        a0 += w0 * va; b0 += w0 * vb;
+        a1 += w1 * va; b1 += w1 * vb;
+        a2 += w2 * va; b2 += w2 * vb;
+        a3 += w3 * va; b3 += w3 * vb;
+      }
+      acc[aa + oc] = a0; acc[aa + oc + 1] = a1; acc[aa + oc + 2] = a2; acc[aa + oc + 3] = a3;
+      acc[ab + oc] = b0; acc[ab + oc + 1] = b1; acc[ab + oc + 2] = b2; acc[ab + oc + 3] = b3;
+    }
+    for (; oc < ocEnd; oc++) {
+      const o = oc * K;
+      let a0 = 0, b0 = 0;
+      for (let i = 0; i < K; i++) {
+        const wi = w[o + i];
+        a0 += wi * src[sa + i];
+        b0 += wi * src[sb + i];
+      }
+      acc[aa + oc] = a0;
+      acc[ab + oc] = b0;
+    }
+  }
+  for (; px < pixels; px++) {
+    const sa = base + px * pixelStride;
+    const aa = px * outC;
+    let oc = ocStart;
+    for (; oc + 3 < ocEnd; oc += 4) {
+      const o0 = oc * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let i = 0; i < K; i++) {
+        const va = src[sa + i];
+        a0 += w[o0 + i] * va;
+        a1 += w[o1 + i] * va;
+        a2 += w[o2 + i] * va;
+        a3 += w[o3 + i] * va;
+      }
+      acc[aa + oc] = a0; acc[aa + oc + 1] = a1; acc[aa + oc + 2] = a2; acc[aa + oc + 3] = a3;
+    }
+    for (; oc < ocEnd; oc++) {
+      const o = oc * K;
+      let a0 = 0;
+      for (let i = 0; i < K; i++) a0 += w[o + i] * src[sa + i];
+      acc[aa + oc] = a0;
     }
   }
 }
@@ -202,9 +253,9 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 
   if (p.variant === 'float') {
     x.set(input);
-    convolve(p, (_b, outBase, acc) => {
+    convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
-        const v = acc[oc] + bias[oc];
+        const v = acc[a + oc] + bias[oc];
         out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     });
@@ -227,12 +278,12 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
     }
     const perTensor = p.variant === 'hybrid';
     const fs = p.filterScales;
-    convolve(p, (b, outBase, acc) => {
+    convolve(p, (b, outBase, acc, a) => {
       const sf = p.batchScale[b];
       for (let oc = 0; oc < C; oc++) {
         const v = perTensor
-          ? Math.fround(Math.fround(acc[oc] * sf) + bias[oc])
-          : Math.fround(Math.fround(Math.fround(acc[oc] * fs[oc]) * sf) + bias[oc]);
+          ? Math.fround(Math.fround(acc[a + oc] * sf) + bias[oc])
+          : Math.fround(Math.fround(Math.fround(acc[a + oc] * fs[oc]) * sf) + bias[oc]);
         out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     });
@@ -242,17 +293,8 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const inOff = p.inputOffset;
   for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   const qOut = outputs[0].data as Int8Array;
-  const { multipliers, shifts, outputOffset } = p;
-  const wide = p.variant === 'int16' && p.wideAccumulator;
-  convolve(p, (_b, outBase, acc) => {
-    for (let oc = 0; oc < C; oc++) {
-      const a = acc[oc] + bias[oc];
-      let v = wide ? multiplyByQuantizedMultiplierInt64(a, multipliers[oc], shifts[oc])
-        : multiplyByQuantizedMultiplier(a | 0, multipliers[oc], shifts[oc]);
-      v += outputOffset;
-      qOut[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-    }
-  });
+  const r = p.requant!;
+  convolve(p, (_b, outBase, acc, a) => requantizeRow(r, acc, a, bias, qOut, outBase, C));
 }
 
 export const conv2dKernel: Kernel<ConvPlan> = {
