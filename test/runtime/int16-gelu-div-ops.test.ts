@@ -4,8 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { DType, Quantization } from '../../src/graph/model.js';
+import { UnsupportedError } from '../../src/errors.js';
+import { writeModel } from '../../src/format/index.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
 import { erf } from '../../src/runtime/kernels/lut.js';
-import { ACTIVATIONS, ConformanceStats, Rng, perTensor, type OpSpec } from '../helpers/conformance.js';
+import { createOfficialRunner } from '../helpers/oracle.js';
+import { ACTIVATIONS, ConformanceStats, Rng, perTensor, singleOpModel, type OpSpec } from '../helpers/conformance.js';
 import { broadcastable, checkCase, count, inputArg, randomQuant, randomShape, randomValues } from '../helpers/op-cases.js';
 
 const stats = new ConformanceStats();
@@ -29,9 +33,12 @@ function unary(op: string, version: number, dtype: DType, qi: Quantization | nul
   };
 }
 
-/** int16 input scales: general (not a power of two), or the power of two of TFLite's fixed-point path. */
+/**
+ * int16 input scales: general (not a power of two), or the power of two of TFLite's fixed-point path (exact, or
+ * within CheckedLog2's 1e-3 tolerance in log2, which TFLite also treats as the power of two).
+ */
 function int16Scale(rng: Rng, pot: number | null): Quantization {
-  if (pot !== null) return perTensor(Math.pow(2, pot), 0);
+  if (pot !== null) return perTensor(Math.pow(2, pot) * rng.pick([1, 1, 1.0005, 0.9995]), 0);
   return randomQuant(rng, 'int16', 0.02, 1);
 }
 
@@ -129,4 +136,43 @@ test('erf (used by GELU tables) matches tabulated values', () => {
   }
   assert.equal(erf(0), 0);
   assert.equal(erf(10), 1);
+});
+
+/** Both runtimes must refuse the model: ours with an UnsupportedError matching `pattern`. */
+async function assertBothRefuse(spec: OpSpec, pattern: RegExp): Promise<void> {
+  const bytes = writeModel(singleOpModel(spec));
+  assert.throws(() => {
+    const it = Interpreter.fromBytes(bytes);
+    it.invoke();
+  }, (e: Error) => e instanceof UnsupportedError && pattern.test(e.message));
+  let officialRan = false;
+  try {
+    const r = await createOfficialRunner(bytes);
+    try {
+      r.invoke();
+      officialRan = true;
+    } finally {
+      r.delete();
+    }
+  } catch {
+    // refused, as expected
+  }
+  assert.equal(officialRan, false, `the official runtime ran ${spec.op}, which we refuse`);
+}
+
+test('refused as TFLite refuses them: int8 DIV, int16 LOGISTIC with a wrong output scale, int16 SUM rescaling', async () => {
+  const q = perTensor(0.05, 3);
+  await assertBothRefuse({
+    op: 'DIV', inputs: [{ dtype: 'int8', shape: [4], quantization: q }, { dtype: 'int8', shape: [4], quantization: q }],
+    outputs: [{ dtype: 'int8', shape: [4], quantization: q }],
+  }, /DIV on int8/);
+  await assertBothRefuse({
+    op: 'LOGISTIC', version: 3, inputs: [{ dtype: 'int16', shape: [4], quantization: perTensor(1 / 4096, 0) }],
+    outputs: [{ dtype: 'int16', shape: [4], quantization: perTensor(1 / 16384, 0) }],
+  }, /int16 LOGISTIC output must have scale 1\/32768/);
+  await assertBothRefuse({
+    op: 'SUM', version: 2, options: { keepDims: false },
+    inputs: [{ dtype: 'int16', shape: [2, 3], quantization: perTensor(0.01, 0) }, { dtype: 'int32', shape: [1], data: [1] }],
+    outputs: [{ dtype: 'int16', shape: [2], quantization: perTensor(0.02, 0) }],
+  }, /int16 SUM with different input and output quantization/);
 });
