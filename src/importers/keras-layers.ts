@@ -108,7 +108,8 @@ const ACTIVATIONS = new Set([
 
 function activationName(a: unknown): string {
   if (a === null || a === undefined) return 'linear';
-  if (typeof a === 'string') return a.toLowerCase();
+  // TF.js writes camelCase identifiers ('hardSigmoid'); Keras snake_case.
+  if (typeof a === 'string') return a.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   if (typeof a === 'object' && typeof (a as any).class_name === 'string') {
     const c = (a as any).class_name as string;
     return c === 'function' ? String((a as any).config).toLowerCase() : c.toLowerCase();
@@ -601,7 +602,7 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
     }
     case 'Reshape': {
       const s = xs();
-      const target = (cfg.target_shape as number[]).map(Number);
+      const target = (cfg.target_shape as (number | null)[]).map((d) => (d === null ? -1 : Number(d)));
       const total = prod(s.slice(1));
       const known = prod(target.filter((d) => d !== -1));
       const resolved = target.map((d) => (d === -1 ? total / known : d));
@@ -647,9 +648,11 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const [[t, b], [l, r]] = padPairs(cfg.cropping);
       const [n, h, w, c] = xs();
       const out = [n, h - t - b, w - l - r, c];
+      // As TF writes it: STRIDED_SLICE, batch and channel axes masked (taken whole).
       const begin = e.constI(`${name}/begin`, [4], [0, t, l, 0]);
-      const size = e.constI(`${name}/size`, [4], [-1, out[1], out[2], c]);
-      return [e.op('SLICE', [x, begin, size], name, out)];
+      const end = e.constI(`${name}/end`, [4], [0, h - b, w - r, 0]);
+      const stridesT = e.constI(`${name}/strides`, [4], [1, 1, 1, 1]);
+      return [e.op('STRIDED_SLICE', [x, begin, end, stridesT], name, out, { beginMask: 0b1001, endMask: 0b1001 })];
     }
     case 'UpSampling2D': {
       requireRank(ctx, x, 4, path, cls);
