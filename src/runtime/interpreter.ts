@@ -175,6 +175,9 @@ export class Interpreter {
     } else if (t.isVariable) {
       // Variables own storage for the whole life of the interpreter; their initial value is kept for resets.
       data = t.data && t.data.length > 0 ? decodeConstant(t, t.data) : newArray(t.dtype, elementCount(t.shape));
+      // TFLite's ResetVariableTensor starts an int8 variable at its zero point (a real 0), others at 0; e.g. an
+      // integer LSTM's output state with zero point -1 starts at raw -1.
+      if (!(t.data && t.data.length > 0) && t.dtype === 'int8' && q && q.zeroPoint.length) (data as Int8Array).fill(Number(q.zeroPoint[0]));
       this.variableInitial.set(index, data.slice() as TypedArray);
     } else {
       data = newArray(t.dtype, 0);
@@ -224,6 +227,18 @@ export class Interpreter {
       };
       try {
         const plan = kernel.prepare(ctx);
+        // A node whose inputs are all constants (e.g. DEQUANTIZE of float16 or int8 weights) is computed once here
+        // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
+        // constant folding, and invoke() skips it.
+        const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
+        if (folds) {
+          for (const t of outputs) {
+            if (!t.isConstant) t.data = newArray(t.dtype, elementCount(t.shape));
+          }
+          kernel.eval(plan, inputs, outputs, intermediates);
+          for (const t of outputs) t.isConstant = true;
+          return;
+        }
         nodes.push({ index, node, kernel, plan, inputs, outputs, intermediates });
       } catch (e) {
         if (e instanceof UnsupportedError) problems.push(e.message);
@@ -408,7 +423,7 @@ export class Interpreter {
     return t;
   }
 
-  /** Variable tensors back to their initial values (zeros when the file has none); kernels' own state too. */
+  /** Variable tensors back to their initial values (zero points when the file has none); kernels' own state too. */
   resetVariables(): void {
     for (const [i, init] of this.variableInitial) (this.tensors[i].data as Float32Array).set(init as Float32Array);
     for (const p of this.nodes) if (p.kernel.reset) p.kernel.reset(p.plan);
