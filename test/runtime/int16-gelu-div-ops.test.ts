@@ -51,6 +51,20 @@ const VARIANTS: Variant[] = [
     label: 'SOFTMAX int16',
     build: (r) => unary('SOFTMAX', 3, 'int16', randomQuant(r, 'int16', 0.01, 1), OUT16, { beta: r.pick([1, 1, 0.5, 2]) }, r),
   },
+  // 8-bit input, int16 output (TFLite's float-table softmax written to int16).
+  ...(['int8', 'uint8'] as DType[]).map((dtype): Variant => ({
+    label: `SOFTMAX ${dtype}->int16`,
+    build: (r) => {
+      const shape = randomShape(r, r.int(1, 4), 7);
+      return {
+        spec: {
+          op: 'SOFTMAX', version: 3, options: { beta: r.pick([1, 0.5, 2]) },
+          inputs: [inputArg(r, dtype, shape, randomQuant(r, dtype, 0.01, 0.1))], outputs: [{ dtype: 'int16', shape, quantization: OUT16 }],
+        },
+        inputs: [randomValues(r, dtype, count(shape))],
+      };
+    },
+  })),
   ...[false, true].map((approximate): Variant => ({
     label: `GELU float32${approximate ? ' approximate' : ''}`,
     build: (r) => unary('GELU', 1, 'float32', null, null, { approximate }, r),
