@@ -3,12 +3,9 @@
 // quantized per batch, per-channel filter scales); int8 per-channel; legacy uint8; int16x8.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
-import {
-  asymmetricQuantizeFloats, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierInt64,
-} from '../quant-math.js';
-import {
-  biasValues, floatClamp, geometry, outputMultipliers, quantClamp, requireQuantized, type Geometry2D,
-} from './conv-common.js';
+import { asymmetricQuantizeFloats } from '../quant-math.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -18,14 +15,13 @@ export interface DepthwisePlan {
   depthMultiplier: number;
   bias: Float64Array;
   biasTensor: RuntimeTensor | null;
+  /** Float outputs: the fused activation's clamp. */
   actMin: number;
   actMax: number;
   inputOffset: number;
   filterOffset: number;
-  outputOffset: number;
-  multipliers: Int32Array;
-  shifts: Int32Array;
-  wideAccumulator: boolean;
+  /** Quantized outputs: XNNPACK fp32 or TFLite fixed-point requantization (see requantize.ts). */
+  requant: Requantization | null;
   qInput: Int8Array;
   filterScales: Float32Array;
   asymResult: Float64Array;
@@ -65,8 +61,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
   }
   const plan: DepthwisePlan = {
     variant, g, depthMultiplier, bias: biasValues(ctx, bias, outC), biasTensor: bias && !bias.isConstant ? bias : null,
-    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, outputOffset: 0,
-    multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
+    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
     qInput: new Int8Array(0), filterScales: new Float32Array(0), asymResult: new Float64Array(2), acc: new Float64Array(outC),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
   };
@@ -78,12 +73,9 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     plan.qInput = new Int8Array(g.batches * g.inH * g.inW * g.inC);
     plan.filterScales = Float32Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
   } else {
-    const m = outputMultipliers(ctx, input, filter, output, outC);
-    plan.multipliers = m.multipliers;
-    plan.shifts = m.shifts;
-    [plan.actMin, plan.actMax] = quantClamp(ctx, output);
+    plan.requant = planRequantization(ctx, input, filter, output, outC,
+      { legacyPerTensor: variant === 'uint8', wide: variant === 'int16' && bias?.dtype === 'int64' });
     plan.inputOffset = -(input.zeroPoint[0] ?? 0);
-    plan.outputOffset = output.zeroPoint[0] ?? 0;
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
@@ -94,31 +86,60 @@ function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
   for (let i = 0; i < p.w.length; i++) p.w[i] = filter[i] + p.filterOffset;
 }
 
-/** Accumulate one output pixel (all channels) into p.acc: sum of (filter + fOff) * (input + inOff) over valid taps. */
+/**
+ * Accumulate one output pixel (all channels) into p.acc: sum of (filter + fOff) * (input + inOff) over the taps inside
+ * the image. Depth multiplier 1: four channels at a time with the taps inner (the sums stay in registers).
+ */
 function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): void {
   const g = p.g;
   const { acc, x: input, w: filter } = p;
   const dm = p.depthMultiplier;
-  acc.fill(0, 0, g.outC);
+  const C = g.outC;
   const iy0 = oy * g.strideH - g.padH;
   const ix0 = ox * g.strideW - g.padW;
   const fyStart = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
   const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
   const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
   const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
-  for (let fy = fyStart; fy < fyEnd; fy++) {
-    const rowIn = (b * g.inH + iy0 + fy * g.dilationH) * g.inW;
-    for (let fx = fxStart; fx < fxEnd; fx++) {
-      const inBase = (rowIn + ix0 + fx * g.dilationW) * g.inC;
-      const fBase = (fy * g.filterW + fx) * g.outC;
-      if (dm === 1) {
-        for (let c = 0; c < g.outC; c++) acc[c] += filter[fBase + c] * input[inBase + c];
-      } else {
-        for (let ic = 0; ic < g.inC; ic++) {
-          const v = input[inBase + ic];
-          const oc0 = ic * dm;
-          for (let m = 0; m < dm; m++) acc[oc0 + m] += filter[fBase + oc0 + m] * v;
+  const inRow0 = (b * g.inH + iy0) * g.inW + ix0;
+  const inStepY = g.dilationH * g.inW * g.inC;
+  const inStepX = g.dilationW * g.inC;
+  if (dm === 1) {
+    let c = 0;
+    for (; c + 3 < C; c += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let fy = fyStart; fy < fyEnd; fy++) {
+        let i = inRow0 * C + fy * inStepY + fxStart * inStepX + c;
+        let f = (fy * g.filterW + fxStart) * C + c;
+        for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) {
+          s0 += filter[f] * input[i];
+          s1 += filter[f + 1] * input[i + 1];
+          s2 += filter[f + 2] * input[i + 2];
+          s3 += filter[f + 3] * input[i + 3];
         }
+      }
+      acc[c] = s0; acc[c + 1] = s1; acc[c + 2] = s2; acc[c + 3] = s3;
+    }
+    for (; c < C; c++) {
+      let s0 = 0;
+      for (let fy = fyStart; fy < fyEnd; fy++) {
+        let i = inRow0 * C + fy * inStepY + fxStart * inStepX + c;
+        let f = (fy * g.filterW + fxStart) * C + c;
+        for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) s0 += filter[f] * input[i];
+      }
+      acc[c] = s0;
+    }
+    return;
+  }
+  acc.fill(0, 0, C);
+  for (let fy = fyStart; fy < fyEnd; fy++) {
+    for (let fx = fxStart; fx < fxEnd; fx++) {
+      const inBase = inRow0 * g.inC + fy * inStepY + fx * inStepX;
+      const fBase = (fy * g.filterW + fx) * C;
+      for (let ic = 0; ic < g.inC; ic++) {
+        const v = input[inBase + ic];
+        const oc0 = ic * dm;
+        for (let m = 0; m < dm; m++) acc[oc0 + m] += filter[fBase + oc0 + m] * v;
       }
     }
   }
@@ -172,21 +193,13 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   }
 
   const qOut = outputs[0].data as Int8Array;
-  const { multipliers, shifts, outputOffset } = p;
-  const wide = p.variant === 'int16' && p.wideAccumulator;
+  const r = p.requant!;
   for (let i = 0; i < x.length; i++) x[i] = input[i] + p.inputOffset;
   for (let b = 0; b < g.batches; b++) {
     for (let oy = 0; oy < g.outH; oy++) {
       for (let ox = 0; ox < g.outW; ox++) {
         accumulatePixel(p, b, oy, ox);
-        const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-        for (let c = 0; c < g.outC; c++) {
-          const a = acc[c] + bias[c];
-          let v = wide ? multiplyByQuantizedMultiplierInt64(a, multipliers[c], shifts[c])
-            : multiplyByQuantizedMultiplier(a | 0, multipliers[c], shifts[c]);
-          v += outputOffset;
-          qOut[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
-        }
+        requantizeRow(r, acc, 0, bias, qOut, ((b * g.outH + oy) * g.outW + ox) * g.outC, g.outC);
       }
     }
   }
