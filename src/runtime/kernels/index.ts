@@ -9,6 +9,7 @@ import { averagePool2dKernel, maxPool2dKernel } from './pooling.js';
 import { dequantizeKernel, quantizeKernel } from './quantize.js';
 import { unidirectionalSequenceLstmKernel } from './lstm.js';
 import { transposeConvKernel } from './transpose-conv.js';
+import { batchMatMulKernel } from './batch-matmul.js';
 
 // Element-wise, activation, reduction and data-movement kernels (issue 3 part B).
 import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel, geluKernel } from './activations.js';
@@ -54,6 +55,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   dequantizeKernel,
   unidirectionalSequenceLstmKernel,
   transposeConvKernel,
+  batchMatMulKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
