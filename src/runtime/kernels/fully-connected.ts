@@ -5,11 +5,9 @@
 // per-channel); legacy uint8; int16x8 (int64 or int32 bias).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
-import {
-  asymmetricQuantizeFloats, getQuantizedConvolutionMultiplier, getQuantizedConvolutionMultipliers,
-  multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierInt64, symmetricQuantizeFloats,
-} from '../quant-math.js';
-import { biasValues, floatClamp, quantClamp, requireQuantized } from './conv-common.js';
+import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { biasValues, floatClamp, requireQuantized } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -20,14 +18,17 @@ export interface FullyConnectedPlan {
   units: number;
   bias: Float64Array;
   biasTensor: RuntimeTensor | null;
+  /** Float outputs: the fused activation's clamp. */
   actMin: number;
   actMax: number;
   inputOffset: number;
   filterOffset: number;
-  outputOffset: number;
-  multipliers: Int32Array;
-  shifts: Int32Array;
-  wideAccumulator: boolean;
+  /** Quantized outputs: XNNPACK fp32 or TFLite fixed-point requantization (see requantize.ts). */
+  requant: Requantization | null;
+  /** Quantized: input rows (offset applied) and weights (offset applied) as float64, one output row's sums. */
+  x: Float64Array;
+  w: Float64Array;
+  acc: Float64Array;
   asymmetric: boolean;
   /** Hybrid: per-channel weight scales (null = per-tensor scale folded into the batch factor). */
   channelScales: Float32Array | null;
@@ -72,8 +73,8 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
 
   const plan: FullyConnectedPlan = {
     variant, batches, depth, units, bias: biasValues(ctx, bias, units), biasTensor: bias && !bias.isConstant ? bias : null,
-    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, outputOffset: 0,
-    multipliers: new Int32Array(0), shifts: new Int32Array(0), wideAccumulator: bias?.dtype === 'int64',
+    actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
+    x: new Float64Array(0), w: new Float64Array(0), acc: new Float64Array(0),
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, channelScales: null, filterScale: 1,
     qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2),
   };
@@ -104,19 +105,16 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     if (weights.scale.length > 1) {
       if (variant === 'uint8') ctx.unsupported('per-channel uint8 weights');
       if (weights.scale.length !== units) ctx.unsupported(`weights '${weights.name}' have ${weights.scale.length} scales for ${units} units`);
-      const m = getQuantizedConvolutionMultipliers(input.scale[0], weights.scale, output.scale[0], units);
-      plan.multipliers = m.multipliers;
-      plan.shifts = m.shifts;
-    } else {
-      // Per-tensor: GetQuantizedConvolutionMultipler (float32 product of the scales).
-      const q = getQuantizedConvolutionMultiplier(input.scale[0], weights.scale[0], output.scale[0]);
-      plan.multipliers = new Int32Array(units).fill(q.multiplier);
-      plan.shifts = new Int32Array(units).fill(q.shift);
     }
-    [plan.actMin, plan.actMax] = quantClamp(ctx, output);
+    // Reference: per-tensor weights use GetQuantizedConvolutionMultipler (float32 product of the scales).
+    plan.requant = planRequantization(ctx, input, weights, output, units,
+      { legacyPerTensor: true, wide: variant === 'int16' && bias?.dtype === 'int64' });
     plan.inputOffset = -(input.zeroPoint[0] ?? 0);
-    plan.outputOffset = output.zeroPoint[0] ?? 0;
     if (variant === 'uint8') plan.filterOffset = -(weights.zeroPoint[0] ?? 0);
+    plan.x = new Float64Array(batches * depth);
+    plan.w = new Float64Array(units * depth);
+    plan.acc = new Float64Array(units);
+    if (weights.isConstant) weightRows(plan, weights.data as Int8Array);
   }
   return plan;
 }
@@ -178,25 +176,42 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
   }
 
   const qOut = outputs[0].data as Int8Array;
-  const { multipliers, shifts, outputOffset, inputOffset, filterOffset } = p;
-  const wide = p.variant === 'int16' && p.wideAccumulator;
+  const { x, acc, inputOffset } = p;
+  const wq = p.w;
+  if (!inputs[1]!.isConstant) weightRows(p, w as unknown as Int8Array);
+  for (let i = 0; i < x.length; i++) x[i] = input[i] + inputOffset;
+  const r = p.requant!;
   for (let b = 0; b < batches; b++) {
     const inBase = b * depth;
-    for (let n = 0; n < units; n++) {
-      const wBase = n * depth;
-      let acc = 0;
-      if (filterOffset === 0) {
-        for (let k = 0; k < depth; k++) acc += w[wBase + k] * (input[inBase + k] + inputOffset);
-      } else {
-        for (let k = 0; k < depth; k++) acc += (w[wBase + k] + filterOffset) * (input[inBase + k] + inputOffset);
+    let n = 0;
+    // Four units per pass share each input load.
+    for (; n + 3 < units; n += 4) {
+      const o0 = n * depth, o1 = o0 + depth, o2 = o1 + depth, o3 = o2 + depth;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = 0; k < depth; k++) {
+        const v = x[inBase + k];
+        s0 += wq[o0 + k] * v;
+        s1 += wq[o1 + k] * v;
+        s2 += wq[o2 + k] * v;
+        s3 += wq[o3 + k] * v;
       }
-      acc += bias[n];
-      let v = wide ? multiplyByQuantizedMultiplierInt64(acc, multipliers[n], shifts[n])
-        : multiplyByQuantizedMultiplier(acc | 0, multipliers[n], shifts[n]);
-      v += outputOffset;
-      qOut[b * units + n] = v < actMin ? actMin : v > actMax ? actMax : v;
+      acc[n] = s0; acc[n + 1] = s1; acc[n + 2] = s2; acc[n + 3] = s3;
     }
+    for (; n < units; n++) {
+      const o = n * depth;
+      let s0 = 0;
+      for (let k = 0; k < depth; k++) s0 += wq[o + k] * x[inBase + k];
+      acc[n] = s0;
+    }
+    requantizeRow(r, acc, 0, bias, qOut, b * units, units);
   }
+}
+
+/** Quantized weights as float64 rows with the weight offset applied (uint8). */
+function weightRows(p: FullyConnectedPlan, weights: ArrayLike<number>): void {
+  const w = p.w;
+  const off = p.filterOffset;
+  for (let i = 0; i < w.length; i++) w[i] = weights[i] + off;
 }
 
 export const fullyConnectedKernel: Kernel<FullyConnectedPlan> = {
