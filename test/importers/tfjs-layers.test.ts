@@ -30,9 +30,10 @@ async function buildAndSave(): Promise<{ artifacts: Artifacts; tf: Awaited<Retur
   const model = tf.model({ inputs: input, outputs: out });
   const rnd = mulberry32(11);
   for (const layer of model.layers) {
-    layer.setWeights(layer.getWeights().map((w) => {
-      const variance = layer.name === 'bn' && w.name.includes('variance');
-      return tf.tensor(Float32Array.from({ length: w.size }, () => (variance ? 0.5 + rnd() : rnd() - 0.5)), w.shape);
+    layer.setWeights(layer.weights.map((w) => {
+      const variance = w.name.includes('variance');
+      const size = w.shape.reduce((p: number, d) => p * (d ?? 1), 1);
+      return tf.tensor(Float32Array.from({ length: size }, () => (variance ? 0.5 + rnd() : rnd() - 0.5)), w.shape as number[]);
     }));
   }
   let artifacts: Artifacts | null = null;
