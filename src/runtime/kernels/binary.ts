@@ -14,11 +14,12 @@ import {
   activationRange, activationRangeFloat, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierSmallerThanOneExp,
   quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT, saturatingRoundingDoublingHighMul,
 } from '../quant-math.js';
+import { outputRange, usesXnnpack } from '../requantize.js';
 import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
 type BinaryOp = 'ADD' | 'SUB' | 'MUL' | 'DIV' | 'MAXIMUM' | 'MINIMUM' | 'SQUARED_DIFFERENCE';
-type Mode = 'float' | 'int' | 'quantAddSub' | 'quantAddSubPot' | 'quantMul' | 'quantDiv' | 'quantSqDiff' | 'raw';
+type Mode = 'float' | 'int' | 'quantAddSub' | 'quantAddSubPot' | 'quantMul' | 'xnnMul' | 'quantDiv' | 'quantSqDiff' | 'raw';
 
 interface BinaryPlan {
   op: BinaryOp;
@@ -35,6 +36,8 @@ interface BinaryPlan {
   multA: number; shiftA: number;
   multB: number; shiftB: number;
   multOut: number; shiftOut: number;
+  /** xnnMul: XNNPACK's float32 product-to-output scale. */
+  scaleOut: number;
   name: string;
 }
 
@@ -50,7 +53,7 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const plan: BinaryPlan = {
     op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
     min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
-    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, name: out.name,
+    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, name: out.name,
   };
   const hasActivation = op === 'ADD' || op === 'SUB' || op === 'MUL' || op === 'DIV';
   const act = hasActivation ? String(ctx.options.fusedActivationFunction ?? 'NONE') : 'NONE';
@@ -114,6 +117,15 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
     return plan;
   }
   if (op === 'MUL') {
+    // The official runtime's XNNPACK delegate takes 8-bit MUL when the product-to-output scale is in [2^-16, 2^8):
+    // fp32 requantization, the activation clamp quantized as XNNPACK does.
+    const productScale = f32(f32(f32(sa) * f32(sb)) / f32(so));
+    if (ctx.arithmetic === 'xnnpack' && usesXnnpack(dtype) && productScale >= 1 / 65536 && productScale < 256) {
+      plan.mode = 'xnnMul';
+      plan.scaleOut = productScale;
+      [plan.min, plan.max] = outputRange(ctx, 'xnnpack', out);
+      return plan;
+    }
     plan.mode = 'quantMul';
     const q = quantizeMultiplier(f32(f32(f32(sa) * f32(sb)) / f32(so)));
     plan.multOut = q.multiplier; plan.shiftOut = q.shift;
@@ -231,6 +243,20 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
         O[k] = v < min ? min : v > max ? max : v;
       }
       return;
+    case 'xnnMul': {
+      const scale = p.scaleOut;
+      const zp = p.outOffset;
+      const lo = min - zp, hi = max - zp;
+      for (let k = 0; k < n; k++) {
+        const x = A[mapA === null ? k : mapA[k]] + p.offsetA;
+        const y = B[mapB === null ? k : mapB[k]] + p.offsetB;
+        let v = f32(x * y * scale);
+        v = v < lo ? lo : v > hi ? hi : v;
+        // Round half to even through float32 (XNNPACK's magic bias 1.5 * 2^23).
+        O[k] = f32(v + 12582912) - 12582912 + zp;
+      }
+      return;
+    }
     case 'quantDiv':
       for (let k = 0; k < n; k++) {
         let x = A[mapA === null ? k : mapA[k]] + p.offsetA;
