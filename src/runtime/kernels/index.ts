@@ -10,6 +10,7 @@ import { dequantizeKernel, quantizeKernel } from './quantize.js';
 import { unidirectionalSequenceLstmKernel } from './lstm.js';
 import { transposeConvKernel } from './transpose-conv.js';
 import { batchMatMulKernel } from './batch-matmul.js';
+import { svdfKernel } from './svdf.js';
 
 // Element-wise, activation, reduction and data-movement kernels (issue 3 part B).
 import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel, geluKernel } from './activations.js';
@@ -56,6 +57,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   unidirectionalSequenceLstmKernel,
   transposeConvKernel,
   batchMatMulKernel,
+  svdfKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
