@@ -74,6 +74,14 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
     return ((ab + (ab >= 0 ? 1073741824 : -1073741823)) / TWO_31) | 0;
   }
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
+  // Double-precision estimate: |a*b| < 2^62, so the product and the nudged sum are each off by at most 2^8 and the
+  // quotient by less than 2^-22. Truncating it is exact unless the true quotient lies that close to an integer.
+  const t = (a * b + ((a < 0) === (b < 0) ? 1073741824 : -1073741823)) / TWO_31;
+  const r = Math.trunc(t);
+  const frac = t - r;
+  if (frac > 1e-6 || frac < -1e-6) {
+    if (frac < 0.999999 && frac > -0.999999) return r | 0;
+  }
   // a*b = ah*b*2^16 + al*b with al in [0, 65536): both partial products are exact (< 2^47).
   const al = a & 0xffff;
   const ah = (a - al) / 65536;
@@ -94,7 +102,7 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
 
 /** gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero. exponent in [0, 31]. */
 export function roundingDivideByPOT(x: number, exponent: number): number {
-  const mask = (Math.pow(2, exponent) - 1) | 0;
+  const mask = ((1 << exponent) - 1) | 0; // exponent 31: (-2^31 - 1) | 0 = 2^31 - 1
   const remainder = x & mask;
   const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);

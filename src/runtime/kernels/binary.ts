@@ -36,6 +36,10 @@ interface BinaryPlan {
   multA: number; shiftA: number;
   multB: number; shiftB: number;
   multOut: number; shiftOut: number;
+  /** 8-bit ADD/SUB: each input's rescaled value for every raw value (index raw + lutBase). */
+  lutA: Int32Array | null;
+  lutB: Int32Array | null;
+  lutBase: number;
   /** xnnMul: XNNPACK's float32 product-to-output scale. */
   scaleOut: number;
   name: string;
@@ -53,7 +57,7 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const plan: BinaryPlan = {
     op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
     min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
-    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, name: out.name,
+    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, name: out.name,
   };
   const hasActivation = op === 'ADD' || op === 'SUB' || op === 'MUL' || op === 'DIV';
   const act = hasActivation ? String(ctx.options.fusedActivationFunction ?? 'NONE') : 'NONE';
@@ -113,6 +117,18 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
       plan.multA = qa.multiplier; plan.shiftA = qa.shift;
       plan.multB = qb.multiplier; plan.shiftB = qb.shift;
       plan.multOut = qo.multiplier; plan.shiftOut = qo.shift;
+      if (dtype !== 'int16') {
+        // 256 raw values per input: the left shift and input rescale become one table lookup per element.
+        const lo = dtype === 'int8' ? -128 : 0;
+        const ls = Math.pow(2, plan.leftShift);
+        plan.lutBase = -lo;
+        plan.lutA = new Int32Array(256);
+        plan.lutB = new Int32Array(256);
+        for (let v = 0; v < 256; v++) {
+          plan.lutA[v] = multiplyByQuantizedMultiplierSmallerThanOneExp((v + lo + plan.offsetA) * ls, plan.multA, plan.shiftA);
+          plan.lutB[v] = multiplyByQuantizedMultiplierSmallerThanOneExp((v + lo + plan.offsetB) * ls, plan.multB, plan.shiftB);
+        }
+      }
     }
     return plan;
   }
@@ -212,6 +228,15 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
     }
     case 'quantAddSub': {
       const sign = op === 'SUB' ? -1 : 1;
+      const { lutA, lutB, lutBase, multOut, shiftOut, outOffset } = p;
+      if (lutA && lutB) {
+        for (let k = 0; k < n; k++) {
+          const sum = lutA[A[mapA === null ? k : mapA[k]] + lutBase] + sign * lutB[B[mapB === null ? k : mapB[k]] + lutBase];
+          const v = multiplyByQuantizedMultiplierSmallerThanOneExp(sum, multOut, shiftOut) + outOffset;
+          O[k] = v < min ? min : v > max ? max : v;
+        }
+        return;
+      }
       const ls = Math.pow(2, p.leftShift);
       for (let k = 0; k < n; k++) {
         const x = (A[mapA === null ? k : mapA[k]] + p.offsetA) * ls;
