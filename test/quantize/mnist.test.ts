@@ -2,7 +2,6 @@
 // float16, int16x8), and check every file in the OFFICIAL runtime on the first 1,000 MNIST test images
 // (the full 10,000-image figures come from scripts/verify-quantize.ts), plus our interpreter on a subset.
 import { test, before, type TestContext } from 'node:test';
-import { UnsupportedError } from '../../src/errors.js';
 import assert from 'node:assert/strict';
 import { convert } from '../../src/convert.js';
 import { readModel, writeModel } from '../../src/format/index.js';
@@ -46,21 +45,12 @@ async function check(t: TestContext, name: string, options: QuantizeOptions, exp
   const official = await runOfficialOn(bytes, testSet);
   const acc = accuracy(official.top1, testSet);
   const agree = agreement(official.top1, floatRun.top1);
-  // Our interpreter on the same file (a subset: it is the slower runtime). A kernel it does not have yet is
-  // reported as a TODO of this test (the interpreter's gap), not hidden.
+  // Our interpreter on the same file (a subset: it is the slower runtime) must agree with the official runtime.
   const subset = testSet.slice(0, OURS_IMAGES);
-  let oursTop1 = 100;
-  let oursNote = '';
-  try {
-    const ours = runOursOn(readModel(bytes, `${name}.tflite`), subset);
-    const raw = rawAgreement(official.raw.slice(0, OURS_IMAGES), ours.raw);
-    oursTop1 = agreement(official.top1.slice(0, OURS_IMAGES), ours.top1);
-    oursNote = `ours vs official: top-1 ${oursTop1} %, ${raw.within1.toFixed(1)} % within 1 LSB (max ${raw.max})`;
-  } catch (e) {
-    if (!(e instanceof UnsupportedError)) throw e;
-    oursNote = `our interpreter cannot run it yet: ${e.message}`;
-    t.todo(`interpreter gap: ${e.message}`);
-  }
+  const ours = runOursOn(readModel(bytes, `${name}.tflite`), subset);
+  const raw = rawAgreement(official.raw.slice(0, OURS_IMAGES), ours.raw);
+  const oursTop1 = agreement(official.top1.slice(0, OURS_IMAGES), ours.top1);
+  const oursNote = `ours vs official: top-1 ${oursTop1} %, ${raw.within1.toFixed(1)} % within 1 LSB (max ${raw.max})`;
   console.log(`# MNIST ${name}: ${bytes.length} bytes (${(100 * ratio).toFixed(1)} % of float), top-1 ${acc.toFixed(1)} % (float ${floatAcc.toFixed(1)} %), `
     + `agreement with float ${agree.toFixed(1)} %; ${oursNote}; ${report.quantizedOps.length} ops quantized, ${report.floatOps.length} float`);
   assert.ok(ratio <= expect.maxSizeRatio, `${name}: ${(100 * ratio).toFixed(1)} % of the float file`);
