@@ -37,6 +37,12 @@ export interface ConvPlan {
   w: Float64Array;
   patch: Float64Array;
   acc: Float64Array;
+  /**
+   * 8-bit variants: filter rows of channel pairs packed into one double, w[2j] + w[2j+1] * pack, so each multiply
+   * computes two products (null when the sums could exceed 2^53; see packFilter).
+   */
+  wPacked: Float64Array | null;
+  pack: number;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -80,6 +86,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(g.outW * filterH * filterW * filterDepth), acc: new Float64Array(g.outW * outC),
+    wPacked: null, pack: 0,
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -96,8 +103,37 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     plan.inputOffset = -(input.zeroPoint[0] ?? 0);
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
-  if (filter.isConstant) filterRows(plan, filter.data as Float32Array);
+  if (filter.isConstant) {
+    filterRows(plan, filter.data as Float32Array);
+    if ((variant === 'int8' || variant === 'uint8') && groups === 1) packFilter(plan);
+  }
   return plan;
+}
+
+/**
+ * Pack channel pairs when every sum stays exact: with |input - zp| <= 255, channel c's partial sums are bounded by
+ * B = 255 * sum|w_c|. With pack = 2^S > 2 * B, a pair's sum lo + hi * pack (|lo| < pack / 2) splits back exactly as
+ * hi = round(sum / pack), provided |sum| < 2^53 (then every product and partial sum is an exact integer in a double).
+ */
+function packFilter(p: ConvPlan): void {
+  const C = p.g.outC;
+  const K = p.g.filterH * p.g.filterW * p.filterDepth;
+  const w = p.w;
+  let bound = 0;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let i = 0; i < K; i++) sum += Math.abs(w[c * K + i]);
+    bound = Math.max(bound, 255 * sum);
+  }
+  const pack = Math.pow(2, Math.floor(Math.log2(Math.max(1, bound))) + 2);
+  if (C < 2 || bound + bound * pack >= Math.pow(2, 53)) return;
+  const pairs = C >> 1;
+  const wp = new Float64Array(pairs * K);
+  for (let j = 0; j < pairs; j++) {
+    for (let i = 0; i < K; i++) wp[j * K + i] = w[2 * j * K + i] + w[(2 * j + 1) * K + i] * pack;
+  }
+  p.wPacked = wp;
+  p.pack = pack;
 }
 
 /** Filter rows as float64 (filter offset applied), one row of K = FH*FW*depth per output channel. */
@@ -142,7 +178,12 @@ function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Ar
           gatherRow(p, b, iy0, icStart);
         }
         const ocStart = grp * p.outPerGroup;
-        dotRows(src, base, pixelStride, K, g.outW, w, ocStart, ocStart + p.outPerGroup, acc, outC);
+        if (p.wPacked) {
+          const paired = dotRowsPacked(src, base, pixelStride, K, g.outW, p.wPacked, outC >> 1, p.pack, acc, outC);
+          if (paired < outC) dotRows(src, base, pixelStride, K, g.outW, w, paired, outC, acc, outC);
+        } else {
+          dotRows(src, base, pixelStride, K, g.outW, w, ocStart, ocStart + p.outPerGroup, acc, outC);
+        }
       }
       const rowOut = (b * g.outH + oy) * g.outW * outC;
       for (let ox = 0; ox < g.outW; ox++) emit(b, rowOut + ox * outC, acc, ox * outC);
@@ -238,6 +279,67 @@ function dotRows(src: Float64Array, base: number, pixelStride: number, K: number
       acc[aa + oc] = a0;
     }
   }
+}
+
+/** Split a packed pair's sum lo + hi * pack (|lo| < pack / 2) into acc[at] = lo, acc[at + 1] = hi. */
+function unpack(sum: number, pack: number, acc: Float64Array, at: number): void {
+  const hi = Math.round(sum / pack);
+  acc[at] = sum - hi * pack;
+  acc[at + 1] = hi;
+}
+
+/**
+ * dotRows over packed channel pairs (see packFilter): two pixels by four pairs (eight channels) per pass over K.
+ * Returns the number of channels filled (2 * pairs).
+ */
+function dotRowsPacked(src: Float64Array, base: number, pixelStride: number, K: number, pixels: number, wp: Float64Array,
+  pairs: number, pack: number, acc: Float64Array, outC: number): number {
+  let px = 0;
+  for (; px + 1 < pixels; px += 2) {
+    const sa = base + px * pixelStride;
+    const sb = sa + pixelStride;
+    const aa = px * outC;
+    const ab = aa + outC;
+    let j = 0;
+    for (; j + 3 < pairs; j += 4) {
+      const o0 = j * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+      for (let i = 0; i < K; i++) {
+        const va = src[sa + i];
+        const vb = src[sb + i];
+        const w0 = wp[o0 + i], w1 = wp[o1 + i], w2 = wp[o2 + i], w3 = wp[o3 + i];
+        a0 += w0 * va; b0 += w0 * vb;
+        a1 += w1 * va; b1 += w1 * vb;
+        a2 += w2 * va; b2 += w2 * vb;
+        a3 += w3 * va; b3 += w3 * vb;
+      }
+      const c = 2 * j;
+      unpack(a0, pack, acc, aa + c); unpack(a1, pack, acc, aa + c + 2); unpack(a2, pack, acc, aa + c + 4); unpack(a3, pack, acc, aa + c + 6);
+      unpack(b0, pack, acc, ab + c); unpack(b1, pack, acc, ab + c + 2); unpack(b2, pack, acc, ab + c + 4); unpack(b3, pack, acc, ab + c + 6);
+    }
+    for (; j < pairs; j++) {
+      const o = j * K;
+      let a0 = 0, b0 = 0;
+      for (let i = 0; i < K; i++) {
+        const wi = wp[o + i];
+        a0 += wi * src[sa + i];
+        b0 += wi * src[sb + i];
+      }
+      unpack(a0, pack, acc, aa + 2 * j);
+      unpack(b0, pack, acc, ab + 2 * j);
+    }
+  }
+  for (; px < pixels; px++) {
+    const sa = base + px * pixelStride;
+    const aa = px * outC;
+    for (let j = 0; j < pairs; j++) {
+      const o = j * K;
+      let a0 = 0;
+      for (let i = 0; i < K; i++) a0 += wp[o + i] * src[sa + i];
+      unpack(a0, pack, acc, aa + 2 * j);
+    }
+  }
+  return 2 * pairs;
 }
 
 function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
