@@ -43,6 +43,8 @@ export interface ConvPlan {
    */
   wPacked: Float64Array | null;
   pack: number;
+  /** Output rows per block of the hot loop (narrow outputs are blocked so each pass has enough pixels). */
+  rowsPerBlock: number;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -85,9 +87,14 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     qInput: new Int8Array(0), batchScale: new Float64Array(0), batchOffset: new Int32Array(0),
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
-    patch: new Float64Array(g.outW * filterH * filterW * filterDepth), acc: new Float64Array(g.outW * outC),
-    wPacked: null, pack: 0,
+    patch: new Float64Array(0), acc: new Float64Array(0),
+    wPacked: null, pack: 0, rowsPerBlock: 1,
   };
+  // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
+  const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
+  plan.rowsPerBlock = contiguous ? g.outH : filterH === 1 && filterW === 1 ? 1 : Math.min(g.outH, Math.ceil(32 / g.outW));
+  plan.acc = new Float64Array(plan.rowsPerBlock * g.outW * outC);
+  if (filterH !== 1 || filterW !== 1) plan.patch = new Float64Array(plan.rowsPerBlock * g.outW * filterH * filterW * filterDepth);
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
   } else if (variant === 'hybrid' || variant === 'hybridPerChannel') {
@@ -159,44 +166,46 @@ function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Ar
   const pointwise = g.filterH === 1 && g.filterW === 1;
   const outC = g.outC;
   for (let b = 0; b < g.batches; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      const iy0 = oy * g.strideH - g.padH;
+    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
+      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
+      const pixels = rows * g.outW;
       for (let grp = 0; grp < p.groups; grp++) {
         const icStart = grp * depth;
         let src: Float64Array;
         let base: number;
         let pixelStride: number;
         if (pointwise) {
-          // 1x1 windows never leave the image (padding is 0 for them): read the input rows in place.
+          // 1x1 windows never leave the image (padding is 0 for them): read the input in place (one row, or the
+          // whole image when the strides are 1).
           src = x;
-          base = ((b * g.inH + iy0) * g.inW - g.padW) * g.inC + icStart;
+          base = ((b * g.inH + oy0 * g.strideH - g.padH) * g.inW - g.padW) * g.inC + icStart;
           pixelStride = g.strideW * g.inC;
         } else {
           src = patch;
           base = 0;
           pixelStride = K;
-          gatherRow(p, b, iy0, icStart);
+          for (let r = 0; r < rows; r++) gatherRow(p, b, (oy0 + r) * g.strideH - g.padH, icStart, r * g.outW * K);
         }
         const ocStart = grp * p.outPerGroup;
         if (p.wPacked) {
-          const paired = dotRowsPacked(src, base, pixelStride, K, g.outW, p.wPacked, outC >> 1, p.pack, acc, outC);
-          if (paired < outC) dotRows(src, base, pixelStride, K, g.outW, w, paired, outC, acc, outC);
+          const paired = dotRowsPacked(src, base, pixelStride, K, pixels, p.wPacked, outC >> 1, p.pack, acc, outC);
+          if (paired < outC) dotRows(src, base, pixelStride, K, pixels, w, paired, outC, acc, outC);
         } else {
-          dotRows(src, base, pixelStride, K, g.outW, w, ocStart, ocStart + p.outPerGroup, acc, outC);
+          dotRows(src, base, pixelStride, K, pixels, w, ocStart, ocStart + p.outPerGroup, acc, outC);
         }
       }
-      const rowOut = (b * g.outH + oy) * g.outW * outC;
-      for (let ox = 0; ox < g.outW; ox++) emit(b, rowOut + ox * outC, acc, ox * outC);
+      const blockOut = (b * g.outH + oy0) * g.outW * outC;
+      for (let k = 0; k < pixels; k++) emit(b, blockOut + k * outC, acc, k * outC);
     }
   }
 }
 
 /** Receptive fields of one output row (one group) into patch, K values per pixel, zeros outside the image. */
-function gatherRow(p: ConvPlan, b: number, iy0: number, icStart: number): void {
+function gatherRow(p: ConvPlan, b: number, iy0: number, icStart: number, at: number): void {
   const g = p.g;
   const { x, patch } = p;
   const depth = p.filterDepth;
-  let k = 0;
+  let k = at;
   for (let ox = 0; ox < g.outW; ox++) {
     const ix0 = ox * g.strideW - g.padW;
     for (let fy = 0; fy < g.filterH; fy++) {
@@ -332,7 +341,21 @@ function dotRowsPacked(src: Float64Array, base: number, pixelStride: number, K: 
   for (; px < pixels; px++) {
     const sa = base + px * pixelStride;
     const aa = px * outC;
-    for (let j = 0; j < pairs; j++) {
+    let j = 0;
+    for (; j + 3 < pairs; j += 4) {
+      const o0 = j * K, o1 = o0 + K, o2 = o1 + K, o3 = o2 + K;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let i = 0; i < K; i++) {
+        const va = src[sa + i];
+        a0 += wp[o0 + i] * va;
+        a1 += wp[o1 + i] * va;
+        a2 += wp[o2 + i] * va;
+        a3 += wp[o3 + i] * va;
+      }
+      const c = 2 * j;
+      unpack(a0, pack, acc, aa + c); unpack(a1, pack, acc, aa + c + 2); unpack(a2, pack, acc, aa + c + 4); unpack(a3, pack, acc, aa + c + 6);
+    }
+    for (; j < pairs; j++) {
       const o = j * K;
       let a0 = 0;
       for (let i = 0; i < K; i++) a0 += wp[o + i] * src[sa + i];
