@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Model } from '../graph/model.js';
 import { readModelFile } from '../format/index.js';
-import type { DatasetOptions } from '../evaluate/datasets/index.js';
-import { ModelFormatError, UsageError } from '../errors.js';
+import { datasetOptionsFromFlags, type DatasetFlags, type DatasetOptions } from '../evaluate/datasets/index.js';
+import { ModelFormatError } from '../errors.js';
 
 /** A .tflite is read as it is; Keras and TF.js models are converted to float first. */
 export async function loadSourceModel(file: string): Promise<Model> {
@@ -15,55 +15,26 @@ export async function loadSourceModel(file: string): Promise<Model> {
   return (await convert(file)).model;
 }
 
-export interface DatasetFlags {
-  scale?: number;
-  offset?: number;
-  mean?: number[];
-  std?: number[];
-  size?: string;
-  channels?: number;
-  layout?: string;
-  limit?: number;
-  shuffle?: number;
-  skipBadImages?: boolean;
-}
+export type { DatasetFlags };
 
-const number = (name: string) => (v: string) => {
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new UsageError(`${name} takes a number, got '${v}'`);
-  return x;
-};
-const numberList = (name: string) => (v: string) => v.split(',').map(number(name));
-
-/** Preprocessing flags shared by quantize (calibration data), eval and compare. */
+/** Preprocessing flags shared by quantize (calibration data), eval and compare; parsed by datasetOptionsFromFlags. */
 export function addDatasetFlags(cmd: Command, { limit = true, shuffle = true } = {}): Command {
-  cmd.option('--scale <x>', 'multiply raw values by x (default 1/255 for image datasets, 1 for npy/csv)', number('--scale'))
-    .option('--offset <x>', 'add x after scaling', number('--offset'))
-    .option('--mean <m>', 'per-channel mean to subtract (comma-separated)', numberList('--mean'))
-    .option('--std <s>', 'per-channel std to divide by (comma-separated)', numberList('--std'))
+  cmd.option('--scale <x>', 'multiply raw values by x, e.g. 1/255 (default 1/255 for image datasets, 1 for npy/csv)')
+    .option('--offset <x>', 'add x after scaling')
+    .option('--mean <m>', 'per-channel mean to subtract (comma-separated)')
+    .option('--std <s>', 'per-channel std to divide by (comma-separated)')
     .option('--size <HxW>', 'resize images to HxW (default: the model input size)')
-    .option('--channels <n>', 'image channels: 1 or 3', number('--channels'))
+    .option('--channels <n>', 'image channels: 1 or 3')
     .option('--layout <layout>', 'NHWC (default) or NCHW')
-    .option('--skip-bad-images', 'skip images that fail to decode (default: stop with an error)');
-  if (limit) cmd.option('--limit <n>', 'use only the first n samples', number('--limit'));
-  if (shuffle) cmd.option('--shuffle <seed>', 'seeded random order (with --limit/--samples: a random subset)', number('--shuffle'));
+    .option('--on-decode-error <what>', 'an image that fails to decode: fail (default) or skip');
+  if (limit) cmd.option('--limit <n>', 'use only the first n samples');
+  if (shuffle) cmd.option('--shuffle <seed>', 'seeded random order (with --limit/--samples: a random subset)');
   return cmd;
 }
 
+/** Dataset options from the flags, for a model with these input shapes and names. */
 export function datasetOptions(flags: DatasetFlags, inputShapes: number[][], inputNames: string[]): DatasetOptions {
-  let size: [number, number] | undefined;
-  if (flags.size !== undefined) {
-    const m = /^(\d+)x(\d+)$/i.exec(flags.size);
-    if (!m) throw new UsageError(`--size takes HxW, e.g. 28x28; got '${flags.size}'`);
-    size = [Number(m[1]), Number(m[2])];
-  }
-  if (flags.channels !== undefined && flags.channels !== 1 && flags.channels !== 3) throw new UsageError('--channels takes 1 or 3');
-  if (flags.layout !== undefined && flags.layout !== 'NHWC' && flags.layout !== 'NCHW') throw new UsageError('--layout takes NHWC or NCHW');
-  return {
-    inputShapes, inputNames, scale: flags.scale, offset: flags.offset, mean: flags.mean, std: flags.std, size,
-    channels: flags.channels as 1 | 3 | undefined, layout: flags.layout as DatasetOptions['layout'],
-    limit: flags.limit, shuffle: flags.shuffle, onDecodeError: flags.skipBadImages ? 'skip' : 'fail',
-  };
+  return { ...datasetOptionsFromFlags(flags), inputShapes, inputNames };
 }
 
 /** Input shapes/names of a model's first subgraph. */

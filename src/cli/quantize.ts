@@ -43,12 +43,14 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   let representativeDataset;
   if (flags.calibration && calibrates) {
     // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.
-    const limit = flags.shuffle === undefined ? flags.samples : flags.limit;
+    const limit = flags.shuffle === undefined ? String(flags.samples) : undefined;
     representativeDataset = await openDataset(flags.calibration, datasetOptions({ ...flags, limit, shuffle: undefined }, inputs.shapes, inputs.names));
   }
+  const shuffleSeed = flags.shuffle === undefined ? undefined : Number(flags.shuffle);
+  if (shuffleSeed !== undefined && !Number.isInteger(shuffleSeed)) throw new UsageError(`--shuffle takes an integer seed, got '${flags.shuffle}'`);
   let bar: ReturnType<typeof progressBar> | null = null;
   const { model: quantized, report } = await quantize(model, {
-    mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed: flags.shuffle,
+    mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict,
