@@ -1,7 +1,8 @@
 // Element-wise activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, ELU, GELU.
 // Quantized arithmetic as TFLite's activations.cc:
 // - RELU family: requantize (s_in/s_out) then clamp to the quantized activation range.
-// - LEAKY_RELU: separate multipliers for the identity and alpha branches.
+// - LEAKY_RELU: separate multipliers for the identity and alpha branches (reference: Q31 multipliers; xnnpack: 8.8
+//   fixed-point multipliers, as the delegate runs it for 8-bit when the scale ratios are within its limits).
 // - HARD_SWISH: the reference 16-bit fixed-point "reluish" computation.
 // - LOGISTIC, TANH, ELU, GELU (int8/uint8): a 256-entry table (LUTPopulate).
 // - LOGISTIC, TANH int16 (zero points 0, output scale 2^-15): input scales that are the power of two the
@@ -14,13 +15,14 @@ import {
   dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT, saturatingRoundingDoublingHighMulInt16,
 } from '../quant-math.js';
 import { checkedLog2 } from '../fixed-point.js';
+import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { int16Table } from './fixed-point-int16.js';
 import { SIGMOID_TABLE_UINT16, erf, populateLut8 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
 
 const f32 = Math.fround;
 
-type Mode = 'float' | 'requant' | 'leaky' | 'hardswish' | 'lut' | 'logistic16Lut' | 'tanh16Lut' | 'fixed16';
+type Mode = 'float' | 'requant' | 'leaky' | 'leakyXnn' | 'hardswish' | 'lut' | 'logistic16Lut' | 'tanh16Lut' | 'fixed16';
 
 interface ActPlan {
   mode: Mode;
@@ -73,6 +75,17 @@ function evalAct(p: ActPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeT
       for (let i = 0; i < n; i++) {
         const x = X[i] - p.inZp;
         const v = p.outZp + (x >= 0 ? multiplyByQuantizedMultiplier(x, p.mult, p.shift) : multiplyByQuantizedMultiplier(x, p.mult2, p.shift2));
+        Y[i] = v < lo ? lo : v > hi ? hi : v;
+      }
+      return;
+    }
+    case 'leakyXnn': {
+      // XNNPACK qs8/qu8 vlrelu: 8.8 fixed-point multiplier per sign, bias (zp_out << 8) + 128, arithmetic shift by 8.
+      const { lo, hi } = p;
+      const bias = p.outZp * 256 + 128;
+      for (let i = 0; i < n; i++) {
+        const x = X[i] - p.inZp;
+        const v = (bias + x * (x >= 0 ? p.mult : p.mult2)) >> 8;
         Y[i] = v < lo ? lo : v > hi ? hi : v;
       }
       return;
@@ -207,15 +220,29 @@ export const leakyReluKernel: Kernel<ActPlan> = {
     const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8', 'int16']);
     if (!quantized) return basePlan((x) => (x > 0 ? x : f32(x * alpha)));
     const p = basePlan((x) => x);
-    p.mode = 'leaky';
     const si = f32(input.scale[0]), so = f32(output.scale[0]);
+    p.inZp = input.zeroPoint[0];
+    p.outZp = output.zeroPoint[0];
+    [p.lo, p.hi] = dtypeRange(output.dtype);
+    if (ctx.arithmetic === 'xnnpack' && usesXnnpack(input.dtype)) {
+      // XNNPACK takes the op when its scale ratios are in range (xnn_create_leaky_relu_nc_qs8/qu8); otherwise the
+      // delegate's subgraph would fail and TFLite's own kernel (the reference arithmetic below) runs.
+      const positive = f32(si / so);
+      const negative = f32(positive * alpha);
+      const inRange = positive >= 2 ** -8 && positive <= 2 ** 7 && negative >= -127.99609375 && negative <= 2 ** 7 &&
+        Math.abs(negative) >= 2 ** -8;
+      if (inRange) {
+        p.mode = 'leakyXnn';
+        p.mult = roundHalfEven(f32(256 * positive));
+        p.mult2 = roundHalfEven(f32(256 * negative));
+        return p;
+      }
+    }
+    p.mode = 'leaky';
     const qi = quantizeMultiplier(f32(si / so));
     const qa = quantizeMultiplier(f32(f32(si * alpha) / so));
     p.mult = qi.multiplier; p.shift = qi.shift;
     p.mult2 = qa.multiplier; p.shift2 = qa.shift;
-    p.inZp = input.zeroPoint[0];
-    p.outZp = output.zeroPoint[0];
-    [p.lo, p.hi] = dtypeRange(output.dtype);
     return p;
   },
   eval: evalAct,
