@@ -70,6 +70,14 @@ class GraphEdit {
     return name;
   }
 
+  /** Give tensor `index` a new unique name based on `base`; its old name is free again. Returns the old name. */
+  rename(index: number, base: string): string {
+    const old = this.tensors[index].name;
+    this.tensors[index].name = this.uniqueName(base);
+    this.names.delete(old);
+    return old;
+  }
+
   add(t: Omit<Tensor, 'name'> & { name: string }): number {
     const tensor: Tensor = { ...t, name: this.uniqueName(t.name) };
     this.tensors.push(tensor);
@@ -120,6 +128,11 @@ class GraphEdit {
       remap,
     };
   }
+}
+
+/** The shape signature of a tensor, for a new tensor that stands in for it (dynamic batch stays -1). */
+function signatureOf(t: Tensor): { shapeSignature?: number[] } {
+  return t.shapeSignature ? { shapeSignature: [...t.shapeSignature] } : {};
 }
 
 function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: number[], description: string): Model {
@@ -436,16 +449,16 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const want = recipe.outputType;
     if (intOf[o] === o) {
       if (want === actType) return o;
-      const name = T[o].name;
-      T[o].name = edit.uniqueName(`${name}_${actType}`);
+      // The model output keeps its name; the internal integer tensor gets a suffix (as TF's `Identity_int8`).
+      const name = edit.rename(o, `${T[o].name}_${actType}`);
       if (want === 'float32') {
-        const j = edit.add({ name, shape: [...T[o].shape], dtype: 'float32', data: null, quantization: null, isVariable: false });
+        const j = edit.add({ name, shape: [...T[o].shape], ...signatureOf(T[o]), dtype: 'float32', data: null, quantization: null, isVariable: false });
         edit.addOp('DEQUANTIZE', [o], [j], dequantizeOpVersion(actType));
         return j;
       }
       // uint8: same scale, zero point + 128.
       const p = paramsOf(o);
-      const j = edit.add({ name, shape: [...T[o].shape], dtype: 'uint8', data: null, quantization: q([p.scale], [p.zeroPoint + 128]), isVariable: false });
+      const j = edit.add({ name, shape: [...T[o].shape], ...signatureOf(T[o]), dtype: 'uint8', data: null, quantization: q([p.scale], [p.zeroPoint + 128]), isVariable: false });
       edit.addOp('QUANTIZE', [o], [j], quantizeOpVersion('uint8'));
       return j;
     }
