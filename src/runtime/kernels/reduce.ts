@@ -7,15 +7,18 @@
 // int16 (zero points 0) has no spatial special case (measured: the official runtime's spatial int16 MEAN is the
 // float32 rescale); int16 SUM needs equal input/output quantization (as TFLite).
 // The spatial special case is chosen on the axis values as written (1 and 2, in either order), as TFLite does.
+// arithmetic 'xnnpack': the delegate runs an 8-bit 4-D MEAN over axes {2} or {1, 2} (as written, any keep_dims) as
+// XNNPACK global average pooling (float32 scale, round half to even); other MEANs fall back to the choices above.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { constIntValues, isQuant, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
 
 const f32 = Math.fround;
 
 type ReduceOp = 'MEAN' | 'SUM' | 'REDUCE_MAX' | 'REDUCE_MIN' | 'REDUCE_PROD';
-type Mode = 'float' | 'int' | 'extreme' | 'quantSpatialMean' | 'quantSame' | 'quantRescale';
+type Mode = 'float' | 'int' | 'extreme' | 'quantSpatialMean' | 'quantSame' | 'quantRescale' | 'xnnGlobalAvg';
 
 interface ReducePlan {
   op: ReduceOp;
@@ -81,6 +84,16 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   plan.outZp = output.zeroPoint[0];
   [plan.qmin, plan.qmax] = dtypeRange(input.dtype);
   if (input.dtype === 'int16' && (plan.inZp !== 0 || plan.outZp !== 0)) ctx.unsupported(`int16 ${op} needs zero points 0`);
+  if (op === 'MEAN' && ctx.arithmetic === 'xnnpack' && usesXnnpack(input.dtype) && rank === 4 &&
+    ((rawAxes.length === 1 && rawAxes[0] === 2) ||
+     (rawAxes.length === 2 && Math.min(rawAxes[0], rawAxes[1]) === 1 && Math.max(rawAxes[0], rawAxes[1]) === 2))) {
+    // The XNNPACK delegate takes a 4-D MEAN over W or H and W (either keep_dims) as global average pooling:
+    // int32 sum - n * zp_in, times the float32 scale s_in / (s_out * n), rounded half to even, plus zp_out.
+    plan.mode = 'xnnGlobalAvg';
+    plan.bias = -count * plan.inZp;
+    plan.scale = f32(si / f32(so * count));
+    return plan;
+  }
   const spatial = rank === 4 && rawAxes.length === 2 && input.dtype !== 'int16' &&
     ((rawAxes[0] === 1 && rawAxes[1] === 2) || (rawAxes[0] === 2 && rawAxes[1] === 1));
   if (op === 'MEAN' && keep && spatial) {
@@ -154,6 +167,15 @@ function evalReduce(p: ReducePlan, inputs: (RuntimeTensor | null)[], outputs: Ru
         Y[i] = v < p.qmin ? p.qmin : v > p.qmax ? p.qmax : v;
       }
       return;
+    case 'xnnGlobalAvg': {
+      const lo = p.qmin - p.outZp, hi = p.qmax - p.outZp;
+      for (let i = 0; i < m; i++) {
+        let v = f32((acc[i] + p.bias) * p.scale);
+        v = v < lo ? lo : v > hi ? hi : v;
+        Y[i] = roundHalfEven(v) + p.outZp;
+      }
+      return;
+    }
     case 'quantRescale':
       for (let i = 0; i < m; i++) {
         if (op === 'SUM') {
