@@ -1,0 +1,18 @@
+// litequant's library API: the same steps as the CLI, typed.
+//   convert (Keras / TF.js -> float Model) -> quantize -> writeModelFile -> Interpreter / evaluate / compare
+
+export * from './errors.js';
+export type { Model, Subgraph, Tensor, Operator, Quantization, DType, OpOptions } from './graph/model.js';
+export { GraphBuilder } from './graph/builder.js';
+export { readModel, readModelFile, writeModel, writeModelFile, verifyModel } from './format/index.js';
+export { summarizeModel, tensorDetails } from './format/details.js';
+export type { ModelSummary, TensorDetails } from './format/details.js';
+export { convert } from './convert.js';
+export type { ConvertOptions, ConvertResult, ConvertSummary, ConvertSource } from './convert.js';
+export { quantize, DEFAULT_SAMPLES } from './quantize/index.js';
+export type { QuantizeOptions, QuantizeReport, QuantizeMode, IOType } from './quantize/index.js';
+export { Interpreter } from './runtime/index.js';
+export type { RuntimeTensor, Kernel } from './runtime/index.js';
+export * from './evaluate/index.js';
+export { runTutorial } from './cli/tutorial.js';
+export type { TutorialOptions, TutorialResult } from './cli/tutorial.js';
