@@ -192,6 +192,7 @@ async function saveModel(model: tf.LayersModel, dir: string): Promise<{ jsonByte
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
   await tf.setBackend('cpu');
   installFastFilterGradient();
   const train = await loadMnist('train', cfg.trainImages);
@@ -260,7 +261,7 @@ ${layers.join('\n')}
 - Training: ${train.n} MNIST training images, ${cfg.epochs} epochs, batch ${cfg.batch}, Adam with learning rate ${cfg.learningRate}
   and cosine decay to 0, sparse categorical cross-entropy; seed ${cfg.seed} (He/Glorot initializers, data order)
 - TF.js ${tf.version.tfjs}, backend ${tf.getBackend()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'CPU'}
-- Time: training ${fmtTime(trainMs)}, whole script ${fmtTime(totalMs)}
+- Time: training ${fmtTime(trainMs)}, whole script ${fmtTime(totalMs)} (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: other work shared the cores)
 - **Test accuracy (10,000 MNIST test images, measured by TF.js): ${(testAcc * 100).toFixed(2)} %**
 `;
   fs.writeFileSync(path.join(cfg.out, 'TRAINING.md'), md);
