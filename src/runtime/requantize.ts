@@ -112,7 +112,7 @@ export function planRequantization(ctx: PrepareContext, input: RuntimeTensor, fi
  * out[outBase + c] = requantize(acc[accBase + c] + bias[c]) for c in [0, count): the mode is chosen once per row,
  * each loop is straight-line per element.
  */
-export function requantizeRow(r: Requantization, acc: Float64Array, accBase: number, bias: Float64Array,
+export function requantizeRow(r: Requantization, acc: Float64Array | Int32Array, accBase: number, bias: Float64Array,
   out: Int8Array | Uint8Array | Int16Array, outBase: number, count: number): void {
   const zp = r.zeroPoint;
   if (r.kind === 'fp32') {

@@ -40,12 +40,19 @@ interface BinaryPlan {
   lutA: Int32Array | null;
   lutB: Int32Array | null;
   lutBase: number;
+  /**
+   * 8-bit ADD/SUB over many elements: the clamped output for every pair of raw inputs, index (a << 8) | b with both
+   * raw values shifted to [0, 256). 65,536 evaluations at prepare, one lookup per element at eval.
+   */
+  pairTable: Int16Array | null;
   /** xnnMul: XNNPACK's float32 product-to-output scale. */
   scaleOut: number;
   name: string;
 }
 
 const f32 = Math.fround;
+/** 8-bit ADD/SUB with at least this many output elements use the 256x256 pair table. */
+const PAIR_TABLE_MIN_ELEMENTS = 4096;
 
 function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const a = requireInput(ctx, 0);
@@ -57,7 +64,7 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const plan: BinaryPlan = {
     op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
     min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
-    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, name: out.name,
+    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, pairTable: null, name: out.name,
   };
   const hasActivation = op === 'ADD' || op === 'SUB' || op === 'MUL' || op === 'DIV';
   const act = hasActivation ? String(ctx.options.fusedActivationFunction ?? 'NONE') : 'NONE';
@@ -127,6 +134,19 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
         for (let v = 0; v < 256; v++) {
           plan.lutA[v] = multiplyByQuantizedMultiplierSmallerThanOneExp((v + lo + plan.offsetA) * ls, plan.multA, plan.shiftA);
           plan.lutB[v] = multiplyByQuantizedMultiplierSmallerThanOneExp((v + lo + plan.offsetB) * ls, plan.multB, plan.shiftB);
+        }
+        // The pair table costs 65,536 element evaluations: worth it once an invoke has a few thousand elements.
+        if (plan.n >= PAIR_TABLE_MIN_ELEMENTS) {
+          const sign = op === 'SUB' ? -1 : 1;
+          const table = new Int16Array(65536);
+          for (let x = 0; x < 256; x++) {
+            for (let y = 0; y < 256; y++) {
+              const sum = plan.lutA[x] + sign * plan.lutB[y];
+              const v = multiplyByQuantizedMultiplierSmallerThanOneExp(sum, plan.multOut, plan.shiftOut) + plan.outOffset;
+              table[(x << 8) | y] = v < plan.min ? plan.min : v > plan.max ? plan.max : v;
+            }
+          }
+          plan.pairTable = table;
         }
       }
     }
@@ -228,7 +248,17 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
     }
     case 'quantAddSub': {
       const sign = op === 'SUB' ? -1 : 1;
-      const { lutA, lutB, lutBase, multOut, shiftOut, outOffset } = p;
+      const { lutA, lutB, lutBase, multOut, shiftOut, outOffset, pairTable } = p;
+      if (pairTable) {
+        if (mapA === null && mapB === null) {
+          for (let k = 0; k < n; k++) O[k] = pairTable[((A[k] + lutBase) << 8) | (B[k] + lutBase)];
+        } else {
+          for (let k = 0; k < n; k++) {
+            O[k] = pairTable[((A[mapA === null ? k : mapA[k]] + lutBase) << 8) | (B[mapB === null ? k : mapB[k]] + lutBase)];
+          }
+        }
+        return;
+      }
       if (lutA && lutB) {
         for (let k = 0; k < n; k++) {
           const sum = lutA[A[mapA === null ? k : mapA[k]] + lutBase] + sign * lutB[B[mapB === null ? k : mapB[k]] + lutBase];

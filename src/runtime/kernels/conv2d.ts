@@ -6,6 +6,7 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
@@ -45,6 +46,11 @@ export interface ConvPlan {
   pack: number;
   /** Output rows per block of the hot loop (narrow outputs are blocked so each pass has enough pixels). */
   rowsPerBlock: number;
+  /**
+   * 8-bit variants with a constant filter: the WebAssembly SIMD int32 GEMM (exact; see simd-gemm.ts) over blocks of
+   * receptive fields, or null for the scalar loops.
+   */
+  gemm: Int16Gemm | null;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -88,7 +94,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1,
+    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -112,7 +118,23 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
   }
   if (filter.isConstant) {
     filterRows(plan, filter.data as Float32Array);
-    if ((variant === 'int8' || variant === 'uint8') && groups === 1) packFilter(plan);
+    if ((variant === 'int8' || variant === 'uint8') && groups === 1) {
+      const K = filterH * filterW * filterDepth;
+      // |input - zero point| <= 255 for 8-bit inputs.
+      if (fitsInt32(filter.data as Int8Array, plan.filterOffset, K, outC, 255)) {
+        // Blocks of >= 64 output pixels amortize each call (the whole image for contiguous 1x1 convolutions).
+        const rows = contiguous ? g.outH : Math.min(g.outH, Math.ceil(64 / g.outW));
+        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW);
+        if (plan.gemm) {
+          plan.gemm.setWeights(filter.data as Int8Array, plan.filterOffset);
+          plan.rowsPerBlock = rows;
+          plan.x = new Float64Array(0);
+          plan.patch = new Float64Array(0);
+          plan.acc = new Float64Array(0);
+        }
+      }
+      if (!plan.gemm) packFilter(plan);
+    }
   }
   return plan;
 }
@@ -416,10 +438,57 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   }
 
   const inOff = p.inputOffset;
-  for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   const qOut = outputs[0].data as Int8Array;
   const r = p.requant!;
+  if (p.gemm) {
+    convolveGemm(p, p.gemm, inputs[0]!.data as Int8Array, inOff, r, bias, qOut);
+    return;
+  }
+  for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   convolve(p, (_b, outBase, acc, a) => requantizeRow(r, acc, a, bias, qOut, outBase, C));
+}
+
+/**
+ * 8-bit convolution on the SIMD GEMM: per block of output rows, each pixel's receptive field (input + offset, zeros
+ * where the window leaves the image, as the reference kernels skip those taps) becomes one int16 source row; the
+ * exact int32 sums are requantized per pixel.
+ */
+function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Array, inOff: number, r: Requantization,
+  bias: Float64Array, out: Int8Array | Uint8Array): void {
+  const g = p.g;
+  const { src, acc, kStride, accStride } = gemm;
+  const depth = g.inC;
+  const outC = g.outC;
+  for (let b = 0; b < g.batches; b++) {
+    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
+      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
+      let row = 0;
+      for (let oy = oy0; oy < oy0 + rows; oy++) {
+        const iy0 = oy * g.strideH - g.padH;
+        for (let ox = 0; ox < g.outW; ox++, row++) {
+          const ix0 = ox * g.strideW - g.padW;
+          let k = row * kStride;
+          for (let fy = 0; fy < g.filterH; fy++) {
+            const iy = iy0 + fy * g.dilationH;
+            const rowOk = iy >= 0 && iy < g.inH;
+            const inRow = (b * g.inH + iy) * g.inW;
+            for (let fx = 0; fx < g.filterW; fx++) {
+              const ix = ix0 + fx * g.dilationW;
+              if (rowOk && ix >= 0 && ix < g.inW) {
+                const from = (inRow + ix) * depth;
+                for (let ic = 0; ic < depth; ic++) src[k++] = input[from + ic] + inOff;
+              } else {
+                for (let ic = 0; ic < depth; ic++) src[k++] = 0;
+              }
+            }
+          }
+        }
+      }
+      gemm.run(row);
+      const blockOut = (b * g.outH + oy0) * g.outW * outC;
+      for (let px = 0; px < row; px++) requantizeRow(r, acc, px * accStride, bias, out, blockOut + px * outC, outC);
+    }
+  }
 }
 
 export const conv2dKernel: Kernel<ConvPlan> = {
