@@ -73,7 +73,8 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     plan.qInput = new Int8Array(g.batches * g.inH * g.inW * g.inC);
     plan.filterScales = Float32Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
   } else {
-    plan.requant = planRequantization(ctx, input, filter, output, outC,
+    // The official runtime's XNNPACK delegate needs the bias input: without one TFLite's own kernel runs.
+    plan.requant = planRequantization(bias ? ctx : { ...ctx, arithmetic: 'reference' }, input, filter, output, outC,
       { legacyPerTensor: variant === 'uint8', wide: variant === 'int16' && bias?.dtype === 'int64' });
     plan.inputOffset = -(input.zeroPoint[0] ?? 0);
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
