@@ -145,18 +145,27 @@ function moduleBytes(): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+// The few WebAssembly JS API members used here (the project's lib settings declare no WebAssembly values).
+interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable (the callers then keep their scalar loops). */
-function dotModule(): WebAssembly.Module | null {
+function dotModule(): object | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(moduleBytes());
+      compiled = wasm ? new wasm.Module(moduleBytes()) : null;
     } catch {
       compiled = null;
     }
   }
-  return compiled;
+  return compiled ?? null;
 }
 
 type DotFn = (src: number, rowBytes: number, pairs: number, w: number, kBytes: number, quads: number, acc: number) => void;
@@ -184,7 +193,7 @@ export class Int16Gemm {
   private readonly wAt: number;
   private readonly accAt: number;
 
-  private constructor(module: WebAssembly.Module, K: number, channels: number, rows: number) {
+  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number) {
     this.K = K;
     this.kStride = Math.ceil(K / 8) * 8;
     this.channels = channels;
@@ -195,8 +204,8 @@ export class Int16Gemm {
     this.srcAt = align16(this.accStride * this.kStride * 2);
     this.accAt = this.srcAt + align16(evenRows * this.kStride * 2);
     const bytes = this.accAt + evenRows * this.accStride * 4;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+    const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const instance = new api.Instance(module, { env: { mem: memory } });
     this.dot = instance.exports.dot as DotFn;
     this.w = new Int16Array(memory.buffer, this.wAt, this.accStride * this.kStride);
     this.src = new Int16Array(memory.buffer, this.srcAt, evenRows * this.kStride);
@@ -206,7 +215,7 @@ export class Int16Gemm {
   /** A GEMM of up to `rows` source rows against `channels` rows of K, or null without WebAssembly SIMD. */
   static create(K: number, channels: number, rows: number): Int16Gemm | null {
     const module = dotModule();
-    return module && K > 0 && channels > 0 && rows > 0 ? new Int16Gemm(module, K, channels, rows) : null;
+    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Int16Gemm(wasm, module, K, channels, rows) : null;
   }
 
   /** Weight row c = values[c * K .. (c + 1) * K] + offset. */
