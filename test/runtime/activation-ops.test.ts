@@ -17,6 +17,8 @@ interface Variant {
   out?: (dtype: DType) => Quantization;
   options?: (rng: Rng) => Record<string, number>;
   second?: 'alpha';
+  /** Bit-exact with the official runtime (quantized: 0 LSB instead of the issue's 1). */
+  exact?: boolean;
 }
 
 const q8 = (s: number, zpInt8: number, zpUint8: number) => (d: DType) => perTensor(s, d === 'int8' ? zpInt8 : zpUint8);
@@ -26,7 +28,10 @@ const VARIANTS: Variant[] = [
     // The official runtime refuses int8 RELU_N1_TO_1.
     .filter((dtype) => !(op === 'RELU_N1_TO_1' && dtype === 'int8'))
     .map((dtype) => ({ op, dtype, version: dtype === 'int8' ? 2 : 1 }))),
-  ...(['float32', 'int8', 'uint8'] as DType[]).map((dtype) => ({ op: 'LEAKY_RELU', dtype, options: (r: Rng) => ({ alpha: r.pick([0.1, 0.2, 0.3, 0.01, 1.5]) }) })),
+  // 8-bit LEAKY_RELU reproduces XNNPACK's vlrelu (and TFLite's kernel where XNNPACK refuses the scales): exact.
+  ...(['float32', 'int8', 'uint8'] as DType[]).map((dtype) => ({
+    op: 'LEAKY_RELU', dtype, exact: dtype !== 'float32', options: (r: Rng) => ({ alpha: r.pick([0.1, 0.2, 0.3, 0.01, 1.5]) }),
+  })),
   ...(['float32', 'int8', 'uint8'] as DType[]).map((dtype) => ({ op: 'HARD_SWISH', dtype })),
   ...(['float32', 'int8', 'uint8'] as DType[]).map((dtype) => ({ op: 'PRELU', dtype, second: 'alpha' as const })),
   ...(['float32', 'int8', 'uint8'] as DType[]).map((dtype) => ({ op: 'LOGISTIC', dtype, version: dtype === 'int8' ? 2 : 1, out: q8(1 / 256, -128, 0) })),
@@ -66,7 +71,26 @@ for (const v of VARIANTS) {
     for (let c = 0; c < CASES; c++) {
       const rng = new Rng(7000 + 100 * VARIANTS.indexOf(v) + c);
       const { spec, inputs } = build(rng, v);
-      await checkCase(`${label} case ${c}`, spec, inputs, stats, label);
+      await checkCase(`${label} case ${c}`, spec, inputs, stats, label, v.exact ? 0 : 1);
     }
   });
 }
+
+test('LEAKY_RELU int8/uint8 over every input value: exact inside and outside XNNPACK\'s scale-ratio limits', async () => {
+  // Ratios s_in/s_out and alpha chosen so the negative-side ratio falls below 2^-8 (TFLite's kernel runs), inside
+  // the limits (XNNPACK's 8.8 fixed point), and with a negative alpha.
+  const cases: [number, number, number][] = [[0.02, 0.05, 0.2], [0.05, 0.02, 1.5], [0.01, 0.1, 0.01], [0.0005, 0.1, 0.3], [0.03, 0.02, -0.5]];
+  for (const dtype of ['int8', 'uint8'] as DType[]) {
+    const lo = dtype === 'int8' ? -128 : 0;
+    const values = Array.from({ length: 256 }, (_, i) => lo + i);
+    for (const [si, so, alpha] of cases) {
+      const label = `LEAKY_RELU ${dtype} sweep`;
+      const spec: OpSpec = {
+        op: 'LEAKY_RELU', options: { alpha },
+        inputs: [{ dtype, shape: [256], quantization: perTensor(si, lo + 140) }],
+        outputs: [{ dtype, shape: [256], quantization: perTensor(so, lo + 100) }],
+      };
+      await checkCase(`${label} ${si}/${so} alpha ${alpha}`, spec, [values], stats, label, 0);
+    }
+  }
+});
