@@ -28,7 +28,10 @@ interface Timing {
 }
 
 function time(fn: () => void, n: number): Timing {
-  for (let i = 0; i < Math.min(5, n); i++) fn(); // warm-up (JIT, caches)
+  // Warm-up: at least 5 calls and 300 ms, so JIT tier-up (V8's optimizing compiler, the official runtime's WebAssembly
+  // tiers, both compiling on background threads) is done before CPU time is counted.
+  const warmEnd = performance.now() + 300;
+  for (let i = 0; i < 5 || (performance.now() < warmEnd && i < 10000); i++) fn();
   const times: number[] = [];
   const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {

@@ -132,15 +132,79 @@ function dotFunctionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// Float64 GEMM (float32 convolutions): acc[p][c] = sum_k src[p][k] * w[c][k], accumulated in float64 in order
+// k = 0, 1, ... per channel, exactly as the scalar loop (each lane of f64x2 is one output channel, so vectorizing
+// changes no rounding). Weights are laid out per octet of channels as [K][8]; 2 pixels x 8 channels per pass.
+const F_PA = 7, F_PB = 8, F_WO = 9, F_Q = 10, F_I = 11, F_WI = 12;
+const F_A0 = 13, F_B0 = 17, F_VA = 21, F_VB = 22, F_WV = 23;
+const F64_LOAD = [0x2b, 3, 0];
+const F64X2_SPLAT = simd(20);
+const F64X2_ADD = simd(240);
+const F64X2_MUL = simd(242);
+const v128LoadAt = (offset: number) => [...simd(0x00), 0, ...uleb(offset)];
+const v128StoreAt = (offset: number) => [...simd(0x0b), 0, ...uleb(offset)];
+
+function dotF64FunctionBody(): number[] {
+  const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
+  const kLoop: number[] = [
+    ...get(F_PA), ...get(F_I), I32_ADD, ...F64_LOAD, ...F64X2_SPLAT, ...set(F_VA),
+    ...get(F_PB), ...get(F_I), I32_ADD, ...F64_LOAD, ...F64X2_SPLAT, ...set(F_VB),
+  ];
+  for (let j = 0; j < 4; j++) {
+    kLoop.push(
+      ...get(F_WI), ...v128LoadAt(16 * j), ...set(F_WV),
+      ...get(F_A0 + j), ...get(F_VA), ...get(F_WV), ...F64X2_MUL, ...F64X2_ADD, ...set(F_A0 + j),
+      ...get(F_B0 + j), ...get(F_VB), ...get(F_WV), ...F64X2_MUL, ...F64X2_ADD, ...set(F_B0 + j),
+    );
+  }
+  kLoop.push(
+    ...get(F_WI), ...i32const(64), I32_ADD, ...set(F_WI),
+    ...get(F_I), ...i32const(8), I32_ADD, ...tee(F_I), ...get(K_BYTES), I32_LT_U, 0x0d, 0,
+  );
+  const octetLoop: number[] = [];
+  for (let j = 0; j < 4; j++) octetLoop.push(...V128_ZERO, ...set(F_A0 + j), ...V128_ZERO, ...set(F_B0 + j));
+  octetLoop.push(...i32const(0), ...set(F_I), ...get(F_WO), ...set(F_WI), ...loop(kLoop));
+  for (let j = 0; j < 4; j++) octetLoop.push(...get(ACC), ...get(F_A0 + j), ...v128StoreAt(16 * j));
+  for (let j = 0; j < 4; j++) {
+    octetLoop.push(...get(ACC), ...get(QUADS), ...i32const(6), I32_SHL, I32_ADD, ...get(F_B0 + j), ...v128StoreAt(16 * j));
+  }
+  octetLoop.push(
+    ...get(ACC), ...i32const(64), I32_ADD, ...set(ACC),
+    ...get(F_WI), ...set(F_WO),
+    ...get(F_Q), ...i32const(1), I32_SUB, ...tee(F_Q), 0x0d, 0,
+  );
+  const pairLoop: number[] = [
+    ...get(SRC), ...set(F_PA),
+    ...get(SRC), ...get(ROW_BYTES), I32_ADD, ...set(F_PB),
+    ...get(W), ...set(F_WO),
+    ...get(QUADS), ...set(F_Q),
+    ...loop(octetLoop),
+    ...get(ACC), ...get(QUADS), ...i32const(6), I32_SHL, I32_ADD, ...set(ACC),
+    ...get(SRC), ...get(ROW_BYTES), ...i32const(1), I32_SHL, I32_ADD, ...set(SRC),
+    ...get(PAIRS), ...i32const(1), I32_SUB, ...tee(PAIRS), 0x0d, 0,
+  ];
+  const code = [
+    0x02, 0x40,
+    ...get(PAIRS), I32_EQZ, 0x0d, 0,
+    ...get(QUADS), I32_EQZ, 0x0d, 0,
+    ...get(K_BYTES), I32_EQZ, 0x0d, 0,
+    ...loop(pairLoop),
+    0x0b,
+    0x0b,
+  ];
+  const body = [2, ...uleb(6), I32, ...uleb(11), V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, ...type]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // imported memory, min 0 pages
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('dot'), 0x00, 0]),
-    ...section(10, [1, ...dotFunctionBody()]),
+    ...section(3, [2, 0, 0]),
+    ...section(7, [2, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1]),
+    ...section(10, [2, ...dotFunctionBody(), ...dotF64FunctionBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -230,6 +294,64 @@ export class Int16Gemm {
   run(rows: number): void {
     const pairs = (rows + 1) >> 1;
     this.dot(this.srcAt, this.kStride * 2, pairs, this.wAt, this.kStride * 2, this.accStride >> 2, this.accAt);
+  }
+}
+
+/**
+ * Float64 GEMM for float32 convolutions: `rows` source rows of K doubles (stride K), `channels` weight rows, sums in
+ * float64 in the scalar loop's order (bit-identical to it).
+ */
+export class Float64Gemm {
+  readonly K: number;
+  readonly channels: number;
+  readonly accStride: number;
+  readonly rows: number;
+  /** Source rows (row r at r * K). */
+  readonly src: Float64Array;
+  /** Sums of the last run: row r, channel c at r * accStride + c. */
+  readonly acc: Float64Array;
+  private readonly w: Float64Array;
+  private readonly dot: DotFn;
+  private readonly srcAt: number;
+  private readonly wAt: number;
+  private readonly accAt: number;
+
+  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number) {
+    this.K = K;
+    this.channels = channels;
+    this.accStride = Math.ceil(channels / 8) * 8;
+    this.rows = rows;
+    const evenRows = rows + (rows & 1);
+    this.wAt = 0;
+    this.srcAt = align16(this.accStride * K * 8);
+    this.accAt = this.srcAt + align16(evenRows * K * 8);
+    const bytes = this.accAt + evenRows * this.accStride * 8;
+    const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
+    const instance = new api.Instance(module, { env: { mem: memory } });
+    this.dot = instance.exports.dotF64 as DotFn;
+    this.w = new Float64Array(memory.buffer, this.wAt, this.accStride * K);
+    this.src = new Float64Array(memory.buffer, this.srcAt, evenRows * K);
+    this.acc = new Float64Array(memory.buffer, this.accAt, evenRows * this.accStride);
+  }
+
+  static create(K: number, channels: number, rows: number): Float64Gemm | null {
+    const module = dotModule();
+    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Float64Gemm(wasm, module, K, channels, rows) : null;
+  }
+
+  /** Weight row c = values[c * K .. (c + 1) * K] (stored per octet of channels as [K][8]). */
+  setWeights(values: ArrayLike<number>): void {
+    const { K, w } = this;
+    for (let c = 0; c < this.channels; c++) {
+      const base = (c >> 3) * K * 8 + (c & 7);
+      for (let k = 0; k < K; k++) w[base + k * 8] = values[c * K + k];
+    }
+  }
+
+  /** acc rows [0, rows) from src rows [0, rows). */
+  run(rows: number): void {
+    const pairs = (rows + 1) >> 1;
+    this.dot(this.srcAt, this.K * 8, pairs, this.wAt, this.K * 8, this.accStride >> 3, this.accAt);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
-import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
+import { fitsInt32, Float64Gemm, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
@@ -51,6 +51,8 @@ export interface ConvPlan {
    * receptive fields, or null for the scalar loops.
    */
   gemm: Int16Gemm | null;
+  /** float32 with a constant filter: the WebAssembly SIMD float64 GEMM (bit-identical to the scalar loop), or null. */
+  floatGemm: Float64Gemm | null;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -94,7 +96,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null,
+    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -134,6 +136,18 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
         }
       }
       if (!plan.gemm) packFilter(plan);
+    }
+    if (variant === 'float' && groups === 1) {
+      const K = filterH * filterW * filterDepth;
+      const rows = Math.min(g.outH, Math.ceil(64 / g.outW));
+      plan.floatGemm = Float64Gemm.create(K, outC, rows * g.outW);
+      if (plan.floatGemm) {
+        plan.floatGemm.setWeights(plan.w);
+        plan.rowsPerBlock = rows;
+        // Receptive fields are gathered straight into the GEMM's source rows.
+        plan.patch = plan.floatGemm.src;
+        plan.acc = new Float64Array(0);
+      }
     }
   }
   return plan;
@@ -400,6 +414,10 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 
   if (p.variant === 'float') {
     x.set(input);
+    if (p.floatGemm) {
+      convolveFloatGemm(p, p.floatGemm, out);
+      return;
+    }
     convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
         const v = acc[a + oc] + bias[oc];
@@ -446,6 +464,32 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   }
   for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   convolve(p, (_b, outBase, acc, a) => requantizeRow(r, acc, a, bias, qOut, outBase, C));
+}
+
+/** float32 convolution on the SIMD float64 GEMM: receptive fields gathered per block (gatherRow), sums + bias clamped. */
+function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, out: Float32Array): void {
+  const g = p.g;
+  const K = g.filterH * g.filterW * g.inC;
+  const { acc, accStride } = gemm;
+  const { bias, actMin, actMax } = p;
+  const C = g.outC;
+  for (let b = 0; b < g.batches; b++) {
+    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
+      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
+      for (let r = 0; r < rows; r++) gatherRow(p, b, (oy0 + r) * g.strideH - g.padH, 0, r * g.outW * K);
+      const pixels = rows * g.outW;
+      gemm.run(pixels);
+      const blockOut = (b * g.outH + oy0) * g.outW * C;
+      for (let px = 0; px < pixels; px++) {
+        const a = px * accStride;
+        const o = blockOut + px * C;
+        for (let oc = 0; oc < C; oc++) {
+          const v = acc[a + oc] + bias[oc];
+          out[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
+        }
+      }
+    }
+  }
 }
 
 /**

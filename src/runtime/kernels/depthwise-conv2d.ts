@@ -89,7 +89,8 @@ function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
 
 /**
  * Accumulate one output pixel (all channels) into p.acc: sum of (filter + fOff) * (input + inOff) over the taps inside
- * the image. Depth multiplier 1: four channels at a time with the taps inner (the sums stay in registers).
+ * the image. Four output channels at a time with the taps inner (the sums stay in registers); output channel c reads
+ * input channel floor(c / depthMultiplier).
  */
 function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): void {
   const g = p.g;
@@ -102,47 +103,37 @@ function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): v
   const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
   const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
   const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
-  const inRow0 = (b * g.inH + iy0) * g.inW + ix0;
+  const inRow0 = ((b * g.inH + iy0) * g.inW + ix0) * g.inC;
   const inStepY = g.dilationH * g.inW * g.inC;
   const inStepX = g.dilationW * g.inC;
-  if (dm === 1) {
-    let c = 0;
-    for (; c + 3 < C; c += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let fy = fyStart; fy < fyEnd; fy++) {
-        let i = inRow0 * C + fy * inStepY + fxStart * inStepX + c;
-        let f = (fy * g.filterW + fxStart) * C + c;
-        for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) {
-          s0 += filter[f] * input[i];
-          s1 += filter[f + 1] * input[i + 1];
-          s2 += filter[f + 2] * input[i + 2];
-          s3 += filter[f + 3] * input[i + 3];
-        }
+  let c = 0;
+  for (; c + 3 < C; c += 4) {
+    const d0 = dm === 1 ? c : Math.floor(c / dm);
+    const d1 = dm === 1 ? c + 1 : Math.floor((c + 1) / dm);
+    const d2 = dm === 1 ? c + 2 : Math.floor((c + 2) / dm);
+    const d3 = dm === 1 ? c + 3 : Math.floor((c + 3) / dm);
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let fy = fyStart; fy < fyEnd; fy++) {
+      let i = inRow0 + fy * inStepY + fxStart * inStepX;
+      let f = (fy * g.filterW + fxStart) * C + c;
+      for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) {
+        s0 += filter[f] * input[i + d0];
+        s1 += filter[f + 1] * input[i + d1];
+        s2 += filter[f + 2] * input[i + d2];
+        s3 += filter[f + 3] * input[i + d3];
       }
-      acc[c] = s0; acc[c + 1] = s1; acc[c + 2] = s2; acc[c + 3] = s3;
     }
-    for (; c < C; c++) {
-      let s0 = 0;
-      for (let fy = fyStart; fy < fyEnd; fy++) {
-        let i = inRow0 * C + fy * inStepY + fxStart * inStepX + c;
-        let f = (fy * g.filterW + fxStart) * C + c;
-        for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) s0 += filter[f] * input[i];
-      }
-      acc[c] = s0;
-    }
-    return;
+    acc[c] = s0; acc[c + 1] = s1; acc[c + 2] = s2; acc[c + 3] = s3;
   }
-  acc.fill(0, 0, C);
-  for (let fy = fyStart; fy < fyEnd; fy++) {
-    for (let fx = fxStart; fx < fxEnd; fx++) {
-      const inBase = inRow0 * g.inC + fy * inStepY + fx * inStepX;
-      const fBase = (fy * g.filterW + fx) * C;
-      for (let ic = 0; ic < g.inC; ic++) {
-        const v = input[inBase + ic];
-        const oc0 = ic * dm;
-        for (let m = 0; m < dm; m++) acc[oc0 + m] += filter[fBase + oc0 + m] * v;
-      }
+  for (; c < C; c++) {
+    const d0 = Math.floor(c / dm);
+    let s0 = 0;
+    for (let fy = fyStart; fy < fyEnd; fy++) {
+      let i = inRow0 + fy * inStepY + fxStart * inStepX;
+      let f = (fy * g.filterW + fxStart) * C + c;
+      for (let fx = fxStart; fx < fxEnd; fx++, i += inStepX, f += C) s0 += filter[f] * input[i + d0];
     }
+    acc[c] = s0;
   }
 }
 
