@@ -78,7 +78,9 @@ export const concatenationKernel: Kernel<ConcatPlan> = {
         const start = b * len;
         const rs = rescale[k];
         if (rs === null) {
-          out.set(src.subarray(start, start + len), o);
+          // Short runs (concatenating channels) are copied in place: a subarray view per run would allocate.
+          if (len < 64) for (let j = 0; j < len; j++) out[o + j] = src[start + j];
+          else out.set(src.subarray(start, start + len), o);
         } else {
           const [scale, bias] = rs;
           for (let j = 0; j < len; j++) {

@@ -23,13 +23,22 @@ function planSplit(ctx: PrepareContext, input: RuntimeTensor, axis: number, size
   return { outer: sizeOf(input.shape.slice(0, axis)), inChunk: input.shape[axis] * inner, chunks: sizes.map((s) => s * inner) };
 }
 
+/** Runs shorter than this are copied element by element. */
+const SHORT_RUN = 64;
+
 function splitEval(plan: SplitPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], srcIndex: number): void {
   const src = inputs[srcIndex]!.data as Float32Array;
   for (let b = 0; b < plan.outer; b++) {
     let s = b * plan.inChunk;
     for (let k = 0; k < outputs.length; k++) {
       const len = plan.chunks[k];
-      (outputs[k].data as Float32Array).set(src.subarray(s, s + len), b * len);
+      const dst = outputs[k].data as Float32Array;
+      // Short runs (e.g. a split of the channel axis) are copied in place: a subarray view per run would allocate.
+      if (len < SHORT_RUN) {
+        for (let j = 0, o = b * len; j < len; j++) dst[o + j] = src[s + j];
+      } else {
+        dst.set(src.subarray(s, s + len), b * len);
+      }
       s += len;
     }
   }
