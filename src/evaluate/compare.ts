@@ -15,10 +15,10 @@ import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
 import type { Dataset, Sample } from './datasets/index.js';
 import {
   evaluate, evaluationResult, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset,
-  type DatasetSource, type EvaluateOptions, type InputValues, type EvaluationResult, type LoadedModel, type ModelSource, type Runtime, type StateMode,
+  type DatasetSource, type EvaluateOptions, type InputValues, type EvaluationResult, type LatencySummary, type LoadedModel, type ModelSource, type Runtime, type StateMode,
 } from './evaluate.js';
 import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, ROUNDING_RMSE_OVER_SCALE, type LayerErrorRow } from './layer-error.js';
-import { ClassificationTally, LatencyRecorder, type LatencyStats } from './tally.js';
+import { ClassificationAccumulator, top1Agreement } from './metrics.js';
 import { formatBytes, formatMs, formatPercent, formatPoints, textTable } from './text.js';
 
 export interface ExcludeSpec {
@@ -59,7 +59,7 @@ export interface ComparedModel {
   delta_top1: number | null;
   /** Fraction of samples with the same top-1 class as the first model. */
   agreement_top1: number;
-  latency_ms: LatencyStats;
+  latency_ms: LatencySummary;
   /** Inferences per second from the mean latency (the models share one loop, so wall time is not per model). */
   throughput_per_s: number;
   evaluation: EvaluationResult;
@@ -135,9 +135,8 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     for (const m of loaded) runners.push(await ModelRunner.create(m, opts));
     const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions);
     const classes = Math.max(dataset.numClasses ?? 0, ...runners.map((r) => r.numScores));
-    const tallies = runners.map(() => new ClassificationTally(classes));
-    const latencies = runners.map(() => new LatencyRecorder());
-    const predictions = runners.map(() => [] as number[]);
+    const classifications = runners.map(() => new ClassificationAccumulator(classes, dataset.classNames));
+    const latenciesMs = runners.map(() => [] as number[]);
 
     const layerSamples = Math.max(0, opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
     const layers = layerSamples > 0 && loaded.length > 1 ? new LayerPass(loaded[0].model, loaded.slice(1).map((m) => m.model), opts.keepState ?? false) : null;
@@ -152,8 +151,8 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     for await (const sample of dataset) {
       for (let k = 0; k < runners.length; k++) {
         const { scores, ms } = await runners[k].run(runners[k].prepareInputs(sample.inputs));
-        latencies[k].add(ms);
-        predictions[k].push(tallies[k].add(scores, sample.label));
+        latenciesMs[k].push(ms);
+        classifications[k].add(scores, sample.label);
       }
       if (layers && done < layerSamples) layers.run(sample.inputs, runners);
       if (measuring && cache.length < cacheLimit) {
@@ -165,7 +164,9 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     }
     const wall = (performance.now() - t0) / 1000;
 
-    const evaluations = runners.map((r, k) => evaluationResult(loaded[k], r, dataset, tallies[k], latencies[k], wall));
+    const results = classifications.map((c) => c.result());
+    const predictions = results.map((c) => c.predictions);
+    const evaluations = runners.map((r, k) => evaluationResult(loaded[k], r, dataset, results[k], latenciesMs[k], wall));
     const first = evaluations[0];
     const models: ComparedModel[] = evaluations.map((e, k) => ({
       model: e.model,
@@ -175,7 +176,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
       top1: e.top1,
       top5: e.top5,
       delta_top1: e.top1 !== null && first.top1 !== null ? e.top1 - first.top1 : null,
-      agreement_top1: agreement(predictions[0], predictions[k]),
+      agreement_top1: top1Agreement(predictions[0], predictions[k]),
       latency_ms: e.latency_ms,
       throughput_per_s: e.latency_ms.mean > 0 ? 1000 / e.latency_ms.mean : 0,
       evaluation: e,
@@ -191,7 +192,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
         const list = reports[j].suggestions.slice(0, count);
         for (let s = 0; s < list.length; s++) {
           opts.onProgress?.({ phase: 'suggestions', done: s, total: list.length, detail: list[s].flag });
-          await measureSuggestion(list[s], loaded[0], loaded[j + 1], predictions[j + 1], tallyLabels(cache), subset, layers ? layerSamples : 0, opts);
+          await measureSuggestion(list[s], loaded[0], loaded[j + 1], predictions[j + 1], sampleLabels(cache), subset, layers ? layerSamples : 0, opts);
         }
       }
     }
@@ -211,15 +212,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
   }
 }
 
-function agreement(a: number[], b: number[]): number {
-  const n = Math.min(a.length, b.length);
-  if (n === 0) return 0;
-  let same = 0;
-  for (let i = 0; i < n; i++) if (a[i] === b[i]) same++;
-  return same / n;
-}
-
-function tallyLabels(samples: Sample[]): (number | undefined)[] {
+function sampleLabels(samples: Sample[]): (number | undefined)[] {
   return samples.map((s) => s.label);
 }
 
@@ -353,7 +346,7 @@ function buildReport(reference: string, candidate: string, c: LayerErrorCollecto
   };
 }
 
-async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidate: LoadedModel, candidatePredictions: number[],
+async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidate: LoadedModel, candidatePredictions: ArrayLike<number>,
   labels: (number | undefined)[], subset: Dataset, layerSamples: number, opts: CompareOptions): Promise<void> {
   try {
     const made = await opts.requantize!(s.exclude, candidate);

@@ -18,7 +18,7 @@ import { valuesFromFloats } from '../runtime/io.js';
 import { createOfficialRunner, type OfficialRunner } from '../runtime/official.js';
 import type { TypedArray } from '../runtime/kernel.js';
 import { openDataset, type Dataset, type DatasetOptions, type Sample } from './datasets/index.js';
-import { ClassificationTally, LatencyRecorder, type LatencyStats } from './tally.js';
+import { ClassificationAccumulator, latencyStats, type ClassificationResult } from './metrics.js';
 import { formatPercent, formatMs, formatBytes, textTable } from './text.js';
 
 export type Runtime = 'builtin' | 'tflite';
@@ -213,6 +213,15 @@ export interface PerClassRow {
   accuracy: number | null;
 }
 
+/** Per-sample inference time in milliseconds, as results spell it (see latencyStats in metrics.ts). */
+export interface LatencySummary {
+  mean: number;
+  p50: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
 export interface EvaluationResult {
   model: string;
   model_path?: string;
@@ -238,7 +247,7 @@ export interface EvaluationResult {
   per_class: PerClassRow[];
   /** confusion[true][predicted] sample counts; null without labels. */
   confusion: number[][] | null;
-  latency_ms: LatencyStats;
+  latency_ms: LatencySummary;
   /** Samples per second over the whole loop (data loading included). */
   throughput_per_s: number;
   wall_seconds: number;
@@ -259,20 +268,18 @@ export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSo
   const runner = await ModelRunner.create(loaded, opts);
   try {
     const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions);
-    const tally = new ClassificationTally(Math.max(runner.numScores, dataset.numClasses ?? 0));
-    const latency = new LatencyRecorder();
-    const predictions: number[] = [];
+    const classification = new ClassificationAccumulator(Math.max(runner.numScores, dataset.numClasses ?? 0), dataset.classNames);
+    const latenciesMs: number[] = [];
     const t0 = performance.now();
     let done = 0;
     for await (const sample of dataset) {
       const { scores, ms } = await runner.run(runner.prepareInputs(sample.inputs));
-      latency.add(ms);
-      const top1 = tally.add(scores, sample.label);
-      if (opts.keepPredictions) predictions.push(top1);
+      latenciesMs.push(ms);
+      classification.add(scores, sample.label);
       opts.onProgress?.(++done, dataset.size);
     }
     const wall = (performance.now() - t0) / 1000;
-    return evaluationResult(loaded, runner, dataset, tally, latency, wall, opts.keepPredictions ? predictions : undefined);
+    return evaluationResult(loaded, runner, dataset, classification.result(), latenciesMs, wall, opts.keepPredictions);
   } finally {
     runner.close();
   }
@@ -282,35 +289,41 @@ export function isLoaded(x: unknown): x is LoadedModel {
   return typeof x === 'object' && x !== null && 'model' in x && 'bytes' in x;
 }
 
-/** The result object of one model from its tallies (shared with compare). */
-export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, dataset: Dataset, tally: ClassificationTally,
-  latency: LatencyRecorder, wallSeconds: number, predictions?: number[]): EvaluationResult {
-  const names = dataset.classNames;
-  const labeled = tally.labeled;
+/**
+ * The result object of one model from its accumulated metrics (shared with compare). `classification` must come from
+ * an accumulator given the dataset's class names.
+ */
+export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, dataset: Dataset, classification: ClassificationResult,
+  latenciesMs: ArrayLike<number>, wallSeconds: number, keepPredictions = false): EvaluationResult {
+  const c = classification;
+  const labeled = c.count;
+  const samples = c.predictions.length;
+  const numClasses = c.confusion.length;
+  const latency = latencyStats(latenciesMs);
   return {
     model: loaded.name,
     model_path: loaded.path,
     file_bytes: loaded.bytes.length,
     runtime: runner.runtime,
     dataset: dataset.spec,
-    samples: tally.samples,
+    samples,
     labeled,
     skipped: dataset.skipped ?? 0,
     state: runner.keepState ? 'kept across samples' : 'reset per sample',
     inputs: runner.inputs.map(ioSummary),
     outputs: runner.outputs.map(ioSummary),
-    num_classes: tally.numClasses,
-    class_names: names,
-    top1: labeled ? tally.correctTop1 / labeled : null,
-    top5: labeled && tally.numClasses > 5 ? tally.correctTop5 / labeled : null,
-    correct_top1: tally.correctTop1,
-    correct_top5: tally.correctTop5,
-    per_class: tally.perClass().map((r) => ({ ...r, ...(names?.[r.class] !== undefined ? { name: names[r.class] } : {}) })),
-    confusion: labeled ? tally.confusionRows() : null,
-    latency_ms: latency.stats(),
-    throughput_per_s: wallSeconds > 0 ? tally.samples / wallSeconds : 0,
+    num_classes: numClasses,
+    class_names: dataset.classNames,
+    top1: labeled ? c.top1 : null,
+    top5: labeled && numClasses > 5 ? c.top5 : null,
+    correct_top1: c.correctTop1,
+    correct_top5: c.correctTop5,
+    per_class: c.perClass.map((r) => ({ class: r.label, count: r.count, correct: r.correct, accuracy: r.accuracy, ...(r.name !== undefined ? { name: r.name } : {}) })),
+    confusion: labeled ? c.confusion : null,
+    latency_ms: { mean: latency.meanMs, p50: latency.p50Ms, p99: latency.p99Ms, min: latency.minMs, max: latency.maxMs },
+    throughput_per_s: wallSeconds > 0 ? samples / wallSeconds : 0,
     wall_seconds: wallSeconds,
-    ...(predictions ? { predictions } : {}),
+    ...(keepPredictions ? { predictions: Array.from(c.predictions) } : {}),
   };
 }
 

@@ -9,6 +9,7 @@
 import type { Model, Subgraph } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
+import { TensorErrorAccumulator, type TensorErrorStats } from './metrics.js';
 
 /** RMSE of uniform rounding error, in units of the step: 1/sqrt(12). */
 export const ROUNDING_RMSE_OVER_SCALE = 1 / Math.sqrt(12);
@@ -124,48 +125,20 @@ function channelLayout(shape: number[], dim: number, count: number): { inner: nu
   return { inner, channels: shape[dim] ?? count };
 }
 
-/** Running error sums of one matched tensor pair. */
-export class TensorErrorAccumulator {
-  count = 0;
-  sum = 0;
-  sumSquares = 0;
-  sumSquaresOverScale = 0;
-  maxAbs = 0;
-  referenceSumSquares = 0;
-  private readonly stepOf: (i: number) => number;
+/** Error sums of one matched tensor pair, in units of the candidate's quantization step when it is quantized. */
+interface MatchedError {
+  match: TensorMatch;
+  error: TensorErrorAccumulator;
+}
 
-  constructor(readonly match: TensorMatch) {
-    const c = match.candidate;
-    const quantized = c.scale.length > 0 && c.dtype !== 'float32' && c.dtype !== 'float64';
-    if (!quantized) this.stepOf = () => NaN;
-    else if (c.scale.length === 1) { const s = c.scale[0]; this.stepOf = () => s; }
-    else {
-      const { inner, channels } = channelLayout(c.shape, c.quantizedDimension, c.scale.length);
-      this.stepOf = (i) => c.scale[Math.floor(i / inner) % channels];
-    }
-  }
+function isQuantized(t: ActivationTensor): boolean {
+  return t.scale.length > 0 && t.dtype !== 'float32' && t.dtype !== 'float64';
+}
 
-  /** Adds one sample: reference and candidate real values, same length. */
-  add(reference: Float64Array, candidate: Float64Array): void {
-    const n = Math.min(reference.length, candidate.length);
-    let sum = 0, sq = 0, sqn = 0, refSq = 0, max = this.maxAbs;
-    for (let i = 0; i < n; i++) {
-      const d = candidate[i] - reference[i];
-      sum += d;
-      sq += d * d;
-      const u = d / this.stepOf(i);
-      sqn += u * u;
-      refSq += reference[i] * reference[i];
-      const a = d < 0 ? -d : d;
-      if (a > max) max = a;
-    }
-    this.count += n;
-    this.sum += sum;
-    this.sumSquares += sq;
-    this.sumSquaresOverScale += sqn;
-    this.referenceSumSquares += refSq;
-    this.maxAbs = max;
-  }
+function matchedError(match: TensorMatch): MatchedError {
+  const c = match.candidate;
+  const scale = isQuantized(c) ? { scale: c.scale, axis: c.quantizedDimension, shape: c.shape } : undefined;
+  return { match, error: new TensorErrorAccumulator(scale) };
 }
 
 /** One row of the per-layer error table. */
@@ -193,12 +166,9 @@ export interface LayerErrorRow {
   suggestion: string | null;
 }
 
-export function layerErrorRow(acc: TensorErrorAccumulator): LayerErrorRow {
-  const { reference: r, candidate: c } = acc.match;
-  const n = Math.max(acc.count, 1);
-  const rmse = Math.sqrt(acc.sumSquares / n);
-  const quantized = c.scale.length > 0 && c.dtype !== 'float32' && c.dtype !== 'float64';
-  const refRms = Math.sqrt(acc.referenceSumSquares / n);
+export function layerErrorRow(match: TensorMatch, stats: TensorErrorStats): LayerErrorRow {
+  const { reference: r, candidate: c } = match;
+  const rmse = stats.rmse;
   return {
     name: c.name,
     reference_name: r.name,
@@ -206,13 +176,13 @@ export function layerErrorRow(acc: TensorErrorAccumulator): LayerErrorRow {
     node: c.node,
     dtype: c.dtype,
     shape: c.shape,
-    scale: quantized ? c.scale[0] : null,
+    scale: isQuantized(c) ? c.scale[0] : null,
     rmse,
-    rmse_over_scale: quantized ? Math.sqrt(acc.sumSquaresOverScale / n) : null,
-    max_abs_error: acc.maxAbs,
-    mean_error: acc.sum / n,
-    relative_rmse: refRms > 0 ? rmse / refRms : rmse === 0 ? 0 : Infinity,
-    elements: acc.count,
+    rmse_over_scale: stats.rmseOverScale,
+    max_abs_error: stats.maxAbsError,
+    mean_error: stats.meanError,
+    relative_rmse: stats.refRms > 0 ? rmse / stats.refRms : rmse === 0 ? 0 : Infinity,
+    elements: stats.count,
     suggestion: PASS_THROUGH_OPS.has(c.op) ? null : `--exclude-tensor ${quoteArg(c.name)}`,
   };
 }
@@ -248,17 +218,17 @@ export function sortWorstFirst(rows: LayerErrorRow[]): LayerErrorRow[] {
  */
 export class LayerErrorCollector {
   readonly matching: TensorMatching;
-  private readonly accumulators: TensorErrorAccumulator[];
+  private readonly accumulators: MatchedError[];
   /** Reference values of the current sample, by reference tensor index. */
   private readonly captured = new Map<number, Float64Array>();
-  private readonly byReference = new Map<number, TensorErrorAccumulator>();
-  private readonly byCandidate = new Map<number, TensorErrorAccumulator>();
+  private readonly byReference = new Map<number, MatchedError>();
+  private readonly byCandidate = new Map<number, MatchedError>();
   private scratch = new Float64Array(0);
   samples = 0;
 
   constructor(reference: Model, candidate: Model) {
     this.matching = matchTensors(activationTensors(reference), activationTensors(candidate));
-    this.accumulators = this.matching.matches.map((m) => new TensorErrorAccumulator(m));
+    this.accumulators = this.matching.matches.map(matchedError);
     for (const a of this.accumulators) {
       this.byReference.set(a.match.reference.index, a);
       this.byCandidate.set(a.match.candidate.index, a);
@@ -283,7 +253,7 @@ export class LayerErrorCollector {
       if (this.scratch.length < ref.length) this.scratch = new Float64Array(ref.length);
       const cand = this.scratch.subarray(0, ref.length);
       realValuesInto(t, cand);
-      acc.add(ref, cand);
+      acc.error.add(ref, cand);
     };
   }
 
@@ -294,6 +264,6 @@ export class LayerErrorCollector {
 
   /** Rows in graph order of the candidate. */
   rows(): LayerErrorRow[] {
-    return this.accumulators.filter((a) => a.count > 0).map(layerErrorRow).sort((a, b) => a.node - b.node);
+    return this.accumulators.filter((a) => a.error.count > 0).map((a) => layerErrorRow(a.match, a.error.result())).sort((a, b) => a.node - b.node);
   }
 }

@@ -40,8 +40,12 @@ export interface ClassAccuracy {
 export interface ClassificationResult {
   /** Labelled samples seen. */
   count: number;
+  /** Fractions of the labelled samples (0 without any). */
   top1: number;
   top5: number;
+  /** Labelled samples whose label is the top-1 class, or among the top 5. */
+  correctTop1: number;
+  correctTop5: number;
   perClass: ClassAccuracy[];
   /** confusion[true][predicted] counts. */
   confusion: number[][];
@@ -103,6 +107,8 @@ export class ClassificationAccumulator {
       count: this.n,
       top1: this.n > 0 ? this.top1 / this.n : 0,
       top5: this.n > 0 ? this.top5 / this.n : 0,
+      correctTop1: this.top1,
+      correctTop5: this.top5,
       perClass,
       confusion: this.confusion.map((r) => r.slice()),
       predictions: this.preds.slice(0, this.predCount),
@@ -206,20 +212,32 @@ export class TensorErrorAccumulator {
     if (ref.length !== test.length) throw new RangeError(`TensorErrorAccumulator: ${ref.length} reference vs ${test.length} test values`);
     const scales = this.scales;
     const k = scales?.length ?? 0;
+    // Sums of this sample in locals, added to the totals once: the loop runs over every activation of a model.
+    let sumSq = 0, sumSqScaled = 0, sum = 0, refSq = 0, maxAbs = this.maxAbs;
     for (let i = 0; i < ref.length; i++) {
       const e = test[i] - ref[i];
-      this.sumSq += e * e;
-      this.sum += e;
-      this.refSq += ref[i] * ref[i];
+      sumSq += e * e;
+      sum += e;
+      refSq += ref[i] * ref[i];
       const a = Math.abs(e);
-      if (a > this.maxAbs || Number.isNaN(a)) this.maxAbs = a;
+      if (a > maxAbs || Number.isNaN(a)) maxAbs = a;
       if (scales) {
         const s = k === 1 ? scales[0] : scales[Math.floor(i / this.inner) % k];
         const es = e / s;
-        this.sumSqScaled += es * es;
+        sumSqScaled += es * es;
       }
     }
+    this.sumSq += sumSq;
+    this.sumSqScaled += sumSqScaled;
+    this.sum += sum;
+    this.refSq += refSq;
+    this.maxAbs = maxAbs;
     this.n += ref.length;
+  }
+
+  /** Elements compared so far. */
+  get count(): number {
+    return this.n;
   }
 
   result(): TensorErrorStats {
