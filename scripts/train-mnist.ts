@@ -15,6 +15,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { openDataset } from '../src/evaluate/datasets/index.js';
+import { seededPermutation } from '../src/util/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = (() => {
@@ -138,20 +139,6 @@ async function loadMnist(part: 'train' | 'test', limit?: number): Promise<{ x: F
   return { x, y, n: i };
 }
 
-/** Seeded permutation (mulberry32 + Fisher-Yates). */
-function permutation(n: number, seed: number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = n - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); const t = p[i]; p[i] = p[j]; p[j] = t; }
-  return p;
-}
-
 async function accuracy(model: tf.LayersModel, data: { x: Float32Array; y: Int32Array; n: number }): Promise<number> {
   let correct = 0;
   const bs = 500;
@@ -209,7 +196,7 @@ async function main(): Promise<void> {
   let step = 0;
   const trainStart = Date.now();
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    const order = permutation(train.n, cfg.seed * 1000 + epoch);
+    const order = seededPermutation(train.n, cfg.seed * 1000 + epoch);
     let lossSum = 0, accSum = 0, seen = 0;
     for (let bi = 0; bi < batchesPerEpoch; bi++) {
       // Cosine decay of the learning rate over all steps: large steps first, fine ones at the end.

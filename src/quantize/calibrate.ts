@@ -9,6 +9,7 @@ import { Interpreter } from '../runtime/interpreter.js';
 import type { CalibrationMethod, Observer } from './observers.js';
 import { createObserver } from './observers.js';
 import { LstmCellObserver, isQuantizableLstm } from './lstm.js';
+import { mulberry32 } from '../util/random.js';
 
 /** One sample: one Float32Array (or number array) per model input, in input order. */
 export type Sample = ArrayLike<number>[];
@@ -29,17 +30,6 @@ export interface CollectOptions {
   /** Element count of each model input. */
   inputSizes: number[];
   inputNames: string[];
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function inputsOf(item: DatasetItem): Sample {

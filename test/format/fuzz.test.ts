@@ -8,15 +8,7 @@ import { FbView } from '../../src/format/flatbuf.js';
 import { F } from '../../src/format/schema.js';
 import { bufferRange } from '../../src/format/verifier.js';
 import { corpusTflites, NO_CORPUS, readCorpus } from '../helpers/corpus.js';
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/random.js';
 
 /** Aligned word positions outside constant data: where the FlatBuffer's offsets, lengths and scalars live. */
 function structuralWords(bytes: Uint8Array): number[] {

@@ -1,16 +1,7 @@
-// Seeded pseudo-random numbers for reproducible test cases (mulberry32).
+// Seeded pseudo-random numbers for reproducible test cases (the project's mulberry32).
+import { mulberry32 } from '../../src/util/random.js';
 
-/** A generator of uniform floats in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Convenience wrapper with integer / choice / array helpers. */
 export class Rng {

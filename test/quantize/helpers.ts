@@ -4,6 +4,7 @@ import { readModel } from '../../src/format/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { createOfficialRunner } from '../../src/runtime/official.js';
 import type { Model, Tensor } from '../../src/graph/model.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export interface LabelledSample { inputs: Float32Array[]; label?: number }
 
@@ -132,13 +133,6 @@ export async function take(ds: AsyncIterable<{ inputs: Float32Array[]; label?: n
 
 /** Seeded uniform [0, 1) images (the ResNet calibration set of the acceptance criteria). */
 export function seededImages(n: number, size: number, seed: number): Float32Array[][] {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return Array.from({ length: n }, () => [Float32Array.from({ length: size }, next)]);
 }

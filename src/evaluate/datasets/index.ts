@@ -23,6 +23,7 @@ import { readCsv } from './csv.js';
 import { decodeImage, IMAGE_EXTENSIONS, type RawImage } from './decode.js';
 import { readIdx } from './idx.js';
 import { applyPlan, imageDims, makePlan, type InputPlan, type Layout } from './prepare.js';
+import { seededPermutation } from '../../util/random.js';
 
 export interface Sample {
   /** One flat Float32Array per model input. */
@@ -236,23 +237,11 @@ function csvSet(file: string): ArraySet {
   return { inputs: [{ name: path.basename(file), shape: [t.rows, t.cols], data: t.values }], labels: t.labels, defaultScale: 1 };
 }
 
-/** Deterministic permutation of 0..n-1 (Fisher-Yates driven by mulberry32). */
+/** 0..n-1 in order, or in a seeded random order. */
 export function shuffledOrder(n: number, seed: number | undefined): Int32Array {
+  if (seed !== undefined) return seededPermutation(n, seed);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  if (seed === undefined) return order;
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const t = order[i]; order[i] = order[j]; order[j] = t;
-  }
   return order;
 }
 
