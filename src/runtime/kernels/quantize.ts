@@ -1,17 +1,35 @@
 // QUANTIZE (float32 -> int8/uint8/int16, and requantization between integer types) and DEQUANTIZE
 // (int8/uint8/int16 per-tensor or per-channel, float16 -> float32), as TFLite's quantize.cc / dequantize.cc.
+// QUANTIZE picks one of four arithmetics at prepare (measured bit-exact against the official runtime):
+//  - 'xnnpack' mode, float32 -> int8/uint8: the XNNPACK delegate's f32->qs8/qu8 convert: x * float32(1 / scale) in
+//    float32, clamped to [qmin - zp, qmax - zp], rounded half to even, plus zp.
+//  - 'xnnpack' mode, int8 -> int8 / uint8 -> uint8 with float32(s_in / s_out) in [2^-8, 2^7] (the delegate's limits):
+//    XNNPACK's qs8/qu8 convert with an 8-bit fixed-point multiplier m = lrintf(256 * s_in / s_out):
+//    floor(((x - zp_in) * m + 128) / 256) + zp_out, saturated.
+//  - 'xnnpack' mode, float32 -> int16 (not delegated): TFLite's optimized AffineQuantize, x / scale in double
+//    precision rounded half away from zero.
+//  - otherwise (all of 'reference', and the requantizations the delegate refuses): TFLite's reference arithmetic,
+//    round(float32(x / scale)) half away from zero, or MultiplyByQuantizedMultiplier(x - zp_in, s_in / s_out) + zp_out.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../quant-math.js';
+import { roundHalfEven } from '../requantize.js';
 import { requireQuantized } from './conv-common.js';
 
 const INTEGER_TYPES = ['int8', 'uint8', 'int16'];
+const f32 = Math.fround;
+/** 1.5 * 2^23: adding it to a float32 |x| < 2^22 rounds x to an integer, ties to even (XNNPACK's "magic bias"). */
+const MAGIC = 12582912;
+
+export type QuantizeArithmetic = 'float-reference' | 'float-xnnpack' | 'float-double' | 'requantize-fixed' | 'requantize-xnnpack';
 
 export interface QuantizePlan {
-  fromFloat: boolean;
+  arithmetic: QuantizeArithmetic;
+  /** Output scale (float paths); float-xnnpack: float32(1 / scale). */
   scale: number;
   inputZeroPoint: number;
   outputZeroPoint: number;
+  /** requantize-fixed: Q31 multiplier and shift; requantize-xnnpack: 8-bit fraction multiplier (shift unused). */
   multiplier: number;
   shift: number;
   qmin: number;
@@ -27,18 +45,34 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
   requireQuantized(ctx, output);
   if (output.scale.length > 1) ctx.unsupported('per-channel output quantization');
   const [qmin, qmax] = dtypeRange(output.dtype);
+  const xnnpack = ctx.arithmetic === 'xnnpack';
+  const eightBit = output.dtype === 'int8' || output.dtype === 'uint8';
   const plan: QuantizePlan = {
-    fromFloat: input.dtype === 'float32', scale: output.scale[0], inputZeroPoint: 0, outputZeroPoint: output.zeroPoint[0] ?? 0,
+    arithmetic: 'float-reference', scale: output.scale[0], inputZeroPoint: 0, outputZeroPoint: output.zeroPoint[0] ?? 0,
     multiplier: 0, shift: 0, qmin, qmax,
   };
-  if (!plan.fromFloat) {
-    if (!INTEGER_TYPES.includes(input.dtype)) ctx.unsupported(`input dtype ${input.dtype}`);
-    requireQuantized(ctx, input);
-    plan.inputZeroPoint = input.zeroPoint[0] ?? 0;
-    const q = quantizeMultiplier(input.scale[0] / output.scale[0]);
-    plan.multiplier = q.multiplier;
-    plan.shift = q.shift;
+  if (input.dtype === 'float32') {
+    if (xnnpack && eightBit) {
+      plan.arithmetic = 'float-xnnpack';
+      plan.scale = f32(1 / f32(output.scale[0]));
+    } else if (xnnpack) {
+      plan.arithmetic = 'float-double';
+    }
+    return plan;
   }
+  if (!INTEGER_TYPES.includes(input.dtype)) ctx.unsupported(`input dtype ${input.dtype}`);
+  requireQuantized(ctx, input);
+  plan.inputZeroPoint = input.zeroPoint[0] ?? 0;
+  const ratio = f32(f32(input.scale[0]) / f32(output.scale[0]));
+  if (xnnpack && eightBit && input.dtype === output.dtype && ratio >= 2 ** -8 && ratio <= 2 ** 7) {
+    plan.arithmetic = 'requantize-xnnpack';
+    plan.multiplier = roundHalfEven(f32(256 * ratio));
+    return plan;
+  }
+  plan.arithmetic = 'requantize-fixed';
+  const q = quantizeMultiplier(input.scale[0] / output.scale[0]);
+  plan.multiplier = q.multiplier;
+  plan.shift = q.shift;
   return plan;
 }
 
@@ -46,19 +80,41 @@ function evalQuantize(p: QuantizePlan, inputs: (RuntimeTensor | null)[], outputs
   const input = inputs[0]!.data as Float32Array;
   const out = outputs[0].data as Int8Array;
   const n = out.length;
-  const { qmin, qmax, outputZeroPoint } = p;
-  if (p.fromFloat) {
-    const scale = p.scale;
-    for (let i = 0; i < n; i++) {
-      const q = roundHalfAwayFromZero(Math.fround(input[i] / scale)) + outputZeroPoint;
-      out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+  const { qmin, qmax, outputZeroPoint: zp, inputZeroPoint, multiplier, shift, scale } = p;
+  switch (p.arithmetic) {
+    case 'float-reference':
+      for (let i = 0; i < n; i++) {
+        const q = roundHalfAwayFromZero(f32(input[i] / scale)) + zp;
+        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
+      return;
+    case 'float-double':
+      for (let i = 0; i < n; i++) {
+        const q = roundHalfAwayFromZero(input[i] / scale) + zp;
+        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
+      return;
+    case 'float-xnnpack': {
+      // Clamp before rounding, as XNNPACK does (the same result as clamping after).
+      const lo = qmin - zp, hi = qmax - zp;
+      for (let i = 0; i < n; i++) {
+        let v = f32(input[i] * scale);
+        v = v < lo ? lo : v > hi ? hi : v;
+        out[i] = f32(v + MAGIC) - MAGIC + zp;
+      }
+      return;
     }
-    return;
-  }
-  const { multiplier, shift, inputZeroPoint } = p;
-  for (let i = 0; i < n; i++) {
-    const q = multiplyByQuantizedMultiplier(input[i] - inputZeroPoint, multiplier, shift) + outputZeroPoint;
-    out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+    case 'requantize-xnnpack':
+      for (let i = 0; i < n; i++) {
+        const q = Math.floor(((input[i] - inputZeroPoint) * multiplier + 128) / 256) + zp;
+        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
+      return;
+    case 'requantize-fixed':
+      for (let i = 0; i < n; i++) {
+        const q = multiplyByQuantizedMultiplier(input[i] - inputZeroPoint, multiplier, shift) + zp;
+        out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
   }
 }
 
