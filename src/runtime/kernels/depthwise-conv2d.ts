@@ -29,6 +29,13 @@ export interface DepthwisePlan {
   /** Float64 operands of the hot loop (offsets applied): the whole input and the filter. */
   x: Float64Array;
   w: Float64Array;
+  /** Taps inside the image, per output row (fy range) and column (fx range): no division per pixel. */
+  fyStart: Int32Array;
+  fyEnd: Int32Array;
+  fxStart: Int32Array;
+  fxEnd: Int32Array;
+  /** Input channel of each output channel (c / depth multiplier). */
+  inChannel: Int32Array;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -64,7 +71,19 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
     qInput: new Int8Array(0), filterScales: new Float32Array(0), asymResult: new Float64Array(2), acc: new Float64Array(outC),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
+    fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
+    inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
   };
+  for (let oy = 0; oy < g.outH; oy++) {
+    const iy0 = oy * g.strideH - g.padH;
+    plan.fyStart[oy] = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
+    plan.fyEnd[oy] = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
+  }
+  for (let ox = 0; ox < g.outW; ox++) {
+    const ix0 = ox * g.strideW - g.padW;
+    plan.fxStart[ox] = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
+    plan.fxEnd[ox] = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
+  }
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
   } else if (variant === 'hybrid') {
@@ -94,24 +113,20 @@ function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
  */
 function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): void {
   const g = p.g;
-  const { acc, x: input, w: filter } = p;
-  const dm = p.depthMultiplier;
+  const { acc, x: input, w: filter, inChannel } = p;
   const C = g.outC;
   const iy0 = oy * g.strideH - g.padH;
   const ix0 = ox * g.strideW - g.padW;
-  const fyStart = iy0 >= 0 ? 0 : Math.ceil(-iy0 / g.dilationH);
-  const fyEnd = Math.min(g.filterH, Math.ceil((g.inH - iy0) / g.dilationH));
-  const fxStart = ix0 >= 0 ? 0 : Math.ceil(-ix0 / g.dilationW);
-  const fxEnd = Math.min(g.filterW, Math.ceil((g.inW - ix0) / g.dilationW));
+  const fyStart = p.fyStart[oy];
+  const fyEnd = p.fyEnd[oy];
+  const fxStart = p.fxStart[ox];
+  const fxEnd = p.fxEnd[ox];
   const inRow0 = ((b * g.inH + iy0) * g.inW + ix0) * g.inC;
   const inStepY = g.dilationH * g.inW * g.inC;
   const inStepX = g.dilationW * g.inC;
   let c = 0;
   for (; c + 3 < C; c += 4) {
-    const d0 = dm === 1 ? c : Math.floor(c / dm);
-    const d1 = dm === 1 ? c + 1 : Math.floor((c + 1) / dm);
-    const d2 = dm === 1 ? c + 2 : Math.floor((c + 2) / dm);
-    const d3 = dm === 1 ? c + 3 : Math.floor((c + 3) / dm);
+    const d0 = inChannel[c], d1 = inChannel[c + 1], d2 = inChannel[c + 2], d3 = inChannel[c + 3];
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (let fy = fyStart; fy < fyEnd; fy++) {
       let i = inRow0 + fy * inStepY + fxStart * inStepX;
@@ -126,7 +141,7 @@ function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): v
     acc[c] = s0; acc[c + 1] = s1; acc[c + 2] = s2; acc[c + 3] = s3;
   }
   for (; c < C; c++) {
-    const d0 = Math.floor(c / dm);
+    const d0 = inChannel[c];
     let s0 = 0;
     for (let fy = fyStart; fy < fyEnd; fy++) {
       let i = inRow0 + fy * inStepY + fxStart * inStepX;
