@@ -11,7 +11,7 @@ import type { Model } from '../graph/model.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, modelInputs, type DatasetFlags } from './common.js';
 import { evalDatasetOptions, runtimeFlag } from './eval.js';
-import { printJson, progressBar } from './output.js';
+import { phaseProgress, printJson } from './output.js';
 
 interface CompareFlags extends DatasetFlags {
   dataset: string;
@@ -68,8 +68,7 @@ export function registerCompare(program: Command): void {
   cmd.action(async (files: string[], flags: CompareFlags) => {
     const runtime = runtimeFlag(flags.runtime);
     if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
-    let bar: ReturnType<typeof progressBar> | null = null;
-    let phase = '';
+    const progress = phaseProgress(!flags.json);
     let requantize;
     if (flags.calibration) {
       const { readModelFile } = await import('../format/index.js');
@@ -78,17 +77,8 @@ export function registerCompare(program: Command): void {
     const result = await compare(files, flags.dataset, {
       runtime, keepState: flags.keepState, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize),
-      onProgress: (p) => {
-        const label = `${p.phase}${p.detail ? ` ${p.detail}` : ''}`;
-        if (label !== phase) {
-          bar?.stop();
-          phase = label;
-          bar = progressBar(label, p.total, !flags.json);
-        }
-        bar?.tick();
-      },
-    });
-    (bar as ReturnType<typeof progressBar> | null)?.stop();
+      onProgress: (p) => progress.tick(`${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
+    }).finally(progress.stop);
     if (flags.report) writeReportHtml(flags.report, result);
     if (flags.json) printJson(flags.report ? { ...result, report: flags.report } : result);
     else {

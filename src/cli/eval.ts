@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { evaluate, formatEvaluation } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, datasetOptions, type DatasetFlags } from './common.js';
-import { printJson, progressBar } from './output.js';
+import { phaseProgress, printJson } from './output.js';
 
 export interface EvalFlags extends DatasetFlags {
   dataset: string;
@@ -37,17 +37,12 @@ export function registerEval(program: Command): void {
   addDatasetFlags(cmd);
   cmd.action(async (file: string, flags: EvalFlags) => {
     const runtime = runtimeFlag(flags.runtime);
-    let bar: ReturnType<typeof progressBar> | null = null;
+    const progress = phaseProgress(!flags.json);
     const result = await evaluate(file, flags.dataset, {
       runtime, keepState: flags.keepState, outputIndex: flags.outputIndex,
       datasetOptions: evalDatasetOptions(flags),
-      onProgress: (done, total) => {
-        bar ??= progressBar('evaluating', total, !flags.json);
-        bar.tick();
-        if (done === total) bar.stop();
-      },
-    });
-    (bar as ReturnType<typeof progressBar> | null)?.stop();
+      onProgress: (done, total) => progress.tick('evaluating', done, total),
+    }).finally(progress.stop);
     if (flags.json) printJson(result);
     else process.stdout.write(formatEvaluation(result) + '\n');
   });

@@ -50,6 +50,33 @@ export function progressBar(label: string, total: number, enabled = true): Progr
   return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
 }
 
+export interface PhaseProgress {
+  /** One step of phase `label` (`done` of `total` after it); a new label stops the previous bar and starts its own. */
+  tick(label: string, done: number, total: number): void;
+  stop(): void;
+}
+
+/**
+ * Progress bars that follow a phase label ('calibrating', then 'evaluate', 'suggestions ...'): one bar per phase,
+ * stopped when its phase completes, when the next phase starts, or by stop(). Nothing when disabled or not a TTY.
+ */
+export function phaseProgress(enabled = true): PhaseProgress {
+  let bar: Progress | null = null;
+  let phase: string | null = null;
+  return {
+    tick(label, done, total) {
+      if (label !== phase) {
+        bar?.stop();
+        phase = label;
+        bar = progressBar(label, total, enabled);
+      }
+      bar!.tick();
+      if (done >= total) bar!.stop();
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;

@@ -8,7 +8,7 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
-import { bold, formatBytes, printJson, progressBar, table, yellow } from './output.js';
+import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
 interface QuantizeFlags extends DatasetFlags {
   output: string;
@@ -48,18 +48,14 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   }
   const shuffleSeed = flags.shuffle === undefined ? undefined : Number(flags.shuffle);
   if (shuffleSeed !== undefined && !Number.isInteger(shuffleSeed)) throw new UsageError(`--shuffle takes an integer seed, got '${flags.shuffle}'`);
-  let bar: ReturnType<typeof progressBar> | null = null;
+  const progress = phaseProgress(showProgress);
   const { model: quantized, report } = await quantize(model, {
     mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict,
-    onProgress: (p) => {
-      bar ??= progressBar('calibrating', p.total, showProgress);
-      bar.tick();
-      if (p.done === p.total) bar.stop();
-    },
-  });
+    onProgress: (p) => progress.tick('calibrating', p.done, p.total),
+  }).finally(progress.stop);
   writeModelFile(flags.output, quantized);
   const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : NaN;
   const outputBytes = fs.statSync(flags.output).size;

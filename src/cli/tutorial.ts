@@ -15,7 +15,7 @@ import { compare, formatComparison, writeReportHtml, type ComparisonResult } fro
 import { writeModelFile, readModelFile } from '../format/index.js';
 import { summarizeModel, type TensorDetails } from '../format/details.js';
 import { LitequantError } from '../errors.js';
-import { bold, cyan, dim, formatBytes, green, printJson, progressBar, red } from './output.js';
+import { bold, cyan, dim, formatBytes, green, phaseProgress, printJson, red } from './output.js';
 import { modelInputs } from './common.js';
 
 const PROJECT_ROOT = (() => {
@@ -105,15 +105,11 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   const samples = opts.samples ?? 100;
   const inputs = modelInputs(converted.model);
   const calibration = await openDataset('mnist:train', { inputShapes: inputs.shapes, inputNames: inputs.names, limit: samples });
-  let calBar: ReturnType<typeof progressBar> | null = null;
+  const calibrating = phaseProgress(!opts.json);
   const { model: int8Model, report } = await quantize(converted.model, {
     mode: 'int8', inputType: 'uint8', outputType: 'uint8', representativeDataset: calibration, samples,
-    onProgress: (p) => {
-      calBar ??= progressBar('  calibrating', p.total, !opts.json);
-      calBar.tick();
-      if (p.done === p.total) calBar.stop();
-    },
-  });
+    onProgress: (p) => calibrating.tick('  calibrating', p.done, p.total),
+  }).finally(calibrating.stop);
   const int8Path = path.join(out, 'mnist_int8.tflite');
   writeModelFile(int8Path, int8Model);
   const int8Bytes = fs.statSync(int8Path).size;
@@ -134,22 +130,12 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
 
   // 5. Evaluate both on the test set; per-layer error on the first 100 images; the report.
   step(5, `Evaluate on ${opts.limit ? `the first ${opts.limit}` : 'the 10,000'} MNIST test images`);
-  let bar: ReturnType<typeof progressBar> | null = null;
-  let phase = '';
+  const progress = phaseProgress(!opts.json);
   const comparison = await compare([floatPath, int8Path], 'mnist:test', {
     datasetOptions: { limit: opts.limit },
     layerSamples: 100,
-    onProgress: (p) => {
-      const label = `  ${p.phase}${p.detail ? ` ${p.detail}` : ''}`;
-      if (label !== phase) {
-        bar?.stop();
-        phase = label;
-        bar = progressBar(label, p.total, !opts.json);
-      }
-      bar?.tick();
-    },
-  });
-  (bar as ReturnType<typeof progressBar> | null)?.stop();
+    onProgress: (p) => progress.tick(`  ${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
+  }).finally(progress.stop);
   const reportPath = path.join(out, 'report.html');
   writeReportHtml(reportPath, comparison);
   log('');
