@@ -5,9 +5,8 @@
 
 import type { Model } from '../graph/model.js';
 import { DatasetError, UnsupportedError, UsageError } from '../errors.js';
-import type { CalibrationMethod } from './observers.js';
 import { describeMethod } from './observers.js';
-import type { IOType, QuantizeMode, Recipe } from './recipe.js';
+import type { IOType, QuantizeMode, Recipe, RecipeOptions } from './recipe.js';
 import { makeRecipe, needsCalibration } from './recipe.js';
 import type { Progress, RepresentativeDataset } from './calibrate.js';
 import { calibrate, collectSamples, inputSizes } from './calibrate.js';
@@ -19,23 +18,14 @@ export type { RepresentativeDataset, Progress } from './calibrate.js';
 export type { OpSummary } from './rewrite.js';
 export { parseCalibrationMethod } from './observers.js';
 
-export interface QuantizeOptions {
-  mode: QuantizeMode | string;
+/** The recipe's options (mode, I/O types, per-tensor/per-channel, calibration method, exclusions, strict) and the data. */
+export interface QuantizeOptions extends RecipeOptions {
   /** (Async) iterable of samples: one array per model input (or { inputs }), like TF's representative_dataset. */
   representativeDataset?: RepresentativeDataset;
   /** How many samples calibrate (default 100, the seed's .take(100)). */
   samples?: number;
   /** Pick a seeded random `samples` from the whole dataset instead of the first ones. */
   shuffleSeed?: number;
-  inputType?: IOType | string;
-  outputType?: IOType | string;
-  perTensor?: boolean;
-  perChannelDense?: boolean;
-  /** 'minmax' (default) | 'percentile[:P]' | 'mse'. */
-  calibrationMethod?: string | CalibrationMethod;
-  excludeOps?: string[];
-  excludeTensors?: string[];
-  strict?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -58,12 +48,7 @@ export const DEFAULT_SAMPLES = 100;
 
 /** Quantize a float model. Throws UsageError / DatasetError / InputError before any work when the request is wrong. */
 export async function quantize(model: Model, options: QuantizeOptions): Promise<{ model: Model; report: QuantizeReport }> {
-  const recipe: Recipe = makeRecipe({
-    mode: options.mode, inputType: options.inputType, outputType: options.outputType,
-    perTensor: options.perTensor, perChannelDense: options.perChannelDense,
-    calibrationMethod: options.calibrationMethod, excludeOps: options.excludeOps, excludeTensors: options.excludeTensors,
-    strict: options.strict,
-  });
+  const recipe: Recipe = makeRecipe(options);
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples ${options.samples}: must be a positive integer`);
   if (!model.subgraphs.length) throw new UnsupportedError('the model has no subgraph');

@@ -28,12 +28,14 @@ export interface Recipe {
 }
 
 export interface RecipeOptions {
-  mode: string;
-  inputType?: string;
-  outputType?: string;
+  mode: QuantizeMode | string;
+  inputType?: IOType | string;
+  outputType?: IOType | string;
   perTensor?: boolean;
   perChannelDense?: boolean;
+  /** 'minmax' (default) | 'percentile[:P]' | 'mse'. */
   calibrationMethod?: string | CalibrationMethod;
+  /** Op names (e.g. 'SOFTMAX') or node indices ('#3') left in float. */
   excludeOps?: string[];
   excludeTensors?: string[];
   strict?: boolean;
