@@ -3,6 +3,7 @@
 
 import { unzipSync, zipSync } from 'fflate';
 import { DatasetError } from '../errors.js';
+import { float16BitsToFloat } from '../graph/float16.js';
 
 export type NpyData =
   | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
@@ -50,15 +51,6 @@ function parseHeader(text: string, file: string): { descr: string; fortran: bool
   return { descr, fortran: fortran === 'True', shape };
 }
 
-function float16ToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 /** Reads one .npy file's bytes. `file` names it in errors. */
 export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail(file, 'missing \\x93NUMPY magic');
@@ -95,7 +87,7 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
     case 'i4': for (let i = 0; i < count; i++) data[i] = view.getInt32(at + i * s, littleEndian); break;
     case 'u8': for (let i = 0; i < count; i++) data[i] = view.getBigUint64(at + i * s, littleEndian); break;
     case 'i8': for (let i = 0; i < count; i++) data[i] = view.getBigInt64(at + i * s, littleEndian); break;
-    case 'f2': for (let i = 0; i < count; i++) data[i] = float16ToFloat32(view.getUint16(at + i * s, littleEndian)); break;
+    case 'f2': for (let i = 0; i < count; i++) data[i] = float16BitsToFloat(view.getUint16(at + i * s, littleEndian)); break;
     case 'f4': for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + i * s, littleEndian); break;
     case 'f8': for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + i * s, littleEndian); break;
   }

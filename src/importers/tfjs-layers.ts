@@ -6,6 +6,7 @@
 //   float16: the IEEE half value, exactly.
 
 import { ModelFormatError, UnsupportedError } from '../errors.js';
+import { float16BitsToFloat } from '../graph/float16.js';
 import { WeightStore, type KerasLayerJson, type KerasSource, type WeightArray } from './keras-source.js';
 
 export interface TfjsWeightSpec {
@@ -35,15 +36,6 @@ export interface TfjsArtifactsInput {
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 function elementCount(shape: number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -68,7 +60,7 @@ function decodeWeight(spec: TfjsWeightSpec, bytes: Uint8Array, file: string): Fl
       }
       if (spec.dtype === 'int32') for (let i = 0; i < n; i++) out[i] = Math.round(out[i]);
     } else if (q.dtype === 'float16') {
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = float16BitsToFloat(view.getUint16(2 * i, true));
     } else {
       throw new UnsupportedError(`${file}: weight ${spec.name} has quantization dtype '${q.dtype}' (TF.js knows uint8, uint16, float16)`);
     }

@@ -6,6 +6,7 @@
 import type { DType, Model, Operator, Quantization, Subgraph, Tensor } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import { defaultOptions } from '../graph/ops.js';
+import { floatToFloat16Bits } from '../graph/float16.js';
 import { UnsupportedError } from '../errors.js';
 import type { Recipe } from './recipe.js';
 import type { CalibrationResult } from './calibrate.js';
@@ -15,7 +16,7 @@ import {
 } from './rules.js';
 import type { QuantParams } from './weights.js';
 import {
-  activationParams, bytesOf, floatToFloat16Bits, floatValues, quantizeBias, quantizeWeights, quantizeWithParams,
+  activationParams, bytesOf, floatValues, quantizeBias, quantizeWeights, quantizeWithParams,
 } from './weights.js';
 import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
 

@@ -1,11 +1,12 @@
 // HOW numbers are quantized (TFLite 8-bit quantization spec): symmetric int8 weights, per channel or per tensor;
-// int32/int64 biases at input_scale x weight_scale; asymmetric int8 / symmetric int16 activation parameters;
-// float16 conversion. Pure functions over typed arrays; the rewrite decides where they apply.
+// int32/int64 biases at input_scale x weight_scale; asymmetric int8 / symmetric int16 activation parameters
+// (float16 conversion: graph/float16.ts). Pure functions over typed arrays; the rewrite decides where they apply.
 
 import type { DType, Tensor } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import { roundHalfAwayFromZero } from '../runtime/quant-math.js';
 import { UnsupportedError } from '../errors.js';
+import { float16BitsToFloat } from '../graph/float16.js';
 
 export interface QuantParams {
   scale: number;
@@ -134,47 +135,6 @@ export function quantizeWithParams(values: Float32Array, p: QuantParams, dtype: 
     out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
   }
   return out;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half-precision bits of a float32 value, rounding to nearest even (overflow to Inf, subnormals kept). */
-export function floatToFloat16Bits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign; // underflows to 0
-    mant |= 0x800000; // implicit leading 1
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m; // a carry into the exponent field yields the smallest normal, which is right
-  }
-  const rest = mant & 0x1fff;
-  let m = mant >>> 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m++;
-    if (m === 0x400) { m = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
-  }
-  return sign | (e << 10) | m;
-}
-
-export function float16BitsToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * Math.pow(2, -24);
-  if (e === 0x1f) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * Math.pow(2, e - 15);
 }
 
 /** Little-endian bytes of a typed array (a copy the tensor owns). */

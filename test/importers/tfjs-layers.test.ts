@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { convert } from '../../src/convert.js';
 import { ModelFormatError } from '../../src/errors.js';
+import { floatToFloat16Bits } from '../../src/graph/float16.js';
 import { mulberry32 } from '../helpers/random.js';
 import { maxAbsDiff, runOfficialMany, runOursMany } from './helpers.js';
 import { loadTf } from './tfjs-reference.js';
@@ -62,7 +63,7 @@ function quantizeArtifacts(a: Artifacts, dtype: 'uint8' | 'float16'): Artifacts 
       specs.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     } else {
       const h = new Uint16Array(n);
-      for (let i = 0; i < n; i++) h[i] = toHalf(v[i]);
+      for (let i = 0; i < n; i++) h[i] = floatToFloat16Bits(v[i]);
       parts.push(new Uint8Array(h.buffer));
       specs.push({ ...spec, quantization: { dtype: 'float16' } });
     }
@@ -72,20 +73,6 @@ function quantizeArtifacts(a: Artifacts, dtype: 'uint8' | 'float16'): Artifacts 
   let o = 0;
   for (const p of parts) { data.set(p, o); o += p.length; }
   return { modelTopology: a.modelTopology, weightSpecs: specs, weightData: data.buffer };
-}
-
-/** float32 -> IEEE half (round to nearest even), enough for weights in [-1, 2]. */
-function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = ((u >>> 23) & 0xff) - 127 + 15;
-  let mant = u & 0x7fffff;
-  if (exp <= 0) return sign; // flush tiny values (none in these weights)
-  let h = sign | (exp << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-  return h;
 }
 
 async function compareWithTfjs(tf: Awaited<ReturnType<typeof loadTf>>, a: Artifacts, label: string) {

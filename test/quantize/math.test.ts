@@ -7,7 +7,8 @@ import { readModel } from '../../src/format/index.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { DatasetError, InputError, UsageError } from '../../src/errors.js';
 import { quantize } from '../../src/quantize/index.js';
-import { activationParams, floatToFloat16Bits, float16BitsToFloat, quantizeBias, quantizeWeights } from '../../src/quantize/weights.js';
+import { activationParams, quantizeBias, quantizeWeights } from '../../src/quantize/weights.js';
+import { floatToFloat16Bits, float16BitsToFloat } from '../../src/graph/float16.js';
 import { MinMaxObserver, HistogramObserver, parseCalibrationMethod } from '../../src/quantize/observers.js';
 import { NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 
