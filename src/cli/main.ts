@@ -1,6 +1,7 @@
 // litequant command line: one file per command, each exporting register(program).
 // Errors: one line on stderr (`litequant: <message>`), exit 1; usage errors exit 2; --verbose adds the stack.
 
+import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LitequantError, UsageError } from '../errors.js';
 import { registerInspect } from './inspect.js';
@@ -16,6 +17,7 @@ export const COMMANDS: ((program: Command) => void)[] = [registerInspect, regist
 export function buildProgram(): Command {
   const program = new Command('litequant')
     .description('Convert, quantize and check TensorFlow Lite models: no Python, no TensorFlow.')
+    .version(packageVersion(), '-V, --version')
     .option('--verbose', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -23,6 +25,15 @@ export function buildProgram(): Command {
   // Subcommands inherit exitOverride only when set before they are added; set it on each explicitly.
   for (const c of program.commands) c.exitOverride();
   return program;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
