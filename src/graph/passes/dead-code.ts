@@ -1,24 +1,24 @@
 // Remove operators whose outputs nobody reads, then tensors nobody references, renumbering the rest.
 
 import type { Pass } from './index.js';
-import { consumers } from './util.js';
+import { consumers, repeatUntilUnchanged } from './util.js';
 
 export const removeDeadCode: Pass = {
   name: 'dead-code',
   run(sg) {
-    let changed = false;
-    for (let again = true; again;) {
-      again = false;
+    const changed = repeatUntilUnchanged(() => {
+      let removed = false;
       const uses = consumers(sg);
       for (let k = sg.operators.length - 1; k >= 0; k--) {
         const op = sg.operators[k];
         const live = op.outputs.some((o) => (uses.get(o) ?? []).length > 0 || sg.outputs.includes(o)) || op.outputs.some((o) => sg.tensors[o]?.isVariable);
         if (!live && op.op !== 'ASSIGN_VARIABLE' && op.op !== 'CALL_ONCE') {
           sg.operators.splice(k, 1);
-          again = changed = true;
+          removed = true;
         }
       }
-    }
+      return removed;
+    });
     const used = new Set<number>([...sg.inputs, ...sg.outputs]);
     for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs, ...op.intermediates]) if (i >= 0) used.add(i);
     if (used.size === sg.tensors.length) return changed;

@@ -4,7 +4,7 @@
 
 import type { Operator, Subgraph, Tensor } from '../model.js';
 import type { Pass } from './index.js';
-import { bytesOfFloats, channelValues, consumers, floatValues, isConstant, isGraphIo, producers, removeOperator } from './util.js';
+import { bytesOfFloats, channelValues, consumers, floatValues, isConstant, isGraphIo, producers, removeOperator, repeatUntilUnchanged } from './util.js';
 
 const LINEAR_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
 
@@ -84,13 +84,6 @@ function tryFold(sg: Subgraph, follower: Operator): boolean {
 export const foldAffineIntoLinear: Pass = {
   name: 'fold-affine-into-linear',
   run(sg) {
-    let changed = false;
-    for (let again = true; again;) {
-      again = false;
-      for (const op of sg.operators) {
-        if (tryFold(sg, op)) { again = changed = true; break; }
-      }
-    }
-    return changed;
+    return repeatUntilUnchanged(() => sg.operators.some((op) => tryFold(sg, op)));
   },
 };

@@ -2,7 +2,7 @@
 // FULLY_CONNECTED, ADD, MUL), when that intermediate has no other reader and is not a graph output.
 
 import type { Pass } from './index.js';
-import { consumers, isGraphIo, producers, removeOperator } from './util.js';
+import { consumers, isGraphIo, producers, removeOperator, repeatUntilUnchanged } from './util.js';
 
 const FUSABLE_ACTIVATIONS = new Set(['RELU', 'RELU6', 'RELU_N1_TO_1']);
 const HOSTS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'MUL']);
@@ -10,9 +10,7 @@ const HOSTS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD',
 export const fuseActivations: Pass = {
   name: 'fuse-activations',
   run(sg) {
-    let changed = false;
-    for (let again = true; again;) {
-      again = false;
+    return repeatUntilUnchanged(() => {
       const prod = producers(sg);
       const uses = consumers(sg);
       for (const act of sg.operators) {
@@ -25,10 +23,9 @@ export const fuseActivations: Pass = {
         host.options.fusedActivationFunction = act.op;
         host.outputs[0] = act.outputs[0];
         removeOperator(sg, act);
-        again = changed = true;
-        break;
+        return true;
       }
-    }
-    return changed;
+      return false;
+    });
   },
 };

@@ -3,7 +3,7 @@
 
 import type { Operator, Subgraph } from '../model.js';
 import type { Pass } from './index.js';
-import { consumers, floatValues, int32Values, isConstant, isGraphIo, producers, removeOperator, replaceUses } from './util.js';
+import { consumers, floatValues, int32Values, isConstant, isGraphIo, producers, removeOperator, repeatUntilUnchanged, replaceUses } from './util.js';
 
 function sameShape(sg: Subgraph, a: number, b: number): boolean {
   const x = sg.tensors[a], y = sg.tensors[b];
@@ -44,9 +44,7 @@ function passthroughInput(sg: Subgraph, op: Operator): number {
 export const removeNoOps: Pass = {
   name: 'remove-noops',
   run(sg) {
-    let changed = false;
-    for (let again = true; again;) {
-      again = false;
+    return repeatUntilUnchanged(() => {
       const prod = producers(sg);
       const uses = consumers(sg);
       for (const op of sg.operators) {
@@ -55,8 +53,7 @@ export const removeNoOps: Pass = {
           const inner = prod.get(op.inputs[0]);
           if (inner && inner.op === 'RESHAPE' && inner.inputs[0] !== op.inputs[0]) {
             op.inputs[0] = inner.inputs[0];
-            again = changed = true;
-            break;
+            return true;
           }
         }
         const x = passthroughInput(sg, op);
@@ -71,10 +68,9 @@ export const removeNoOps: Pass = {
           replaceUses(sg, out, x);
         }
         removeOperator(sg, op);
-        again = changed = true;
-        break;
+        return true;
       }
-    }
-    return changed;
+      return false;
+    });
   },
 };

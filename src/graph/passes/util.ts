@@ -46,6 +46,16 @@ export function bytesOfFloats(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
 }
 
+/**
+ * Runs `sweep` until it changes nothing; true when any sweep changed the graph. A sweep that rewrites returns right
+ * after its edit (or at the end of its pass over the operators), so the next one sees the graph as it now is.
+ */
+export function repeatUntilUnchanged(sweep: () => boolean): boolean {
+  let changed = false;
+  while (sweep()) changed = true;
+  return changed;
+}
+
 /** True when the tensor is a graph input or output (its identity must survive rewrites). */
 export function isGraphIo(sg: Subgraph, t: number): boolean {
   return sg.inputs.includes(t) || sg.outputs.includes(t);
