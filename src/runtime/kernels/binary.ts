@@ -15,6 +15,7 @@ import {
   quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT, saturatingRoundingDoublingHighMul,
 } from '../quant-math.js';
 import { outputRange, usesXnnpack } from '../requantize.js';
+import { planXnnpackAdd, xnnpackAddValue } from '../xnnpack-add.js';
 import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
@@ -113,6 +114,22 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
           }
         }
       }
+    }
+    // The official runtime's XNNPACK delegate takes 8-bit ADD/SUB within its scale limits; its arithmetic differs
+    // from TFLite's on rare near-ties, so in xnnpack mode the whole op becomes its 256x256 table of outputs.
+    const xnn = general && ctx.arithmetic === 'xnnpack' && usesXnnpack(dtype)
+      ? planXnnpackAdd(sa, a.zeroPoint[0], sb, b.zeroPoint[0], so, out.zeroPoint[0], op === 'SUB', ...outputRange(ctx, 'xnnpack', out))
+      : null;
+    if (xnn) {
+      plan.mode = 'quantAddSub';
+      plan.lutBase = dtype === 'int8' ? 128 : 0;
+      const lo = -plan.lutBase;
+      const table = new Int16Array(65536);
+      for (let x = 0; x < 256; x++) {
+        for (let y = 0; y < 256; y++) table[(x << 8) | y] = xnnpackAddValue(xnn, x + lo, y + lo);
+      }
+      plan.pairTable = table;
+      return plan;
     }
     if (general) {
       plan.mode = 'quantAddSub';
