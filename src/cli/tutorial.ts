@@ -17,6 +17,7 @@ import { summarizeModel, type TensorDetails } from '../format/details.js';
 import { LitequantError } from '../errors.js';
 import { bold, cyan, dim, formatBytes, green, phaseProgress, printJson, red } from './output.js';
 import { modelInputs } from './common.js';
+import { makeRequantize } from './compare.js';
 
 const PROJECT_ROOT = (() => {
   let d = path.dirname(fileURLToPath(import.meta.url));
@@ -131,9 +132,13 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   // 5. Evaluate both on the test set; per-layer error on the first 100 images; the report.
   step(5, `Evaluate on ${opts.limit ? `the first ${opts.limit}` : 'the 10,000'} MNIST test images`);
   const progress = phaseProgress(!opts.json);
+  // The two worst layers' suggestions are measured: re-quantized with that layer kept in float, and evaluated.
+  const requantize = makeRequantize(converted.model, 'mnist:train', {});
   const comparison = await compare([floatPath, int8Path], 'mnist:test', {
     datasetOptions: { limit: opts.limit },
     layerSamples: 100,
+    requantize,
+    measureSuggestions: 2,
     onProgress: (p) => progress.tick(`  ${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
   }).finally(progress.stop);
   const reportPath = path.join(out, 'report.html');
