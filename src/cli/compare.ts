@@ -10,7 +10,7 @@ import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, modelInputs, type DatasetFlags } from './common.js';
-import { evalDatasetOptions, runtimeFlag } from './eval.js';
+import { addEvaluationFlags, evalDatasetOptions, runtimeFlag } from './eval.js';
 import { phaseProgress, printJson } from './output.js';
 
 interface CompareFlags extends DatasetFlags {
@@ -54,12 +54,9 @@ export function makeRequantize(floatModel: Model, calibration: string, flags: Da
 }
 
 export function registerCompare(program: Command): void {
-  const cmd = program.command('compare')
+  const cmd = addEvaluationFlags(program.command('compare')
     .description('compare models side by side: size, accuracy, agreement, latency, and per-layer error of float vs quantized')
-    .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model)')
-    .requiredOption('-d, --dataset <spec>', 'evaluation dataset, e.g. mnist:test')
-    .option('--runtime <runtime>', 'builtin or tflite (the official runtime, if installed)', 'builtin')
-    .option('--keep-state', 'keep variable (state) tensors across samples')
+    .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model)'))
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', (v) => parseInt(v, 10), 100)
     .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset')

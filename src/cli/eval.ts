@@ -25,13 +25,18 @@ export function evalDatasetOptions(flags: DatasetFlags) {
   return rest;
 }
 
-export function registerEval(program: Command): void {
-  const cmd = program.command('eval')
-    .description('accuracy (top-1/top-5, per class, confusion matrix), latency and throughput of a model on a dataset')
-    .argument('<model>', '.tflite file')
+/** The flags every evaluating command has (eval, compare): the dataset, the runtime, state handling. */
+export function addEvaluationFlags(cmd: Command): Command {
+  return cmd
     .requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
     .option('--runtime <runtime>', 'builtin (litequant\'s interpreter) or tflite (the official runtime, if installed)', 'builtin')
-    .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)')
+    .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)');
+}
+
+export function registerEval(program: Command): void {
+  const cmd = addEvaluationFlags(program.command('eval')
+    .description('accuracy (top-1/top-5, per class, confusion matrix), latency and throughput of a model on a dataset')
+    .argument('<model>', '.tflite file'))
     .option('--output-index <k>', 'which output holds the class scores', (v) => parseInt(v, 10), 0)
     .option('--json', 'machine-readable output');
   addDatasetFlags(cmd);

@@ -6,12 +6,11 @@
 // Latency is the time of one inference (inputs in, invoke, output out); throughput is samples per second of the
 // whole loop, data loading included.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import { InputError, ModelFormatError } from '../errors.js';
-import { readModel } from '../format/index.js';
+import { readModel, readModelBytes } from '../format/index.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
@@ -37,16 +36,7 @@ export interface LoadedModel {
 
 export function loadModel(src: ModelSource): LoadedModel {
   if (typeof src !== 'string') return { name: src.name, bytes: src.bytes, model: readModel(src.bytes, src.name) };
-  let bytes: Uint8Array;
-  try {
-    const st = fs.statSync(src);
-    if (st.isDirectory()) throw new ModelFormatError(`${src}: is a directory, not a .tflite file`);
-    bytes = new Uint8Array(fs.readFileSync(src));
-  } catch (e) {
-    if (e instanceof ModelFormatError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(code === 'ENOENT' ? `${src}: no such file` : `${src}: cannot read: ${(e as Error).message}`);
-  }
+  const bytes = readModelBytes(src);
   return { name: path.basename(src), path: src, bytes, model: readModel(bytes, src) };
 }
 

@@ -1,4 +1,4 @@
 // The .tflite format layer: verify, read and write TFLite FlatBuffers.
-export { readModel, readModelFile } from './reader.js';
+export { readModel, readModelBytes, readModelFile } from './reader.js';
 export { writeModel, writeModelFile } from './writer.js';
 export { verifyModel, TFLITE_IDENTIFIER } from './verifier.js';

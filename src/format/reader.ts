@@ -151,13 +151,12 @@ export function readOptions(fb: FbView, pos: number, table: OptionsTable): OpOpt
   return out;
 }
 
-/** Read and decode a .tflite file; clear errors for a missing path, a directory or an empty file. */
-export function readModelFile(path: string): Model {
-  let bytes: Uint8Array;
+/** The bytes of a .tflite file; clear errors for a missing path, a directory or an unreadable file. */
+export function readModelBytes(path: string): Uint8Array {
   try {
     const st = fs.statSync(path);
     if (st.isDirectory()) throw new ModelFormatError(`${path}: is a directory, not a .tflite file`);
-    bytes = new Uint8Array(fs.readFileSync(path));
+    return new Uint8Array(fs.readFileSync(path));
   } catch (e) {
     if (e instanceof ModelFormatError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -165,5 +164,9 @@ export function readModelFile(path: string): Model {
     if (code === 'EACCES') throw new ModelFormatError(`${path}: permission denied`);
     throw new ModelFormatError(`${path}: cannot read: ${(e as Error).message}`);
   }
-  return readModel(bytes, path);
+}
+
+/** Read and decode a .tflite file; clear errors for a missing path, a directory or an empty file. */
+export function readModelFile(path: string): Model {
+  return readModel(readModelBytes(path), path);
 }

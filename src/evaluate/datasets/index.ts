@@ -22,7 +22,7 @@ import { parseNpy, parseNpz, type NpyArray } from '../npy.js';
 import { readCsv } from './csv.js';
 import { decodeImage, IMAGE_EXTENSIONS, type RawImage } from './decode.js';
 import { readIdx } from './idx.js';
-import { applyPlan, imageDims, makePlan, type InputPlan, type Layout } from './prepare.js';
+import { applyPlan, imageDims, makePlan, type InputPlan, type PlanOptions } from './prepare.js';
 import { seededPermutation } from '../../util/random.js';
 
 export interface Sample {
@@ -44,17 +44,11 @@ export interface Dataset extends AsyncIterable<Sample> {
   readonly skipped?: number;
 }
 
-export interface DatasetOptions {
+/** How samples become model inputs (scale, offset, mean/std, size, channels, layout: see prepare.ts) and which samples. */
+export interface DatasetOptions extends PlanOptions {
   /** Model input shapes including batch, to reshape/resize/check against. */
   inputShapes?: number[][];
   inputNames?: string[];
-  scale?: number;
-  offset?: number;
-  mean?: number[];
-  std?: number[];
-  size?: [number, number];
-  channels?: 1 | 3;
-  layout?: Layout;
   limit?: number;
   /** Seed of a deterministic shuffle (applied before limit, so limit takes a random subset). */
   shuffle?: number;
