@@ -196,15 +196,91 @@ function dotF64FunctionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// Depthwise accumulation (8-bit DEPTHWISE_CONV_2D): acc[px][c] = sum over taps of in[tap(px)][c] * w[tap][c], int16
+// operands (offsets applied) widened to exact int32 products (i32x4.extmul_*_i16x8_s), eight channels per vector.
+// The input is pre-padded with zeros (value + offset = 0 contributes nothing, as the reference kernels skip taps
+// outside the image), so every window lies inside the buffer and there is no border case. In WAT terms:
+//   for oy, ox:  pix = in + oy * stepY + ox * stepX
+//     for cb in 0 .. cBytes step 16:          ; channels cb/2 .. cb/2 + 8
+//       lo, hi = 0; wp = w + cb; tp = pix + cb
+//       for fy < fh: tx = tp; for fx < fw: lo += extmul_low(in[tx], w[wp]); hi += extmul_high(..); tx += dilX; wp += cBytes
+//                    tp += dilY
+//       acc[..] = lo, hi; acc += 32
+const D_IN = 0, D_W = 1, D_ACC = 2, D_OUT_H = 3, D_OUT_W = 4, D_STEP_Y = 5, D_STEP_X = 6, D_FH = 7, D_FW = 8;
+const D_DIL_Y = 9, D_DIL_X = 10, D_CBYTES = 11;
+const D_ROW = 12, D_PIX = 13, D_CB = 14, D_FY = 15, D_FX = 16, D_TP = 17, D_TX = 18, D_WP = 19, D_OY = 20, D_OX = 21;
+const D_LO = 22, D_HI = 23, D_X = 24, D_WV = 25;
+const I32_NE = 0x47;
+const I32X4_EXTMUL_LOW_I16X8_S = simd(188);
+const I32X4_EXTMUL_HIGH_I16X8_S = simd(189);
+
+function depthwiseFunctionBody(): number[] {
+  const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
+  const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
+  const advance = (l: number, by: number) => [...get(l), ...get(by), I32_ADD, ...set(l)];
+  const fxLoop = [
+    ...get(D_TX), ...V128_LOAD, ...set(D_X),
+    ...get(D_WP), ...V128_LOAD, ...set(D_WV),
+    ...get(D_LO), ...get(D_X), ...get(D_WV), ...I32X4_EXTMUL_LOW_I16X8_S, ...I32X4_ADD, ...set(D_LO),
+    ...get(D_HI), ...get(D_X), ...get(D_WV), ...I32X4_EXTMUL_HIGH_I16X8_S, ...I32X4_ADD, ...set(D_HI),
+    ...advance(D_TX, D_DIL_X), ...advance(D_WP, D_CBYTES),
+    ...countDown(D_FX),
+  ];
+  const fyLoop = [
+    ...get(D_TP), ...set(D_TX), ...get(D_FW), ...set(D_FX),
+    ...loop(fxLoop),
+    ...advance(D_TP, D_DIL_Y),
+    ...countDown(D_FY),
+  ];
+  const cbLoop = [
+    ...V128_ZERO, ...set(D_LO), ...V128_ZERO, ...set(D_HI),
+    ...get(D_W), ...get(D_CB), I32_ADD, ...set(D_WP),
+    ...get(D_PIX), ...get(D_CB), I32_ADD, ...set(D_TP),
+    ...get(D_FH), ...set(D_FY),
+    ...loop(fyLoop),
+    ...get(D_ACC), ...get(D_LO), ...v128StoreAt(0),
+    ...get(D_ACC), ...get(D_HI), ...v128StoreAt(16),
+    ...get(D_ACC), ...i32const(32), I32_ADD, ...set(D_ACC),
+    ...get(D_CB), ...i32const(16), I32_ADD, ...tee(D_CB), ...get(D_CBYTES), I32_NE, 0x0d, 0,
+  ];
+  const oxLoop = [
+    ...i32const(0), ...set(D_CB),
+    ...loop(cbLoop),
+    ...advance(D_PIX, D_STEP_X),
+    ...countDown(D_OX),
+  ];
+  const oyLoop = [
+    ...get(D_ROW), ...set(D_PIX), ...get(D_OUT_W), ...set(D_OX),
+    ...loop(oxLoop),
+    ...advance(D_ROW, D_STEP_Y),
+    ...countDown(D_OY),
+  ];
+  const code = [
+    0x02, 0x40,
+    ...get(D_OUT_H), I32_EQZ, 0x0d, 0,
+    ...get(D_OUT_W), I32_EQZ, 0x0d, 0,
+    ...get(D_CBYTES), I32_EQZ, 0x0d, 0,
+    ...get(D_FH), I32_EQZ, 0x0d, 0,
+    ...get(D_FW), I32_EQZ, 0x0d, 0,
+    ...get(D_IN), ...set(D_ROW), ...get(D_OUT_H), ...set(D_OY),
+    ...loop(oyLoop),
+    0x0b,
+    0x0b,
+  ];
+  const body = [2, ...uleb(10), I32, ...uleb(4), V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
+  const depthwiseType = [0x60, 12, ...new Array<number>(12).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, ...type]),
+    ...section(1, [2, ...type, ...depthwiseType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // imported memory, min 0 pages
-    ...section(3, [2, 0, 0]),
-    ...section(7, [2, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1]),
-    ...section(10, [2, ...dotFunctionBody(), ...dotF64FunctionBody()]),
+    ...section(3, [3, 0, 0, 1]),
+    ...section(7, [3, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2]),
+    ...section(10, [3, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -352,6 +428,87 @@ export class Float64Gemm {
   run(rows: number): void {
     const pairs = (rows + 1) >> 1;
     this.dot(this.srcAt, this.K * 8, pairs, this.wAt, this.K * 8, this.accStride >> 3, this.accAt);
+  }
+}
+
+type DepthwiseFn = (input: number, w: number, acc: number, outH: number, outW: number, stepY: number, stepX: number,
+  fh: number, fw: number, dilY: number, dilX: number, cBytes: number) => void;
+
+/** Geometry of one depthwise convolution (NHWC, one batch per run). */
+export interface DepthwiseShape {
+  inH: number; inW: number; channels: number;
+  outH: number; outW: number;
+  filterH: number; filterW: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  padH: number; padW: number;
+}
+
+/**
+ * Exact int32 depthwise sums in WebAssembly SIMD: the input (offset applied) goes into a zero-bordered int16 image
+ * `input` ([paddedH][paddedW][cStride], pixel (iy, ix) at pixelAt(iy, ix)), the filter into `w` ([tap][cStride]);
+ * run() fills acc[(oy * outW + ox) * cStride + c]. The border is written once (zeros) and never touched again.
+ */
+export class Int16Depthwise {
+  readonly cStride: number;
+  readonly paddedW: number;
+  readonly input: Int16Array;
+  readonly w: Int16Array;
+  readonly acc: Int32Array;
+  private readonly s: DepthwiseShape;
+  private readonly fn: DepthwiseFn;
+  private readonly inAt: number;
+  private readonly wAt: number;
+  private readonly accAt: number;
+
+  private constructor(api: WasmApi, module: object, s: DepthwiseShape) {
+    this.s = s;
+    this.cStride = Math.ceil(s.channels / 8) * 8;
+    const lastY = (s.outH - 1) * s.strideH + (s.filterH - 1) * s.dilationH + 1;
+    const lastX = (s.outW - 1) * s.strideW + (s.filterW - 1) * s.dilationW + 1;
+    const paddedH = Math.max(s.inH + s.padH, lastY);
+    this.paddedW = Math.max(s.inW + s.padW, lastX);
+    const inputLength = paddedH * this.paddedW * this.cStride;
+    const wLength = s.filterH * s.filterW * this.cStride;
+    const accLength = s.outH * s.outW * this.cStride;
+    this.wAt = 0;
+    this.inAt = align16(wLength * 2);
+    this.accAt = this.inAt + align16(inputLength * 2);
+    const memory = new api.Memory({ initial: Math.ceil((this.accAt + accLength * 4) / 65536) });
+    const instance = new api.Instance(module, { env: { mem: memory } });
+    this.fn = instance.exports.depthwise as DepthwiseFn;
+    this.w = new Int16Array(memory.buffer, this.wAt, wLength);
+    this.input = new Int16Array(memory.buffer, this.inAt, inputLength);
+    this.acc = new Int32Array(memory.buffer, this.accAt, accLength);
+  }
+
+  /** The kernel for this geometry, or null without WebAssembly SIMD. */
+  static create(s: DepthwiseShape): Int16Depthwise | null {
+    const module = dotModule();
+    const ok = s.inH > 0 && s.inW > 0 && s.channels > 0 && s.outH > 0 && s.outW > 0 && s.filterH > 0 && s.filterW > 0 &&
+      s.padH >= 0 && s.padW >= 0;
+    return wasm && module && ok ? new Int16Depthwise(wasm, module, s) : null;
+  }
+
+  /** Index in `input` of image pixel (iy, ix), channel 0. */
+  pixelAt(iy: number, ix: number): number {
+    return ((iy + this.s.padH) * this.paddedW + ix + this.s.padW) * this.cStride;
+  }
+
+  /** Filter tap t, channel c = values[t * channels + c] + offset. */
+  setWeights(values: ArrayLike<number>, offset: number): void {
+    const { channels, filterH, filterW } = this.s;
+    for (let t = 0; t < filterH * filterW; t++) {
+      for (let c = 0; c < channels; c++) this.w[t * this.cStride + c] = values[t * channels + c] + offset;
+    }
+  }
+
+  run(): void {
+    const s = this.s;
+    const pixelBytes = this.cStride * 2;
+    const rowBytes = this.paddedW * pixelBytes;
+    this.fn(this.inAt, this.wAt, this.accAt, s.outH, s.outW, s.strideH * rowBytes, s.strideW * pixelBytes,
+      s.filterH, s.filterW, s.dilationH * rowBytes, s.dilationW * pixelBytes, pixelBytes);
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
@@ -36,6 +37,11 @@ export interface DepthwisePlan {
   fxEnd: Int32Array;
   /** Input channel of each output channel (c / depth multiplier). */
   inChannel: Int32Array;
+  /**
+   * 8-bit variants with a constant filter whose sums provably fit int32: the WebAssembly SIMD kernel (exact int32
+   * sums; see simd-gemm.ts), or null for the scalar loop.
+   */
+  simd: Int16Depthwise | null;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -73,6 +79,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
+    simd: null,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -99,7 +106,22 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
+  // |input - zero point| <= 255 for 8-bit inputs: the int32 sums are exact when 255 * sum|w| < 2^31 per channel.
+  if (filter.isConstant && (variant === 'int8' || variant === 'uint8') && maxAbsChannelSum(plan.w, outC) * 255 < 2 ** 31) {
+    plan.simd = Int16Depthwise.create({ ...g, channels: outC });
+    if (plan.simd) {
+      plan.simd.setWeights(filter.data as Int8Array, plan.filterOffset);
+      plan.x = new Float64Array(0);
+    }
+  }
   return plan;
+}
+
+/** max over channels c of sum over taps |w[tap * C + c]|. */
+function maxAbsChannelSum(w: Float64Array, C: number): number {
+  const sums = new Float64Array(C);
+  for (let i = 0; i < w.length; i++) sums[i % C] += Math.abs(w[i]);
+  return sums.reduce((a, b) => Math.max(a, b), 0);
 }
 
 function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
@@ -201,6 +223,10 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
 
   const qOut = outputs[0].data as Int8Array;
   const r = p.requant!;
+  if (p.simd) {
+    depthwiseSimd(p, p.simd, inputs[0]!.data as Int8Array, r, qOut);
+    return;
+  }
   for (let i = 0; i < x.length; i++) x[i] = input[i] + p.inputOffset;
   for (let b = 0; b < g.batches; b++) {
     for (let oy = 0; oy < g.outH; oy++) {
@@ -209,6 +235,34 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
         requantizeRow(r, acc, 0, bias, qOut, ((b * g.outH + oy) * g.outW + ox) * g.outC, g.outC);
       }
     }
+  }
+}
+
+/** 8-bit depthwise convolution on the SIMD kernel: per batch, fill its padded int16 image, run, requantize per pixel. */
+function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | Uint8Array, r: Requantization,
+  out: Int8Array | Uint8Array): void {
+  const g = p.g;
+  const { inChannel, inputOffset: inOff, bias } = p;
+  const { input: image, acc, cStride } = k;
+  const inC = g.inC;
+  const C = g.outC;
+  const pixels = g.outH * g.outW;
+  for (let b = 0; b < g.batches; b++) {
+    for (let iy = 0; iy < g.inH; iy++) {
+      let from = (b * g.inH + iy) * g.inW * inC;
+      let to = k.pixelAt(iy, 0);
+      if (p.depthMultiplier === 1 && C === cStride) {
+        // The image row is one contiguous run.
+        for (let i = 0, n = g.inW * C; i < n; i++) image[to + i] = input[from + i] + inOff;
+        continue;
+      }
+      for (let ix = 0; ix < g.inW; ix++, from += inC, to += cStride) {
+        for (let c = 0; c < C; c++) image[to + c] = input[from + inChannel[c]] + inOff;
+      }
+    }
+    k.run();
+    const outBase = b * pixels * C;
+    for (let px = 0; px < pixels; px++) requantizeRow(r, acc, px * cStride, bias, out, outBase + px * C, C);
   }
 }
 
