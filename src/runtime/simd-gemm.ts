@@ -271,16 +271,125 @@ function depthwiseFunctionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// 8-bit staging: widen(src, srcPixStep, srcRowStep, dst, dstPixStep, dstRowStep, rows, cols, chunks, flip, off)
+// writes, per pixel, `chunks` groups of 8 int16 = ((byte ^ flip) + off) from 8 source bytes (flip = 0x80 and
+// off = offset - 128 read int8 values, flip = 0 reads uint8). Steps are in bytes. Chunks past the real channel count
+// read the next bytes and write lanes the consumers never use (zero weights, or sums never read).
+const V_SRC = 0, V_SPS = 1, V_SRS = 2, V_DST = 3, V_DPS = 4, V_DRS = 5, V_ROWS = 6, V_COLS = 7, V_CHUNKS = 8, V_FLIP = 9, V_OFF = 10;
+const V_SR = 11, V_DR = 12, V_SP = 13, V_DP = 14, V_X = 15, V_K = 16, V_FLIPV = 17, V_OFFV = 18;
+const V128_LOAD8X8_U = [...simd(2), 0, 0];
+const I16X8_SPLAT = simd(16), I32X4_SPLAT = simd(17), F32X4_SPLAT = simd(19);
+const V128_XOR = simd(81);
+const I16X8_ADD = simd(142);
+
+function widenFunctionBody(): number[] {
+  const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
+  const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
+  const addConst = (l: number, v: number) => [...get(l), ...i32const(v), I32_ADD, ...set(l)];
+  const advance = (l: number, by: number) => [...get(l), ...get(by), I32_ADD, ...set(l)];
+  const chunkLoop = [
+    ...get(V_DP), ...get(V_SP), ...V128_LOAD8X8_U, ...get(V_FLIPV), ...V128_XOR, ...get(V_OFFV), ...I16X8_ADD, ...V128_STORE,
+    ...addConst(V_SP, 8), ...addConst(V_DP, 16),
+    ...countDown(V_K),
+  ];
+  // SP/DP advance within the pixel; the pixel loop restarts them from the pixel bases kept in SR/DR-relative X steps.
+  const colLoop = [
+    ...get(V_CHUNKS), ...set(V_K),
+    ...loop(chunkLoop),
+    // Back to this pixel's start, then one pixel step.
+    ...get(V_SP), ...get(V_CHUNKS), ...i32const(3), I32_SHL, I32_SUB, ...get(V_SPS), I32_ADD, ...set(V_SP),
+    ...get(V_DP), ...get(V_CHUNKS), ...i32const(4), I32_SHL, I32_SUB, ...get(V_DPS), I32_ADD, ...set(V_DP),
+    ...countDown(V_X),
+  ];
+  const rowLoop = [
+    ...get(V_SR), ...set(V_SP), ...get(V_DR), ...set(V_DP), ...get(V_COLS), ...set(V_X),
+    ...loop(colLoop),
+    ...advance(V_SR, V_SRS), ...advance(V_DR, V_DRS),
+    ...countDown(V_ROWS),
+  ];
+  const code = [
+    0x02, 0x40,
+    ...get(V_ROWS), I32_EQZ, 0x0d, 0,
+    ...get(V_COLS), I32_EQZ, 0x0d, 0,
+    ...get(V_CHUNKS), I32_EQZ, 0x0d, 0,
+    ...get(V_FLIP), ...I16X8_SPLAT, ...set(V_FLIPV),
+    ...get(V_OFF), ...I16X8_SPLAT, ...set(V_OFFV),
+    ...get(V_SRC), ...set(V_SR), ...get(V_DST), ...set(V_DR),
+    ...loop(rowLoop),
+    0x0b,
+    0x0b,
+  ];
+  const body = [2, ...uleb(6), I32, ...uleb(2), V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
+// XNNPACK fp32 requantization of int32 sums to 8-bit, four channels per vector:
+// requant(acc, accPixStep, out, outPixStep, pixels, quads, bias, scales, lo, hi, zp): per pixel and quad,
+// out = nearest_even(min(max(f32(acc + bias) * scale, lo), hi)) + zp, the low byte of each lane stored (4 bytes per
+// quad; a pixel's last quad may write up to 3 bytes into the next pixel, rewritten by it, or into the spare tail).
+// Same operations and roundings as requantizeRow's fp32 loop (int32 -> f32 rounds to nearest even, as Math.fround).
+const R_ACC = 0, R_APS = 1, R_OUT = 2, R_OPS = 3, R_PIXELS = 4, R_QUADS = 5, R_BIAS = 6, R_SCALES = 7, R_LO = 8, R_HI = 9, R_ZP = 10;
+const R_A = 11, R_O = 12, R_B = 13, R_S = 14, R_Q = 15, R_LOV = 16, R_HIV = 17, R_ZPV = 18;
+const F32X4_CONVERT_I32X4_S = simd(250);
+const F32X4_MUL = simd(230), F32X4_MIN = simd(232), F32X4_MAX = simd(233), F32X4_NEAREST = simd(106);
+const I32X4_TRUNC_SAT_F32X4_S = simd(248);
+const V128_STORE32_LANE0 = [...simd(90), 0, 0, 0];
+const F32 = 0x7d;
+
+function requantFunctionBody(): number[] {
+  const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
+  const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
+  const addConst = (l: number, v: number) => [...get(l), ...i32const(v), I32_ADD, ...set(l)];
+  const advance = (l: number, by: number) => [...get(l), ...get(by), I32_ADD, ...set(l)];
+  const quadLoop = [
+    ...get(R_O),
+    ...get(R_A), ...V128_LOAD, ...get(R_B), ...V128_LOAD, ...I32X4_ADD,
+    ...F32X4_CONVERT_I32X4_S,
+    ...get(R_S), ...V128_LOAD, ...F32X4_MUL,
+    ...get(R_LOV), ...F32X4_MAX, ...get(R_HIV), ...F32X4_MIN,
+    ...F32X4_NEAREST, ...I32X4_TRUNC_SAT_F32X4_S,
+    ...get(R_ZPV), ...I32X4_ADD,
+    ...V128_ZERO, ...simd(0x0d), 0, 4, 8, 12, ...new Array<number>(12).fill(16),
+    ...V128_STORE32_LANE0,
+    ...addConst(R_A, 16), ...addConst(R_B, 16), ...addConst(R_S, 16), ...addConst(R_O, 4),
+    ...countDown(R_Q),
+  ];
+  const pixelLoop = [
+    ...get(R_ACC), ...set(R_A), ...get(R_OUT), ...set(R_O), ...get(R_BIAS), ...set(R_B), ...get(R_SCALES), ...set(R_S),
+    ...get(R_QUADS), ...set(R_Q),
+    ...loop(quadLoop),
+    ...advance(R_ACC, R_APS), ...advance(R_OUT, R_OPS),
+    ...countDown(R_PIXELS),
+  ];
+  const code = [
+    0x02, 0x40,
+    ...get(R_PIXELS), I32_EQZ, 0x0d, 0,
+    ...get(R_QUADS), I32_EQZ, 0x0d, 0,
+    ...get(R_LO), ...F32X4_SPLAT, ...set(R_LOV),
+    ...get(R_HI), ...F32X4_SPLAT, ...set(R_HIV),
+    ...get(R_ZP), ...I32X4_SPLAT, ...set(R_ZPV),
+    ...loop(pixelLoop),
+    0x0b,
+    0x0b,
+  ];
+  const body = [2, ...uleb(5), I32, ...uleb(3), V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
   const type = [0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0];
   const depthwiseType = [0x60, 12, ...new Array<number>(12).fill(I32), 0];
+  const widenType = [0x60, 11, ...new Array<number>(11).fill(I32), 0];
+  const requantType = [0x60, 11, ...new Array<number>(8).fill(I32), F32, F32, I32, 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, ...type, ...depthwiseType]),
+    ...section(1, [4, ...type, ...depthwiseType, ...widenType, ...requantType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // imported memory, min 0 pages
-    ...section(3, [3, 0, 0, 1]),
-    ...section(7, [3, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2]),
-    ...section(10, [3, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody()]),
+    ...section(3, [5, 0, 0, 1, 2, 3]),
+    ...section(7, [5, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2,
+      ...name('widen'), 0x00, 3, ...name('requant'), 0x00, 4]),
+    ...section(10, [5, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody(), ...widenFunctionBody(),
+      ...requantFunctionBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -308,6 +417,68 @@ function dotModule(): object | null {
   return compiled ?? null;
 }
 
+type WidenFn = (src: number, srcPixStep: number, srcRowStep: number, dst: number, dstPixStep: number, dstRowStep: number,
+  rows: number, cols: number, chunks: number, flip: number, off: number) => void;
+type RequantFn = (acc: number, accPixStep: number, out: number, outPixStep: number, pixels: number, quads: number,
+  bias: number, scales: number, lo: number, hi: number, zp: number) => void;
+
+/**
+ * 8-bit inputs staged into a kernel's WebAssembly memory (`raw`, widened to int16 by widen()) and the XNNPACK fp32
+ * requantization of its int32 sums into `out` (requant()). Laid out at `at` in the kernel's memory.
+ */
+export class Quant8Io {
+  readonly raw: Uint8Array;
+  /** Per-channel int32 bias and float32 scales (zero past the real channels). */
+  readonly bias: Int32Array;
+  readonly scales: Float32Array;
+  readonly out: Uint8Array;
+  private readonly widenFn: WidenFn;
+  private readonly requantFn: RequantFn;
+  private readonly rawAt: number;
+  private readonly biasAt: number;
+  private readonly scalesAt: number;
+  private readonly outAt: number;
+
+  /** Bytes needed for `rawBytes` staged input bytes, `channels` (a multiple of 4) and `outBytes` output bytes. */
+  static bytes(rawBytes: number, channels: number, outBytes: number): number {
+    return align16(rawBytes + 16) + 8 * channels + align16(outBytes + 16);
+  }
+
+  constructor(exports: Record<string, unknown>, buffer: ArrayBuffer, at: number, rawBytes: number, channels: number, outBytes: number) {
+    this.widenFn = exports.widen as WidenFn;
+    this.requantFn = exports.requant as RequantFn;
+    this.rawAt = at;
+    this.biasAt = at + align16(rawBytes + 16);
+    this.scalesAt = this.biasAt + 4 * channels;
+    this.outAt = this.scalesAt + 4 * channels;
+    this.raw = new Uint8Array(buffer, this.rawAt, rawBytes);
+    this.bias = new Int32Array(buffer, this.biasAt, channels);
+    this.scales = new Float32Array(buffer, this.scalesAt, channels);
+    this.out = new Uint8Array(buffer, this.outAt, outBytes);
+  }
+
+  /** Copy `count` bytes of an 8-bit tensor's data, from element `from`, into raw. */
+  stage(data: Int8Array | Uint8Array, from: number, count: number): void {
+    this.raw.set(new Uint8Array(data.buffer, data.byteOffset + from, count));
+  }
+
+  /**
+   * int16 (value + offset) from raw (byte `from` on) into the kernel's memory at dst (see widenFunctionBody; steps in
+   * bytes).
+   */
+  widen(from: number, srcPixStep: number, srcRowStep: number, dst: number, dstPixStep: number, dstRowStep: number,
+    rows: number, cols: number, chunks: number, signed: boolean, offset: number): void {
+    this.widenFn(this.rawAt + from, srcPixStep, srcRowStep, dst, dstPixStep, dstRowStep, rows, cols, chunks,
+      signed ? 0x80 : 0, signed ? offset - 128 : offset);
+  }
+
+  /** out[px * outPixStep + c] = requantized(acc at accAt + px * accPixStep, channel c), `quads` channels per 4. */
+  requant(accAt: number, accPixStep: number, outPixStep: number, pixels: number, quads: number, lo: number, hi: number,
+    zp: number): void {
+    this.requantFn(accAt, accPixStep, this.outAt, outPixStep, pixels, quads, this.biasAt, this.scalesAt, lo, hi, zp);
+  }
+}
+
 type DotFn = (src: number, rowBytes: number, pairs: number, w: number, kBytes: number, quads: number, acc: number) => void;
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -328,12 +499,14 @@ export class Int16Gemm {
   readonly w: Int16Array;
   /** Sums of the last run: row r, channel c at r * accStride + c. */
   readonly acc: Int32Array;
+  /** 8-bit staging and fp32 requantization (raw holds up to `rawBytes`; out holds `rows` pixels of `channels`). */
+  readonly io: Quant8Io;
+  readonly srcAt: number;
+  readonly accAt: number;
   private readonly dot: DotFn;
-  private readonly srcAt: number;
   private readonly wAt: number;
-  private readonly accAt: number;
 
-  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number) {
+  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number, rawBytes: number) {
     this.K = K;
     this.kStride = Math.ceil(K / 8) * 8;
     this.channels = channels;
@@ -343,19 +516,29 @@ export class Int16Gemm {
     this.wAt = 0;
     this.srcAt = align16(this.accStride * this.kStride * 2);
     this.accAt = this.srcAt + align16(evenRows * this.kStride * 2);
-    const bytes = this.accAt + evenRows * this.accStride * 4;
+    const ioAt = align16(this.accAt + evenRows * this.accStride * 4);
+    const bytes = ioAt + Quant8Io.bytes(rawBytes, this.accStride, rows * channels);
     const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
     const instance = new api.Instance(module, { env: { mem: memory } });
     this.dot = instance.exports.dot as DotFn;
+    this.io = new Quant8Io(instance.exports, memory.buffer, ioAt, rawBytes, this.accStride, rows * channels);
     this.w = new Int16Array(memory.buffer, this.wAt, this.accStride * this.kStride);
     this.src = new Int16Array(memory.buffer, this.srcAt, evenRows * this.kStride);
     this.acc = new Int32Array(memory.buffer, this.accAt, evenRows * this.accStride);
   }
 
-  /** A GEMM of up to `rows` source rows against `channels` rows of K, or null without WebAssembly SIMD. */
-  static create(K: number, channels: number, rows: number): Int16Gemm | null {
+  /**
+   * A GEMM of up to `rows` source rows against `channels` rows of K, or null without WebAssembly SIMD; `rawBytes`:
+   * room for staged 8-bit input (io.raw).
+   */
+  static create(K: number, channels: number, rows: number, rawBytes = 0): Int16Gemm | null {
     const module = dotModule();
-    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Int16Gemm(wasm, module, K, channels, rows) : null;
+    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Int16Gemm(wasm, module, K, channels, rows, rawBytes) : null;
+  }
+
+  /** Requantize acc rows [0, rows) into io.out (rows of `channels` bytes); io.bias and io.scales must be set. */
+  requantize(rows: number, lo: number, hi: number, zp: number): void {
+    this.io.requant(this.accAt, this.accStride * 4, this.channels, rows, this.accStride >> 2, lo, hi, zp);
   }
 
   /** Weight row c = values[c * K .. (c + 1) * K] + offset. */
@@ -455,6 +638,8 @@ export class Int16Depthwise {
   readonly input: Int16Array;
   readonly w: Int16Array;
   readonly acc: Int32Array;
+  /** 8-bit staging (one batch of the input) and fp32 requantization (one batch of the output). */
+  readonly io: Quant8Io;
   private readonly s: DepthwiseShape;
   private readonly fn: DepthwiseFn;
   private readonly inAt: number;
@@ -474,9 +659,13 @@ export class Int16Depthwise {
     this.wAt = 0;
     this.inAt = align16(wLength * 2);
     this.accAt = this.inAt + align16(inputLength * 2);
-    const memory = new api.Memory({ initial: Math.ceil((this.accAt + accLength * 4) / 65536) });
+    const ioAt = align16(this.accAt + accLength * 4);
+    const rawBytes = s.inH * s.inW * s.channels;
+    const outBytes = s.outH * s.outW * s.channels;
+    const memory = new api.Memory({ initial: Math.ceil((ioAt + Quant8Io.bytes(rawBytes, this.cStride, outBytes)) / 65536) });
     const instance = new api.Instance(module, { env: { mem: memory } });
     this.fn = instance.exports.depthwise as DepthwiseFn;
+    this.io = new Quant8Io(instance.exports, memory.buffer, ioAt, rawBytes, this.cStride, outBytes);
     this.w = new Int16Array(memory.buffer, this.wAt, wLength);
     this.input = new Int16Array(memory.buffer, this.inAt, inputLength);
     this.acc = new Int32Array(memory.buffer, this.accAt, accLength);
@@ -501,6 +690,24 @@ export class Int16Depthwise {
     for (let t = 0; t < filterH * filterW; t++) {
       for (let c = 0; c < channels; c++) this.w[t * this.cStride + c] = values[t * channels + c] + offset;
     }
+  }
+
+  /**
+   * The image from one batch of an 8-bit tensor with as many channels as the output (depth multiplier 1), element
+   * `from` on: staged, then widened (value + offset) into the interior of the padded image.
+   */
+  loadImage(data: Int8Array | Uint8Array, from: number, signed: boolean, offset: number): void {
+    const { inH, inW, channels } = this.s;
+    this.io.stage(data, from, inH * inW * channels);
+    const pixelBytes = this.cStride * 2;
+    this.io.widen(0, channels, inW * channels, this.inAt + this.pixelAt(0, 0) * 2, pixelBytes, this.paddedW * pixelBytes,
+      inH, inW, this.cStride >> 3, signed, offset);
+  }
+
+  /** Requantize the last run's sums into io.out ([outH * outW][channels] bytes); io.bias and io.scales must be set. */
+  requantize(lo: number, hi: number, zp: number): void {
+    const s = this.s;
+    this.io.requant(this.accAt, this.cStride * 4, s.channels, s.outH * s.outW, this.cStride >> 2, lo, hi, zp);
   }
 
   run(): void {

@@ -5,7 +5,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
-import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { int32Bias, planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { fitsInt32, Float64Gemm, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
@@ -53,6 +53,8 @@ export interface ConvPlan {
   gemm: Int16Gemm | null;
   /** float32 with a constant filter: the WebAssembly SIMD float64 GEMM (bit-identical to the scalar loop), or null. */
   floatGemm: Float64Gemm | null;
+  /** Bound on |sum| of the 8-bit GEMM (255 * max per-channel sum of |filter - zero point|). */
+  sumBound: number;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -96,7 +98,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null,
+    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null, sumBound: 0,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -126,9 +128,13 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
       if (fitsInt32(filter.data as Int8Array, plan.filterOffset, K, outC, 255)) {
         // Blocks of >= 64 output pixels amortize each call (the whole image for contiguous 1x1 convolutions).
         const rows = contiguous ? g.outH : Math.min(g.outH, Math.ceil(64 / g.outW));
-        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW);
+        // 1x1 windows read the input in place: one batch of it is staged in the GEMM's memory and widened there.
+        const pointwise = filterH === 1 && filterW === 1 && g.padH === 0 && g.padW === 0;
+        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW, pointwise ? g.inH * g.inW * g.inC : 0);
         if (plan.gemm) {
           plan.gemm.setWeights(filter.data as Int8Array, plan.filterOffset);
+          plan.gemm.io.scales.set(plan.requant!.scales);
+          plan.sumBound = 255 * maxAbsRowSum(plan.w, K, outC);
           plan.rowsPerBlock = rows;
           plan.x = new Float64Array(0);
           plan.patch = new Float64Array(0);
@@ -151,6 +157,17 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     }
   }
   return plan;
+}
+
+/** max over channels of sum_k |w[c * K + k]|. */
+function maxAbsRowSum(w: Float64Array, K: number, channels: number): number {
+  let worst = 0;
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.abs(w[c * K + k]);
+    worst = Math.max(worst, s);
+  }
+  return worst;
 }
 
 /**
@@ -500,14 +517,25 @@ function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, out: Float32Array): v
 function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Array, inOff: number, r: Requantization,
   bias: Float64Array, out: Int8Array | Uint8Array): void {
   const g = p.g;
-  const { src, acc, kStride, accStride } = gemm;
+  const { src, acc, kStride, accStride, io } = gemm;
   const depth = g.inC;
   const outC = g.outC;
+  const staged = io.raw.length > 0;
+  // The SIMD requantization needs every sum + bias in int32 (int32 lanes; the JS loop adds in doubles).
+  const wasmRequant = r.kind === 'fp32' && int32Bias(bias, p.sumBound);
+  if (wasmRequant) io.bias.set(bias);
+  const perBatch = g.inH * g.inW * depth;
   for (let b = 0; b < g.batches; b++) {
+    if (staged) io.stage(input, b * perBatch, perBatch);
     for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
       const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
       let row = 0;
-      for (let oy = oy0; oy < oy0 + rows; oy++) {
+      if (staged) {
+        // 1x1 windows: source row = one input pixel, widened in place.
+        io.widen(oy0 * g.strideH * g.inW * depth, g.strideW * depth, g.strideH * g.inW * depth, gemm.srcAt, kStride * 2,
+          g.outW * kStride * 2, rows, g.outW, kStride >> 3, p.variant === 'int8', inOff);
+        row = rows * g.outW;
+      } else for (let oy = oy0; oy < oy0 + rows; oy++) {
         const iy0 = oy * g.strideH - g.padH;
         for (let ox = 0; ox < g.outW; ox++, row++) {
           const ix0 = ox * g.strideW - g.padW;
@@ -530,7 +558,12 @@ function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Arra
       }
       gemm.run(row);
       const blockOut = (b * g.outH + oy0) * g.outW * outC;
-      for (let px = 0; px < row; px++) requantizeRow(r, acc, px * accStride, bias, out, blockOut + px * outC, outC);
+      if (wasmRequant) {
+        gemm.requantize(row, r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
+        new Uint8Array(out.buffer, out.byteOffset + blockOut, row * outC).set(io.out.subarray(0, row * outC));
+      } else {
+        for (let px = 0; px < row; px++) requantizeRow(r, acc, px * accStride, bias, out, blockOut + px * outC, outC);
+      }
     }
   }
 }

@@ -4,7 +4,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats } from '../quant-math.js';
-import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { int32Bias, planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
@@ -42,6 +42,8 @@ export interface DepthwisePlan {
    * sums; see simd-gemm.ts), or null for the scalar loop.
    */
   simd: Int16Depthwise | null;
+  /** Bound on |sum| of the SIMD kernel (255 * max per-channel sum of |filter - zero point|). */
+  sumBound: number;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -79,7 +81,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
-    simd: null,
+    simd: null, sumBound: 0,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -107,10 +109,12 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
   // |input - zero point| <= 255 for 8-bit inputs: the int32 sums are exact when 255 * sum|w| < 2^31 per channel.
-  if (filter.isConstant && (variant === 'int8' || variant === 'uint8') && maxAbsChannelSum(plan.w, outC) * 255 < 2 ** 31) {
+  plan.sumBound = maxAbsChannelSum(plan.w, outC) * 255;
+  if (filter.isConstant && (variant === 'int8' || variant === 'uint8') && plan.sumBound < 2 ** 31) {
     plan.simd = Int16Depthwise.create({ ...g, channels: outC });
     if (plan.simd) {
       plan.simd.setWeights(filter.data as Int8Array, plan.filterOffset);
+      plan.simd.io.scales.set(plan.requant!.scales);
       plan.x = new Float64Array(0);
     }
   }
@@ -247,24 +251,31 @@ function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | U
   const inC = g.inC;
   const C = g.outC;
   const pixels = g.outH * g.outW;
+  // The SIMD requantization needs every sum + bias in int32 (int32 lanes; the JS loop adds in doubles).
+  const wasmRequant = r.kind === 'fp32' && int32Bias(bias, p.sumBound);
+  if (wasmRequant) k.io.bias.set(bias);
   for (let b = 0; b < g.batches; b++) {
-    for (let iy = 0; iy < g.inH; iy++) {
+    if (p.depthMultiplier === 1) {
+      k.loadImage(input, b * g.inH * g.inW * inC, p.variant === 'int8', inOff);
+    } else for (let iy = 0; iy < g.inH; iy++) {
+      // Each output channel's input channel, written in place.
       let from = (b * g.inH + iy) * g.inW * inC;
       let to = k.pixelAt(iy, 0);
-      if (p.depthMultiplier === 1 && C === cStride) {
-        // The image row is one contiguous run.
-        for (let i = 0, n = g.inW * C; i < n; i++) image[to + i] = input[from + i] + inOff;
-        continue;
-      }
       for (let ix = 0; ix < g.inW; ix++, from += inC, to += cStride) {
         for (let c = 0; c < C; c++) image[to + c] = input[from + inChannel[c]] + inOff;
       }
     }
     k.run();
     const outBase = b * pixels * C;
-    for (let px = 0; px < pixels; px++) requantizeRow(r, acc, px * cStride, bias, out, outBase + px * C, C);
+    if (wasmRequant) {
+      k.requantize(r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
+      new Uint8Array(out.buffer, out.byteOffset + outBase, pixels * C).set(k.io.out.subarray(0, pixels * C));
+    } else {
+      for (let px = 0; px < pixels; px++) requantizeRow(r, acc, px * cStride, bias, out, outBase + px * C, C);
+    }
   }
 }
+
 
 export const depthwiseConv2dKernel: Kernel<DepthwisePlan> = {
   op: 'DEPTHWISE_CONV_2D',
