@@ -323,6 +323,84 @@ function widenFunctionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
+// im2col of staged 8-bit input: im2col(raw, inH, inW, C, dst, dstRowBytes, outW, oy0, rows, strideH, strideW, padH,
+// padW, fh, fw, dilH, dilW, chunks, flip, off) writes, per output pixel of rows [oy0, oy0 + rows), its receptive field
+// as one int16 row (tap by tap, C values each: (byte ^ flip) + off, or 0 where the tap leaves the image, as the
+// reference kernels skip it). Each tap is written as `chunks` whole vectors: the lanes past C are overwritten by the
+// next tap (addresses only increase), the last tap's by the row padding (zero weights) or the next row.
+const M_RAW = 0, M_INH = 1, M_INW = 2, M_C = 3, M_DST = 4, M_DRB = 5, M_OUTW = 6, M_OY0 = 7, M_ROWS = 8, M_SH = 9, M_SW = 10;
+const M_PH = 11, M_PW = 12, M_FH = 13, M_FW = 14, M_DH = 15, M_DW = 16, M_CHUNKS = 17, M_FLIP = 18, M_OFF = 19;
+const M_OY = 20, M_OX = 21, M_FY = 22, M_FX = 23, M_IY = 24, M_IX = 25, M_D = 26, M_ROWD = 27, M_K = 28, M_S = 29, M_DD = 30;
+const M_FLIPV = 31, M_OFFV = 32;
+const I32_MUL = 0x6c, I32_LT_S = 0x48, I32_AND = 0x71;
+
+function im2colFunctionBody(): number[] {
+  const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
+  const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
+  const countUp = (l: number, limit: number) => [...get(l), ...i32const(1), I32_ADD, ...tee(l), ...get(limit), I32_LT_S, 0x0d, 0];
+  const addConst = (l: number, v: number) => [...get(l), ...i32const(v), I32_ADD, ...set(l)];
+  const advance = (l: number, by: number) => [...get(l), ...get(by), I32_ADD, ...set(l)];
+  const copyChunks = loop([
+    ...get(M_DD), ...get(M_S), ...V128_LOAD8X8_U, ...get(M_FLIPV), ...V128_XOR, ...get(M_OFFV), ...I16X8_ADD, ...V128_STORE,
+    ...addConst(M_S, 8), ...addConst(M_DD, 16),
+    ...countDown(M_K),
+  ]);
+  const zeroChunks = loop([
+    ...get(M_DD), ...V128_ZERO, ...V128_STORE,
+    ...addConst(M_DD, 16),
+    ...countDown(M_K),
+  ]);
+  const fxLoop = [
+    // ix = ox * strideW - padW + fx * dilW
+    ...get(M_OX), ...get(M_SW), I32_MUL, ...get(M_PW), I32_SUB, ...get(M_FX), ...get(M_DW), I32_MUL, I32_ADD, ...set(M_IX),
+    ...get(M_CHUNKS), ...set(M_K), ...get(M_D), ...set(M_DD),
+    // Inside the image iff iy <u inH and ix <u inW (negative values compare as large unsigned).
+    ...get(M_IY), ...get(M_INH), I32_LT_U, ...get(M_IX), ...get(M_INW), I32_LT_U, I32_AND,
+    0x04, 0x40, // if
+    ...get(M_RAW), ...get(M_IY), ...get(M_INW), I32_MUL, ...get(M_IX), I32_ADD, ...get(M_C), I32_MUL, I32_ADD, ...set(M_S),
+    ...copyChunks,
+    0x05, // else
+    ...zeroChunks,
+    0x0b,
+    ...get(M_D), ...get(M_C), ...i32const(1), I32_SHL, I32_ADD, ...set(M_D),
+    ...countUp(M_FX, M_FW),
+  ];
+  const fyLoop = [
+    ...get(M_OY), ...get(M_SH), I32_MUL, ...get(M_PH), I32_SUB, ...get(M_FY), ...get(M_DH), I32_MUL, I32_ADD, ...set(M_IY),
+    ...i32const(0), ...set(M_FX),
+    ...loop(fxLoop),
+    ...countUp(M_FY, M_FH),
+  ];
+  const oxLoop = [
+    ...get(M_ROWD), ...set(M_D), ...i32const(0), ...set(M_FY),
+    ...loop(fyLoop),
+    ...advance(M_ROWD, M_DRB),
+    ...countUp(M_OX, M_OUTW),
+  ];
+  const oyLoop = [
+    ...i32const(0), ...set(M_OX),
+    ...loop(oxLoop),
+    ...addConst(M_OY, 1),
+    ...countDown(M_ROWS),
+  ];
+  const code = [
+    0x02, 0x40,
+    ...get(M_ROWS), I32_EQZ, 0x0d, 0,
+    ...get(M_OUTW), I32_EQZ, 0x0d, 0,
+    ...get(M_FH), I32_EQZ, 0x0d, 0,
+    ...get(M_FW), I32_EQZ, 0x0d, 0,
+    ...get(M_CHUNKS), I32_EQZ, 0x0d, 0,
+    ...get(M_FLIP), ...I16X8_SPLAT, ...set(M_FLIPV),
+    ...get(M_OFF), ...I16X8_SPLAT, ...set(M_OFFV),
+    ...get(M_OY0), ...set(M_OY), ...get(M_DST), ...set(M_ROWD),
+    ...loop(oyLoop),
+    0x0b,
+    0x0b,
+  ];
+  const body = [2, ...uleb(11), I32, ...uleb(2), V128, ...code];
+  return [...uleb(body.length), ...body];
+}
+
 // XNNPACK fp32 requantization of int32 sums to 8-bit, four channels per vector:
 // requant(acc, accPixStep, out, outPixStep, pixels, quads, bias, scales, lo, hi, zp): per pixel and quad,
 // out = nearest_even(min(max(f32(acc + bias) * scale, lo), hi)) + zp, the low byte of each lane stored (4 bytes per
@@ -381,15 +459,16 @@ function moduleBytes(): Uint8Array {
   const depthwiseType = [0x60, 12, ...new Array<number>(12).fill(I32), 0];
   const widenType = [0x60, 11, ...new Array<number>(11).fill(I32), 0];
   const requantType = [0x60, 11, ...new Array<number>(8).fill(I32), F32, F32, I32, 0];
+  const im2colType = [0x60, 20, ...new Array<number>(20).fill(I32), 0];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [4, ...type, ...depthwiseType, ...widenType, ...requantType]),
+    ...section(1, [5, ...type, ...depthwiseType, ...widenType, ...requantType, ...im2colType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // imported memory, min 0 pages
-    ...section(3, [5, 0, 0, 1, 2, 3]),
-    ...section(7, [5, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2,
-      ...name('widen'), 0x00, 3, ...name('requant'), 0x00, 4]),
-    ...section(10, [5, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody(), ...widenFunctionBody(),
-      ...requantFunctionBody()]),
+    ...section(3, [6, 0, 0, 1, 2, 3, 4]),
+    ...section(7, [6, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2,
+      ...name('widen'), 0x00, 3, ...name('requant'), 0x00, 4, ...name('im2col'), 0x00, 5]),
+    ...section(10, [6, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody(), ...widenFunctionBody(),
+      ...requantFunctionBody(), ...im2colFunctionBody()]),
   ];
   return new Uint8Array(bytes);
 }
@@ -419,6 +498,9 @@ function dotModule(): object | null {
 
 type WidenFn = (src: number, srcPixStep: number, srcRowStep: number, dst: number, dstPixStep: number, dstRowStep: number,
   rows: number, cols: number, chunks: number, flip: number, off: number) => void;
+type Im2colFn = (raw: number, inH: number, inW: number, C: number, dst: number, dstRowBytes: number, outW: number,
+  oy0: number, rows: number, strideH: number, strideW: number, padH: number, padW: number, fh: number, fw: number,
+  dilH: number, dilW: number, chunks: number, flip: number, off: number) => void;
 type RequantFn = (acc: number, accPixStep: number, out: number, outPixStep: number, pixels: number, quads: number,
   bias: number, scales: number, lo: number, hi: number, zp: number) => void;
 
@@ -434,6 +516,7 @@ export class Quant8Io {
   readonly out: Uint8Array;
   private readonly widenFn: WidenFn;
   private readonly requantFn: RequantFn;
+  private readonly im2colFn: Im2colFn;
   private readonly rawAt: number;
   private readonly biasAt: number;
   private readonly scalesAt: number;
@@ -447,6 +530,7 @@ export class Quant8Io {
   constructor(exports: Record<string, unknown>, buffer: ArrayBuffer, at: number, rawBytes: number, channels: number, outBytes: number) {
     this.widenFn = exports.widen as WidenFn;
     this.requantFn = exports.requant as RequantFn;
+    this.im2colFn = exports.im2col as Im2colFn;
     this.rawAt = at;
     this.biasAt = at + align16(rawBytes + 16);
     this.scalesAt = this.biasAt + 4 * channels;
@@ -470,6 +554,17 @@ export class Quant8Io {
     rows: number, cols: number, chunks: number, signed: boolean, offset: number): void {
     this.widenFn(this.rawAt + from, srcPixStep, srcRowStep, dst, dstPixStep, dstRowStep, rows, cols, chunks,
       signed ? 0x80 : 0, signed ? offset - 128 : offset);
+  }
+
+  /**
+   * Receptive fields of output rows [oy0, oy0 + rows) of the staged image (NHWC, one batch) as int16 rows at dst,
+   * dstRowBytes apart (see im2colFunctionBody).
+   */
+  im2col(g: DepthwiseShape, dst: number, dstRowBytes: number, oy0: number, rows: number, signed: boolean,
+    offset: number): void {
+    this.im2colFn(this.rawAt, g.inH, g.inW, g.channels, dst, dstRowBytes, g.outW, oy0, rows, g.strideH, g.strideW,
+      g.padH, g.padW, g.filterH, g.filterW, g.dilationH, g.dilationW, Math.ceil(g.channels / 8), signed ? 0x80 : 0,
+      signed ? offset - 128 : offset);
   }
 
   /** out[px * outPixStep + c] = requantized(acc at accAt + px * accPixStep, channel c), `quads` channels per 4. */
@@ -515,7 +610,8 @@ export class Int16Gemm {
     const evenRows = rows + (rows & 1);
     this.wAt = 0;
     this.srcAt = align16(this.accStride * this.kStride * 2);
-    this.accAt = this.srcAt + align16(evenRows * this.kStride * 2);
+    // 16 spare bytes after the source rows: im2col's last vector may reach past the last row.
+    this.accAt = this.srcAt + align16(evenRows * this.kStride * 2 + 16);
     const ioAt = align16(this.accAt + evenRows * this.accStride * 4);
     const bytes = ioAt + Quant8Io.bytes(rawBytes, this.accStride, rows * channels);
     const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });

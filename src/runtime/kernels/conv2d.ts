@@ -128,9 +128,8 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
       if (fitsInt32(filter.data as Int8Array, plan.filterOffset, K, outC, 255)) {
         // Blocks of >= 64 output pixels amortize each call (the whole image for contiguous 1x1 convolutions).
         const rows = contiguous ? g.outH : Math.min(g.outH, Math.ceil(64 / g.outW));
-        // 1x1 windows read the input in place: one batch of it is staged in the GEMM's memory and widened there.
-        const pointwise = filterH === 1 && filterW === 1 && g.padH === 0 && g.padW === 0;
-        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW, pointwise ? g.inH * g.inW * g.inC : 0);
+        // One batch of the input is staged in the GEMM's memory and widened (1x1 windows) or gathered there.
+        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW, g.inH * g.inW * g.inC);
         if (plan.gemm) {
           plan.gemm.setWeights(filter.data as Int8Array, plan.filterOffset);
           plan.gemm.io.scales.set(plan.requant!.scales);
@@ -510,51 +509,35 @@ function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, out: Float32Array): v
 }
 
 /**
- * 8-bit convolution on the SIMD GEMM: per block of output rows, each pixel's receptive field (input + offset, zeros
- * where the window leaves the image, as the reference kernels skip those taps) becomes one int16 source row; the
- * exact int32 sums are requantized per pixel.
+ * 8-bit convolution on the SIMD GEMM: one batch of the input is staged in the GEMM's memory; per block of output rows,
+ * each pixel's receptive field (input + offset, zeros where the window leaves the image, as the reference kernels skip
+ * those taps) becomes one int16 source row (widened in place for 1x1 windows, im2col otherwise); the exact int32 sums
+ * are requantized per pixel (in WebAssembly for XNNPACK fp32 when sums + bias fit int32).
  */
 function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Array, inOff: number, r: Requantization,
   bias: Float64Array, out: Int8Array | Uint8Array): void {
   const g = p.g;
-  const { src, acc, kStride, accStride, io } = gemm;
+  const { acc, kStride, accStride, io } = gemm;
   const depth = g.inC;
   const outC = g.outC;
-  const staged = io.raw.length > 0;
+  const pointwise = g.filterH === 1 && g.filterW === 1 && g.padH === 0 && g.padW === 0;
+  const shape = { ...g, channels: depth };
+  const signed = p.variant === 'int8';
   // The SIMD requantization needs every sum + bias in int32 (int32 lanes; the JS loop adds in doubles).
   const wasmRequant = r.kind === 'fp32' && int32Bias(bias, p.sumBound);
   if (wasmRequant) io.bias.set(bias);
   const perBatch = g.inH * g.inW * depth;
   for (let b = 0; b < g.batches; b++) {
-    if (staged) io.stage(input, b * perBatch, perBatch);
+    io.stage(input, b * perBatch, perBatch);
     for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
       const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
-      let row = 0;
-      if (staged) {
+      const row = rows * g.outW;
+      if (pointwise) {
         // 1x1 windows: source row = one input pixel, widened in place.
         io.widen(oy0 * g.strideH * g.inW * depth, g.strideW * depth, g.strideH * g.inW * depth, gemm.srcAt, kStride * 2,
-          g.outW * kStride * 2, rows, g.outW, kStride >> 3, p.variant === 'int8', inOff);
-        row = rows * g.outW;
-      } else for (let oy = oy0; oy < oy0 + rows; oy++) {
-        const iy0 = oy * g.strideH - g.padH;
-        for (let ox = 0; ox < g.outW; ox++, row++) {
-          const ix0 = ox * g.strideW - g.padW;
-          let k = row * kStride;
-          for (let fy = 0; fy < g.filterH; fy++) {
-            const iy = iy0 + fy * g.dilationH;
-            const rowOk = iy >= 0 && iy < g.inH;
-            const inRow = (b * g.inH + iy) * g.inW;
-            for (let fx = 0; fx < g.filterW; fx++) {
-              const ix = ix0 + fx * g.dilationW;
-              if (rowOk && ix >= 0 && ix < g.inW) {
-                const from = (inRow + ix) * depth;
-                for (let ic = 0; ic < depth; ic++) src[k++] = input[from + ic] + inOff;
-              } else {
-                for (let ic = 0; ic < depth; ic++) src[k++] = 0;
-              }
-            }
-          }
-        }
+          g.outW * kStride * 2, rows, g.outW, kStride >> 3, signed, inOff);
+      } else {
+        io.im2col(shape, gemm.srcAt, kStride * 2, oy0, rows, signed, inOff);
       }
       gemm.run(row);
       const blockOut = (b * g.outH + oy0) * g.outW * outC;
