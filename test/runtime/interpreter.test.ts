@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { UnsupportedError, InputError } from '../../src/errors.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { writeModel } from '../../src/format/index.js';
-import { createOfficialRunner } from '../helpers/oracle.js';
+import { createOfficialRunner, runOfficial } from '../helpers/oracle.js';
 import { NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 import { Rng, singleOpModel } from '../helpers/conformance.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
@@ -23,18 +23,25 @@ test('unsupported ops and versions are all reported at construction, naming node
     /node 1: op SVDF/.test(e.message));
 });
 
-test('setInput checks element count and integer range, naming the input', () => {
+test('setInput checks element count and integer range, naming the input', async () => {
   const model = singleOpModel({
     op: 'QUANTIZE', inputs: [{ name: 'img', dtype: 'float32', shape: [1, 3] }],
     outputs: [{ dtype: 'int8', shape: [1, 3], quantization: { scale: [0.5], zeroPoint: [0], quantizedDimension: 0 } }],
   });
-  const it = Interpreter.fromModel(model);
+  const it = Interpreter.fromModel(model, { arithmetic: 'reference' });
   assert.throws(() => it.setInput(0, [1, 2]), (e: Error) => e instanceof InputError && /'img'.*needs 3 values, got 2/.test(e.message));
   assert.throws(() => it.setInput('nope', [1, 2, 3]), InputError);
   it.setInput('img', [1, -1.25, 100]);
   it.invoke();
-  // 1/0.5 = 2; -1.25/0.5 = -2.5 -> -3 (half away from zero); 200 -> clamped 127.
+  // TFLite's reference QUANTIZE: 1/0.5 = 2; -1.25/0.5 = -2.5 -> -3 (half away from zero); 200 -> clamped 127.
   assert.deepEqual(Array.from(it.getOutput(0) as Int8Array), [2, -3, 127]);
+  // The default arithmetic is the official runtime's (XNNPACK: x * float32(1/scale), rounded half to even).
+  const xnn = Interpreter.fromModel(model);
+  xnn.setInput('img', [1, -1.25, 100]);
+  xnn.invoke();
+  const [official] = await runOfficial(writeModel(model), [Float32Array.from([1, -1.25, 100])]);
+  assert.deepEqual(Array.from(xnn.getOutput(0) as Int8Array), Array.from(official.data as Int8Array));
+  assert.deepEqual(Array.from(official.data as Int8Array), [2, -2, 127]);
 });
 
 test('onTensor sees the inputs first, then every op output', () => {
