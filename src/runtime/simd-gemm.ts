@@ -401,56 +401,68 @@ function im2colFunctionBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-// XNNPACK fp32 requantization of int32 sums to 8-bit, four channels per vector:
-// requant(acc, accPixStep, out, outPixStep, pixels, quads, bias, scales, lo, hi, zp): per pixel and quad,
-// out = nearest_even(min(max(f32(acc + bias) * scale, lo), hi)) + zp, the low byte of each lane stored (4 bytes per
-// quad; a pixel's last quad may write up to 3 bytes into the next pixel, rewritten by it, or into the spare tail).
-// Same operations and roundings as requantizeRow's fp32 loop (int32 -> f32 rounds to nearest even, as Math.fround).
-const R_ACC = 0, R_APS = 1, R_OUT = 2, R_OPS = 3, R_PIXELS = 4, R_QUADS = 5, R_BIAS = 6, R_SCALES = 7, R_LO = 8, R_HI = 9, R_ZP = 10;
-const R_A = 11, R_O = 12, R_B = 13, R_S = 14, R_Q = 15, R_LOV = 16, R_HIV = 17, R_ZPV = 18;
+// XNNPACK fp32 requantization of int32 sums to 8-bit, eight channels per pass:
+// requant(acc, accPixStep, out, outPixStep, pixels, octets, bias, scales, lo, hi, zp): per pixel and octet,
+// out = round_half_even(min(max(f32(acc + bias) * scale, lo), hi)) + zp, stored as 8 bytes (a pixel's last octet may
+// write up to 7 bytes into the next pixel, rewritten by it, or into the spare tail; it may read sums past the pixel's
+// channels, whose results land in those bytes). Same operations and roundings as requantizeRow's fp32 loop: int32 ->
+// f32 rounds to nearest even as Math.fround, and the rounding is the same magic-bias addition (|v| <= 255 < 2^22):
+// bits(f32(v + 1.5 * 2^23)) - bits(1.5 * 2^23) = round_half_even(v).
+const R_ACC = 0, R_APS = 1, R_OUT = 2, R_OPS = 3, R_PIXELS = 4, R_OCTETS = 5, R_BIAS = 6, R_SCALES = 7, R_LO = 8, R_HI = 9, R_ZP = 10;
+const R_A = 11, R_O = 12, R_B = 13, R_S = 14, R_Q = 15, R_LOV = 16, R_HIV = 17, R_MAGICV = 18, R_BIASV = 19;
 const F32X4_CONVERT_I32X4_S = simd(250);
-const F32X4_MUL = simd(230), F32X4_MIN = simd(232), F32X4_MAX = simd(233), F32X4_NEAREST = simd(106);
-const I32X4_TRUNC_SAT_F32X4_S = simd(248);
-const V128_STORE32_LANE0 = [...simd(90), 0, 0, 0];
+// pmin(a, b) = b < a ? b : a and pmax(a, b) = a < b ? b : a: the JS clamp's comparisons (single instructions on x64).
+const F32X4_ADD = simd(228), F32X4_MUL = simd(230), F32X4_PMIN = simd(234), F32X4_PMAX = simd(235);
+const I32X4_SUB = simd(177);
+const I16X8_NARROW_I32X4_S = simd(133);
+const V128_STORE64_LANE0 = [...simd(91), 0, 0, 0];
 const F32 = 0x7d;
+const F32_CONST_MAGIC = [0x43, 0x00, 0x00, 0x40, 0x4b]; // f32.const 12582912 = 0x4b400000
+const MAGIC_BITS = 0x4b400000;
 
 function requantFunctionBody(): number[] {
   const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
   const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
   const addConst = (l: number, v: number) => [...get(l), ...i32const(v), I32_ADD, ...set(l)];
   const advance = (l: number, by: number) => [...get(l), ...get(by), I32_ADD, ...set(l)];
-  const quadLoop = [
-    ...get(R_O),
-    ...get(R_A), ...V128_LOAD, ...get(R_B), ...V128_LOAD, ...I32X4_ADD,
+  /** Four requantized lanes (int32, zero point added) from the vectors at byte offset `at` of acc, bias, scales. */
+  const quad = (at: number) => [
+    ...get(R_A), ...v128LoadAt(at), ...get(R_B), ...v128LoadAt(at), ...I32X4_ADD,
     ...F32X4_CONVERT_I32X4_S,
-    ...get(R_S), ...V128_LOAD, ...F32X4_MUL,
-    ...get(R_LOV), ...F32X4_MAX, ...get(R_HIV), ...F32X4_MIN,
-    ...F32X4_NEAREST, ...I32X4_TRUNC_SAT_F32X4_S,
-    ...get(R_ZPV), ...I32X4_ADD,
-    ...V128_ZERO, ...simd(0x0d), 0, 4, 8, 12, ...new Array<number>(12).fill(16),
-    ...V128_STORE32_LANE0,
-    ...addConst(R_A, 16), ...addConst(R_B, 16), ...addConst(R_S, 16), ...addConst(R_O, 4),
+    ...get(R_S), ...v128LoadAt(at), ...F32X4_MUL,
+    ...get(R_LOV), ...F32X4_PMAX, ...get(R_HIV), ...F32X4_PMIN,
+    ...get(R_MAGICV), ...F32X4_ADD,
+    ...get(R_BIASV), ...I32X4_SUB,
+  ];
+  const octetLoop = [
+    ...get(R_O),
+    ...quad(0), ...quad(16), ...I16X8_NARROW_I32X4_S,
+    // The low byte of each int16 lane (the values are in the output type's range, signed or unsigned).
+    ...V128_ZERO, ...simd(0x0d), 0, 2, 4, 6, 8, 10, 12, 14, ...new Array<number>(8).fill(16),
+    ...V128_STORE64_LANE0,
+    ...addConst(R_A, 32), ...addConst(R_B, 32), ...addConst(R_S, 32), ...addConst(R_O, 8),
     ...countDown(R_Q),
   ];
   const pixelLoop = [
     ...get(R_ACC), ...set(R_A), ...get(R_OUT), ...set(R_O), ...get(R_BIAS), ...set(R_B), ...get(R_SCALES), ...set(R_S),
-    ...get(R_QUADS), ...set(R_Q),
-    ...loop(quadLoop),
+    ...get(R_OCTETS), ...set(R_Q),
+    ...loop(octetLoop),
     ...advance(R_ACC, R_APS), ...advance(R_OUT, R_OPS),
     ...countDown(R_PIXELS),
   ];
   const code = [
     0x02, 0x40,
     ...get(R_PIXELS), I32_EQZ, 0x0d, 0,
-    ...get(R_QUADS), I32_EQZ, 0x0d, 0,
+    ...get(R_OCTETS), I32_EQZ, 0x0d, 0,
     ...get(R_LO), ...F32X4_SPLAT, ...set(R_LOV),
     ...get(R_HI), ...F32X4_SPLAT, ...set(R_HIV),
-    ...get(R_ZP), ...I32X4_SPLAT, ...set(R_ZPV),
+    ...F32_CONST_MAGIC, ...F32X4_SPLAT, ...set(R_MAGICV),
+    ...i32const(MAGIC_BITS), ...get(R_ZP), I32_SUB, ...I32X4_SPLAT, ...set(R_BIASV),
     ...loop(pixelLoop),
     0x0b,
     0x0b,
   ];
-  const body = [2, ...uleb(5), I32, ...uleb(3), V128, ...code];
+  const body = [2, ...uleb(5), I32, ...uleb(4), V128, ...code];
   return [...uleb(body.length), ...body];
 }
 
@@ -522,9 +534,9 @@ export class Quant8Io {
   private readonly scalesAt: number;
   private readonly outAt: number;
 
-  /** Bytes needed for `rawBytes` staged input bytes, `channels` (a multiple of 4) and `outBytes` output bytes. */
+  /** Bytes needed for `rawBytes` staged input bytes, `channels` and `outBytes` output bytes. */
   static bytes(rawBytes: number, channels: number, outBytes: number): number {
-    return align16(rawBytes + 16) + 8 * channels + align16(outBytes + 16);
+    return align16(rawBytes + 16) + 8 * align8(channels) + align16(outBytes + 16);
   }
 
   constructor(exports: Record<string, unknown>, buffer: ArrayBuffer, at: number, rawBytes: number, channels: number, outBytes: number) {
@@ -533,11 +545,12 @@ export class Quant8Io {
     this.im2colFn = exports.im2col as Im2colFn;
     this.rawAt = at;
     this.biasAt = at + align16(rawBytes + 16);
-    this.scalesAt = this.biasAt + 4 * channels;
-    this.outAt = this.scalesAt + 4 * channels;
+    this.scalesAt = this.biasAt + 4 * align8(channels);
+    this.outAt = this.scalesAt + 4 * align8(channels);
     this.raw = new Uint8Array(buffer, this.rawAt, rawBytes);
-    this.bias = new Int32Array(buffer, this.biasAt, channels);
-    this.scales = new Float32Array(buffer, this.scalesAt, channels);
+    // Whole octets of channels (zeros past `channels`).
+    this.bias = new Int32Array(buffer, this.biasAt, align8(channels));
+    this.scales = new Float32Array(buffer, this.scalesAt, align8(channels));
     this.out = new Uint8Array(buffer, this.outAt, outBytes);
   }
 
@@ -567,16 +580,21 @@ export class Quant8Io {
       signed ? offset - 128 : offset);
   }
 
-  /** out[px * outPixStep + c] = requantized(acc at accAt + px * accPixStep, channel c), `quads` channels per 4. */
-  requant(accAt: number, accPixStep: number, outPixStep: number, pixels: number, quads: number, lo: number, hi: number,
-    zp: number): void {
-    this.requantFn(accAt, accPixStep, this.outAt, outPixStep, pixels, quads, this.biasAt, this.scalesAt, lo, hi, zp);
+  /**
+   * out[px * outPixStep + c] = requantized(acc at accAt + px * accPixStep, channel c) for c < channels (whole octets
+   * are computed: sums may be read up to 7 channels past them, within the kernel's memory).
+   */
+  requant(accAt: number, accPixStep: number, outPixStep: number, pixels: number, channels: number, lo: number,
+    hi: number, zp: number): void {
+    this.requantFn(accAt, accPixStep, this.outAt, outPixStep, pixels, align8(channels) >> 3, this.biasAt, this.scalesAt,
+      lo, hi, zp);
   }
 }
 
 type DotFn = (src: number, rowBytes: number, pairs: number, w: number, kBytes: number, quads: number, acc: number) => void;
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /**
  * One kernel's operands in its own WebAssembly memory: `rows` source rows of K int16 (stride kStride, a multiple of
@@ -634,7 +652,7 @@ export class Int16Gemm {
 
   /** Requantize acc rows [0, rows) into io.out (rows of `channels` bytes); io.bias and io.scales must be set. */
   requantize(rows: number, lo: number, hi: number, zp: number): void {
-    this.io.requant(this.accAt, this.accStride * 4, this.channels, rows, this.accStride >> 2, lo, hi, zp);
+    this.io.requant(this.accAt, this.accStride * 4, this.channels, rows, this.channels, lo, hi, zp);
   }
 
   /** Weight row c = values[c * K .. (c + 1) * K] + offset. */
@@ -803,7 +821,7 @@ export class Int16Depthwise {
   /** Requantize the last run's sums into io.out ([outH * outW][channels] bytes); io.bias and io.scales must be set. */
   requantize(lo: number, hi: number, zp: number): void {
     const s = this.s;
-    this.io.requant(this.accAt, this.cStride * 4, s.channels, s.outH * s.outW, this.cStride >> 2, lo, hi, zp);
+    this.io.requant(this.accAt, this.cStride * 4, s.channels, s.outH * s.outW, s.channels, lo, hi, zp);
   }
 
   run(): void {
