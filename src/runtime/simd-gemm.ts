@@ -333,8 +333,15 @@ const M_PH = 11, M_PW = 12, M_FH = 13, M_FW = 14, M_DH = 15, M_DW = 16, M_CHUNKS
 const M_OY = 20, M_OX = 21, M_FY = 22, M_FX = 23, M_IY = 24, M_IX = 25, M_D = 26, M_ROWD = 27, M_K = 28, M_S = 29, M_DD = 30;
 const M_FLIPV = 31, M_OFFV = 32;
 const I32_MUL = 0x6c, I32_LT_S = 0x48, I32_AND = 0x71;
+const MEMORY_COPY = [0xfc, 10, 0, 0];
+const MEMORY_FILL = [0xfc, 11, 0];
 
-function im2colFunctionBody(): number[] {
+/**
+ * 'widen8': as above. 'copy': the same walk for any element type, C = bytes per pixel: each tap is one memory.copy
+ * of the pixel (memory.fill with zeros outside the image), no overlapping writes (chunks must be nonzero; it, flip and
+ * off are unused).
+ */
+function im2colFunctionBody(mode: 'widen8' | 'copy'): number[] {
   const loop = (body: number[]) => [0x03, 0x40, ...body, 0x0b];
   const countDown = (l: number) => [...get(l), ...i32const(1), I32_SUB, ...tee(l), 0x0d, 0];
   const countUp = (l: number, limit: number) => [...get(l), ...i32const(1), I32_ADD, ...tee(l), ...get(limit), I32_LT_S, 0x0d, 0];
@@ -358,11 +365,11 @@ function im2colFunctionBody(): number[] {
     ...get(M_IY), ...get(M_INH), I32_LT_U, ...get(M_IX), ...get(M_INW), I32_LT_U, I32_AND,
     0x04, 0x40, // if
     ...get(M_RAW), ...get(M_IY), ...get(M_INW), I32_MUL, ...get(M_IX), I32_ADD, ...get(M_C), I32_MUL, I32_ADD, ...set(M_S),
-    ...copyChunks,
+    ...(mode === 'widen8' ? copyChunks : [...get(M_D), ...get(M_S), ...get(M_C), ...MEMORY_COPY]),
     0x05, // else
-    ...zeroChunks,
+    ...(mode === 'widen8' ? zeroChunks : [...get(M_D), ...i32const(0), ...get(M_C), ...MEMORY_FILL]),
     0x0b,
-    ...get(M_D), ...get(M_C), ...i32const(1), I32_SHL, I32_ADD, ...set(M_D),
+    ...get(M_D), ...get(M_C), ...(mode === 'widen8' ? [...i32const(1), I32_SHL] : []), I32_ADD, ...set(M_D),
     ...countUp(M_FX, M_FW),
   ];
   const fyLoop = [
@@ -476,11 +483,11 @@ function moduleBytes(): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [5, ...type, ...depthwiseType, ...widenType, ...requantType, ...im2colType]),
     ...section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x00]), // imported memory, min 0 pages
-    ...section(3, [6, 0, 0, 1, 2, 3, 4]),
-    ...section(7, [6, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2,
-      ...name('widen'), 0x00, 3, ...name('requant'), 0x00, 4, ...name('im2col'), 0x00, 5]),
-    ...section(10, [6, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody(), ...widenFunctionBody(),
-      ...requantFunctionBody(), ...im2colFunctionBody()]),
+    ...section(3, [7, 0, 0, 1, 2, 3, 4, 4]),
+    ...section(7, [7, ...name('dot'), 0x00, 0, ...name('dotF64'), 0x00, 1, ...name('depthwise'), 0x00, 2,
+      ...name('widen'), 0x00, 3, ...name('requant'), 0x00, 4, ...name('im2col'), 0x00, 5, ...name('im2colCopy'), 0x00, 6]),
+    ...section(10, [7, ...dotFunctionBody(), ...dotF64FunctionBody(), ...depthwiseFunctionBody(), ...widenFunctionBody(),
+      ...requantFunctionBody(), ...im2colFunctionBody('widen8'), ...im2colFunctionBody('copy')]),
   ];
   return new Uint8Array(bytes);
 }
@@ -683,13 +690,17 @@ export class Float64Gemm {
   readonly src: Float64Array;
   /** Sums of the last run: row r, channel c at r * accStride + c. */
   readonly acc: Float64Array;
+  /** One batch of the input (float64), for im2col(). */
+  readonly image: Float64Array;
   private readonly w: Float64Array;
   private readonly dot: DotFn;
+  private readonly im2colFn: Im2colFn;
   private readonly srcAt: number;
   private readonly wAt: number;
   private readonly accAt: number;
+  private readonly imageAt: number;
 
-  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number) {
+  private constructor(api: WasmApi, module: object, K: number, channels: number, rows: number, imageLength: number) {
     this.K = K;
     this.channels = channels;
     this.accStride = Math.ceil(channels / 8) * 8;
@@ -698,18 +709,31 @@ export class Float64Gemm {
     this.wAt = 0;
     this.srcAt = align16(this.accStride * K * 8);
     this.accAt = this.srcAt + align16(evenRows * K * 8);
-    const bytes = this.accAt + evenRows * this.accStride * 8;
+    this.imageAt = align16(this.accAt + evenRows * this.accStride * 8);
+    const bytes = this.imageAt + imageLength * 8;
     const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) });
     const instance = new api.Instance(module, { env: { mem: memory } });
     this.dot = instance.exports.dotF64 as DotFn;
+    this.im2colFn = instance.exports.im2colCopy as Im2colFn;
+    this.image = new Float64Array(memory.buffer, this.imageAt, imageLength);
     this.w = new Float64Array(memory.buffer, this.wAt, this.accStride * K);
     this.src = new Float64Array(memory.buffer, this.srcAt, evenRows * K);
     this.acc = new Float64Array(memory.buffer, this.accAt, evenRows * this.accStride);
   }
 
-  static create(K: number, channels: number, rows: number): Float64Gemm | null {
+  /** `imageLength`: room for one batch of the input (image), for im2col(). */
+  static create(K: number, channels: number, rows: number, imageLength = 0): Float64Gemm | null {
     const module = dotModule();
-    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Float64Gemm(wasm, module, K, channels, rows) : null;
+    return wasm && module && K > 0 && channels > 0 && rows > 0 ? new Float64Gemm(wasm, module, K, channels, rows, imageLength) : null;
+  }
+
+  /**
+   * Receptive fields of output rows [oy0, oy0 + rows) of `image` (NHWC, g.channels per pixel) into the source rows,
+   * zeros where a tap leaves the image (a padded tap contributes nothing).
+   */
+  im2col(g: DepthwiseShape, oy0: number, rows: number): void {
+    this.im2colFn(this.imageAt, g.inH, g.inW, g.channels * 8, this.srcAt, this.K * 8, g.outW, oy0, rows, g.strideH,
+      g.strideW, g.padH, g.padW, g.filterH, g.filterW, g.dilationH, g.dilationW, 1, 0, 0);
   }
 
   /** Weight row c = values[c * K .. (c + 1) * K] (stored per octet of channels as [K][8]). */

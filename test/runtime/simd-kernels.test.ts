@@ -2,7 +2,7 @@
 // silently keeps its scalar loops when the module fails to compile, so this is what catches a broken module.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { Int16Depthwise, Int16Gemm } from '../../src/runtime/simd-gemm.js';
+import { Float64Gemm, Int16Depthwise, Int16Gemm } from '../../src/runtime/simd-gemm.js';
 import { Rng } from '../helpers/random.js';
 
 test('Int16Depthwise: padded int16 image, strides, dilation, exact int32 sums and fp32 requantization', () => {
@@ -91,6 +91,40 @@ test('Int16Gemm: im2col of staged 8-bit input and exact int32 dot products', () 
             }
           }
           assert.equal(gemm.acc[(oy * g.outW + ox) * gemm.accStride + oc], sum);
+        }
+      }
+    }
+  }
+});
+
+test('Float64Gemm: im2col copies each tap of the float64 image, zeros outside it', () => {
+  const rng = new Rng(13);
+  for (let t = 0; t < 20; t++) {
+    const g = {
+      inH: rng.int(1, 8), inW: rng.int(1, 8), channels: rng.int(1, 5), filterH: rng.int(1, 3), filterW: rng.int(1, 3),
+      strideH: rng.int(1, 2), strideW: rng.int(1, 2), dilationH: rng.int(1, 2), dilationW: rng.int(1, 2), padH: rng.int(0, 1), padW: rng.int(0, 1),
+      outH: 0, outW: 0,
+    };
+    g.outH = Math.max(1, Math.floor((g.inH + 2 * g.padH - (g.filterH - 1) * g.dilationH - 1) / g.strideH) + 1);
+    g.outW = Math.max(1, Math.floor((g.inW + 2 * g.padW - (g.filterW - 1) * g.dilationW - 1) / g.strideW) + 1);
+    const K = g.filterH * g.filterW * g.channels;
+    const gemm = Float64Gemm.create(K, 3, g.outH * g.outW, g.inH * g.inW * g.channels);
+    assert.ok(gemm, 'the SIMD module compiles');
+    const image = rng.floats(g.inH * g.inW * g.channels, -1, 1);
+    gemm.image.set(image);
+    gemm.im2col(g, 0, g.outH);
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++) {
+        let k = (oy * g.outW + ox) * K;
+        for (let fy = 0; fy < g.filterH; fy++) {
+          for (let fx = 0; fx < g.filterW; fx++) {
+            const iy = oy * g.strideH - g.padH + fy * g.dilationH;
+            const ix = ox * g.strideW - g.padW + fx * g.dilationW;
+            const inside = iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW;
+            for (let c = 0; c < g.channels; c++, k++) {
+              assert.equal(gemm.src[k], inside ? image[(iy * g.inW + ix) * g.channels + c] : 0);
+            }
+          }
         }
       }
     }

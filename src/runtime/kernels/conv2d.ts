@@ -145,12 +145,13 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     if (variant === 'float' && groups === 1) {
       const K = filterH * filterW * filterDepth;
       const rows = Math.min(g.outH, Math.ceil(64 / g.outW));
-      plan.floatGemm = Float64Gemm.create(K, outC, rows * g.outW);
+      plan.floatGemm = Float64Gemm.create(K, outC, rows * g.outW, g.inH * g.inW * g.inC);
       if (plan.floatGemm) {
         plan.floatGemm.setWeights(plan.w);
         plan.rowsPerBlock = rows;
-        // Receptive fields are gathered straight into the GEMM's source rows.
-        plan.patch = plan.floatGemm.src;
+        // Receptive fields are gathered in the GEMM's memory (im2col).
+        plan.x = new Float64Array(0);
+        plan.patch = new Float64Array(0);
         plan.acc = new Float64Array(0);
       }
     }
@@ -429,11 +430,11 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const C = g.outC;
 
   if (p.variant === 'float') {
-    x.set(input);
     if (p.floatGemm) {
-      convolveFloatGemm(p, p.floatGemm, out);
+      convolveFloatGemm(p, p.floatGemm, input, out);
       return;
     }
+    x.set(input);
     convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
         const v = acc[a + oc] + bias[oc];
@@ -483,16 +484,18 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 }
 
 /** float32 convolution on the SIMD float64 GEMM: receptive fields gathered per block (gatherRow), sums + bias clamped. */
-function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, out: Float32Array): void {
+function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, input: Float32Array, out: Float32Array): void {
   const g = p.g;
-  const K = g.filterH * g.filterW * g.inC;
-  const { acc, accStride } = gemm;
+  const { acc, accStride, image } = gemm;
   const { bias, actMin, actMax } = p;
   const C = g.outC;
+  const shape = { ...g, channels: g.inC };
+  const perBatch = g.inH * g.inW * g.inC;
   for (let b = 0; b < g.batches; b++) {
+    image.set(input.subarray(b * perBatch, (b + 1) * perBatch));
     for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
       const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
-      for (let r = 0; r < rows; r++) gatherRow(p, b, (oy0 + r) * g.strideH - g.padH, 0, r * g.outW * K);
+      gemm.im2col(shape, oy0, rows);
       const pixels = rows * g.outW;
       gemm.run(pixels);
       const blockOut = (b * g.outH + oy0) * g.outW * C;
