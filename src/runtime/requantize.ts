@@ -140,11 +140,3 @@ export function requantizeRow(r: Requantization, acc: Float64Array | Int32Array,
     out[outBase + c] = v < min ? min : v > max ? max : v;
   }
 }
-
-/** Whether every bias is an integer with |bias| + sumBound < 2^31, so int32 sums plus bias stay in int32. */
-export function int32Bias(bias: Float64Array, sumBound: number): boolean {
-  for (let c = 0; c < bias.length; c++) {
-    if (!Number.isInteger(bias[c]) || Math.abs(bias[c]) + sumBound >= 2 ** 31) return false;
-  }
-  return true;
-}

@@ -561,6 +561,18 @@ export class Quant8Io {
     this.out = new Uint8Array(buffer, this.outAt, outBytes);
   }
 
+  /**
+   * Load the per-channel bias for requant(), which adds in int32 lanes (the JS loop adds in doubles): usable only when
+   * every bias is an integer with |bias| + sumBound < 2^31 (sumBound bounds |sum|). Returns whether it is.
+   */
+  loadBias(bias: Float64Array, sumBound: number): boolean {
+    for (let c = 0; c < bias.length; c++) {
+      if (!Number.isInteger(bias[c]) || Math.abs(bias[c]) + sumBound >= 2 ** 31) return false;
+    }
+    this.bias.set(bias);
+    return true;
+  }
+
   /** Copy `count` bytes of an 8-bit tensor's data, from element `from`, into raw. */
   stage(data: Int8Array | Uint8Array, from: number, count: number): void {
     this.raw.set(new Uint8Array(data.buffer, data.byteOffset + from, count));

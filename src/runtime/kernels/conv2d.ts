@@ -5,7 +5,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
-import { int32Bias, planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { fitsInt32, Float64Gemm, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
@@ -55,6 +55,8 @@ export interface ConvPlan {
   floatGemm: Float64Gemm | null;
   /** Bound on |sum| of the 8-bit GEMM (255 * max per-channel sum of |filter - zero point|). */
   sumBound: number;
+  /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
+  wasmRequant: boolean;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -98,7 +100,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null, sumBound: 0,
+    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null, sumBound: 0, wasmRequant: false,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -134,6 +136,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
           plan.gemm.setWeights(filter.data as Int8Array, plan.filterOffset);
           plan.gemm.io.scales.set(plan.requant!.scales);
           plan.sumBound = 255 * maxAbsRowSum(plan.w, K, outC);
+          plan.wasmRequant = plan.requant!.kind === 'fp32' && plan.gemm.io.loadBias(plan.bias, plan.sumBound);
           plan.rowsPerBlock = rows;
           plan.x = new Float64Array(0);
           plan.patch = new Float64Array(0);
@@ -526,9 +529,7 @@ function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Arra
   const pointwise = g.filterH === 1 && g.filterW === 1 && g.padH === 0 && g.padW === 0;
   const shape = { ...g, channels: depth };
   const signed = p.variant === 'int8';
-  // The SIMD requantization needs every sum + bias in int32 (int32 lanes; the JS loop adds in doubles).
-  const wasmRequant = r.kind === 'fp32' && int32Bias(bias, p.sumBound);
-  if (wasmRequant) io.bias.set(bias);
+  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && io.loadBias(bias, p.sumBound);
   const perBatch = g.inH * g.inW * depth;
   for (let b = 0; b < g.batches; b++) {
     io.stage(input, b * perBatch, perBatch);
@@ -544,7 +545,7 @@ function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Arra
       }
       gemm.run(row);
       const blockOut = (b * g.outH + oy0) * g.outW * outC;
-      if (wasmRequant) {
+      if (p.wasmRequant) {
         gemm.requantize(row, r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
         new Uint8Array(out.buffer, out.byteOffset + blockOut, row * outC).set(io.out.subarray(0, row * outC));
       } else {

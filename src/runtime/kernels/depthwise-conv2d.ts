@@ -4,7 +4,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats } from '../quant-math.js';
-import { int32Bias, planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 
@@ -44,6 +44,8 @@ export interface DepthwisePlan {
   simd: Int16Depthwise | null;
   /** Bound on |sum| of the SIMD kernel (255 * max per-channel sum of |filter - zero point|). */
   sumBound: number;
+  /** The SIMD kernel's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
+  wasmRequant: boolean;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -81,7 +83,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
-    simd: null, sumBound: 0,
+    simd: null, sumBound: 0, wasmRequant: false,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -115,6 +117,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     if (plan.simd) {
       plan.simd.setWeights(filter.data as Int8Array, plan.filterOffset);
       plan.simd.io.scales.set(plan.requant!.scales);
+      plan.wasmRequant = plan.requant!.kind === 'fp32' && plan.simd.io.loadBias(plan.bias, plan.sumBound);
       plan.x = new Float64Array(0);
     }
   }
@@ -251,9 +254,7 @@ function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | U
   const inC = g.inC;
   const C = g.outC;
   const pixels = g.outH * g.outW;
-  // The SIMD requantization needs every sum + bias in int32 (int32 lanes; the JS loop adds in doubles).
-  const wasmRequant = r.kind === 'fp32' && int32Bias(bias, p.sumBound);
-  if (wasmRequant) k.io.bias.set(bias);
+  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && k.io.loadBias(bias, p.sumBound);
   for (let b = 0; b < g.batches; b++) {
     if (p.depthMultiplier === 1) {
       k.loadImage(input, b * g.inH * g.inW * inC, p.variant === 'int8', inOff);
@@ -267,7 +268,7 @@ function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | U
     }
     k.run();
     const outBase = b * pixels * C;
-    if (wasmRequant) {
+    if (p.wasmRequant) {
       k.requantize(r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
       new Uint8Array(out.buffer, out.byteOffset + outBase, pixels * C).set(k.io.out.subarray(0, pixels * C));
     } else {

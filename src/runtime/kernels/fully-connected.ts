@@ -6,7 +6,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
-import { int32Bias, planRequantization, requantizeRow, type Requantization } from '../requantize.js';
+import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, requireQuantized } from './conv-common.js';
 
@@ -44,6 +44,8 @@ export interface FullyConnectedPlan {
   gemm: Int16Gemm | null;
   /** Bound on |sum| of the GEMM (255 * max per-unit sum of |weight - zero point|). */
   sumBound: number;
+  /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
+  wasmRequant: boolean;
 }
 
 function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
@@ -84,7 +86,7 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
     x: new Float64Array(0), w: new Float64Array(0), acc: new Float64Array(0),
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, channelScales: null, filterScale: 1,
-    qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), gemm: null, sumBound: 0,
+    qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), gemm: null, sumBound: 0, wasmRequant: false,
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -134,6 +136,7 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
           for (let k = 0; k < depth; k++) sum += Math.abs(plan.w[n * depth + k]);
           plan.sumBound = Math.max(plan.sumBound, 255 * sum);
         }
+        plan.wasmRequant = plan.requant.kind === 'fp32' && plan.gemm.io.loadBias(plan.bias, plan.sumBound);
       }
     }
   }
@@ -245,8 +248,8 @@ function gemmFullyConnected(p: FullyConnectedPlan, gemm: Int16Gemm, input: Int8A
   io.stage(input, 0, batches * depth);
   io.widen(0, depth, 0, gemm.srcAt, kStride * 2, 0, 1, batches, kStride >> 3, p.variant === 'int8', p.inputOffset);
   gemm.run(batches);
-  if (r.kind === 'fp32' && int32Bias(bias, p.sumBound)) {
-    io.bias.set(bias);
+  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && io.loadBias(bias, p.sumBound);
+  if (p.wasmRequant) {
     gemm.requantize(batches, r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
     new Uint8Array(out.buffer, out.byteOffset, batches * units).set(io.out.subarray(0, batches * units));
     return;
