@@ -4,7 +4,10 @@
 // sums are exact integers whenever every partial sum fits int32, which the caller checks once at prepare time
 // (fitsInt32), so results equal the scalar kernels' bit for bit.
 //
-// The module is emitted here byte by byte (one function, no dependencies). Its loop nest, in WAT terms:
+// The module is emitted here byte by byte (no dependencies; each kernel instance gets its own memory). Besides this
+// dot product it holds: dotF64 (float32 convolutions), depthwise (8-bit depthwise sums), widen / im2col (8-bit input
+// staged and widened to int16 rows), im2colCopy (float64 receptive fields) and requant (XNNPACK fp32 requantization);
+// each is described above its body. The dot product's loop nest, in WAT terms:
 //   for each pixel pair (rows p, p+1):            ; 2 pixels x 4 channels share each load
 //     for each quad of weight rows (channels c..c+3):
 //       a0..a3, b0..b3 = 0
