@@ -195,7 +195,8 @@ function perClassChart(r: ComparisonResult, color: (k: number) => string): strin
   const first = r.models[0].evaluation;
   const classes = shownClasses(first);
   const n = r.models.length;
-  const groupW = Math.max(36, n * 12 + 14), left = 44, top = 12, plotH = 180;
+  // Groups widen to fill the card (about 1,060 px of plot) when there are few classes.
+  const groupW = Math.max(36, n * 12 + 14, Math.min(100, Math.floor(1060 / Math.max(1, classes.length)))), left = 44, top = 12, plotH = 180;
   const w = left + classes.length * groupW + 10, h = top + plotH + 44;
   // Zoom the axis in on the range the accuracies occupy (down to a floor of 0), so small differences show.
   let lo = 1;
@@ -204,7 +205,7 @@ function perClassChart(r: ComparisonResult, color: (k: number) => string): strin
   const y = (a: number) => top + plotH - ((a - floor) / (1 - floor)) * plotH;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => floor + t * (1 - floor));
   const grid = ticks.map((t) => `<line x1="${left}" x2="${w - 6}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" class="tiny" text-anchor="end">${(t * 100).toFixed(0)}%</text>`).join('');
-  const bw = Math.min(14, (groupW - 10) / n);
+  const bw = Math.min(24, (groupW - 16) / n);
   const bars = classes.map((c, i) => {
     const gx = left + i * groupW + (groupW - n * bw) / 2;
     const b = r.models.map((m, k) => {
