@@ -1,11 +1,21 @@
 // What several commands share: loading a model from any supported source, and the dataset flags.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { Model } from '../graph/model.js';
 import { readModelFile } from '../format/index.js';
 import { datasetOptionsFromFlags, type DatasetFlags, type DatasetOptions } from '../evaluate/datasets/index.js';
 import { ModelFormatError } from '../errors.js';
+
+/** What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory. */
+export async function evaluationSource(file: string): Promise<string | { name: string; bytes: Uint8Array }> {
+  if (file.toLowerCase().endsWith('.tflite')) return file;
+  if (!fs.existsSync(file)) throw new ModelFormatError(`${file}: file not found`);
+  const { convert } = await import('../convert.js');
+  const { bytes } = await convert(file);
+  return { name: `${path.basename(file)} (converted to float)`, bytes };
+}
 
 /** A .tflite is read as it is; Keras and TF.js models are converted to float first. */
 export async function loadSourceModel(file: string): Promise<Model> {

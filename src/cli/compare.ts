@@ -9,7 +9,7 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
 import { UsageError } from '../errors.js';
-import { addDatasetFlags, modelInputs, type DatasetFlags } from './common.js';
+import { addDatasetFlags, evaluationSource, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
 import { addEvaluationFlags, evalDatasetOptions, runtimeFlag } from './eval.js';
 import { phaseProgress, printJson } from './output.js';
 
@@ -56,7 +56,7 @@ export function makeRequantize(floatModel: Model, calibration: string, flags: Da
 export function registerCompare(program: Command): void {
   const cmd = addEvaluationFlags(program.command('compare')
     .description('compare models side by side: size, accuracy, agreement, latency, and per-layer error of float vs quantized')
-    .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model)'))
+    .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model; a Keras/TF.js model is converted)'))
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', (v) => parseInt(v, 10), 100)
     .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset')
@@ -66,12 +66,10 @@ export function registerCompare(program: Command): void {
     const runtime = runtimeFlag(flags.runtime);
     if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
     const progress = phaseProgress(!flags.json);
-    let requantize;
-    if (flags.calibration) {
-      const { readModelFile } = await import('../format/index.js');
-      requantize = makeRequantize(readModelFile(files[0]), flags.calibration, flags);
-    }
-    const result = await compare(files, flags.dataset, {
+    // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).
+    const sources = await Promise.all(files.map(evaluationSource));
+    const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0]), flags.calibration, flags) : undefined;
+    const result = await compare(sources, flags.dataset, {
       runtime, keepState: flags.keepState, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize),
       onProgress: (p) => progress.tick(`${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),

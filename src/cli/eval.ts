@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { evaluate, formatEvaluation } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
-import { addDatasetFlags, datasetOptions, type DatasetFlags } from './common.js';
+import { addDatasetFlags, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
 import { phaseProgress, printJson } from './output.js';
 
 export interface EvalFlags extends DatasetFlags {
@@ -36,14 +36,14 @@ export function addEvaluationFlags(cmd: Command): Command {
 export function registerEval(program: Command): void {
   const cmd = addEvaluationFlags(program.command('eval')
     .description('accuracy (top-1/top-5, per class, confusion matrix), latency and throughput of a model on a dataset')
-    .argument('<model>', '.tflite file'))
+    .argument('<model>', '.tflite file (a Keras .h5/.keras or TF.js model.json is converted to float first)'))
     .option('--output-index <k>', 'which output holds the class scores', (v) => parseInt(v, 10), 0)
     .option('--json', 'machine-readable output');
   addDatasetFlags(cmd);
   cmd.action(async (file: string, flags: EvalFlags) => {
     const runtime = runtimeFlag(flags.runtime);
     const progress = phaseProgress(!flags.json);
-    const result = await evaluate(file, flags.dataset, {
+    const result = await evaluate(await evaluationSource(file), flags.dataset, {
       runtime, keepState: flags.keepState, outputIndex: flags.outputIndex,
       datasetOptions: evalDatasetOptions(flags),
       onProgress: (done, total) => progress.tick('evaluating', done, total),

@@ -125,6 +125,8 @@ export interface ComparisonResult {
 }
 
 const DEFAULT_LAYER_SAMPLES = 100;
+/** Suggestions start above 1.2x the RMSE/scale of rounding alone (1/sqrt(12) ~ 0.29). */
+export const SUGGEST_ABOVE_RMSE_OVER_SCALE = 1.2 * ROUNDING_RMSE_OVER_SCALE;
 const SUGGESTION_CACHE_BYTES = 256 * 1024 * 1024;
 
 export async function compare(sources: (ModelSource | LoadedModel)[], datasetSource: DatasetSource, opts: CompareOptions = {}): Promise<ComparisonResult> {
@@ -319,10 +321,12 @@ function buildReport(reference: string, candidate: string, c: LayerErrorCollecto
     op, layers: v.length, mean_rmse_over_scale: v.reduce((a, b) => a + b, 0) / v.length, max_rmse_over_scale: Math.max(...v),
   })).sort((a, b) => b.mean_rmse_over_scale - a.mean_rmse_over_scale);
 
+  // A layer within rounding noise is not worth keeping in float: suggest only clearly worse ones.
+  const worthExcluding = (rmseOverScale: number | null) => rmseOverScale === null || rmseOverScale > SUGGEST_ABOVE_RMSE_OVER_SCALE;
   const suggestions: Suggestion[] = [];
   for (const r of rows) {
     if (suggestions.length >= maxSuggestions) break;
-    if (!r.suggestion) continue;
+    if (!r.suggestion || !worthExcluding(r.rmse_over_scale)) continue;
     suggestions.push({
       exclude: { ops: [], tensors: [r.name] },
       flag: r.suggestion,
@@ -332,7 +336,7 @@ function buildReport(reference: string, candidate: string, c: LayerErrorCollecto
     });
   }
   const worstOp = opSummary[0];
-  if (worstOp && opSummary.length > 1) {
+  if (worstOp && opSummary.length > 1 && worthExcluding(worstOp.max_rmse_over_scale)) {
     suggestions.push({
       exclude: { ops: [worstOp.op], tensors: [] },
       flag: `--exclude-op ${worstOp.op}`,
@@ -412,6 +416,9 @@ export function formatComparison(r: ComparisonResult, opts: { maxLayers?: number
           fmtNum(row.max_abs_error), fmtNum(row.mean_error),
         ])));
       if (rep.rows.length > maxLayers) out.push(`  ... ${rep.rows.length - maxLayers} more layers (--json has all)`);
+    }
+    if (!rep.suggestions.length && rep.rows.length) {
+      out.push('', `suggestions: none (every layer that could be kept in float is within ${SUGGEST_ABOVE_RMSE_OVER_SCALE.toFixed(2)} RMSE/scale, 1.2x rounding alone)`);
     }
     if (rep.suggestions.length) {
       out.push('', 'suggestions:');
