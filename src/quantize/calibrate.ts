@@ -30,6 +30,8 @@ export interface CollectOptions {
   /** Element count of each model input. */
   inputSizes: number[];
   inputNames: string[];
+  /** Fewer samples than `samples` is an error (an explicit count); otherwise up to `samples` are used, as TF does. */
+  exact?: boolean;
 }
 
 function inputsOf(item: DatasetItem): Sample {
@@ -81,7 +83,7 @@ export async function collectSamples(dataset: RepresentativeDataset, o: CollectO
     seen++;
   }
   if (picked.length === 0) throw new DatasetError('the representative dataset is empty: calibration needs at least one sample');
-  if (picked.length < o.samples) {
+  if (o.exact && picked.length < o.samples) {
     throw new DatasetError(`the representative dataset has only ${picked.length} sample(s), ${o.samples} requested (lower --samples)`);
   }
   return picked;

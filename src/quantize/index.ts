@@ -22,7 +22,7 @@ export { parseCalibrationMethod } from './observers.js';
 export interface QuantizeOptions extends RecipeOptions {
   /** (Async) iterable of samples: one array per model input (or { inputs }), like TF's representative_dataset. */
   representativeDataset?: RepresentativeDataset;
-  /** How many samples calibrate (default 100, the seed's .take(100)). */
+  /** How many samples calibrate (default: up to 100, the seed's .take(100); a shorter dataset is used whole). */
   samples?: number;
   /** Pick a seeded random `samples` from the whole dataset instead of the first ones. */
   shuffleSeed?: number;
@@ -73,7 +73,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   }
   const { sizes, names } = inputSizes(model);
   const picked = await collectSamples(options.representativeDataset, {
-    samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names,
+    samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
   const calib = calibrate(model, picked, recipe.calibration, options.onProgress);
   const method = describeMethod(recipe.calibration);

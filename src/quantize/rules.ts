@@ -73,6 +73,13 @@ const fullyConnectedVersion = (variant: Variant, node: Operator): number => {
   return 4;
 };
 
+/** op_version.cc: 4 with a fused activation, 3 with a bias input, 2 for int8 weights. */
+const transposeConvVersion = (_variant: Variant, node: Operator): number => {
+  const act = node.options.fusedActivationFunction;
+  if (act !== undefined && act !== 'NONE') return 4;
+  return node.inputs.length > 3 && node.inputs[3] >= 0 ? 3 : 2;
+};
+
 /** int16 ADD/SUB with general (not power-of-two) scales. */
 const int16NotPowerOfTwo = (variant: Variant): Record<string, boolean> => (variant === 'int16' ? { potScaleInt16: false } : {});
 
@@ -90,6 +97,11 @@ const RULE_ENTRIES: [string, OpRule][] = [
     activations: [0], weights: [{ input: 1, channelDim: 3, perChannelByDefault: true }],
     bias: { input: 2, activation: 0, weight: 1 }, output: CALIBRATED, int16: true, version: v(3, 5),
   }],
+  // Inputs: output shape (int32), weights [out, kh, kw, in], activation, optional bias (operator_property: bias 3).
+  ['TRANSPOSE_CONV', {
+    activations: [2], weights: [{ input: 1, channelDim: 0, perChannelByDefault: true }],
+    bias: { input: 3, activation: 2, weight: 1 }, output: CALIBRATED, int16: true, version: transposeConvVersion,
+  }],
   ['FULLY_CONNECTED', {
     activations: [0], weights: [{ input: 1, channelDim: 0, perChannelByDefault: false }],
     bias: { input: 2, activation: 0, weight: 1 }, output: CALIBRATED, int16: true, version: fullyConnectedVersion,
@@ -102,7 +114,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['TRANSPOSE', { activations: [0], output: SAME, int16: true, version: v(2, 5) }],
   ['PAD', { activations: [0], output: SAME, int16: true, version: v(2, 3) }],
   ['SLICE', { activations: [0], output: SAME, int16: true, version: v(2, 4) }],
-  ['STRIDED_SLICE', { activations: [0], output: SAME, int16: false, version: v(2) }],
+  // op_version.cc has no int16 case for STRIDED_SLICE: an int16 node is version 1.
+  ['STRIDED_SLICE', { activations: [0], output: SAME, int16: true, version: v(2, 1) }],
   ['GATHER', { activations: [0], output: SAME, int16: true, version: v(2, 4) }],
   ['SPACE_TO_DEPTH', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['DEPTH_TO_SPACE', { activations: [0], output: SAME, int16: false, version: v(2) }],
@@ -124,6 +137,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['REDUCE_MAX', { activations: [0], output: SAME, int16: true, version: v(2, 3) }],
   ['RELU', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
   ['RELU6', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
+  // The slope is a second activation-quantized input (asymmetric, its own range); no 16x8 kernel.
+  ['PRELU', { activations: [0, 1], output: CALIBRATED, int16: false, version: v(1) }],
   ['LEAKY_RELU', { activations: [0], output: CALIBRATED, int16: true, version: v(1, 2) }],
   ['HARD_SWISH', { activations: [0], output: CALIBRATED, int16: false, version: v(1) }],
   ['SOFTMAX', { activations: [0], output: { kind: 'fixed', int8: [1 / 256, -128], int16: [1 / 32768, 0] }, int16: true, version: v(2, 3) }],
