@@ -14,8 +14,9 @@ import { quantize } from '../../src/quantize/index.js';
 import type { QuantizeOptions } from '../../src/quantize/index.js';
 import { mulberry32 } from '../helpers/random.js';
 import { loadTf } from '../importers/tfjs-reference.js';
-import { argmax, runOfficialOn, runOursOn, toFloat } from './helpers.js';
-import type { LabelledSample } from './helpers.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { createOfficialRunner } from '../helpers/oracle.js';
+import { argmax, toFloat, toInputValues } from './helpers.js';
 
 type Tf = Awaited<ReturnType<typeof loadTf>>;
 
@@ -168,6 +169,29 @@ const ARCHITECTURES: Architecture[] = [
     },
   },
   {
+    // Two inputs, two outputs: a model input concatenated directly (requantized to the concat's parameters),
+    // AveragePooling2D, Permute (TRANSPOSE), outputs straight from RESHAPE and CONCATENATION (same-scale ops at the
+    // model edge), Dense without bias, Maximum, Average.
+    name: 'two-inputs-two-outputs', range: [0, 2], classifier: false,
+    async build(tf) {
+      const L = tf.layers;
+      const img = tf.input({ shape: [6, 6, 2] });
+      const vec = tf.input({ shape: [4] });
+      const c = L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(img) as any;
+      const cat = L.concatenate({ axis: -1 }).apply([img, c]) as any;
+      const ap = L.averagePooling2d({ poolSize: 2 }).apply(cat) as any;
+      const perm = L.permute({ dims: [3, 1, 2] }).apply(ap) as any;
+      const out1 = L.reshape({ targetShape: [54] }).apply(perm) as any;
+      const v = L.dense({ units: 6, useBias: false }).apply(vec) as any;
+      const v2 = L.dense({ units: 6, activation: 'relu' }).apply(vec) as any;
+      const m = L.maximum().apply([v, v2]) as any;
+      const a = L.average().apply([v, m]) as any;
+      const gap = L.globalAveragePooling2d({}).apply(ap) as any;
+      const out2 = L.concatenate().apply([a, gap]) as any;
+      return fromLayers(tf, tf.model({ inputs: [img, vec], outputs: [out1, out2], name: 'two_io' }), 10, 1.5);
+    },
+  },
+  {
     name: 'layernorm', range: [-1, 1], classifier: true, floatOps: ['RSQRT'],
     async build(tf) {
       const L = tf.layers;
@@ -231,6 +255,31 @@ function seededInputs(model: Model, n: number, seed: number, [lo, hi]: [number, 
   }));
 }
 
+/** Raw outputs per sample per model output, inputs converted to the file's input types. */
+async function runOfficialAll(bytes: Uint8Array, model: Model, samples: Float32Array[][]): Promise<number[][][]> {
+  const sg = model.subgraphs[0];
+  const runner = await createOfficialRunner(bytes);
+  try {
+    return samples.map((inputs) => {
+      inputs.forEach((v, i) => runner.setInput(i, toInputValues(sg.tensors[sg.inputs[i]], v)));
+      runner.invoke();
+      return runner.getOutputs().map((o) => Array.from(o.data as ArrayLike<number>, Number));
+    });
+  } finally {
+    runner.delete();
+  }
+}
+
+function runOursAll(model: Model, samples: Float32Array[][]): number[][][] {
+  const sg = model.subgraphs[0];
+  const interp = Interpreter.fromModel(model);
+  return samples.map((inputs) => {
+    inputs.forEach((v, i) => interp.setInput(i, toInputValues(sg.tensors[sg.inputs[i]], v)));
+    interp.invoke();
+    return sg.outputs.map((_, o) => Array.from(interp.getOutput(o) as ArrayLike<number>, Number));
+  });
+}
+
 interface Outcome { arch: string; mode: string; ok: boolean; detail: string }
 const matrix: Outcome[] = [];
 
@@ -240,24 +289,26 @@ for (const arch of ARCHITECTURES) {
     const float = await arch.build(tf);
     const floatBytes = writeModel(float);
     const calibration = seededInputs(float, 50, 100, arch.range);
-    const evalSet: LabelledSample[] = seededInputs(float, 100, 200, arch.range).map((inputs) => ({ inputs }));
-    const reference = await runOfficialOn(floatBytes, evalSet);
-    let lo = Infinity, hi = -Infinity;
-    for (const row of reference.raw) for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    const outRange = hi - lo;
-    assert.ok(outRange > 1e-3, `${arch.name}: float outputs nearly constant (${lo}..${hi}): a useless test model`);
+    const evalSet = seededInputs(float, 100, 200, arch.range);
+    const reference = await runOfficialAll(floatBytes, float, evalSet);
+    const nOut = float.subgraphs[0].outputs.length;
+    const outRange = Array.from({ length: nOut }, (_, o) => {
+      let lo = Infinity, hi = -Infinity;
+      for (const row of reference) for (const v of row[o]) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      assert.ok(hi - lo > 1e-3, `${arch.name}: float output ${o} nearly constant (${lo}..${hi}): a useless test model`);
+      return hi - lo;
+    });
     const failures: string[] = [];
 
     for (const mode of MODES) {
       const label = `${arch.name} / ${mode.name}`;
       const problems: string[] = [];
-      let detail = '';
+      const details: string[] = [];
       try {
         const { model, report } = await quantize(float, { ...mode.options, representativeDataset: calibration });
         const bytes = writeModel(model);
         const q = readModel(bytes, `${arch.name}.tflite`);
         const sg = q.subgraphs[0];
-        const outT = sg.tensors[sg.outputs[0]];
 
         // (5) What stays float is named in a warning (full-integer modes).
         if (mode.options.mode === 'int8' || mode.options.mode === 'int16x8') {
@@ -265,43 +316,51 @@ for (const arch of ARCHITECTURES) {
           const expected = [...((mode.options.mode === 'int16x8' ? arch.floatOps16 : undefined) ?? arch.floatOps ?? [])].sort();
           if (floatNames.join() !== expected.join()) problems.push(`float ops [${floatNames}] (expected [${expected}]): ${report.warnings.join('; ')}`);
           for (const op of floatNames) if (!report.warnings.some((w) => w.includes(op))) problems.push(`no warning names ${op}`);
+          for (const t of [...sg.inputs, ...sg.outputs].map((i) => sg.tensors[i])) {
+            const want = sg.inputs.includes(sg.tensors.indexOf(t)) ? mode.options.inputType : mode.options.outputType;
+            if (t.dtype !== want) problems.push(`I/O tensor '${t.name}' is ${t.dtype}, not ${want}`);
+          }
         }
 
         // (1) + (4) The official runtime loads it (every op version accepted) and runs it.
-        const official = await runOfficialOn(bytes, evalSet);
-        const ours = runOursOn(q, evalSet);
+        const official = await runOfficialAll(bytes, q, evalSet);
+        const ours = runOursAll(q, evalSet);
 
-        // (2) Close to the float model.
-        let se = 0, n = 0, top1Same = 0;
-        official.raw.forEach((row, k) => {
-          const deq = toFloat(outT, row);
-          const ref = reference.raw[k];
-          for (let i = 0; i < ref.length; i++) { se += (deq[i] - ref[i]) ** 2; n++; }
-          if (argmax(deq) === argmax(ref)) top1Same++;
-        });
-        const rel = Math.sqrt(se / n) / outRange;
-        detail = `rmse/range ${(100 * rel).toFixed(2)} %`;
-        if (rel > mode.relRmse) problems.push(`${detail} > ${100 * mode.relRmse} %`);
-        if (arch.classifier) {
-          detail += `, top-1 ${top1Same} %`;
-          if (top1Same < 90) problems.push(`top-1 agreement ${top1Same} % < 90 %`);
+        for (let o = 0; o < nOut; o++) {
+          const outT = sg.tensors[sg.outputs[o]];
+          const tag = nOut > 1 ? `out${o} ` : '';
+          // (2) Close to the float model.
+          let se = 0, n = 0, top1Same = 0;
+          official.forEach((row, k) => {
+            const deq = toFloat(outT, row[o]);
+            const ref = reference[k][o];
+            for (let i = 0; i < ref.length; i++) { se += (deq[i] - ref[i]) ** 2; n++; }
+            if (argmax(deq) === argmax(ref)) top1Same++;
+          });
+          const rel = Math.sqrt(se / n) / outRange[o];
+          details.push(`${tag}rmse/range ${(100 * rel).toFixed(2)} %`);
+          if (rel > mode.relRmse) problems.push(`${tag}rmse/range ${(100 * rel).toFixed(2)} % > ${100 * mode.relRmse} %`);
+          if (arch.classifier && o === 0) {
+            details.push(`top-1 ${top1Same} %`);
+            if (top1Same < 90) problems.push(`top-1 agreement ${top1Same} % < 90 %`);
+          }
+          // (3) Our interpreter gives the official runtime's raw outputs.
+          let maxDiff = 0, maxRel = 0;
+          official.forEach((row, k) => row[o].forEach((v, i) => {
+            const d = Math.abs(v - ours[k][o][i]);
+            maxDiff = Math.max(maxDiff, d);
+            maxRel = Math.max(maxRel, d / outRange[o]);
+          }));
+          const agree = mode.integerOutput ? `ours vs official max ${maxDiff} LSB` : `ours vs official max ${(maxRel * 100).toExponential(1)} % of range`;
+          details.push(agree);
+          if (mode.integerOutput ? maxDiff > 1 : maxRel > 1e-4) problems.push(`${tag}our interpreter differs from the official runtime: ${agree}`);
         }
-
-        // (3) Our interpreter gives the official runtime's raw outputs.
-        let maxDiff = 0, maxRel = 0;
-        official.raw.forEach((row, k) => row.forEach((v, i) => {
-          const d = Math.abs(v - ours.raw[k][i]);
-          maxDiff = Math.max(maxDiff, d);
-          maxRel = Math.max(maxRel, d / outRange);
-        }));
-        detail += mode.integerOutput ? `, ours vs official max ${maxDiff} LSB` : `, ours vs official max ${(maxRel * 100).toExponential(1)} % of range`;
-        if (mode.integerOutput ? maxDiff > 1 : maxRel > 1e-4) problems.push(`our interpreter differs from the official runtime: ${detail}`);
       } catch (e) {
         problems.push(`threw: ${(e as Error).message}`);
       }
-      matrix.push({ arch: arch.name, mode: mode.name, ok: problems.length === 0, detail: problems.length ? problems.join('; ') : detail });
-      console.log(`# ${label}: ${problems.length ? 'FAIL ' + problems.join('; ') : 'ok ' + detail}`);
-      if (problems.length) failures.push(`${label}: ${problems.join('; ')}`);
+      const detail = problems.length ? problems.join('; ') : details.join(', ');
+      matrix.push({ arch: arch.name, mode: mode.name, ok: problems.length === 0, detail });
+      if (problems.length) failures.push(`${label}: ${detail}`);
     }
 
     // strict: an op that cannot be quantized is an error naming it.
