@@ -29,7 +29,7 @@ const SUPPORTED_LAYERS = new Set([
   'AveragePooling1D', 'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D',
   'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum',
   'Minimum', 'Concatenate', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
-  'LayerNormalization', 'Embedding', ...IDENTITY_LAYERS,
+  'LayerNormalization', 'Embedding', 'ThresholdedReLU', ...IDENTITY_LAYERS,
 ]);
 
 /** Keras class aliases (Keras 2 short names, TF.js names). */
@@ -103,7 +103,7 @@ export function assignNestedWeights(file: string, model: KerasLayerJson, path: s
 
 const ACTIVATIONS = new Set([
   'linear', 'relu', 'relu6', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'swish', 'silu', 'gelu', 'elu', 'selu',
-  'softplus', 'softsign', 'exponential', 'leaky_relu', 'hard_swish', 'hard_silu', 'log_softmax',
+  'softplus', 'softsign', 'exponential', 'leaky_relu', 'hard_swish', 'hard_silu', 'log_softmax', 'mish',
 ]);
 
 function activationName(a: unknown): string {
@@ -300,6 +300,12 @@ function applyActivation(ctx: Ctx, x: number, act: string, name: string): number
       const rl = e.op('RELU', [x], `${name}/relu`, s);
       return e.op('ADD', [rl, lg], name, s);
     }
+    case 'mish': {
+      // x * tanh(softplus(x)), softplus in its stable form.
+      const sp = applyActivation(ctx, x, 'softplus', `${name}/softplus`);
+      const th = e.op('TANH', [sp], `${name}/tanh`, s);
+      return e.op('MUL', [x, th], name, s);
+    }
     case 'softsign': {
       const ab = e.op('ABS', [x], `${name}/abs`, s);
       const p1 = e.op('ADD', [ab, scalar('one', 1)], `${name}/add1`, s);
@@ -378,6 +384,11 @@ function pool2d(ctx: Ctx, op: string, x: number, pool: [number, number], strides
   });
 }
 
+/** The config's depth_multiplier, else the kernel's last dimension (TF.js leaves it out of SeparableConv2D configs). */
+function depthMultiplier(cfg: Record<string, any>, dk: WeightArray): number {
+  return cfg.depth_multiplier != null ? Number(cfg.depth_multiplier) : dk.shape[dk.shape.length - 1];
+}
+
 function requireRank(ctx: Ctx, x: number, rank: number, path: string[], cls: string): void {
   const r = ctx.e.shape(x).length;
   if (r !== rank) throw new UnsupportedError(`${ctx.src.file}: layer '${path.join('/')}' (${cls}) needs a rank-${rank} input, got rank ${r}`);
@@ -447,7 +458,7 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const w = weightsOf(ctx, path, cls, cfg);
       const dk = w.get('depthwise_kernel')!;
       const [kh, kw] = pair(cfg.kernel_size, 1);
-      expectShape(ctx, path, dk, [kh, kw, xs()[3], Number(cfg.depth_multiplier ?? 1)], 'depthwise_kernel');
+      expectShape(ctx, path, dk, [kh, kw, xs()[3], depthMultiplier(cfg, dk)], 'depthwise_kernel');
       const y = depthwiseCore(ctx, x, dk, w.get('bias')?.values ?? null, pair(cfg.strides, 1), pair(cfg.dilation_rate, 1), cfg.padding, mainName());
       return [withAct(y, name)];
     }
@@ -457,7 +468,7 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const dk = w.get('depthwise_kernel')!;
       const pk = w.get('pointwise_kernel')!;
       const [kh, kw] = pair(cfg.kernel_size, 1);
-      const mult = Number(cfg.depth_multiplier ?? 1);
+      const mult = depthMultiplier(cfg, dk);
       expectShape(ctx, path, dk, [kh, kw, xs()[3], mult], 'depthwise_kernel');
       expectShape(ctx, path, pk, [1, 1, xs()[3] * mult, Number(cfg.filters)], 'pointwise_kernel');
       const d = depthwiseCore(ctx, x, dk, null, pair(cfg.strides, 1), pair(cfg.dilation_rate, 1), cfg.padding, `${name}/depthwise`);
@@ -547,13 +558,23 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
         return [e.op('MINIMUM', [r, e.constF(`${name}/max_value`, [], [maxValue])], name, s)];
       }
       if (threshold === 0 && maxValue === null && slope < 1) return [e.op('LEAKY_RELU', [x], name, s, { alpha: slope })];
-      // General form: x >= threshold ? min(x, max_value) : slope * (x - threshold).
+      // Keras's general relu, step by step: y = threshold != 0 ? x * (x > threshold) : relu(x);
+      // y = clip(y, 0, max_value) when max_value is set; y -= slope * relu(threshold - x) when slope != 0.
+      const zero = e.constF(`${name}/zero`, [], [0]);
       const thr = e.constF(`${name}/threshold`, [], [threshold]);
-      const cond = e.op('GREATER_EQUAL', [x, thr], `${name}/above`, s, {}, 'bool');
-      const hi = maxValue === null ? x : e.op('MINIMUM', [x, e.constF(`${name}/max_value`, [], [maxValue])], `${name}/clipped`, s);
-      const lo = slope === 0 ? e.constF(`${name}/zero`, [], [0])
-        : e.op('MUL', [e.op('SUB', [x, thr], `${name}/shifted`, s), e.constF(`${name}/slope`, [], [slope])], `${name}/leak`, s);
-      return [e.op('SELECT_V2', [cond, hi, lo], name, s)];
+      const last = (step: 'base' | 'clip' | 'leak') => (step === 'leak' || (step === 'clip' && slope === 0) || (step === 'base' && slope === 0 && maxValue === null));
+      let y: number;
+      if (threshold !== 0) {
+        const cond = e.op('GREATER', [x, thr], `${name}/above`, s, {}, 'bool');
+        y = e.op('SELECT_V2', [cond, x, zero], last('base') ? name : `${name}/gated`, s);
+        if (maxValue !== null) y = e.op('RELU', [y], `${name}/nonneg`, s);
+      } else y = e.op('RELU', [x], last('base') ? name : `${name}/relu`, s);
+      if (maxValue !== null) y = e.op('MINIMUM', [y, e.constF(`${name}/max_value`, [], [maxValue])], last('clip') ? name : `${name}/clipped`, s);
+      if (slope !== 0) {
+        const below = e.op('MINIMUM', [e.op('SUB', [x, thr], `${name}/shifted`, s), zero], `${name}/below`, s);
+        y = e.op('ADD', [y, e.op('MUL', [below, e.constF(`${name}/slope`, [], [slope])], `${name}/leak`, s)], name, s);
+      }
+      return [y];
     }
     case 'LeakyReLU': {
       const alpha = Number(cfg.negative_slope ?? cfg.alpha ?? 0.3);
@@ -564,11 +585,25 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const alpha = w.get('alpha')!;
       return [e.op('PRELU', [x, e.constF(`${name}/alpha`, alpha.shape, alpha.values)], name, xs())];
     }
+    case 'ThresholdedReLU': {
+      // Keras: x where x > theta, else 0.
+      const s = xs();
+      const theta = Number(cfg.theta ?? 1);
+      const cond = e.op('GREATER', [x, e.constF(`${name}/theta`, [], [theta])], `${name}/above`, s, {}, 'bool');
+      return [e.op('SELECT_V2', [cond, x, e.constF(`${name}/zero`, [], [0])], name, s)];
+    }
     case 'ELU': return [eluWithAlpha(ctx, x, Number(cfg.alpha ?? 1), name)];
     case 'Softmax': {
-      const axis = lastAxis(cfg.axis, xs().length, `layer '${name}'`);
-      if (axis !== xs().length - 1) throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (Softmax) on axis ${axis}: only the last axis is supported`);
-      return [e.op('SOFTMAX', [x], name, xs(), { beta: 1 })];
+      const s = xs();
+      const axis = lastAxis(cfg.axis, s.length, `layer '${name}'`);
+      if (axis === s.length - 1) return [e.op('SOFTMAX', [x], name, s, { beta: 1 })];
+      // TFLite's SOFTMAX works on the last axis: swap the softmax axis there and back (TF.js defaults to axis 1).
+      const perm = s.map((_, i) => (i === axis ? s.length - 1 : i === s.length - 1 ? axis : i));
+      const permT = e.constI(`${name}/perm`, [perm.length], perm);
+      const ts = perm.map((p) => s[p]);
+      const t = e.op('TRANSPOSE', [x, permT], `${name}/to_last`, ts);
+      const sm = e.op('SOFTMAX', [t], `${name}/softmax`, ts, { beta: 1 });
+      return [e.op('TRANSPOSE', [sm, permT], name, s)];
     }
     case 'MaxPooling2D': case 'AveragePooling2D': {
       requireRank(ctx, x, 4, path, cls);
@@ -781,6 +816,26 @@ function makeGraphInput(ctx: Ctx, name: string, cfg: Record<string, any>): numbe
   return t;
 }
 
+/**
+ * How a nested model's calls are numbered in references to it. Keras counts a nested Functional model's own
+ * construction as its node 0 (it starts counting its calls at 1 when the model's first layer is an InputLayer);
+ * TF.js does the same for nested Sequential models without listing an InputLayer. So a call at position i of
+ * `inbound_nodes` is node i + 1 when Keras's rule says so, or when references name a node past the last position.
+ */
+function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[]): Map<string, number> {
+  const maxRef = new Map<string, number>();
+  for (const r of refs) maxRef.set(r[0], Math.max(maxRef.get(r[0]) ?? -1, r[1]));
+  const out = new Map<string, number>();
+  for (const l of layers) {
+    if (!MODEL_CLASSES.has(l.class_name)) continue;
+    const name = layerName(l);
+    const calls = parseInboundNodes(l).length;
+    const startsWithInput = modelLayers(l)[0]?.class_name === 'InputLayer';
+    out.set(name, startsWithInput || (maxRef.get(name) ?? -1) >= calls ? 1 : 0);
+  }
+  return out;
+}
+
 /** Convert a model config; `inputs` are the tensors it is called on (null at the top level: make graph inputs). */
 function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, prefix: string[]): number[] {
   const layers = modelLayers(model);
@@ -828,6 +883,7 @@ function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, 
     if (l.class_name === 'InputLayer') continue;
     parseInboundNodes(l).forEach((refs, node) => pending.push({ layer: l, node, refs }));
   }
+  const offsets = nestedNodeOffsets(layers, pending.flatMap((p) => p.refs).concat(outputRefs));
   let progress = true;
   while (pending.length && progress) {
     progress = false;
@@ -840,7 +896,8 @@ function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, 
       const outs = MODEL_CLASSES.has(p.layer.class_name)
         ? convertModel(ctx, p.layer, ins, path)
         : convertLayer(ctx, p.layer.class_name, p.layer.config ?? {}, ins, path);
-      outs.forEach((t, k) => tensors.set(key([name, p.node, k]), t));
+      const node = p.node + (offsets.get(name) ?? 0);
+      outs.forEach((t, k) => tensors.set(key([name, node, k]), t));
       pending.splice(i--, 1);
       progress = true;
     }
