@@ -219,9 +219,11 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const obs = calib.observers.get(i);
     return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
   };
-  const calibratedParams = (i: number): QuantParams | null => {
+  const calibratedParams = (i: number, headroom = 0): QuantParams | null => {
     const r = rangeOf(i);
-    return r ? activationParams(r[0], r[1], actType) : null;
+    if (!r) return null;
+    const margin = headroom * (Math.max(r[1], 0) - Math.min(r[0], 0));
+    return activationParams(r[0] < 0 ? r[0] - margin : r[0], r[1] > 0 ? r[1] + margin : r[1], actType);
   };
 
   // 1. Which nodes become integer, and why the others do not.
@@ -396,7 +398,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
           p = { scale, zeroPoint };
         } else if (rule.output.kind === 'same-as-input' && firstAct !== undefined) p = paramsOf(firstAct);
         else if (shared) p = sharedParams!;
-        else p = calibratedParams(o)!;
+        else p = calibratedParams(o, rule.output.kind === 'calibrated' ? rule.output.headroom : 0)!;
         setInt(o, p);
       }
     }

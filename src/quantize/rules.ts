@@ -27,7 +27,8 @@ export interface BiasRule {
 
 /** How an op's (float) outputs get their quantization parameters. */
 export type OutputRule =
-  | { kind: 'calibrated' }
+  /** From the output's calibrated range, widened by `headroom` x its width on each side when the kernel wraps. */
+  | { kind: 'calibrated'; headroom?: number }
   /** Same scale and zero point as the (first quantized) input: pooling, reshape, ... */
   | { kind: 'same-as-input' }
   /** Several inputs and the output must share parameters: output calibrated, inputs requantized to it. */
@@ -133,7 +134,10 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['MAXIMUM', { activations: 'all', output: SHARED, int16: true, version: v(2, 4) }],
   ['MINIMUM', { activations: 'all', output: SHARED, int16: true, version: v(2, 4) }],
   ['MEAN', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
-  ['SUM', { activations: [0], output: CALIBRATED, int16: false, version: v(2) }],
+  // TFLite's 8-bit SUM narrows its rescaled result without saturating (reduce.cc QuantizedMeanOrSum with
+  // compute_sum): a value half an LSB beyond the output range wraps to the other end. Headroom keeps the
+  // calibrated extremes (and a little beyond) representable.
+  ['SUM', { activations: [0], output: { kind: 'calibrated', headroom: 0.125 }, int16: false, version: v(2) }],
   ['REDUCE_MAX', { activations: [0], output: SAME, int16: true, version: v(2, 3) }],
   ['RELU', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
   ['RELU6', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
