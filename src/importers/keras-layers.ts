@@ -817,12 +817,17 @@ function makeGraphInput(ctx: Ctx, name: string, cfg: Record<string, any>): numbe
 }
 
 /**
- * How a nested model's calls are numbered in references to it. Keras counts a nested Functional model's own
- * construction as its node 0 (it starts counting its calls at 1 when the model's first layer is an InputLayer);
- * TF.js does the same for nested Sequential models without listing an InputLayer. So a call at position i of
- * `inbound_nodes` is node i + 1 when Keras's rule says so, or when references name a node past the last position.
+ * How a nested model's calls are numbered in references to it. A nested Functional model's own construction is its
+ * node 0, so its calls count from 1: Keras 3 for every Functional (not Sequential); Keras 2 for models whose first
+ * layer is an InputLayer (Sequential included); TF.js also for Sequential models that list no InputLayer. So call
+ * i of `inbound_nodes` is node i + 1 when that rule says so, or when references name a node past the last call.
  */
-function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[]): Map<string, number> {
+/** Keras 3 writes inbound nodes as {args, kwargs} objects (Keras 2 and TF.js: lists). */
+function isKeras3Config(layers: KerasLayerJson[]): boolean {
+  return layers.some((l) => (l.inbound_nodes ?? []).some((n) => n !== null && typeof n === 'object' && !Array.isArray(n)));
+}
+
+function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[], keras3: boolean): Map<string, number> {
   const maxRef = new Map<string, number>();
   for (const r of refs) maxRef.set(r[0], Math.max(maxRef.get(r[0]) ?? -1, r[1]));
   const out = new Map<string, number>();
@@ -830,8 +835,8 @@ function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[]): Map<string, n
     if (!MODEL_CLASSES.has(l.class_name)) continue;
     const name = layerName(l);
     const calls = parseInboundNodes(l).length;
-    const startsWithInput = modelLayers(l)[0]?.class_name === 'InputLayer';
-    out.set(name, startsWithInput || (maxRef.get(name) ?? -1) >= calls ? 1 : 0);
+    const builtInNode = keras3 ? l.class_name !== 'Sequential' : modelLayers(l)[0]?.class_name === 'InputLayer';
+    out.set(name, builtInNode || (maxRef.get(name) ?? -1) >= calls ? 1 : 0);
   }
   return out;
 }
@@ -883,7 +888,7 @@ function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, 
     if (l.class_name === 'InputLayer') continue;
     parseInboundNodes(l).forEach((refs, node) => pending.push({ layer: l, node, refs }));
   }
-  const offsets = nestedNodeOffsets(layers, pending.flatMap((p) => p.refs).concat(outputRefs));
+  const offsets = nestedNodeOffsets(layers, pending.flatMap((p) => p.refs).concat(outputRefs), ctx.keras3 || isKeras3Config(layers));
   let progress = true;
   while (pending.length && progress) {
     progress = false;

@@ -210,6 +210,45 @@ const cases: [string, InputSpec[], (L: L, ins: any[], tf: Tf) => any, Options?][
   }],
 ];
 
+/**
+ * Rewrite a TF.js-saved topology as Keras 3 writes its configs: {args, kwargs} inbound nodes with keras_history
+ * leaves, batch_shape, DTypePolicy objects, module / registered_name / build_config keys, activations as
+ * serialized functions, InputLayers listed in Sequential models, nested Functional models' calls counted from 1
+ * (their construction is node 0) and nested Sequential ones from 0. Plus options no converter knows yet.
+ */
+function toKeras3(topology: any): void {
+  const policy = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+  const visitModel = (m: any) => {
+    const layers = m.config.layers;
+    const cls = new Map(layers.map((l: any) => [l.config.name, l.class_name]));
+    const nodeOf = (name: string, i: number) => (cls.get(name) === 'Model' ? i : cls.get(name) === 'Sequential' ? i - 1 : i);
+    if (m.class_name === 'Sequential' && layers[0].class_name !== 'InputLayer') {
+      const shape = layers[0].config.batch_input_shape;
+      delete layers[0].config.batch_input_shape;
+      layers.unshift({ class_name: 'InputLayer', config: { batch_shape: shape, dtype: 'float32', sparse: false, name: `${m.config.name}_input` } });
+    }
+    for (const l of layers) {
+      if (l.class_name === 'Sequential' || l.class_name === 'Model') visitModel(l);
+      if (l.class_name === 'Model') l.class_name = 'Functional';
+      const c = l.config;
+      Object.assign(l, { module: 'keras.layers', registered_name: null, build_config: { input_shape: [null, 1] } });
+      if (c.batch_input_shape) { c.batch_shape = c.batch_input_shape; delete c.batch_input_shape; }
+      if (typeof c.activation === 'string') c.activation = { module: 'keras.activations', class_name: 'function', config: c.activation, registered_name: 'function' };
+      if (l.class_name !== 'InputLayer') c.dtype = policy;
+      c.some_future_option = { nested: [1, 'x', null] };
+      if (Array.isArray(l.inbound_nodes)) {
+        l.inbound_nodes = l.inbound_nodes.map((node: any[]) => ({
+          args: node.map((r: any[]) => ({ class_name: '__keras_tensor__', config: { shape: [null, 1], dtype: 'float32', keras_history: [r[0], nodeOf(r[0], r[1]), r[2]] } })),
+          kwargs: { training: false },
+        }));
+      }
+    }
+    if (m.config.output_layers) m.config.output_layers = m.config.output_layers.map((r: any[]) => [r[0], nodeOf(r[0], r[1]), r[2]]);
+  };
+  visitModel(topology.model_config ?? topology);
+  topology.keras_version = '3.3.3';
+}
+
 const only = process.env.BREADTH_ONLY;
 for (const [label, inputs, build, opts] of cases) {
   if (only && !label.includes(only)) continue;
