@@ -161,6 +161,7 @@ const ARCHITECTURES: Architecture[] = [
       let y = L.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }).apply(x) as any;
       y = L.prelu({}).apply(y) as any;
       y = L.conv2dTranspose({ filters: 4, kernelSize: 2, strides: 1, padding: 'valid', useBias: false }).apply(y) as any;
+      y = L.conv2dTranspose({ filters: 4, kernelSize: 1, activation: 'relu' }).apply(y) as any;
       y = L.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }).apply(y) as any;
       y = L.cropping2D({ cropping: [[1, 1], [2, 0]] }).apply(y) as any;
       y = L.elu({}).apply(y) as any;
