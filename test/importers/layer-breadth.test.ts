@@ -208,6 +208,13 @@ const cases: [string, InputSpec[], (L: L, ins: any[], tf: Tf) => any, Options?][
       x.sub(0.3).div(Math.sqrt(2.5)),
     ],
   }],
+  ['Keras 3 style config: nested models, policies, unknown options', [{ shape: [4, 4, 2] }], (L, [x], tf) => {
+    const inner = tf.sequential({ name: 'inner_seq', layers: [L.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }), L.flatten()] });
+    const fin = tf.input({ shape: [48] });
+    const innerF = tf.model({ name: 'inner_fn', inputs: fin, outputs: L.add().apply([L.dense({ units: 4, activation: 'tanh' }).apply(fin), L.dense({ units: 4 }).apply(fin)] as any) as any });
+    const y = innerF.apply(inner.apply(x)) as any;
+    return [L.dense({ units: 2, activation: 'softmax' }).apply(y), y];
+  }, { patch: (t) => toKeras3(t) }],
 ];
 
 /**
