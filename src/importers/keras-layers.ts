@@ -20,7 +20,7 @@ export interface LayerVariable {
 
 const IDENTITY_LAYERS = new Set([
   'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'GaussianNoise', 'GaussianDropout',
-  'AlphaDropout', 'ActivityRegularization',
+  'AlphaDropout', 'ActivityRegularization', 'Identity',
 ]);
 
 const SUPPORTED_LAYERS = new Set([
@@ -29,7 +29,8 @@ const SUPPORTED_LAYERS = new Set([
   'AveragePooling1D', 'AveragePooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D',
   'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum',
   'Minimum', 'Concatenate', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
-  'LayerNormalization', 'Embedding', 'ThresholdedReLU', ...IDENTITY_LAYERS,
+  'LayerNormalization', 'Embedding', 'ThresholdedReLU', 'ZeroPadding1D', 'Cropping1D',
+  'UpSampling1D', 'RepeatVector', 'Resizing', ...IDENTITY_LAYERS,
 ]);
 
 /** Keras class aliases (Keras 2 short names, TF.js names). */
@@ -130,6 +131,8 @@ function unsupportedReason(cls: string, cfg: Record<string, any>): string | null
   if (c === 'Normalization' && cfg.invert) return 'Normalization with invert=True';
   if (c === 'UpSampling2D' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
   if (c === 'Conv2DTranspose' && cfg.output_padding != null) return 'output_padding';
+  if (c === 'Resizing' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
+  if (c === 'Resizing' && (cfg.crop_to_aspect_ratio || cfg.pad_to_aspect_ratio)) return 'crop_to_aspect_ratio / pad_to_aspect_ratio';
   if (c === 'Conv2DTranspose' && [].concat(cfg.dilation_rate ?? 1).some((d: number) => d !== 1)) return 'dilated Conv2DTranspose';
   return null;
 }
@@ -688,6 +691,45 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const end = e.constI(`${name}/end`, [4], [0, h - b, w - r, 0]);
       const stridesT = e.constI(`${name}/strides`, [4], [1, 1, 1, 1]);
       return [e.op('STRIDED_SLICE', [x, begin, end, stridesT], name, out, { beginMask: 0b1001, endMask: 0b1001 })];
+    }
+    case 'ZeroPadding1D': {
+      requireRank(ctx, x, 3, path, cls);
+      const [l, r] = pair(cfg.padding, 1);
+      const [n, len, c] = xs();
+      return [e.op('PAD', [x, e.constI(`${name}/paddings`, [3, 2], [0, 0, l, r, 0, 0])], name, [n, len + l + r, c])];
+    }
+    case 'Cropping1D': {
+      requireRank(ctx, x, 3, path, cls);
+      const [l, r] = pair(cfg.cropping, 1);
+      const [n, len, c] = xs();
+      const begin = e.constI(`${name}/begin`, [3], [0, l, 0]);
+      const end = e.constI(`${name}/end`, [3], [0, len - r, 0]);
+      return [e.op('STRIDED_SLICE', [x, begin, end, e.constI(`${name}/strides`, [3], [1, 1, 1])], name, [n, len - l - r, c], { beginMask: 0b101, endMask: 0b101 })];
+    }
+    case 'UpSampling1D': {
+      // Keras repeats each step `size` times: [n, len, c] -> [n, len, 1, c] tiled to [n, len, size, c] -> [n, len*size, c].
+      requireRank(ctx, x, 3, path, cls);
+      const f = pair(cfg.size, 2)[0];
+      const [n, len, c] = xs();
+      const x4 = reshape(ctx, x, [n, len, 1, c], `${name}/expand`);
+      const t = e.op('TILE', [x4, e.constI(`${name}/multiples`, [4], [1, 1, f, 1])], `${name}/tile`, [n, len, f, c]);
+      return [reshape(ctx, t, [n, len * f, c], name)];
+    }
+    case 'RepeatVector': {
+      requireRank(ctx, x, 2, path, cls);
+      const k = Number(cfg.n);
+      const [n, f] = xs();
+      const x3 = reshape(ctx, x, [n, 1, f], `${name}/expand`);
+      return [e.op('TILE', [x3, e.constI(`${name}/multiples`, [3], [1, k, 1])], name, [n, k, f])];
+    }
+    case 'Resizing': {
+      // Keras resizes with tf.image.resize: half-pixel centers, for nearest as for bilinear.
+      requireRank(ctx, x, 4, path, cls);
+      const [n, , , c] = xs();
+      const oh = Number(cfg.height), ow = Number(cfg.width);
+      const size = e.constI(`${name}/size`, [2], [oh, ow]);
+      const op = cfg.interpolation === 'nearest' ? 'RESIZE_NEAREST_NEIGHBOR' : 'RESIZE_BILINEAR';
+      return [e.op(op, [x, size], name, [n, oh, ow, c], { halfPixelCenters: true })];
     }
     case 'UpSampling2D': {
       requireRank(ctx, x, 4, path, cls);

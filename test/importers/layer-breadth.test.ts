@@ -208,6 +208,20 @@ const cases: [string, InputSpec[], (L: L, ins: any[], tf: Tf) => any, Options?][
       x.sub(0.3).div(Math.sqrt(2.5)),
     ],
   }],
+  // TF.js has no ZeroPadding1D / Cropping1D / UpSampling1D: stand-in layers saved under those classes.
+  ['ZeroPadding1D, Cropping1D, UpSampling1D', [{ shape: [5, 2] }], (L, [x]) => ['p', 'c', 'u'].map((name) => L.activation({ activation: 'linear', name }).apply(x)), {
+    patch: (t) => {
+      Object.assign(layerConfig(t, 'p'), { class_name: 'ZeroPadding1D' }).config.padding = [2, 1];
+      Object.assign(layerConfig(t, 'c'), { class_name: 'Cropping1D' }).config.cropping = [1, 2];
+      Object.assign(layerConfig(t, 'u'), { class_name: 'UpSampling1D' }).config.size = 3;
+    },
+    reference: (tf, _m, [x]) => [tf.pad(x, [[0, 0], [2, 1], [0, 0]]), x.slice([0, 1, 0], [1, 2, 2]), tf.tile(x.reshape([1, 5, 1, 2]), [1, 1, 3, 1]).reshape([1, 15, 2])],
+  }],
+  ['RepeatVector', [{ shape: [3] }], (L, [x]) => L.repeatVector({ n: 4 }).apply(x)],
+  ['Resizing bilinear and nearest (half-pixel centers, as tf.image.resize)', [{ shape: [3, 4, 2] }], (L, [x]) =>
+    [L.resizing({ height: 5, width: 7, name: 'rb' }).apply(x), L.resizing({ height: 5, width: 3, interpolation: 'nearest', name: 'rn' }).apply(x)], {
+    reference: (tf, _m, [x]) => [tf.image.resizeBilinear(x, [5, 7], false, true), tf.image.resizeNearestNeighbor(x, [5, 3], false, true)],
+  }],
   ['Keras 3 style config: nested models, policies, unknown options', [{ shape: [4, 4, 2] }], (L, [x], tf) => {
     const inner = tf.sequential({ name: 'inner_seq', layers: [L.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }), L.flatten()] });
     const fin = tf.input({ shape: [48] });
