@@ -129,6 +129,10 @@ function unsupportedReason(cls: string, cfg: Record<string, any>): string | null
     if (!ACTIVATIONS.has(a)) return `activation '${a}' not supported`;
   }
   if (c === 'Normalization' && cfg.invert) return 'Normalization with invert=True';
+  if (c === 'LayerNormalization' && cfg.rms_scaling) return 'rms_scaling=True';
+  if (cfg.lora_rank) return `LoRA-enabled layer (lora_rank=${cfg.lora_rank})`;
+  const policy = typeof cfg.dtype === 'object' && cfg.dtype ? String(cfg.dtype.config?.name ?? '') : '';
+  if (/int8|int4|float8/.test(policy)) return `Keras-quantized layer (dtype policy '${policy}')`;
   if (c === 'UpSampling2D' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
   if (c === 'Conv2DTranspose' && cfg.output_padding != null) return 'output_padding';
   if (c === 'Resizing' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
@@ -493,8 +497,9 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
         t[((o * kh + a) * kw + b2) * ci + i] = kernel.values[((a * kw + b2) * co + o) * ci + i];
       }
       const same = cfg.padding === 'same';
-      const oh = same ? h * sh : (h - 1) * sh + kh;
-      const ow = same ? wd * sw : (wd - 1) * sw + kw;
+      // Keras's deconv_output_length: 'same' n*s; 'valid' n*s + max(k - s, 0).
+      const oh = same ? h * sh : h * sh + Math.max(kh - sh, 0);
+      const ow = same ? wd * sw : wd * sw + Math.max(kw - sw, 0);
       const outShape = [n, oh, ow, co];
       const shapeT = e.constI(`${name}/output_shape`, [4], [1, oh, ow, co]);
       const k = e.constF(`${name}/kernel`, [co, kh, kw, ci], t);

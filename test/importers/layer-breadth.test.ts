@@ -222,6 +222,21 @@ const cases: [string, InputSpec[], (L: L, ins: any[], tf: Tf) => any, Options?][
     [L.resizing({ height: 5, width: 7, name: 'rb' }).apply(x), L.resizing({ height: 5, width: 3, interpolation: 'nearest', name: 'rn' }).apply(x)], {
     reference: (tf, _m, [x]) => [tf.image.resizeBilinear(x, [5, 7], false, true), tf.image.resizeNearestNeighbor(x, [5, 3], false, true)],
   }],
+  ['Conv2DTranspose stride larger than kernel, valid', [{ shape: [3, 2, 2] }], (L, [x]) => L.conv2dTranspose({ filters: 2, kernelSize: 2, strides: 3 }).apply(x)],
+  ['Conv2DTranspose stride larger than kernel, same', [{ shape: [3, 2, 2] }], (L, [x]) => L.conv2dTranspose({ filters: 2, kernelSize: [1, 2], strides: 3, padding: 'same' }).apply(x)],
+  ['BatchNormalization without center / scale', [{ shape: [2, 2, 3] }], (L, [x]) => [L.batchNormalization({ center: false }).apply(x), L.batchNormalization({ scale: false }).apply(x)]],
+  ['LayerNormalization axes [1, 3] (not contiguous)', [{ shape: [2, 3, 4] }], (L, [x]) => L.layerNormalization({ axis: [1, 3], name: 'ln' }).apply(x), {
+    reference: (tf, m, [x]) => {
+      const [g, b] = weightsOf(m, 'ln').map((w: any) => w.reshape([1, 2, 1, 4]));
+      const { mean, variance } = tf.moments(x, [1, 3], true);
+      return [x.sub(mean).mul(tf.rsqrt(variance.add(1e-3))).mul(g).add(b)];
+    },
+  }],
+  // TF.js's global pooling layers have no keepdims: saved with keepdims=True.
+  ['GlobalAveragePooling2D / GlobalMaxPooling1D keepdims', [{ shape: [3, 2, 2] }], (L, [x]) => [L.globalAveragePooling2d({ name: 'g2' }).apply(x), L.globalMaxPooling1d({ name: 'g1' }).apply(L.reshape({ targetShape: [6, 2] }).apply(x))], {
+    patch: (t) => { layerConfig(t, 'g2').config.keepdims = true; layerConfig(t, 'g1').config.keepdims = true; },
+    reference: (_tf, _m, [x]) => [x.mean([1, 2], true), x.reshape([1, 6, 2]).max(1, true)],
+  }],
   ['Keras 3 style config: nested models, policies, unknown options', [{ shape: [4, 4, 2] }], (L, [x], tf) => {
     const inner = tf.sequential({ name: 'inner_seq', layers: [L.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }), L.flatten()] });
     const fin = tf.input({ shape: [48] });
@@ -275,3 +290,27 @@ for (const [label, inputs, build, opts] of cases) {
   if (only && !label.includes(only)) continue;
   test(label, () => agree(label, inputs, build, opts));
 }
+
+test('unsupported layers, nested ones included, are listed in one error by path and class', async () => {
+  const tf = await loadTf();
+  const L = tf.layers;
+  const x = tf.input({ shape: [4, 3] });
+  const inner = tf.sequential({ name: 'inner', layers: [L.dense({ inputShape: [4, 3], units: 3, name: 'd_lora' }), L.layerNormalization({ name: 'ln_rms' })] });
+  const y = L.lstm({ units: 2, name: 'lstm' }).apply(inner.apply(x) as any) as any;
+  const model = tf.model({ inputs: x, outputs: L.dense({ units: 2, name: 'd_int8' }).apply(y) as any });
+  let a: any = null;
+  await model.save(tf.io.withSaveHandler(async (s: any) => { a = s; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  const innerCfg = layerConfig(a.modelTopology, 'inner').config.layers;
+  innerCfg[0].config.lora_rank = 4;
+  innerCfg[1].config.rms_scaling = true;
+  layerConfig(a.modelTopology, 'd_int8').config.dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'int8_from_float32' } };
+  layerConfig(a.modelTopology, 'd_int8').config.some_future_option = [1, 2];
+  await assert.rejects(convert(a, { label: 'bad.json' }), (e: Error) => {
+    assert.equal(e.name, 'UnsupportedError');
+    assert.ok(!e.message.includes('\n'));
+    for (const part of ['bad.json', '4 unsupported layers', 'inner/d_lora (Dense: LoRA', 'inner/ln_rms (LayerNormalization: rms_scaling', 'lstm (LSTM', "d_int8 (Dense: Keras-quantized layer (dtype policy 'int8_from_float32')"]) {
+      assert.ok(e.message.includes(part), `missing '${part}' in: ${e.message}`);
+    }
+    return true;
+  });
+});
