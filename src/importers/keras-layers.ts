@@ -663,6 +663,13 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       if (inputs.length < 2) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' (${cls}) has ${inputs.length} input(s)`);
       if (cls === 'Subtract' && inputs.length !== 2) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' (Subtract) needs exactly 2 inputs`);
       const op = { Add: 'ADD', Subtract: 'SUB', Multiply: 'MUL', Maximum: 'MAXIMUM', Minimum: 'MINIMUM', Average: 'ADD' }[cls]!;
+      // Keras gives lower-rank inputs new axes right after the batch axis (not numpy's leading axes), so the batch
+      // axes stay aligned whatever the batch size.
+      const rank = Math.max(...inputs.map((t) => e.shape(t).length));
+      inputs = inputs.map((t, i) => {
+        const s = e.shape(t);
+        return s.length === rank ? t : reshape(ctx, t, [s[0], ...new Array(rank - s.length).fill(1), ...s.slice(1)], `${name}/expand_${i}`);
+      });
       let acc = inputs[0];
       for (let i = 1; i < inputs.length; i++) {
         const last = i === inputs.length - 1 && cls !== 'Average';

@@ -237,6 +237,18 @@ const cases: [string, InputSpec[], (L: L, ins: any[], tf: Tf) => any, Options?][
     patch: (t) => { layerConfig(t, 'g2').config.keepdims = true; layerConfig(t, 'g1').config.keepdims = true; },
     reference: (_tf, _m, [x]) => [x.mean([1, 2], true), x.reshape([1, 6, 2]).max(1, true)],
   }],
+  // Keras puts a lower-rank input's new axes right after the batch axis: [b, 3] with [b, 3, 1] gives [b, 3, 3].
+  ['merge layers on inputs of different ranks', [{ shape: [3, 1] }, { shape: [3] }], (L, [a, b]) => [L.add({ name: 'm' }).apply([a, b]), L.multiply().apply([b, a])], {
+    reference: (_tf, _m, [a, b]) => [a.add(b.reshape([1, 1, 3])), b.reshape([1, 1, 3]).mul(a)],
+  }],
+  // Keras activation names TF.js lacks: Activation layers saved with them.
+  ['activations TF.js lacks: log_softmax, exponential, hard_swish, leaky_relu, silu', [{ shape: [10] }], (L, [x]) =>
+    ['a1', 'a2', 'a3', 'a4', 'a5'].map((name) => L.activation({ activation: 'linear', name }).apply(x)), {
+    patch: (t) => ['log_softmax', 'exponential', 'hard_swish', 'leaky_relu', 'silu'].forEach((a, i) => { layerConfig(t, `a${i + 1}`).config.activation = a; }),
+    reference: (tf, _m, [x]) => [
+      tf.logSoftmax(x), tf.exp(x), x.mul(tf.clipByValue(x.add(3), 0, 6)).div(6), tf.where(tf.greater(x, 0), x, x.mul(0.2)), x.mul(tf.sigmoid(x)),
+    ],
+  }],
   ['Keras 3 style config: nested models, policies, unknown options', [{ shape: [4, 4, 2] }], (L, [x], tf) => {
     const inner = tf.sequential({ name: 'inner_seq', layers: [L.conv2d({ inputShape: [4, 4, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }), L.flatten()] });
     const fin = tf.input({ shape: [48] });
