@@ -145,6 +145,16 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['PRELU', { activations: [0, 1], output: CALIBRATED, int16: false, version: v(1) }],
   ['LEAKY_RELU', { activations: [0], output: CALIBRATED, int16: true, version: v(1, 2) }],
   ['HARD_SWISH', { activations: [0], output: CALIBRATED, int16: false, version: v(1) }],
+  // 8-bit tables of the float function (activations.cc LUTPopulate); the official runtime refuses int16 for these.
+  // op_version.cc has no ELU case: an int8 ELU is version 1 (and the official runtime registers only version 1).
+  ['ELU', { activations: [0], output: CALIBRATED, int16: false, version: v(1) }],
+  ['GELU', { activations: [0], output: CALIBRATED, int16: false, version: v(2) }],
+  // int8 RSQRT: fixed-point inverse square root per value (elementwise.cc). TFLite's int16 RSQRT (version 3) is not
+  // in the official runtime this project checks against.
+  ['RSQRT', { activations: [0], output: CALIBRATED, int16: false, version: v(2) }],
+  // ABS rescales |q - zp_in| to its own output scale (elementwise.cc), so the output keeps the calibrated [0, max].
+  ['ABS', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
+  ['SQUARED_DIFFERENCE', { activations: [0, 1], output: CALIBRATED, int16: false, version: v(2) }],
   ['SOFTMAX', { activations: [0], output: { kind: 'fixed', int8: [1 / 256, -128], int16: [1 / 32768, 0] }, int16: true, version: v(2, 3) }],
   ['LOGISTIC', { activations: [0], output: { kind: 'fixed', int8: [1 / 256, -128], int16: [1 / 32768, 0] }, int16: true, version: v(2, 3) }],
   ['TANH', { activations: [0], output: { kind: 'fixed', int8: [1 / 128, 0], int16: [1 / 32768, 0] }, int16: true, version: v(2, 3) }],

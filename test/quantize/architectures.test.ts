@@ -152,9 +152,9 @@ const ARCHITECTURES: Architecture[] = [
   },
   {
     // Decoder-style: Conv2DTranspose with and without bias (TRANSPOSE_CONV), PReLU (PRELU: int8 only), bilinear
-    // UpSampling2D (RESIZE_BILINEAR), Cropping2D, GlobalMaxPooling2D (REDUCE_MAX), ELU (no int8 rule: stays float).
+    // UpSampling2D (RESIZE_BILINEAR), Cropping2D, GlobalMaxPooling2D (REDUCE_MAX), ELU (int8 table; no 16x8 kernel in the official runtime: float there).
     name: 'transpose-conv-prelu-bilinear-elu', range: [-1, 1], classifier: false,
-    floatOps: ['ELU'], floatOps16: ['ELU', 'PRELU'],
+    floatOps16: ['ELU', 'PRELU'],
     async build(tf) {
       const L = tf.layers;
       const x = tf.input({ shape: [4, 4, 3] });
@@ -195,7 +195,8 @@ const ARCHITECTURES: Architecture[] = [
     },
   },
   {
-    name: 'layernorm', range: [-1, 1], classifier: true, floatOps: ['RSQRT'],
+    // RSQRT (of variance + epsilon) has an int8 kernel only: float in 16x8.
+    name: 'layernorm', range: [-1, 1], classifier: true, floatOps16: ['RSQRT'],
     async build(tf) {
       const L = tf.layers;
       const x = tf.input({ shape: [8] });
@@ -203,6 +204,49 @@ const ARCHITECTURES: Architecture[] = [
       y = L.layerNormalization({}).apply(y) as any;
       y = L.dense({ units: 4, activation: 'softmax' }).apply(y) as any;
       return fromLayers(tf, tf.model({ inputs: x, outputs: y, name: 'layernorm' }), 7, 2);
+    },
+  },
+  {
+    // Element-wise activations with 8-bit kernels: ELU, GELU (exact and tanh-approximate) and LOGISTIC (tables),
+    // RSQRT (fixed point), ABS (rescaled), SQUARED_DIFFERENCE. The official runtime runs none of the first five
+    // in 16x8 except ABS and LOGISTIC.
+    name: 'elu-gelu-rsqrt-abs', range: [-1, 1], classifier: false,
+    floatOps16: ['ELU', 'GELU', 'GELU', 'RSQRT', 'SQUARED_DIFFERENCE'],
+    async build() {
+      const g = new GraphBuilder();
+      const rnd = mulberry32(11);
+      const f = (name: string, shape: number[]) => g.addTensor({ name, shape, dtype: 'float32' });
+      const dense = (name: string, input: number, inN: number, outN: number, gain: number): number => {
+        const out = f(name, [1, outN]);
+        const w = g.addConstant(`${name}_w`, 'float32', [outN, inN], Array.from({ length: outN * inN }, () => gain * (2 * rnd() - 1)));
+        const b = g.addConstant(`${name}_b`, 'float32', [outN], Array.from({ length: outN }, () => 0.2 * (2 * rnd() - 1)));
+        g.addOp('FULLY_CONNECTED', [input, w, b], [out]);
+        return out;
+      };
+      const unary = (op: string, input: number, n: number, options: Record<string, boolean> = {}): number => {
+        const out = f(`${op.toLowerCase()}_${input}`, [1, n]);
+        g.addOp(op, [input], [out], options);
+        return out;
+      };
+      const x = g.addInput({ name: 'x', shape: [1, 8], dtype: 'float32' });
+      const h1 = dense('fc1', x, 8, 12, 1.2);
+      const elu = unary('ELU', h1, 12);
+      const geluExact = unary('GELU', dense('fc2', elu, 12, 12, 0.8), 12, { approximate: false });
+      const geluTanh = unary('GELU', dense('fc3', elu, 12, 12, 0.8), 12, { approximate: true });
+      const diff = f('sqdiff', [1, 12]);
+      g.addOp('SQUARED_DIFFERENCE', [geluExact, geluTanh], [diff]);
+      // RSQRT(|a| + 0.5): positive by construction, as a normalizer would feed it.
+      const abs = unary('ABS', dense('fc4', h1, 12, 12, 0.8), 12);
+      const shifted = f('abs_plus', [1, 12]);
+      g.addOp('ADD', [abs, g.addConstant('half', 'float32', [1], [0.5])], [shifted], { fusedActivationFunction: 'NONE' });
+      const rsqrt = unary('RSQRT', shifted, 12);
+      const mixed = f('mixed', [1, 12]);
+      g.addOp('MUL', [rsqrt, geluExact], [mixed], { fusedActivationFunction: 'NONE' });
+      const both = f('both', [1, 24]);
+      g.addOp('CONCATENATION', [mixed, diff], [both], { axis: 1, fusedActivationFunction: 'NONE' });
+      const gate = unary('LOGISTIC', dense('fc5', both, 24, 4, 0.6), 4);
+      g.markOutput(gate);
+      return g.model();
     },
   },
   {
