@@ -30,8 +30,11 @@ const SUPPORTED_LAYERS = new Set([
   'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum',
   'Minimum', 'Concatenate', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
   'LayerNormalization', 'Embedding', 'ThresholdedReLU', 'ZeroPadding1D', 'Cropping1D',
-  'UpSampling1D', 'RepeatVector', 'Resizing', ...IDENTITY_LAYERS,
+  'UpSampling1D', 'RepeatVector', 'Resizing', 'LSTM', ...IDENTITY_LAYERS,
 ]);
+
+/** Recurrent layers other than LSTM: named in the error so users know which RNNs convert. */
+const UNSUPPORTED_RNNS = new Set(['GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'CuDNNGRU']);
 
 /** Keras class aliases (Keras 2 short names, TF.js names). */
 const CLASS_ALIASES: Record<string, string> = {
@@ -40,6 +43,7 @@ const CLASS_ALIASES: Record<string, string> = {
   AvgPool1D: 'AveragePooling1D', AvgPool2D: 'AveragePooling2D', GlobalAvgPool1D: 'GlobalAveragePooling1D',
   GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalMaxPool1D: 'GlobalMaxPooling1D', GlobalMaxPool2D: 'GlobalMaxPooling2D',
   BatchNormalizationV1: 'BatchNormalization', BatchNormalizationV2: 'BatchNormalization',
+  LSTMV1: 'LSTM', CuDNNLSTM: 'LSTM',
 };
 
 function canonicalClass(cls: string): string {
@@ -61,6 +65,7 @@ export function layerVariables(className: string, cfg: Record<string, any>): Lay
       return [...(cfg.scale !== false ? [t('gamma')] : []), ...(cfg.center !== false ? [t('beta')] : [])];
     case 'PReLU': return [t('alpha')];
     case 'Embedding': return [t('embeddings')];
+    case 'LSTM': return [t('kernel'), t('recurrent_kernel'), ...bias];
     case 'Normalization': return cfg.mean != null ? [] : [n('mean'), n('variance')];
     default: return [];
   }
@@ -121,7 +126,12 @@ function activationName(a: unknown): string {
 /** Why a layer cannot be converted, or null when it can. */
 function unsupportedReason(cls: string, cfg: Record<string, any>): string | null {
   const c = canonicalClass(cls);
+  if (UNSUPPORTED_RNNS.has(c)) return 'recurrent layer not supported (only LSTM converts, as UNIDIRECTIONAL_SEQUENCE_LSTM)';
   if (!SUPPORTED_LAYERS.has(c)) return 'layer type not supported';
+  if (c === 'LSTM') {
+    const why = lstmUnsupportedReason(cfg);
+    if (why) return why;
+  }
   if (cfg.data_format === 'channels_first') return 'data_format channels_first (convert the model to channels_last)';
   if ((c === 'Conv1D' || c === 'Conv2D') && (cfg.groups ?? 1) !== 1) return `grouped convolution (groups=${cfg.groups})`;
   if ('activation' in cfg) {
@@ -138,6 +148,19 @@ function unsupportedReason(cls: string, cfg: Record<string, any>): string | null
   if (c === 'Resizing' && !['nearest', 'bilinear', undefined].includes(cfg.interpolation)) return `interpolation '${cfg.interpolation}'`;
   if (c === 'Resizing' && (cfg.crop_to_aspect_ratio || cfg.pad_to_aspect_ratio)) return 'crop_to_aspect_ratio / pad_to_aspect_ratio';
   if (c === 'Conv2DTranspose' && [].concat(cfg.dilation_rate ?? 1).some((d: number) => d !== 1)) return 'dilated Conv2DTranspose';
+  return null;
+}
+
+/** TFLite's fused LSTM computes sigmoid gates and a tanh cell/output activation, one sequence from zero state. */
+function lstmUnsupportedReason(cfg: Record<string, any>): string | null {
+  const act = activationName(cfg.activation ?? 'tanh');
+  const rec = activationName(cfg.recurrent_activation ?? 'sigmoid');
+  if (act !== 'tanh') return `activation '${act}' (the fused LSTM has tanh only)`;
+  if (rec !== 'sigmoid') return `recurrent_activation '${rec}' (the fused LSTM has sigmoid gates only)`;
+  if (cfg.return_state) return 'return_state=True';
+  if (cfg.go_backwards) return 'go_backwards=True';
+  if (cfg.stateful) return 'stateful=True';
+  if (cfg.time_major) return 'time_major=True';
   return null;
 }
 
@@ -790,6 +813,7 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       const m = e.op('MUL', [x, e.constF(`${name}/inv_std`, cshape, inv)], `${name}/scaled`, s);
       return [e.op('ADD', [m, e.constF(`${name}/offset`, cshape, negMeanInv)], name, s)];
     }
+    case 'LSTM': return [lstm(ctx, x, cfg, path)];
     case 'Embedding': {
       const w = weightsOf(ctx, path, cls, cfg);
       const table = w.get('embeddings')!;
@@ -802,6 +826,54 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
     default:
       throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (${clsIn}) is not supported`);
   }
+}
+
+/** Rows [gate*units, (gate+1)*units) of a Keras packed [rows, 4*units] matrix, transposed to TFLite's [units, rows]. */
+function gateBlock(w: WeightArray, gate: number, units: number): Float32Array {
+  const rows = w.shape[0];
+  const cols = 4 * units;
+  const out = new Float32Array(units * rows);
+  for (let r = 0; r < rows; r++) for (let u = 0; u < units; u++) out[u * rows + r] = w.values[r * cols + gate * units + u];
+  return out;
+}
+
+/**
+ * Keras LSTM -> UNIDIRECTIONAL_SEQUENCE_LSTM, laid out as TF's converter lays it out: the packed kernel
+ * [in, 4u] / recurrent kernel [u, 4u] / bias [4u] (gate order i, f, c, o) split into per-gate [u, in] / [u, u] / [u]
+ * tensors, no peephole / projection / layer norm, zero-initialized variable tensors for the output and cell states,
+ * TANH, cell clip 10 (TF's fixed choice), batch-major. return_sequences=False takes the last step with
+ * STRIDED_SLICE (begin [0,-1,0], begin/end masks 5, shrink axis 1), as TF does.
+ */
+function lstm(ctx: Ctx, x: number, cfg: Record<string, any>, path: string[]): number {
+  const e = ctx.e;
+  const name = path.join('/');
+  requireRank(ctx, x, 3, path, 'LSTM');
+  const [n, steps, inDim] = e.shape(x);
+  const units = Number(cfg.units);
+  if (!Number.isInteger(units) || units <= 0) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' has units ${cfg.units}`);
+  const w = weightsOf(ctx, path, 'LSTM', cfg);
+  const kernel = w.get('kernel')!;
+  const recurrent = w.get('recurrent_kernel')!;
+  expectShape(ctx, path, kernel, [inDim, 4 * units], 'kernel');
+  expectShape(ctx, path, recurrent, [units, 4 * units], 'recurrent_kernel');
+  const bias = w.get('bias');
+  if (bias) expectShape(ctx, path, bias, [4 * units], 'bias');
+  const gates = ['input', 'forget', 'cell', 'output'];
+  const inputW = gates.map((g, k) => e.constF(`${name}/input_to_${g}_weights`, [units, inDim], gateBlock(kernel, k, units)));
+  const recurrentW = gates.map((g, k) => e.constF(`${name}/recurrent_to_${g}_weights`, [units, units], gateBlock(recurrent, k, units)));
+  const biases = gates.map((g, k) => e.constF(`${name}/${g}_gate_bias`, [units],
+    bias ? bias.values.subarray(k * units, (k + 1) * units) : new Float32Array(units)));
+  // Keras starts every sequence from zero state; TFLite keeps it in variable tensors the runtime zero-fills.
+  const state = (what: string) => e.b.addTensor({ name: `${name}/${what}`, shape: [n, units], dtype: 'float32', isVariable: true });
+  const outputState = state('output_state');
+  const cellState = state('cell_state');
+  const none = [-1, -1, -1];
+  const inputs = [x, ...inputW, ...recurrentW, ...none, ...biases, -1, -1, outputState, cellState, -1, -1, -1, -1];
+  const options = { fusedActivationFunction: 'TANH', cellClip: 10, projClip: 0, timeMajor: false };
+  if (cfg.return_sequences) return e.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, name, [n, steps, units], options);
+  const seq = e.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, `${name}/sequence`, [n, steps, units], options);
+  return e.op('STRIDED_SLICE', [seq, e.constI(`${name}/last_begin`, [3], [0, -1, 0]), e.constI(`${name}/last_end`, [3], [0, 0, 0]),
+    e.constI(`${name}/last_strides`, [3], [1, 1, 1])], name, [n, units], { beginMask: 5, endMask: 5, shrinkAxisMask: 2 });
 }
 
 function padPairs(v: unknown): [[number, number], [number, number]] {

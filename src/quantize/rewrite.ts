@@ -219,11 +219,18 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const obs = calib.observers.get(i);
     return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
   };
-  const calibratedParams = (i: number, headroom = 0): QuantParams | null => {
+  /** `reachable`: bounds the widened range (values the op cannot produce need no room). */
+  const calibratedParams = (i: number, headroom = 0, reachable?: [number, number]): QuantParams | null => {
     const r = rangeOf(i);
     if (!r) return null;
     const margin = headroom * (Math.max(r[1], 0) - Math.min(r[0], 0));
-    return activationParams(r[0] < 0 ? r[0] - margin : r[0], r[1] > 0 ? r[1] + margin : r[1], actType);
+    let lo = r[0] < 0 ? r[0] - margin : r[0];
+    let hi = r[1] > 0 ? r[1] + margin : r[1];
+    if (reachable) {
+      lo = Math.min(r[0], Math.max(lo, reachable[0]));
+      hi = Math.max(r[1], Math.min(hi, reachable[1]));
+    }
+    return activationParams(lo, hi, actType);
   };
 
   // 1. Which nodes become integer, and why the others do not.
@@ -350,6 +357,16 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     return { scale: qz.scale[0], zeroPoint: qz.zeroPoint[0] };
   };
 
+  /** The range a sum of (input elements / output elements) values of the quantized input `ti` can reach. */
+  const sumReach = (ti: number, out: number): [number, number] | undefined => {
+    const inCount = elementCount(T[ti].shape), outCount = elementCount(sg.tensors[out].shape);
+    if (!(inCount > 0 && outCount > 0) || [...T[ti].shape, ...sg.tensors[out].shape].some((d) => d < 0)) return undefined;
+    const { scale, zeroPoint } = paramsOf(ti);
+    const [qmin, qmax] = T[ti].dtype === 'int16' ? [-32768, 32767] : T[ti].dtype === 'uint8' ? [0, 255] : [-128, 127];
+    const count = inCount / outCount;
+    return [count * scale * (qmin - zeroPoint), count * scale * (qmax - zeroPoint)];
+  };
+
   // 3. Nodes in order.
   sg.operators.forEach((node, n) => {
     const rule = plan[n];
@@ -398,7 +415,9 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
           p = { scale, zeroPoint };
         } else if (rule.output.kind === 'same-as-input' && firstAct !== undefined) p = paramsOf(firstAct);
         else if (shared) p = sharedParams!;
-        else p = calibratedParams(o, rule.output.kind === 'calibrated' ? rule.output.headroom : 0)!;
+        else if (rule.output.kind === 'calibrated') {
+          p = calibratedParams(o, rule.output.headroom, rule.output.sumOfInputs && firstAct !== undefined ? sumReach(firstAct, o) : undefined)!;
+        } else p = calibratedParams(o)!;
         setInt(o, p);
       }
     }
@@ -416,7 +435,11 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     inputs[LSTM.input] = x;
     const inScale = paramsOf(x).scale;
     const out = node.outputs[0];
-    const outP = calibratedParams(out)!;
+    // TFLite's integer LSTM subtracts the hidden zero point where it should add it (CwiseMul: value -= zp), so TF
+    // quantizes the hidden state over a symmetric range (zero point 0 or -1); an asymmetric one shifts every output.
+    const outRange = rangeOf(out)!;
+    const outMax = Math.max(-outRange[0], outRange[1]);
+    const outP = activationParams(-outMax, outMax, actType);
     const gateWeightScale: number[] = [];
     for (let g = 0; g < 4; g++) {
       for (const slot of [LSTM.inputWeights[g], LSTM.recurrentWeights[g]]) {

@@ -27,8 +27,8 @@ test('unsupported layers: one error listing every one, by name and class', async
       name: 'm',
       layers: [
         layer('InputLayer', 'in', null, { batch_input_shape: [null, 10, 4], dtype: 'float32' }),
-        layer('LSTM', 'lstm', 'in', { units: 3 }),
-        layer('Lambda', 'lam', 'lstm'),
+        layer('GRU', 'gru', 'in', { units: 3 }),
+        layer('Lambda', 'lam', 'gru'),
         layer('Conv1D', 'conv_cf', 'lam', { filters: 2, kernel_size: 1, data_format: 'channels_first' }),
         layer('Dense', 'dense', 'conv_cf', { units: 2, activation: 'my_custom_activation' }),
       ],
@@ -39,7 +39,7 @@ test('unsupported layers: one error listing every one, by name and class', async
   await assert.rejects(convert({ modelTopology }, { label: 'odd.json' }), (e: Error) => {
     assert.ok(e instanceof UnsupportedError);
     assert.ok(oneLine(e));
-    for (const part of ['odd.json', '4 unsupported layers', 'lstm (LSTM', 'lam (Lambda', 'conv_cf (Conv1D: data_format channels_first', "dense (Dense: activation 'my_custom_activation'"]) {
+    for (const part of ['odd.json', '4 unsupported layers', 'gru (GRU', 'lam (Lambda', 'conv_cf (Conv1D: data_format channels_first', "dense (Dense: activation 'my_custom_activation'"]) {
       assert.ok(e.message.includes(part), `missing '${part}' in: ${e.message}`);
     }
     return true;
