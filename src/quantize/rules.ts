@@ -27,8 +27,12 @@ export interface BiasRule {
 
 /** How an op's (float) outputs get their quantization parameters. */
 export type OutputRule =
-  /** From the output's calibrated range, widened by `headroom` x its width on each side when the kernel wraps. */
-  | { kind: 'calibrated'; headroom?: number }
+  /**
+   * From the output's calibrated range, widened by `headroom` x its width on each side when the kernel wraps.
+   * `sumOfInputs`: each output is a sum of (input elements / output elements) input values, so the widened range
+   * never needs to exceed that count times the input's representable range (the bound where wrapping is impossible).
+   */
+  | { kind: 'calibrated'; headroom?: number; sumOfInputs?: boolean }
   /** Same scale and zero point as the (first quantized) input: pooling, reshape, ... */
   | { kind: 'same-as-input' }
   /** Several inputs and the output must share parameters: output calibrated, inputs requantized to it. */
@@ -135,9 +139,10 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['MINIMUM', { activations: 'all', output: SHARED, int16: true, version: v(2, 4) }],
   ['MEAN', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
   // TFLite's 8-bit SUM narrows its rescaled result without saturating (reduce.cc QuantizedMeanOrSum with
-  // compute_sum): a value half an LSB beyond the output range wraps to the other end. Headroom keeps the
-  // calibrated extremes (and a little beyond) representable.
-  ['SUM', { activations: [0], output: { kind: 'calibrated', headroom: 0.125 }, int16: false, version: v(2) }],
+  // compute_sum): a value half an LSB beyond the output range wraps to the other end (the sign flips). TF's quantizer
+  // gives SUM its plain calibrated range; here the range is widened by half its width on each side (at most one bit
+  // of resolution), capped at the range the sum can reach, so samples somewhat beyond calibration do not wrap.
+  ['SUM', { activations: [0], output: { kind: 'calibrated', headroom: 0.5, sumOfInputs: true }, int16: false, version: v(2) }],
   ['REDUCE_MAX', { activations: [0], output: SAME, int16: true, version: v(2, 3) }],
   ['RELU', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
   ['RELU6', { activations: [0], output: CALIBRATED, int16: true, version: v(2, 3) }],
