@@ -45,10 +45,13 @@ export async function importKerasZip(bytes: Uint8Array, file: string): Promise<K
           walk(layer, g, [...path, name]);
           continue;
         }
-        const vars = g.get('vars');
+        const numbered = (v: unknown) => (isGroup(v) ? v.keys().filter((k) => /^\d+$/.test(k)) : []);
+        // Recurrent layers keep their variables in their cell sublayer: layers/lstm/cell/vars/0..2.
+        const cell = g.get('cell');
+        const vars = numbered(g.get('vars')).length === 0 && isGroup(cell) && numbered(cell.get('vars')).length > 0 ? cell.get('vars') : g.get('vars');
         if (!isGroup(vars)) continue;
         const expected = layerVariables(layer.class_name, layer.config);
-        const stored = vars.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+        const stored = numbered(vars).sort((a, b) => Number(a) - Number(b));
         if (stored.length < expected.length) {
           throw new ModelFormatError(`${file}: layer '${[...path, name].join('/')}' stores ${stored.length} variables, ${layer.class_name} needs ${expected.length} (${expected.map((v) => v.name).join(', ')})`);
         }

@@ -3,6 +3,8 @@
 // model quantized to int8 (int8 I/O) and checked in the official runtime against the float model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { zipSync, strToU8 } from 'fflate';
+import h5wasm from 'h5wasm/node';
 import { convert } from '../../src/convert.js';
 import { UnsupportedError } from '../../src/errors.js';
 import { readModel, writeModel } from '../../src/format/index.js';
@@ -144,4 +146,98 @@ test('LSTM: unsupported variants and other RNNs get a clear UnsupportedError', a
   const gru = structuredClone(artifacts);
   lstmLayer(gru).class_name = 'GRU';
   await assert.rejects(convert(gru, { label: 'gru' }), (e: unknown) => e instanceof UnsupportedError && /GRU: recurrent layer not supported/.test(e.message));
+});
+
+/** The TF.js model's weights in save order, as [layer, array] pairs. */
+function weightArrays(artifacts: any): { layer: string; shape: number[]; values: Float32Array }[] {
+  const all = new Float32Array(artifacts.weightData);
+  let offset = 0;
+  return artifacts.weightSpecs.map((spec: any) => {
+    const n = spec.shape.reduce((p: number, d: number) => p * d, 1);
+    const values = all.slice(offset, offset + n);
+    offset += n;
+    return { layer: String(spec.name).split('/')[0], shape: spec.shape, values };
+  });
+}
+
+const VAR_NAMES: Record<string, string[]> = { lstm: ['kernel', 'recurrent_kernel', 'bias'], dense: ['kernel', 'bias'] };
+const CELL_PATH: Record<string, string> = { lstm: 'lstm/lstm_cell', dense: 'dense' };
+
+/** A Keras .h5 as model.save writes it; `suffix` ':0' for Keras 2 names, '' for Keras 3's legacy writer. */
+async function writeH5(artifacts: any, suffix: string): Promise<Uint8Array> {
+  const M = await h5wasm.ready;
+  const mem = `/lstm_${suffix ? 'k2' : 'k3'}_${process.pid}.h5`;
+  const f = new h5wasm.File(mem, 'w');
+  const topo = artifacts.modelTopology.model_config ?? artifacts.modelTopology;
+  f.create_attribute('model_config', JSON.stringify({ class_name: topo.class_name, config: topo.config }));
+  f.create_attribute('keras_version', suffix ? '2.13.1' : '3.1.1');
+  const root = f.create_group('model_weights');
+  const arrays = weightArrays(artifacts);
+  const layers = [...new Set(arrays.map((a) => a.layer))];
+  root.create_attribute('layer_names', layers);
+  for (const layer of layers) {
+    const g = root.create_group(layer);
+    const mine = arrays.filter((a) => a.layer === layer);
+    const names = VAR_NAMES[layer].map((v) => `${CELL_PATH[layer]}/${v}${suffix}`);
+    g.create_attribute('weight_names', names);
+    mine.forEach((a, k) => {
+      const parts = names[k].split('/');
+      let grp: any = g;
+      for (const p of parts.slice(0, -1)) grp = grp.get(p) ?? grp.create_group(p);
+      grp.create_dataset({ name: parts[parts.length - 1], data: a.values, shape: a.shape });
+    });
+  }
+  f.close();
+  const bytes = M.FS.readFile(mem);
+  M.FS.unlink(mem);
+  return bytes;
+}
+
+/** A Keras 3 .keras zip: an LSTM's variables live under layers/lstm/cell/vars/0..2, Dense's under layers/dense/vars. */
+async function writeKerasZip(artifacts: any): Promise<Uint8Array> {
+  const M = await h5wasm.ready;
+  const mem = `/lstm_weights_${process.pid}.h5`;
+  const f = new h5wasm.File(mem, 'w');
+  const layersGroup = f.create_group('layers');
+  const arrays = weightArrays(artifacts);
+  for (const layer of [...new Set(arrays.map((a) => a.layer))]) {
+    const g = layersGroup.create_group(layer);
+    const own = g.create_group('vars');
+    const vars = layer === 'lstm' ? g.create_group('cell').create_group('vars') : own;
+    arrays.filter((a) => a.layer === layer).forEach((a, k) => vars.create_dataset({ name: String(k), data: a.values, shape: a.shape }));
+  }
+  f.close();
+  const weights = M.FS.readFile(mem);
+  M.FS.unlink(mem);
+  const topo = artifacts.modelTopology.model_config ?? artifacts.modelTopology;
+  return zipSync({
+    'config.json': strToU8(JSON.stringify({ class_name: topo.class_name, config: topo.config })),
+    'metadata.json': strToU8('{"keras_version": "3.1.1"}'),
+    'model.weights.h5': weights,
+  });
+}
+
+test('LSTM weights found under Keras 2 / Keras 3 .h5 names and in a .keras zip (cell/vars)', async () => {
+  const { artifacts, model, tf } = await build(false);
+  const inputs = sequences(3, 5);
+  const expected = inputs.map((x) => Float32Array.from((model.predict(tf.tensor(x, [1, STEPS, FEATURES])) as any).dataSync()));
+  const sources: [string, Uint8Array][] = [
+    ['keras2.h5', await writeH5(artifacts, ':0')], ['keras3.h5', await writeH5(artifacts, '')], ['m.keras', await writeKerasZip(artifacts)],
+  ];
+  for (const [label, bytes] of sources) {
+    const conv = await convert(bytes, { label });
+    assert.ok(conv.summary.opList.includes('UNIDIRECTIONAL_SEQUENCE_LSTM'), label);
+    let worst = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const r = await createOfficialRunner(conv.bytes);
+      try {
+        r.setInput(0, inputs[i]);
+        r.invoke();
+        worst = Math.max(worst, maxAbsDiff(r.getOutputs()[0].data as Float32Array, expected[i]));
+      } finally {
+        r.delete();
+      }
+    }
+    assert.ok(worst <= 1e-5, `${label}: official runtime vs TF.js ${worst}`);
+  }
 });
