@@ -122,6 +122,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   // op_version.cc has no int16 case for STRIDED_SLICE: an int16 node is version 1.
   ['STRIDED_SLICE', { activations: [0], output: SAME, int16: true, version: v(2, 1) }],
   ['GATHER', { activations: [0], output: SAME, int16: true, version: v(2, 4) }],
+  // op_version.cc: int8 is version 3; int16 has no case of its own (version 1). operator_property: same scale.
+  ['REVERSE_V2', { activations: [0], output: SAME, int16: true, version: v(3, 1) }],
   ['SPACE_TO_DEPTH', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['DEPTH_TO_SPACE', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['SPACE_TO_BATCH_ND', { activations: [0], output: SAME, int16: false, version: v(2) }],

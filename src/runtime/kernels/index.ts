@@ -31,6 +31,7 @@ import { sliceKernel, stridedSliceKernel } from './slice.js';
 import { softmaxKernel, logSoftmaxKernel } from './softmax.js';
 import { splitKernel, splitVKernel } from './split.js';
 import { tileKernel, broadcastToKernel } from './tile.js';
+import { reverseV2Kernel } from './reverse.js';
 import { transposeKernel } from './transpose.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
@@ -45,7 +46,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   meanKernel, sumKernel, reduceMaxKernel, reduceMinKernel, reduceProdKernel,
   reshapeKernel, squeezeKernel, expandDimsKernel, resizeBilinearKernel, resizeNearestNeighborKernel,
   sliceKernel, stridedSliceKernel, softmaxKernel, logSoftmaxKernel, splitKernel, splitVKernel,
-  tileKernel, broadcastToKernel, transposeKernel,
+  tileKernel, broadcastToKernel, transposeKernel, reverseV2Kernel,
   expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
