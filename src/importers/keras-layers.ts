@@ -30,11 +30,11 @@ const SUPPORTED_LAYERS = new Set([
   'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum',
   'Minimum', 'Concatenate', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
   'LayerNormalization', 'Embedding', 'ThresholdedReLU', 'ZeroPadding1D', 'Cropping1D',
-  'UpSampling1D', 'RepeatVector', 'Resizing', 'LSTM', ...IDENTITY_LAYERS,
+  'UpSampling1D', 'RepeatVector', 'Resizing', 'LSTM', 'Bidirectional', ...IDENTITY_LAYERS,
 ]);
 
 /** Recurrent layers other than LSTM: named in the error so users know which RNNs convert. */
-const UNSUPPORTED_RNNS = new Set(['GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'CuDNNGRU']);
+const UNSUPPORTED_RNNS = new Set(['GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'CuDNNGRU']);
 
 /** Keras class aliases (Keras 2 short names, TF.js names). */
 const CLASS_ALIASES: Record<string, string> = {
@@ -132,6 +132,10 @@ function unsupportedReason(cls: string, cfg: Record<string, any>): string | null
     const why = lstmUnsupportedReason(cfg);
     if (why) return why;
   }
+  if (c === 'Bidirectional') {
+    const why = bidirectionalUnsupportedReason(cfg);
+    if (why) return why;
+  }
   if (cfg.data_format === 'channels_first') return 'data_format channels_first (convert the model to channels_last)';
   if ((c === 'Conv1D' || c === 'Conv2D') && (cfg.groups ?? 1) !== 1) return `grouped convolution (groups=${cfg.groups})`;
   if ('activation' in cfg) {
@@ -158,9 +162,25 @@ function lstmUnsupportedReason(cfg: Record<string, any>): string | null {
   if (act !== 'tanh') return `activation '${act}' (the fused LSTM has tanh only)`;
   if (rec !== 'sigmoid') return `recurrent_activation '${rec}' (the fused LSTM has sigmoid gates only)`;
   if (cfg.return_state) return 'return_state=True';
-  if (cfg.go_backwards) return 'go_backwards=True';
   if (cfg.stateful) return 'stateful=True';
   if (cfg.time_major) return 'time_major=True';
+  return null;
+}
+
+const MERGE_MODES = new Set(['concat', 'sum', 'mul', 'ave']);
+
+function bidirectionalUnsupportedReason(cfg: Record<string, any>): string | null {
+  const inner = canonicalClass(String(cfg.layer?.class_name ?? ''));
+  if (inner !== 'LSTM') return cfg.layer ? `wrapped ${cfg.layer.class_name} (only a wrapped LSTM converts)` : 'no wrapped layer in its config';
+  if (cfg.merge_mode === null) return 'merge_mode=None (two separate outputs)';
+  const mode = cfg.merge_mode ?? 'concat';
+  if (!MERGE_MODES.has(mode)) return `merge_mode '${mode}'`;
+  for (const sub of [cfg.layer, cfg.backward_layer]) {
+    if (!sub) continue;
+    if (canonicalClass(String(sub.class_name)) !== 'LSTM') return `backward layer ${sub.class_name} (only LSTM converts)`;
+    const why = lstmUnsupportedReason(sub.config ?? {});
+    if (why) return why;
+  }
   return null;
 }
 
@@ -814,6 +834,7 @@ function convertLayer(ctx: Ctx, clsIn: string, cfg: Record<string, any>, inputs:
       return [e.op('ADD', [m, e.constF(`${name}/offset`, cshape, negMeanInv)], name, s)];
     }
     case 'LSTM': return [lstm(ctx, x, cfg, path)];
+    case 'Bidirectional': return [bidirectional(ctx, x, cfg, path)];
     case 'Embedding': {
       const w = weightsOf(ctx, path, cls, cfg);
       const table = w.get('embeddings')!;
@@ -844,11 +865,14 @@ function gateBlock(w: WeightArray, gate: number, units: number): Float32Array {
  * TANH, cell clip 10 (TF's fixed choice), batch-major. return_sequences=False takes the last step with
  * STRIDED_SLICE (begin [0,-1,0], begin/end masks 5, shrink axis 1), as TF does.
  */
-function lstm(ctx: Ctx, x: number, cfg: Record<string, any>, path: string[]): number {
+function lstm(ctx: Ctx, xIn: number, cfg: Record<string, any>, path: string[]): number {
   const e = ctx.e;
   const name = path.join('/');
-  requireRank(ctx, x, 3, path, 'LSTM');
-  const [n, steps, inDim] = e.shape(x);
+  requireRank(ctx, xIn, 3, path, 'LSTM');
+  const [n, steps, inDim] = e.shape(xIn);
+  // go_backwards: Keras reads the sequence last step first and returns its outputs in that (reversed) order;
+  // TF's converter writes REVERSE_V2 on the time axis in front of the fused op.
+  const x = cfg.go_backwards ? e.op('REVERSE_V2', [xIn, e.constI(`${name}/time_axis`, [1], [1])], `${name}/reversed_input`, [n, steps, inDim]) : xIn;
   const units = Number(cfg.units);
   if (!Number.isInteger(units) || units <= 0) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' has units ${cfg.units}`);
   const w = weightsOf(ctx, path, 'LSTM', cfg);
@@ -874,6 +898,42 @@ function lstm(ctx: Ctx, x: number, cfg: Record<string, any>, path: string[]): nu
   const seq = e.op('UNIDIRECTIONAL_SEQUENCE_LSTM', inputs, `${name}/sequence`, [n, steps, units], options);
   return e.op('STRIDED_SLICE', [seq, e.constI(`${name}/last_begin`, [3], [0, -1, 0]), e.constI(`${name}/last_end`, [3], [0, 0, 0]),
     e.constI(`${name}/last_strides`, [3], [1, 1, 1])], name, [n, units], { beginMask: 5, endMask: 5, shrinkAxisMask: 2 });
+}
+
+/**
+ * Keras Bidirectional(LSTM): a forward and a backward copy of the LSTM (Keras names them forward_<name> and
+ * backward_<name>, the backward one with go_backwards flipped), each converted as above; with return_sequences the
+ * backward outputs are reversed back to input time order (Keras does so), then merged: concat on the last axis,
+ * sum, mul, or ave. return_sequences=False merges each copy's last step.
+ */
+function bidirectional(ctx: Ctx, x: number, cfg: Record<string, any>, path: string[]): number {
+  const e = ctx.e;
+  const name = path.join('/');
+  const inner = cfg.layer?.config ?? {};
+  const innerName = String(inner.name ?? 'lstm');
+  const fwdCfg = { ...inner, name: `forward_${innerName}` };
+  const bwdCfg = cfg.backward_layer?.config
+    ? { ...cfg.backward_layer.config }
+    : { ...inner, name: `backward_${innerName}`, go_backwards: !inner.go_backwards };
+  const fwd = lstm(ctx, x, fwdCfg, [...path, String(fwdCfg.name)]);
+  let bwd = lstm(ctx, x, bwdCfg, [...path, String(bwdCfg.name)]);
+  const s = e.shape(fwd);
+  if (inner.return_sequences) bwd = e.op('REVERSE_V2', [bwd, e.constI(`${name}/time_axis`, [1], [1])], `${name}/backward_in_time_order`, s);
+  const mode = cfg.merge_mode ?? 'concat';
+  switch (mode) {
+    case 'concat': {
+      const out = [...s];
+      out[out.length - 1] *= 2;
+      return e.op('CONCATENATION', [fwd, bwd], name, out, { axis: s.length - 1 });
+    }
+    case 'sum': return e.op('ADD', [fwd, bwd], name, s);
+    case 'mul': return e.op('MUL', [fwd, bwd], name, s);
+    case 'ave': {
+      const sum = e.op('ADD', [fwd, bwd], `${name}/sum`, s);
+      return e.op('MUL', [sum, e.constF(`${name}/half`, [], [0.5])], name, s);
+    }
+    default: throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (Bidirectional) merge_mode '${mode}' is not supported`);
+  }
 }
 
 function padPairs(v: unknown): [[number, number], [number, number]] {

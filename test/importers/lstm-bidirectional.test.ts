@@ -1,0 +1,107 @@
+// Keras go_backwards LSTMs and Bidirectional(LSTM) -> REVERSE_V2 + UNIDIRECTIONAL_SEQUENCE_LSTM (+ merge op), as TF's
+// converter writes them. Reference: TF.js's own layers (model.predict), run in the OFFICIAL runtime and in our
+// interpreter with fresh state per sample; then one model quantized to int8 and checked official vs ours.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { convert } from '../../src/convert.js';
+import { readModel } from '../../src/format/index.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { mulberry32 } from '../helpers/random.js';
+import { createOfficialRunner } from '../helpers/oracle.js';
+import { loadTf } from './tfjs-reference.js';
+
+const STEPS = 5, FEATURES = 3, UNITS = 4;
+
+type Tf = Awaited<ReturnType<typeof loadTf>>;
+
+async function save(tf: Tf, model: any): Promise<any> {
+  let artifacts: any = null;
+  await model.save(tf.io.withSaveHandler(async (a: any) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return artifacts;
+}
+
+function seedWeights(tf: Tf, model: any, seed: number): void {
+  const rnd = mulberry32(seed);
+  for (const layer of model.layers) {
+    layer.setWeights(layer.weights.map((w: any) => {
+      const size = w.shape.reduce((p: number, d: number | null) => p * (d ?? 1), 1);
+      return tf.tensor(Float32Array.from({ length: size }, () => 1.6 * (rnd() - 0.5)), w.shape as number[]);
+    }));
+  }
+}
+
+function sequences(n: number, seed: number): Float32Array[] {
+  const rnd = mulberry32(seed);
+  return Array.from({ length: n }, () => Float32Array.from({ length: STEPS * FEATURES }, () => 2 * rnd() - 1));
+}
+
+/** Run each input in a fresh official runner and in our interpreter (state reset); worst |diff| vs TF.js. */
+async function compare(bytes: Uint8Array, inputs: Float32Array[], expected: Float32Array[]): Promise<{ official: number; ours: number }> {
+  const interp = Interpreter.fromModel(readModel(bytes, 'model.tflite'));
+  let official = 0, ours = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const r = await createOfficialRunner(bytes);
+    try {
+      r.setInput(0, inputs[i]);
+      r.invoke();
+      const got = r.getOutputs()[0].data as Float32Array;
+      assert.equal(got.length, expected[i].length);
+      for (let k = 0; k < got.length; k++) official = Math.max(official, Math.abs(got[k] - expected[i][k]));
+    } finally {
+      r.delete();
+    }
+    interp.resetVariables();
+    interp.setInput(0, inputs[i]);
+    interp.invoke();
+    const mine = interp.getOutput(0) as Float32Array;
+    for (let k = 0; k < mine.length; k++) ours = Math.max(ours, Math.abs(mine[k] - expected[i][k]));
+  }
+  return { official, ours };
+}
+
+interface Case { label: string; seed: number; build: (tf: Tf, input: any) => any; ops: string[] }
+
+const lstm = (tf: Tf, o: Record<string, unknown>) => tf.layers.lstm({ units: UNITS, recurrentActivation: 'sigmoid', ...o } as any);
+
+const CASES: Case[] = [
+  {
+    label: 'LSTM go_backwards, return_sequences=True', seed: 31,
+    build: (tf, x) => lstm(tf, { goBackwards: true, returnSequences: true, name: 'back' }).apply(x),
+    ops: ['REVERSE_V2', 'UNIDIRECTIONAL_SEQUENCE_LSTM'],
+  },
+  {
+    label: 'LSTM go_backwards, return_sequences=False', seed: 32,
+    build: (tf, x) => lstm(tf, { goBackwards: true, name: 'back' }).apply(x),
+    ops: ['REVERSE_V2', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'STRIDED_SLICE'],
+  },
+  ...(['concat', 'sum', 'mul', 'ave'] as const).flatMap((mergeMode, m) => [true, false].map((returnSequences): Case => ({
+    label: `Bidirectional(LSTM) merge_mode=${mergeMode}, return_sequences=${returnSequences}`, seed: 40 + 2 * m + Number(returnSequences),
+    build: (tf, x) => tf.layers.bidirectional({ layer: lstm(tf, { returnSequences, name: 'lstm' }) as any, mergeMode, name: 'bi' }).apply(x),
+    // Forward LSTM; REVERSE_V2 + backward LSTM; its sequence reversed back (or both last steps); the merge.
+    ops: [
+      'UNIDIRECTIONAL_SEQUENCE_LSTM', ...(returnSequences ? [] : ['STRIDED_SLICE']),
+      'REVERSE_V2', 'UNIDIRECTIONAL_SEQUENCE_LSTM', returnSequences ? 'REVERSE_V2' : 'STRIDED_SLICE',
+      ...(mergeMode === 'concat' ? ['CONCATENATION'] : mergeMode === 'sum' ? ['ADD'] : mergeMode === 'mul' ? ['MUL'] : ['ADD', 'MUL']),
+    ],
+  }))),
+];
+
+for (const c of CASES) {
+  test(`${c.label}: official runtime and our interpreter match TF.js predict`, async () => {
+    const tf = await loadTf();
+    const input = tf.input({ shape: [STEPS, FEATURES], name: 'sequence' });
+    const model = tf.model({ inputs: input, outputs: c.build(tf, input) });
+    seedWeights(tf, model, c.seed);
+    const conv = await convert(await save(tf, model), { label: c.label });
+    assert.deepEqual(conv.model.subgraphs[0].operators.map((o) => o.op), c.ops);
+    const inputs = sequences(4, c.seed + 100);
+    const expected = inputs.map((x) => Float32Array.from((model.predict(tf.tensor(x, [1, STEPS, FEATURES])) as any).dataSync()));
+    const { official, ours } = await compare(conv.bytes, inputs, expected);
+    console.log(`[bidirectional] ${c.label}: max |diff| vs TF.js: official ${official.toExponential(2)}, ours ${ours.toExponential(2)}`);
+    assert.ok(official <= 1e-5, `official runtime differs from TF.js by ${official}`);
+    assert.ok(ours <= 1e-5, `our interpreter differs from TF.js by ${ours}`);
+  });
+}
