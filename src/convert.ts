@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { ModelFormatError, UnsupportedError } from './errors.js';
+import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js';
 import { writeModel, writeModelFile } from './format/index.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
@@ -113,12 +113,29 @@ function tensorInfo(model: Model, i: number) {
   return { name: t.name, shape: t.shapeSignature ?? t.shape, dtype: t.dtype };
 }
 
+/**
+ * Read, convert and serialize. The source is untrusted: the importers check what they read, and a config value they
+ * could not anticipate (a list where a number belongs, a shape of the wrong rank) that still breaks the converter
+ * becomes a ModelFormatError naming the file, never a bare TypeError / RangeError.
+ */
+async function convertChecked(source: ConvertSource, options: ConvertOptions) {
+  try {
+    const src = await loadSource(source, options);
+    const { model, layerClasses, layerCount } = kerasToGraph(src);
+    runPasses(model, FLOAT_CONVERSION_PASSES);
+    const bytes = writeModel(model);
+    return { src, model, layerClasses, layerCount, bytes };
+  } catch (e) {
+    if (e instanceof LitequantError) throw e;
+    const label = options.label ?? (typeof source === 'string' ? source : source instanceof Uint8Array ? '<buffer>' : 'tfjs-artifacts');
+    const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0].slice(0, 200)}` : String(e);
+    throw new ModelFormatError(`${label}: malformed model: its config or weights do not fit together (${what})`);
+  }
+}
+
 /** Convert a Keras / TF.js Layers model to a float TFLite model (and write it when `options.output` is set). */
 export async function convert(source: ConvertSource, options: ConvertOptions = {}): Promise<ConvertResult> {
-  const src = await loadSource(source, options);
-  const { model, layerClasses, layerCount } = kerasToGraph(src);
-  runPasses(model, FLOAT_CONVERSION_PASSES);
-  const bytes = writeModel(model);
+  const { src, model, layerClasses, layerCount, bytes } = await convertChecked(source, options);
   if (options.output) writeModelFile(options.output, model);
   const sg = model.subgraphs[0];
   const opCounts: Record<string, number> = {};

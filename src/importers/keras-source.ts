@@ -93,3 +93,27 @@ export function shortVarName(name: string): string {
   const last = name.split('/').pop() ?? name;
   return last.replace(/:\d+$/, '');
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Check the structure every importer and the layer converter rely on, for a config read from an untrusted file:
+ * each layer (nested models included) is an object with a string class_name, an object config (or a Sequential's
+ * bare list), a string-or-absent name and a list-or-absent inbound_nodes.
+ */
+export function checkModelConfig(model: unknown, file: string, where = 'model config'): asserts model is KerasLayerJson {
+  if (!isObject(model) || typeof model.class_name !== 'string') throw new ModelFormatError(`${file}: ${where} has no class_name`);
+  const c = model.config;
+  const bareList = Array.isArray(c) && MODEL_CLASSES.has(model.class_name);
+  if (!isObject(c) && !bareList) throw new ModelFormatError(`${file}: ${where} (${model.class_name}) has no config object`);
+  if (model.inbound_nodes !== undefined && !Array.isArray(model.inbound_nodes)) {
+    throw new ModelFormatError(`${file}: ${where} (${model.class_name}) has inbound_nodes that are not a list`);
+  }
+  const name = isObject(c) ? c.name ?? model.name : model.name;
+  if (name !== undefined && name !== null && typeof name !== 'string') throw new ModelFormatError(`${file}: ${where} (${model.class_name}) has a non-string name`);
+  if (!MODEL_CLASSES.has(model.class_name)) return;
+  const layers = bareList ? c : (c as Record<string, unknown>).layers;
+  if (layers === undefined) return;
+  if (!Array.isArray(layers)) throw new ModelFormatError(`${file}: ${where} (${model.class_name}) has layers that are not a list`);
+  layers.forEach((l, i) => checkModelConfig(l, file, `layer ${i}${typeof name === 'string' ? ` of '${name}'` : ''}`));
+}

@@ -5,7 +5,7 @@
 import { unzipSync, strFromU8 } from 'fflate';
 import { ModelFormatError } from '../errors.js';
 import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './h5.js';
-import { MODEL_CLASSES, WeightStore, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './keras-source.js';
+import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './keras-source.js';
 import { layerVariables } from './keras-layers.js';
 
 function parseJson(bytes: Uint8Array, what: string, file: string): any {
@@ -26,9 +26,9 @@ export async function importKerasZip(bytes: Uint8Array, file: string): Promise<K
   if (!entries['config.json']) {
     throw new ModelFormatError(`${file}: the zip has no config.json (found: ${Object.keys(entries).join(', ') || 'nothing'}); not a Keras 3 .keras file`);
   }
-  const model = parseJson(entries['config.json'], 'config.json', file) as KerasLayerJson;
-  if (!model || typeof model.class_name !== 'string') throw new ModelFormatError(`${file}: config.json has no class_name`);
-  const metadata = entries['metadata.json'] ? parseJson(entries['metadata.json'], 'metadata.json', file) : {};
+  const model: unknown = parseJson(entries['config.json'], 'config.json', file);
+  checkModelConfig(model, file, 'config.json');
+  const metadata: unknown = entries['metadata.json'] ? parseJson(entries['metadata.json'], 'metadata.json', file) : {};
   const weightsBytes = entries['model.weights.h5'];
   if (!weightsBytes) throw new ModelFormatError(`${file}: the zip has no model.weights.h5`);
 
@@ -65,7 +65,7 @@ export async function importKerasZip(bytes: Uint8Array, file: string): Promise<K
     walk(model, f, []);
   });
   return {
-    file, format: 'keras-zip', kerasVersion: typeof metadata.keras_version === 'string' ? metadata.keras_version : null, model,
+    file, format: 'keras-zip', kerasVersion: metadata !== null && typeof metadata === 'object' && typeof (metadata as any).keras_version === 'string' ? (metadata as any).keras_version : null, model,
     layerWeights: (path, varNames) => store.lookup(path, varNames),
   };
 }

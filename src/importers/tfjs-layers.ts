@@ -7,7 +7,7 @@
 
 import { ModelFormatError, UnsupportedError } from '../errors.js';
 import { float16BitsToFloat } from '../graph/float16.js';
-import { WeightStore, type KerasLayerJson, type KerasSource, type WeightArray } from './keras-source.js';
+import { WeightStore, checkModelConfig, type KerasLayerJson, type KerasSource, type WeightArray } from './keras-source.js';
 
 export interface TfjsWeightSpec {
   name: string;
@@ -75,6 +75,21 @@ function decodeWeight(spec: TfjsWeightSpec, bytes: Uint8Array, file: string): Fl
   return out;
 }
 
+/** A manifest entry from an untrusted file, checked field by field before anything is sized from it. */
+function checkSpec(spec: unknown, i: number, file: string): asserts spec is TfjsWeightSpec {
+  if (spec === null || typeof spec !== 'object') throw new ModelFormatError(`${file}: weight manifest entry ${i} is not an object`);
+  const s = spec as Record<string, unknown>;
+  if (typeof s.name !== 'string') throw new ModelFormatError(`${file}: weight manifest entry ${i} has no string name`);
+  if (!Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new ModelFormatError(`${file}: weight ${s.name} has shape ${JSON.stringify(s.shape)} (want a list of non-negative integers)`);
+  }
+  if (typeof s.dtype !== 'string') throw new ModelFormatError(`${file}: weight ${s.name} has no string dtype`);
+  const q = s.quantization;
+  if (q !== undefined && (q === null || typeof q !== 'object' || typeof (q as Record<string, unknown>).dtype !== 'string')) {
+    throw new ModelFormatError(`${file}: weight ${s.name} has quantization ${JSON.stringify(q)} (want {dtype, ...})`);
+  }
+}
+
 function weightByteLength(spec: TfjsWeightSpec, file: string): number {
   const dt = spec.quantization?.dtype ?? spec.dtype;
   const b = BYTES[dt];
@@ -84,8 +99,8 @@ function weightByteLength(spec: TfjsWeightSpec, file: string): number {
 
 function topologyToModel(topology: any, file: string): { model: KerasLayerJson; kerasVersion: string | null } {
   if (!topology || typeof topology !== 'object') throw new ModelFormatError(`${file}: no modelTopology`);
-  const model = topology.model_config ?? topology;
-  if (typeof model.class_name !== 'string') throw new ModelFormatError(`${file}: modelTopology has no class_name`);
+  const model: unknown = topology.model_config ?? topology;
+  checkModelConfig(model, file, 'modelTopology');
   return { model, kerasVersion: typeof topology.keras_version === 'string' ? topology.keras_version : null };
 }
 
@@ -98,11 +113,14 @@ function storeWeight(store: WeightStore, spec: TfjsWeightSpec, w: WeightArray): 
   if (parts.length > 1) store.set([parts[parts.length - 1]], varName, w);
 }
 
-function decodeAll(specs: TfjsWeightSpec[], data: Uint8Array, file: string, store: WeightStore, where: string): void {
+function decodeAll(specs: unknown, data: Uint8Array, file: string, store: WeightStore, where: string): void {
+  if (!Array.isArray(specs)) throw new ModelFormatError(`${file}: the weight specs of ${where} are not a list`);
   let offset = 0;
-  for (const spec of specs) {
+  for (const [i, spec] of specs.entries()) {
+    checkSpec(spec, i, file);
     const len = weightByteLength(spec, file);
-    if (offset + len > data.length) {
+    // Compared before decoding allocates: a declared shape never sizes more than the data present.
+    if (!(offset + len <= data.length)) {
       throw new ModelFormatError(`${file}: ${where} holds ${data.length} bytes, but the manifest needs ${offset + len} by weight ${spec.name} (a shard is truncated or missing)`);
     }
     storeWeight(store, spec, { shape: [...spec.shape], values: decodeWeight(spec, data.subarray(offset, offset + len), file) });
@@ -129,13 +147,15 @@ function makeSource(file: string, model: KerasLayerJson, kerasVersion: string | 
 /** model.json + shards. */
 export function importTfjsModelJson(input: TfjsModelJsonInput, file: string): KerasSource {
   const j = input.modelJson;
-  if (j?.format === 'graph-model') throw new UnsupportedError(`${file}: a TF.js graph model (format 'graph-model'); only TF.js Layers models convert`);
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new ModelFormatError(`${file}: not a TF.js model.json (not a JSON object)`);
+  if (j.format === 'graph-model') throw new UnsupportedError(`${file}: a TF.js graph model (format 'graph-model'); only TF.js Layers models convert`);
   const { model, kerasVersion } = topologyToModel(j?.modelTopology, file);
   const manifest: ManifestGroup[] = j.weightsManifest ?? [];
   if (!Array.isArray(manifest)) throw new ModelFormatError(`${file}: weightsManifest is not a list`);
   const store = new WeightStore(file);
   for (const group of manifest) {
     if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) throw new ModelFormatError(`${file}: a weightsManifest entry lacks paths or weights`);
+    if (!group.paths.every((p) => typeof p === 'string')) throw new ModelFormatError(`${file}: a weightsManifest entry has non-string paths`);
     const shards = group.paths.map((p) => {
       try {
         return input.readShard(p);
@@ -153,6 +173,10 @@ export function importTfjsArtifacts(input: TfjsArtifactsInput, file = 'tfjs-arti
   const { model, kerasVersion } = topologyToModel(input.modelTopology, file);
   const store = new WeightStore(file);
   const wd = input.weightData;
+  const isBuffer = (b: unknown): b is ArrayBuffer => b instanceof ArrayBuffer;
+  if (!(wd === undefined || wd instanceof Uint8Array || isBuffer(wd) || (Array.isArray(wd) && wd.every(isBuffer)))) {
+    throw new ModelFormatError(`${file}: weightData is not an ArrayBuffer, a list of them or a Uint8Array`);
+  }
   const data = wd === undefined ? new Uint8Array(0)
     : wd instanceof Uint8Array ? wd
     : Array.isArray(wd) ? concatBytes(wd.map((b) => new Uint8Array(b)))
