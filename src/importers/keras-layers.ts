@@ -900,6 +900,34 @@ function lstm(ctx: Ctx, xIn: number, cfg: Record<string, any>, path: string[]): 
     e.constI(`${name}/last_strides`, [3], [1, 1, 1])], name, [n, units], { beginMask: 5, endMask: 5, shrinkAxisMask: 2 });
 }
 
+/** A Bidirectional layer's two copies of its wrapped layer, as Keras builds them: forward_<name>, then the backward one. */
+export function bidirectionalSublayers(cfg: Record<string, any>): { name: string; cls: string; cfg: Record<string, any> }[] {
+  const inner = cfg.layer?.config ?? {};
+  const innerName = String(inner.name ?? 'lstm');
+  const cls = String(cfg.layer?.class_name ?? 'LSTM');
+  const backward = cfg.backward_layer?.config
+    ? { ...cfg.backward_layer.config }
+    : { ...inner, name: `backward_${innerName}`, go_backwards: !inner.go_backwards };
+  return [
+    { name: `forward_${innerName}`, cls, cfg: { ...inner, name: `forward_${innerName}` } },
+    { name: String(backward.name), cls: String(cfg.backward_layer?.class_name ?? cls), cfg: backward },
+  ];
+}
+
+/**
+ * A Bidirectional layer's stored arrays (.h5: 'bidirectional/forward_lstm/lstm_cell/kernel:0', ...) to its two copies.
+ * Keras lists the forward copy's variables, then the backward copy's, each in the wrapped layer's own order.
+ */
+export function assignBidirectionalWeights(file: string, layer: KerasLayerJson, path: string[], arrays: { name: string; w: WeightArray }[], store: WeightStore): void {
+  const subs = bidirectionalSublayers(layer.config ?? {});
+  const vars = subs.map((s) => layerVariables(s.cls, s.cfg));
+  if (arrays.length !== vars[0].length + vars[1].length) {
+    throw new ModelFormatError(`${file}: Bidirectional layer '${path.join('/')}' stores ${arrays.length} weights, its forward and backward ${subs[0].cls} need ${vars[0].length} + ${vars[1].length}`);
+  }
+  let k = 0;
+  subs.forEach((s, i) => { for (const v of vars[i]) store.set([...path, s.name], v.name, arrays[k++].w); });
+}
+
 /**
  * Keras Bidirectional(LSTM): a forward and a backward copy of the LSTM (Keras names them forward_<name> and
  * backward_<name>, the backward one with go_backwards flipped), each converted as above; with return_sequences the
@@ -910,13 +938,9 @@ function bidirectional(ctx: Ctx, x: number, cfg: Record<string, any>, path: stri
   const e = ctx.e;
   const name = path.join('/');
   const inner = cfg.layer?.config ?? {};
-  const innerName = String(inner.name ?? 'lstm');
-  const fwdCfg = { ...inner, name: `forward_${innerName}` };
-  const bwdCfg = cfg.backward_layer?.config
-    ? { ...cfg.backward_layer.config }
-    : { ...inner, name: `backward_${innerName}`, go_backwards: !inner.go_backwards };
-  const fwd = lstm(ctx, x, fwdCfg, [...path, String(fwdCfg.name)]);
-  let bwd = lstm(ctx, x, bwdCfg, [...path, String(bwdCfg.name)]);
+  const [forward, backward] = bidirectionalSublayers(cfg);
+  const fwd = lstm(ctx, x, forward.cfg, [...path, forward.name]);
+  let bwd = lstm(ctx, x, backward.cfg, [...path, backward.name]);
   const s = e.shape(fwd);
   if (inner.return_sequences) bwd = e.op('REVERSE_V2', [bwd, e.constI(`${name}/time_axis`, [1], [1])], `${name}/backward_in_time_order`, s);
   const mode = cfg.merge_mode ?? 'concat';

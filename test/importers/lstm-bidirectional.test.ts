@@ -3,6 +3,7 @@
 // interpreter with fresh state per sample; then one model quantized to int8 and checked official vs ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import h5wasm from 'h5wasm/node';
 import { convert } from '../../src/convert.js';
 import { readModel, writeModel } from '../../src/format/index.js';
 import { quantize } from '../../src/quantize/index.js';
@@ -155,4 +156,62 @@ test('Bidirectional(LSTM, return_sequences) concat + Dense, int8 (int8 I/O): off
   console.log(`[bidirectional] int8: ${bytes.length} bytes; ours vs official ${raw.within1.toFixed(1)} % within 1 LSB (max ${raw.max}); official int8 vs float mean |diff| ${mean.toFixed(4)}, max ${worst.toFixed(4)} (outputs up to ${range.toFixed(3)})`);
   assert.ok(raw.max <= 1, `our interpreter vs official: max raw diff ${raw.max}`);
   assert.ok(mean <= 0.03 * range, `int8 vs float: mean |diff| ${mean} of ${range}`);
+});
+
+/**
+ * A Keras .h5 as model.save writes it, Bidirectional weights named as Keras does
+ * ('bi/forward_lstm/lstm_cell/kernel:0' in Keras 2; Keras 3's legacy writer drops ':0').
+ */
+async function writeH5(artifacts: any, suffix: string): Promise<Uint8Array> {
+  const M = await h5wasm.ready;
+  const mem = `/bidirectional_${suffix ? 'k2' : 'k3'}_${process.pid}.h5`;
+  const f = new h5wasm.File(mem, 'w');
+  const topo = artifacts.modelTopology.model_config ?? artifacts.modelTopology;
+  f.create_attribute('model_config', JSON.stringify({ class_name: topo.class_name, config: topo.config }));
+  f.create_attribute('keras_version', suffix ? '2.13.1' : '3.1.1');
+  const root = f.create_group('model_weights');
+  const data = new Uint8Array(artifacts.weightData);
+  let offset = 0;
+  const arrays = artifacts.weightSpecs.map((s: any) => {
+    const n = s.shape.reduce((a: number, b: number) => a * b, 1);
+    const values = new Float32Array(data.slice(offset, offset + 4 * n).buffer);
+    offset += 4 * n;
+    // TF.js 'bi/forward_lstm/kernel' -> Keras 'bi/forward_lstm/lstm_cell/kernel' (recurrent variables live in the cell).
+    const parts = s.name.split('/');
+    const keras = parts[0] === 'bi' ? [parts[0], parts[1], 'lstm_cell', parts[2]] : parts;
+    return { layer: parts[0], name: `${keras.join('/')}${suffix}`, values, shape: s.shape };
+  });
+  const layers = [...new Set(arrays.map((a: any) => a.layer))] as string[];
+  root.create_attribute('layer_names', layers);
+  for (const layer of layers) {
+    const g = root.create_group(layer);
+    const mine = arrays.filter((a: any) => a.layer === layer);
+    g.create_attribute('weight_names', mine.map((a: any) => a.name));
+    for (const a of mine) {
+      const parts = a.name.split('/');
+      let grp: any = g;
+      for (const p of parts.slice(0, -1)) grp = grp.get(p) ?? grp.create_group(p);
+      grp.create_dataset({ name: parts[parts.length - 1], data: a.values, shape: a.shape });
+    }
+  }
+  f.close();
+  const bytes = M.FS.readFile(mem);
+  M.FS.unlink(mem);
+  return bytes;
+}
+
+test('Bidirectional weights found under Keras 2 / Keras 3 .h5 names (forward_lstm / backward_lstm), checked in the official runtime', async () => {
+  const tf = await loadTf();
+  const input = tf.input({ shape: [STEPS, FEATURES], name: 'sequence' });
+  const out = tf.layers.bidirectional({ layer: lstm(tf, { name: 'lstm' }) as any, mergeMode: 'sum', name: 'bi' }).apply(input) as any;
+  const model = tf.model({ inputs: input, outputs: out });
+  seedWeights(tf, model, 91);
+  const artifacts = await save(tf, model);
+  const inputs = sequences(3, 5);
+  const expected = inputs.map((x) => Float32Array.from((model.predict(tf.tensor(x, [1, STEPS, FEATURES])) as any).dataSync()));
+  for (const [label, suffix] of [['keras2.h5', ':0'], ['keras3.h5', '']]) {
+    const conv = await convert(await writeH5(artifacts, suffix), { label });
+    const { official, ours } = await compare(conv.bytes, inputs, expected);
+    assert.ok(official <= 1e-5 && ours <= 1e-5, `${label}: official ${official}, ours ${ours} vs TF.js`);
+  }
 });
