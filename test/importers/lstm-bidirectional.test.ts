@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import h5wasm from 'h5wasm/node';
 import { convert } from '../../src/convert.js';
+import { UnsupportedError } from '../../src/errors.js';
 import { readModel, writeModel } from '../../src/format/index.js';
 import { quantize } from '../../src/quantize/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
@@ -213,5 +214,23 @@ test('Bidirectional weights found under Keras 2 / Keras 3 .h5 names (forward_lst
     const conv = await convert(await writeH5(artifacts, suffix), { label });
     const { official, ours } = await compare(conv.bytes, inputs, expected);
     assert.ok(official <= 1e-5 && ours <= 1e-5, `${label}: official ${official}, ours ${ours} vs TF.js`);
+  }
+});
+
+test('Bidirectional variants the converter cannot express get a clear UnsupportedError naming the layer', async () => {
+  const tf = await loadTf();
+  const input = tf.input({ shape: [STEPS, FEATURES], name: 'sequence' });
+  const out = tf.layers.bidirectional({ layer: lstm(tf, { name: 'lstm' }) as any, name: 'bi' }).apply(input) as any;
+  const artifacts = await save(tf, tf.model({ inputs: input, outputs: out }));
+  const biCfg = (a: any) => (a.modelTopology.model_config ?? a.modelTopology).config.layers.find((l: any) => l.class_name === 'Bidirectional').config;
+  const variants: [string, (c: any) => void, RegExp][] = [
+    ['merge_mode None', (c) => { c.merge_mode = null; }, /merge_mode=None/],
+    ['wrapped GRU', (c) => { c.layer.class_name = 'GRU'; }, /wrapped GRU/],
+    ['wrapped LSTM with relu', (c) => { c.layer.config.activation = 'relu'; }, /activation 'relu'/],
+  ];
+  for (const [what, edit, msg] of variants) {
+    const a = structuredClone(artifacts);
+    edit(biCfg(a));
+    await assert.rejects(convert(a, { label: what }), (e: unknown) => e instanceof UnsupportedError && msg.test(e.message) && /bi/.test(e.message), what);
   }
 });

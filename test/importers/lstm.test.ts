@@ -135,7 +135,6 @@ test('LSTM: unsupported variants and other RNNs get a clear UnsupportedError', a
     ['hard_sigmoid gates', (c) => { c.recurrent_activation = 'hard_sigmoid'; }, /recurrent_activation 'hard_sigmoid'/],
     ['relu activation', (c) => { c.activation = 'relu'; }, /activation 'relu'/],
     ['return_state', (c) => { c.return_state = true; }, /return_state/],
-    ['go_backwards', (c) => { c.go_backwards = true; }, /go_backwards/],
     ['stateful', (c) => { c.stateful = true; }, /stateful/],
   ];
   for (const [what, edit, msg] of variants) {
