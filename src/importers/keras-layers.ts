@@ -1017,6 +1017,9 @@ function toDType(ctx: Ctx, d: string, where: string): DType {
 function makeGraphInput(ctx: Ctx, name: string, cfg: Record<string, any>): number {
   const { shape, dtype } = inputSpec(cfg);
   if (!shape) throw new ModelFormatError(`${ctx.src.file}: input '${name}' has no shape (batch_input_shape / batch_shape)`);
+  if (!Array.isArray(shape) || !shape.every((d) => d === null || d === undefined || (Number.isSafeInteger(d) && d >= 0))) {
+    throw new ModelFormatError(`${ctx.src.file}: input '${name}' has shape ${JSON.stringify(shape)} (want a list of non-negative integers or nulls)`);
+  }
   const rest = shape.slice(1);
   if (rest.some((d) => d === null || d === undefined)) {
     throw new UnsupportedError(`${ctx.src.file}: input '${name}' has unknown dimensions [${shape.map((d) => d ?? 'None')}]; only the batch dimension may be unknown`);
@@ -1059,6 +1062,7 @@ function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, 
     let body = layers;
     let x: number;
     if (inputs) {
+      if (inputs[0] === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' is called with no input`);
       x = inputs[0];
       if (body[0]?.class_name === 'InputLayer') body = body.slice(1);
     } else if (body[0]?.class_name === 'InputLayer') {
@@ -1104,6 +1108,7 @@ function convertModel(ctx: Ctx, model: KerasLayerJson, inputs: number[] | null, 
     progress = false;
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i];
+      if (p.refs.length === 0) throw new ModelFormatError(`${ctx.src.file}: layer '${[...prefix, layerName(p.layer)].join('/')}' is called with no inputs`);
       if (!p.refs.every((r) => tensors.has(key(r)))) continue;
       const ins = p.refs.map((r) => tensors.get(key(r))!);
       const name = layerName(p.layer);

@@ -62,6 +62,7 @@ class Harness {
       fail(`${(error as Error)?.name ?? typeof error}: ${String((error as Error)?.message ?? error).split('\n')[0].slice(0, 200)}`);
       return;
     }
+    if (process.env.FUZZ_VERBOSE) console.log(`[fuzz-rejected] ${error.message.slice(0, 300)}`);
     if (!error.message.includes(label)) fail(`message does not name the file: ${error.message.slice(0, 200)}`);
     if (error.message.includes('\n')) fail(`multi-line message: ${error.message.slice(0, 200)}`);
   }
