@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
-import { writeModelFile } from '../format/index.js';
+import { writeModel, writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
@@ -57,7 +57,8 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     onProgress: (p) => progress.tick('calibrating', p.done, p.total),
   }).finally(progress.stop);
   writeModelFile(flags.output, quantized);
-  const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : NaN;
+  // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
+  const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : writeModel(model).length;
   const outputBytes = fs.statSync(flags.output).size;
   return { input, output: flags.output, input_bytes: inputBytes, output_bytes: outputBytes, ratio: outputBytes / inputBytes, report };
 }
@@ -72,7 +73,7 @@ export function formatQuantizeResult(r: QuantizeFileResult): string {
   const lines = [
     `${bold(r.output)}: ${rep.mode}, input ${rep.inputType}, output ${rep.outputType}, ` +
       `${formatBytes(r.output_bytes)} (${r.output_bytes} bytes)` +
-      (Number.isFinite(r.ratio) ? `, ${(100 * r.ratio).toFixed(1)} % of ${r.input}` : ''),
+      `, ${(100 * r.ratio).toFixed(1)} % of ${r.input}${r.input.toLowerCase().endsWith('.tflite') ? '' : ' as float .tflite'}`,
     rep.calibration ? `calibration: ${rep.calibration.samples} samples, ${rep.calibration.method}` : 'calibration: none (weights only)',
     '',
     table(['op', 'quantized as', '>version', '>count'], [...counts].map(([k, n]) => [...k.split('|'), n])),
