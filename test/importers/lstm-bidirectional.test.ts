@@ -3,6 +3,7 @@
 // interpreter with fresh state per sample; then one model quantized to int8 and checked official vs ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { zipSync, strToU8 } from 'fflate';
 import h5wasm from 'h5wasm/node';
 import { convert } from '../../src/convert.js';
 import { UnsupportedError } from '../../src/errors.js';
@@ -215,6 +216,71 @@ test('Bidirectional weights found under Keras 2 / Keras 3 .h5 names (forward_lst
     const { official, ours } = await compare(conv.bytes, inputs, expected);
     assert.ok(official <= 1e-5 && ours <= 1e-5, `${label}: official ${official}, ours ${ours} vs TF.js`);
   }
+});
+
+/**
+ * A Keras 3 .keras zip laid out as keras/src/saving/saving_lib.py writes it: the model's layers keyed by snake-cased
+ * class name (so the Bidirectional named 'bi' sits at layers/bidirectional), its copies under its attributes
+ * forward_layer / backward_layer (keras/src/layers/rnn/bidirectional.py; attributes walked in sorted order, backward
+ * first), each LSTM's variables in its cell: layers/bidirectional/forward_layer/cell/vars/0..2. The config is Keras 3's
+ * get_config: 'layer' is the forward copy (named forward_lstm) and 'backward_layer' is written out.
+ */
+async function writeKerasZip(artifacts: any): Promise<Uint8Array> {
+  const M = await h5wasm.ready;
+  const mem = `/bidirectional_weights_${process.pid}.h5`;
+  const f = new h5wasm.File(mem, 'w');
+  f.create_group('vars');
+  const layers = f.create_group('layers');
+  layers.create_group('input_layer').create_group('vars');
+  const bi = layers.create_group('bidirectional');
+  bi.create_group('vars');
+  const data = new Uint8Array(artifacts.weightData);
+  let offset = 0;
+  const byCopy: Record<string, { values: Float32Array; shape: number[] }[]> = {};
+  for (const s of artifacts.weightSpecs) {
+    const n = s.shape.reduce((a: number, b: number) => a * b, 1);
+    const values = new Float32Array(data.slice(offset, offset + 4 * n).buffer);
+    offset += 4 * n;
+    (byCopy[s.name.split('/')[1]] ??= []).push({ values, shape: s.shape }); // 'bi/forward_lstm/kernel'
+  }
+  assert.deepEqual(Object.keys(byCopy).sort(), ['backward_lstm', 'forward_lstm']);
+  for (const [attr, copy] of [['backward_layer', 'backward_lstm'], ['forward_layer', 'forward_lstm']]) {
+    const g = bi.create_group(attr);
+    g.create_group('vars');
+    const vars = g.create_group('cell').create_group('vars');
+    byCopy[copy].forEach((a, k) => vars.create_dataset({ name: String(k), data: a.values, shape: a.shape }));
+  }
+  f.close();
+  const weights = M.FS.readFile(mem);
+  M.FS.unlink(mem);
+  const topo = structuredClone(artifacts.modelTopology.model_config ?? artifacts.modelTopology);
+  const biLayer = topo.config.layers.find((l: any) => l.class_name === 'Bidirectional');
+  const inner = biLayer.config.layer;
+  biLayer.config.layer = { ...inner, config: { ...inner.config, name: 'forward_lstm' } };
+  biLayer.config.backward_layer = { ...inner, config: { ...inner.config, name: 'backward_lstm', go_backwards: true } };
+  return zipSync({
+    'config.json': strToU8(JSON.stringify({ class_name: topo.class_name, config: topo.config })),
+    'metadata.json': strToU8('{"keras_version": "3.3.3"}'),
+    'model.weights.h5': weights,
+  });
+}
+
+test('Bidirectional weights found in a Keras 3 .keras zip (layers/bidirectional/{forward,backward}_layer/cell/vars), checked in the official runtime', async () => {
+  const tf = await loadTf();
+  const input = tf.input({ shape: [STEPS, FEATURES], name: 'sequence' });
+  const out = tf.layers.bidirectional({ layer: lstm(tf, { name: 'lstm', returnSequences: true }) as any, mergeMode: 'concat', name: 'bi' }).apply(input) as any;
+  const model = tf.model({ inputs: input, outputs: out });
+  seedWeights(tf, model, 93);
+  const bytes = await writeKerasZip(await save(tf, model));
+  const conv = await convert(bytes, { label: 'bi.keras' });
+  assert.deepEqual(conv.model.subgraphs[0].operators.map((o) => o.op),
+    ['UNIDIRECTIONAL_SEQUENCE_LSTM', 'REVERSE_V2', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'REVERSE_V2', 'CONCATENATION']);
+  const inputs = sequences(3, 6);
+  const expected = inputs.map((x) => Float32Array.from((model.predict(tf.tensor(x, [1, STEPS, FEATURES])) as any).dataSync()));
+  const { official, ours } = await compare(conv.bytes, inputs, expected);
+  console.log(`[bidirectional] .keras zip: max |diff| vs TF.js: official ${official.toExponential(2)}, ours ${ours.toExponential(2)}`);
+  assert.ok(official <= 1e-5, `official runtime differs from TF.js by ${official}`);
+  assert.ok(ours <= 1e-5, `our interpreter differs from TF.js by ${ours}`);
 });
 
 test('Bidirectional variants the converter cannot express get a clear UnsupportedError naming the layer', async () => {
