@@ -903,13 +903,15 @@ function lstm(ctx: Ctx, xIn: number, cfg: Record<string, any>, path: string[]): 
 /** A Bidirectional layer's two copies of its wrapped layer, as Keras builds them: forward_<name>, then the backward one. */
 export function bidirectionalSublayers(cfg: Record<string, any>): { name: string; cls: string; cfg: Record<string, any> }[] {
   const inner = cfg.layer?.config ?? {};
+  // Keras 3 configs already name the wrapped layer forward_<name>; Keras 2 and TF.js store the plain name.
   const innerName = String(inner.name ?? 'lstm');
+  const baseName = innerName.startsWith('forward_') ? innerName.slice('forward_'.length) : innerName;
   const cls = String(cfg.layer?.class_name ?? 'LSTM');
   const backward = cfg.backward_layer?.config
     ? { ...cfg.backward_layer.config }
-    : { ...inner, name: `backward_${innerName}`, go_backwards: !inner.go_backwards };
+    : { ...inner, name: `backward_${baseName}`, go_backwards: !inner.go_backwards };
   return [
-    { name: `forward_${innerName}`, cls, cfg: { ...inner, name: `forward_${innerName}` } },
+    { name: `forward_${baseName}`, cls, cfg: { ...inner, name: `forward_${baseName}` } },
     { name: String(backward.name), cls: String(cfg.backward_layer?.class_name ?? cls), cfg: backward },
   ];
 }
