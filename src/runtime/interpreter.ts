@@ -8,7 +8,8 @@ import { elementCount } from '../graph/model.js';
 import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../errors.js';
 import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
-import type { Arithmetic, Kernel, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
+import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
+import { WasmArena } from './wasm/arena.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
 
 export type { TensorDetails } from '../format/details.js';
@@ -134,6 +135,8 @@ export class Interpreter {
   private nodes: PreparedNode[] = [];
   private readonly variableInitial = new Map<number, TypedArray>();
   private needsPrepare = true;
+  /** This preparation's WebAssembly memory (null where the kernels module is unavailable). */
+  private wasm: WasmArena | null = null;
   /** Bytes of the activation arena after planning. */
   arenaBytes = 0;
 
@@ -207,6 +210,8 @@ export class Interpreter {
   /** Run every kernel's prepare in order, then plan memory. */
   private prepare(): void {
     const problems: string[] = [];
+    // A fresh memory per preparation: offsets kernels reserved for an earlier shape are void.
+    this.wasm = WasmArena.create();
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
@@ -219,18 +224,19 @@ export class Interpreter {
       const inputs = node.inputs.map((i) => tensorAt(i, index));
       const outputs = node.outputs.map((i) => tensorAt(i, index)!);
       const intermediates = node.intermediates.map((i) => tensorAt(i, index)!);
+      // A node whose inputs are all constants (e.g. DEQUANTIZE of float16 or int8 weights) is computed once here
+      // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
+      // constant folding, and invoke() skips it. It runs on the TypeScript path (its tensors are not in the arena).
+      const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
+        wasm: folds ? null : this.wasm,
         unsupported(what: string): never {
           throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
         },
       };
       try {
         const plan = kernel.prepare(ctx);
-        // A node whose inputs are all constants (e.g. DEQUANTIZE of float16 or int8 weights) is computed once here
-        // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
-        // constant folding, and invoke() skips it.
-        const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
         if (folds) {
           for (const t of outputs) {
             if (!t.isConstant) t.data = newArray(t.dtype, elementCount(t.shape));
@@ -298,10 +304,12 @@ export class Interpreter {
       placed.push(p);
       total = Math.max(total, offset + p.bytes);
     }
-    const arena = new ArrayBuffer(total);
+    // The arena is the last allocation of the WebAssembly memory, so its views stay valid until the next prepare.
+    const base = this.wasm ? this.wasm.alloc(total) : 0;
+    const arena = this.wasm ? this.wasm.buffer : new ArrayBuffer(total);
     for (const p of planned) {
       const t = this.tensors[p.index];
-      t.data = viewArray(t.dtype, arena, p.offset, elementCount(t.shape));
+      t.data = viewArray(t.dtype, arena, base + p.offset, elementCount(t.shape));
     }
     // Intermediates that no node reads or writes (LSTM gate-scale holders) still get their own small storage.
     for (const pn of this.nodes) {
@@ -421,6 +429,12 @@ export class Interpreter {
     const t = this.tensors[index];
     if (!t) throw new InputError(`tensor ${index} does not exist (the subgraph has ${this.tensors.length})`);
     return t;
+  }
+
+  /** Per prepared node (constant-folded nodes excluded): its op and whether it runs in WebAssembly or TypeScript. */
+  kernelPaths(): { node: number; op: string; path: KernelPath }[] {
+    if (this.needsPrepare) this.prepare();
+    return this.nodes.map((p) => ({ node: p.index, op: p.node.op, path: p.kernel.path ? p.kernel.path(p.plan) : 'js' }));
   }
 
   /** Variable tensors back to their initial values (zero points when the file has none); kernels' own state too. */

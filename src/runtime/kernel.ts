@@ -4,6 +4,7 @@
 // eval() is only the hot loop over tensor data.
 
 import type { DType, Operator, OpOptions } from '../graph/model.js';
+import type { WasmArena } from './wasm/arena.js';
 
 export type TypedArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
@@ -44,9 +45,18 @@ export interface PrepareContext {
   inputs: (RuntimeTensor | null)[];
   outputs: RuntimeTensor[];
   intermediates: RuntimeTensor[];
+  /**
+   * The interpreter's WebAssembly memory and kernels module, or null when this node runs on the TypeScript path
+   * only (the module is unavailable, or the node is folded into a constant at prepare). Tensors the arena holds
+   * (see WasmArena.holds) can be passed to the module by byte offset.
+   */
+  wasm: WasmArena | null;
   /** Throw an UnsupportedError naming the op, version and node. */
   unsupported(what: string): never;
 }
+
+/** Which implementation a prepared node runs: the WebAssembly module or the TypeScript loops. */
+export type KernelPath = 'wasm' | 'js';
 
 export interface Kernel<Plan = unknown> {
   /** Builtin operator name, e.g. 'CONV_2D'. */
@@ -59,4 +69,6 @@ export interface Kernel<Plan = unknown> {
   eval(plan: Plan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], intermediates: RuntimeTensor[]): void;
   /** Optional: called by resetVariables() for kernels that keep state outside variable tensors. */
   reset?(plan: Plan): void;
+  /** Which implementation the prepared plan runs (kernels without a WebAssembly path omit this: 'js'). */
+  path?(plan: Plan): KernelPath;
 }

@@ -1,0 +1,5 @@
+// The kernels module's entry: every file here exports the functions of one kernel family. Pointers are byte
+// offsets into the interpreter's memory (imported as env.memory); the TypeScript side lays everything out.
+// Plain SIMD128 only: no relaxed SIMD, so results are the same in every engine and no flags are needed.
+
+export * from './elementwise';
