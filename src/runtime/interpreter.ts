@@ -23,7 +23,14 @@ export interface InterpreterOptions {
    * default XNNPACK delegate (as on phones); 'reference' reproduces TFLite's reference kernels / TFLite Micro.
    */
   arithmetic?: Arithmetic;
+  /**
+   * 'wasm' (default): kernels with a WebAssembly path use it; 'typescript': every kernel runs its TypeScript loops,
+   * the readable specification the WebAssembly kernels are tested against.
+   */
+  kernels?: KernelImplementation;
 }
+
+export type KernelImplementation = 'wasm' | 'typescript';
 
 export interface InvokeOptions {
   /**
@@ -143,16 +150,19 @@ export class Interpreter {
   /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
   static fromBytes(bytes: Uint8Array, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
     const model = readModel(bytes, opts.fileName);
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack');
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
   }
 
   static fromModel(model: Model, opts: InterpreterOptions = {}): Interpreter {
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack');
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
   }
 
-  private constructor(model: Model, subgraph: number, arithmetic: Arithmetic) {
+  private constructor(model: Model, subgraph: number, arithmetic: Arithmetic, readonly kernels: KernelImplementation) {
     if (arithmetic !== 'xnnpack' && arithmetic !== 'reference') {
       throw new InputError(`arithmetic must be 'xnnpack' or 'reference', got '${String(arithmetic)}'`);
+    }
+    if (kernels !== 'wasm' && kernels !== 'typescript') {
+      throw new InputError(`kernels must be 'wasm' or 'typescript', got '${String(kernels)}'`);
     }
     this.model = model;
     this.subgraphIndex = subgraph;
@@ -211,7 +221,7 @@ export class Interpreter {
   private prepare(): void {
     const problems: string[] = [];
     // A fresh memory per preparation: offsets kernels reserved for an earlier shape are void.
-    this.wasm = WasmArena.create();
+    this.wasm = this.kernels === 'wasm' ? WasmArena.create() : null;
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
