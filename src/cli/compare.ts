@@ -1,6 +1,8 @@
-// litequant compare A.tflite B.tflite [...] --dataset SPEC [--report report.html] [--calibration DATASET] [--json]
+// litequant compare A.tflite B.tflite [...] --dataset SPEC [--report report.html] [--calibration DATASET]
+//   [--official-latency [N]] [--json]
 // With --calibration, the suggested exclusions are measured: the first model (float) is re-quantized with the
-// candidate's recorded settings plus the exclusion, and evaluated.
+// candidate's recorded settings plus the exclusion, and evaluated. With --official-latency, each model's latency is
+// also measured on the first N samples with every installed official runtime (tfjs-tflite, LiteRT.js) beside ours.
 
 import type { Command } from 'commander';
 import { compare, formatComparison, writeReportHtml, type ExcludeSpec, type LoadedModel } from '../evaluate/index.js';
@@ -20,7 +22,18 @@ interface CompareFlags extends DatasetFlags {
   report?: string;
   layerSamples: number;
   calibration?: string;
+  officialLatency?: boolean | string;
   json?: boolean;
+}
+
+const OFFICIAL_LATENCY_SAMPLES = 20;
+
+function officialLatencyFlag(v: boolean | string | undefined): number {
+  if (v === undefined || v === false) return 0;
+  if (v === true) return OFFICIAL_LATENCY_SAMPLES;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--official-latency takes a positive number of samples, got '${v}'`);
+  return n;
 }
 
 /** Settings litequant recorded in a quantized model's description ("litequant quantize: mode=int8 input=uint8 ..."). */
@@ -60,10 +73,13 @@ export function registerCompare(program: Command): void {
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', (v) => parseInt(v, 10), 100)
     .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset')
+    .option('--official-latency [samples]', `also time each model on the first samples (default ${OFFICIAL_LATENCY_SAMPLES}) with every installed official runtime ` +
+      '(@tensorflow/tfjs-tflite, @litertjs/core) beside ours: p50 per sample, 1 thread, same scope as the latency columns')
     .option('--json', 'machine-readable output');
   addDatasetFlags(cmd);
   cmd.action(async (files: string[], flags: CompareFlags) => {
     const runtime = runtimeFlag(flags.runtime);
+    const officialLatency = officialLatencyFlag(flags.officialLatency);
     if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
     const progress = phaseProgress(!flags.json);
     // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).
@@ -71,7 +87,7 @@ export function registerCompare(program: Command): void {
     const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0]), flags.calibration, flags) : undefined;
     const result = await compare(sources, flags.dataset, {
       runtime, keepState: flags.keepState, layerSamples: flags.layerSamples,
-      datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize),
+      datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize), officialLatency,
       onProgress: (p) => progress.tick(`${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
     }).finally(progress.stop);
     if (flags.report) writeReportHtml(flags.report, result);

@@ -1,7 +1,7 @@
-// litequant eval MODEL --dataset SPEC [--runtime builtin|tflite] [--keep-state] [--json]
+// litequant eval MODEL --dataset SPEC [--runtime builtin|tflite|litert] [--keep-state] [--json]
 
 import type { Command } from 'commander';
-import { evaluate, formatEvaluation } from '../evaluate/index.js';
+import { evaluate, formatEvaluation, type Runtime } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
 import { phaseProgress, printJson } from './output.js';
@@ -14,8 +14,8 @@ export interface EvalFlags extends DatasetFlags {
   json?: boolean;
 }
 
-export function runtimeFlag(v: string): 'builtin' | 'tflite' {
-  if (v !== 'builtin' && v !== 'tflite') throw new UsageError(`--runtime takes builtin or tflite, got '${v}'`);
+export function runtimeFlag(v: string): Runtime {
+  if (v !== 'builtin' && v !== 'tflite' && v !== 'litert') throw new UsageError(`--runtime takes builtin, tflite or litert, got '${v}'`);
   return v;
 }
 
@@ -29,7 +29,7 @@ export function evalDatasetOptions(flags: DatasetFlags) {
 export function addEvaluationFlags(cmd: Command): Command {
   return cmd
     .requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
-    .option('--runtime <runtime>', 'builtin (litequant\'s interpreter) or tflite (the official runtime, if installed)', 'builtin')
+    .option('--runtime <runtime>', 'builtin (litequant\'s interpreter), tflite (the official runtime, @tensorflow/tfjs-tflite) or litert (LiteRT.js, @litertjs/core), if installed', 'builtin')
     .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)');
 }
 

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { convert } from '../convert.js';
-import { quantize } from '../quantize/index.js';
+import { quantize, type Progress } from '../quantize/index.js';
+import type { Model } from '../graph/model.js';
 import { openDataset } from '../evaluate/datasets/index.js';
 import { compare, formatComparison, writeReportHtml, type ComparisonResult } from '../evaluate/index.js';
 import { writeModelFile, readModelFile } from '../format/index.js';
@@ -67,6 +68,20 @@ function ioLine(d: TensorDetails): string {
   return `  ${d.name}: shape [${d.shape.join(', ')}], dtype ${d.dtype}, ${q}`;
 }
 
+/** Step 2: the TF.js Layers model converted to a float .tflite (written to `output` when given). */
+export function tutorialFloatModel(source = BUNDLED_MODEL, output?: string) {
+  return convert(source, { output });
+}
+
+/** Step 3: full-integer int8 with uint8 input and output, calibrated on the first `samples` MNIST training images. */
+export async function tutorialInt8Model(floatModel: Model, samples = 100, onProgress?: (p: Progress) => void) {
+  const inputs = modelInputs(floatModel);
+  const calibration = await openDataset('mnist:train', { inputShapes: inputs.shapes, inputNames: inputs.names, limit: samples });
+  return quantize(floatModel, {
+    mode: 'int8', inputType: 'uint8', outputType: 'uint8', representativeDataset: calibration, samples, onProgress,
+  });
+}
+
 export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult> {
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
@@ -96,7 +111,7 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   // 2. Convert to a float .tflite, as TFLiteConverter.from_keras_model does.
   step(2, 'Convert to a float TensorFlow Lite model');
   const floatPath = path.join(out, 'mnist_float.tflite');
-  const converted = await convert(source, { output: floatPath });
+  const converted = await tutorialFloatModel(source, floatPath);
   const floatBytes = fs.statSync(floatPath).size;
   log(`  ${converted.summary.layers} layers -> ${converted.summary.ops} ops, ${converted.summary.params.toLocaleString('en-US')} parameters`);
   log(`  ${floatPath}: ${formatBytes(floatBytes)}`);
@@ -104,13 +119,9 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   // 3. Full-integer quantization with uint8 input and output, calibrated on the first 100 training images.
   step(3, 'Quantize: int8 weights and activations, uint8 input/output');
   const samples = opts.samples ?? 100;
-  const inputs = modelInputs(converted.model);
-  const calibration = await openDataset('mnist:train', { inputShapes: inputs.shapes, inputNames: inputs.names, limit: samples });
   const calibrating = phaseProgress(!opts.json);
-  const { model: int8Model, report } = await quantize(converted.model, {
-    mode: 'int8', inputType: 'uint8', outputType: 'uint8', representativeDataset: calibration, samples,
-    onProgress: (p) => calibrating.tick('  calibrating', p.done, p.total),
-  }).finally(calibrating.stop);
+  const { model: int8Model, report } = await tutorialInt8Model(converted.model, samples,
+    (p) => calibrating.tick('  calibrating', p.done, p.total)).finally(calibrating.stop);
   const int8Path = path.join(out, 'mnist_int8.tflite');
   writeModelFile(int8Path, int8Model);
   const int8Bytes = fs.statSync(int8Path).size;

@@ -7,6 +7,8 @@
 // samples in separate builtin interpreters, so capturing tensors never distorts the timed runs.
 // When a `requantize` callback is given (the CLI passes the quantizer), suggestions can be measured: the candidate is
 // re-quantized with the suggested exclusion and evaluated on the same samples.
+// With `officialLatency`, each model's latency is also measured on the first samples with our interpreter and each
+// installed official runtime side by side (see runtimes.ts).
 
 import type { Model } from '../graph/model.js';
 import { InputError } from '../errors.js';
@@ -20,6 +22,7 @@ import {
 import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, ROUNDING_RMSE_OVER_SCALE, type LayerErrorRow } from './layer-error.js';
 import { ClassificationAccumulator, top1Agreement } from './metrics.js';
 import { formatBytes, formatMs, formatPercent, formatPoints, textTable } from './text.js';
+import { measureRuntimeLatency, runtimeLabel, RUNTIME_SHORT, type RuntimeLatencyReport } from './runtimes.js';
 
 export interface ExcludeSpec {
   ops: string[];
@@ -27,7 +30,7 @@ export interface ExcludeSpec {
 }
 
 export interface CompareProgress {
-  phase: 'evaluate' | 'suggestions';
+  phase: 'evaluate' | 'suggestions' | 'latency';
   done: number;
   total: number;
   detail?: string;
@@ -44,6 +47,8 @@ export interface CompareOptions extends Omit<EvaluateOptions, 'onProgress' | 'ke
   measureSuggestions?: boolean | number;
   /** Samples to measure suggestions on (from the start; held in memory). Default: every sample, up to 256 MB of inputs. */
   suggestionSamples?: number;
+  /** Samples (from the start) on which every installed official runtime's latency is measured beside ours; 0 = off. */
+  officialLatency?: number;
   onProgress?: (p: CompareProgress) => void;
 }
 
@@ -63,6 +68,8 @@ export interface ComparedModel {
   /** Inferences per second from the mean latency (the models share one loop, so wall time is not per model). */
   throughput_per_s: number;
   evaluation: EvaluationResult;
+  /** With `officialLatency`: latency of ours and of each official runtime on the same first samples. */
+  runtime_latency?: RuntimeLatencyReport;
 }
 
 export interface SuggestionMeasurement {
@@ -147,12 +154,16 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     const cache: Sample[] = [];
     let cacheBytes = 0;
     const cacheLimit = opts.suggestionSamples ?? Infinity;
+    const latencySamples = Math.max(0, opts.officialLatency ?? 0);
+    const latencyInputs: InputValues[][] = runners.map(() => []);
 
     const t0 = performance.now();
     let done = 0;
     for await (const sample of dataset) {
       for (let k = 0; k < runners.length; k++) {
-        const { scores, ms } = await runners[k].run(runners[k].prepareInputs(sample.inputs));
+        const values = runners[k].prepareInputs(sample.inputs);
+        if (done < latencySamples) latencyInputs[k].push(values);
+        const { scores, ms } = await runners[k].run(values);
         latenciesMs[k].push(ms);
         classifications[k].add(scores, sample.label);
       }
@@ -183,6 +194,13 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
       throughput_per_s: e.latency_ms.mean > 0 ? 1000 / e.latency_ms.mean : 0,
       evaluation: e,
     }));
+
+    if (latencySamples > 0) {
+      for (let k = 0; k < models.length; k++) {
+        opts.onProgress?.({ phase: 'latency', done: k, total: models.length, detail: loaded[k].name });
+        models[k].runtime_latency = await measureRuntimeLatency(loaded[k], latencyInputs[k], opts.outputIndex ?? 0);
+      }
+    }
 
     const reports: LayerErrorReport[] = loaded.slice(1).map((m, j) => layers ? layers.report(j, loaded[0].name, m.name, opts.maxSuggestions ?? 3)
       : emptyReport(loaded[0].name, m.name, layerSamples === 0 ? 'per-layer error not requested (layerSamples = 0)' : undefined));
@@ -392,7 +410,7 @@ async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidat
 export function formatComparison(r: ComparisonResult, opts: { maxLayers?: number } = {}): string {
   const maxLayers = opts.maxLayers ?? 10;
   const out: string[] = [];
-  out.push(`dataset ${r.dataset}: ${r.samples} samples; ${r.runtime === 'tflite' ? 'official TFLite runtime' : 'litequant interpreter'}; state ${r.state}`, '');
+  out.push(`dataset ${r.dataset}: ${r.samples} samples; ${runtimeLabel(r.runtime)}; state ${r.state}`, '');
   const labeled = r.labeled > 0;
   out.push(textTable(
     ['model', '>size', '>vs first', '>top-1', '>top-5', '>delta', '>agreement', '>mean', '>p50', '>p99'],
@@ -404,6 +422,8 @@ export function formatComparison(r: ComparisonResult, opts: { maxLayers?: number
       k === 0 ? '-' : formatPercent(m.agreement_top1),
       formatMs(m.latency_ms.mean), formatMs(m.latency_ms.p50), formatMs(m.latency_ms.p99),
     ])));
+  const latency = formatRuntimeLatency(r.models);
+  if (latency) out.push('', latency);
   for (const rep of r.layer_error) {
     out.push('', `per-layer error: ${rep.candidate} vs ${rep.reference}`);
     if (rep.error) { out.push(`  not measured: ${rep.error}`); continue; }
@@ -435,6 +455,36 @@ export function formatComparison(r: ComparisonResult, opts: { maxLayers?: number
     }
   }
   return out.join('\n');
+}
+
+/** The --official-latency table: p50 per runtime on the same samples, and ours over the fastest official one. */
+function formatRuntimeLatency(models: ComparedModel[]): string | null {
+  const measured = models.filter((m) => m.runtime_latency);
+  if (!measured.length) return null;
+  const first = measured[0].runtime_latency!;
+  const runtimes = first.runtimes.map((x) => x.runtime);
+  const notes = new Set<string>();
+  const rows = measured.map((m) => {
+    const rl = m.runtime_latency!;
+    const p50 = (rt: string) => rl.runtimes.find((x) => x.runtime === rt)?.latency_ms?.p50 ?? null;
+    const cells = runtimes.map((rt) => {
+      const x = rl.runtimes.find((y) => y.runtime === rt);
+      if (x?.latency_ms) return formatMs(x.latency_ms.p50);
+      const error = x?.error ?? 'not measured';
+      const missing = /^not installed/.test(error);
+      notes.add(`${RUNTIME_SHORT[rt]}${missing ? '' : ` on ${m.model}`}: ${error}`);
+      return missing ? 'n/a' : /refused/.test(error) ? 'refused' : 'error';
+    });
+    const official = runtimes.filter((rt) => rt !== 'builtin').map(p50).filter((v): v is number => v !== null);
+    const ours = p50('builtin');
+    const ratio = ours !== null && official.length ? `${(ours / Math.min(...official)).toFixed(2)}x` : '-';
+    return [m.model, ...cells, ratio];
+  });
+  return [
+    `latency by runtime: p50 per sample on the first ${first.samples} samples (inputs in, invoke, output out; ${first.warmup} warm-up runs; 1 thread)`,
+    textTable(['model', ...runtimes.map((rt) => `>${RUNTIME_SHORT[rt]}`), '>ours/best official'], rows),
+    ...[...notes].map((n) => `  ${n}`),
+  ].join('\n');
 }
 
 function shorten(s: string, n: number): string {

@@ -1,8 +1,9 @@
 // `evaluate`: accuracy, per-class accuracy, confusion matrix and latency of one classifier on a dataset.
 //
-// Samples are independent by default: variable (state) tensors are reset before each one (the official runtime has
-// no reset, so it gets a fresh runner per sample, deleted after use). `keepState` carries state from one sample to
-// the next, for streaming models. Quantized inputs are fed as the seed does: q = clamp(round(x / scale) + zp).
+// Samples are independent by default: variable (state) tensors are reset before each one (tfjs-tflite has no reset,
+// so it gets a fresh runner per sample, deleted after use; LiteRT.js refuses variable tensors, so one runner serves
+// unless the model keeps state in resource variables). `keepState` carries state from one sample to the next, for
+// streaming models. Quantized inputs are fed as the seed does: q = clamp(round(x / scale) + zp).
 // Latency is the time of one inference (inputs in, invoke, output out); throughput is samples per second of the
 // whole loop, data loading included.
 
@@ -14,13 +15,16 @@ import { readModel, readModelBytes } from '../format/index.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
-import { createOfficialRunner, type OfficialRunner } from '../runtime/official.js';
+import type { OfficialRunner } from '../runtime/official.js';
 import type { TypedArray } from '../runtime/kernel.js';
 import { openDataset, type Dataset, type DatasetOptions, type Sample } from './datasets/index.js';
 import { ClassificationAccumulator, latencyStats, type ClassificationResult } from './metrics.js';
 import { formatPercent, formatMs, formatBytes, textTable } from './text.js';
+import { createRuntimeRunner, runtimeLabel } from './runtimes.js';
 
-export type Runtime = 'builtin' | 'tflite';
+export type Runtime = 'builtin' | 'tflite' | 'litert';
+
+
 export type StateMode = 'reset per sample' | 'kept across samples';
 
 /** A model given as a file path, or as bytes with a display name. */
@@ -109,7 +113,10 @@ export class ModelRunner {
 
   static async create(loaded: LoadedModel, opts: RunnerOptions = {}): Promise<ModelRunner> {
     const r = new ModelRunner(loaded, opts);
-    if (r.runtime === 'tflite' && r.keepState) r.official = await createOfficialRunner(loaded.bytes);
+    // LiteRT.js refuses variable tensors, so unless state lives in resource variables one runner serves all samples.
+    const resourceState = loaded.model.subgraphs.some((g) => g.operators.some((o) => o.op === 'ASSIGN_VARIABLE'));
+    const shared = r.runtime === 'litert' ? r.keepState || !resourceState : r.runtime === 'tflite' && r.keepState;
+    if (shared) r.official = await createRuntimeRunner(r.runtime as Exclude<Runtime, 'builtin'>, loaded.bytes);
     return r;
   }
 
@@ -145,7 +152,7 @@ export class ModelRunner {
       raw = it.getOutput(this.outputIndex) as ArrayLike<number | bigint>;
       ms = performance.now() - t0;
     } else {
-      const runner = this.official ?? await createOfficialRunner(this.loaded.bytes);
+      const runner = this.official ?? await createRuntimeRunner(this.runtime as Exclude<Runtime, 'builtin'>, this.loaded.bytes);
       try {
         const t0 = performance.now();
         for (let k = 0; k < values.length; k++) runner.setInput(k, values[k] as ArrayLike<number>);
@@ -327,7 +334,7 @@ export function formatEvaluation(r: EvaluationResult): string {
   lines.push(`input       ${r.inputs.map(io).join('; ')}`);
   lines.push(`output      ${r.outputs.map(io).join('; ')}`);
   lines.push(`dataset     ${r.dataset}: ${r.samples} samples${r.skipped ? ` (${r.skipped} skipped: failed to decode)` : ''}`);
-  lines.push(`runtime     ${r.runtime === 'tflite' ? 'official TFLite runtime' : 'litequant interpreter'}; state ${r.state}`);
+  lines.push(`runtime     ${runtimeLabel(r.runtime)}; state ${r.state}`);
   if (r.top1 !== null) {
     lines.push(`top-1       ${formatPercent(r.top1)}  (${r.correct_top1}/${r.labeled})`);
     if (r.top5 !== null) lines.push(`top-5       ${formatPercent(r.top5)}  (${r.correct_top5}/${r.labeled})`);
