@@ -2,7 +2,8 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { readModelFile } from '../format/index.js';
+// The reader alone: inspect writes nothing, and the writer brings in the flatbuffers package.
+import { readModelFile } from '../format/reader.js';
 import { summarizeModel, type ModelSummary, type TensorDetails } from '../format/details.js';
 import { bold, formatBytes, printJson, table } from './output.js';
 

@@ -4,24 +4,47 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LitequantError, UsageError } from '../errors.js';
-import { registerInspect } from './inspect.js';
-import { registerConvert } from './convert.js';
-import { registerRun } from './run.js';
-import { registerQuantize } from './quantize.js';
-import { registerEval } from './eval.js';
-import { registerCompare } from './compare.js';
-import { registerTutorial } from './tutorial.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerInspect, registerConvert, registerRun, registerQuantize, registerEval, registerCompare, registerTutorial];
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/**
+ * Each command's module, loaded only when needed: the modules pull in the converter, the interpreter, the
+ * datasets and their dependencies, which `--version` or `inspect` should not pay for at start-up.
+ */
+export const COMMANDS: Record<string, () => Promise<Register>> = {
+  inspect: async () => (await import('./inspect.js')).registerInspect,
+  convert: async () => (await import('./convert.js')).registerConvert,
+  run: async () => (await import('./run.js')).registerRun,
+  quantize: async () => (await import('./quantize.js')).registerQuantize,
+  eval: async () => (await import('./eval.js')).registerEval,
+  compare: async () => (await import('./compare.js')).registerCompare,
+  tutorial: async () => (await import('./tutorial.js')).registerTutorial,
+};
+
+/**
+ * Which commands argv needs registered: the one it names, none for a bare --version, and all otherwise (help,
+ * an unknown command and its suggestion, no command at all), so that help and usage errors read as before.
+ * Program options take no values, so the first argument not starting with '-' is the command.
+ */
+export function commandsFor(argv: string[]): string[] {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (first === undefined && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help')) return [];
+  return Object.keys(COMMANDS);
+}
+
+/** The program with the commands argv needs (all of them by default). */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command('litequant')
     .description('Convert, quantize and check TensorFlow Lite models: no Python, no TensorFlow.')
     .version(packageVersion(), '-V, --version')
     .option('--verbose', 'print stack traces on errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  const names = argv ? commandsFor(argv) : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]()));
+  for (const register of registers) register(program);
   // Subcommands inherit exitOverride only when set before they are added; set it on each explicitly.
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -38,8 +61,8 @@ function packageVersion(): string {
 
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportError(err, verbose);

@@ -1,6 +1,10 @@
 // Terminal output helpers: colour and progress bars only on a TTY, plain aligned tables otherwise.
 
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
+
+// cli-progress (and its dependencies) load only when a bar is shown: most runs, and every non-TTY one, show none.
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
 
 const useColor = (stream: NodeJS.WriteStream = process.stdout) =>
   Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
@@ -40,6 +44,7 @@ export interface Progress {
 /** A progress bar on stderr when it is a TTY (and not --json); otherwise nothing. */
 export function progressBar(label: string, total: number, enabled = true): Progress {
   if (!enabled || !process.stderr.isTTY || total <= 0) return { tick() {}, stop() {} };
+  const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar({
     format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`,
     stream: process.stderr,

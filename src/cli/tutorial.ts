@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { convert } from '../convert.js';
@@ -26,6 +27,21 @@ const PROJECT_ROOT = (() => {
   return d;
 })();
 export const BUNDLED_MODEL = path.join(PROJECT_ROOT, 'models', 'mnist-cnn', 'model.json');
+const TRAIN_SCRIPT = path.join(PROJECT_ROOT, 'dist', 'scripts', 'train-mnist.js');
+
+/**
+ * Training needs TensorFlow.js, a development dependency only (it is large and nothing else uses it): say what to
+ * install before starting, instead of a module-not-found trace from the training process.
+ */
+function checkTrainingAvailable(): void {
+  try {
+    // Resolved from the script's folder, as the training process will resolve it.
+    createRequire(TRAIN_SCRIPT).resolve('@tensorflow/tfjs');
+  } catch {
+    throw new LitequantError('tutorial --train needs @tensorflow/tfjs, which is not installed: npm install @tensorflow/tfjs');
+  }
+  if (!fs.existsSync(TRAIN_SCRIPT)) throw new LitequantError(`tutorial --train: the training script is missing (${TRAIN_SCRIPT})`);
+}
 
 export interface TutorialOptions {
   out: string;
@@ -84,6 +100,7 @@ export async function tutorialInt8Model(floatModel: Model, samples = 100, onProg
 
 export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult> {
   const log = opts.log ?? (() => {});
+  if (opts.train) checkTrainingAvailable();
   const t0 = performance.now();
   const out = path.resolve(opts.out);
   fs.mkdirSync(out, { recursive: true });
@@ -97,8 +114,7 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
     const dir = path.join(out, 'mnist-cnn');
     log(`  training a new CNN with TensorFlow.js (npm run train:mnist) into ${dir} ...`);
     const s0 = performance.now();
-    const script = path.join(PROJECT_ROOT, 'dist', 'scripts', 'train-mnist.js');
-    const r = spawnSync(process.execPath, [script, '--out', dir], { stdio: opts.json ? 'ignore' : 'inherit' });
+    const r = spawnSync(process.execPath, [TRAIN_SCRIPT, '--out', dir], { stdio: opts.json ? 'ignore' : 'inherit' });
     if (r.status !== 0) throw new LitequantError(`training failed (exit code ${r.status}); run npm run train:mnist to see why`);
     trainingSeconds = (performance.now() - s0) / 1000;
     log(`  trained in ${(trainingSeconds / 60).toFixed(1)} minutes`);

@@ -3,7 +3,7 @@
 // is installed; h5wasm's throwing handler turns that stack into a JS exception, which we turn into one
 // ModelFormatError line naming the file.
 
-import h5wasm from 'h5wasm/node';
+import type h5wasm from 'h5wasm/node';
 import { ModelFormatError } from '../errors.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
@@ -15,8 +15,9 @@ type H5Lib = typeof import('h5wasm/node');
 let counter = 0;
 // The h5wasm instance in use. A corrupt file can make HDF5 abort(); an aborted Emscripten module may be left with
 // half-updated library state, so the next file gets a fresh instance (a re-import of h5wasm makes a new one).
+// h5wasm is imported on the first HDF5 read only: compiling its WebAssembly costs ~0.2 s at every CLI start otherwise.
 let lib: Promise<H5Lib> | null = null;
-let current: H5Lib = h5wasm as unknown as H5Lib;
+let current: H5Lib | null = null;
 let generation = 0;
 /** Byte size of the HDF5 file being read: no dataset or attribute may declare more than it can hold. */
 let openFileBytes = 0;
@@ -24,7 +25,7 @@ let openFileBytes = 0;
 function ensureReady(): Promise<H5Lib> {
   if (!lib) {
     const load = generation === 0
-      ? Promise.resolve(h5wasm as unknown as H5Lib)
+      ? import('h5wasm/node') as Promise<H5Lib>
       : import(`${import.meta.resolve('h5wasm/node')}?instance=${generation}`) as Promise<H5Lib>;
     lib = load.then(async (L) => {
       const M = await L.ready;
@@ -105,11 +106,11 @@ function checkDeclaredSize(metadata: { size: number; total_size: number }, compr
 }
 
 export function isGroup(x: unknown): x is H5Group {
-  return x instanceof current.Group;
+  return current !== null && x instanceof current.Group;
 }
 
 export function isDataset(x: unknown): x is H5Dataset {
-  return x instanceof current.Dataset;
+  return current !== null && x instanceof current.Dataset;
 }
 
 const H5T_INTEGER = 0;
