@@ -271,6 +271,17 @@ test('integer LSTM: long sequences over several input-projection chunks, bit-ide
   compareRuns(writeModel(singleOpModel(integerSpec(rng, c))), true, rng, describe(c), 2);
 });
 
+test('LSTM with a constant input sequence (staged into the WebAssembly memory): float and integer', () => {
+  const rng = new Rng(0xc0);
+  for (const integer of [false, true]) {
+    const c = { ...randomConfig(rng, integer), projection: true, nOutput: 7, batches: 2, steps: 5 };
+    const spec = integer ? integerSpec(rng, c) : floatSpec(rng, c);
+    const n = c.batches * c.steps * c.nInput;
+    spec.inputs[0] = { ...spec.inputs[0]!, data: integer ? randomQuantized(rng, n, 'int8') : rng.floats(n, -1, 1) };
+    compareRuns(writeModel(singleOpModel(spec)), integer, rng, `constant input, ${integer ? 'int8' : 'float'} (${describe(c)})`);
+  }
+});
+
 for (const [model, integer] of [
   ['tflite/tflite-micro/trained_lstm.tflite', false],
   ['tflite/tflite-micro/trained_lstm_int8.tflite', true],

@@ -591,6 +591,12 @@ function inArena(w: LstmWasm, data: TypedArray, stage: number, copyIn: boolean):
   return stage;
 }
 
+/** dst[i] = src[from + i] for every element of dst (no subarray views: eval allocates nothing). */
+function copyOut(dst: TypedArray, src: TypedArray, from: number): void {
+  const d = dst as Float32Array, s = src as Float32Array;
+  for (let i = 0; i < d.length; i++) d[i] = s[from + i];
+}
+
 function evalWasm(w: LstmWasm, input: TypedArray, output: TypedArray, hState: TypedArray, cState: TypedArray): void {
   const arena = w.arena;
   const i32 = arena.i32;
@@ -599,21 +605,20 @@ function evalWasm(w: LstmWasm, input: TypedArray, output: TypedArray, hState: Ty
   const outPtr = inArena(w, output, w.outputStage, false);
   i32[slot + 1] = outPtr;
   if (w.integer) {
-    const i8 = arena.i8, i16 = arena.i16;
-    i8.set(hState as Int8Array, w.hIo);
-    i16.set(cState as Int16Array, w.cIo >> 1);
+    arena.i8.set(hState as Int8Array, w.hIo);
+    arena.i16.set(cState as Int16Array, w.cIo >> 1);
     w.run(w.params);
-    (hState as Int8Array).set(i8.subarray(w.hIo, w.hIo + hState.length));
-    (cState as Int16Array).set(i16.subarray(w.cIo >> 1, (w.cIo >> 1) + cState.length));
-    if (!arena.holds(output)) (output as Int8Array).set(i8.subarray(outPtr, outPtr + output.length));
+    copyOut(hState, arena.i8, w.hIo);
+    copyOut(cState, arena.i16, w.cIo >> 1);
+    if (!arena.holds(output)) copyOut(output, arena.i8, outPtr);
   } else {
     const f32 = arena.f32;
     f32.set(hState as Float32Array, w.hIo >> 2);
     f32.set(cState as Float32Array, w.cIo >> 2);
     w.run(w.params);
-    (hState as Float32Array).set(f32.subarray(w.hIo >> 2, (w.hIo >> 2) + hState.length));
-    (cState as Float32Array).set(f32.subarray(w.cIo >> 2, (w.cIo >> 2) + cState.length));
-    if (!arena.holds(output)) (output as Float32Array).set(f32.subarray(outPtr >> 2, (outPtr >> 2) + output.length));
+    copyOut(hState, f32, w.hIo >> 2);
+    copyOut(cState, f32, w.cIo >> 2);
+    if (!arena.holds(output)) copyOut(output, f32, outPtr >> 2);
   }
 }
 
