@@ -2,6 +2,8 @@
 // and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
 // gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
 // (18: output state, 19: cell state) and persists across invocations, as in TFLite.
+// With the WebAssembly module both variants run there (see the WebAssembly path below); the loops here are the
+// specification it is tested against (float within float32 rounding, integer bit for bit).
 
 import type { Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from '../kernel.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
