@@ -2,9 +2,12 @@
 // and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
 // gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
 // (18: output state, 19: cell state) and persists across invocations, as in TFLite.
+// With the WebAssembly module both variants run there (see the WebAssembly path below); the loops here are the
+// specification it is tested against (float within float32 rounding, integer bit for bit).
 
-import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import type { Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from '../kernel.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
+import type { WasmArena } from '../wasm/arena.js';
 import { int16Table } from './fixed-point-int16.js';
 
 const IN = {
@@ -50,6 +53,8 @@ export interface LstmPlan {
   /** Float cell state in double while a sequence runs; one batch row of int8 hidden values. */
   cellF: Float64Array;
   hiddenI8: Int8Array;
+  /** The WebAssembly path (lstm-f32.ts / lstm-i8.ts), or null to run the loops below. */
+  wasm: LstmWasm | null;
 }
 
 function floats(t: RuntimeTensor | null): Float64Array | null {
@@ -111,10 +116,11 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     sigmoid: new Int16Array(0), tanhGate: new Int16Array(0), tanhCell: new Int16Array(0), cellShift: 0,
     hiddenM: 0, hiddenS: 0, hiddenZp: 0, projM: 0, projS: 0, projBiasEff: new Float64Array(nOutput),
     outputStateZp: 0, outputZp: 0, qCellClip: 0, qProjClip: 0,
-    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell),
+    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null,
   };
   if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
   if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
+  if (ctx.wasm) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
   return plan;
 }
 
@@ -330,10 +336,300 @@ function evalInteger(p: LstmPlan, input: Int8Array, out: Int8Array, hState: Int8
   }
 }
 
+// ---------------------------------------------------------------- WebAssembly path
+// The module runs a whole sequence per call (assembly/lstm-f32.ts, lstm-i8.ts). What it reads is laid out here at
+// prepare: gate rows in the order forget, cell, output, input (input last: CIFG has three gates), each gate
+// padded to a multiple of 4 rows, weights packed in blocks of 4 rows; a parameter block of i32 slots with every
+// offset and size. The state tensors are variables (JS arrays, outside the module's memory): each eval copies
+// them into the arena's state rows and back, so resetVariables() needs nothing from this kernel.
+
+/** Parameter block slots of lstmF32 (the P_* constants of assembly/lstm-f32.ts). */
+const F32 = {
+  input: 0, output: 1, hIo: 2, cIo: 3, batches: 4, steps: 5, nInput: 6, nCell: 7, nOutput: 8, timeMajor: 9,
+  gates: 10, activation: 11, cellClip: 12, projClip: 13, wx: 14, wh: 15, biasX: 16, peepI: 17, peepF: 18, peepO: 19,
+  ln: 20, lnBias: 21, proj: 22, projBias: 23, xg: 24, chunk: 25, hWork: 26, cWork: 27, gateBuf: 28, hidden: 29,
+  count: 30,
+} as const;
+
+/** Parameter block slots of lstmI8 (the P_* constants of assembly/lstm-i8.ts). */
+const I8 = {
+  input: 0, output: 1, hIo: 2, cIo: 3, batches: 4, steps: 5, nInput: 6, nCell: 7, nOutput: 8, timeMajor: 9,
+  gates: 10, chunk: 11, wx: 12, wh: 13, effBiasX: 14, effBiasH: 15, mx: 16, sx: 17, mh: 18, sh: 19,
+  peepF: 20, peepO: 21, peepI: 22, mcF: 23, scF: 24, mcO: 25, scO: 26, mcI: 27, scI: 28,
+  sigmoid: 29, tanhGate: 30, tanhCell: 31, cellShift: 32, cellClip: 33, hiddenM: 34, hiddenS: 35, hiddenZp: 36,
+  proj: 37, projBias: 38, projM: 39, projS: 40, stateZp: 41, projClip: 42, xg: 43, wide: 44, acc: 45, gateOut: 46,
+  count: 47,
+} as const;
+
+/** Activation codes of lstm-f32.ts. */
+const ACTIVATION_CODE: Record<string, number> = { NONE: 0, RELU: 1, RELU6: 2, TANH: 3, SIGMOID: 4 };
+
+/** Bytes of input-to-gate values precomputed per chunk of timesteps (the chunk is at least one step). */
+const XG_CHUNK_BYTES = 256 * 1024;
+
+interface LstmWasm {
+  arena: WasmArena;
+  run: (params: number) => void;
+  params: number;
+  integer: boolean;
+  /** State rows in the arena (byte offsets), unpadded [batch][n] as the variable tensors. */
+  hIo: number; cIo: number;
+  /** Where an input or output that is not a view into the arena (a constant or variable tensor) is staged; -1: none. */
+  inputStage: number; outputStage: number;
+}
+
+const roundUp4 = (n: number): number => (n + 3) & ~3;
+
+/** Gates in the module's row order (forget, cell, output, input); the input gate is absent under CIFG. */
+function gateOrder(p: LstmPlan): Gate[] {
+  return p.gates.i ? [p.gates.f, p.gates.c, p.gates.o, p.gates.i] : [p.gates.f, p.gates.c, p.gates.o];
+}
+
+/** Float32 rows (value(row, k), rows a multiple of 4) packed in blocks of 4 rows: [block][k][4]. */
+function packF32(arena: WasmArena, rows: number, k: number, value: (row: number, col: number) => number): number {
+  const off = arena.alloc(rows * k * 4, 16);
+  const f32 = arena.f32;
+  const base = off >> 2;
+  for (let r = 0; r < rows; r++) {
+    const blockBase = base + (r >> 2) * k * 4 + (r & 3);
+    for (let c = 0; c < k; c++) f32[blockBase + c * 4] = value(r, c);
+  }
+  return off;
+}
+
+/** Int16 rows (rows a multiple of 4) packed per block of 4 rows and pair of columns: [block][pair][row][2]. */
+function packI16Pairs(arena: WasmArena, rows: number, k: number, value: (row: number, col: number) => number): number {
+  const pairs = (k + 1) >> 1;
+  const off = arena.alloc(rows * pairs * 2 * 2, 16);
+  const i16 = arena.i16;
+  const base = off >> 1;
+  for (let r = 0; r < rows; r++) {
+    const blockBase = base + (r >> 2) * pairs * 8 + (r & 3) * 2;
+    for (let c = 0; c < k; c++) i16[blockBase + (c >> 1) * 8 + (c & 1)] = value(r, c);
+  }
+  return off;
+}
+
+function allocF32(arena: WasmArena, values: ArrayLike<number>): number {
+  const off = arena.alloc(Math.max(values.length, 1) * 4, 16);
+  arena.f32.set(values, off >> 2);
+  return off;
+}
+
+function allocI32(arena: WasmArena, values: ArrayLike<number>): number {
+  const off = arena.alloc(Math.max(values.length, 1) * 4, 16);
+  arena.i32.set(values, off >> 2);
+  return off;
+}
+
+/** Per padded gate row: value(gate, cell) for real cells, 0 for padding. */
+function perRow(p: LstmPlan, value: (g: Gate, r: number) => number): number[] {
+  const ncp = roundUp4(p.nCell);
+  const out: number[] = [];
+  for (const g of gateOrder(p)) for (let r = 0; r < ncp; r++) out.push(r < p.nCell ? value(g, r) : 0);
+  return out;
+}
+
+/** Staging for a tensor that will not be a view into the arena; -1 when it will be. */
+function stageFor(arena: WasmArena, t: RuntimeTensor, bytesPer: number): number {
+  return t.isConstant || t.isVariable ? arena.alloc(Math.max(t.data.length, 1) * bytesPer, 16) : -1;
+}
+
+function chunkSteps(p: LstmPlan, rows: number): number {
+  return Math.max(1, Math.min(p.steps, Math.floor(XG_CHUNK_BYTES / Math.max(1, p.batches * rows * 4))));
+}
+
+function prepareWasmFloat(arena: WasmArena, p: LstmPlan, input: RuntimeTensor, output: RuntimeTensor): LstmWasm | null {
+  const gates = gateOrder(p);
+  // The module normalizes either every gate or none (TFLite's use_layer_norm); a partial set stays on the loops.
+  const withLn = gates.filter((g) => g.layerNorm).length;
+  if (withLn !== 0 && withLn !== gates.length) return null;
+  const { nInput, nCell, nOutput, batches } = p;
+  const ncp = roundUp4(nCell), nop = roundUp4(nOutput);
+  const rows = gates.length * ncp;
+  const gateAt = (row: number): [Gate, number] => [gates[Math.floor(row / ncp)], row % ncp];
+  const wx = packF32(arena, rows, nInput, (row, k) => {
+    const [g, r] = gateAt(row);
+    return r < nCell ? g.wx[r * nInput + k] : 0;
+  });
+  const wh = packF32(arena, rows, nOutput, (row, k) => {
+    const [g, r] = gateAt(row);
+    return r < nCell ? g.wh[r * nOutput + k] : 0;
+  });
+  const ln = withLn > 0;
+  const biasX = allocF32(arena, perRow(p, (g, r) => (ln ? 0 : g.bias[r])));
+  const lnCoef = ln ? allocF32(arena, perRow(p, (g, r) => g.layerNorm![r])) : 0;
+  const lnBias = ln ? allocF32(arena, perRow(p, (g, r) => g.bias[r])) : 0;
+  const peep = (g: Gate | null): number => {
+    if (!g?.peephole) return 0;
+    const v = new Float32Array(ncp);
+    for (let r = 0; r < nCell; r++) v[r] = g.peephole[r];
+    return allocF32(arena, v);
+  };
+  let proj = 0, projBias = 0;
+  if (p.proj) {
+    const w = p.proj;
+    proj = packF32(arena, nop, nCell, (r, k) => (r < nOutput ? w[r * nCell + k] : 0));
+    const b = new Float32Array(nop);
+    for (let r = 0; r < nOutput; r++) b[r] = p.projBias[r];
+    projBias = allocF32(arena, b);
+  } else if (nOutput !== nCell) {
+    return null;
+  }
+  const chunk = chunkSteps(p, rows);
+  const slots = new Array<number>(F32.count).fill(0);
+  const hIo = arena.alloc(batches * nOutput * 4, 16);
+  const cIo = arena.alloc(batches * nCell * 4, 16);
+  Object.assign(slots, {
+    [F32.hIo]: hIo, [F32.cIo]: cIo, [F32.batches]: batches, [F32.steps]: p.steps, [F32.nInput]: nInput,
+    [F32.nCell]: nCell, [F32.nOutput]: nOutput, [F32.timeMajor]: p.timeMajor ? 1 : 0, [F32.gates]: gates.length,
+    [F32.activation]: ACTIVATION_CODE[p.activation], [F32.wx]: wx, [F32.wh]: wh, [F32.biasX]: biasX,
+    [F32.peepI]: peep(p.gates.i), [F32.peepF]: peep(p.gates.f), [F32.peepO]: peep(p.gates.o),
+    [F32.ln]: lnCoef, [F32.lnBias]: lnBias, [F32.proj]: proj, [F32.projBias]: projBias,
+    [F32.xg]: arena.alloc(chunk * batches * rows * 4, 16), [F32.chunk]: chunk,
+    [F32.hWork]: arena.alloc(batches * nop * 4, 16), [F32.cWork]: arena.alloc(batches * ncp * 4, 16),
+    [F32.gateBuf]: arena.alloc(rows * 4, 16), [F32.hidden]: arena.alloc(ncp * 4, 16),
+  });
+  const params = allocI32(arena, slots);
+  const f32 = arena.f32;
+  f32[(params >> 2) + F32.cellClip] = p.cellClip;
+  f32[(params >> 2) + F32.projClip] = p.projClip;
+  return {
+    arena, run: arena.exports.lstmF32 as (params: number) => void, params, integer: false, hIo, cIo,
+    inputStage: stageFor(arena, input, 4), outputStage: stageFor(arena, output, 4),
+  };
+}
+
+function prepareWasmInteger(arena: WasmArena, p: LstmPlan, input: RuntimeTensor, output: RuntimeTensor): LstmWasm | null {
+  const gates = gateOrder(p);
+  const { nInput, nCell, nOutput, batches } = p;
+  const ncp = roundUp4(nCell), nop = roundUp4(nOutput);
+  const rows = gates.length * ncp;
+  // The module sums in int32: every sum the loops form (bias + products of int8 values) must fit, or the two would
+  // differ (the loops sum in doubles). Real models are far below the bound.
+  const fits = (bias: number, w: Float64Array, from: number, n: number): boolean => {
+    let s = Math.abs(bias);
+    for (let k = 0; k < n; k++) s += 128 * Math.abs(w[from + k]);
+    return s <= 2147483647;
+  };
+  for (const g of gates) {
+    for (let r = 0; r < nCell; r++) {
+      if (!fits(g.effBiasX[r], g.wx, r * nInput, nInput) || !fits(g.effBiasH[r], g.wh, r * nOutput, nOutput)) return null;
+    }
+  }
+  if (p.proj) {
+    for (let r = 0; r < nOutput; r++) if (!fits(p.projBiasEff[r], p.proj, r * nCell, nCell)) return null;
+  } else if (nOutput !== nCell) {
+    return null;
+  }
+  const gateAt = (row: number): [Gate, number] => [gates[Math.floor(row / ncp)], row % ncp];
+  const wx = packI16Pairs(arena, rows, nInput, (row, k) => {
+    const [g, r] = gateAt(row);
+    return r < nCell ? g.wx[r * nInput + k] : 0;
+  });
+  const wh = packI16Pairs(arena, rows, nOutput, (row, k) => {
+    const [g, r] = gateAt(row);
+    return r < nCell ? g.wh[r * nOutput + k] : 0;
+  });
+  const peep = (g: Gate | null): number => {
+    if (!g?.peephole) return 0;
+    const v = new Int32Array(ncp);
+    for (let r = 0; r < nCell; r++) v[r] = g.peephole[r];
+    return allocI32(arena, v);
+  };
+  const table = (t: Int16Array): number => {
+    const off = arena.alloc(t.length * 2, 16);
+    arena.i16.set(t, off >> 1);
+    return off;
+  };
+  const sigmoid = table(p.sigmoid);
+  const tanhGate = p.tanhGate === p.sigmoid ? sigmoid : table(p.tanhGate);
+  let proj = 0, projBias = 0;
+  if (p.proj) {
+    const w = p.proj;
+    proj = packI16Pairs(arena, nop, nCell, (r, k) => (r < nOutput ? w[r * nCell + k] : 0));
+    const b = new Int32Array(nop);
+    for (let r = 0; r < nOutput; r++) b[r] = p.projBiasEff[r];
+    projBias = allocI32(arena, b);
+  }
+  const chunk = chunkSteps(p, rows);
+  const widest = Math.max(nInput, nOutput, nCell) + 2;
+  const hIo = arena.alloc(batches * nOutput, 16);
+  const cIo = arena.alloc(batches * nCell * 2, 16);
+  const gi = p.gates.i, gf = p.gates.f, go = p.gates.o;
+  const slots = new Array<number>(I8.count).fill(0);
+  Object.assign(slots, {
+    [I8.hIo]: hIo, [I8.cIo]: cIo, [I8.batches]: batches, [I8.steps]: p.steps, [I8.nInput]: nInput,
+    [I8.nCell]: nCell, [I8.nOutput]: nOutput, [I8.timeMajor]: p.timeMajor ? 1 : 0, [I8.gates]: gates.length,
+    [I8.chunk]: chunk, [I8.wx]: wx, [I8.wh]: wh,
+    [I8.effBiasX]: allocI32(arena, perRow(p, (g, r) => g.effBiasX[r])),
+    [I8.effBiasH]: allocI32(arena, perRow(p, (g, r) => g.effBiasH[r])),
+    [I8.mx]: allocI32(arena, perRow(p, (g) => g.mx)), [I8.sx]: allocI32(arena, perRow(p, (g) => g.sx)),
+    [I8.mh]: allocI32(arena, perRow(p, (g) => g.mh)), [I8.sh]: allocI32(arena, perRow(p, (g) => g.sh)),
+    [I8.peepF]: peep(gf), [I8.peepO]: peep(go), [I8.peepI]: peep(gi),
+    [I8.mcF]: gf.mc, [I8.scF]: gf.sc, [I8.mcO]: go.mc, [I8.scO]: go.sc, [I8.mcI]: gi?.mc ?? 0, [I8.scI]: gi?.sc ?? 0,
+    [I8.sigmoid]: sigmoid, [I8.tanhGate]: tanhGate, [I8.tanhCell]: table(p.tanhCell),
+    [I8.cellShift]: p.cellShift, [I8.cellClip]: p.qCellClip, [I8.hiddenM]: p.hiddenM, [I8.hiddenS]: p.hiddenS,
+    [I8.hiddenZp]: p.hiddenZp, [I8.proj]: proj, [I8.projBias]: projBias, [I8.projM]: p.projM, [I8.projS]: p.projS,
+    [I8.stateZp]: p.outputStateZp, [I8.projClip]: p.qProjClip,
+    [I8.xg]: arena.alloc(chunk * batches * rows * 4, 16), [I8.wide]: arena.alloc(widest * 2, 16),
+    [I8.acc]: arena.alloc(Math.max(rows, nop) * 4, 16), [I8.gateOut]: arena.alloc(rows * 4, 16),
+  });
+  const params = allocI32(arena, slots);
+  return {
+    arena, run: arena.exports.lstmI8 as (params: number) => void, params, integer: true, hIo, cIo,
+    inputStage: stageFor(arena, input, 1), outputStage: stageFor(arena, output, 1),
+  };
+}
+
+/** Byte offset of `data` in the arena, staging it first when it lives elsewhere. */
+function inArena(w: LstmWasm, data: TypedArray, stage: number, copyIn: boolean): number {
+  if (w.arena.holds(data)) return data.byteOffset;
+  if (stage < 0) throw new Error('LSTM: a tensor outside the WebAssembly memory has no staging area');
+  if (copyIn) {
+    if (w.integer) w.arena.i8.set(data as Int8Array, stage);
+    else w.arena.f32.set(data as Float32Array, stage >> 2);
+  }
+  return stage;
+}
+
+/** dst[i] = src[from + i] for every element of dst (no subarray views: eval allocates nothing). */
+function copyOut(dst: TypedArray, src: TypedArray, from: number): void {
+  const d = dst as Float32Array, s = src as Float32Array;
+  for (let i = 0; i < d.length; i++) d[i] = s[from + i];
+}
+
+function evalWasm(w: LstmWasm, input: TypedArray, output: TypedArray, hState: TypedArray, cState: TypedArray): void {
+  const arena = w.arena;
+  const i32 = arena.i32;
+  const slot = w.params >> 2;
+  i32[slot] = inArena(w, input, w.inputStage, true);
+  const outPtr = inArena(w, output, w.outputStage, false);
+  i32[slot + 1] = outPtr;
+  if (w.integer) {
+    arena.i8.set(hState as Int8Array, w.hIo);
+    arena.i16.set(cState as Int16Array, w.cIo >> 1);
+    w.run(w.params);
+    copyOut(hState, arena.i8, w.hIo);
+    copyOut(cState, arena.i16, w.cIo >> 1);
+    if (!arena.holds(output)) copyOut(output, arena.i8, outPtr);
+  } else {
+    const f32 = arena.f32;
+    f32.set(hState as Float32Array, w.hIo >> 2);
+    f32.set(cState as Float32Array, w.cIo >> 2);
+    w.run(w.params);
+    copyOut(hState, f32, w.hIo >> 2);
+    copyOut(cState, f32, w.cIo >> 2);
+    if (!arena.holds(output)) copyOut(output, f32, outPtr >> 2);
+  }
+}
+
 function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const hState = inputs[IN.outputState]!.data;
   const cState = inputs[IN.cellState]!.data;
-  if (p.integer) {
+  if (p.wasm) {
+    evalWasm(p.wasm, inputs[0]!.data, outputs[0].data, hState, cState);
+  } else if (p.integer) {
     evalInteger(p, inputs[0]!.data as Int8Array, outputs[0].data as Int8Array, hState as Int8Array, cState as Int16Array);
   } else {
     evalFloat(p, inputs[0]!.data as Float32Array, outputs[0].data as Float32Array, hState as Float32Array, cState as Float32Array);
@@ -346,4 +642,5 @@ export const unidirectionalSequenceLstmKernel: Kernel<LstmPlan> = {
   maxVersion: 3,
   prepare: prepareLstm,
   eval: evalLstm,
+  path: (p: LstmPlan): KernelPath => (p.wasm ? 'wasm' : 'js'),
 };
