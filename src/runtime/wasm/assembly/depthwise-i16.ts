@@ -86,6 +86,12 @@ function depthwise<T>(d: usize, input: usize, output: usize): void {
   const lastY = (fh - 1) * dh;
   const lastX = (fw - 1) * dw;
   const is3x3 = fh == 3 && fw == 3;
+  // Output columns [oxLo, oxHi) have every tap column inside the image.
+  const oxLo = min((pw + sw - 1) / sw, outW);
+  const oxHi = max(oxLo, min(inW - 1 - lastX + pw >= 0 ? (inW - 1 - lastX + pw) / sw + 1 : 0, outW));
+  const rowStep = <usize>(dh * inW) * pixelBytes;
+  const tapStep = <usize>dw * pixelBytes;
+  const cornerStep = <usize>sw * pixelBytes;
   const inPlane = <usize>(inH * inW * inC);
   let out = output;
   for (let b = 0; b < batches; b++) {
@@ -98,14 +104,17 @@ function depthwise<T>(d: usize, input: usize, output: usize): void {
       const iy0 = oy * sh - ph;
       const rowsOk = iy0 >= 0 && iy0 + lastY < inH;
       for (let ox = 0; ox < outW; ox++, out += pixelBytes) {
-        const ix0 = ox * sw - pw;
-        if (rowsOk && ix0 >= 0 && ix0 + lastX < inW) {
-          // Every tap inside the image: at fixed offsets from the window's corner.
-          const corner = image + <usize>(iy0 * inW + ix0) * pixelBytes;
-          if (is3x3) pixel3x3<T>(d, corner, <usize>(dh * inW) * pixelBytes, <usize>dw * pixelBytes, out);
-          else pixelTaps<T>(d, corner, offsets, pairs, out);
+        if (rowsOk && ox == oxLo && oxHi > oxLo) {
+          // The row's interior run: every tap at a fixed offset from the window's corner.
+          const corner = image + <usize>(iy0 * inW + ox * sw - pw) * pixelBytes;
+          const count = oxHi - oxLo;
+          if (is3x3) run3x3<T>(d, corner, cornerStep, count, rowStep, tapStep, out);
+          else runTaps<T>(d, corner, cornerStep, count, offsets, pairs, out);
+          ox = oxHi - 1;
+          out += <usize>(count - 1) * pixelBytes;
           continue;
         }
+        const ix0 = ox * sw - pw;
         let t = taps;
         for (let fy = 0; fy < fh; fy++) {
           const iy = iy0 + fy * dh;
@@ -116,7 +125,7 @@ function depthwise<T>(d: usize, input: usize, output: usize): void {
             store<usize>(t, inside && <u32>ix < <u32>inW ? line + <usize>ix * pixelBytes : zp);
           }
         }
-        pixelTaps<T>(d, 0, taps, pairs, out);
+        runTaps<T>(d, 0, 0, 1, taps, pairs, out);
       }
     }
   }
@@ -153,10 +162,11 @@ function storeBlock<T>(d: usize, acc0: v128, acc1: v128, scale: usize, cb: i32, 
 }
 
 /**
- * One output pixel, any filter: tap k of the window is at base + table[k] (+ the channel), the table holding
- * offsets from the window's corner (interior pixels) or absolute pointers with base 0 (border pixels).
+ * `count` output pixels (consecutive in the output), any filter: tap k of a window is at base + table[k] (+ the
+ * channel), the table holding offsets from the window's corner (interior pixels; base advances by baseStep) or
+ * absolute pointers with base 0 (a border pixel).
  */
-function pixelTaps<T>(d: usize, base: usize, table: usize, pairs: i32, out: usize): void {
+function runTaps<T>(d: usize, base: usize, baseStep: usize, count: i32, table: usize, pairs: i32, out: usize): void {
   const C = load<i32>(d + RQ_CHANNELS);
   const blocks = load<i32>(d + RQ_BLOCKS);
   const fixed = load<i32>(d + RQ_FIXED) != 0;
@@ -164,26 +174,34 @@ function pixelTaps<T>(d: usize, base: usize, table: usize, pairs: i32, out: usiz
   const hi = fp32Hi(d);
   const magic = fp32Magic();
   const magicZp = fp32MagicZp(d);
-  let wp = load<usize>(d + DW_W);
-  let bias = load<usize>(d + RQ_BIAS);
-  let scale = load<usize>(d + RQ_SCALE);
-  for (let cb = 0; cb < blocks; cb++, bias += 32, scale += 32) {
-    const at = base + <usize>(cb << 3);
-    let acc0 = v128.load(bias);
-    let acc1 = v128.load(bias, 16);
-    let tp = table;
-    for (let k = 0; k < pairs; k++, tp += 8, wp += 32) {
-      const x0 = v128.load_ext<T>(at + load<usize>(tp));
-      const x1 = v128.load_ext<T>(at + load<usize>(tp, 4));
-      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp)));
-      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 16)));
+  const w0 = load<usize>(d + DW_W);
+  const bias0 = load<usize>(d + RQ_BIAS);
+  const scale0 = load<usize>(d + RQ_SCALE);
+  for (let px = 0; px < count; px++, base += baseStep, out += <usize>C) {
+    let wp = w0;
+    let bias = bias0;
+    let scale = scale0;
+    for (let cb = 0; cb < blocks; cb++, bias += 32, scale += 32) {
+      const at = base + <usize>(cb << 3);
+      let acc0 = v128.load(bias);
+      let acc1 = v128.load(bias, 16);
+      let tp = table;
+      for (let k = 0; k < pairs; k++, tp += 8, wp += 32) {
+        const x0 = v128.load_ext<T>(at + load<usize>(tp));
+        const x1 = v128.load_ext<T>(at + load<usize>(tp, 4));
+        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp)));
+        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 16)));
+      }
+      storeBlock<T>(d, acc0, acc1, scale, cb, out + <usize>(cb << 3), lo, hi, magic, magicZp, fixed, C);
     }
-    storeBlock<T>(d, acc0, acc1, scale, cb, out + <usize>(cb << 3), lo, hi, magic, magicZp, fixed, C);
   }
 }
 
-/** One interior output pixel of a 3x3 filter: window rows `rowStep` bytes apart, taps in a row `tapStep` apart. */
-function pixel3x3<T>(d: usize, corner: usize, rowStep: usize, tapStep: usize, out: usize): void {
+/**
+ * `count` interior output pixels of a 3x3 filter: window corners `cornerStep` bytes apart, window rows `rowStep`
+ * apart, taps in a row `tapStep` apart.
+ */
+function run3x3<T>(d: usize, corner: usize, cornerStep: usize, count: i32, rowStep: usize, tapStep: usize, out: usize): void {
   const C = load<i32>(d + RQ_CHANNELS);
   const blocks = load<i32>(d + RQ_BLOCKS);
   const fixed = load<i32>(d + RQ_FIXED) != 0;
@@ -191,36 +209,41 @@ function pixel3x3<T>(d: usize, corner: usize, rowStep: usize, tapStep: usize, ou
   const hi = fp32Hi(d);
   const magic = fp32Magic();
   const magicZp = fp32MagicZp(d);
-  let wp = load<usize>(d + DW_W);
-  let bias = load<usize>(d + RQ_BIAS);
-  let scale = load<usize>(d + RQ_SCALE);
+  const w0 = load<usize>(d + DW_W);
+  const bias0 = load<usize>(d + RQ_BIAS);
+  const scale0 = load<usize>(d + RQ_SCALE);
   const tapStep2 = tapStep << 1;
-  for (let cb = 0; cb < blocks; cb++, bias += 32, scale += 32, wp += 160) {
-    const r0 = corner + <usize>(cb << 3);
-    const r1 = r0 + rowStep;
-    const r2 = r1 + rowStep;
-    let acc0 = v128.load(bias);
-    let acc1 = v128.load(bias, 16);
-    let x0 = v128.load_ext<T>(r0);
-    let x1 = v128.load_ext<T>(r0 + tapStep);
-    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp)));
-    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 16)));
-    x0 = v128.load_ext<T>(r0 + tapStep2);
-    x1 = v128.load_ext<T>(r1);
-    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 32)));
-    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 48)));
-    x0 = v128.load_ext<T>(r1 + tapStep);
-    x1 = v128.load_ext<T>(r1 + tapStep2);
-    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 64)));
-    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 80)));
-    x0 = v128.load_ext<T>(r2);
-    x1 = v128.load_ext<T>(r2 + tapStep);
-    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 96)));
-    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 112)));
-    x0 = v128.load_ext<T>(r2 + tapStep2);
-    // The ninth tap pairs with itself; the packed filter's second tap of this pair is zero.
-    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x0), v128.load(wp, 128)));
-    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x0), v128.load(wp, 144)));
-    storeBlock<T>(d, acc0, acc1, scale, cb, out + <usize>(cb << 3), lo, hi, magic, magicZp, fixed, C);
+  for (let px = 0; px < count; px++, corner += cornerStep, out += <usize>C) {
+    let wp = w0;
+    let bias = bias0;
+    let scale = scale0;
+    for (let cb = 0; cb < blocks; cb++, bias += 32, scale += 32, wp += 160) {
+      const r0 = corner + <usize>(cb << 3);
+      const r1 = r0 + rowStep;
+      const r2 = r1 + rowStep;
+      let acc0 = v128.load(bias);
+      let acc1 = v128.load(bias, 16);
+      let x0 = v128.load_ext<T>(r0);
+      let x1 = v128.load_ext<T>(r0 + tapStep);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 16)));
+      x0 = v128.load_ext<T>(r0 + tapStep2);
+      x1 = v128.load_ext<T>(r1);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 32)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 48)));
+      x0 = v128.load_ext<T>(r1 + tapStep);
+      x1 = v128.load_ext<T>(r1 + tapStep2);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 64)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 80)));
+      x0 = v128.load_ext<T>(r2);
+      x1 = v128.load_ext<T>(r2 + tapStep);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x1), v128.load(wp, 96)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x1), v128.load(wp, 112)));
+      x0 = v128.load_ext<T>(r2 + tapStep2);
+      // The ninth tap pairs with itself; the packed filter's second tap of this pair is zero.
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(pairLow(x0, x0), v128.load(wp, 128)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(pairHigh(x0, x0), v128.load(wp, 144)));
+      storeBlock<T>(d, acc0, acc1, scale, cb, out + <usize>(cb << 3), lo, hi, magic, magicZp, fixed, C);
+    }
   }
 }

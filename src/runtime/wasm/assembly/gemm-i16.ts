@@ -68,8 +68,8 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
   const sh = load<i32>(d + CV_SH);
   const sw = load<i32>(d + CV_SW);
   const off = i16x8.splat(<i16>load<i32>(d + CV_IN_OFF));
-  if (fh == 1 && fw == 1 && sh == 1 && sw == 1 && inC == kPairs << 1) {
-    // Contiguous rows: widen the block's input in one run.
+  if (fh == 1 && fw == 1 && sh == 1 && sw == 1 && (inC == kPairs << 1 || count == 1)) {
+    // Contiguous rows (or one row; an odd K's padding lane meets zero weights): widen the block's input in one run.
     let s = input + <usize>p0 * <usize>inC;
     let o = dst;
     const end = s + <usize>count * <usize>inC;
@@ -95,9 +95,14 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
   const lastY = (fh - 1) * dh;
   const zero = i32x4.splat(0);
   const plane = outH * outW;
-  let b = p0 / plane;
-  let oy = (p0 - b * plane) / outW;
-  let ox = p0 - b * plane - oy * outW;
+  let b = 0;
+  let oy = 0;
+  let ox = 0;
+  if (p0 != 0) {
+    b = p0 / plane;
+    oy = (p0 - b * plane) / outW;
+    ox = p0 - b * plane - oy * outW;
+  }
   let iy0 = oy * sh - ph;
   let rowsOk = run != 0 && iy0 >= 0 && iy0 + lastY < inH;
   let row = dst;
