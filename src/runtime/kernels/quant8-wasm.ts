@@ -4,8 +4,8 @@
 // each eval is one call with the input and output tensors' byte offsets: the module reads the 8-bit input in place
 // and writes the requantized output in place.
 //
-// The module's int32 sums wrap like int32; it is used only where every true sum provably fits int32 (fitsInt32), so
-// they are exact, and for XNNPACK fp32 requantization only where sum + bias fits int32 too (the TypeScript loops add
+// The module's int32 sums wrap like int32; it is used only where every true sum provably fits int32 (255 times the
+// largest per-channel sum of |weight - zero point| below 2^31, every weight within int16), so they are exact, and for XNNPACK fp32 requantization only where sum + bias fits int32 too (the TypeScript loops add
 // them in doubles). Results are then bit-identical to the TypeScript loops (requantizeRow).
 
 import type { PrepareContext, RuntimeTensor } from '../kernel.js';
@@ -25,14 +25,6 @@ const RQ_CHANNELS = 8, RQ_SIGNED = 9;
 // Words 16..47: the module's scratch lanes; kernel-specific words from 48 (byte 192).
 const CV = 48;
 const DESC_BYTES = 320;
-
-/**
- * Whether every sum of products of inputs with |x| <= maxInput and weight rows `values` (K per channel, offset
- * applied) fits int32 and each weight fits int16, so the module's int32 sums of int16 products are exact.
- */
-export function fitsInt32(values: ArrayLike<number>, offset: number, K: number, channels: number, maxInput: number): boolean {
-  return maxAbsRowSum(values, offset, K, channels) * maxInput < 2147483648 && maxInput <= 32767;
-}
 
 /** max over channels of sum_k |values[c * K + k] + offset|, or Infinity when a weight does not fit int16. */
 function maxAbsRowSum(values: ArrayLike<number>, offset: number, K: number, channels: number): number {
