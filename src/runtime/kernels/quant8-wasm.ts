@@ -112,8 +112,13 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const pixels = g.batches * g.outH * g.outW;
   // Blocks of A rows of about 16 KiB (stay in L1 while each 8-channel slice of the filter passes over them).
   const blockPixels = Math.min(Math.max(4, Math.floor(16384 / rowBytes / 4) * 4), Math.ceil(pixels / 4) * 4);
+  // sum_k (x_k + off) w_k + bias = sum_k x_k w_k + (bias + off * sum_k w_k), modulo 2^32 as the module adds.
   const start = new Int32Array(blocks * 8);
-  for (let c = 0; c < outC; c++) start[c] = bias[c];
+  for (let c = 0; c < outC; c++) {
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += filter[c * K + k] + filterOffset;
+    start[c] = (bias[c] + inputOffset * sum) | 0;
+  }
   const desc = requantDescriptor(arena, r, start, outC, signed);
   const wAt = arena.alloc(blocks * kPairs * 32, 16);
   // Spare bytes after the last row: the packing writes whole vectors.
@@ -128,7 +133,7 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const i32 = arena.i32;
   const d = (desc >> 2) + CV;
   const words = [g.batches, g.inH, g.inW, g.inC, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, inputOffset];
+    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset];
   words.forEach((v, i) => { i32[d + i] = v; });
   return { run: arena.exports.convQ8 as Quant8Wasm['run'], desc };
 }

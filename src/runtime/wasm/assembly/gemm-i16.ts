@@ -1,8 +1,9 @@
 // 8-bit CONV_2D and FULLY_CONNECTED (int8 or uint8, one filter group) as an int16 GEMM with exact int32 sums.
 //
-// Per block of output pixels, each pixel's receptive field becomes one int16 row of A (input + offset, zeros where
-// the window leaves the image, as the reference kernels skip those taps; a 1x1 stride-1 convolution just widens its
-// input). The filter was packed once at prepare: per block of 8 output channels and per pair of k, two vectors
+// Per block of output pixels, each pixel's receptive field becomes one int16 row of A: the raw input values, and the
+// input's zero point where the window leaves the image. The input offset is folded into the bias at prepare
+// (sum_k (x_k - zx) w_k = sum_k x_k w_k - zx sum_k w_k), so a tap outside the image contributes exactly nothing, as
+// the reference kernels skip it. A 1x1 stride-1 convolution just widens its input. The filter was packed once at prepare: per block of 8 output channels and per pair of k, two vectors
 // [c0k0 c0k1 c1k0 c1k1 c2k0 c2k1 c3k0 c3k1] and the same for c4..c7, int16 with the filter offset applied. So with
 // A's pair (x_k, x_k+1) splatted to all four i32 lanes, i32x4.dot_i16x8_s gives four channels' partial sums at once:
 // no horizontal sums at the end. A tile is 4 pixels x 8 channels (8 accumulators, started at the bias), requantized
@@ -35,7 +36,7 @@ const CV_KPAIRS: usize = 248; // A's row length in pairs of int16 (K rounded up 
 const CV_W: usize = 252; // packed filter
 const CV_ROWS: usize = 256; // scratch for one block of A rows (+ 16 spare bytes)
 const CV_BLOCK_PIXELS: usize = 260; // pixels per block (a multiple of 4)
-const CV_IN_OFF: usize = 264; // input offset (-zero point)
+const CV_IN_ZP: usize = 264; // input zero point (the value of taps outside the image)
 
 /** The convolution described at d, from the 8-bit tensor at `input` into the one at `output` (byte offsets). */
 export function convQ8(d: usize, input: usize, output: usize): void {
@@ -67,13 +68,12 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
   const fw = load<i32>(d + CV_FW);
   const sh = load<i32>(d + CV_SH);
   const sw = load<i32>(d + CV_SW);
-  const off = i16x8.splat(<i16>load<i32>(d + CV_IN_OFF));
   if (fh == 1 && fw == 1 && sh == 1 && sw == 1 && (inC == kPairs << 1 || count == 1)) {
     // Contiguous rows (or one row; an odd K's padding lane meets zero weights): widen the block's input in one run.
     let s = input + <usize>p0 * <usize>inC;
     let o = dst;
     const end = s + <usize>count * <usize>inC;
-    for (; s < end; s += 8, o += 16) v128.store(o, i16x8.add(v128.load_ext<T>(s), off));
+    for (; s < end; s += 8, o += 16) v128.store(o, v128.load_ext<T>(s));
     return;
   }
   const inH = load<i32>(d + CV_IN_H);
@@ -93,7 +93,7 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
   const lineBytes = <usize>(dh * inW * inC);
   const lastX = (fw - 1) * dw;
   const lastY = (fh - 1) * dh;
-  const zero = i32x4.splat(0);
+  const outside = i16x8.splat(<i16>load<i32>(d + CV_IN_ZP));
   const plane = outH * outW;
   let b = 0;
   let oy = 0;
@@ -116,11 +116,11 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
           const v = v128.load(s + <usize>c);
           const to = o + (<usize>c << 1);
           if (isSigned<T>()) {
-            v128.store(to, i16x8.add(i16x8.extend_low_i8x16_s(v), off));
-            v128.store(to, i16x8.add(i16x8.extend_high_i8x16_s(v), off), 16);
+            v128.store(to, i16x8.extend_low_i8x16_s(v));
+            v128.store(to, i16x8.extend_high_i8x16_s(v), 16);
           } else {
-            v128.store(to, i16x8.add(i16x8.extend_low_i8x16_u(v), off));
-            v128.store(to, i16x8.add(i16x8.extend_high_i8x16_u(v), off), 16);
+            v128.store(to, i16x8.extend_low_i8x16_u(v));
+            v128.store(to, i16x8.extend_high_i8x16_u(v), 16);
           }
         }
       }
@@ -133,9 +133,9 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
           const ix = ix0 + fx * dw;
           if (inside && <u32>ix < <u32>inW) {
             const s = line + <usize>ix * <usize>inC;
-            for (let c = 0; c < inC; c += 8) v128.store(o + (<usize>c << 1), i16x8.add(v128.load_ext<T>(s + <usize>c), off));
+            for (let c = 0; c < inC; c += 8) v128.store(o + (<usize>c << 1), v128.load_ext<T>(s + <usize>c));
           } else {
-            for (let c = 0; c < inC; c += 8) v128.store(o + (<usize>c << 1), zero);
+            for (let c = 0; c < inC; c += 8) v128.store(o + (<usize>c << 1), outside);
           }
           o += tapBytes;
         }
