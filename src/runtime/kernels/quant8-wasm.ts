@@ -5,8 +5,10 @@
 // and writes the requantized output in place.
 //
 // The module's int32 sums wrap like int32; it is used only where every true sum provably fits int32 (255 times the
-// largest per-channel sum of |weight - zero point| below 2^31, every weight within int16), so they are exact, and for XNNPACK fp32 requantization only where sum + bias fits int32 too (the TypeScript loops add
-// them in doubles). Results are then bit-identical to the TypeScript loops (requantizeRow).
+// largest per-channel sum of |weight - zero point| below 2^31, every weight within int16), so they are exact, and for
+// XNNPACK fp32 requantization only where sum + bias fits int32 too (the TypeScript loops add them in doubles). Both
+// kernels fold the input offset into the bias (modulo 2^32, which the wrapping sums undo exactly). Results are then
+// bit-identical to the TypeScript loops (requantizeRow).
 
 import type { PrepareContext, RuntimeTensor } from '../kernel.js';
 import type { Requantization } from '../requantize.js';

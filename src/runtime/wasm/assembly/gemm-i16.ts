@@ -3,7 +3,8 @@
 // Per block of output pixels, each pixel's receptive field becomes one int16 row of A: the raw input values, and the
 // input's zero point where the window leaves the image. The input offset is folded into the bias at prepare
 // (sum_k (x_k - zx) w_k = sum_k x_k w_k - zx sum_k w_k), so a tap outside the image contributes exactly nothing, as
-// the reference kernels skip it. A 1x1 stride-1 convolution just widens its input. The filter was packed once at prepare: per block of 8 output channels and per pair of k, two vectors
+// the reference kernels skip it. A 1x1 stride-1 convolution just widens its input.
+// The filter was packed once at prepare: per block of 8 output channels and per pair of k, two vectors
 // [c0k0 c0k1 c1k0 c1k1 c2k0 c2k1 c3k0 c3k1] and the same for c4..c7, int16 with the filter offset applied. So with
 // A's pair (x_k, x_k+1) splatted to all four i32 lanes, i32x4.dot_i16x8_s gives four channels' partial sums at once:
 // no horizontal sums at the end. A tile is 4 pixels x 8 channels (8 accumulators, started at the bias), requantized
@@ -34,7 +35,7 @@ const CV_PH: usize = 240;
 const CV_PW: usize = 244;
 const CV_KPAIRS: usize = 248; // A's row length in pairs of int16 (K rounded up to even, / 2)
 const CV_W: usize = 252; // packed filter
-const CV_ROWS: usize = 256; // scratch for one block of A rows (+ 16 spare bytes)
+const CV_ROWS: usize = 256; // scratch for one block of A rows (+ 64 spare bytes)
 const CV_BLOCK_PIXELS: usize = 260; // pixels per block (a multiple of 4)
 const CV_IN_ZP: usize = 264; // input zero point (the value of taps outside the image)
 
