@@ -135,7 +135,8 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const i32 = arena.i32;
   const d = (desc >> 2) + CV;
   const words = [g.batches, g.inH, g.inW, g.inC, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset];
+    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset,
+    pixels === 1 && g.filterH === 1 && g.filterW === 1 ? 1 : 0];
   words.forEach((v, i) => { i32[d + i] = v; });
   return { run: arena.exports.convQ8 as Quant8Wasm['run'], desc };
 }

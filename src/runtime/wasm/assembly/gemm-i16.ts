@@ -38,6 +38,7 @@ const CV_W: usize = 252; // packed filter
 const CV_ROWS: usize = 256; // scratch for one block of A rows (+ 64 spare bytes)
 const CV_BLOCK_PIXELS: usize = 260; // pixels per block (a multiple of 4)
 const CV_IN_ZP: usize = 264; // input zero point (the value of taps outside the image)
+const CV_ONE_ROW: usize = 268; // 1: a single output pixel of a 1x1 window
 
 /** The convolution described at d, from the 8-bit tensor at `input` into the one at `output` (byte offsets). */
 export function convQ8(d: usize, input: usize, output: usize): void {
@@ -46,6 +47,14 @@ export function convQ8(d: usize, input: usize, output: usize): void {
 }
 
 function conv<T>(d: usize, input: usize, output: usize): void {
+  if (load<i32>(d + CV_ONE_ROW) != 0) {
+    // One row of a 1x1 window (a FULLY_CONNECTED with one batch, a 1x1 image): widened as it is.
+    const rows = load<usize>(d + CV_ROWS);
+    const end = input + <usize>load<i32>(d + CV_IN_C);
+    for (let s = input, o = rows; s < end; s += 8, o += 16) v128.store(o, v128.load_ext<T>(s));
+    gemm<T>(d, rows, 1, output);
+    return;
+  }
   const total = load<i32>(d + CV_BATCHES) * load<i32>(d + CV_OUT_H) * load<i32>(d + CV_OUT_W);
   const blockPixels = load<i32>(d + CV_BLOCK_PIXELS);
   const outC = <usize>load<i32>(d + RQ_CHANNELS);
