@@ -137,6 +137,9 @@ for (const dtype of ['int8', 'uint8'] as const) {
       { batches: 1, inH: 33, inW: 31, inC: 3, outC: 8, fh: 3, fw: 3, stride: [2, 2], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 1, inH: 20, inW: 18, inC: 32, outC: 24, fh: 3, fw: 3, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 1, inH: 24, inW: 10, inC: 1, outC: 64, fh: 10, fw: 4, stride: [2, 2], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
+      // One output pixel of a 1x1 window (a classifier head), from a 1x1 image and from a strided 2x2 one.
+      { batches: 1, inH: 1, inW: 1, inC: 37, outC: 21, fh: 1, fw: 1, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
+      { batches: 1, inH: 2, inW: 2, inC: 6, outC: 5, fh: 1, fw: 1, stride: [2, 2], dilation: [1, 1], padding: 'VALID', multiplier: 1 },
     ];
     fixed.forEach((s, k) => checkCase(convCase(rng, dtype, false, s, `CONV_2D ${dtype} fixed ${k}`)));
   });
