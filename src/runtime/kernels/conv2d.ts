@@ -6,8 +6,8 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
-import { fitsInt32, Float64Gemm, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
+import { prepareQuant8Conv, type Quant8Wasm } from './quant8-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
 
@@ -47,16 +47,11 @@ export interface ConvPlan {
   /** Output rows per block of the hot loop (narrow outputs are blocked so each pass has enough pixels). */
   rowsPerBlock: number;
   /**
-   * 8-bit variants with a constant filter: the WebAssembly SIMD int32 GEMM (exact; see simd-gemm.ts) over blocks of
-   * receptive fields, or null for the scalar loops.
+   * int8/uint8 with a constant filter and bias, one group: the WebAssembly kernel (quant8-wasm.ts; exact int32 sums,
+   * requantization bit-identical to requantizeRow), reading the input and writing the output in place; or null for
+   * the TypeScript loops.
    */
-  gemm: Int16Gemm | null;
-  /** float32 with a constant filter: the WebAssembly SIMD float64 GEMM (bit-identical to the scalar loop), or null. */
-  floatGemm: Float64Gemm | null;
-  /** Bound on |sum| of the 8-bit GEMM (255 * max per-channel sum of |filter - zero point|). */
-  sumBound: number;
-  /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
-  wasmRequant: boolean;
+  wasm: Quant8Wasm | null;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -100,7 +95,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null, sumBound: 0, wasmRequant: false,
+    wPacked: null, pack: 0, rowsPerBlock: 1, wasm: null,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -125,52 +120,19 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
   if (filter.isConstant) {
     filterRows(plan, filter.data as Float32Array);
     if ((variant === 'int8' || variant === 'uint8') && groups === 1) {
-      const K = filterH * filterW * filterDepth;
-      // |input - zero point| <= 255 for 8-bit inputs.
-      if (fitsInt32(filter.data as Int8Array, plan.filterOffset, K, outC, 255)) {
-        // Blocks of >= 64 output pixels amortize each call (the whole image for contiguous 1x1 convolutions).
-        const rows = contiguous ? g.outH : Math.min(g.outH, Math.ceil(64 / g.outW));
-        // One batch of the input is staged in the GEMM's memory and widened (1x1 windows) or gathered there.
-        plan.gemm = Int16Gemm.create(K, outC, rows * g.outW, g.inH * g.inW * g.inC);
-        if (plan.gemm) {
-          plan.gemm.setWeights(filter.data as Int8Array, plan.filterOffset);
-          plan.gemm.io.scales.set(plan.requant!.scales);
-          plan.sumBound = 255 * maxAbsRowSum(plan.w, K, outC);
-          plan.wasmRequant = plan.requant!.kind === 'fp32' && plan.gemm.io.loadBias(plan.bias, plan.sumBound);
-          plan.rowsPerBlock = rows;
-          plan.x = new Float64Array(0);
-          plan.patch = new Float64Array(0);
-          plan.acc = new Float64Array(0);
-        }
+      if (!plan.biasTensor) {
+        plan.wasm = prepareQuant8Conv(ctx, g, filter.data as Int8Array, plan.filterOffset, plan.bias, plan.requant!,
+          plan.inputOffset, variant === 'int8');
       }
-      if (!plan.gemm) packFilter(plan);
-    }
-    if (variant === 'float' && groups === 1) {
-      const K = filterH * filterW * filterDepth;
-      const rows = Math.min(g.outH, Math.ceil(64 / g.outW));
-      plan.floatGemm = Float64Gemm.create(K, outC, rows * g.outW, g.inH * g.inW * g.inC);
-      if (plan.floatGemm) {
-        plan.floatGemm.setWeights(plan.w);
-        plan.rowsPerBlock = rows;
-        // Receptive fields are gathered in the GEMM's memory (im2col).
-        plan.x = new Float64Array(0);
-        plan.patch = new Float64Array(0);
-        plan.acc = new Float64Array(0);
+      if (plan.wasm) {
+        // The module holds everything it needs; the TypeScript operands are not used.
+        plan.x = plan.w = plan.patch = plan.acc = new Float64Array(0);
+      } else {
+        packFilter(plan);
       }
     }
   }
   return plan;
-}
-
-/** max over channels of sum_k |w[c * K + k]|. */
-function maxAbsRowSum(w: Float64Array, K: number, channels: number): number {
-  let worst = 0;
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += Math.abs(w[c * K + k]);
-    worst = Math.max(worst, s);
-  }
-  return worst;
 }
 
 /**
@@ -422,6 +384,10 @@ function dotRowsPacked(src: Float64Array, base: number, pixelStride: number, K: 
 }
 
 function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm) {
+    p.wasm.run(p.wasm.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
+    return;
+  }
   const g = p.g;
   const input = inputs[0]!.data as Float32Array;
   const filterT = inputs[1]!;
@@ -433,10 +399,6 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const C = g.outC;
 
   if (p.variant === 'float') {
-    if (p.floatGemm) {
-      convolveFloatGemm(p, p.floatGemm, input, out);
-      return;
-    }
     x.set(input);
     convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
@@ -478,81 +440,8 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const inOff = p.inputOffset;
   const qOut = outputs[0].data as Int8Array;
   const r = p.requant!;
-  if (p.gemm) {
-    convolveGemm(p, p.gemm, inputs[0]!.data as Int8Array, inOff, r, bias, qOut);
-    return;
-  }
   for (let i = 0; i < x.length; i++) x[i] = input[i] + inOff;
   convolve(p, (_b, outBase, acc, a) => requantizeRow(r, acc, a, bias, qOut, outBase, C));
-}
-
-/** float32 convolution on the SIMD float64 GEMM: receptive fields gathered per block (gatherRow), sums + bias clamped. */
-function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, input: Float32Array, out: Float32Array): void {
-  const g = p.g;
-  const { acc, accStride, image } = gemm;
-  const { bias, actMin, actMax } = p;
-  const C = g.outC;
-  const shape = { ...g, channels: g.inC };
-  const perBatch = g.inH * g.inW * g.inC;
-  for (let b = 0; b < g.batches; b++) {
-    image.set(input.subarray(b * perBatch, (b + 1) * perBatch));
-    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
-      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
-      gemm.im2col(shape, oy0, rows);
-      const pixels = rows * g.outW;
-      gemm.run(pixels);
-      const blockOut = (b * g.outH + oy0) * g.outW * C;
-      for (let px = 0; px < pixels; px++) {
-        const a = px * accStride;
-        const o = blockOut + px * C;
-        for (let oc = 0; oc < C; oc++) {
-          const v = acc[a + oc] + bias[oc];
-          out[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-        }
-      }
-    }
-  }
-}
-
-/**
- * 8-bit convolution on the SIMD GEMM: one batch of the input is staged in the GEMM's memory; per block of output rows,
- * each pixel's receptive field (input + offset, zeros where the window leaves the image, as the reference kernels skip
- * those taps) becomes one int16 source row (widened in place for 1x1 windows, im2col otherwise); the exact int32 sums
- * are requantized per pixel (in WebAssembly for XNNPACK fp32 when sums + bias fit int32).
- */
-function convolveGemm(p: ConvPlan, gemm: Int16Gemm, input: Int8Array | Uint8Array, inOff: number, r: Requantization,
-  bias: Float64Array, out: Int8Array | Uint8Array): void {
-  const g = p.g;
-  const { acc, kStride, accStride, io } = gemm;
-  const depth = g.inC;
-  const outC = g.outC;
-  const pointwise = g.filterH === 1 && g.filterW === 1 && g.padH === 0 && g.padW === 0;
-  const shape = { ...g, channels: depth };
-  const signed = p.variant === 'int8';
-  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && io.loadBias(bias, p.sumBound);
-  const perBatch = g.inH * g.inW * depth;
-  for (let b = 0; b < g.batches; b++) {
-    io.stage(input, b * perBatch, perBatch);
-    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
-      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
-      const row = rows * g.outW;
-      if (pointwise) {
-        // 1x1 windows: source row = one input pixel, widened in place.
-        io.widen(oy0 * g.strideH * g.inW * depth, g.strideW * depth, g.strideH * g.inW * depth, gemm.srcAt, kStride * 2,
-          g.outW * kStride * 2, rows, g.outW, kStride >> 3, signed, inOff);
-      } else {
-        io.im2col(shape, gemm.srcAt, kStride * 2, oy0, rows, signed, inOff);
-      }
-      gemm.run(row);
-      const blockOut = (b * g.outH + oy0) * g.outW * outC;
-      if (p.wasmRequant) {
-        gemm.requantize(row, r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
-        new Uint8Array(out.buffer, out.byteOffset + blockOut, row * outC).set(io.out.subarray(0, row * outC));
-      } else {
-        for (let px = 0; px < row; px++) requantizeRow(r, acc, px * accStride, bias, out, blockOut + px * outC, outC);
-      }
-    }
-  }
 }
 
 export const conv2dKernel: Kernel<ConvPlan> = {
@@ -561,4 +450,5 @@ export const conv2dKernel: Kernel<ConvPlan> = {
   maxVersion: 6,
   prepare: prepareConv,
   eval: evalConv,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

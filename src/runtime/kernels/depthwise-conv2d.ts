@@ -5,8 +5,8 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
-import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
+import { prepareQuant8Depthwise, type Quant8Wasm } from './quant8-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -38,14 +38,11 @@ export interface DepthwisePlan {
   /** Input channel of each output channel (c / depth multiplier). */
   inChannel: Int32Array;
   /**
-   * 8-bit variants with a constant filter whose sums provably fit int32: the WebAssembly SIMD kernel (exact int32
-   * sums; see simd-gemm.ts), or null for the scalar loop.
+   * int8/uint8 with a constant filter and bias: the WebAssembly kernel (quant8-wasm.ts; exact int32 sums,
+   * requantization bit-identical to requantizeRow), reading the input and writing the output in place; or null for
+   * the TypeScript loop.
    */
-  simd: Int16Depthwise | null;
-  /** Bound on |sum| of the SIMD kernel (255 * max per-channel sum of |filter - zero point|). */
-  sumBound: number;
-  /** The SIMD kernel's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
-  wasmRequant: boolean;
+  wasm: Quant8Wasm | null;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -83,7 +80,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
-    simd: null, sumBound: 0, wasmRequant: false,
+    wasm: null,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -110,25 +107,13 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
-  // |input - zero point| <= 255 for 8-bit inputs: the int32 sums are exact when 255 * sum|w| < 2^31 per channel.
-  plan.sumBound = maxAbsChannelSum(plan.w, outC) * 255;
-  if (filter.isConstant && (variant === 'int8' || variant === 'uint8') && plan.sumBound < 2 ** 31) {
-    plan.simd = Int16Depthwise.create({ ...g, channels: outC });
-    if (plan.simd) {
-      plan.simd.setWeights(filter.data as Int8Array, plan.filterOffset);
-      plan.simd.io.scales.set(plan.requant!.scales);
-      plan.wasmRequant = plan.requant!.kind === 'fp32' && plan.simd.io.loadBias(plan.bias, plan.sumBound);
-      plan.x = new Float64Array(0);
-    }
+  if (filter.isConstant && !plan.biasTensor && (variant === 'int8' || variant === 'uint8')) {
+    plan.wasm = prepareQuant8Depthwise(ctx, g, depthMultiplier, filter.data as Int8Array, plan.filterOffset, plan.bias,
+      plan.requant!, plan.inputOffset, variant === 'int8');
+    // The module holds everything it needs; the TypeScript operands are not used.
+    if (plan.wasm) plan.x = plan.w = plan.acc = new Float64Array(0);
   }
   return plan;
-}
-
-/** max over channels c of sum over taps |w[tap * C + c]|. */
-function maxAbsChannelSum(w: Float64Array, C: number): number {
-  const sums = new Float64Array(C);
-  for (let i = 0; i < w.length; i++) sums[i % C] += Math.abs(w[i]);
-  return sums.reduce((a, b) => Math.max(a, b), 0);
 }
 
 function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
@@ -182,6 +167,10 @@ function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): v
 }
 
 function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm) {
+    p.wasm.run(p.wasm.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
+    return;
+  }
   const g = p.g;
   const input = inputs[0]!.data as Float32Array;
   const filter = inputs[1]!.data as Float32Array;
@@ -230,10 +219,6 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
 
   const qOut = outputs[0].data as Int8Array;
   const r = p.requant!;
-  if (p.simd) {
-    depthwiseSimd(p, p.simd, inputs[0]!.data as Int8Array, r, qOut);
-    return;
-  }
   for (let i = 0; i < x.length; i++) x[i] = input[i] + p.inputOffset;
   for (let b = 0; b < g.batches; b++) {
     for (let oy = 0; oy < g.outH; oy++) {
@@ -245,43 +230,11 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   }
 }
 
-/** 8-bit depthwise convolution on the SIMD kernel: per batch, fill its padded int16 image, run, requantize per pixel. */
-function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | Uint8Array, r: Requantization,
-  out: Int8Array | Uint8Array): void {
-  const g = p.g;
-  const { inChannel, inputOffset: inOff, bias } = p;
-  const { input: image, acc, cStride } = k;
-  const inC = g.inC;
-  const C = g.outC;
-  const pixels = g.outH * g.outW;
-  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && k.io.loadBias(bias, p.sumBound);
-  for (let b = 0; b < g.batches; b++) {
-    if (p.depthMultiplier === 1) {
-      k.loadImage(input, b * g.inH * g.inW * inC, p.variant === 'int8', inOff);
-    } else for (let iy = 0; iy < g.inH; iy++) {
-      // Each output channel's input channel, written in place.
-      let from = (b * g.inH + iy) * g.inW * inC;
-      let to = k.pixelAt(iy, 0);
-      for (let ix = 0; ix < g.inW; ix++, from += inC, to += cStride) {
-        for (let c = 0; c < C; c++) image[to + c] = input[from + inChannel[c]] + inOff;
-      }
-    }
-    k.run();
-    const outBase = b * pixels * C;
-    if (p.wasmRequant) {
-      k.requantize(r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
-      new Uint8Array(out.buffer, out.byteOffset + outBase, pixels * C).set(k.io.out.subarray(0, pixels * C));
-    } else {
-      for (let px = 0; px < pixels; px++) requantizeRow(r, acc, px * cStride, bias, out, outBase + px * C, C);
-    }
-  }
-}
-
-
 export const depthwiseConv2dKernel: Kernel<DepthwisePlan> = {
   op: 'DEPTHWISE_CONV_2D',
   // v1 float/uint8, v2 dilation, v3 int8 per-channel, v4 hybrid, v5 int16x8, v6 hybrid per-channel.
   maxVersion: 6,
   prepare: prepareDepthwise,
   eval: evalDepthwise,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

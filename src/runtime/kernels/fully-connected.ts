@@ -7,8 +7,8 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
-import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, requireQuantized } from './conv-common.js';
+import { prepareQuant8Conv, type Quant8Wasm } from './quant8-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -38,14 +38,11 @@ export interface FullyConnectedPlan {
   rowSums: Float64Array;
   asymResult: Float64Array;
   /**
-   * 8-bit with constant weights whose sums provably fit int32: the WebAssembly SIMD GEMM (exact; see simd-gemm.ts),
-   * one source row per batch row, or null for the scalar loop.
+   * int8/uint8 with constant weights and bias: the WebAssembly kernel (quant8-wasm.ts: a 1 x batches image of 1x1
+   * windows; exact int32 sums, requantization bit-identical to requantizeRow), reading the input and writing the
+   * output in place; or null for the TypeScript loop.
    */
-  gemm: Int16Gemm | null;
-  /** Bound on |sum| of the GEMM (255 * max per-unit sum of |weight - zero point|). */
-  sumBound: number;
-  /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
-  wasmRequant: boolean;
+  wasm: Quant8Wasm | null;
 }
 
 function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
@@ -86,7 +83,7 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     actMin: -Infinity, actMax: Infinity, inputOffset: 0, filterOffset: 0, requant: null,
     x: new Float64Array(0), w: new Float64Array(0), acc: new Float64Array(0),
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, channelScales: null, filterScale: 1,
-    qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), gemm: null, sumBound: 0, wasmRequant: false,
+    qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), wasm: null,
   };
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -125,25 +122,25 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     plan.w = new Float64Array(units * depth);
     plan.acc = new Float64Array(units);
     if (weights.isConstant) weightRows(plan, weights.data as Int8Array);
-    // |input - zero point| <= 255 for 8-bit inputs.
-    if (weights.isConstant && variant !== 'int16' && fitsInt32(weights.data as Int8Array, plan.filterOffset, depth, units, 255)) {
-      plan.gemm = Int16Gemm.create(depth, units, batches, batches * depth);
-      if (plan.gemm) {
-        plan.gemm.setWeights(weights.data as Int8Array, plan.filterOffset);
-        plan.gemm.io.scales.set(plan.requant.scales);
-        for (let n = 0; n < units; n++) {
-          let sum = 0;
-          for (let k = 0; k < depth; k++) sum += Math.abs(plan.w[n * depth + k]);
-          plan.sumBound = Math.max(plan.sumBound, 255 * sum);
-        }
-        plan.wasmRequant = plan.requant.kind === 'fp32' && plan.gemm.io.loadBias(plan.bias, plan.sumBound);
-      }
+    if (weights.isConstant && !plan.biasTensor && variant !== 'int16') {
+      const rows = {
+        batches: 1, inH: 1, inW: batches, inC: depth, outH: 1, outW: batches, outC: units, filterH: 1, filterW: 1,
+        strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padH: 0, padW: 0,
+      };
+      plan.wasm = prepareQuant8Conv(ctx, rows, weights.data as Int8Array, plan.filterOffset, plan.bias, plan.requant,
+        plan.inputOffset, variant === 'int8');
+      // The module holds everything it needs; the TypeScript operands are not used.
+      if (plan.wasm) plan.x = plan.w = plan.acc = new Float64Array(0);
     }
   }
   return plan;
 }
 
 function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm) {
+    p.wasm.run(p.wasm.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
+    return;
+  }
   const { batches, depth, units, bias, actMin, actMax } = p;
   const input = inputs[0]!.data as Float32Array;
   const w = inputs[1]!.data as Float32Array;
@@ -200,10 +197,6 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
   }
 
   const qOut = outputs[0].data as Int8Array;
-  if (p.gemm) {
-    gemmFullyConnected(p, p.gemm, inputs[0]!.data as Int8Array, qOut);
-    return;
-  }
   const { x, acc, inputOffset } = p;
   const wq = p.w;
   if (!inputs[1]!.isConstant) weightRows(p, w as unknown as Int8Array);
@@ -235,28 +228,6 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
   }
 }
 
-/**
- * 8-bit rows on the SIMD GEMM: the input is staged in the GEMM's memory and widened to int16 rows (value + offset;
- * lanes past the depth meet zero weights), the exact int32 sums requantized (in WebAssembly for XNNPACK fp32 when
- * sums + bias fit int32).
- */
-function gemmFullyConnected(p: FullyConnectedPlan, gemm: Int16Gemm, input: Int8Array | Uint8Array,
-  out: Int8Array | Uint8Array): void {
-  const { batches, depth, units, bias } = p;
-  const r = p.requant!;
-  const { io, kStride } = gemm;
-  io.stage(input, 0, batches * depth);
-  io.widen(0, depth, 0, gemm.srcAt, kStride * 2, 0, 1, batches, kStride >> 3, p.variant === 'int8', p.inputOffset);
-  gemm.run(batches);
-  if (p.biasTensor) p.wasmRequant = r.kind === 'fp32' && io.loadBias(bias, p.sumBound);
-  if (p.wasmRequant) {
-    gemm.requantize(batches, r.min - r.zeroPoint, r.max - r.zeroPoint, r.zeroPoint);
-    new Uint8Array(out.buffer, out.byteOffset, batches * units).set(io.out.subarray(0, batches * units));
-    return;
-  }
-  for (let b = 0; b < batches; b++) requantizeRow(r, gemm.acc, b * gemm.accStride, bias, out, b * units, units);
-}
-
 /** Quantized weights as float64 rows with the weight offset applied (uint8). */
 function weightRows(p: FullyConnectedPlan, weights: ArrayLike<number>): void {
   const w = p.w;
@@ -270,4 +241,5 @@ export const fullyConnectedKernel: Kernel<FullyConnectedPlan> = {
   maxVersion: 9,
   prepare: prepareFullyConnected,
   eval: evalFullyConnected,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

@@ -11,6 +11,9 @@ import { kernelsModule, type KernelExports } from './module.js';
 
 const PAGE = 65536;
 const RESERVED = PAGE;
+// The memory always extends this far past the last allocation: SIMD kernels may load a few bytes past a tensor's
+// end (lanes they never use), and the last allocation is the activation arena.
+const TAIL = 64;
 
 export class WasmArena {
   readonly exports: KernelExports;
@@ -40,8 +43,8 @@ export class WasmArena {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bad allocation size ${bytes}`);
     const at = Math.ceil(this.top / align) * align;
     const end = at + bytes;
-    if (end > this.memory.buffer.byteLength) {
-      const need = Math.ceil(end / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (end + TAIL > this.memory.buffer.byteLength) {
+      const need = Math.ceil((end + TAIL) / PAGE) - this.memory.buffer.byteLength / PAGE;
       // Grow at least by half again, so a model's many small allocations do not each copy the memory.
       const pages = Math.max(need, Math.ceil(this.memory.buffer.byteLength / PAGE / 2));
       try {

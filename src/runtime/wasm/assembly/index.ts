@@ -5,3 +5,5 @@
 export * from './elementwise';
 export * from './lstm-f32';
 export * from './lstm-i8';
+export * from './gemm-i16';
+export * from './depthwise-i16';
