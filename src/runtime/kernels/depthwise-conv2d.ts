@@ -7,6 +7,7 @@ import { asymmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
+import { loadDepthwiseBias, planDepthwiseWasm, runDepthwiseFloat, runDepthwiseHybrid, type DepthwiseWasm } from './depthwise-float-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -46,6 +47,8 @@ export interface DepthwisePlan {
   sumBound: number;
   /** The SIMD kernel's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
   wasmRequant: boolean;
+  /** Float and hybrid variants with a constant filter: the WebAssembly kernel (depthwise-float-wasm.ts). */
+  floatWasm: DepthwiseWasm | null;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -83,7 +86,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
-    simd: null, sumBound: 0, wasmRequant: false,
+    simd: null, sumBound: 0, wasmRequant: false, floatWasm: null,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -110,6 +113,12 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
+  if (isFloatOut && ctx.wasm && filter.isConstant) {
+    plan.floatWasm = planDepthwiseWasm(ctx.wasm, g, depthMultiplier, variant === 'hybrid', filter.data as Float32Array | Int8Array,
+      plan.bias, plan.filterScales, plan.actMin, plan.actMax);
+    // The TypeScript loops' operands are only needed if a tensor turns out to live outside the arena.
+    if (plan.floatWasm) plan.x = new Float64Array(0);
+  }
   // |input - zero point| <= 255 for 8-bit inputs: the int32 sums are exact when 255 * sum|w| < 2^31 per channel.
   plan.sumBound = maxAbsChannelSum(plan.w, outC) * 255;
   if (filter.isConstant && (variant === 'int8' || variant === 'uint8') && plan.sumBound < 2 ** 31) {
@@ -190,8 +199,16 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   if (!inputs[1]!.isConstant) filterValues(p, filter);
   const { bias, acc, actMin, actMax, x } = p;
 
+  if (p.floatWasm && isFloatOut(p) && p.floatWasm.arena.holds(input) && p.floatWasm.arena.holds(out)) {
+    if (p.biasTensor) loadDepthwiseBias(p.floatWasm, p.bias, p.variant === 'hybrid');
+    if (p.variant === 'float') runDepthwiseFloat(p.floatWasm, g, p.depthMultiplier, input, out);
+    else runDepthwiseHybrid(p.floatWasm, g, p.depthMultiplier, input, out, actMin, actMax);
+    return;
+  }
+  if (isFloatOut(p) && x.length !== input.length) p.x = new Float64Array(input.length);
+
   if (p.variant === 'float') {
-    x.set(input);
+    p.x.set(input);
     for (let b = 0; b < g.batches; b++) {
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
@@ -213,7 +230,7 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
       asymmetricQuantizeFloats(input, b * perBatch, perBatch, p.qInput, b * perBatch, p.asymResult);
       const sf = p.asymResult[0];
       const offset = p.asymResult[1];
-      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - offset;
+      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) p.x[i] = p.qInput[i] - offset;
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
           accumulatePixel(p, b, oy, ox);
@@ -278,10 +295,15 @@ function depthwiseSimd(p: DepthwisePlan, k: Int16Depthwise, input: Int8Array | U
 }
 
 
+function isFloatOut(p: DepthwisePlan): boolean {
+  return p.variant === 'float' || p.variant === 'hybrid';
+}
+
 export const depthwiseConv2dKernel: Kernel<DepthwisePlan> = {
   op: 'DEPTHWISE_CONV_2D',
   // v1 float/uint8, v2 dilation, v3 int8 per-channel, v4 hybrid, v5 int16x8, v6 hybrid per-channel.
   maxVersion: 6,
   prepare: prepareDepthwise,
   eval: evalDepthwise,
+  path: (p) => (p.floatWasm ? 'wasm' : 'js'),
 };

@@ -3,3 +3,4 @@
 // Plain SIMD128 only: no relaxed SIMD, so results are the same in every engine and no flags are needed.
 
 export * from './elementwise';
+export * from './depthwise-f32';
