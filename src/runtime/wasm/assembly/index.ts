@@ -4,3 +4,5 @@
 
 export * from './elementwise';
 export * from './depthwise-f32';
+export * from './binary';
+export * from './unary-f32';

@@ -1,0 +1,18 @@
+// A one-input WebAssembly kernel call planned at prepare: everything but the two tensors' offsets bound.
+
+import type { RuntimeTensor } from '../kernel.js';
+import type { WasmArena } from '../wasm/arena.js';
+
+export type WasmFn = (...args: number[]) => void;
+
+export interface UnaryWasm {
+  arena: WasmArena;
+  call: (input: number, output: number) => void;
+}
+
+/** Run on the module; false when a tensor lives outside the arena (the TypeScript loops run instead). */
+export function runUnaryWasm(k: UnaryWasm, input: RuntimeTensor, output: RuntimeTensor): boolean {
+  if (!k.arena.holds(input.data) || !k.arena.holds(output.data)) return false;
+  k.call(input.data.byteOffset, output.data.byteOffset);
+  return true;
+}

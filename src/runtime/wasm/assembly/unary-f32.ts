@@ -1,0 +1,219 @@
+// Float32 activations, pooling and reductions, each computed with the roundings of the TypeScript loops they
+// replace (bit-identical to them):
+// - activations: clamps (RELU family), LEAKY_RELU x > 0 ? x : x * alpha, HARD_SWISH x * min(6, max(0, x + 3)) / 6
+//   with every step rounded to float32;
+// - AVERAGE_POOL_2D sums in float64 in window order and divides in float64 (f64x2 lanes); MAX_POOL_2D keeps the
+//   first maximum of the window, NaN never taken;
+// - MEAN/SUM/REDUCE_MAX/REDUCE_MIN over a contiguous block of axes ([outer, reduce, inner] view): float32 running
+//   sums in input order (MEAN divides once at the end), or the running extreme from the first element.
+
+const ACT_CLAMP: i32 = 0;
+const ACT_LEAKY: i32 = 1;
+const ACT_HARD_SWISH: i32 = 2;
+
+@inline function actF32x4(kind: i32, x: v128, vlo: v128, vhi: v128, valpha: v128): v128 {
+  if (kind == ACT_CLAMP) return f32x4.pmin(f32x4.pmax(x, vlo), vhi);
+  if (kind == ACT_LEAKY) return v128.bitselect(x, f32x4.mul(x, valpha), f32x4.gt(x, f32x4.splat(0)));
+  // Math.min(6, Math.max(0, t)): NaN stays NaN (pmax/pmin keep their first operand when the compare fails).
+  const t = f32x4.add(x, f32x4.splat(3));
+  const m = f32x4.pmin(f32x4.pmax(t, f32x4.splat(0)), f32x4.splat(6));
+  return f32x4.div(f32x4.mul(x, m), f32x4.splat(6));
+}
+
+@inline function actF32(kind: i32, x: f32, lo: f32, hi: f32, alpha: f32): f32 {
+  if (kind == ACT_CLAMP) return x < lo ? lo : x > hi ? hi : x;
+  if (kind == ACT_LEAKY) return x > 0 ? x : x * alpha;
+  const t = x + 3;
+  const m: f32 = t != t ? t : t < 0 ? 0 : t > 6 ? 6 : t;
+  return (x * m) / 6;
+}
+
+@inline function activationLoop(kind: i32, input: usize, out: usize, n: i32, lo: f32, hi: f32, alpha: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const valpha = f32x4.splat(alpha);
+  let i: i32 = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    v128.store(out + o, actF32x4(kind, v128.load(input + o), vlo, vhi, valpha));
+    v128.store(out + o, actF32x4(kind, v128.load(input + o, 16), vlo, vhi, valpha), 16);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, actF32(kind, load<f32>(input + o), lo, hi, alpha));
+  }
+}
+
+/** Element-wise activation over n float32 values (kind: 0 clamp to [lo, hi], 1 LEAKY_RELU, 2 HARD_SWISH). */
+export function activationF32(kind: i32, input: usize, out: usize, n: i32, lo: f32, hi: f32, alpha: f32): void {
+  if (kind == ACT_CLAMP) activationLoop(ACT_CLAMP, input, out, n, lo, hi, alpha);
+  else if (kind == ACT_LEAKY) activationLoop(ACT_LEAKY, input, out, n, lo, hi, alpha);
+  else activationLoop(ACT_HARD_SWISH, input, out, n, lo, hi, alpha);
+}
+
+// ---------------------------------------------------------------- pooling
+
+/**
+ * One average-pooled output pixel: window rows [fy0, fy1), columns [fx0, fx1) from `at` (the window's first
+ * pixel, channel 0). float64 sums (two channels per f64x2), one float64 division, the clamp, then float32.
+ */
+function averagePixel(at: usize, out: usize, C: i32, rows: i32, cols: i32, rowBytes: usize, pixelBytes: usize,
+  count: f64, lo: f64, hi: f64): void {
+  const vcount = f64x2.splat(count);
+  const vlo = f64x2.splat(lo);
+  const vhi = f64x2.splat(hi);
+  let c: i32 = 0;
+  for (; c + 4 <= C; c += 4) {
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let row = at + (<usize>c << 2);
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      for (let k = 0; k < cols; k++, x += pixelBytes) {
+        const v = v128.load(x);
+        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+        s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+      }
+    }
+    const m0 = f64x2.pmin(f64x2.pmax(f64x2.div(s0, vcount), vlo), vhi);
+    const m1 = f64x2.pmin(f64x2.pmax(f64x2.div(s1, vcount), vlo), vhi);
+    const f0 = f32x4.demote_f64x2_zero(m0);
+    const f1 = f32x4.demote_f64x2_zero(m1);
+    v128.store(out + (<usize>c << 2), i32x4.shuffle(f0, f1, 0, 1, 4, 5));
+  }
+  for (; c < C; c++) {
+    let s: f64 = 0;
+    let row = at + (<usize>c << 2);
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      for (let k = 0; k < cols; k++, x += pixelBytes) s += <f64>load<f32>(x);
+    }
+    const m = s / count;
+    store<f32>(out + (<usize>c << 2), <f32>(m < lo ? lo : m > hi ? hi : m));
+  }
+}
+
+/** One max-pooled output pixel (as averagePixel; the running maximum starts at -infinity). */
+function maxPixel(at: usize, out: usize, C: i32, rows: i32, cols: i32, rowBytes: usize, pixelBytes: usize, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let c: i32 = 0;
+  for (; c + 4 <= C; c += 4) {
+    let m = f32x4.splat(-Infinity);
+    let row = at + (<usize>c << 2);
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      // pmax(m, v) = m < v ? v : m: the TypeScript loop's `if (v > m) m = v`.
+      for (let k = 0; k < cols; k++, x += pixelBytes) m = f32x4.pmax(m, v128.load(x));
+    }
+    v128.store(out + (<usize>c << 2), f32x4.pmin(f32x4.pmax(m, vlo), vhi));
+  }
+  for (; c < C; c++) {
+    let m: f32 = -Infinity;
+    let row = at + (<usize>c << 2);
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      for (let k = 0; k < cols; k++, x += pixelBytes) {
+        const v = load<f32>(x);
+        if (v > m) m = v;
+      }
+    }
+    store<f32>(out + (<usize>c << 2), m < lo ? lo : m > hi ? hi : m);
+  }
+}
+
+/**
+ * AVERAGE_POOL_2D (isMax 0) or MAX_POOL_2D (isMax 1), NHWC float32, padding cells skipped (not counted).
+ * Parameter block (i32): batches, inH, inW, C, outH, outW, filterH, filterW, strideH, strideW, padH, padW, then
+ * lo and hi as f32.
+ */
+export function poolF32(isMax: i32, params: usize, input: usize, output: usize): void {
+  const batches = load<i32>(params);
+  const inH = load<i32>(params, 4);
+  const inW = load<i32>(params, 8);
+  const C = load<i32>(params, 12);
+  const outH = load<i32>(params, 16);
+  const outW = load<i32>(params, 20);
+  const fH = load<i32>(params, 24);
+  const fW = load<i32>(params, 28);
+  const sH = load<i32>(params, 32);
+  const sW = load<i32>(params, 36);
+  const padH = load<i32>(params, 40);
+  const padW = load<i32>(params, 44);
+  const lo = load<f32>(params, 48);
+  const hi = load<f32>(params, 52);
+  const pixelBytes = <usize>C << 2;
+  const rowBytes = <usize>inW * pixelBytes;
+  let out = output;
+  for (let b = 0; b < batches; b++) {
+    const image = input + <usize>b * <usize>inH * rowBytes;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * sH - padH;
+      const fy0 = iy0 < 0 ? -iy0 : 0;
+      const fy1 = fH < inH - iy0 ? fH : inH - iy0;
+      for (let ox = 0; ox < outW; ox++, out += pixelBytes) {
+        const ix0 = ox * sW - padW;
+        const fx0 = ix0 < 0 ? -ix0 : 0;
+        const fx1 = fW < inW - ix0 ? fW : inW - ix0;
+        const rows = fy1 - fy0;
+        const cols = fx1 - fx0;
+        const at = image + <usize>(iy0 + fy0) * rowBytes + <usize>(ix0 + fx0) * pixelBytes;
+        if (isMax) maxPixel(at, out, C, rows, cols, rowBytes, pixelBytes, lo, hi);
+        else averagePixel(at, out, C, rows, cols, rowBytes, pixelBytes, <f64>(rows * cols), <f64>lo, <f64>hi);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reductions
+
+const REDUCE_SUM: i32 = 0;
+const REDUCE_MEAN: i32 = 1;
+const REDUCE_MAX: i32 = 2;
+const REDUCE_MIN: i32 = 3;
+
+@inline function reduceLoop(op: i32, input: usize, out: usize, outer: i32, reduce: i32, inner: i32): void {
+  const innerBytes = <usize>inner << 2;
+  const count = <f32>reduce;
+  const vcount = f32x4.splat(count);
+  for (let o = 0; o < outer; o++) {
+    const base = input + <usize>o * <usize>reduce * innerBytes;
+    const dst = out + <usize>o * innerBytes;
+    let i: i32 = 0;
+    for (; i + 4 <= inner; i += 4) {
+      let x = base + (<usize>i << 2);
+      let acc = op == REDUCE_SUM || op == REDUCE_MEAN ? f32x4.splat(0) : v128.load(x);
+      let r = op == REDUCE_SUM || op == REDUCE_MEAN ? 0 : 1;
+      if (r == 1) x += innerBytes;
+      for (; r < reduce; r++, x += innerBytes) {
+        const v = v128.load(x);
+        if (op == REDUCE_SUM || op == REDUCE_MEAN) acc = f32x4.add(acc, v);
+        // The TypeScript loop replaces the running value when v > acc (v < acc): NaN never replaces.
+        else if (op == REDUCE_MAX) acc = f32x4.pmax(acc, v);
+        else acc = f32x4.pmin(acc, v);
+      }
+      v128.store(dst + (<usize>i << 2), op == REDUCE_MEAN ? f32x4.div(acc, vcount) : acc);
+    }
+    for (; i < inner; i++) {
+      let x = base + (<usize>i << 2);
+      let acc: f32 = op == REDUCE_SUM || op == REDUCE_MEAN ? 0 : load<f32>(x);
+      let r = op == REDUCE_SUM || op == REDUCE_MEAN ? 0 : 1;
+      if (r == 1) x += innerBytes;
+      for (; r < reduce; r++, x += innerBytes) {
+        const v = load<f32>(x);
+        if (op == REDUCE_SUM || op == REDUCE_MEAN) acc += v;
+        else if (op == REDUCE_MAX) acc = v > acc ? v : acc;
+        else acc = v < acc ? v : acc;
+      }
+      store<f32>(dst + (<usize>i << 2), op == REDUCE_MEAN ? acc / count : acc);
+    }
+  }
+}
+
+/** out[o][i] = reduction over r of input[o][r][i] (op: 0 SUM, 1 MEAN, 2 MAX, 3 MIN). */
+export function reduceF32(op: i32, input: usize, out: usize, outer: i32, reduce: i32, inner: i32): void {
+  if (op == REDUCE_SUM) reduceLoop(REDUCE_SUM, input, out, outer, reduce, inner);
+  else if (op == REDUCE_MEAN) reduceLoop(REDUCE_MEAN, input, out, outer, reduce, inner);
+  else if (op == REDUCE_MAX) reduceLoop(REDUCE_MAX, input, out, outer, reduce, inner);
+  else reduceLoop(REDUCE_MIN, input, out, outer, reduce, inner);
+}

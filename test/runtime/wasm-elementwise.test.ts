@@ -1,0 +1,231 @@
+// Element-wise ops, pooling and reductions: the WebAssembly kernels (kernels: 'wasm') against the TypeScript loops
+// (kernels: 'typescript') on seeded random one-op models. Every kernel here reproduces the TypeScript loops'
+// roundings step by step, so outputs must be bit-identical (float and 8-bit alike): binary float ops with same
+// shapes, scalars, per-channel and per-row broadcasts, odd lengths, constant operands, NaN / -0 / infinities and
+// fused activations; XNNPACK's 8-bit ADD/SUB on full 256x256 sweeps; float activations, pooling, reductions.
+// Also: setInput's typed-array copies keep every check of the value loops.
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import type { DType } from '../../src/graph/model.js';
+import { InputError } from '../../src/errors.js';
+import { writeModel } from '../../src/format/index.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { binaryView } from '../../src/runtime/kernels/binary-wasm.js';
+import { Rng, perTensor, singleOpModel, type OpSpec } from '../helpers/conformance.js';
+import { runBoth } from '../helpers/wasm-vs-ts.js';
+
+const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Floats in [-3, 3] with a few special values (NaN, -0, 0, +-Infinity) sprinkled in. */
+function floatsWithSpecials(rng: Rng, n: number): Float32Array {
+  const out = rng.floats(n, -3, 3);
+  const specials = [NaN, -0, 0, Infinity, -Infinity, 6, -1, 1];
+  for (let i = 0; i < n; i++) if (rng.bool(0.05)) out[i] = rng.pick(specials);
+  return out;
+}
+
+function sameBits(wasm: Float64Array, ts: Float64Array, what: string): void {
+  assert.equal(wasm.length, ts.length, what);
+  for (let i = 0; i < ts.length; i++) {
+    if (!Object.is(wasm[i], ts[i])) assert.fail(`${what}: element ${i}: wasm ${wasm[i]} vs ts ${ts[i]}`);
+  }
+}
+
+/** Output shape and a pair of operand shapes with the broadcast kinds the module covers (and some it does not). */
+function broadcastShapes(rng: Rng): { out: number[]; a: number[]; b: number[] } {
+  const rank = rng.int(1, 4);
+  const out = Array.from({ length: rank }, () => rng.pick([1, 2, 3, 5, 7, 8, 13, 16, 17, 33]));
+  const kind = rng.int(0, 5);
+  let b: number[];
+  if (kind === 0) b = out.slice();
+  else if (kind === 1) b = rng.bool(0.5) ? [1] : out.map(() => 1);
+  else if (kind === 2) b = out.slice(rng.int(1, rank)); // trailing dims: per-channel
+  else if (kind === 3) b = out.map((d, i) => (i === rank - 1 ? 1 : d)); // per-row value
+  else if (kind === 4) b = out.map((d) => (rng.bool(0.5) ? 1 : d)); // anything
+  else b = [];
+  if (b.length === 0) b = [1];
+  return rng.bool(0.5) ? { out, a: out.slice(), b } : { out, a: b, b: out.slice() };
+}
+
+test('float ADD/SUB/MUL/DIV/MAXIMUM/MINIMUM/SQUARED_DIFFERENCE: WebAssembly bit-identical to the TypeScript loops', () => {
+  const rng = new Rng(4242);
+  const ops = ['ADD', 'SUB', 'MUL', 'DIV', 'MAXIMUM', 'MINIMUM', 'SQUARED_DIFFERENCE'];
+  let wasmCases = 0;
+  for (let t = 0; t < 300; t++) {
+    const op = ops[t % ops.length];
+    const { a, b } = broadcastShapes(rng);
+    const act = ['ADD', 'SUB', 'MUL', 'DIV'].includes(op) ? rng.pick(['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']) : 'NONE';
+    const constB = rng.bool(0.25);
+    const va = floatsWithSpecials(rng, count(a));
+    const vb = floatsWithSpecials(rng, count(b));
+    const spec: OpSpec = {
+      op, options: act === 'NONE' ? {} : { fusedActivationFunction: act },
+      inputs: [{ dtype: 'float32', shape: a }, constB ? { dtype: 'float32', shape: b, data: Array.from(vb) } : { dtype: 'float32', shape: b }],
+      outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    const out = a.length >= b.length ? a.map((d, i) => Math.max(d, b[i - (a.length - b.length)] ?? 1)) : b.map((d, i) => Math.max(d, a[i - (b.length - a.length)] ?? 1));
+    const expected = binaryView(a, b, out) ? 'wasm' : 'js';
+    const r = runBoth(spec, constB ? [va] : [va, vb]);
+    assert.deepEqual(r.paths, [expected], `${op} [${a}] [${b}]`);
+    if (expected === 'wasm') wasmCases++;
+    sameBits(r.wasm, r.ts, `case ${t}: ${op} ${act} [${a}] with [${b}]${constB ? ' (constant)' : ''}`);
+  }
+  assert.ok(wasmCases > 200, `most cases run in WebAssembly (${wasmCases})`);
+});
+
+test('binaryView: same shapes, scalars, trailing per-channel vectors and per-row values; others left to TypeScript', () => {
+  assert.deepEqual(binaryView([2, 3, 4], [2, 3, 4], [2, 3, 4]), { outer: 1, inner: 24, aMode: 0, bMode: 0 });
+  assert.deepEqual(binaryView([2, 3, 4], [1], [2, 3, 4]), { outer: 1, inner: 24, aMode: 0, bMode: 2 });
+  assert.deepEqual(binaryView([1, 5, 5, 8], [8], [1, 5, 5, 8]), { outer: 25, inner: 8, aMode: 0, bMode: 1 });
+  assert.deepEqual(binaryView([1, 1, 1, 8], [1, 5, 5, 8], [1, 5, 5, 8]), { outer: 25, inner: 8, aMode: 1, bMode: 0 });
+  assert.deepEqual(binaryView([1, 5, 5, 8], [1, 5, 5, 1], [1, 5, 5, 8]), { outer: 25, inner: 8, aMode: 0, bMode: 3 });
+  assert.equal(binaryView([2, 5, 8], [2, 1, 8], [2, 5, 8]), null);
+  assert.deepEqual(binaryView([5, 1], [1, 8], [5, 8]), { outer: 5, inner: 8, aMode: 3, bMode: 1 });
+  assert.equal(binaryView([3, 1, 5], [1, 4, 5], [3, 4, 5]), null);
+});
+
+function quantizedAddCase(rng: Rng, dtype: 'int8' | 'uint8', op: 'ADD' | 'SUB', a: number[], b: number[]): OpSpec {
+  const zp = () => (dtype === 'int8' ? rng.int(-40, 40) : rng.int(90, 160));
+  const act = rng.pick(['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']);
+  const out = a.length >= b.length ? a : b;
+  return {
+    op, options: { fusedActivationFunction: act },
+    inputs: [
+      { dtype, shape: a, quantization: perTensor(rng.float(0.005, 0.1), zp()) },
+      { dtype, shape: b, quantization: perTensor(rng.float(0.005, 0.1), zp()) },
+    ],
+    outputs: [{ dtype, shape: out, quantization: perTensor(rng.float(0.01, 0.2), zp()) }],
+  };
+}
+
+test('8-bit ADD/SUB (XNNPACK arithmetic): WebAssembly bit-identical to the TypeScript loops on full 256x256 sweeps', () => {
+  const rng = new Rng(99);
+  for (let t = 0; t < 24; t++) {
+    const dtype = t % 2 === 0 ? 'int8' : 'uint8';
+    const op = t % 4 < 2 ? 'ADD' : 'SUB';
+    const lo = dtype === 'int8' ? -128 : 0;
+    // Every (a, b) pair once, plus an odd tail.
+    const n = 65536 + rng.int(0, 15);
+    const va = Array.from({ length: n }, (_, i) => ((i >> 8) & 255) + lo);
+    const vb = Array.from({ length: n }, (_, i) => (i & 255) + lo);
+    const spec = quantizedAddCase(rng, dtype, op, [1, n], [1, n]);
+    const r = runBoth(spec, [va, vb]);
+    assert.deepEqual(r.paths, ['wasm']);
+    sameBits(r.wasm, r.ts, `${dtype} ${op} ${JSON.stringify(spec.options)} scales ${spec.inputs.map((x) => x!.quantization!.scale[0])}`);
+  }
+});
+
+test('8-bit ADD/SUB with broadcasts and odd lengths: WebAssembly bit-identical, constant operands included', () => {
+  const rng = new Rng(123);
+  for (let t = 0; t < 120; t++) {
+    const dtype = rng.bool(0.5) ? 'int8' : 'uint8';
+    const { a, b } = broadcastShapes(rng);
+    const spec = quantizedAddCase(rng, dtype, rng.bool(0.5) ? 'ADD' : 'SUB', a, b);
+    const out = a.length >= b.length ? a.map((d, i) => Math.max(d, b[i - (a.length - b.length)] ?? 1)) : b.map((d, i) => Math.max(d, a[i - (b.length - a.length)] ?? 1));
+    spec.outputs[0].shape = out;
+    const lo = dtype === 'int8' ? -128 : 0;
+    const va = rng.ints(count(a), lo, lo + 255);
+    const vb = rng.ints(count(b), lo, lo + 255);
+    const constB = rng.bool(0.3);
+    if (constB) spec.inputs[1] = { ...spec.inputs[1]!, data: vb };
+    const r = runBoth(spec, constB ? [va] : [va, vb]);
+    assert.deepEqual(r.paths, [binaryView(a, b, out) ? 'wasm' : 'js'], `[${a}] [${b}]`);
+    sameBits(r.wasm, r.ts, `case ${t}: ${dtype} ${spec.op} [${a}] with [${b}]`);
+  }
+});
+
+test('float RELU/RELU6/RELU_N1_TO_1/RELU_0_TO_1/LEAKY_RELU/HARD_SWISH: WebAssembly bit-identical', () => {
+  const rng = new Rng(5);
+  const ops = ['RELU', 'RELU6', 'RELU_N1_TO_1', 'RELU_0_TO_1', 'LEAKY_RELU', 'HARD_SWISH'];
+  for (let t = 0; t < 60; t++) {
+    const op = ops[t % ops.length];
+    const shape = [1, rng.int(1, 9), rng.int(1, 9), rng.int(1, 19)];
+    const x = floatsWithSpecials(rng, count(shape));
+    for (let i = 0; i < x.length; i++) if (rng.bool(0.05)) x[i] = rng.pick([-3, 3, -2.9999998, 0.5, 6.0000005]);
+    const spec: OpSpec = {
+      op, options: op === 'LEAKY_RELU' ? { alpha: rng.float(0.01, 0.5) } : {},
+      inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'float32', shape }],
+    };
+    const r = runBoth(spec, [x]);
+    assert.deepEqual(r.paths, ['wasm'], op);
+    sameBits(r.wasm, r.ts, `${op} [${shape}]`);
+  }
+});
+
+test('float AVERAGE_POOL_2D / MAX_POOL_2D: WebAssembly bit-identical (strides, SAME/VALID padding, activations)', () => {
+  const rng = new Rng(31);
+  for (let t = 0; t < 80; t++) {
+    const op = t % 2 === 0 ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
+    const shape = [rng.int(1, 2), rng.int(1, 12), rng.int(1, 12), rng.int(1, 21)];
+    const fh = rng.int(1, Math.min(4, shape[1])), fw = rng.int(1, Math.min(4, shape[2]));
+    const x = floatsWithSpecials(rng, count(shape));
+    const spec: OpSpec = {
+      op,
+      options: { padding: rng.pick(['SAME', 'VALID']), strideH: rng.int(1, 3), strideW: rng.int(1, 3), filterHeight: fh, filterWidth: fw,
+        fusedActivationFunction: rng.pick(['NONE', 'RELU', 'RELU6']) },
+      inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    const r = runBoth(spec, [x]);
+    assert.deepEqual(r.paths, ['wasm'], op);
+    sameBits(r.wasm, r.ts, `${op} ${JSON.stringify(spec.options)} [${shape}]`);
+  }
+});
+
+test('float MEAN/SUM/REDUCE_MAX/REDUCE_MIN over a block of axes: WebAssembly bit-identical', () => {
+  const rng = new Rng(77);
+  const ops = ['MEAN', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN'];
+  let wasmCases = 0;
+  for (let t = 0; t < 80; t++) {
+    const op = ops[t % ops.length];
+    const rank = rng.int(1, 4);
+    const shape = Array.from({ length: rank }, () => rng.pick([1, 2, 3, 5, 8, 9, 17]));
+    // Mostly global pooling (H, W of NHWC), then random axis sets (some not one block: the TypeScript loop).
+    const axes = rank === 4 && rng.bool(0.5) ? [1, 2] : Array.from({ length: rng.int(1, rank) }, () => rng.int(-rank, rank - 1));
+    const x = op === 'MEAN' || op === 'SUM' ? rng.floats(count(shape), -3, 3) : floatsWithSpecials(rng, count(shape));
+    const spec: OpSpec = {
+      op, options: { keepDims: rng.bool(0.5) },
+      inputs: [{ dtype: 'float32', shape }, { dtype: 'int32', shape: [axes.length], data: axes }],
+      outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    const r = runBoth(spec, [x]);
+    if (rank === 4 && axes.length === 2 && axes[0] === 1 && axes[1] === 2) assert.deepEqual(r.paths, ['wasm'], `${op} [${shape}] axes ${axes}`);
+    if (r.paths[0] === 'wasm') wasmCases++;
+    sameBits(r.wasm, r.ts, `${op} [${shape}] axes ${axes}`);
+  }
+  assert.ok(wasmCases > 40, `most reductions run in WebAssembly (${wasmCases})`);
+});
+
+function ioModel(dtype: DType, n: number): Interpreter {
+  const q = dtype === 'float32' ? null : perTensor(0.1, 0);
+  return Interpreter.fromBytes(writeModel(singleOpModel({
+    op: 'RESHAPE', options: { newShape: [n] },
+    inputs: [{ dtype, shape: [1, n], quantization: q }, { dtype: 'int32', shape: [1], data: [n] }],
+    outputs: [{ dtype, shape: [n], quantization: q }],
+  })));
+}
+
+test('setInput copies typed arrays as blocks only where every value passes its checks', () => {
+  const n = 40;
+  const int8 = ioModel('int8', n);
+  const src = Int8Array.from({ length: n }, (_, i) => i * 6 - 120);
+  int8.setInput(0, src);
+  int8.invoke();
+  assert.deepEqual(Array.from(int8.getOutput(0) as Int8Array), Array.from(src));
+  // Uint8Array values can exceed int8: still checked value by value.
+  assert.throws(() => int8.setInput(0, Uint8Array.from({ length: n }, (_, i) => 100 + i)), (e: Error) => e instanceof InputError && /value 128 at 28 is not an integer in \[-128, 127\]/.test(e.message));
+  assert.throws(() => int8.setInput(0, new Float32Array(n).fill(0.5)), InputError);
+  assert.throws(() => int8.setInput(0, new Int8Array(n - 1)), (e: Error) => e instanceof InputError && /needs 40 values, got 39/.test(e.message));
+  const int16 = ioModel('int16', n);
+  int16.setInput(0, Uint8Array.from({ length: n }, (_, i) => 200 + i));
+  int16.invoke();
+  assert.equal((int16.getOutput(0) as Int16Array)[n - 1], 239);
+  const f32 = ioModel('float32', n);
+  f32.setInput(0, Float64Array.from({ length: n }, (_, i) => i / 3));
+  f32.invoke();
+  const out = f32.getOutput(0) as Float32Array;
+  assert.ok(out instanceof Float32Array);
+  assert.equal(out[5], Math.fround(5 / 3));
+  // getOutput returns a copy, not a view of the arena.
+  out[5] = 99;
+  assert.equal((f32.getOutput(0) as Float32Array)[5], Math.fround(5 / 3));
+});
