@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { writeModel } from '../../src/format/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
+import { asymmetricQuantizeFloats, roundHalfAwayFromZero } from '../../src/runtime/quant-math.js';
+import { WasmArena } from '../../src/runtime/wasm/index.js';
 import { Rng, singleOpModel, type OpSpec } from '../helpers/conformance.js';
 import { runBoth } from '../helpers/wasm-vs-ts.js';
 
@@ -94,6 +96,42 @@ test('hybrid DEPTHWISE_CONV_2D (float input, int8 filter): WebAssembly bit-ident
     assert.deepEqual(paths, ['wasm'], 'the WebAssembly kernel ran');
     assert.deepEqual(Array.from(wasm), Array.from(ts), `case ${t} ${JSON.stringify(spec.options)} [${spec.inputs[0]!.shape}]`);
   }
+});
+
+test('hybrid input quantization in the module: ties, NaN, infinities, -0 and all-zero batches as the TypeScript loop', () => {
+  const arena = WasmArena.create()!;
+  const f = arena.exports as Record<string, (...a: number[]) => void>;
+  const values = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, -128.5, 200, -300, NaN, Infinity, -Infinity, -0, 0, 0.49999997, -0.49999997, 7.25, 3];
+  const n = values.length;
+  const src = arena.alloc(n * 4), dst = arena.alloc(n * 4), mm = arena.alloc(8);
+  arena.f32.set(values, src >> 2);
+  for (const [inv, zp] of [[1, 0], [1, 3], [2, -5], [0.5, 127], [1, -128]]) {
+    f.quantizeHybridF32(src, n, dst, inv, zp);
+    for (let i = 0; i < n; i++) {
+      const q = roundHalfAwayFromZero(Math.fround(zp + Math.fround(values[i] * inv)));
+      const stored = Int8Array.of(q > 127 ? 127 : q < -128 ? -128 : q)[0];
+      assert.equal(arena.f32[(dst >> 2) + i], stored - zp, `value ${values[i]} inv ${inv} zp ${zp}`);
+    }
+  }
+  f.minMaxF32(src, n, mm);
+  assert.deepEqual([arena.f32[mm >> 2], arena.f32[(mm >> 2) + 1]], [-Infinity, Infinity]);
+  f.minMaxF32(src, 5, mm);
+  assert.deepEqual([arena.f32[mm >> 2], arena.f32[(mm >> 2) + 1]], [-1.5, 2.5]);
+  // All-zero input (min === max): every value quantizes to 0, as asymmetricQuantizeFloats.
+  const spec: OpSpec = {
+    op: 'DEPTHWISE_CONV_2D', version: 6, options: { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 2 },
+    inputs: [{ dtype: 'float32', shape: [2, 3, 3, 2] },
+      { dtype: 'int8', shape: [1, 3, 3, 4], data: Array.from({ length: 36 }, (_, i) => i - 18), quantization: { scale: [0.1, 0.2, 0.3, 0.4], zeroPoint: [0, 0, 0, 0], quantizedDimension: 3 } },
+      { dtype: 'float32', shape: [4], data: [0.5, -1, 2, 0] }],
+    outputs: [{ dtype: 'float32', shape: [1] }],
+  };
+  const input = Float32Array.from({ length: 36 }, (_, i) => (i < 18 ? 0 : Math.sin(i)));
+  const { wasm, ts, paths } = runBoth(spec, [input]);
+  assert.deepEqual(paths, ['wasm']);
+  assert.deepEqual(Array.from(wasm), Array.from(ts));
+  const check = new Float64Array(2);
+  asymmetricQuantizeFloats(input, 0, 18, new Int8Array(18), 0, check);
+  assert.deepEqual(Array.from(check), [1, 0]);
 });
 
 test('float DEPTHWISE_CONV_2D with a filter computed at run time keeps the TypeScript path', () => {

@@ -1,11 +1,12 @@
 // The WebAssembly path of float32 and hybrid DEPTHWISE_CONV_2D (assembly/depthwise-f32.ts): the plan packs the
 // constant filter and bias at prepare; eval passes byte offsets.
 // Float: float32 sums (bias first, taps in order) instead of the TypeScript path's float64 ones.
-// Hybrid (float input, int8 filter): the input is quantized per batch exactly as the TypeScript path does, the
-// convolution runs on the integer values (q - zero point) held as float32, whose sums are exact integers while
-// taps * 128 * 255 < 2^24 (checked here), then each sum is scaled as the TypeScript path scales it: bit-identical.
+// Hybrid (float input, int8 filter): the input is quantized per batch exactly as the TypeScript path does (in the
+// module: min/max, AsymmetricQuantizeFloats' parameters here, each value's rounding there), the convolution runs on
+// the integer values (q - zero point) held as float32, whose sums are exact integers while taps * 128 * 255 < 2^24
+// (checked here), then each sum is scaled as the TypeScript path scales it: bit-identical.
 
-import { asymmetricQuantizeFloats } from '../quant-math.js';
+import { asymmetricQuantizeParameters } from '../quant-math.js';
 import type { WasmArena } from '../wasm/arena.js';
 import type { Geometry2D } from './conv-common.js';
 
@@ -28,7 +29,11 @@ export interface DepthwiseWasm {
   filterScales: number;
   hybridBias: number;
   combined: number;
-  qInput: Int8Array;
+  /** Hybrid: minMaxF32's result (two float32) and, with a depth multiplier, one batch's quantized input. */
+  minMaxAt: number;
+  quantized: number;
+  minMax: Fn;
+  quantize: Fn;
   asymResult: Float64Array;
   /** Hybrid: each batch's input scale. */
   inputScales: Float64Array;
@@ -56,6 +61,8 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   const filterScalesAt = hybrid ? arena.alloc(C * 4, 16) : 0;
   const hybridBias = hybrid ? arena.alloc(C * 4, 16) : 0;
   const combined = hybrid ? arena.alloc(C * 4, 16) : 0;
+  const minMaxAt = hybrid ? arena.alloc(8, 16) : 0;
+  const quantized = hybrid && depthMultiplier > 1 ? arena.alloc(g.inH * g.inW * g.inC * 4, 16) : 0;
 
   const f32 = arena.f32;
   const w0 = weights >> 2;
@@ -82,7 +89,7 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   return {
     arena, depthwise: ex.depthwiseF32 as Fn, expand: ex.expandChannelsF32 as Fn, hybridOutput: ex.hybridDepthwiseOutput as Fn,
     params, weights, blockBytes, expanded, hybridInput, filterScales: filterScalesAt, hybridBias, combined,
-    qInput: new Int8Array(hybrid ? g.batches * g.inH * g.inW * g.inC : 0), asymResult: new Float64Array(2),
+    minMaxAt, quantized, minMax: ex.minMaxF32 as Fn, quantize: ex.quantizeHybridF32 as Fn, asymResult: new Float64Array(2),
     inputScales: new Float64Array(hybrid ? g.batches : 0),
   };
 }
@@ -112,19 +119,20 @@ export function runDepthwiseHybrid(k: DepthwiseWasm, g: Geometry2D, depthMultipl
   const perBatch = g.inH * g.inW * g.inC;
   const pixels = g.outH * g.outW;
   const C = g.outC;
-  const M = depthMultiplier;
-  const x = k.arena.f32;
-  const q = k.qInput;
   const r = k.asymResult;
+  const f32 = k.arena.f32;
   for (let b = 0; b < g.batches; b++) {
-    asymmetricQuantizeFloats(input, b * perBatch, perBatch, q, b * perBatch, r);
-    k.inputScales[b] = r[0];
-    const zp = r[1];
-    let to = (k.hybridInput >> 2) + b * perBatch * M;
-    for (let i = b * perBatch; i < (b + 1) * perBatch; i++) {
-      const v = q[i] - zp;
-      for (let m = 0; m < M; m++) x[to++] = v;
+    // Each batch quantized as AsymmetricQuantizeFloats: min and max, its parameters, then every value.
+    const from = input.byteOffset + b * perBatch * 4;
+    const to = depthMultiplier > 1 ? k.quantized : k.hybridInput + b * perBatch * 4;
+    k.minMax(from, perBatch, k.minMaxAt);
+    if (asymmetricQuantizeParameters(f32[k.minMaxAt >> 2], f32[(k.minMaxAt >> 2) + 1], r)) {
+      f32.fill(0, to >> 2, (to >> 2) + perBatch);
+    } else {
+      k.quantize(from, perBatch, to, Math.fround(1 / r[0]), r[1]);
     }
+    k.inputScales[b] = r[0];
+    if (depthMultiplier > 1) k.expand(to, k.hybridInput + b * perBatch * depthMultiplier * 4, g.inH * g.inW, g.inC, depthMultiplier);
   }
   k.depthwise(k.params, k.hybridInput, out.byteOffset);
   for (let b = 0; b < g.batches; b++) {

@@ -319,3 +319,68 @@ export function hybridDepthwiseOutput(io: usize, pixels: i32, C: i32, filterScal
     }
   }
 }
+
+/** The least and greatest of n float32 values, both starting from 0 (NaN never taken), stored at result[0..1]. */
+export function minMaxF32(input: usize, n: i32, result: usize): void {
+  let vmin = f32x4.splat(0);
+  let vmax = f32x4.splat(0);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(input + (<usize>i << 2));
+    vmin = f32x4.pmin(vmin, v);
+    vmax = f32x4.pmax(vmax, v);
+  }
+  let lo: f32 = 0;
+  let hi: f32 = 0;
+  for (let k = 0; k < 4; k++) {
+    const a = f32x4.extract_lane(vmin, 0);
+    const b = f32x4.extract_lane(vmax, 0);
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+    vmin = i32x4.shuffle(vmin, vmin, 1, 2, 3, 0);
+    vmax = i32x4.shuffle(vmax, vmax, 1, 2, 3, 0);
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(input + (<usize>i << 2));
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  store<f32>(result, lo);
+  store<f32>(result, hi, 4);
+}
+
+/**
+ * The hybrid kernels' input quantization (AsymmetricQuantizeFloats with given 1/scale and zero point), each value
+ * stored as float32 (q - zp): q = clamp(round half away from zero of float32(zp + float32(x * inv)), -128, 127), NaN
+ * giving 0 as the int8 store of the TypeScript loop does.
+ */
+export function quantizeHybridF32(input: usize, n: i32, out: usize, inv: f32, zp: f32): void {
+  const vinv = f32x4.splat(inv);
+  const vzp = f32x4.splat(zp);
+  const half = f32x4.splat(0.5);
+  const one = f32x4.splat(1);
+  const sign = i32x4.splat(0x80000000);
+  const qmin = f32x4.splat(-128);
+  const qmax = f32x4.splat(127);
+  const vzpInt = i32x4.splat(<i32>zp);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const t = f32x4.add(vzp, f32x4.mul(v128.load(input + o), vinv));
+    const whole = f32x4.trunc(t);
+    const away = f32x4.ge(f32x4.abs(f32x4.sub(t, whole)), half);
+    let r = f32x4.add(whole, v128.and(away, v128.or(v128.and(t, sign), one)));
+    r = f32x4.pmin(f32x4.pmax(r, qmin), qmax);
+    // Through int32: NaN becomes 0 (the int8 store's conversion) and -0 a plain 0.
+    v128.store(out + o, f32x4.convert_i32x4_s(i32x4.sub(i32x4.trunc_sat_f32x4_s(r), vzpInt)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const t: f32 = zp + load<f32>(input + o) * inv;
+    const whole = Mathf.trunc(t);
+    let r: f32 = Mathf.abs(t - whole) >= 0.5 ? whole + (t < 0 ? <f32>-1 : <f32>1) : whole;
+    r = r < -128 ? -128 : r > 127 ? 127 : r;
+    const q: i32 = r != r ? 0 : <i32>r;
+    store<f32>(out + o, <f32>(q - <i32>zp));
+  }
+}
