@@ -2,7 +2,8 @@
 // (kernels: 'typescript') on seeded random one-op models. Every kernel here reproduces the TypeScript loops'
 // roundings step by step, so outputs must be bit-identical (float and 8-bit alike): binary float ops with same
 // shapes, scalars, per-channel and per-row broadcasts, odd lengths, constant operands, NaN / -0 / infinities and
-// fused activations; XNNPACK's 8-bit ADD/SUB on full 256x256 sweeps; float activations, pooling, reductions.
+// fused activations; XNNPACK's 8-bit ADD/SUB/MUL on full 256x256 sweeps; float activations, pooling, reductions;
+// QUANTIZE / DEQUANTIZE.
 // Also: setInput's typed-array copies keep every check of the value loops.
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -84,7 +85,7 @@ test('binaryView: same shapes, scalars, trailing per-channel vectors and per-row
   assert.equal(binaryView([3, 1, 5], [1, 4, 5], [3, 4, 5]), null);
 });
 
-function quantizedAddCase(rng: Rng, dtype: 'int8' | 'uint8', op: 'ADD' | 'SUB', a: number[], b: number[]): OpSpec {
+function quantizedCase(rng: Rng, dtype: 'int8' | 'uint8', op: 'ADD' | 'SUB' | 'MUL', a: number[], b: number[]): OpSpec {
   const zp = () => (dtype === 'int8' ? rng.int(-40, 40) : rng.int(90, 160));
   const act = rng.pick(['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']);
   const out = a.length >= b.length ? a : b;
@@ -98,29 +99,29 @@ function quantizedAddCase(rng: Rng, dtype: 'int8' | 'uint8', op: 'ADD' | 'SUB', 
   };
 }
 
-test('8-bit ADD/SUB (XNNPACK arithmetic): WebAssembly bit-identical to the TypeScript loops on full 256x256 sweeps', () => {
+test('8-bit ADD/SUB/MUL (XNNPACK arithmetic): WebAssembly bit-identical to the TypeScript loops on full 256x256 sweeps', () => {
   const rng = new Rng(99);
-  for (let t = 0; t < 24; t++) {
+  for (let t = 0; t < 36; t++) {
     const dtype = t % 2 === 0 ? 'int8' : 'uint8';
-    const op = t % 4 < 2 ? 'ADD' : 'SUB';
+    const op = (['ADD', 'SUB', 'MUL'] as const)[Math.floor(t / 2) % 3];
     const lo = dtype === 'int8' ? -128 : 0;
     // Every (a, b) pair once, plus an odd tail.
     const n = 65536 + rng.int(0, 15);
     const va = Array.from({ length: n }, (_, i) => ((i >> 8) & 255) + lo);
     const vb = Array.from({ length: n }, (_, i) => (i & 255) + lo);
-    const spec = quantizedAddCase(rng, dtype, op, [1, n], [1, n]);
+    const spec = quantizedCase(rng, dtype, op, [1, n], [1, n]);
     const r = runBoth(spec, [va, vb]);
     assert.deepEqual(r.paths, ['wasm']);
     sameBits(r.wasm, r.ts, `${dtype} ${op} ${JSON.stringify(spec.options)} scales ${spec.inputs.map((x) => x!.quantization!.scale[0])}`);
   }
 });
 
-test('8-bit ADD/SUB with broadcasts and odd lengths: WebAssembly bit-identical, constant operands included', () => {
+test('8-bit ADD/SUB/MUL with broadcasts and odd lengths: WebAssembly bit-identical, constant operands included', () => {
   const rng = new Rng(123);
   for (let t = 0; t < 120; t++) {
     const dtype = rng.bool(0.5) ? 'int8' : 'uint8';
     const { a, b } = broadcastShapes(rng);
-    const spec = quantizedAddCase(rng, dtype, rng.bool(0.5) ? 'ADD' : 'SUB', a, b);
+    const spec = quantizedCase(rng, dtype, rng.pick(['ADD', 'SUB', 'MUL'] as const), a, b);
     const out = a.length >= b.length ? a.map((d, i) => Math.max(d, b[i - (a.length - b.length)] ?? 1)) : b.map((d, i) => Math.max(d, a[i - (b.length - a.length)] ?? 1));
     spec.outputs[0].shape = out;
     const lo = dtype === 'int8' ? -128 : 0;
@@ -193,6 +194,38 @@ test('float MEAN/SUM/REDUCE_MAX/REDUCE_MIN over a block of axes: WebAssembly bit
     sameBits(r.wasm, r.ts, `${op} [${shape}] axes ${axes}`);
   }
   assert.ok(wasmCases > 40, `most reductions run in WebAssembly (${wasmCases})`);
+});
+
+test('QUANTIZE (float32 and 8-bit inputs, XNNPACK arithmetic) and DEQUANTIZE: WebAssembly bit-identical', () => {
+  const rng = new Rng(2024);
+  for (let t = 0; t < 60; t++) {
+    const shape = [1, rng.int(1, 7), rng.int(1, 7), rng.int(1, 13)];
+    const n = count(shape);
+    const kind = t % 3;
+    const outType = rng.bool(0.5) ? 'int8' : 'uint8';
+    const zp = () => (outType === 'int8' ? rng.int(-60, 60) : rng.int(60, 200));
+    let spec: OpSpec;
+    let x: ArrayLike<number>;
+    if (kind === 0) {
+      spec = { op: 'QUANTIZE', inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: outType, shape, quantization: perTensor(rng.float(0.002, 0.05), zp()) }] };
+      x = floatsWithSpecials(rng, n);
+      // Exact ties of x / scale are rounded to even.
+      const s = Math.fround(1 / Math.fround(spec.outputs[0].quantization!.scale[0]));
+      for (let i = 0; i < n; i++) if (rng.bool(0.1)) (x as Float32Array)[i] = (rng.int(-200, 200) + 0.5) / s;
+    } else if (kind === 1) {
+      spec = { op: 'QUANTIZE', inputs: [{ dtype: outType, shape, quantization: perTensor(rng.float(0.01, 0.1), zp()) }],
+        outputs: [{ dtype: outType, shape, quantization: perTensor(rng.float(0.01, 0.1), zp()) }] };
+      x = rng.ints(n, outType === 'int8' ? -128 : 0, outType === 'int8' ? 127 : 255);
+    } else {
+      const inType = rng.pick(['int8', 'uint8', 'int16'] as const);
+      spec = { op: 'DEQUANTIZE', inputs: [{ dtype: inType, shape, quantization: perTensor(rng.float(0.001, 0.1), inType === 'int16' ? 0 : rng.int(-20, 20) + (inType === 'uint8' ? 128 : 0)) }],
+        outputs: [{ dtype: 'float32', shape }] };
+      x = inType === 'int16' ? rng.ints(n, -32768, 32767) : rng.ints(n, inType === 'int8' ? -128 : 0, inType === 'int8' ? 127 : 255);
+    }
+    const r = runBoth(spec, [x]);
+    assert.deepEqual(r.paths, ['wasm'], `${spec.op} ${spec.inputs[0]!.dtype} -> ${spec.outputs[0].dtype}`);
+    sameBits(r.wasm, r.ts, `${spec.op} ${spec.inputs[0]!.dtype} -> ${spec.outputs[0].dtype} [${shape}]`);
+  }
 });
 
 function ioModel(dtype: DType, n: number): Interpreter {

@@ -119,6 +119,21 @@ export function planAddQ8(arena: WasmArena, signed: boolean, q: AddQ8Params, a: 
   };
 }
 
+/** 8-bit MUL with XNNPACK's float32 scale; lo, hi: the output range minus its zero point. */
+export function planMulQ8(arena: WasmArena, signed: boolean, a: RuntimeTensor, b: RuntimeTensor, out: RuntimeTensor,
+  scale: number, zp: number, lo: number, hi: number): BinaryWasm | null {
+  const view = binaryView(a.shape, b.shape, out.shape);
+  if (!view) return null;
+  const fn = arena.exports.mulQ8 as Fn;
+  const { outer, inner, aMode, bMode } = view;
+  const s = signed ? 1 : 0;
+  const za = a.zeroPoint[0], zb = b.zeroPoint[0];
+  return {
+    arena, view, constA: constantOffset(arena, a), constB: constantOffset(arena, b),
+    call: (pa, pb, po) => fn(s, pa, pb, po, outer, inner, aMode, bMode, za, zb, scale, zp, lo, hi),
+  };
+}
+
 /** Run on the module; false when an operand lives outside the arena (the TypeScript loops run instead). */
 export function runBinaryWasm(k: BinaryWasm, a: RuntimeTensor, b: RuntimeTensor, out: RuntimeTensor): boolean {
   const arena = k.arena;

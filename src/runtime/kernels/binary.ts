@@ -16,7 +16,7 @@ import {
 } from '../quant-math.js';
 import { outputRange, usesXnnpack } from '../requantize.js';
 import { planXnnpackAdd, xnnpackAddValue, type XnnpackAddParams } from '../xnnpack-add.js';
-import { planAddQ8, planBinaryF32, runBinaryWasm, type BinaryWasm } from './binary-wasm.js';
+import { planAddQ8, planBinaryF32, planMulQ8, runBinaryWasm, type BinaryWasm } from './binary-wasm.js';
 import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
@@ -180,6 +180,9 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
       plan.mode = 'xnnMul';
       plan.scaleOut = productScale;
       [plan.min, plan.max] = outputRange(ctx, 'xnnpack', out);
+      if (ctx.wasm) {
+        plan.wasm = planMulQ8(ctx.wasm, dtype === 'int8', a, b, out, productScale, plan.outOffset, plan.min - plan.outOffset, plan.max - plan.outOffset);
+      }
       return plan;
     }
     plan.mode = 'quantMul';

@@ -7,7 +7,7 @@
 // float32 operation as the TypeScript loops round it (bit-identical to them, NaN propagation included).
 // 8-bit ADD/SUB: XNNPACK's arithmetic (see xnnpack-add.ts): ((bias + a * ma + b * mb) >> shift) + zp, clamped; the
 // sum fits int32 by construction of the multipliers, so int32 SIMD arithmetic gives the exact integer.
-// 8-bit MUL: XNNPACK's fp32 requantization of (a - za) * (b - zb).
+// 8-bit MUL: XNNPACK's fp32 requantization of (a - za) * (b - zb) (see binary.ts 'xnnMul').
 
 const MODE_FULL: i32 = 0;
 const MODE_ROW: i32 = 1;
@@ -185,4 +185,85 @@ export function addQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, i
   ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
   if (signed) addQ8Op(true, a, b, out, outer, inner, aMode, bMode, ma, mb, shift, bias, zp, lo, hi);
   else addQ8Op(false, a, b, out, outer, inner, aMode, bMode, ma, mb, shift, bias, zp, lo, hi);
+}
+
+// ---------------------------------------------------------------- 8-bit MUL (XNNPACK arithmetic)
+
+/** Eight 8-bit values (low or high half of v) widened to int16 minus the zero point. */
+@inline function centered16(signed: bool, v: v128, high: bool, zp: v128): v128 {
+  const w = signed
+    ? (high ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_low_i8x16_s(v))
+    : (high ? i16x8.extend_high_i8x16_u(v) : i16x8.extend_low_i8x16_u(v));
+  return i16x8.sub(w, zp);
+}
+
+/** float32(product * scale), clamped to [lo, hi], rounded half to even, plus the output zero point. */
+@inline function requantizeProducts(p: v128, vscale: v128, vlo: v128, vhi: v128, vzp: v128): v128 {
+  const v = f32x4.pmin(f32x4.pmax(f32x4.mul(f32x4.convert_i32x4_s(p), vscale), vlo), vhi);
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), vzp);
+}
+
+@inline function mulQ8Block(signed: bool, x: v128, y: v128, za: v128, zb: v128, vscale: v128, vlo: v128, vhi: v128, vzp: v128): v128 {
+  const x0 = centered16(signed, x, false, za);
+  const x1 = centered16(signed, x, true, za);
+  const y0 = centered16(signed, y, false, zb);
+  const y1 = centered16(signed, y, true, zb);
+  const s0 = requantizeProducts(i32x4.extmul_low_i16x8_s(x0, y0), vscale, vlo, vhi, vzp);
+  const s1 = requantizeProducts(i32x4.extmul_high_i16x8_s(x0, y0), vscale, vlo, vhi, vzp);
+  const s2 = requantizeProducts(i32x4.extmul_low_i16x8_s(x1, y1), vscale, vlo, vhi, vzp);
+  const s3 = requantizeProducts(i32x4.extmul_high_i16x8_s(x1, y1), vscale, vlo, vhi, vzp);
+  const lo16 = i16x8.narrow_i32x4_s(s0, s1);
+  const hi16 = i16x8.narrow_i32x4_s(s2, s3);
+  return signed ? i8x16.narrow_i16x8_s(lo16, hi16) : i8x16.narrow_i16x8_u(lo16, hi16);
+}
+
+@inline function rowMulQ8(signed: bool, a: usize, aStep: bool, b: usize, bStep: bool, out: usize, n: i32, za: i32, zb: i32,
+  scale: f32, zp: i32, lo: f32, hi: f32): void {
+  const vza = i16x8.splat(<i16>za);
+  const vzb = i16x8.splat(<i16>zb);
+  const vscale = f32x4.splat(scale);
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const vzp = i32x4.splat(zp);
+  const sa: i32 = signed ? <i32>load<i8>(a) : <i32>load<u8>(a);
+  const sb: i32 = signed ? <i32>load<i8>(b) : <i32>load<u8>(b);
+  const va = i8x16.splat(<i8>sa);
+  const vb = i8x16.splat(<i8>sb);
+  let i: i32 = 0;
+  for (; i + 16 <= n; i += 16) {
+    const x = aStep ? v128.load(a + <usize>i) : va;
+    const y = bStep ? v128.load(b + <usize>i) : vb;
+    v128.store(out + <usize>i, mulQ8Block(signed, x, y, vza, vzb, vscale, vlo, vhi, vzp));
+  }
+  for (; i < n; i++) {
+    const x: i32 = aStep ? (signed ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i)) : sa;
+    const y: i32 = bStep ? (signed ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i)) : sb;
+    let v = <f32>((x - za) * (y - zb)) * scale;
+    v = v < lo ? lo : v > hi ? hi : v;
+    store<u8>(out + <usize>i, <u8>(<i32>f32.nearest(v) + zp));
+  }
+}
+
+@inline function mulQ8Op(signed: bool, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
+  za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  const aStream = isStream(aMode);
+  const bStream = isStream(bMode);
+  for (let r = 0; r < outer; r++) {
+    const pa = rowPointer(a, aMode, r, inner, 1);
+    const pb = rowPointer(b, bMode, r, inner, 1);
+    const po = out + <usize>r * <usize>inner;
+    if (aStream && bStream) rowMulQ8(signed, pa, true, pb, true, po, inner, za, zb, scale, zp, lo, hi);
+    else if (aStream) rowMulQ8(signed, pa, true, pb, false, po, inner, za, zb, scale, zp, lo, hi);
+    else rowMulQ8(signed, pa, false, pb, true, po, inner, za, zb, scale, zp, lo, hi);
+  }
+}
+
+/**
+ * 8-bit MUL as XNNPACK: out = round half to even of clamp(float32((a - za) * (b - zb)) * scale, lo, hi) + zp over
+ * [outer, inner] (lo, hi: the output range minus zp; the product is exact in float32). At least one operand streams.
+ */
+export function mulQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
+  za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  if (signed) mulQ8Op(true, a, b, out, outer, inner, aMode, bMode, za, zb, scale, zp, lo, hi);
+  else mulQ8Op(false, a, b, out, outer, inner, aMode, bMode, za, zb, scale, zp, lo, hi);
 }

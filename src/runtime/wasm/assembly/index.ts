@@ -6,3 +6,4 @@ export * from './elementwise';
 export * from './depthwise-f32';
 export * from './binary';
 export * from './unary-f32';
+export * from './quantize';
