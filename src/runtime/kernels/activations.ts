@@ -36,7 +36,10 @@ interface ActPlan {
   mult2: number; shift2: number;
   lut: Int32Array | Int16Array | null;
   lutBase: number;
-  /** Float clamps, LEAKY_RELU and HARD_SWISH: the WebAssembly loop (bit-identical to `fn`), or null. */
+  /**
+   * Float clamps, LEAKY_RELU (bit-identical to `fn`), HARD_SWISH, LOGISTIC and TANH (within a few float32 roundings
+   * of `fn`): the WebAssembly loop, or null.
+   */
   wasm: UnaryWasm | null;
 }
 
@@ -45,7 +48,7 @@ function basePlan(fn: (x: number) => number): ActPlan {
 }
 
 /** Activation kinds of the module's activationF32. */
-const ACT_CLAMP = 0, ACT_LEAKY = 1, ACT_HARD_SWISH = 2;
+const ACT_CLAMP = 0, ACT_LEAKY = 1, ACT_HARD_SWISH = 2, ACT_LOGISTIC = 3, ACT_TANH = 4;
 
 /** A float plan with its WebAssembly loop (activationF32 over every element) when the module is available. */
 function floatPlan(ctx: PrepareContext, fn: (x: number) => number, kind: number, lo = 0, hi = 0, alpha = 0): ActPlan {
@@ -348,7 +351,10 @@ function makeLutKernel(op: string, maxVersion: number, fn: (x: number) => number
     op, maxVersion,
     prepare(ctx) {
       const { input, output, quantized } = io(ctx, int16 ? ['float32', 'int8', 'uint8', 'int16'] : ['float32', 'int8', 'uint8']);
-      if (!quantized) return basePlan((x) => f32(fn(x)));
+      if (!quantized) {
+        const kind = op === 'LOGISTIC' ? ACT_LOGISTIC : op === 'TANH' ? ACT_TANH : -1;
+        return kind >= 0 ? floatPlan(ctx, (x) => f32(fn(x)), kind) : basePlan((x) => f32(fn(x)));
+      }
       if (input.dtype === 'int16') return prepareInt16(ctx, op as 'LOGISTIC' | 'TANH', input, output);
       if (fixedOutput) {
         const [scale, zp] = fixedOutput(output.dtype);

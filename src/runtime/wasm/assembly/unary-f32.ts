@@ -1,7 +1,9 @@
-// Float32 activations, pooling and reductions, each computed with the roundings of the TypeScript loops they
-// replace (bit-identical to them):
-// - activations: clamps (RELU family), LEAKY_RELU x > 0 ? x : x * alpha, HARD_SWISH x * min(6, max(0, x + 3)) / 6
-//   with every step rounded to float32;
+// Float32 activations, pooling and reductions. All but LOGISTIC, TANH and HARD_SWISH are computed with the
+// roundings of the TypeScript loops they replace (bit-identical to them):
+// - activations: clamps (RELU family), LEAKY_RELU x > 0 ? x : x * alpha with every step rounded to float32;
+//   HARD_SWISH x * min(6, max(0, x + 3)) * float32(1/6) (the TypeScript loop divides by 6); LOGISTIC and TANH from a
+//   float32 exp polynomial, within a few float32 roundings of the correctly rounded values the TypeScript loops
+//   compute in double;
 // - AVERAGE_POOL_2D sums in float64 in window order and divides in float64 (f64x2 lanes); MAX_POOL_2D keeps the
 //   first maximum of the window, NaN never taken;
 // - MEAN/SUM/REDUCE_MAX/REDUCE_MIN over a contiguous block of axes ([outer, reduce, inner] view): float32 running
@@ -10,22 +12,88 @@
 const ACT_CLAMP: i32 = 0;
 const ACT_LEAKY: i32 = 1;
 const ACT_HARD_SWISH: i32 = 2;
+const ACT_LOGISTIC: i32 = 3;
+const ACT_TANH: i32 = 4;
+const SIXTH: f32 = 1.0 / 6.0;
+
+// exp(-z) for z >= 0 (NaN stays NaN): z = -n ln2 + t (n an integer, |t| <= ln2 / 2, ln2 split in a high part
+// with few bits so n * ln2hi is exact), e^t from its Taylor polynomial to degree 6 (truncation below 1.2e-7 of
+// the result), times 2^n built in the exponent bits; 0 beyond z = 87 (where 2^n leaves the normal range).
+// NaN: n and t are NaN, so is the product.
+const LOG2E: f32 = 1.44269504;
+const LN2_HI: f32 = 0.693145752;
+const LN2_LO: f32 = 1.42860677e-6;
+
+/** 1.5 * 2^23 + 127: adding it rounds to an integer n and leaves n + 127 in the low mantissa bits. */
+const EXP_MAGIC: f32 = 12583039.0;
+
+@inline function expNegF32x4(z: v128): v128 {
+  const biased = f32x4.add(f32x4.mul(z, f32x4.splat(-LOG2E)), f32x4.splat(EXP_MAGIC));
+  const n = f32x4.sub(biased, f32x4.splat(EXP_MAGIC));
+  const t = f32x4.add(f32x4.add(f32x4.neg(z), f32x4.mul(n, f32x4.splat(-LN2_HI))), f32x4.mul(n, f32x4.splat(-LN2_LO)));
+  let p = f32x4.add(f32x4.mul(t, f32x4.splat(1.0 / 720.0)), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1));
+  // 2^n: the biased exponent n + 127 shifted from the low mantissa bits into the exponent field.
+  const scale = i32x4.shl(biased, 23);
+  const e = f32x4.mul(p, scale);
+  return v128.andnot(e, f32x4.gt(z, f32x4.splat(87)));
+}
+
+@inline function expNegF32(z: f32): f32 {
+  return f32x4.extract_lane(expNegF32x4(f32x4.splat(z)), 0);
+}
+
+/** 1 / (1 + e^-x) as num / (1 + e^-|x|), num = 1 for x > 0 (no cancellation either side), else e^-|x|. */
+@inline function logisticF32x4(x: v128): v128 {
+  const e = expNegF32x4(f32x4.abs(x));
+  const num = v128.bitselect(f32x4.splat(1), e, f32x4.gt(x, f32x4.splat(0)));
+  return f32x4.div(num, f32x4.add(f32x4.splat(1), e));
+}
+
+/**
+ * tanh: an odd Taylor polynomial below |x| = 0.25 (to x^11: truncation below 1e-9 relative), else
+ * sign(x) (1 - e) / (1 + e) with e = e^-2|x|.
+ */
+@inline function tanhF32x4(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const e = expNegF32x4(f32x4.add(a, a));
+  const big = f32x4.div(f32x4.sub(f32x4.splat(1), e), f32x4.add(f32x4.splat(1), e));
+  const x2 = f32x4.mul(x, x);
+  let q = f32x4.add(f32x4.mul(x2, f32x4.splat(-1382.0 / 155925.0)), f32x4.splat(62.0 / 2835.0));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(-17.0 / 315.0));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(2.0 / 15.0));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(-1.0 / 3.0));
+  const small = f32x4.add(x, f32x4.mul(f32x4.mul(x2, x), q));
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  // NaN fails the comparison and takes the polynomial (NaN).
+  return v128.bitselect(signed, small, f32x4.ge(a, f32x4.splat(0.25)));
+}
 
 @inline function actF32x4(kind: i32, x: v128, vlo: v128, vhi: v128, valpha: v128): v128 {
   if (kind == ACT_CLAMP) return f32x4.pmin(f32x4.pmax(x, vlo), vhi);
   if (kind == ACT_LEAKY) return v128.bitselect(x, f32x4.mul(x, valpha), f32x4.gt(x, f32x4.splat(0)));
+  if (kind == ACT_LOGISTIC) return logisticF32x4(x);
+  if (kind == ACT_TANH) return tanhF32x4(x);
   // Math.min(6, Math.max(0, t)): NaN stays NaN (pmax/pmin keep their first operand when the compare fails).
   const t = f32x4.add(x, f32x4.splat(3));
   const m = f32x4.pmin(f32x4.pmax(t, f32x4.splat(0)), f32x4.splat(6));
-  return f32x4.div(f32x4.mul(x, m), f32x4.splat(6));
+  // Times float32(1/6) where the TypeScript loop divides by 6 (a division costs as much as the rest): at most
+  // two float32 roundings apart.
+  return f32x4.mul(f32x4.mul(x, m), f32x4.splat(SIXTH));
 }
 
 @inline function actF32(kind: i32, x: f32, lo: f32, hi: f32, alpha: f32): f32 {
   if (kind == ACT_CLAMP) return x < lo ? lo : x > hi ? hi : x;
   if (kind == ACT_LEAKY) return x > 0 ? x : x * alpha;
+  if (kind == ACT_LOGISTIC) return f32x4.extract_lane(logisticF32x4(f32x4.splat(x)), 0);
+  if (kind == ACT_TANH) return f32x4.extract_lane(tanhF32x4(f32x4.splat(x)), 0);
   const t = x + 3;
   const m: f32 = t != t ? t : t < 0 ? 0 : t > 6 ? 6 : t;
-  return (x * m) / 6;
+  return (x * m) * SIXTH;
 }
 
 @inline function activationLoop(kind: i32, input: usize, out: usize, n: i32, lo: f32, hi: f32, alpha: f32): void {
@@ -33,10 +101,20 @@ const ACT_HARD_SWISH: i32 = 2;
   const vhi = f32x4.splat(hi);
   const valpha = f32x4.splat(alpha);
   let i: i32 = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const x0 = v128.load(input + o);
+    const x1 = v128.load(input + o, 16);
+    const x2 = v128.load(input + o, 32);
+    const x3 = v128.load(input + o, 48);
+    v128.store(out + o, actF32x4(kind, x0, vlo, vhi, valpha));
+    v128.store(out + o, actF32x4(kind, x1, vlo, vhi, valpha), 16);
+    v128.store(out + o, actF32x4(kind, x2, vlo, vhi, valpha), 32);
+    v128.store(out + o, actF32x4(kind, x3, vlo, vhi, valpha), 48);
+  }
+  for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, actF32x4(kind, v128.load(input + o), vlo, vhi, valpha));
-    v128.store(out + o, actF32x4(kind, v128.load(input + o, 16), vlo, vhi, valpha), 16);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -44,10 +122,15 @@ const ACT_HARD_SWISH: i32 = 2;
   }
 }
 
-/** Element-wise activation over n float32 values (kind: 0 clamp to [lo, hi], 1 LEAKY_RELU, 2 HARD_SWISH). */
+/**
+ * Element-wise activation over n float32 values (kind: 0 clamp to [lo, hi], 1 LEAKY_RELU, 2 HARD_SWISH,
+ * 3 LOGISTIC, 4 TANH).
+ */
 export function activationF32(kind: i32, input: usize, out: usize, n: i32, lo: f32, hi: f32, alpha: f32): void {
   if (kind == ACT_CLAMP) activationLoop(ACT_CLAMP, input, out, n, lo, hi, alpha);
   else if (kind == ACT_LEAKY) activationLoop(ACT_LEAKY, input, out, n, lo, hi, alpha);
+  else if (kind == ACT_LOGISTIC) activationLoop(ACT_LOGISTIC, input, out, n, lo, hi, alpha);
+  else if (kind == ACT_TANH) activationLoop(ACT_TANH, input, out, n, lo, hi, alpha);
   else activationLoop(ACT_HARD_SWISH, input, out, n, lo, hi, alpha);
 }
 
