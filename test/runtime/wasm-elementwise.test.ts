@@ -2,8 +2,9 @@
 // (kernels: 'typescript') on seeded random one-op models. Every kernel here reproduces the TypeScript loops'
 // roundings step by step, so outputs must be bit-identical (float and 8-bit alike): binary float ops with same
 // shapes, scalars, per-channel and per-row broadcasts, odd lengths, constant operands, NaN / -0 / infinities and
-// fused activations; XNNPACK's 8-bit ADD/SUB/MUL on full 256x256 sweeps; float clamps and LEAKY_RELU, pooling,
-// reductions; QUANTIZE / DEQUANTIZE. Except HARD_SWISH, LOGISTIC and TANH: tolerance stated at their test.
+// fused activations; XNNPACK's 8-bit ADD/SUB/MUL on full 256x256 sweeps; float clamps and LEAKY_RELU, float and
+// quantized pooling, reductions; QUANTIZE / DEQUANTIZE. Except HARD_SWISH, LOGISTIC and TANH: tolerance stated at
+// their test.
 // Also: setInput's typed-array copies keep every check of the value loops.
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -196,6 +197,27 @@ test('float AVERAGE_POOL_2D / MAX_POOL_2D: WebAssembly bit-identical (strides, S
     const r = runBoth(spec, [x]);
     assert.deepEqual(r.paths, ['wasm'], op);
     sameBits(r.wasm, r.ts, `${op} ${JSON.stringify(spec.options)} [${shape}]`);
+  }
+});
+
+test('quantized AVERAGE_POOL_2D / MAX_POOL_2D (int8, uint8, int16): WebAssembly bit-identical', () => {
+  const rng = new Rng(32);
+  for (let t = 0; t < 90; t++) {
+    const op = t % 2 === 0 ? 'AVERAGE_POOL_2D' : 'MAX_POOL_2D';
+    const dtype = (['int8', 'uint8', 'int16'] as const)[Math.floor(t / 2) % 3];
+    const shape = [rng.int(1, 2), rng.int(1, 12), rng.int(1, 12), rng.int(1, 21)];
+    const fh = rng.int(1, Math.min(5, shape[1])), fw = rng.int(1, Math.min(5, shape[2]));
+    const q = perTensor(rng.float(0.01, 0.1), dtype === 'int8' ? rng.int(-20, 20) : dtype === 'uint8' ? rng.int(100, 150) : 0);
+    const [lo, hi] = dtype === 'int8' ? [-128, 127] : dtype === 'uint8' ? [0, 255] : [-32768, 32767];
+    const spec: OpSpec = {
+      op,
+      options: { padding: rng.pick(['SAME', 'VALID']), strideH: rng.int(1, 3), strideW: rng.int(1, 3), filterHeight: fh, filterWidth: fw,
+        fusedActivationFunction: rng.pick(['NONE', 'RELU', 'RELU6']) },
+      inputs: [{ dtype, shape, quantization: q }], outputs: [{ dtype, shape: [1], quantization: q }],
+    };
+    const r = runBoth(spec, [rng.ints(count(shape), lo, hi)]);
+    assert.deepEqual(r.paths, ['wasm'], `${op} ${dtype}`);
+    sameBits(r.wasm, r.ts, `${op} ${dtype} ${JSON.stringify(spec.options)} [${shape}]`);
   }
 });
 

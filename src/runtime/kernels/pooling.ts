@@ -11,7 +11,7 @@ export interface PoolPlan {
   batches: number; inH: number; inW: number; channels: number; outH: number; outW: number;
   filterH: number; filterW: number; strideH: number; strideW: number; padH: number; padW: number;
   actMin: number; actMax: number;
-  /** Float: the WebAssembly loops (bit-identical to the TypeScript ones), or null. */
+  /** The WebAssembly loops (bit-identical to the TypeScript ones), or null. */
   wasm: UnaryWasm | null;
 }
 
@@ -44,14 +44,21 @@ function preparePool(ctx: PrepareContext): PoolPlan {
     padH: computePadding(strideH, 1, inH, filterH, outH), padW: computePadding(strideW, 1, inW, filterW, outW),
     actMin, actMax, wasm: null,
   };
-  if (!quantized && ctx.wasm) {
+  if (ctx.wasm) {
     const arena = ctx.wasm;
     const params = arena.alloc(14 * 4, 16);
     arena.i32.set([batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, plan.padH, plan.padW], params >> 2);
-    arena.f32.set([actMin, actMax], (params >> 2) + 12);
-    const f = arena.exports.poolF32 as WasmFn;
     const isMax = ctx.node.op === 'MAX_POOL_2D' ? 1 : 0;
-    plan.wasm = { arena, call: (input, out) => f(isMax, params, input, out) };
+    if (quantized) {
+      arena.i32.set([actMin, actMax], (params >> 2) + 12);
+      const f = arena.exports.poolQ as WasmFn;
+      const kind = input.dtype === 'int8' ? 0 : input.dtype === 'uint8' ? 1 : 2;
+      plan.wasm = { arena, call: (x, out) => f(kind, isMax, params, x, out) };
+    } else {
+      arena.f32.set([actMin, actMax], (params >> 2) + 12);
+      const f = arena.exports.poolF32 as WasmFn;
+      plan.wasm = { arena, call: (x, out) => f(isMax, params, x, out) };
+    }
   }
   return plan;
 }

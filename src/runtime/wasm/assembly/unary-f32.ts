@@ -300,3 +300,130 @@ export function reduceF32(op: i32, input: usize, out: usize, outer: i32, reduce:
   else if (op == REDUCE_MAX) reduceLoop(REDUCE_MAX, input, out, outer, reduce, inner);
   else reduceLoop(REDUCE_MIN, input, out, outer, reduce, inner);
 }
+
+// ---------------------------------------------------------------- quantized pooling
+
+const Q_INT8: i32 = 0;
+const Q_UINT8: i32 = 1;
+
+/** Four channels' values widened to int32 (int8, uint8 or int16 elements). */
+@inline function load4(kind: i32, p: usize): v128 {
+  if (kind == Q_INT8) return i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p)));
+  if (kind == Q_UINT8) return i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(p)));
+  return i32x4.extend_low_i16x8_s(v128.load64_zero(p));
+}
+
+@inline function loadQ(kind: i32, p: usize): i32 {
+  if (kind == Q_INT8) return <i32>load<i8>(p);
+  if (kind == Q_UINT8) return <i32>load<u8>(p);
+  return <i32>load<i16>(p);
+}
+
+@inline function storeQ(kind: i32, p: usize, v: i32): void {
+  if (kind == Q_INT8 || kind == Q_UINT8) store<u8>(p, <u8>v);
+  else store<i16>(p, <i16>v);
+}
+
+/** The rounded average of an int32 sum as the TypeScript loop: trunc((sum +- trunc(count / 2)) / count) in float64. */
+@inline function roundedAverage(sum: i32, count: i32, lo: i32, hi: i32): i32 {
+  const half = count >> 1;
+  const v = <i32>Math.trunc(<f64>(sum > 0 ? sum + half : sum - half) / <f64>count);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+@inline function poolQPixel(kind: i32, isMax: bool, at: usize, out: usize, C: i32, rows: i32, cols: i32, rowBytes: usize,
+  pixelBytes: usize, elem: usize, lo: i32, hi: i32): void {
+  const count = rows * cols;
+  let c: i32 = 0;
+  for (; c + 4 <= C; c += 4) {
+    let acc = isMax ? i32x4.splat(-2147483648) : i32x4.splat(0);
+    let row = at + <usize>c * elem;
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      for (let k = 0; k < cols; k++, x += pixelBytes) {
+        acc = isMax ? i32x4.max_s(acc, load4(kind, x)) : i32x4.add(acc, load4(kind, x));
+      }
+    }
+    const o = out + <usize>c * elem;
+    if (isMax) {
+      const v = i32x4.min_s(i32x4.max_s(acc, i32x4.splat(lo)), i32x4.splat(hi));
+      storeQ(kind, o, i32x4.extract_lane(v, 0));
+      storeQ(kind, o + elem, i32x4.extract_lane(v, 1));
+      storeQ(kind, o + 2 * elem, i32x4.extract_lane(v, 2));
+      storeQ(kind, o + 3 * elem, i32x4.extract_lane(v, 3));
+    } else {
+      storeQ(kind, o, roundedAverage(i32x4.extract_lane(acc, 0), count, lo, hi));
+      storeQ(kind, o + elem, roundedAverage(i32x4.extract_lane(acc, 1), count, lo, hi));
+      storeQ(kind, o + 2 * elem, roundedAverage(i32x4.extract_lane(acc, 2), count, lo, hi));
+      storeQ(kind, o + 3 * elem, roundedAverage(i32x4.extract_lane(acc, 3), count, lo, hi));
+    }
+  }
+  for (; c < C; c++) {
+    let acc: i32 = isMax ? -2147483648 : 0;
+    let row = at + <usize>c * elem;
+    for (let y = 0; y < rows; y++, row += rowBytes) {
+      let x = row;
+      for (let k = 0; k < cols; k++, x += pixelBytes) {
+        const v = loadQ(kind, x);
+        acc = isMax ? (v > acc ? v : acc) : acc + v;
+      }
+    }
+    const o = out + <usize>c * elem;
+    if (isMax) storeQ(kind, o, acc < lo ? lo : acc > hi ? hi : acc);
+    else storeQ(kind, o, roundedAverage(acc, count, lo, hi));
+  }
+}
+
+@inline function poolQLoop(kind: i32, isMax: bool, params: usize, input: usize, output: usize): void {
+  const batches = load<i32>(params);
+  const inH = load<i32>(params, 4);
+  const inW = load<i32>(params, 8);
+  const C = load<i32>(params, 12);
+  const outH = load<i32>(params, 16);
+  const outW = load<i32>(params, 20);
+  const fH = load<i32>(params, 24);
+  const fW = load<i32>(params, 28);
+  const sH = load<i32>(params, 32);
+  const sW = load<i32>(params, 36);
+  const padH = load<i32>(params, 40);
+  const padW = load<i32>(params, 44);
+  const lo = load<i32>(params, 48);
+  const hi = load<i32>(params, 52);
+  const elem: usize = kind == Q_INT8 || kind == Q_UINT8 ? 1 : 2;
+  const pixelBytes = <usize>C * elem;
+  const rowBytes = <usize>inW * pixelBytes;
+  let out = output;
+  for (let b = 0; b < batches; b++) {
+    const image = input + <usize>b * <usize>inH * rowBytes;
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * sH - padH;
+      const fy0 = iy0 < 0 ? -iy0 : 0;
+      const fy1 = fH < inH - iy0 ? fH : inH - iy0;
+      for (let ox = 0; ox < outW; ox++, out += pixelBytes) {
+        const ix0 = ox * sW - padW;
+        const fx0 = ix0 < 0 ? -ix0 : 0;
+        const fx1 = fW < inW - ix0 ? fW : inW - ix0;
+        const at = image + <usize>(iy0 + fy0) * rowBytes + <usize>(ix0 + fx0) * pixelBytes;
+        poolQPixel(kind, isMax, at, out, C, fy1 - fy0, fx1 - fx0, rowBytes, pixelBytes, elem, lo, hi);
+      }
+    }
+  }
+}
+
+/**
+ * Quantized AVERAGE_POOL_2D (isMax 0) / MAX_POOL_2D (1) as the TypeScript loops: int32 window sums, the average
+ * rounded half away from zero by integer division (float64, exact for these magnitudes), or the window maximum,
+ * clamped to the activation range. kind: 0 int8, 1 uint8, 2 int16. Parameter block as poolF32's, lo and hi int32.
+ */
+export function poolQ(kind: i32, isMax: i32, params: usize, input: usize, output: usize): void {
+  if (kind == Q_INT8) {
+    if (isMax) poolQLoop(Q_INT8, true, params, input, output);
+    else poolQLoop(Q_INT8, false, params, input, output);
+  } else if (kind == Q_UINT8) {
+    if (isMax) poolQLoop(Q_UINT8, true, params, input, output);
+    else poolQLoop(Q_UINT8, false, params, input, output);
+  } else {
+    if (isMax) poolQLoop(2, true, params, input, output);
+    else poolQLoop(2, false, params, input, output);
+  }
+}
