@@ -29,6 +29,8 @@ interface BinaryPlan {
   n: number;
   mapA: Int32Array | null;
   mapB: Int32Array | null;
+  /** The maps are built on first use when the WebAssembly path makes them unnecessary (operand shapes kept here). */
+  mapsPending: { a: number[]; b: number[]; out: number[] } | null;
   min: number;
   max: number;
   offsetA: number;
@@ -61,6 +63,20 @@ const f32 = Math.fround;
 const PAIR_TABLE_MIN_ELEMENTS = 4096;
 
 function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
+  const plan = planBinary(ctx, op);
+  if (!plan.wasm) buildMaps(plan);
+  return plan;
+}
+
+function buildMaps(p: BinaryPlan): void {
+  const m = p.mapsPending;
+  if (!m) return;
+  p.mapA = broadcastIndexMap(m.a, m.out);
+  p.mapB = broadcastIndexMap(m.b, m.out);
+  p.mapsPending = null;
+}
+
+function planBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const a = requireInput(ctx, 0);
   const b = requireInput(ctx, 1);
   const out = ctx.outputs[0];
@@ -68,7 +84,7 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const shape = broadcastShapes(ctx, a.shape, b.shape);
   out.shape = shape;
   const plan: BinaryPlan = {
-    op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
+    op, mode: 'float', n: sizeOf(shape), mapA: null, mapB: null, mapsPending: { a: a.shape.slice(), b: b.shape.slice(), out: shape },
     min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
     multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, pairTable: null, xnnAdd: null, wasm: null, name: out.name,
   };
@@ -252,7 +268,8 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
   const B = inputs[1]!.data as Float32Array;
   const O = outputs[0].data as Float32Array;
   if (p.wasm && runBinaryWasm(p.wasm, inputs[0]!, inputs[1]!, outputs[0])) return;
-  // An operand outside the arena (a variable tensor): the TypeScript loops, with the pair table they need.
+  // An operand outside the arena (a variable tensor): the TypeScript loops, with the maps and table they need.
+  if (p.mapsPending) buildMaps(p);
   if (p.xnnAdd && !p.pairTable) p.pairTable = xnnpackPairTable(p.xnnAdd, p.lutBase);
   const { n, mapA, mapB, min, max, op } = p;
   switch (p.mode) {
