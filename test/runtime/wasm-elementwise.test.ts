@@ -75,6 +75,18 @@ test('float ADD/SUB/MUL/DIV/MAXIMUM/MINIMUM/SQUARED_DIFFERENCE: WebAssembly bit-
   assert.ok(wasmCases > 200, `most cases run in WebAssembly (${wasmCases})`);
 });
 
+test('an operand held in a variable tensor (outside the arena) keeps the TypeScript loops, reported as such', () => {
+  const spec: OpSpec = {
+    op: 'ADD', options: { fusedActivationFunction: 'RELU' },
+    inputs: [{ dtype: 'float32', shape: [2, 3] }, { dtype: 'float32', shape: [3], data: [0.5, -1, 2], isVariable: true }],
+    outputs: [{ dtype: 'float32', shape: [2, 3] }],
+  };
+  const r = runBoth(spec, [[1, 2, 3, -4, 5, -6]]);
+  assert.deepEqual(r.paths, ['js']);
+  assert.deepEqual(Array.from(r.wasm), [1.5, 1, 5, 0, 4, 0]);
+  assert.deepEqual(Array.from(r.ts), [1.5, 1, 5, 0, 4, 0]);
+});
+
 test('binaryView: same shapes, scalars, trailing per-channel vectors and per-row values; others left to TypeScript', () => {
   assert.deepEqual(binaryView([2, 3, 4], [2, 3, 4], [2, 3, 4]), { outer: 1, inner: 24, aMode: 0, bMode: 0 });
   assert.deepEqual(binaryView([2, 3, 4], [1], [2, 3, 4]), { outer: 1, inner: 24, aMode: 0, bMode: 2 });

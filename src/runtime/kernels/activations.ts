@@ -19,7 +19,7 @@ import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { int16Table } from './fixed-point-int16.js';
 import { SIGMOID_TABLE_UINT16, erf, populateLut8 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
-import { runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const f32 = Math.fround;
 
@@ -53,8 +53,8 @@ const ACT_CLAMP = 0, ACT_LEAKY = 1, ACT_HARD_SWISH = 2, ACT_LOGISTIC = 3, ACT_TA
 /** A float plan with its WebAssembly loop (activationF32 over every element) when the module is available. */
 function floatPlan(ctx: PrepareContext, fn: (x: number) => number, kind: number, lo = 0, hi = 0, alpha = 0): ActPlan {
   const p = basePlan(fn);
-  if (ctx.wasm) {
-    const arena = ctx.wasm;
+  const arena = arenaFor(ctx);
+  if (arena) {
     const f = arena.exports.activationF32 as WasmFn;
     const n = ctx.outputs[0].shape.reduce((a, b) => a * b, 1);
     p.wasm = { arena, call: (input, output) => f(kind, input, output, n, lo, hi, alpha) };

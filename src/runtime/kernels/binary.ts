@@ -17,6 +17,7 @@ import {
 import { outputRange, usesXnnpack } from '../requantize.js';
 import { planXnnpackAdd, xnnpackAddValue, type XnnpackAddParams } from '../xnnpack-add.js';
 import { planAddQ8, planBinaryF32, planMulQ8, runBinaryWasm, type BinaryWasm } from './binary-wasm.js';
+import { arenaFor } from './unary-wasm.js';
 import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
@@ -96,7 +97,8 @@ function planBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
 
   if (dtype === 'float32') {
     [plan.min, plan.max] = activationRangeFloat(act);
-    if (ctx.wasm) plan.wasm = planBinaryF32(ctx.wasm, op, a, b, out, plan.min, plan.max);
+    const arena = arenaFor(ctx);
+    if (arena) plan.wasm = planBinaryF32(arena, op, a, b, out, plan.min, plan.max);
     return plan;
   }
   if (dtype === 'int32' || dtype === 'int64') {
@@ -146,7 +148,8 @@ function planBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
       plan.mode = 'quantAddSub';
       plan.lutBase = dtype === 'int8' ? 128 : 0;
       plan.xnnAdd = xnn;
-      if (ctx.wasm) plan.wasm = planAddQ8(ctx.wasm, dtype === 'int8', xnn, a, b, out);
+      const arena = arenaFor(ctx);
+      if (arena) plan.wasm = planAddQ8(arena, dtype === 'int8', xnn, a, b, out);
       if (!plan.wasm) plan.pairTable = xnnpackPairTable(xnn, plan.lutBase);
       return plan;
     }
@@ -196,8 +199,9 @@ function planBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
       plan.mode = 'xnnMul';
       plan.scaleOut = productScale;
       [plan.min, plan.max] = outputRange(ctx, 'xnnpack', out);
-      if (ctx.wasm) {
-        plan.wasm = planMulQ8(ctx.wasm, dtype === 'int8', a, b, out, productScale, plan.outOffset, plan.min - plan.outOffset, plan.max - plan.outOffset);
+      const arena = arenaFor(ctx);
+      if (arena) {
+        plan.wasm = planMulQ8(arena, dtype === 'int8', a, b, out, productScale, plan.outOffset, plan.min - plan.outOffset, plan.max - plan.outOffset);
       }
       return plan;
     }

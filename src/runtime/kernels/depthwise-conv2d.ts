@@ -8,6 +8,7 @@ import { planRequantization, requantizeRow, type Requantization } from '../requa
 import { Int16Depthwise } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 import { loadDepthwiseBias, planDepthwiseWasm, runDepthwiseFloat, runDepthwiseHybrid, type DepthwiseWasm } from './depthwise-float-wasm.js';
+import { arenaFor } from './unary-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -113,8 +114,9 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     if (variant === 'uint8') plan.filterOffset = -(filter.zeroPoint[0] ?? 0);
   }
   if (filter.isConstant) filterValues(plan, filter.data as Float32Array);
-  if (isFloatOut && ctx.wasm && filter.isConstant) {
-    plan.floatWasm = planDepthwiseWasm(ctx.wasm, g, depthMultiplier, variant === 'hybrid', filter.data as Float32Array | Int8Array,
+  const arena = isFloatOut && filter.isConstant ? arenaFor(ctx) : null;
+  if (arena) {
+    plan.floatWasm = planDepthwiseWasm(arena, g, depthMultiplier, variant === 'hybrid', filter.data as Float32Array | Int8Array,
       plan.bias, plan.filterScales, plan.actMin, plan.actMax);
     // The TypeScript loops' operands are only needed if a tensor turns out to live outside the arena.
     if (plan.floatWasm) plan.x = new Float64Array(0);

@@ -4,7 +4,7 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { computeOutSize, computePadding, floatClamp, quantClamp } from './conv-common.js';
-import { runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 export interface PoolPlan {
   quantized: boolean;
@@ -44,8 +44,8 @@ function preparePool(ctx: PrepareContext): PoolPlan {
     padH: computePadding(strideH, 1, inH, filterH, outH), padW: computePadding(strideW, 1, inW, filterW, outW),
     actMin, actMax, wasm: null,
   };
-  if (ctx.wasm) {
-    const arena = ctx.wasm;
+  const arena = arenaFor(ctx);
+  if (arena) {
     const params = arena.alloc(14 * 4, 16);
     arena.i32.set([batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, plan.padH, plan.padW], params >> 2);
     const isMax = ctx.node.op === 'MAX_POOL_2D' ? 1 : 0;

@@ -15,7 +15,7 @@ import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../quant-math.js';
 import { roundHalfEven } from '../requantize.js';
 import { requireQuantized } from './conv-common.js';
-import { runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const INTEGER_TYPES = ['int8', 'uint8', 'int16'];
 const f32 = Math.fround;
@@ -56,14 +56,15 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
   };
   const n = output.shape.reduce((a, b) => a * b, 1);
   const signed = output.dtype === 'int8' ? 1 : 0;
+  const arena = arenaFor(ctx);
   if (input.dtype === 'float32') {
     if (xnnpack && eightBit) {
       plan.arithmetic = 'float-xnnpack';
       plan.scale = f32(1 / f32(output.scale[0]));
-      if (ctx.wasm) {
-        const f = ctx.wasm.exports.quantizeF32Q8 as WasmFn;
+      if (arena) {
+        const f = arena.exports.quantizeF32Q8 as WasmFn;
         const { scale, outputZeroPoint: zp } = plan;
-        plan.wasm = { arena: ctx.wasm, call: (x, y) => f(signed, x, y, n, scale, qmin - zp, qmax - zp, zp) };
+        plan.wasm = { arena, call: (x, y) => f(signed, x, y, n, scale, qmin - zp, qmax - zp, zp) };
       }
     } else if (xnnpack) {
       plan.arithmetic = 'float-double';
@@ -77,10 +78,10 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
   if (xnnpack && eightBit && input.dtype === output.dtype && ratio >= 2 ** -8 && ratio <= 2 ** 7) {
     plan.arithmetic = 'requantize-xnnpack';
     plan.multiplier = roundHalfEven(f32(256 * ratio));
-    if (ctx.wasm) {
-      const f = ctx.wasm.exports.requantizeQ8 as WasmFn;
+    if (arena) {
+      const f = arena.exports.requantizeQ8 as WasmFn;
       const { inputZeroPoint, multiplier, outputZeroPoint } = plan;
-      plan.wasm = { arena: ctx.wasm, call: (x, y) => f(signed, x, y, n, inputZeroPoint, multiplier, outputZeroPoint) };
+      plan.wasm = { arena, call: (x, y) => f(signed, x, y, n, inputZeroPoint, multiplier, outputZeroPoint) };
     }
     return plan;
   }
@@ -191,12 +192,13 @@ function prepareDequantize(ctx: PrepareContext): DequantizePlan {
   plan.zeroPoints = Int32Array.from(input.scale.map((_, i) => input.zeroPoint[i] ?? input.zeroPoint[0] ?? 0));
   const scale = plan.scales[0];
   // The module multiplies in float32: the same single rounding only when the scale is a float32 value.
-  if (ctx.wasm && !plan.perChannel && f32(scale) === scale) {
-    const f = ctx.wasm.exports.dequantizeQ8F32 as WasmFn;
+  const arena = arenaFor(ctx);
+  if (arena && !plan.perChannel && f32(scale) === scale) {
+    const f = arena.exports.dequantizeQ8F32 as WasmFn;
     const kind = input.dtype === 'int8' ? 0 : input.dtype === 'uint8' ? 1 : 2;
     const zp = plan.zeroPoints[0];
     const n = output.shape.reduce((a, b) => a * b, 1);
-    plan.wasm = { arena: ctx.wasm, call: (x, y) => f(kind, x, y, n, scale, zp) };
+    plan.wasm = { arena, call: (x, y) => f(kind, x, y, n, scale, zp) };
   }
   return plan;
 }

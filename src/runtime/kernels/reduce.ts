@@ -14,7 +14,7 @@ import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { constIntValues, isQuant, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
-import { runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const f32 = Math.fround;
 
@@ -72,10 +72,10 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   };
   if (output.dtype !== input.dtype) ctx.unsupported(`${op} output is ${output.dtype}, input is ${input.dtype}`);
   const wasmCode = { SUM: 0, MEAN: 1, REDUCE_MAX: 2, REDUCE_MIN: 3, REDUCE_PROD: -1 }[op];
-  if (input.dtype === 'float32' && ctx.wasm && wasmCode >= 0 && total > 0) {
+  const arena = arenaFor(ctx);
+  if (input.dtype === 'float32' && arena && wasmCode >= 0 && total > 0) {
     const view = reductionView(input.shape, reduced);
     if (view) {
-      const arena = ctx.wasm;
       const f = arena.exports.reduceF32 as WasmFn;
       const [outer, length, inner] = view;
       plan.wasm = { arena, call: (x, y) => f(wasmCode, x, y, outer, length, inner) };
