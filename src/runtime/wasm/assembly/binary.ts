@@ -54,14 +54,20 @@ const OP_SQDIFF: i32 = 6;
   const va = f32x4.splat(sa);
   const vb = f32x4.splat(sb);
   let i: i32 = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
     const x0 = aStep ? v128.load(a + o) : va;
     const x1 = aStep ? v128.load(a + o, 16) : va;
+    const x2 = aStep ? v128.load(a + o, 32) : va;
+    const x3 = aStep ? v128.load(a + o, 48) : va;
     const y0 = bStep ? v128.load(b + o) : vb;
     const y1 = bStep ? v128.load(b + o, 16) : vb;
+    const y2 = bStep ? v128.load(b + o, 32) : vb;
+    const y3 = bStep ? v128.load(b + o, 48) : vb;
     v128.store(out + o, f32x4.pmin(f32x4.pmax(opF32x4(op, x0, y0), vlo), vhi));
     v128.store(out + o, f32x4.pmin(f32x4.pmax(opF32x4(op, x1, y1), vlo), vhi), 16);
+    v128.store(out + o, f32x4.pmin(f32x4.pmax(opF32x4(op, x2, y2), vlo), vhi), 32);
+    v128.store(out + o, f32x4.pmin(f32x4.pmax(opF32x4(op, x3, y3), vlo), vhi), 48);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
@@ -87,31 +93,54 @@ const OP_SQDIFF: i32 = 6;
   return mode == MODE_FULL || mode == MODE_ROW;
 }
 
-@inline function binaryF32Op(op: i32, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
-  lo: f32, hi: f32): void {
-  const aStream = isStream(aMode);
-  const bStream = isStream(bMode);
-  for (let r = 0; r < outer; r++) {
-    const pa = rowPointer(a, aMode, r, inner, 4);
-    const pb = rowPointer(b, bMode, r, inner, 4);
-    const po = out + <usize>r * <usize>inner * 4;
-    if (aStream && bStream) rowF32(op, pa, true, pb, true, po, inner, lo, hi);
-    else if (aStream) rowF32(op, pa, true, pb, false, po, inner, lo, hi);
-    else if (bStream) rowF32(op, pa, false, pb, true, po, inner, lo, hi);
-    else rowF32(op, pa, false, pb, false, po, inner, lo, hi);
-  }
+// The optimizer folds inlined copies of a loop that differ only in constants back into one loop testing them at
+// run time; each specialization is therefore its own function, chosen once per call through a function reference.
+type RowF32 = (a: usize, b: usize, out: usize, n: i32, lo: f32, hi: f32) => void;
+
+function addVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_ADD, a, true, b, true, o, n, lo, hi); }
+function addVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_ADD, a, true, b, false, o, n, lo, hi); }
+function addSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_ADD, a, false, b, true, o, n, lo, hi); }
+function subVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SUB, a, true, b, true, o, n, lo, hi); }
+function subVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SUB, a, true, b, false, o, n, lo, hi); }
+function subSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SUB, a, false, b, true, o, n, lo, hi); }
+function mulVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MUL, a, true, b, true, o, n, lo, hi); }
+function mulVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MUL, a, true, b, false, o, n, lo, hi); }
+function mulSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MUL, a, false, b, true, o, n, lo, hi); }
+function divVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_DIV, a, true, b, true, o, n, lo, hi); }
+function divVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_DIV, a, true, b, false, o, n, lo, hi); }
+function divSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_DIV, a, false, b, true, o, n, lo, hi); }
+function maxVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MAX, a, true, b, true, o, n, lo, hi); }
+function maxVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MAX, a, true, b, false, o, n, lo, hi); }
+function maxSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MAX, a, false, b, true, o, n, lo, hi); }
+function minVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MIN, a, true, b, true, o, n, lo, hi); }
+function minVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MIN, a, true, b, false, o, n, lo, hi); }
+function minSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_MIN, a, false, b, true, o, n, lo, hi); }
+function sqdiffVVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SQDIFF, a, true, b, true, o, n, lo, hi); }
+function sqdiffVSF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SQDIFF, a, true, b, false, o, n, lo, hi); }
+function sqdiffSVF32(a: usize, b: usize, o: usize, n: i32, lo: f32, hi: f32): void { rowF32(OP_SQDIFF, a, false, b, true, o, n, lo, hi); }
+
+/** The row loop of an op whose operands both stream, only a streams, or only b streams. */
+function rowF32For(op: i32, aStream: bool, bStream: bool): RowF32 {
+  if (op == OP_ADD) return aStream && bStream ? addVVF32 : aStream ? addVSF32 : addSVF32;
+  if (op == OP_SUB) return aStream && bStream ? subVVF32 : aStream ? subVSF32 : subSVF32;
+  if (op == OP_MUL) return aStream && bStream ? mulVVF32 : aStream ? mulVSF32 : mulSVF32;
+  if (op == OP_DIV) return aStream && bStream ? divVVF32 : aStream ? divVSF32 : divSVF32;
+  if (op == OP_MAX) return aStream && bStream ? maxVVF32 : aStream ? maxVSF32 : maxSVF32;
+  if (op == OP_MIN) return aStream && bStream ? minVVF32 : aStream ? minVSF32 : minSVF32;
+  if (op == OP_SQDIFF) return aStream && bStream ? sqdiffVVF32 : aStream ? sqdiffVSF32 : sqdiffSVF32;
+  return addVVF32;
 }
 
-/** float32 out = clamp(a op b) over [outer, inner] (op: 0 ADD, 1 SUB, 2 MUL, 3 DIV, 4 MAX, 5 MIN, 6 SQDIFF). */
+/**
+ * float32 out = clamp(a op b) over [outer, inner] (op: 0 ADD, 1 SUB, 2 MUL, 3 DIV, 4 MAX, 5 MIN, 6 SQDIFF). At least
+ * one operand streams.
+ */
 export function binaryF32(op: i32, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
   lo: f32, hi: f32): void {
-  if (op == OP_ADD) binaryF32Op(OP_ADD, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else if (op == OP_SUB) binaryF32Op(OP_SUB, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else if (op == OP_MUL) binaryF32Op(OP_MUL, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else if (op == OP_DIV) binaryF32Op(OP_DIV, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else if (op == OP_MAX) binaryF32Op(OP_MAX, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else if (op == OP_MIN) binaryF32Op(OP_MIN, a, b, out, outer, inner, aMode, bMode, lo, hi);
-  else binaryF32Op(OP_SQDIFF, a, b, out, outer, inner, aMode, bMode, lo, hi);
+  const row = rowF32For(op, isStream(aMode), isStream(bMode));
+  for (let r = 0; r < outer; r++) {
+    row(rowPointer(a, aMode, r, inner, 4), rowPointer(b, bMode, r, inner, 4), out + <usize>r * <usize>inner * 4, inner, lo, hi);
+  }
 }
 
 // ---------------------------------------------------------------- 8-bit ADD/SUB (XNNPACK arithmetic)
@@ -163,18 +192,25 @@ export function binaryF32(op: i32, a: usize, b: usize, out: usize, outer: i32, i
   }
 }
 
-@inline function addQ8Op(signed: bool, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
-  ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
-  const aStream = isStream(aMode);
-  const bStream = isStream(bMode);
-  for (let r = 0; r < outer; r++) {
-    const pa = rowPointer(a, aMode, r, inner, 1);
-    const pb = rowPointer(b, bMode, r, inner, 1);
-    const po = out + <usize>r * <usize>inner;
-    if (aStream && bStream) rowAddQ8(signed, pa, true, pb, true, po, inner, ma, mb, shift, bias, zp, lo, hi);
-    else if (aStream) rowAddQ8(signed, pa, true, pb, false, po, inner, ma, mb, shift, bias, zp, lo, hi);
-    else rowAddQ8(signed, pa, false, pb, true, po, inner, ma, mb, shift, bias, zp, lo, hi);
-  }
+type RowAddQ8 = (a: usize, b: usize, out: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32) => void;
+
+function addSVV(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(true, a, true, b, true, o, n, ma, mb, shift, bias, zp, lo, hi);
+}
+function addSVS(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(true, a, true, b, false, o, n, ma, mb, shift, bias, zp, lo, hi);
+}
+function addSSV(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(true, a, false, b, true, o, n, ma, mb, shift, bias, zp, lo, hi);
+}
+function addUVV(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(false, a, true, b, true, o, n, ma, mb, shift, bias, zp, lo, hi);
+}
+function addUVS(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(false, a, true, b, false, o, n, ma, mb, shift, bias, zp, lo, hi);
+}
+function addUSV(a: usize, b: usize, o: usize, n: i32, ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
+  rowAddQ8(false, a, false, b, true, o, n, ma, mb, shift, bias, zp, lo, hi);
 }
 
 /**
@@ -183,8 +219,15 @@ export function binaryF32(op: i32, a: usize, b: usize, out: usize, outer: i32, i
  */
 export function addQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
   ma: i32, mb: i32, shift: i32, bias: i32, zp: i32, lo: i32, hi: i32): void {
-  if (signed) addQ8Op(true, a, b, out, outer, inner, aMode, bMode, ma, mb, shift, bias, zp, lo, hi);
-  else addQ8Op(false, a, b, out, outer, inner, aMode, bMode, ma, mb, shift, bias, zp, lo, hi);
+  const aStream = isStream(aMode);
+  const bStream = isStream(bMode);
+  const row: RowAddQ8 = signed
+    ? (aStream && bStream ? addSVV : aStream ? addSVS : addSSV)
+    : (aStream && bStream ? addUVV : aStream ? addUVS : addUSV);
+  for (let r = 0; r < outer; r++) {
+    row(rowPointer(a, aMode, r, inner, 1), rowPointer(b, bMode, r, inner, 1), out + <usize>r * <usize>inner, inner,
+      ma, mb, shift, bias, zp, lo, hi);
+  }
 }
 
 // ---------------------------------------------------------------- 8-bit MUL (XNNPACK arithmetic)
@@ -244,18 +287,25 @@ export function addQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, i
   }
 }
 
-@inline function mulQ8Op(signed: bool, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
-  za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
-  const aStream = isStream(aMode);
-  const bStream = isStream(bMode);
-  for (let r = 0; r < outer; r++) {
-    const pa = rowPointer(a, aMode, r, inner, 1);
-    const pb = rowPointer(b, bMode, r, inner, 1);
-    const po = out + <usize>r * <usize>inner;
-    if (aStream && bStream) rowMulQ8(signed, pa, true, pb, true, po, inner, za, zb, scale, zp, lo, hi);
-    else if (aStream) rowMulQ8(signed, pa, true, pb, false, po, inner, za, zb, scale, zp, lo, hi);
-    else rowMulQ8(signed, pa, false, pb, true, po, inner, za, zb, scale, zp, lo, hi);
-  }
+type RowMulQ8 = (a: usize, b: usize, out: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32) => void;
+
+function mulSVV(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(true, a, true, b, true, o, n, za, zb, scale, zp, lo, hi);
+}
+function mulSVS(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(true, a, true, b, false, o, n, za, zb, scale, zp, lo, hi);
+}
+function mulSSV(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(true, a, false, b, true, o, n, za, zb, scale, zp, lo, hi);
+}
+function mulUVV(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(false, a, true, b, true, o, n, za, zb, scale, zp, lo, hi);
+}
+function mulUVS(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(false, a, true, b, false, o, n, za, zb, scale, zp, lo, hi);
+}
+function mulUSV(a: usize, b: usize, o: usize, n: i32, za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
+  rowMulQ8(false, a, false, b, true, o, n, za, zb, scale, zp, lo, hi);
 }
 
 /**
@@ -264,6 +314,13 @@ export function addQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, i
  */
 export function mulQ8(signed: i32, a: usize, b: usize, out: usize, outer: i32, inner: i32, aMode: i32, bMode: i32,
   za: i32, zb: i32, scale: f32, zp: i32, lo: f32, hi: f32): void {
-  if (signed) mulQ8Op(true, a, b, out, outer, inner, aMode, bMode, za, zb, scale, zp, lo, hi);
-  else mulQ8Op(false, a, b, out, outer, inner, aMode, bMode, za, zb, scale, zp, lo, hi);
+  const aStream = isStream(aMode);
+  const bStream = isStream(bMode);
+  const row: RowMulQ8 = signed
+    ? (aStream && bStream ? mulSVV : aStream ? mulSVS : mulSSV)
+    : (aStream && bStream ? mulUVV : aStream ? mulUVS : mulUSV);
+  for (let r = 0; r < outer; r++) {
+    row(rowPointer(a, aMode, r, inner, 1), rowPointer(b, bMode, r, inner, 1), out + <usize>r * <usize>inner, inner,
+      za, zb, scale, zp, lo, hi);
+  }
 }

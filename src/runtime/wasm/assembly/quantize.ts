@@ -35,10 +35,18 @@
   }
 }
 
+// One function per specialization (the optimizer would fold inlined copies back into one loop testing `signed`).
+function quantizeS8(input: usize, out: usize, n: i32, scale: f32, lo: f32, hi: f32, zp: i32): void {
+  quantizeLoop(true, input, out, n, scale, lo, hi, zp);
+}
+function quantizeU8(input: usize, out: usize, n: i32, scale: f32, lo: f32, hi: f32, zp: i32): void {
+  quantizeLoop(false, input, out, n, scale, lo, hi, zp);
+}
+
 /** float32 -> int8 (signed 1) or uint8: scale is float32(1 / output scale); lo, hi the output range minus zp. */
 export function quantizeF32Q8(signed: i32, input: usize, out: usize, n: i32, scale: f32, lo: f32, hi: f32, zp: i32): void {
-  if (signed) quantizeLoop(true, input, out, n, scale, lo, hi, zp);
-  else quantizeLoop(false, input, out, n, scale, lo, hi, zp);
+  if (signed) quantizeS8(input, out, n, scale, lo, hi, zp);
+  else quantizeU8(input, out, n, scale, lo, hi, zp);
 }
 
 @inline function requantizeLoop(signed: bool, input: usize, out: usize, n: i32, zpIn: i32, m: i32, zpOut: i32): void {
@@ -69,10 +77,17 @@ export function quantizeF32Q8(signed: i32, input: usize, out: usize, n: i32, sca
   }
 }
 
+function requantizeS8(input: usize, out: usize, n: i32, zpIn: i32, m: i32, zpOut: i32): void {
+  requantizeLoop(true, input, out, n, zpIn, m, zpOut);
+}
+function requantizeU8(input: usize, out: usize, n: i32, zpIn: i32, m: i32, zpOut: i32): void {
+  requantizeLoop(false, input, out, n, zpIn, m, zpOut);
+}
+
 /** int8 -> int8 (signed 1) or uint8 -> uint8 with an 8-bit fraction multiplier m. */
 export function requantizeQ8(signed: i32, input: usize, out: usize, n: i32, zpIn: i32, m: i32, zpOut: i32): void {
-  if (signed) requantizeLoop(true, input, out, n, zpIn, m, zpOut);
-  else requantizeLoop(false, input, out, n, zpIn, m, zpOut);
+  if (signed) requantizeS8(input, out, n, zpIn, m, zpOut);
+  else requantizeU8(input, out, n, zpIn, m, zpOut);
 }
 
 const KIND_INT8: i32 = 0;
@@ -97,9 +112,19 @@ const KIND_UINT8: i32 = 1;
   }
 }
 
+function dequantizeS8(input: usize, out: usize, n: i32, scale: f32, zp: i32): void {
+  dequantizeLoop(KIND_INT8, input, out, n, scale, zp);
+}
+function dequantizeU8(input: usize, out: usize, n: i32, scale: f32, zp: i32): void {
+  dequantizeLoop(KIND_UINT8, input, out, n, scale, zp);
+}
+function dequantizeS16(input: usize, out: usize, n: i32, scale: f32, zp: i32): void {
+  dequantizeLoop(2, input, out, n, scale, zp);
+}
+
 /** int8 (kind 0), uint8 (1) or int16 (2) -> float32, one scale and zero point. */
 export function dequantizeQ8F32(kind: i32, input: usize, out: usize, n: i32, scale: f32, zp: i32): void {
-  if (kind == KIND_INT8) dequantizeLoop(KIND_INT8, input, out, n, scale, zp);
-  else if (kind == KIND_UINT8) dequantizeLoop(KIND_UINT8, input, out, n, scale, zp);
-  else dequantizeLoop(2, input, out, n, scale, zp);
+  if (kind == KIND_INT8) dequantizeS8(input, out, n, scale, zp);
+  else if (kind == KIND_UINT8) dequantizeU8(input, out, n, scale, zp);
+  else dequantizeS16(input, out, n, scale, zp);
 }
