@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { writeModel } from '../../src/format/index.js';
+import { GraphBuilder, encodeValues } from '../../src/graph/builder.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { asymmetricQuantizeFloats, roundHalfAwayFromZero } from '../../src/runtime/quant-math.js';
 import { WasmArena } from '../../src/runtime/wasm/index.js';
@@ -142,4 +143,37 @@ test('float DEPTHWISE_CONV_2D with a filter computed at run time keeps the TypeS
   };
   const it = Interpreter.fromBytes(writeModel(singleOpModel(spec)));
   assert.deepEqual(it.kernelPaths().map((p) => p.path), ['js']);
+});
+
+test('float16 weights: DEQUANTIZE folded at prepare, the depthwise runs in WebAssembly on the folded float32 filter', () => {
+  const b = new GraphBuilder();
+  const C = 8;
+  // float16 bits of small integers k / 8 (exact in both formats).
+  const half = (v: number) => { const f = new Float32Array([v]); const u = new Uint32Array(f.buffer)[0]; return v === 0 ? 0 : ((u >>> 16) & 0x8000) | ((((u >>> 23) & 0xff) - 112) << 10) | ((u >>> 13) & 0x3ff); };
+  const wValues = Array.from({ length: 9 * C }, (_, i) => ((i % 13) - 6) / 8);
+  const x = b.addInput({ name: 'x', dtype: 'float32', shape: [1, 6, 6, C], quantization: null });
+  const w16 = b.addTensor({ name: 'w16', dtype: 'float16', shape: [1, 3, 3, C], data: encodeValues('float16', wValues.map(half)), quantization: null });
+  const w = b.addTensor({ name: 'w', dtype: 'float32', shape: [1, 3, 3, C], quantization: null });
+  const y = b.addTensor({ name: 'y', dtype: 'float32', shape: [1, 6, 6, C], quantization: null });
+  b.addOp('DEQUANTIZE', [w16], [w], {}, 3);
+  b.addOp('DEPTHWISE_CONV_2D', [x, w], [y], { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1 }, 1);
+  b.markOutput(y);
+  const bytes = writeModel(b.model());
+  const input = Float32Array.from({ length: 36 * C }, (_, i) => Math.sin(i));
+  const outputs = (['wasm', 'typescript'] as const).map((kernels) => {
+    const it = Interpreter.fromBytes(bytes, { kernels });
+    if (kernels === 'wasm') assert.deepEqual(it.kernelPaths(), [{ node: 1, op: 'DEPTHWISE_CONV_2D', path: 'wasm' }]);
+    it.setInput(0, input);
+    it.invoke();
+    return it.getOutput(0) as Float32Array;
+  });
+  // The folded filter is exact (k / 8): the sums differ by float32 rounding only.
+  for (let i = 0; i < outputs[0].length; i++) assert.ok(Math.abs(outputs[0][i] - outputs[1][i]) <= 1e-5, `element ${i}`);
+  // And equal the float32 filter's result.
+  const ref = runBoth({
+    op: 'DEPTHWISE_CONV_2D', version: 1, options: { padding: 'SAME', strideH: 1, strideW: 1, depthMultiplier: 1 },
+    inputs: [{ dtype: 'float32', shape: [1, 6, 6, C] }, { dtype: 'float32', shape: [1, 3, 3, C], data: wValues }],
+    outputs: [{ dtype: 'float32', shape: [1] }],
+  }, [input]);
+  assert.deepEqual(Array.from(outputs[0]), Array.from(ref.wasm));
 });
