@@ -288,11 +288,28 @@ export function asymmetricQuantizeFloats(values: Float32Array, start: number, si
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (min === max) {
+  if (asymmetricQuantizeParameters(min, max, result)) {
     out.fill(0, outStart, outStart + size);
+    return;
+  }
+  const zp = result[1];
+  const inv = Math.fround(1 / result[0]);
+  for (let i = 0; i < size; i++) {
+    const q = roundHalfAwayFromZero(Math.fround(zp + Math.fround(values[start + i] * inv)));
+    out[outStart + i] = q > 127 ? 127 : q < -128 ? -128 : q;
+  }
+}
+
+/**
+ * AsymmetricQuantizeFloats' parameters from the values' min and max (both starting from 0): result[0] = scale
+ * (float32), result[1] = zero point; values quantize with float32(1 / scale). True when min === max (every value
+ * quantizes to 0; scale 1, zero point 0).
+ */
+export function asymmetricQuantizeParameters(min: number, max: number, result: Float64Array): boolean {
+  if (min === max) {
     result[0] = 1;
     result[1] = 0;
-    return;
+    return true;
   }
   const scale = (max - min) / 255;
   const zpFromMin = -128 - min / scale;
@@ -300,13 +317,8 @@ export function asymmetricQuantizeFloats(values: Float32Array, start: number, si
   const errMin = 128 + Math.abs(min / scale);
   const errMax = 127 + Math.abs(max / scale);
   const zpDouble = errMin < errMax ? zpFromMin : zpFromMax;
-  const zp = zpDouble <= -128 ? -128 : zpDouble >= 127 ? 127 : roundHalfAwayFromZero(zpDouble);
   const sf = Math.fround(scale);
-  const inv = Math.fround(1 / sf);
-  for (let i = 0; i < size; i++) {
-    const q = roundHalfAwayFromZero(Math.fround(zp + Math.fround(values[start + i] * inv)));
-    out[outStart + i] = q > 127 ? 127 : q < -128 ? -128 : q;
-  }
   result[0] = sf;
-  result[1] = zp;
+  result[1] = zpDouble <= -128 ? -128 : zpDouble >= 127 ? 127 : roundHalfAwayFromZero(zpDouble);
+  return false;
 }

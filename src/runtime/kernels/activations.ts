@@ -19,6 +19,7 @@ import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { int16Table } from './fixed-point-int16.js';
 import { SIGMOID_TABLE_UINT16, erf, populateLut8 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const f32 = Math.fround;
 
@@ -35,10 +36,30 @@ interface ActPlan {
   mult2: number; shift2: number;
   lut: Int32Array | Int16Array | null;
   lutBase: number;
+  /**
+   * Float clamps, LEAKY_RELU (bit-identical to `fn`), HARD_SWISH, LOGISTIC and TANH (within a few float32 roundings
+   * of `fn`): the WebAssembly loop, or null.
+   */
+  wasm: UnaryWasm | null;
 }
 
 function basePlan(fn: (x: number) => number): ActPlan {
-  return { mode: 'float', fn, lo: -Infinity, hi: Infinity, inZp: 0, outZp: 0, mult: 0, shift: 0, mult2: 0, shift2: 0, lut: null, lutBase: 0 };
+  return { mode: 'float', fn, lo: -Infinity, hi: Infinity, inZp: 0, outZp: 0, mult: 0, shift: 0, mult2: 0, shift2: 0, lut: null, lutBase: 0, wasm: null };
+}
+
+/** Activation kinds of the module's activationF32. */
+const ACT_CLAMP = 0, ACT_LEAKY = 1, ACT_HARD_SWISH = 2, ACT_LOGISTIC = 3, ACT_TANH = 4;
+
+/** A float plan with its WebAssembly loop (activationF32 over every element) when the module is available. */
+function floatPlan(ctx: PrepareContext, fn: (x: number) => number, kind: number, lo = 0, hi = 0, alpha = 0): ActPlan {
+  const p = basePlan(fn);
+  const arena = arenaFor(ctx);
+  if (arena) {
+    const f = arena.exports.activationF32 as WasmFn;
+    const n = ctx.outputs[0].shape.reduce((a, b) => a * b, 1);
+    p.wasm = { arena, call: (input, output) => f(kind, input, output, n, lo, hi, alpha) };
+  }
+  return p;
 }
 
 function io(ctx: PrepareContext, dtypes: string[]): { input: RuntimeTensor; output: RuntimeTensor; quantized: boolean } {
@@ -55,6 +76,7 @@ function io(ctx: PrepareContext, dtypes: string[]): { input: RuntimeTensor; outp
 function evalAct(p: ActPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const X = inputs[0]!.data as Float32Array;
   const Y = outputs[0].data as Float32Array;
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const n = Y.length;
   switch (p.mode) {
     case 'float': {
@@ -166,6 +188,10 @@ function evalAct(p: ActPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeT
   }
 }
 
+function actPath(p: ActPlan): 'wasm' | 'js' {
+  return p.wasm ? 'wasm' : 'js';
+}
+
 function wrap16(x: number): number {
   return (x << 16) >> 16;
 }
@@ -187,7 +213,7 @@ function makeClampKernel(op: string, maxVersion: number, lo: number, hi: number)
     op, maxVersion,
     prepare(ctx) {
       const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8', 'int16']);
-      if (!quantized) return basePlan((x) => (x < lo ? lo : x > hi ? hi : x));
+      if (!quantized) return floatPlan(ctx, (x) => (x < lo ? lo : x > hi ? hi : x), ACT_CLAMP, lo, hi);
       const p = basePlan((x) => x);
       p.mode = 'requant';
       const q = quantizeMultiplier(f32(f32(input.scale[0]) / f32(output.scale[0])));
@@ -204,6 +230,7 @@ function makeClampKernel(op: string, maxVersion: number, lo: number, hi: number)
       return p;
     },
     eval: evalAct,
+    path: actPath,
   };
 }
 
@@ -218,7 +245,7 @@ export const leakyReluKernel: Kernel<ActPlan> = {
   prepare(ctx) {
     const alpha = f32(Number(ctx.options.alpha ?? 0.2));
     const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8', 'int16']);
-    if (!quantized) return basePlan((x) => (x > 0 ? x : f32(x * alpha)));
+    if (!quantized) return floatPlan(ctx, (x) => (x > 0 ? x : f32(x * alpha)), ACT_LEAKY, 0, 0, alpha);
     const p = basePlan((x) => x);
     const si = f32(input.scale[0]), so = f32(output.scale[0]);
     p.inZp = input.zeroPoint[0];
@@ -246,6 +273,7 @@ export const leakyReluKernel: Kernel<ActPlan> = {
     return p;
   },
   eval: evalAct,
+  path: actPath,
 };
 
 /** Int32 multiplier reduced to int16 with rounding, as DownScaleInt32ToInt16Multiplier. */
@@ -259,7 +287,7 @@ export const hardSwishKernel: Kernel<ActPlan> = {
   maxVersion: 1,
   prepare(ctx) {
     const { input, output, quantized } = io(ctx, ['float32', 'int8', 'uint8']);
-    if (!quantized) return basePlan((x) => f32(f32(x * Math.min(6, Math.max(0, f32(x + 3)))) / 6));
+    if (!quantized) return floatPlan(ctx, (x) => f32(f32(x * Math.min(6, Math.max(0, f32(x + 3)))) / 6), ACT_HARD_SWISH);
     const p = basePlan((x) => x);
     p.mode = 'hardswish';
     const hiresInputScale = f32(f32(1 / 128) * f32(input.scale[0]));
@@ -275,6 +303,7 @@ export const hardSwishKernel: Kernel<ActPlan> = {
     return p;
   },
   eval: evalAct,
+  path: actPath,
 };
 
 /**
@@ -322,7 +351,10 @@ function makeLutKernel(op: string, maxVersion: number, fn: (x: number) => number
     op, maxVersion,
     prepare(ctx) {
       const { input, output, quantized } = io(ctx, int16 ? ['float32', 'int8', 'uint8', 'int16'] : ['float32', 'int8', 'uint8']);
-      if (!quantized) return basePlan((x) => f32(fn(x)));
+      if (!quantized) {
+        const kind = op === 'LOGISTIC' ? ACT_LOGISTIC : op === 'TANH' ? ACT_TANH : -1;
+        return kind >= 0 ? floatPlan(ctx, (x) => f32(fn(x)), kind) : basePlan((x) => f32(fn(x)));
+      }
       if (input.dtype === 'int16') return prepareInt16(ctx, op as 'LOGISTIC' | 'TANH', input, output);
       if (fixedOutput) {
         const [scale, zp] = fixedOutput(output.dtype);
@@ -337,6 +369,7 @@ function makeLutKernel(op: string, maxVersion: number, fn: (x: number) => number
       return p;
     },
     eval: evalAct,
+    path: actPath,
   };
 }
 
@@ -369,4 +402,5 @@ export const geluKernel: Kernel<ActPlan> = {
     return p;
   },
   eval: evalAct,
+  path: actPath,
 };

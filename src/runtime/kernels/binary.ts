@@ -15,7 +15,9 @@ import {
   quantizeMultiplier, quantizeMultiplierSmallerThanOneExp, roundingDivideByPOT, saturatingRoundingDoublingHighMul,
 } from '../quant-math.js';
 import { outputRange, usesXnnpack } from '../requantize.js';
-import { planXnnpackAdd, xnnpackAddValue } from '../xnnpack-add.js';
+import { planXnnpackAdd, xnnpackAddValue, type XnnpackAddParams } from '../xnnpack-add.js';
+import { planAddQ8, planBinaryF32, planMulQ8, runBinaryWasm, type BinaryWasm } from './binary-wasm.js';
+import { arenaFor } from './unary-wasm.js';
 import { checkedLog2, countLeadingSignBits32, getReciprocal } from '../fixed-point.js';
 import { broadcastIndexMap, broadcastShapes, isQuant, requireInput, sizeOf } from './shape-util.js';
 
@@ -28,6 +30,8 @@ interface BinaryPlan {
   n: number;
   mapA: Int32Array | null;
   mapB: Int32Array | null;
+  /** The maps are built on first use when the WebAssembly path makes them unnecessary (operand shapes kept here). */
+  mapsPending: { a: number[]; b: number[]; out: number[] } | null;
   min: number;
   max: number;
   offsetA: number;
@@ -48,6 +52,10 @@ interface BinaryPlan {
   pairTable: Int16Array | null;
   /** xnnMul: XNNPACK's float32 product-to-output scale. */
   scaleOut: number;
+  /** 8-bit ADD/SUB in xnnpack mode: XNNPACK's parameters (the pair table is built from them when needed). */
+  xnnAdd: XnnpackAddParams | null;
+  /** The WebAssembly path (float ops; XNNPACK 8-bit ADD/SUB) for broadcasts it covers, or null. */
+  wasm: BinaryWasm | null;
   name: string;
 }
 
@@ -56,6 +64,20 @@ const f32 = Math.fround;
 const PAIR_TABLE_MIN_ELEMENTS = 4096;
 
 function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
+  const plan = planBinary(ctx, op);
+  if (!plan.wasm) buildMaps(plan);
+  return plan;
+}
+
+function buildMaps(p: BinaryPlan): void {
+  const m = p.mapsPending;
+  if (!m) return;
+  p.mapA = broadcastIndexMap(m.a, m.out);
+  p.mapB = broadcastIndexMap(m.b, m.out);
+  p.mapsPending = null;
+}
+
+function planBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const a = requireInput(ctx, 0);
   const b = requireInput(ctx, 1);
   const out = ctx.outputs[0];
@@ -63,9 +85,9 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   const shape = broadcastShapes(ctx, a.shape, b.shape);
   out.shape = shape;
   const plan: BinaryPlan = {
-    op, mode: 'float', n: sizeOf(shape), mapA: broadcastIndexMap(a.shape, shape), mapB: broadcastIndexMap(b.shape, shape),
+    op, mode: 'float', n: sizeOf(shape), mapA: null, mapB: null, mapsPending: { a: a.shape.slice(), b: b.shape.slice(), out: shape },
     min: -Infinity, max: Infinity, offsetA: 0, offsetB: 0, outOffset: 0, leftShift: 0,
-    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, pairTable: null, name: out.name,
+    multA: 0, shiftA: 0, multB: 0, shiftB: 0, multOut: 0, shiftOut: 0, scaleOut: 0, lutA: null, lutB: null, lutBase: 0, pairTable: null, xnnAdd: null, wasm: null, name: out.name,
   };
   const hasActivation = op === 'ADD' || op === 'SUB' || op === 'MUL' || op === 'DIV';
   const act = hasActivation ? String(ctx.options.fusedActivationFunction ?? 'NONE') : 'NONE';
@@ -75,6 +97,8 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
 
   if (dtype === 'float32') {
     [plan.min, plan.max] = activationRangeFloat(act);
+    const arena = arenaFor(ctx);
+    if (arena) plan.wasm = planBinaryF32(arena, op, a, b, out, plan.min, plan.max);
     return plan;
   }
   if (dtype === 'int32' || dtype === 'int64') {
@@ -123,12 +147,10 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
     if (xnn) {
       plan.mode = 'quantAddSub';
       plan.lutBase = dtype === 'int8' ? 128 : 0;
-      const lo = -plan.lutBase;
-      const table = new Int16Array(65536);
-      for (let x = 0; x < 256; x++) {
-        for (let y = 0; y < 256; y++) table[(x << 8) | y] = xnnpackAddValue(xnn, x + lo, y + lo);
-      }
-      plan.pairTable = table;
+      plan.xnnAdd = xnn;
+      const arena = arenaFor(ctx);
+      if (arena) plan.wasm = planAddQ8(arena, dtype === 'int8', xnn, a, b, out);
+      if (!plan.wasm) plan.pairTable = xnnpackPairTable(xnn, plan.lutBase);
       return plan;
     }
     if (general) {
@@ -177,6 +199,10 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
       plan.mode = 'xnnMul';
       plan.scaleOut = productScale;
       [plan.min, plan.max] = outputRange(ctx, 'xnnpack', out);
+      const arena = arenaFor(ctx);
+      if (arena) {
+        plan.wasm = planMulQ8(arena, dtype === 'int8', a, b, out, productScale, plan.outOffset, plan.min - plan.outOffset, plan.max - plan.outOffset);
+      }
       return plan;
     }
     plan.mode = 'quantMul';
@@ -207,6 +233,16 @@ function prepareBinary(ctx: PrepareContext, op: BinaryOp): BinaryPlan {
   return ctx.unsupported(`quantized ${op} on ${dtype}`);
 }
 
+/** XNNPACK's 8-bit ADD/SUB output for every pair of raw inputs, index (a << 8) | b with both shifted to [0, 256). */
+function xnnpackPairTable(xnn: XnnpackAddParams, lutBase: number): Int16Array {
+  const lo = -lutBase;
+  const table = new Int16Array(65536);
+  for (let x = 0; x < 256; x++) {
+    for (let y = 0; y < 256; y++) table[(x << 8) | y] = xnnpackAddValue(xnn, x + lo, y + lo);
+  }
+  return table;
+}
+
 function floatOp(op: BinaryOp, x: number, y: number): number {
   switch (op) {
     case 'ADD': return x + y;
@@ -235,6 +271,10 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
   const A = inputs[0]!.data as Float32Array;
   const B = inputs[1]!.data as Float32Array;
   const O = outputs[0].data as Float32Array;
+  if (p.wasm && runBinaryWasm(p.wasm, inputs[0]!, inputs[1]!, outputs[0])) return;
+  // An operand outside the arena (a variable tensor): the TypeScript loops, with the maps and table they need.
+  if (p.mapsPending) buildMaps(p);
+  if (p.xnnAdd && !p.pairTable) p.pairTable = xnnpackPairTable(p.xnnAdd, p.lutBase);
   const { n, mapA, mapB, min, max, op } = p;
   switch (p.mode) {
     case 'float':
@@ -364,7 +404,7 @@ function evalBinary(p: BinaryPlan, inputs: (RuntimeTensor | null)[], outputs: Ru
 }
 
 function makeBinary(op: BinaryOp, maxVersion: number): Kernel<BinaryPlan> {
-  return { op, maxVersion, prepare: (ctx) => prepareBinary(ctx, op), eval: evalBinary };
+  return { op, maxVersion, prepare: (ctx) => prepareBinary(ctx, op), eval: evalBinary, path: (p) => (p.wasm ? 'wasm' : 'js') };
 }
 
 export const addKernel = makeBinary('ADD', 4);

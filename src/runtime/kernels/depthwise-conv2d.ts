@@ -7,6 +7,8 @@ import { asymmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 import { prepareQuant8Depthwise, type Quant8Wasm } from './quant8-wasm.js';
+import { loadDepthwiseBias, planDepthwiseWasm, runDepthwiseFloat, runDepthwiseHybrid, type DepthwiseWasm } from './depthwise-float-wasm.js';
+import { arenaFor } from './unary-wasm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -43,6 +45,8 @@ export interface DepthwisePlan {
    * the TypeScript loop.
    */
   wasm: Quant8Wasm | null;
+  /** Float and hybrid variants with a constant filter: the WebAssembly kernel (depthwise-float-wasm.ts). */
+  floatWasm: DepthwiseWasm | null;
 }
 
 function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
@@ -80,7 +84,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
-    wasm: null,
+    wasm: null, floatWasm: null,
   };
   for (let oy = 0; oy < g.outH; oy++) {
     const iy0 = oy * g.strideH - g.padH;
@@ -112,6 +116,13 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
       plan.requant!, plan.inputOffset, variant === 'int8');
     // The module holds everything it needs; the TypeScript operands are not used.
     if (plan.wasm) plan.x = plan.w = plan.acc = new Float64Array(0);
+  }
+  const arena = isFloatOut && filter.isConstant ? arenaFor(ctx) : null;
+  if (arena) {
+    plan.floatWasm = planDepthwiseWasm(arena, g, depthMultiplier, variant === 'hybrid', filter.data as Float32Array | Int8Array,
+      plan.bias, plan.filterScales, plan.actMin, plan.actMax);
+    // The TypeScript loops' operands are only needed if a tensor turns out to live outside the arena.
+    if (plan.floatWasm) plan.x = new Float64Array(0);
   }
   return plan;
 }
@@ -179,8 +190,16 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   if (!inputs[1]!.isConstant) filterValues(p, filter);
   const { bias, acc, actMin, actMax, x } = p;
 
+  if (p.floatWasm && isFloatOut(p) && p.floatWasm.arena.holds(input) && p.floatWasm.arena.holds(out)) {
+    if (p.biasTensor) loadDepthwiseBias(p.floatWasm, p.bias, p.variant === 'hybrid');
+    if (p.variant === 'float') runDepthwiseFloat(p.floatWasm, g, p.depthMultiplier, input, out);
+    else runDepthwiseHybrid(p.floatWasm, g, p.depthMultiplier, input, out, actMin, actMax);
+    return;
+  }
+  if (isFloatOut(p) && x.length !== input.length) p.x = new Float64Array(input.length);
+
   if (p.variant === 'float') {
-    x.set(input);
+    p.x.set(input);
     for (let b = 0; b < g.batches; b++) {
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
@@ -202,7 +221,7 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
       asymmetricQuantizeFloats(input, b * perBatch, perBatch, p.qInput, b * perBatch, p.asymResult);
       const sf = p.asymResult[0];
       const offset = p.asymResult[1];
-      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - offset;
+      for (let i = b * perBatch; i < (b + 1) * perBatch; i++) p.x[i] = p.qInput[i] - offset;
       for (let oy = 0; oy < g.outH; oy++) {
         for (let ox = 0; ox < g.outW; ox++) {
           accumulatePixel(p, b, oy, ox);
@@ -230,11 +249,15 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
   }
 }
 
+function isFloatOut(p: DepthwisePlan): boolean {
+  return p.variant === 'float' || p.variant === 'hybrid';
+}
+
 export const depthwiseConv2dKernel: Kernel<DepthwisePlan> = {
   op: 'DEPTHWISE_CONV_2D',
   // v1 float/uint8, v2 dilation, v3 int8 per-channel, v4 hybrid, v5 int16x8, v6 hybrid per-channel.
   maxVersion: 6,
   prepare: prepareDepthwise,
   eval: evalDepthwise,
-  path: (p) => (p.wasm ? 'wasm' : 'js'),
+  path: (p) => (p.wasm || p.floatWasm ? 'wasm' : 'js'),
 };

@@ -4,12 +4,15 @@
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { computeOutSize, computePadding, floatClamp, quantClamp } from './conv-common.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 export interface PoolPlan {
   quantized: boolean;
   batches: number; inH: number; inW: number; channels: number; outH: number; outW: number;
   filterH: number; filterW: number; strideH: number; strideW: number; padH: number; padW: number;
   actMin: number; actMax: number;
+  /** The WebAssembly loops (bit-identical to the TypeScript ones), or null. */
+  wasm: UnaryWasm | null;
 }
 
 function preparePool(ctx: PrepareContext): PoolPlan {
@@ -36,14 +39,32 @@ function preparePool(ctx: PrepareContext): PoolPlan {
     ctx.unsupported('input and output quantization must be equal');
   }
   const [actMin, actMax] = quantized ? quantClamp(ctx, output) : floatClamp(ctx);
-  return {
+  const plan: PoolPlan = {
     quantized, batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW,
     padH: computePadding(strideH, 1, inH, filterH, outH), padW: computePadding(strideW, 1, inW, filterW, outW),
-    actMin, actMax,
+    actMin, actMax, wasm: null,
   };
+  const arena = arenaFor(ctx);
+  if (arena) {
+    const params = arena.alloc(14 * 4, 16);
+    arena.i32.set([batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, plan.padH, plan.padW], params >> 2);
+    const isMax = ctx.node.op === 'MAX_POOL_2D' ? 1 : 0;
+    if (quantized) {
+      arena.i32.set([actMin, actMax], (params >> 2) + 12);
+      const f = arena.exports.poolQ as WasmFn;
+      const kind = input.dtype === 'int8' ? 0 : input.dtype === 'uint8' ? 1 : 2;
+      plan.wasm = { arena, call: (x, out) => f(kind, isMax, params, x, out) };
+    } else {
+      arena.f32.set([actMin, actMax], (params >> 2) + 12);
+      const f = arena.exports.poolF32 as WasmFn;
+      plan.wasm = { arena, call: (x, out) => f(isMax, params, x, out) };
+    }
+  }
+  return plan;
 }
 
 function evalAverage(p: PoolPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const input = inputs[0]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
   const { channels: C, actMin, actMax } = p;
@@ -77,6 +98,7 @@ function evalAverage(p: PoolPlan, inputs: (RuntimeTensor | null)[], outputs: Run
 }
 
 function evalMax(p: PoolPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const input = inputs[0]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
   const { channels: C, actMin, actMax } = p;
@@ -110,6 +132,7 @@ export const averagePool2dKernel: Kernel<PoolPlan> = {
   maxVersion: 3,
   prepare: preparePool,
   eval: evalAverage,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };
 
 export const maxPool2dKernel: Kernel<PoolPlan> = {
@@ -117,4 +140,5 @@ export const maxPool2dKernel: Kernel<PoolPlan> = {
   maxVersion: 3,
   prepare: preparePool,
   eval: evalMax,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

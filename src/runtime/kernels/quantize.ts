@@ -15,6 +15,7 @@ import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAwayFromZero } from '../quant-math.js';
 import { roundHalfEven } from '../requantize.js';
 import { requireQuantized } from './conv-common.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const INTEGER_TYPES = ['int8', 'uint8', 'int16'];
 const f32 = Math.fround;
@@ -34,6 +35,8 @@ export interface QuantizePlan {
   shift: number;
   qmin: number;
   qmax: number;
+  /** The XNNPACK arithmetics on 8-bit outputs: the WebAssembly loop (bit-identical), or null. */
+  wasm: UnaryWasm | null;
 }
 
 function prepareQuantize(ctx: PrepareContext): QuantizePlan {
@@ -49,12 +52,20 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
   const eightBit = output.dtype === 'int8' || output.dtype === 'uint8';
   const plan: QuantizePlan = {
     arithmetic: 'float-reference', scale: output.scale[0], inputZeroPoint: 0, outputZeroPoint: output.zeroPoint[0] ?? 0,
-    multiplier: 0, shift: 0, qmin, qmax,
+    multiplier: 0, shift: 0, qmin, qmax, wasm: null,
   };
+  const n = output.shape.reduce((a, b) => a * b, 1);
+  const signed = output.dtype === 'int8' ? 1 : 0;
+  const arena = arenaFor(ctx);
   if (input.dtype === 'float32') {
     if (xnnpack && eightBit) {
       plan.arithmetic = 'float-xnnpack';
       plan.scale = f32(1 / f32(output.scale[0]));
+      if (arena) {
+        const f = arena.exports.quantizeF32Q8 as WasmFn;
+        const { scale, outputZeroPoint: zp } = plan;
+        plan.wasm = { arena, call: (x, y) => f(signed, x, y, n, scale, qmin - zp, qmax - zp, zp) };
+      }
     } else if (xnnpack) {
       plan.arithmetic = 'float-double';
     }
@@ -67,6 +78,11 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
   if (xnnpack && eightBit && input.dtype === output.dtype && ratio >= 2 ** -8 && ratio <= 2 ** 7) {
     plan.arithmetic = 'requantize-xnnpack';
     plan.multiplier = roundHalfEven(f32(256 * ratio));
+    if (arena) {
+      const f = arena.exports.requantizeQ8 as WasmFn;
+      const { inputZeroPoint, multiplier, outputZeroPoint } = plan;
+      plan.wasm = { arena, call: (x, y) => f(signed, x, y, n, inputZeroPoint, multiplier, outputZeroPoint) };
+    }
     return plan;
   }
   plan.arithmetic = 'requantize-fixed';
@@ -77,6 +93,7 @@ function prepareQuantize(ctx: PrepareContext): QuantizePlan {
 }
 
 function evalQuantize(p: QuantizePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const input = inputs[0]!.data as Float32Array;
   const out = outputs[0].data as Int8Array;
   const n = out.length;
@@ -124,6 +141,7 @@ export const quantizeKernel: Kernel<QuantizePlan> = {
   maxVersion: 3,
   prepare: prepareQuantize,
   eval: evalQuantize,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };
 
 /** IEEE half-precision bits to a number. */
@@ -144,6 +162,8 @@ export interface DequantizePlan {
   perChannel: boolean;
   channels: number;
   inner: number;
+  /** Per tensor from 8/16 bits with a float32 scale: the WebAssembly loop (bit-identical), or null. */
+  wasm: UnaryWasm | null;
 }
 
 function prepareDequantize(ctx: PrepareContext): DequantizePlan {
@@ -152,7 +172,7 @@ function prepareDequantize(ctx: PrepareContext): DequantizePlan {
   if (!input) ctx.unsupported('needs an input');
   output.shape = [...input.shape];
   if (output.dtype !== 'float32') ctx.unsupported(`output dtype ${output.dtype} (only float32)`);
-  const plan: DequantizePlan = { half: false, scales: new Float64Array(1), zeroPoints: new Int32Array(1), perChannel: false, channels: 1, inner: 1 };
+  const plan: DequantizePlan = { half: false, scales: new Float64Array(1), zeroPoints: new Int32Array(1), perChannel: false, channels: 1, inner: 1, wasm: null };
   if (input.dtype === 'float16') {
     plan.half = true;
     return plan;
@@ -170,10 +190,21 @@ function prepareDequantize(ctx: PrepareContext): DequantizePlan {
   }
   plan.scales = Float64Array.from(input.scale);
   plan.zeroPoints = Int32Array.from(input.scale.map((_, i) => input.zeroPoint[i] ?? input.zeroPoint[0] ?? 0));
+  const scale = plan.scales[0];
+  // The module multiplies in float32: the same single rounding only when the scale is a float32 value.
+  const arena = arenaFor(ctx);
+  if (arena && !plan.perChannel && f32(scale) === scale) {
+    const f = arena.exports.dequantizeQ8F32 as WasmFn;
+    const kind = input.dtype === 'int8' ? 0 : input.dtype === 'uint8' ? 1 : 2;
+    const zp = plan.zeroPoints[0];
+    const n = output.shape.reduce((a, b) => a * b, 1);
+    plan.wasm = { arena, call: (x, y) => f(kind, x, y, n, scale, zp) };
+  }
   return plan;
 }
 
 function evalDequantize(p: DequantizePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const input = inputs[0]!.data as Int8Array;
   const out = outputs[0].data as Float32Array;
   const n = out.length;
@@ -201,4 +232,5 @@ export const dequantizeKernel: Kernel<DequantizePlan> = {
   maxVersion: 5,
   prepare: prepareDequantize,
   eval: evalDequantize,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

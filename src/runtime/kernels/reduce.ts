@@ -14,6 +14,7 @@ import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { constIntValues, isQuant, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const f32 = Math.fround;
 
@@ -32,6 +33,8 @@ interface ReducePlan {
   mult: number; shift: number; bias: number;
   scale: number; inZp: number; outZp: number;
   qmin: number; qmax: number;
+  /** float32 SUM/MEAN/REDUCE_MAX/REDUCE_MIN over one block of axes: the WebAssembly loop (bit-identical), or null. */
+  wasm: UnaryWasm | null;
 }
 
 const f32Sum = (a: number, b: number) => f32(a + b);
@@ -65,9 +68,19 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   const count = outCount === 0 ? 0 : total / outCount;
   const plan: ReducePlan = {
     op, mode: 'float', target, count, acc: new Float64Array(outCount), seen: new Uint8Array(outCount),
-    mult: 0, shift: 0, bias: 0, scale: 0, inZp: 0, outZp: 0, qmin: 0, qmax: 0,
+    mult: 0, shift: 0, bias: 0, scale: 0, inZp: 0, outZp: 0, qmin: 0, qmax: 0, wasm: null,
   };
   if (output.dtype !== input.dtype) ctx.unsupported(`${op} output is ${output.dtype}, input is ${input.dtype}`);
+  const wasmCode = { SUM: 0, MEAN: 1, REDUCE_MAX: 2, REDUCE_MIN: 3, REDUCE_PROD: -1 }[op];
+  const arena = arenaFor(ctx);
+  if (input.dtype === 'float32' && arena && wasmCode >= 0 && total > 0) {
+    const view = reductionView(input.shape, reduced);
+    if (view) {
+      const f = arena.exports.reduceF32 as WasmFn;
+      const [outer, length, inner] = view;
+      plan.wasm = { arena, call: (x, y) => f(wasmCode, x, y, outer, length, inner) };
+    }
+  }
   if (op === 'REDUCE_MAX' || op === 'REDUCE_MIN') {
     plan.mode = 'extreme';
     return plan;
@@ -115,6 +128,29 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   return plan;
 }
 
+/**
+ * [outer, reduced, inner] sizes when the reduced axes form one block once size-1 dimensions are dropped (their
+ * elements are then visited in input order per output, as the TypeScript loop visits them), else null.
+ */
+function reductionView(shape: readonly number[], reduced: readonly boolean[]): [number, number, number] | null {
+  let outer = 1, length = 1, inner = 1;
+  let phase = 0; // 0: before the reduced block, 1: inside it, 2: after it
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    if (reduced[d]) {
+      if (phase === 2) return null;
+      phase = 1;
+      length *= shape[d];
+    } else if (phase === 0) {
+      outer *= shape[d];
+    } else {
+      phase = 2;
+      inner *= shape[d];
+    }
+  }
+  return [outer, length, inner];
+}
+
 function roundAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
@@ -123,6 +159,7 @@ function evalReduce(p: ReducePlan, inputs: (RuntimeTensor | null)[], outputs: Ru
   const X = inputs[0]!.data as Float32Array;
   const Y = outputs[0].data as Float32Array;
   const { target, acc, op, count } = p;
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   const n = target.length;
   const m = acc.length;
   if (p.mode === 'extreme') {
@@ -192,7 +229,7 @@ function evalReduce(p: ReducePlan, inputs: (RuntimeTensor | null)[], outputs: Ru
 }
 
 function makeReduce(op: ReduceOp, maxVersion: number): Kernel<ReducePlan> {
-  return { op, maxVersion, prepare: (ctx) => prepareReduce(ctx, op), eval: evalReduce };
+  return { op, maxVersion, prepare: (ctx) => prepareReduce(ctx, op), eval: evalReduce, path: (p) => (p.wasm ? 'wasm' : 'js') };
 }
 
 export const meanKernel = makeReduce('MEAN', 3);

@@ -31,6 +31,8 @@ interface SoftmaxPlan {
   truncRound: boolean;
   /** int16 input: exp(x) on [-10, 0] and 1/(1+x) on [0, 1] tables, and the multiplier onto the exp table's input. */
   int16: { expLut: Int16Array; reciprocalLut: Int16Array; mult: number; shift: number } | null;
+  /** Float: one row's exps. */
+  exps: Float64Array;
 }
 
 /** The int16 tables depend on nothing: built once. */
@@ -49,6 +51,7 @@ function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   const plan: SoftmaxPlan = {
     log, quantized: input.dtype !== 'float32', beta, outer, depth, table: new Float32Array(256),
     inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false, int16: null,
+    exps: new Float64Array(input.dtype === 'float32' ? depth : 0),
   };
   if (!plan.quantized) {
     if (output.dtype !== 'float32') ctx.unsupported(`float softmax with ${output.dtype} output`);
@@ -99,13 +102,19 @@ function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: 
       continue;
     }
     if (!p.quantized) {
+      // Each exp once, kept in float64 for the division.
+      const e = p.exps;
       let sum = 0;
-      for (let j = 0; j < depth; j++) sum += Math.exp((X[base + j] - max) * p.beta);
+      for (let j = 0; j < depth; j++) {
+        const v = Math.exp((X[base + j] - max) * p.beta);
+        e[j] = v;
+        sum += v;
+      }
       if (p.log) {
         const logSum = Math.log(sum);
         for (let j = 0; j < depth; j++) Y[base + j] = (X[base + j] - max) - logSum;
       } else {
-        for (let j = 0; j < depth; j++) Y[base + j] = Math.exp((X[base + j] - max) * p.beta) / sum;
+        for (let j = 0; j < depth; j++) Y[base + j] = e[j] / sum;
       }
       continue;
     }

@@ -7,3 +7,7 @@ export * from './lstm-f32';
 export * from './lstm-i8';
 export * from './gemm-i16';
 export * from './depthwise-i16';
+export * from './depthwise-f32';
+export * from './binary';
+export * from './unary-f32';
+export * from './quantize';
