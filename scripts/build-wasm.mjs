@@ -18,6 +18,18 @@ if (!fs.existsSync(asc)) {
   console.error('build-wasm: assemblyscript is not installed (it is a dev dependency: npm install)');
   process.exit(1);
 }
+// `export *` lets a later file's function silently replace an earlier one of the same name: refuse duplicates.
+const exported = new Map();
+const assemblyDir = path.dirname(entry);
+for (const file of fs.readdirSync(assemblyDir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const m of fs.readFileSync(path.join(assemblyDir, file), 'utf8').matchAll(/^export function (\w+)/gm)) {
+    if (exported.has(m[1])) {
+      console.error(`build-wasm: ${m[1]} is exported by both ${exported.get(m[1])} and ${file}`);
+      process.exit(1);
+    }
+    exported.set(m[1], file);
+  }
+}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'litequant-wasm-'));
 const out = path.join(tmp, 'kernels.wasm');
 // -O3 with no runtime (kernels never allocate), the interpreter's memory imported, no abort import (no asserts):

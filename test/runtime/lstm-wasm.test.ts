@@ -195,7 +195,7 @@ test('float LSTM gate activations: polynomial tanh within 2 ulp, logistic within
     for (const [lo, hi] of [...ranges, [-120, 120]]) {
       const xs = Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
       arena.f32.set(xs, at >> 2);
-      (arena.exports.activationF32 as (ptr: number, n: number, code: number) => void)(at, n, code);
+      (arena.exports.lstmActivationF32 as (ptr: number, n: number, code: number) => void)(at, n, code);
       const ys = arena.f32.subarray(at >> 2, (at >> 2) + n);
       let worstUlp = 0, worstAbs = 0;
       for (let i = 0; i < n; i++) {

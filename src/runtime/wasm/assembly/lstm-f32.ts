@@ -101,7 +101,7 @@ const ACT_SIGMOID = 4;
 }
 
 /** Element-wise activation of n (a multiple of 4) floats in place. */
-export function activationF32(ptr: usize, n: i32, code: i32): void {
+export function lstmActivationF32(ptr: usize, n: i32, code: i32): void {
   for (let i = 0; i < n; i += 4) {
     const q = ptr + (<usize>i << 2);
     v128.store(q, activationV(v128.load(q), code));
