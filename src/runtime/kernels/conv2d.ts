@@ -6,8 +6,11 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
-import { fitsInt32, Float64Gemm, Int16Gemm } from '../simd-gemm.js';
+import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
+import {
+  inArena, prepareFloatConv, prepareHybridConv, runFloatConv, runHybrid, type FloatConvWasm, type HybridWasm,
+} from './float-gemm.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
 
@@ -51,8 +54,10 @@ export interface ConvPlan {
    * receptive fields, or null for the scalar loops.
    */
   gemm: Int16Gemm | null;
-  /** float32 with a constant filter: the WebAssembly SIMD float64 GEMM (bit-identical to the scalar loop), or null. */
-  floatGemm: Float64Gemm | null;
+  /** float32 with a constant filter: the WebAssembly float32 GEMM (see float-gemm.ts), or null. */
+  floatWasm: FloatConvWasm | null;
+  /** Hybrid with a constant filter: the WebAssembly int16 GEMM + float rescale (bit-identical), or null. */
+  hybridWasm: HybridWasm | null;
   /** Bound on |sum| of the 8-bit GEMM (255 * max per-channel sum of |filter - zero point|). */
   sumBound: number;
   /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
@@ -100,7 +105,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatGemm: null, sumBound: 0, wasmRequant: false,
+    wPacked: null, pack: 0, rowsPerBlock: 1, gemm: null, floatWasm: null, hybridWasm: null, sumBound: 0, wasmRequant: false,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -145,17 +150,19 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
       }
       if (!plan.gemm) packFilter(plan);
     }
-    if (variant === 'float' && groups === 1) {
-      const K = filterH * filterW * filterDepth;
-      const rows = Math.min(g.outH, Math.ceil(64 / g.outW));
-      plan.floatGemm = Float64Gemm.create(K, outC, rows * g.outW, g.inH * g.inW * g.inC);
-      if (plan.floatGemm) {
-        plan.floatGemm.setWeights(plan.w);
-        plan.rowsPerBlock = rows;
-        // Receptive fields are gathered in the GEMM's memory (im2col).
+    if (ctx.wasm && inArena(input, output) && (variant === 'float' || variant === 'hybrid' || variant === 'hybridPerChannel')) {
+      if (variant === 'float') {
+        plan.floatWasm = prepareFloatConv(ctx.wasm, g, groups, filter.data as Float32Array, plan.bias, plan.actMin, plan.actMax);
+      } else {
+        plan.hybridWasm = prepareHybridConv(ctx.wasm, g, groups, filter.data as Int8Array, plan.bias, plan.actMin, plan.actMax,
+          variant === 'hybrid', plan.filterScales);
+      }
+      if (plan.floatWasm || plan.hybridWasm) {
         plan.x = new Float64Array(0);
+        plan.w = new Float64Array(0);
         plan.patch = new Float64Array(0);
         plan.acc = new Float64Array(0);
+        plan.qInput = new Int8Array(0);
       }
     }
   }
@@ -426,6 +433,14 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const input = inputs[0]!.data as Float32Array;
   const filterT = inputs[1]!;
   const out = outputs[0].data as Float32Array;
+  if (p.floatWasm) {
+    runFloatConv(p.floatWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
+  if (p.hybridWasm) {
+    runHybrid(p.hybridWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
   if (!filterT.isConstant) filterRows(p, filterT.data as Float32Array);
   if (p.biasTensor) for (let c = 0; c < g.outC; c++) p.bias[c] = Number(p.biasTensor.data[c]);
   const bias = p.bias;
@@ -433,10 +448,6 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const C = g.outC;
 
   if (p.variant === 'float') {
-    if (p.floatGemm) {
-      convolveFloatGemm(p, p.floatGemm, input, out);
-      return;
-    }
     x.set(input);
     convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
@@ -486,34 +497,6 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   convolve(p, (_b, outBase, acc, a) => requantizeRow(r, acc, a, bias, qOut, outBase, C));
 }
 
-/** float32 convolution on the SIMD float64 GEMM: receptive fields gathered per block (gatherRow), sums + bias clamped. */
-function convolveFloatGemm(p: ConvPlan, gemm: Float64Gemm, input: Float32Array, out: Float32Array): void {
-  const g = p.g;
-  const { acc, accStride, image } = gemm;
-  const { bias, actMin, actMax } = p;
-  const C = g.outC;
-  const shape = { ...g, channels: g.inC };
-  const perBatch = g.inH * g.inW * g.inC;
-  for (let b = 0; b < g.batches; b++) {
-    image.set(input.subarray(b * perBatch, (b + 1) * perBatch));
-    for (let oy0 = 0; oy0 < g.outH; oy0 += p.rowsPerBlock) {
-      const rows = Math.min(p.rowsPerBlock, g.outH - oy0);
-      gemm.im2col(shape, oy0, rows);
-      const pixels = rows * g.outW;
-      gemm.run(pixels);
-      const blockOut = (b * g.outH + oy0) * g.outW * C;
-      for (let px = 0; px < pixels; px++) {
-        const a = px * accStride;
-        const o = blockOut + px * C;
-        for (let oc = 0; oc < C; oc++) {
-          const v = acc[a + oc] + bias[oc];
-          out[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
-        }
-      }
-    }
-  }
-}
-
 /**
  * 8-bit convolution on the SIMD GEMM: one batch of the input is staged in the GEMM's memory; per block of output rows,
  * each pixel's receptive field (input + offset, zeros where the window leaves the image, as the reference kernels skip
@@ -561,4 +544,5 @@ export const conv2dKernel: Kernel<ConvPlan> = {
   maxVersion: 6,
   prepare: prepareConv,
   eval: evalConv,
+  path: (p) => (p.floatWasm || p.hybridWasm ? 'wasm' : 'js'),
 };

@@ -9,6 +9,10 @@ import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { fitsInt32, Int16Gemm } from '../simd-gemm.js';
 import { biasValues, floatClamp, requireQuantized } from './conv-common.js';
+import {
+  inArena, prepareFloatFullyConnected, prepareHybridFullyConnected, runFloatFullyConnected, runHybrid,
+  type FloatFullyConnectedWasm, type HybridWasm,
+} from './float-gemm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -46,6 +50,10 @@ export interface FullyConnectedPlan {
   sumBound: number;
   /** The GEMM's WebAssembly fp32 requantization applies (bias loaded; see Quant8Io.loadBias). */
   wasmRequant: boolean;
+  /** float32 with constant weights: the WebAssembly float32 GEMM / GEMV (see float-gemm.ts), or null. */
+  floatWasm: FloatFullyConnectedWasm | null;
+  /** Hybrid with constant weights: the WebAssembly int16 GEMM + float rescale (bit-identical), or null. */
+  hybridWasm: HybridWasm | null;
 }
 
 function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
@@ -87,9 +95,15 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     x: new Float64Array(0), w: new Float64Array(0), acc: new Float64Array(0),
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, channelScales: null, filterScale: 1,
     qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), gemm: null, sumBound: 0, wasmRequant: false,
+    floatWasm: null, hybridWasm: null,
   };
+  const wasm = ctx.wasm && weights.isConstant && inArena(input, output) ? ctx.wasm : null;
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
+    if (wasm) {
+      plan.floatWasm = prepareFloatFullyConnected(wasm, batches, units, depth, weights.data as Float32Array, plan.bias,
+        plan.actMin, plan.actMax);
+    }
   } else if (variant === 'hybrid') {
     requireQuantized(ctx, weights);
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -107,6 +121,11 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
         for (let k = 0; k < depth; k++) s += w[n * depth + k];
         plan.rowSums[n] = s;
       }
+    }
+    if (wasm) {
+      plan.hybridWasm = prepareHybridFullyConnected(wasm, batches, units, depth, weights.data as Int8Array, plan.bias,
+        plan.actMin, plan.actMax, plan.asymmetric, plan.channelScales, plan.filterScale);
+      if (plan.hybridWasm) plan.qInput = new Int8Array(0);
     }
   } else {
     requireQuantized(ctx, input);
@@ -148,6 +167,14 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
   const input = inputs[0]!.data as Float32Array;
   const w = inputs[1]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
+  if (p.floatWasm) {
+    runFloatFullyConnected(p.floatWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
+  if (p.hybridWasm) {
+    runHybrid(p.hybridWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
   if (p.biasTensor) for (let n = 0; n < units; n++) bias[n] = Number(p.biasTensor.data[n]);
 
   if (p.variant === 'float') {
@@ -270,4 +297,5 @@ export const fullyConnectedKernel: Kernel<FullyConnectedPlan> = {
   maxVersion: 9,
   prepare: prepareFullyConnected,
   eval: evalFullyConnected,
+  path: (p) => (p.floatWasm || p.hybridWasm ? 'wasm' : 'js'),
 };

@@ -3,3 +3,5 @@
 // Plain SIMD128 only: no relaxed SIMD, so results are the same in every engine and no flags are needed.
 
 export * from './elementwise';
+export * from './gemm-f32';
+export * from './gemm-hybrid';

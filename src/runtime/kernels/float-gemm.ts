@@ -1,0 +1,314 @@
+// The WebAssembly paths of float32 and hybrid (float activations, int8 weights) CONV_2D and FULLY_CONNECTED
+// (assembly/gemm-f32.ts, assembly/gemm-hybrid.ts): weights packed once at prepare into the interpreter's memory,
+// a convolution record the module reads, scratch for im2col rows and sums. The kernels' TypeScript loops stay the
+// specification: float32 results differ from them only by float32 (vs float64) summation; hybrid results are
+// bit-identical (exact integer sums, then the same float ops in the same order).
+
+import type { RuntimeTensor } from '../kernel.js';
+import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
+import type { WasmArena } from '../wasm/arena.js';
+import type { Geometry2D } from './conv-common.js';
+
+type Fn = (...args: number[]) => number | void;
+
+// Convolution record fields (i32; see assembly/gemm-f32.ts).
+const F = {
+  BATCHES: 0, IN_H: 1, IN_W: 2, IN_C: 3, OUT_H: 4, OUT_W: 5, OUT_C: 6, FILTER_H: 7, FILTER_W: 8, STRIDE_H: 9,
+  STRIDE_W: 10, DILATION_H: 11, DILATION_W: 12, PAD_H: 13, PAD_W: 14, GROUPS: 15, DEPTH: 16, OUT_PER_GROUP: 17,
+  WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
+  CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29,
+} as const;
+const RECORD_FIELDS = 30;
+
+/** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
+export const enum HybridScaleMode {
+  /** f32(sum * rowScale): per-tensor weights (the weight scale folded into the row's scale). */
+  Row = 0,
+  /** f32(f32(sum * channelScale) * rowScale): CONV_2D with per-channel weights. */
+  ChannelRow = 1,
+  /** f32(sum * f32(rowScale * channelScale)): FULLY_CONNECTED with per-channel weights. */
+  RowChannel = 2,
+}
+
+/** im2col block size: about 64 KiB of rows per block, at least 4 pixels (one tile), at most the image. */
+function blockPixels(pixels: number, rowBytes: number): number {
+  const fit = Math.max(4, Math.floor(65536 / rowBytes / 4) * 4);
+  return Math.min(pixels, fit);
+}
+
+/**
+ * Pack float32 weights rows (`rows` x K, row-major; a group's rows are consecutive) and biases for gemmF32: per group,
+ * per block of 8 rows: 8 biases, then K rows of 8 weights, zeros past the group's last row. Returns the offset.
+ */
+function packF32(arena: WasmArena, weights: ArrayLike<number>, bias: ArrayLike<number>, groups: number, perGroup: number,
+  K: number): { at: number; groupBytes: number } {
+  const blocks = Math.ceil(perGroup / 8);
+  const blockFloats = (K + 1) * 8;
+  const groupBytes = blocks * blockFloats * 4;
+  const at = arena.alloc(groups * groupBytes, 64);
+  const f32 = arena.f32;
+  for (let g = 0; g < groups; g++) {
+    for (let blk = 0; blk < blocks; blk++) {
+      const base = (at + g * groupBytes) / 4 + blk * blockFloats;
+      for (let j = 0; j < 8; j++) {
+        const r = blk * 8 + j;
+        if (r >= perGroup) continue;
+        const row = g * perGroup + r;
+        f32[base + j] = bias[row];
+        for (let k = 0; k < K; k++) f32[base + 8 + k * 8 + j] = weights[row * K + k];
+      }
+    }
+  }
+  return { at, groupBytes };
+}
+
+/** Rewrite the biases of weights packed by packF32 (a bias tensor computed at run time). */
+function repackBiasF32(arena: WasmArena, at: number, groupBytes: number, bias: ArrayLike<number>, groups: number,
+  perGroup: number, K: number): void {
+  const f32 = arena.f32;
+  const blockFloats = (K + 1) * 8;
+  for (let g = 0; g < groups; g++) {
+    for (let r = 0; r < perGroup; r++) f32[(at + g * groupBytes) / 4 + (r >> 3) * blockFloats + (r & 7)] = bias[g * perGroup + r];
+  }
+}
+
+/**
+ * Pack int8 weight rows (`rows` x K) for gemmI16: per group, per block of 8 rows, [Kp / 2][8 rows][2 k] int16
+ * (Kp = K rounded up to even; zeros past K and past the group's last row).
+ */
+function packI16(arena: WasmArena, weights: ArrayLike<number>, groups: number, perGroup: number, K: number):
+  { at: number; groupBytes: number } {
+  const kp = (K + 1) & ~1;
+  const blocks = Math.ceil(perGroup / 8);
+  const blockShorts = kp * 8;
+  const groupBytes = blocks * blockShorts * 2;
+  const at = arena.alloc(groups * groupBytes, 64);
+  const i16 = arena.i16;
+  for (let g = 0; g < groups; g++) {
+    for (let r = 0; r < perGroup; r++) {
+      const base = (at + g * groupBytes) / 2 + (r >> 3) * blockShorts + (r & 7) * 2;
+      const row = (g * perGroup + r) * K;
+      for (let k = 0; k < K; k++) i16[base + (k >> 1) * 16 + (k & 1)] = weights[row + k];
+    }
+  }
+  return { at, groupBytes };
+}
+
+/** Largest |sum| of a hybrid dot product: |q - zero point| <= 255 times the largest row sum of |w|. */
+function hybridSumBound(weights: ArrayLike<number>, rows: number, K: number): number {
+  let worst = 0;
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += Math.abs(weights[r * K + k]);
+    worst = Math.max(worst, s);
+  }
+  return 255 * worst;
+}
+
+function writeRecord(arena: WasmArena, values: Partial<Record<keyof typeof F, number>>, lo: number, hi: number): number {
+  const at = arena.alloc(RECORD_FIELDS * 4, 16);
+  const i32 = arena.i32;
+  for (const [k, v] of Object.entries(values)) i32[at / 4 + F[k as keyof typeof F]] = v;
+  const f32 = arena.f32;
+  f32[at / 4 + F.ACT_MIN] = lo;
+  f32[at / 4 + F.ACT_MAX] = hi;
+  return at;
+}
+
+function geometryFields(g: Geometry2D, groups: number) {
+  return {
+    BATCHES: g.batches, IN_H: g.inH, IN_W: g.inW, IN_C: g.inC, OUT_H: g.outH, OUT_W: g.outW, OUT_C: g.outC,
+    FILTER_H: g.filterH, FILTER_W: g.filterW, STRIDE_H: g.strideH, STRIDE_W: g.strideW, DILATION_H: g.dilationH,
+    DILATION_W: g.dilationW, PAD_H: g.padH, PAD_W: g.padW, GROUPS: groups, DEPTH: g.inC / groups,
+    OUT_PER_GROUP: g.outC / groups,
+  };
+}
+
+/** Tensors the module may read or write by offset: activations in the arena (not constants, not variables). */
+export function inArena(...tensors: (RuntimeTensor | null)[]): boolean {
+  return tensors.every((t) => t !== null && !t.isConstant && !t.isVariable);
+}
+
+// ---- float32 CONV_2D ------------------------------------------------------------------------------------------------
+
+export interface FloatConvWasm {
+  arena: WasmArena;
+  run: Fn;
+  record: number;
+  weightsAt: number;
+  groupBytes: number;
+  groups: number;
+  perGroup: number;
+  K: number;
+}
+
+/** Pack a constant OHWI float32 filter and its biases; null when the module cannot run this convolution. */
+export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Float32Array,
+  bias: ArrayLike<number>, actMin: number, actMax: number): FloatConvWasm {
+  const depth = g.inC / groups;
+  const perGroup = g.outC / groups;
+  const K = g.filterH * g.filterW * depth;
+  const { at, groupBytes } = packF32(arena, filter, bias, groups, perGroup, K);
+  const pointwise = g.filterH === 1 && g.filterW === 1;
+  const pixels = g.outH * g.outW;
+  const block = blockPixels(pixels, K * 4);
+  const scratch = pointwise ? 0 : arena.alloc(block * K * 4, 64);
+  const record = writeRecord(arena, {
+    ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
+  }, actMin, actMax);
+  return { arena, run: arena.exports.convF32, record, weightsAt: at, groupBytes, groups, perGroup, K };
+}
+
+export function runFloatConv(w: FloatConvWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
+  if (biasTensor) repackBiasF32(w.arena, w.weightsAt, w.groupBytes, biasTensor.data as Float32Array, w.groups, w.perGroup, w.K);
+  w.run(w.record, input.data.byteOffset, output.data.byteOffset);
+}
+
+// ---- float32 FULLY_CONNECTED ---------------------------------------------------------------------------------------
+
+export interface FloatFullyConnectedWasm {
+  arena: WasmArena;
+  gemm: Fn;
+  weightsAt: number;
+  rows: number;
+  units: number;
+  depth: number;
+  actMin: number;
+  actMax: number;
+}
+
+export function prepareFloatFullyConnected(arena: WasmArena, rows: number, units: number, depth: number,
+  weights: Float32Array, bias: ArrayLike<number>, actMin: number, actMax: number): FloatFullyConnectedWasm {
+  const { at } = packF32(arena, weights, bias, 1, units, depth);
+  return { arena, gemm: arena.exports.gemmF32, weightsAt: at, rows, units, depth, actMin, actMax };
+}
+
+export function runFloatFullyConnected(w: FloatFullyConnectedWasm, input: RuntimeTensor, output: RuntimeTensor,
+  biasTensor: RuntimeTensor | null): void {
+  if (biasTensor) repackBiasF32(w.arena, w.weightsAt, 0, biasTensor.data as Float32Array, 1, w.units, w.depth);
+  w.gemm(w.rows, w.units, w.depth, input.data.byteOffset, w.depth * 4, w.weightsAt, output.data.byteOffset, w.units * 4,
+    w.actMin, w.actMax);
+}
+
+// ---- hybrid CONV_2D and FULLY_CONNECTED ----------------------------------------------------------------------------
+
+export interface HybridWasm {
+  arena: WasmArena;
+  run: Fn;
+  record: number;
+  /** Rows quantized separately (batches of a convolution, rows of a fully-connected layer) of `rowSize` values. */
+  rows: number;
+  rowSize: number;
+  /** int8 quantized input. */
+  qAt: number;
+  /** f64 per row. */
+  scalesAt: number;
+  /** i32 per row. */
+  offsetsAt: number;
+  /** f64 per output channel. */
+  biasAt: number;
+  channels: number;
+  asymmetric: boolean;
+  /** Per-tensor weights: the weight scale multiplied into each row's scale (as f32). */
+  tensorScale: number | null;
+  asymResult: Float64Array;
+}
+
+function hybridBuffers(arena: WasmArena, rows: number, rowSize: number, channels: number, bias: ArrayLike<number>,
+  channelScales: ArrayLike<number> | null) {
+  const qAt = arena.alloc(rows * rowSize + 16, 16);
+  const scalesAt = arena.alloc(rows * 8, 8);
+  const offsetsAt = arena.alloc(rows * 4, 4);
+  const biasAt = arena.alloc(channels * 8, 8);
+  const scalesOfChannels = arena.alloc(channels * 8, 8);
+  const f64 = new Float64Array(arena.buffer);
+  for (let c = 0; c < channels; c++) {
+    f64[biasAt / 8 + c] = bias[c];
+    f64[scalesOfChannels / 8 + c] = channelScales ? channelScales[c] : 1;
+  }
+  return { qAt, scalesAt, offsetsAt, biasAt, channelScalesAt: scalesOfChannels };
+}
+
+/**
+ * Hybrid CONV_2D: input quantized per batch, symmetric (per-tensor weights: scale x weight scale) or asymmetric
+ * (per-channel weights or groups), as the TypeScript kernel does. Null when a sum could overflow int32.
+ */
+export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Int8Array,
+  bias: ArrayLike<number>, actMin: number, actMax: number, perTensor: boolean, filterScales: ArrayLike<number>): HybridWasm | null {
+  const depth = g.inC / groups;
+  const perGroup = g.outC / groups;
+  const K = g.filterH * g.filterW * depth;
+  if (hybridSumBound(filter, g.outC, K) >= 2 ** 31) return null;
+  const kp = (K + 1) & ~1;
+  const { at, groupBytes } = packI16(arena, filter, groups, perGroup, K);
+  const pixels = g.outH * g.outW;
+  const block = blockPixels(pixels, kp * 2 + Math.ceil(perGroup / 8) * 32);
+  const scratch = arena.alloc(block * kp * 2, 64);
+  const acc = arena.alloc(block * Math.ceil(perGroup / 8) * 32, 64);
+  const rowSize = g.inH * g.inW * g.inC;
+  const buf = hybridBuffers(arena, g.batches, rowSize, g.outC, bias, perTensor ? null : filterScales);
+  const record = writeRecord(arena, {
+    ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
+    ACC: acc, BIAS: buf.biasAt, CHANNEL_SCALES: buf.channelScalesAt,
+    SCALE_MODE: perTensor ? HybridScaleMode.Row : HybridScaleMode.ChannelRow,
+    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt,
+  }, actMin, actMax);
+  return {
+    arena, run: arena.exports.convHybrid, record, rows: g.batches, rowSize, qAt: buf.qAt, scalesAt: buf.scalesAt,
+    offsetsAt: buf.offsetsAt, biasAt: buf.biasAt, channels: g.outC, asymmetric: !perTensor,
+    tensorScale: perTensor ? filterScales[0] : null, asymResult: new Float64Array(2),
+  };
+}
+
+/**
+ * Hybrid FULLY_CONNECTED: each of `rows` rows quantized on its own (symmetric, or asymmetric_quantize_inputs);
+ * per-tensor or per-unit weight scales. Null when a sum could overflow int32.
+ */
+export function prepareHybridFullyConnected(arena: WasmArena, rows: number, units: number, depth: number,
+  weights: Int8Array, bias: ArrayLike<number>, actMin: number, actMax: number, asymmetric: boolean,
+  channelScales: Float32Array | null, filterScale: number): HybridWasm | null {
+  if (hybridSumBound(weights, units, depth) >= 2 ** 31) return null;
+  const kp = (depth + 1) & ~1;
+  const { at } = packI16(arena, weights, 1, units, depth);
+  const scratch = arena.alloc(rows * kp * 2, 64);
+  const acc = arena.alloc(rows * Math.ceil(units / 8) * 32, 64);
+  const buf = hybridBuffers(arena, rows, depth, units, bias, channelScales);
+  const record = writeRecord(arena, {
+    BATCHES: rows, DEPTH: depth, OUT_C: units, WEIGHTS: at, SCRATCH: scratch, ACC: acc, BIAS: buf.biasAt,
+    CHANNEL_SCALES: buf.channelScalesAt, SCALE_MODE: channelScales ? HybridScaleMode.RowChannel : HybridScaleMode.Row,
+    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt,
+  }, actMin, actMax);
+  return {
+    arena, run: arena.exports.fullyConnectedHybrid, record, rows, rowSize: depth, qAt: buf.qAt, scalesAt: buf.scalesAt,
+    offsetsAt: buf.offsetsAt, biasAt: buf.biasAt, channels: units, asymmetric,
+    tensorScale: channelScales ? null : filterScale, asymResult: new Float64Array(2),
+  };
+}
+
+/** Quantize each row with the TypeScript kernels' quantizers into the module's memory, then run the module. */
+export function runHybrid(w: HybridWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
+  const { arena, rows, rowSize } = w;
+  const i8 = arena.i8;
+  const i32 = arena.i32;
+  const f64 = new Float64Array(arena.buffer, w.scalesAt, rows);
+  const x = input.data as Float32Array;
+  if (biasTensor) {
+    const b = new Float64Array(arena.buffer, w.biasAt, w.channels);
+    for (let c = 0; c < w.channels; c++) b[c] = biasTensor.data[c] as number;
+  }
+  for (let r = 0; r < rows; r++) {
+    let scale: number;
+    let offset = 0;
+    if (w.asymmetric) {
+      asymmetricQuantizeFloats(x, r * rowSize, rowSize, i8, w.qAt + r * rowSize, w.asymResult);
+      scale = w.asymResult[0];
+      offset = w.asymResult[1];
+    } else {
+      scale = symmetricQuantizeFloats(x, r * rowSize, rowSize, i8, w.qAt + r * rowSize);
+    }
+    if (w.tensorScale !== null) scale = Math.fround(scale * w.tensorScale);
+    f64[r] = scale;
+    i32[w.offsetsAt / 4 + r] = offset;
+  }
+  w.run(w.record, w.qAt, output.data.byteOffset);
+}

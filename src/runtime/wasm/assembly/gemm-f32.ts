@@ -1,0 +1,349 @@
+// float32 GEMM micro-kernels and the convolution / fully-connected drivers built on them.
+//
+// C[m][n] = clamp(bias[n] + sum_k A[m][k] * W[k][n]). A rows are float32 at any byte stride (pixels of an NHWC
+// image read in place, or im2col rows); C rows likewise. W is packed once at prepare, per block of 8 output
+// channels: 8 biases, then K rows of 8 weights (zeros past the last channel), so a tile's inner step is one splat
+// of an A value per row and two aligned weight loads shared by every row of the tile.
+//
+// Tiles are 4 rows x 8 channels (8 accumulators + 2 weights + splats fit x86's 16 vector registers). 2 or 3
+// leftover rows reuse the 4-row tile with the last row repeated (same values written twice); a single row (a
+// GEMV: fully-connected batch 1) runs a 1x8 tile whose K loop keeps four accumulator pairs live, so the adds do
+// not wait on one another.
+
+// @ts-ignore: decorator
+@inline function fma(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function clamp(v: v128, lo: v128, hi: v128): v128 {
+  // pmax/pmin keep NaN (as the scalar `v < lo ? lo : v > hi ? hi : v`).
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
+}
+
+/** Store the first n (1..8) lanes of v0:v1 at c. */
+// @ts-ignore: decorator
+@inline function storePartial(c: usize, v0: v128, v1: v128, n: i32): void {
+  if (n & 4) {
+    v128.store(c, v0);
+    v0 = v1;
+    c += 16;
+  }
+  if (n & 2) {
+    v128.store64_lane(c, v0, 0);
+    v0 = i64x2.shuffle(v0, v0, 1, 1);
+    c += 8;
+  }
+  if (n & 1) v128.store32_lane(c, v0, 0);
+}
+
+/** Bytes of one packed block of 8 channels over depth kc (8 biases + kc rows of 8). */
+// @ts-ignore: decorator
+@inline function blockBytes(kc: i32): usize {
+  return (<usize>kc + 1) << 5;
+}
+
+function tile4x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  const a2 = mr > 2 ? a1 + aStride : a1;
+  const a3 = mr > 3 ? a2 + aStride : a2;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  const kc4 = kc & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01;
+    wp += 32;
+    let k = 0;
+    for (; k < kc4; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      wp += 128;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      const s2 = v128.load32_splat(a2 + o);
+      const s3 = v128.load32_splat(a3 + o);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      wp += 32;
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    x20 = clamp(x20, lo, hi); x21 = clamp(x21, lo, hi);
+    x30 = clamp(x30, lo, hi); x31 = clamp(x31, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c3, x30); v128.store(c3, x31, 16);
+      v128.store(c2, x20); v128.store(c2, x21, 16);
+      v128.store(c1, x10); v128.store(c1, x11, 16);
+      v128.store(c0, x00); v128.store(c0, x01, 16);
+      c0 += 32; c1 += 32; c2 += 32; c3 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c3, x30, x31, rest);
+      storePartial(c2, x20, x21, rest);
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
+function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi: v128): void {
+  const kc4 = kc & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    // Four independent pairs of sums (k mod 4), added at the end.
+    let x0 = v128.load(wp);
+    let x1 = v128.load(wp, 16);
+    let y0 = f32x4.splat(0), y1 = y0, z0 = y0, z1 = y0, u0 = y0, u1 = y0;
+    wp += 32;
+    let k = 0;
+    for (; k < kc4; k += 4) {
+      const v = v128.load(a + (<usize>k << 2));
+      let s = i32x4.shuffle(v, v, 0, 0, 0, 0);
+      x0 = fma(x0, s, v128.load(wp)); x1 = fma(x1, s, v128.load(wp, 16));
+      s = i32x4.shuffle(v, v, 1, 1, 1, 1);
+      y0 = fma(y0, s, v128.load(wp, 32)); y1 = fma(y1, s, v128.load(wp, 48));
+      s = i32x4.shuffle(v, v, 2, 2, 2, 2);
+      z0 = fma(z0, s, v128.load(wp, 64)); z1 = fma(z1, s, v128.load(wp, 80));
+      s = i32x4.shuffle(v, v, 3, 3, 3, 3);
+      u0 = fma(u0, s, v128.load(wp, 96)); u1 = fma(u1, s, v128.load(wp, 112));
+      wp += 128;
+    }
+    for (; k < kc; k++) {
+      const s = v128.load32_splat(a + (<usize>k << 2));
+      x0 = fma(x0, s, v128.load(wp)); x1 = fma(x1, s, v128.load(wp, 16));
+      wp += 32;
+    }
+    x0 = clamp(f32x4.add(f32x4.add(x0, y0), f32x4.add(z0, u0)), lo, hi);
+    x1 = clamp(f32x4.add(f32x4.add(x1, y1), f32x4.add(z1, u1)), lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c, x0);
+      v128.store(c, x1, 16);
+      c += 32;
+    } else {
+      storePartial(c, x0, x1, nc - n);
+    }
+  }
+}
+
+/**
+ * C = clamp(A W + bias) for m rows of depth kc and nc channels: A rows at byte stride aStride, C rows at cStride,
+ * W packed by packWeightsF32's layout (see the file comment).
+ */
+export function gemmF32(m: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+  lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 1 < m; i += 4) {
+    const mr = min(4, m - i);
+    tile4x8F32(mr, nc, kc, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride, vlo, vhi);
+  }
+  if (i < m) tile1x8F32(nc, kc, a + <usize>i * aStride, w, c + <usize>i * cStride, vlo, vhi);
+}
+
+// ---- convolution -------------------------------------------------------------------------------------------------
+// A convolution is described by an i32 record the TypeScript side writes at prepare (field indexes below).
+
+const BATCHES = 0;
+const IN_H = 1;
+const IN_W = 2;
+const IN_C = 3;
+const OUT_H = 4;
+const OUT_W = 5;
+const OUT_C = 6;
+const FILTER_H = 7;
+const FILTER_W = 8;
+const STRIDE_H = 9;
+const STRIDE_W = 10;
+const DILATION_H = 11;
+const DILATION_W = 12;
+const PAD_H = 13;
+const PAD_W = 14;
+const GROUPS = 15;
+const DEPTH = 16; // input channels per group
+const OUT_PER_GROUP = 17;
+const WEIGHTS = 18; // packed weights (float: per group; hybrid: per group)
+const GROUP_BYTES = 19; // bytes of one group's packed weights
+const SCRATCH = 20; // im2col rows (float32, or int16 for hybrid)
+const BLOCK_PIXELS = 21; // output pixels per im2col block
+const ACT_MIN = 22; // f32
+const ACT_MAX = 23; // f32
+// Hybrid only.
+const ACC = 24; // int32 sums of one block, rows of OUT_PER_GROUP rounded up to 8
+const BIAS = 25; // f32 per output channel
+const CHANNEL_SCALES = 26; // f64 per output channel
+const SCALE_MODE = 27;
+const BATCH_SCALES = 28; // f32 per batch (or per row for fully-connected)
+const BATCH_OFFSETS = 29; // i32 per batch (or per row)
+
+// @ts-ignore: decorator
+@inline function field(d: usize, i: i32): i32 {
+  return load<i32>(d + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function copyF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+// @ts-ignore: decorator
+@inline function zeroF32(dst: usize, n: i32): void {
+  let i = 0;
+  const z = i32x4.splat(0);
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/**
+ * Receptive fields of output pixels [p0, p0 + np) of one image (group channels [c0, c0 + depth)) as rows of
+ * K = FH * FW * depth float32 at dst, zeros where the window leaves the image (a padded tap adds nothing).
+ */
+function im2colF32(d: usize, image: usize, c0: i32, p0: i32, np: i32, dst: usize): void {
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outW = field(d, OUT_W);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const dh = field(d, DILATION_H), dw = field(d, DILATION_W);
+  const ph = field(d, PAD_H), pw = field(d, PAD_W);
+  const depth = field(d, DEPTH);
+  // Taps of one filter row are contiguous in the image when they are adjacent pixels with all channels.
+  const runs = dw == 1 && depth == inC;
+  let oy = p0 / outW;
+  let ox = p0 - oy * outW;
+  for (let p = 0; p < np; p++) {
+    const iy0 = oy * sh - ph;
+    const ix0 = ox * sw - pw;
+    for (let fy = 0; fy < fh; fy++) {
+      const iy = iy0 + fy * dh;
+      if (iy < 0 || iy >= inH) {
+        zeroF32(dst, fw * depth);
+        dst += <usize>(fw * depth) << 2;
+        continue;
+      }
+      const row = image + (<usize>(iy * inW) * inC + c0) * 4;
+      if (runs && ix0 >= 0 && ix0 + fw <= inW) {
+        copyF32(dst, row + (<usize>(ix0 * inC) << 2), fw * depth);
+        dst += <usize>(fw * depth) << 2;
+        continue;
+      }
+      for (let fx = 0; fx < fw; fx++) {
+        const ix = ix0 + fx * dw;
+        if (ix < 0 || ix >= inW) zeroF32(dst, depth);
+        else copyF32(dst, row + (<usize>(ix * inC) << 2), depth);
+        dst += <usize>depth << 2;
+      }
+    }
+    if (++ox == outW) {
+      ox = 0;
+      oy++;
+    }
+  }
+}
+
+/** float32 CONV_2D over NHWC input/output at the given byte offsets (record d; see the field indexes). */
+export function convF32(d: usize, input: usize, output: usize): void {
+  const batches = field(d, BATCHES);
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const groups = field(d, GROUPS), depth = field(d, DEPTH), opg = field(d, OUT_PER_GROUP);
+  const weights = <usize>field(d, WEIGHTS);
+  const groupBytes = <usize>field(d, GROUP_BYTES);
+  const scratch = <usize>field(d, SCRATCH);
+  const blockPixels = field(d, BLOCK_PIXELS);
+  const lo = load<f32>(d + (<usize>ACT_MIN << 2));
+  const hi = load<f32>(d + (<usize>ACT_MAX << 2));
+  const inBatch = <usize>(inH * inW * inC) << 2;
+  const outBatch = <usize>(outH * outW * outC) << 2;
+  const pixels = outH * outW;
+  const K = fh * fw * depth;
+  const cStride = <usize>outC << 2;
+  for (let b = 0; b < batches; b++) {
+    const image = input + <usize>b * inBatch;
+    const out = output + <usize>b * outBatch;
+    for (let g = 0; g < groups; g++) {
+      const w = weights + <usize>g * groupBytes;
+      const a = image + (<usize>(g * depth) << 2);
+      const c = out + (<usize>(g * opg) << 2);
+      if (fh == 1 && fw == 1 && sh == 1 && sw == 1) {
+        // Pixels are the A rows, read in place.
+        gemmF32(pixels, opg, depth, a, <usize>inC << 2, w, c, cStride, lo, hi);
+      } else if (fh == 1 && fw == 1) {
+        // Strided 1x1 windows never leave the image: each output row reads every sw-th pixel of an input row.
+        for (let oy = 0; oy < outH; oy++) {
+          gemmF32(outW, opg, depth, a + (<usize>(oy * sh * inW * inC) << 2), <usize>(sw * inC) << 2,
+            w, c + <usize>(oy * outW) * cStride, cStride, lo, hi);
+        }
+      }
+    }
+    if (fh == 1 && fw == 1) continue;
+    for (let p0 = 0; p0 < pixels; p0 += blockPixels) {
+      const np = min(blockPixels, pixels - p0);
+      for (let g = 0; g < groups; g++) {
+        im2colF32(d, image, g * depth, p0, np, scratch);
+        gemmF32(np, opg, K, scratch, <usize>K << 2, weights + <usize>g * groupBytes,
+          out + <usize>p0 * cStride + (<usize>(g * opg) << 2), cStride, lo, hi);
+      }
+    }
+  }
+}

@@ -1,0 +1,346 @@
+// Hybrid (dynamic-range) CONV_2D and FULLY_CONNECTED: float32 activations quantized to int8 per batch (by the
+// TypeScript side, with TFLite's quantizers), int8 weights, exact int32 sums, then the float32 rescale ops of the
+// TypeScript kernels in the same order (so the results are bit-identical).
+//
+// The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
+// even, and weights widened to int16 at prepare, per block of 8 channels as [Kp / 2][8 channels][2 k]: one
+// i32x4.dot_i16x8_s of a splatted pair of A values with a weight vector adds two products into each channel's lane.
+// Tiles are 4 rows x 8 channels, like the float32 kernels (gemm-f32.ts).
+
+// @ts-ignore: decorator
+@inline function dot(acc: v128, a: v128, w: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(a, w));
+}
+
+function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  const a2 = mr > 2 ? a1 + aStride : a1;
+  const a3 = mr > 3 ? a2 + aStride : a2;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  const pairs = kp >> 1;
+  const pairs4 = pairs & ~3;
+  const block = <usize>pairs << 5;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * block;
+    let x00 = i32x4.splat(0);
+    let x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    let q = 0;
+    for (; q < pairs4; q += 4) {
+      const o = <usize>q << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      wp += 128;
+    }
+    for (; q < pairs; q++) {
+      const o = <usize>q << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      const s2 = v128.load32_splat(a2 + o);
+      const s3 = v128.load32_splat(a3 + o);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      wp += 32;
+    }
+    // The sums' rows are padded to a multiple of 8 channels: whole-vector stores.
+    v128.store(c3, x30); v128.store(c3, x31, 16);
+    v128.store(c2, x20); v128.store(c2, x21, 16);
+    v128.store(c1, x10); v128.store(c1, x11, 16);
+    v128.store(c0, x00); v128.store(c0, x01, 16);
+    c0 += 32; c1 += 32; c2 += 32; c3 += 32;
+  }
+}
+
+function tile1x8I16(nc: i32, kp: i32, a: usize, w: usize, c: usize): void {
+  const pairs = kp >> 1;
+  const pairs4 = pairs & ~3;
+  const block = <usize>pairs << 5;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * block;
+    // Four independent pairs of sums, added at the end (integer sums: the order does not matter).
+    let x0 = i32x4.splat(0);
+    let x1 = x0, y0 = x0, y1 = x0, z0 = x0, z1 = x0, u0 = x0, u1 = x0;
+    let q = 0;
+    for (; q < pairs4; q += 4) {
+      const v = v128.load(a + (<usize>q << 2));
+      let s = i32x4.shuffle(v, v, 0, 0, 0, 0);
+      x0 = dot(x0, s, v128.load(wp)); x1 = dot(x1, s, v128.load(wp, 16));
+      s = i32x4.shuffle(v, v, 1, 1, 1, 1);
+      y0 = dot(y0, s, v128.load(wp, 32)); y1 = dot(y1, s, v128.load(wp, 48));
+      s = i32x4.shuffle(v, v, 2, 2, 2, 2);
+      z0 = dot(z0, s, v128.load(wp, 64)); z1 = dot(z1, s, v128.load(wp, 80));
+      s = i32x4.shuffle(v, v, 3, 3, 3, 3);
+      u0 = dot(u0, s, v128.load(wp, 96)); u1 = dot(u1, s, v128.load(wp, 112));
+      wp += 128;
+    }
+    for (; q < pairs; q++) {
+      const s = v128.load32_splat(a + (<usize>q << 2));
+      x0 = dot(x0, s, v128.load(wp)); x1 = dot(x1, s, v128.load(wp, 16));
+      wp += 32;
+    }
+    v128.store(c, i32x4.add(i32x4.add(x0, y0), i32x4.add(z0, u0)));
+    v128.store(c, i32x4.add(i32x4.add(x1, y1), i32x4.add(z1, u1)), 16);
+    c += 32;
+  }
+}
+
+/** int32 C[m][nc rounded up to 8] = A W for int16 A rows of kp (even) at aStride bytes, C rows at cStride. */
+export function gemmI16(m: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+  let i = 0;
+  for (; i + 1 < m; i += 4) {
+    tile4x8I16(min(4, m - i), nc, kp, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride);
+  }
+  if (i < m) tile1x8I16(nc, kp, a + <usize>i * aStride, w, c + <usize>i * cStride);
+}
+
+// Record fields: the same indexes as gemm-f32.ts's convolution record.
+const BATCHES = 0;
+const IN_H = 1;
+const IN_W = 2;
+const IN_C = 3;
+const OUT_H = 4;
+const OUT_W = 5;
+const OUT_C = 6;
+const FILTER_H = 7;
+const FILTER_W = 8;
+const STRIDE_H = 9;
+const STRIDE_W = 10;
+const DILATION_H = 11;
+const DILATION_W = 12;
+const PAD_H = 13;
+const PAD_W = 14;
+const GROUPS = 15;
+const DEPTH = 16;
+const OUT_PER_GROUP = 17;
+const WEIGHTS = 18;
+const GROUP_BYTES = 19;
+const SCRATCH = 20;
+const BLOCK_PIXELS = 21;
+const ACT_MIN = 22;
+const ACT_MAX = 23;
+const ACC = 24;
+const BIAS = 25;
+const CHANNEL_SCALES = 26;
+const SCALE_MODE = 27;
+const BATCH_SCALES = 28;
+const BATCH_OFFSETS = 29;
+
+// How a sum becomes a float (the TypeScript kernels' float ops, each f64 op rounded to f32 as Math.fround does):
+const SCALE_ROW = 0; //        f32(sum * rowScale)                              (per-tensor weights)
+const SCALE_CHANNEL_ROW = 1; // f32(f32(sum * channelScale) * rowScale)         (CONV_2D per-channel)
+const SCALE_ROW_CHANNEL = 2; // f32(sum * f32(rowScale * channelScale))         (FULLY_CONNECTED per-channel)
+
+// @ts-ignore: decorator
+@inline function field(d: usize, i: i32): i32 {
+  return load<i32>(d + (<usize>i << 2));
+}
+
+/** n int8 values minus off as int16 (|q - off| <= 255). */
+// @ts-ignore: decorator
+@inline function widen(dst: usize, src: usize, n: i32, voff: v128, off: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) v128.store(dst + (<usize>i << 1), i16x8.sub(v128.load8x8_s(src + <usize>i), voff));
+  for (; i < n; i++) store<i16>(dst + (<usize>i << 1), <i32>load<i8>(src + <usize>i) - off);
+}
+
+// @ts-ignore: decorator
+@inline function zeroI16(dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<i16>(dst + (<usize>i << 1), 0);
+}
+
+/** im2colF32 (gemm-f32.ts) for int8 images: rows of kp int16 (value - off; zeros outside the image and past K). */
+function im2colI8(d: usize, image: usize, c0: i32, p0: i32, np: i32, off: i32, dst: usize, kp: i32): void {
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outW = field(d, OUT_W);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const dh = field(d, DILATION_H), dw = field(d, DILATION_W);
+  const ph = field(d, PAD_H), pw = field(d, PAD_W);
+  const depth = field(d, DEPTH);
+  const voff = i16x8.splat(<i16>off);
+  const runs = dw == 1 && depth == inC;
+  const K = fh * fw * depth;
+  let oy = p0 / outW;
+  let ox = p0 - oy * outW;
+  for (let p = 0; p < np; p++) {
+    const rowStart = dst;
+    const iy0 = oy * sh - ph;
+    const ix0 = ox * sw - pw;
+    for (let fy = 0; fy < fh; fy++) {
+      const iy = iy0 + fy * dh;
+      if (iy < 0 || iy >= inH) {
+        zeroI16(dst, fw * depth);
+        dst += <usize>(fw * depth) << 1;
+        continue;
+      }
+      const row = image + <usize>(iy * inW) * inC + c0;
+      if (runs && ix0 >= 0 && ix0 + fw <= inW) {
+        widen(dst, row + <usize>(ix0 * inC), fw * depth, voff, off);
+        dst += <usize>(fw * depth) << 1;
+        continue;
+      }
+      for (let fx = 0; fx < fw; fx++) {
+        const ix = ix0 + fx * dw;
+        if (ix < 0 || ix >= inW) zeroI16(dst, depth);
+        else widen(dst, row + <usize>(ix * inC), depth, voff, off);
+        dst += <usize>depth << 1;
+      }
+    }
+    if (kp > K) store<i16>(dst, 0);
+    dst = rowStart + (<usize>kp << 1);
+    if (++ox == outW) {
+      ox = 0;
+      oy++;
+    }
+  }
+}
+
+/**
+ * out[r][c0 + j] = clamp(f32(scaled sum + bias)) for rows r < m and j < nc, from int32 sums acc (rows of accStride
+ * bytes); row r's scale is rowScale (f64 of an f32); channel scales and biases (f64) from channel c0.
+ */
+function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, outStride: usize, rowScales: usize,
+  rowStep: i32, mode: i32, channelScales: usize, bias: usize, lo: f32, hi: f32): void {
+  for (let r = 0; r < m; r++) {
+    const s = load<f64>(rowScales + <usize>(r * rowStep) * 8);
+    const sums = acc + <usize>r * accStride;
+    const o = out + <usize>r * outStride;
+    for (let j = 0; j < nc; j++) {
+      const sum = <f64>load<i32>(sums + (<usize>j << 2));
+      let t: f32;
+      if (mode == SCALE_ROW) {
+        t = <f32>(sum * s);
+      } else if (mode == SCALE_CHANNEL_ROW) {
+        t = <f32>(<f64><f32>(sum * load<f64>(channelScales + (<usize>j << 3))) * s);
+      } else {
+        t = <f32>(sum * <f64><f32>(s * load<f64>(channelScales + (<usize>j << 3))));
+      }
+      const v = <f32>(<f64>t + load<f64>(bias + (<usize>j << 3)));
+      store<f32>(o + (<usize>j << 2), v < lo ? lo : v > hi ? hi : v);
+    }
+  }
+}
+
+/**
+ * Hybrid CONV_2D (record d): qinput is the int8 input quantized per batch (scales BATCH_SCALES, zero points
+ * BATCH_OFFSETS), output float32 NHWC.
+ */
+export function convHybrid(d: usize, qinput: usize, output: usize): void {
+  const batches = field(d, BATCHES);
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const groups = field(d, GROUPS), depth = field(d, DEPTH), opg = field(d, OUT_PER_GROUP);
+  const weights = <usize>field(d, WEIGHTS);
+  const groupBytes = <usize>field(d, GROUP_BYTES);
+  const scratch = <usize>field(d, SCRATCH);
+  const blockPixels = field(d, BLOCK_PIXELS);
+  const acc = <usize>field(d, ACC);
+  const bias = <usize>field(d, BIAS);
+  const channelScales = <usize>field(d, CHANNEL_SCALES);
+  const mode = field(d, SCALE_MODE);
+  const batchScales = <usize>field(d, BATCH_SCALES);
+  const batchOffsets = <usize>field(d, BATCH_OFFSETS);
+  const lo = load<f32>(d + (<usize>ACT_MIN << 2));
+  const hi = load<f32>(d + (<usize>ACT_MAX << 2));
+  const K = fh * fw * depth;
+  const kp = (K + 1) & ~1;
+  const accStride = <usize>((opg + 7) & ~7) << 2;
+  const pixels = outH * outW;
+  const cStride = <usize>outC << 2;
+  for (let b = 0; b < batches; b++) {
+    const image = qinput + <usize>(b * inH * inW * inC);
+    const out = output + (<usize>(b * pixels * outC) << 2);
+    const off = load<i32>(batchOffsets + (<usize>b << 2));
+    const scale = batchScales + (<usize>b << 3);
+    for (let p0 = 0; p0 < pixels; p0 += blockPixels) {
+      const np = min(blockPixels, pixels - p0);
+      for (let g = 0; g < groups; g++) {
+        im2colI8(d, image, g * depth, p0, np, off, scratch, kp);
+        gemmI16(np, opg, kp, scratch, <usize>kp << 1, weights + <usize>g * groupBytes, acc, accStride);
+        const c0 = <usize>(g * opg);
+        rescaleRows(np, opg, acc, accStride, out + <usize>p0 * cStride + (c0 << 2), cStride, scale, 0, mode,
+          channelScales + (c0 << 3), bias + (c0 << 3), lo, hi);
+      }
+    }
+  }
+}
+
+/**
+ * Hybrid FULLY_CONNECTED: BATCHES rows of DEPTH int8 values at qinput, each with its own scale and zero point
+ * (BATCH_SCALES, BATCH_OFFSETS); OUT_C units; float32 rows at output.
+ */
+export function fullyConnectedHybrid(d: usize, qinput: usize, output: usize): void {
+  const rows = field(d, BATCHES);
+  const depth = field(d, DEPTH);
+  const units = field(d, OUT_C);
+  const weights = <usize>field(d, WEIGHTS);
+  const scratch = <usize>field(d, SCRATCH);
+  const acc = <usize>field(d, ACC);
+  const bias = <usize>field(d, BIAS);
+  const channelScales = <usize>field(d, CHANNEL_SCALES);
+  const mode = field(d, SCALE_MODE);
+  const batchScales = <usize>field(d, BATCH_SCALES);
+  const batchOffsets = <usize>field(d, BATCH_OFFSETS);
+  const lo = load<f32>(d + (<usize>ACT_MIN << 2));
+  const hi = load<f32>(d + (<usize>ACT_MAX << 2));
+  const kp = (depth + 1) & ~1;
+  const accStride = <usize>((units + 7) & ~7) << 2;
+  for (let r = 0; r < rows; r++) {
+    const off = load<i32>(batchOffsets + (<usize>r << 2));
+    const dst = scratch + (<usize>(r * kp) << 1);
+    widen(dst, qinput + <usize>(r * depth), depth, i16x8.splat(<i16>off), off);
+    if (kp > depth) store<i16>(dst + (<usize>depth << 1), 0);
+  }
+  gemmI16(rows, units, kp, scratch, <usize>kp << 1, weights, acc, accStride);
+  rescaleRows(rows, units, acc, accStride, output, <usize>units << 2, batchScales, 1, mode, channelScales, bias, lo, hi);
+}
