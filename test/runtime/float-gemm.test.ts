@@ -3,12 +3,15 @@
 // filter sizes 1/3/5, strides, dilations, SAME/VALID padding, odd channel counts, groups, batches, fused clamps.
 //   float32: the WebAssembly GEMM sums in float32 (the TypeScript loops in float64), so per element
 //            |wasm - typescript| <= 1e-5 * (sum_k |x_k * w_k| + |bias|) + 1e-6.
-//   hybrid:  bit-identical (exact integer sums, then the same float32 ops in the same order).
+//   hybrid:  bit-identical (the same input quantization, exact integer sums, then the same float32 ops in the
+//            same order); the module's input quantizers are also checked against quant-math.ts's directly.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeModel } from '../../src/format/index.js';
 import type { Quantization } from '../../src/graph/model.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
+import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../../src/runtime/quant-math.js';
+import { WasmArena } from '../../src/runtime/wasm/index.js';
 import { Rng, randomWeights, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
 
 const ACTS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const;
@@ -189,5 +192,47 @@ test('hybrid FULLY_CONNECTED symmetric/asymmetric, per-tensor/per-channel: WebAs
   for (let i = 0; i < 80; i++) {
     const c = fcCase(rng, 'hybrid', i, i < 20 ? 1 : undefined);
     checkExact(c.name, c.spec, c.inputs);
+  }
+});
+
+test('hybrid input quantizers in WebAssembly are bit-identical to quant-math.ts', () => {
+  const arena = WasmArena.create();
+  assert.ok(arena, 'the kernels module is available');
+  const rng = new Rng(0x9a7);
+  const maxN = 300;
+  const src = arena.alloc(maxN * 4, 16);
+  const dst = arena.alloc(maxN, 16);
+  const res = arena.alloc(16, 16);
+  const sym = arena.exports.symmetricQuantizeF32;
+  const asym = arena.exports.asymmetricQuantizeF32;
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < 300; i++) {
+    const n = rng.pick([0, 1, 2, 3, 4, 5, 15, 16, 17, 33, rng.int(1, maxN)]);
+    const range = rng.pick([1, 1e-3, 100, 1e-30]);
+    const row = rng.floats(n, rng.bool(0.2) ? 0 : -range, range);
+    if (n > 0 && rng.bool(0.1)) row.fill(0);
+    if (n > 2 && rng.bool(0.3)) {
+      // Ties of the rounding: the range 127 makes the symmetric factor 1; x.5 values round away from zero.
+      row[0] = 127;
+      for (let k = 1; k < n; k++) row[k] = rng.int(-254, 254) / 2;
+    }
+    if (n > 3 && rng.bool(0.1)) row[rng.int(0, n - 1)] = NaN;
+    rows.push(row);
+  }
+  for (const [i, row] of rows.entries()) {
+    const n = row.length;
+    arena.f32.set(row, src / 4);
+    const want = new Int8Array(n);
+    const wantScale = symmetricQuantizeFloats(row, 0, n, want, 0);
+    const scale = sym(src, n, dst) as number;
+    assert.ok(Object.is(scale, wantScale), `row ${i}: symmetric scale ${scale} vs ${wantScale}`);
+    assert.deepEqual(arena.i8.slice(dst, dst + n), want, `row ${i}: symmetric values`);
+    const wantAsym = new Int8Array(n);
+    const r = new Float64Array(2);
+    asymmetricQuantizeFloats(row, 0, n, wantAsym, 0, r);
+    asym(src, n, dst, res, res + 8);
+    assert.ok(Object.is(new Float64Array(arena.buffer, res, 1)[0], r[0]), `row ${i}: asymmetric scale`);
+    assert.equal(arena.i32[(res + 8) / 4], r[1], `row ${i}: asymmetric zero point`);
+    assert.deepEqual(arena.i8.slice(dst, dst + n), wantAsym, `row ${i}: asymmetric values`);
   }
 });

@@ -2,10 +2,9 @@
 // (assembly/gemm-f32.ts, assembly/gemm-hybrid.ts): weights packed once at prepare into the interpreter's memory,
 // a convolution record the module reads, scratch for im2col rows and sums. The kernels' TypeScript loops stay the
 // specification: float32 results differ from them only by float32 (vs float64) summation; hybrid results are
-// bit-identical (exact integer sums, then the same float ops in the same order).
+// bit-identical (the same input quantization, exact integer sums, then the same float ops in the same order).
 
 import type { RuntimeTensor } from '../kernel.js';
-import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math.js';
 import type { WasmArena } from '../wasm/arena.js';
 import type { Geometry2D } from './conv-common.js';
 
@@ -16,9 +15,11 @@ const F = {
   BATCHES: 0, IN_H: 1, IN_W: 2, IN_C: 3, OUT_H: 4, OUT_W: 5, OUT_C: 6, FILTER_H: 7, FILTER_W: 8, STRIDE_H: 9,
   STRIDE_W: 10, DILATION_H: 11, DILATION_W: 12, PAD_H: 13, PAD_W: 14, GROUPS: 15, DEPTH: 16, OUT_PER_GROUP: 17,
   WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
-  CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29,
+  CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29, QINPUT: 30, ASYMMETRIC: 31, FOLD_SCALE: 32,
 } as const;
-const RECORD_FIELDS = 30;
+/** f64 field (8-byte aligned, two i32 slots). */
+const TENSOR_SCALE = 34;
+const RECORD_FIELDS = 36;
 
 /** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
 export const enum HybridScaleMode {
@@ -105,13 +106,15 @@ function hybridSumBound(weights: ArrayLike<number>, rows: number, K: number): nu
   return 255 * worst;
 }
 
-function writeRecord(arena: WasmArena, values: Partial<Record<keyof typeof F, number>>, lo: number, hi: number): number {
+function writeRecord(arena: WasmArena, values: Partial<Record<keyof typeof F, number>>, lo: number, hi: number,
+  tensorScale = 1): number {
   const at = arena.alloc(RECORD_FIELDS * 4, 16);
   const i32 = arena.i32;
   for (const [k, v] of Object.entries(values)) i32[at / 4 + F[k as keyof typeof F]] = v;
   const f32 = arena.f32;
   f32[at / 4 + F.ACT_MIN] = lo;
   f32[at / 4 + F.ACT_MAX] = hi;
+  new Float64Array(arena.buffer, at + TENSOR_SCALE * 4, 1)[0] = tensorScale;
   return at;
 }
 
@@ -196,22 +199,9 @@ export interface HybridWasm {
   arena: WasmArena;
   run: Fn;
   record: number;
-  /** Rows quantized separately (batches of a convolution, rows of a fully-connected layer) of `rowSize` values. */
-  rows: number;
-  rowSize: number;
-  /** int8 quantized input. */
-  qAt: number;
-  /** f64 per row. */
-  scalesAt: number;
-  /** i32 per row. */
-  offsetsAt: number;
   /** f64 per output channel. */
   biasAt: number;
   channels: number;
-  asymmetric: boolean;
-  /** Per-tensor weights: the weight scale multiplied into each row's scale (as f32). */
-  tensorScale: number | null;
-  asymResult: Float64Array;
 }
 
 function hybridBuffers(arena: WasmArena, rows: number, rowSize: number, channels: number, bias: ArrayLike<number>,
@@ -251,13 +241,10 @@ export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: numbe
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
     ACC: acc, BIAS: buf.biasAt, CHANNEL_SCALES: buf.channelScalesAt,
     SCALE_MODE: perTensor ? HybridScaleMode.Row : HybridScaleMode.ChannelRow,
-    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt,
-  }, actMin, actMax);
-  return {
-    arena, run: arena.exports.convHybrid, record, rows: g.batches, rowSize, qAt: buf.qAt, scalesAt: buf.scalesAt,
-    offsetsAt: buf.offsetsAt, biasAt: buf.biasAt, channels: g.outC, asymmetric: !perTensor,
-    tensorScale: perTensor ? filterScales[0] : null, asymResult: new Float64Array(2),
-  };
+    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt, QINPUT: buf.qAt, ASYMMETRIC: perTensor ? 0 : 1,
+    FOLD_SCALE: perTensor ? 1 : 0,
+  }, actMin, actMax, filterScales[0]);
+  return { arena, run: arena.exports.convHybrid, record, biasAt: buf.biasAt, channels: g.outC };
 }
 
 /**
@@ -276,39 +263,17 @@ export function prepareHybridFullyConnected(arena: WasmArena, rows: number, unit
   const record = writeRecord(arena, {
     BATCHES: rows, DEPTH: depth, OUT_C: units, WEIGHTS: at, SCRATCH: scratch, ACC: acc, BIAS: buf.biasAt,
     CHANNEL_SCALES: buf.channelScalesAt, SCALE_MODE: channelScales ? HybridScaleMode.RowChannel : HybridScaleMode.Row,
-    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt,
-  }, actMin, actMax);
-  return {
-    arena, run: arena.exports.fullyConnectedHybrid, record, rows, rowSize: depth, qAt: buf.qAt, scalesAt: buf.scalesAt,
-    offsetsAt: buf.offsetsAt, biasAt: buf.biasAt, channels: units, asymmetric,
-    tensorScale: channelScales ? null : filterScale, asymResult: new Float64Array(2),
-  };
+    BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt, QINPUT: buf.qAt, ASYMMETRIC: asymmetric ? 1 : 0,
+    FOLD_SCALE: channelScales ? 0 : 1,
+  }, actMin, actMax, filterScale);
+  return { arena, run: arena.exports.fullyConnectedHybrid, record, biasAt: buf.biasAt, channels: units };
 }
 
-/** Quantize each row with the TypeScript kernels' quantizers into the module's memory, then run the module. */
+/** The module quantizes each row (as quant-math.ts's quantizers do), sums, rescales. */
 export function runHybrid(w: HybridWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
-  const { arena, rows, rowSize } = w;
-  const i8 = arena.i8;
-  const i32 = arena.i32;
-  const f64 = new Float64Array(arena.buffer, w.scalesAt, rows);
-  const x = input.data as Float32Array;
   if (biasTensor) {
-    const b = new Float64Array(arena.buffer, w.biasAt, w.channels);
+    const b = new Float64Array(w.arena.buffer, w.biasAt, w.channels);
     for (let c = 0; c < w.channels; c++) b[c] = biasTensor.data[c] as number;
   }
-  for (let r = 0; r < rows; r++) {
-    let scale: number;
-    let offset = 0;
-    if (w.asymmetric) {
-      asymmetricQuantizeFloats(x, r * rowSize, rowSize, i8, w.qAt + r * rowSize, w.asymResult);
-      scale = w.asymResult[0];
-      offset = w.asymResult[1];
-    } else {
-      scale = symmetricQuantizeFloats(x, r * rowSize, rowSize, i8, w.qAt + r * rowSize);
-    }
-    if (w.tensorScale !== null) scale = Math.fround(scale * w.tensorScale);
-    f64[r] = scale;
-    i32[w.offsetsAt / 4 + r] = offset;
-  }
-  w.run(w.record, w.qAt, output.data.byteOffset);
+  w.run(w.record, input.data.byteOffset, output.data.byteOffset);
 }

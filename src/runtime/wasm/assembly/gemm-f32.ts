@@ -5,9 +5,10 @@
 // channels: 8 biases, then K rows of 8 weights (zeros past the last channel), so a tile's inner step is one splat
 // of an A value per row and two aligned weight loads shared by every row of the tile.
 //
-// Tiles are 4 rows x 8 channels (8 accumulators + 2 weights + splats fit x86's 16 vector registers). 2 or 3
-// leftover rows reuse the 4-row tile with the last row repeated (same values written twice); a single row (a
-// GEMV: fully-connected batch 1) runs a 1x8 tile whose K loop keeps four accumulator pairs live, so the adds do
+// Tiles are 6 rows x 8 channels: 12 accumulators + 2 weights + a splat, about x86's 16 vector registers (measured
+// ~8% faster than 4x8 here: fewer weight loads per product; the A vectors of a 4-deep K step may spill, cheaply).
+// 2 to 5 leftover rows reuse the 6-row tile with the last row repeated (same values written twice); a single row
+// (a GEMV: fully-connected batch 1) runs a 1x8 tile whose K loop keeps four accumulator pairs live, so the adds do
 // not wait on one another.
 
 // @ts-ignore: decorator
@@ -43,22 +44,27 @@
   return (<usize>kc + 1) << 5;
 }
 
-function tile4x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+function tile6x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
   lo: v128, hi: v128): void {
+  // Rows past mr repeat the last row (computed twice, stored twice with the same values).
   const a0 = a;
   const a1 = mr > 1 ? a0 + aStride : a0;
   const a2 = mr > 2 ? a1 + aStride : a1;
   const a3 = mr > 3 ? a2 + aStride : a2;
+  const a4 = mr > 4 ? a3 + aStride : a3;
+  const a5 = mr > 5 ? a4 + aStride : a4;
   let c0 = c;
   let c1 = mr > 1 ? c0 + cStride : c0;
   let c2 = mr > 2 ? c1 + cStride : c1;
   let c3 = mr > 3 ? c2 + cStride : c2;
+  let c4 = mr > 4 ? c3 + cStride : c3;
+  let c5 = mr > 5 ? c4 + cStride : c4;
   const kc4 = kc & ~3;
   for (let n = 0; n < nc; n += 8) {
     let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
     let x00 = v128.load(wp);
     let x01 = v128.load(wp, 16);
-    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01;
+    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01, x40 = x00, x41 = x01, x50 = x00, x51 = x01;
     wp += 32;
     let k = 0;
     for (; k < kc4; k += 4) {
@@ -67,46 +73,64 @@ function tile4x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usiz
       const v1 = v128.load(a1 + o);
       const v2 = v128.load(a2 + o);
       const v3 = v128.load(a3 + o);
+      const v4 = v128.load(a4 + o);
+      const v5 = v128.load(a5 + o);
       let w0 = v128.load(wp);
       let w1 = v128.load(wp, 16);
       let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
       let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
       let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
       let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      let s4 = i32x4.shuffle(v4, v4, 0, 0, 0, 0);
+      let s5 = i32x4.shuffle(v5, v5, 0, 0, 0, 0);
       x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
       x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
       x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
       x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+      x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
       w0 = v128.load(wp, 32);
       w1 = v128.load(wp, 48);
       s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
       s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
       s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
       s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      s4 = i32x4.shuffle(v4, v4, 1, 1, 1, 1);
+      s5 = i32x4.shuffle(v5, v5, 1, 1, 1, 1);
       x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
       x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
       x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
       x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+      x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
       w0 = v128.load(wp, 64);
       w1 = v128.load(wp, 80);
       s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
       s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
       s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
       s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      s4 = i32x4.shuffle(v4, v4, 2, 2, 2, 2);
+      s5 = i32x4.shuffle(v5, v5, 2, 2, 2, 2);
       x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
       x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
       x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
       x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+      x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
       w0 = v128.load(wp, 96);
       w1 = v128.load(wp, 112);
       s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
       s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
       s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
       s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      s4 = i32x4.shuffle(v4, v4, 3, 3, 3, 3);
+      s5 = i32x4.shuffle(v5, v5, 3, 3, 3, 3);
       x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
       x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
       x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
       x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+      x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
       wp += 128;
     }
     for (; k < kc; k++) {
@@ -117,24 +141,33 @@ function tile4x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usiz
       const s1 = v128.load32_splat(a1 + o);
       const s2 = v128.load32_splat(a2 + o);
       const s3 = v128.load32_splat(a3 + o);
+      const s4 = v128.load32_splat(a4 + o);
+      const s5 = v128.load32_splat(a5 + o);
       x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
       x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
       x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
       x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+      x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
       wp += 32;
     }
     x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
     x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
     x20 = clamp(x20, lo, hi); x21 = clamp(x21, lo, hi);
     x30 = clamp(x30, lo, hi); x31 = clamp(x31, lo, hi);
+    x40 = clamp(x40, lo, hi); x41 = clamp(x41, lo, hi);
+    x50 = clamp(x50, lo, hi); x51 = clamp(x51, lo, hi);
     if (nc - n >= 8) {
-      v128.store(c3, x30); v128.store(c3, x31, 16);
-      v128.store(c2, x20); v128.store(c2, x21, 16);
-      v128.store(c1, x10); v128.store(c1, x11, 16);
-      v128.store(c0, x00); v128.store(c0, x01, 16);
-      c0 += 32; c1 += 32; c2 += 32; c3 += 32;
+      v128.store(c5, x50); v128.store(c5, x51, 16); c5 += 32;
+      v128.store(c4, x40); v128.store(c4, x41, 16); c4 += 32;
+      v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+      v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
     } else {
       const rest = nc - n;
+      storePartial(c5, x50, x51, rest);
+      storePartial(c4, x40, x41, rest);
       storePartial(c3, x30, x31, rest);
       storePartial(c2, x20, x21, rest);
       storePartial(c1, x10, x11, rest);
@@ -191,9 +224,8 @@ export function gemmF32(m: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: u
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   let i = 0;
-  for (; i + 1 < m; i += 4) {
-    const mr = min(4, m - i);
-    tile4x8F32(mr, nc, kc, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride, vlo, vhi);
+  for (; i + 1 < m; i += 6) {
+    tile6x8F32(min(6, m - i), nc, kc, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride, vlo, vhi);
   }
   if (i < m) tile1x8F32(nc, kc, a + <usize>i * aStride, w, c + <usize>i * cStride, vlo, vhi);
 }

@@ -1,5 +1,5 @@
-// Hybrid (dynamic-range) CONV_2D and FULLY_CONNECTED: float32 activations quantized to int8 per batch (by the
-// TypeScript side, with TFLite's quantizers), int8 weights, exact int32 sums, then the float32 rescale ops of the
+// Hybrid (dynamic-range) CONV_2D and FULLY_CONNECTED: float32 activations quantized to int8 per batch (TFLite's
+// quantizers, bit for bit as quant-math.ts computes them), int8 weights, exact int32 sums, then the float32 rescale ops of the
 // TypeScript kernels in the same order (so the results are bit-identical).
 //
 // The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
@@ -173,6 +173,10 @@ const CHANNEL_SCALES = 26;
 const SCALE_MODE = 27;
 const BATCH_SCALES = 28;
 const BATCH_OFFSETS = 29;
+const QINPUT = 30; // int8 rows quantized from the float input
+const ASYMMETRIC = 31; // 1: asymmetricQuantizeF32 per row, 0: symmetricQuantizeF32
+const FOLD_SCALE = 32; // 1: each row's scale is multiplied by TENSOR_SCALE (per-tensor weights)
+const TENSOR_SCALE = 34; // f64 (8-byte aligned)
 
 // How a sum becomes a float (the TypeScript kernels' float ops, each f64 op rounded to f32 as Math.fround does):
 const SCALE_ROW = 0; //        f32(sum * rowScale)                              (per-tensor weights)
@@ -244,6 +248,157 @@ function im2colI8(d: usize, image: usize, c0: i32, p0: i32, np: i32, off: i32, d
   }
 }
 
+// ---- input quantization: quant-math.ts's symmetricQuantizeFloats / asymmetricQuantizeFloats, bit for bit ------
+
+/** Round half away from zero (JavaScript's x < 0 ? -Math.round(-x) : Math.round(x)), exact for |x| < 2^52. */
+// @ts-ignore: decorator
+@inline function roundHalfAway(x: f64): f64 {
+  const t = trunc(x);
+  const d = x - t;
+  return d >= 0.5 ? t + 1 : d <= -0.5 ? t - 1 : t;
+}
+
+/** Lane-wise round half away from zero of f32 values (x - trunc(x) is exact). */
+// @ts-ignore: decorator
+@inline function roundHalfAwayF32x4(x: v128): v128 {
+  const t = f32x4.trunc(x);
+  const half = v128.and(f32x4.ge(f32x4.abs(f32x4.sub(x, t)), f32x4.splat(0.5)), f32x4.splat(1));
+  // + 1 with x's sign where |x - trunc(x)| >= 0.5.
+  return f32x4.add(t, v128.or(half, v128.and(x, i32x4.splat(0x80000000))));
+}
+
+/**
+ * q[i] = clamp(roundHalfAway(f32(bias + f32(x[i] * inv))), qmin, 127) for i < n (bias 0: no add). NaN becomes 0,
+ * as storing NaN into an Int8Array does.
+ */
+function quantizeRowF32(src: usize, n: i32, dst: usize, inv: f32, bias: f32, qmin: f32): void {
+  const vinv = f32x4.splat(inv);
+  const vbias = f32x4.splat(bias);
+  const vlo = f32x4.splat(qmin);
+  const vhi = f32x4.splat(127);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = src + (<usize>i << 2);
+    let r0 = roundHalfAwayF32x4(f32x4.add(vbias, f32x4.mul(v128.load(p), vinv)));
+    let r1 = roundHalfAwayF32x4(f32x4.add(vbias, f32x4.mul(v128.load(p, 16), vinv)));
+    let r2 = roundHalfAwayF32x4(f32x4.add(vbias, f32x4.mul(v128.load(p, 32), vinv)));
+    let r3 = roundHalfAwayF32x4(f32x4.add(vbias, f32x4.mul(v128.load(p, 48), vinv)));
+    r0 = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(r0, vlo), vhi));
+    r1 = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(r1, vlo), vhi));
+    r2 = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(r2, vlo), vhi));
+    r3 = i32x4.trunc_sat_f32x4_s(f32x4.pmin(f32x4.pmax(r3, vlo), vhi));
+    v128.store(dst + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.narrow_i32x4_s(r2, r3)));
+  }
+  for (; i < n; i++) {
+    // bias + product: an f32 add of f32 values (the double sum rounded, as Math.fround does).
+    const v = <f64>(bias + load<f32>(src + (<usize>i << 2)) * inv);
+    let q: i32 = 0;
+    if (v == v) {
+      const r = roundHalfAway(v);
+      q = r > 127 ? 127 : r < <f64>qmin ? <i32>qmin : <i32>r;
+    }
+    store<i8>(dst + <usize>i, <i8>q);
+  }
+}
+
+/** symmetricQuantizeFloats: int8 in [-127, 127], returns the scale (1 for an all-zero or empty row). */
+export function symmetricQuantizeF32(src: usize, n: i32, dst: usize): f64 {
+  let lo = f32x4.splat(Infinity);
+  let hi = f32x4.splat(-Infinity);
+  let i = 0;
+  // pmin/pmax skip NaN as the scalar comparisons do.
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(src + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
+  }
+  let lowest = f32x4.extract_lane(lo, 0);
+  let highest = f32x4.extract_lane(hi, 0);
+  for (let l = 1; l < 4; l++) {
+    const a = l == 1 ? f32x4.extract_lane(lo, 1) : l == 2 ? f32x4.extract_lane(lo, 2) : f32x4.extract_lane(lo, 3);
+    const b = l == 1 ? f32x4.extract_lane(hi, 1) : l == 2 ? f32x4.extract_lane(hi, 2) : f32x4.extract_lane(hi, 3);
+    if (a < lowest) lowest = a;
+    if (b > highest) highest = b;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(src + (<usize>i << 2));
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+  }
+  const range = max<f64>(abs<f64>(lowest), abs<f64>(highest));
+  if (range == 0 || n == 0) {
+    for (let j = 0; j < n; j++) store<i8>(dst + <usize>j, 0);
+    return 1;
+  }
+  quantizeRowF32(src, n, dst, <f32>(127 / range), 0, -127);
+  return <f64><f32>(range / 127);
+}
+
+/** asymmetricQuantizeFloats: int8 in [-128, 127] with a nudged zero point; writes scale (f64) and zero point (i32). */
+export function asymmetricQuantizeF32(src: usize, n: i32, dst: usize, scaleOut: usize, zeroPointOut: usize): void {
+  let lo = f32x4.splat(0);
+  let hi = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(src + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
+  }
+  let lowest: f32 = 0;
+  let highest: f32 = 0;
+  for (let l = 0; l < 4; l++) {
+    const a = l == 0 ? f32x4.extract_lane(lo, 0) : l == 1 ? f32x4.extract_lane(lo, 1) : l == 2 ? f32x4.extract_lane(lo, 2) : f32x4.extract_lane(lo, 3);
+    const b = l == 0 ? f32x4.extract_lane(hi, 0) : l == 1 ? f32x4.extract_lane(hi, 1) : l == 2 ? f32x4.extract_lane(hi, 2) : f32x4.extract_lane(hi, 3);
+    if (a < lowest) lowest = a;
+    if (b > highest) highest = b;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(src + (<usize>i << 2));
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+  }
+  if (lowest == highest) {
+    for (let j = 0; j < n; j++) store<i8>(dst + <usize>j, 0);
+    store<f64>(scaleOut, 1);
+    store<i32>(zeroPointOut, 0);
+    return;
+  }
+  const scale: f64 = (<f64>highest - <f64>lowest) / 255;
+  const zpFromMin = -128 - <f64>lowest / scale;
+  const zpFromMax = 127 - <f64>highest / scale;
+  const errMin = 128 + abs<f64>(<f64>lowest / scale);
+  const errMax = 127 + abs<f64>(<f64>highest / scale);
+  const zpDouble = errMin < errMax ? zpFromMin : zpFromMax;
+  const zp: i32 = zpDouble <= -128 ? -128 : zpDouble >= 127 ? 127 : <i32>roundHalfAway(zpDouble);
+  const sf = <f32>scale;
+  quantizeRowF32(src, n, dst, <f32>(1 / sf), <f32>zp, -128);
+  store<f64>(scaleOut, <f64>sf);
+  store<i32>(zeroPointOut, zp);
+}
+
+/** Quantize `rows` float rows of rowSize at input into QINPUT, with each row's scale and zero point. */
+function quantizeRows(d: usize, input: usize, rows: i32, rowSize: i32): void {
+  const q = <usize>field(d, QINPUT);
+  const scales = <usize>field(d, BATCH_SCALES);
+  const offsets = <usize>field(d, BATCH_OFFSETS);
+  const asymmetric = field(d, ASYMMETRIC) != 0;
+  const fold = field(d, FOLD_SCALE) != 0;
+  const tensorScale = load<f64>(d + (<usize>TENSOR_SCALE << 2));
+  for (let r = 0; r < rows; r++) {
+    const src = input + (<usize>(r * rowSize) << 2);
+    const dst = q + <usize>(r * rowSize);
+    const scaleAt = scales + (<usize>r << 3);
+    const offsetAt = offsets + (<usize>r << 2);
+    if (asymmetric) {
+      asymmetricQuantizeF32(src, rowSize, dst, scaleAt, offsetAt);
+    } else {
+      store<f64>(scaleAt, symmetricQuantizeF32(src, rowSize, dst));
+      store<i32>(offsetAt, 0);
+    }
+    if (fold) store<f64>(scaleAt, <f64><f32>(load<f64>(scaleAt) * tensorScale));
+  }
+}
+
 /**
  * out[r][c0 + j] = clamp(f32(scaled sum + bias)) for rows r < m and j < nc, from int32 sums acc (rows of accStride
  * bytes); row r's scale is rowScale (f64 of an f32); channel scales and biases (f64) from channel c0.
@@ -270,11 +425,8 @@ function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, 
   }
 }
 
-/**
- * Hybrid CONV_2D (record d): qinput is the int8 input quantized per batch (scales BATCH_SCALES, zero points
- * BATCH_OFFSETS), output float32 NHWC.
- */
-export function convHybrid(d: usize, qinput: usize, output: usize): void {
+/** Hybrid CONV_2D (record d): float32 NHWC input quantized per batch, output float32 NHWC. */
+export function convHybrid(d: usize, input: usize, output: usize): void {
   const batches = field(d, BATCHES);
   const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
   const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
@@ -292,6 +444,8 @@ export function convHybrid(d: usize, qinput: usize, output: usize): void {
   const batchOffsets = <usize>field(d, BATCH_OFFSETS);
   const lo = load<f32>(d + (<usize>ACT_MIN << 2));
   const hi = load<f32>(d + (<usize>ACT_MAX << 2));
+  quantizeRows(d, input, batches, inH * inW * inC);
+  const qinput = <usize>field(d, QINPUT);
   const K = fh * fw * depth;
   const kp = (K + 1) & ~1;
   const accStride = <usize>((opg + 7) & ~7) << 2;
@@ -316,10 +470,10 @@ export function convHybrid(d: usize, qinput: usize, output: usize): void {
 }
 
 /**
- * Hybrid FULLY_CONNECTED: BATCHES rows of DEPTH int8 values at qinput, each with its own scale and zero point
- * (BATCH_SCALES, BATCH_OFFSETS); OUT_C units; float32 rows at output.
+ * Hybrid FULLY_CONNECTED: BATCHES float32 rows of DEPTH at input, each quantized with its own scale and zero point;
+ * OUT_C units; float32 rows at output.
  */
-export function fullyConnectedHybrid(d: usize, qinput: usize, output: usize): void {
+export function fullyConnectedHybrid(d: usize, input: usize, output: usize): void {
   const rows = field(d, BATCHES);
   const depth = field(d, DEPTH);
   const units = field(d, OUT_C);
@@ -333,6 +487,8 @@ export function fullyConnectedHybrid(d: usize, qinput: usize, output: usize): vo
   const batchOffsets = <usize>field(d, BATCH_OFFSETS);
   const lo = load<f32>(d + (<usize>ACT_MIN << 2));
   const hi = load<f32>(d + (<usize>ACT_MAX << 2));
+  quantizeRows(d, input, rows, depth);
+  const qinput = <usize>field(d, QINPUT);
   const kp = (depth + 1) & ~1;
   const accStride = <usize>((units + 7) & ~7) << 2;
   for (let r = 0; r < rows; r++) {
