@@ -31,7 +31,7 @@ const absAll = (v: ArrayLike<number>) => Float32Array.from(v, Math.abs);
 function magnitudeSpec(spec: OpSpec): OpSpec {
   return {
     ...spec,
-    options: { ...spec.options, fusedActivationFunction: 'NONE' },
+    options: spec.options && 'fusedActivationFunction' in spec.options ? { ...spec.options, fusedActivationFunction: 'NONE' } : spec.options,
     inputs: spec.inputs.map((t) => (t && t.data !== undefined ? { ...t, data: absAll(t.data as ArrayLike<number>) } : t)),
   };
 }
@@ -234,5 +234,32 @@ test('hybrid input quantizers in WebAssembly are bit-identical to quant-math.ts'
     assert.ok(Object.is(new Float64Array(arena.buffer, res, 1)[0], r[0]), `row ${i}: asymmetric scale`);
     assert.equal(arena.i32[(res + 8) / 4], r[1], `row ${i}: asymmetric zero point`);
     assert.deepEqual(arena.i8.slice(dst, dst + n), wantAsym, `row ${i}: asymmetric values`);
+  }
+});
+
+test('float32 BATCH_MATMUL (adj_x, adj_y, broadcast batches, constant or computed rhs): WebAssembly vs TypeScript', () => {
+  const rng = new Rng(0xb3a);
+  for (let i = 0; i < 60; i++) {
+    const m = rng.int(1, 13), k = rng.int(1, 40), n = rng.int(1, 21);
+    const rank = rng.int(2, 4);
+    const batch = Array.from({ length: rank - 2 }, () => rng.int(1, 3));
+    const side = () => {
+      const keep = rng.int(0, batch.length);
+      return batch.slice(batch.length - keep).map((d) => (rng.bool(0.3) ? 1 : d));
+    };
+    const adjX = rng.bool(0.4), adjY = rng.bool(0.4);
+    const lhsShape = [...side(), ...(adjX ? [k, m] : [m, k])];
+    const rhsShape = [...side(), ...(adjY ? [n, k] : [k, n])];
+    const count = (sh: number[]) => sh.reduce((a, b) => a * b, 1);
+    const constantRhs = rng.bool(0.5);
+    const rhsValues = rng.floats(count(rhsShape), -1, 1);
+    const rhs: TensorArg = constantRhs ? { dtype: 'float32', shape: rhsShape, data: rhsValues } : { dtype: 'float32', shape: rhsShape };
+    const spec: OpSpec = {
+      op: 'BATCH_MATMUL', version: 1, options: { adjX, adjY },
+      inputs: [{ dtype: 'float32', shape: lhsShape }, rhs], outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    const inputs: ArrayLike<number>[] = [rng.floats(count(lhsShape), -2, 2)];
+    if (!constantRhs) inputs.push(rhsValues);
+    checkFloat(`BATCH_MATMUL case ${i}: lhs [${lhsShape}] rhs [${rhsShape}] adj ${adjX} ${adjY} constant rhs ${constantRhs}`, spec, inputs);
   }
 });

@@ -193,6 +193,74 @@ export function runFloatFullyConnected(w: FloatFullyConnectedWasm, input: Runtim
     w.actMin, w.actMax);
 }
 
+// ---- float32 BATCH_MATMUL ------------------------------------------------------------------------------------------
+
+/** The BatchMatMulPlan fields the WebAssembly path reads. */
+export interface MatMulShape {
+  batches: number;
+  lhsOffsets: Int32Array;
+  rhsOffsets: Int32Array;
+  m: number; k: number; n: number;
+  lhsRowStride: number; lhsDepthStride: number;
+  rhsDepthStride: number; rhsColStride: number;
+}
+
+export interface FloatBatchMatMulWasm {
+  gemm: Fn;
+  pack: Fn;
+  gather: Fn;
+  /** Constant rhs: its matrices packed at prepare (bytes apart); else one packed matrix of scratch. */
+  constantRhs: boolean;
+  packedAt: number;
+  packedBytes: number;
+  /** Contiguous lhs rows (adj_x), or 0 when the lhs rows are read in place. */
+  lhsAt: number;
+}
+
+export function prepareFloatBatchMatMul(arena: WasmArena, s: MatMulShape, constantRhs: Float32Array | null): FloatBatchMatMulWasm {
+  const { k, n } = s;
+  const packedBytes = Math.ceil(n / 8) * (k + 1) * 32;
+  let packedAt: number;
+  if (constantRhs) {
+    const mats = Math.max(1, Math.round(constantRhs.length / (k * n)));
+    packedAt = arena.alloc(mats * packedBytes, 64);
+    const f32 = arena.f32;
+    for (let mat = 0; mat < mats; mat++) {
+      for (let j = 0; j < n; j++) {
+        const base = (packedAt + mat * packedBytes) / 4 + (j >> 3) * (k + 1) * 8 + (j & 7);
+        for (let d = 0; d < k; d++) f32[base + 8 + d * 8] = constantRhs[mat * k * n + d * s.rhsDepthStride + j * s.rhsColStride];
+      }
+    }
+  } else {
+    packedAt = arena.alloc(packedBytes, 64);
+  }
+  const lhsAt = s.lhsDepthStride === 1 ? 0 : arena.alloc(s.m * k * 4, 64);
+  return {
+    gemm: arena.exports.gemmF32, pack: arena.exports.packF32, gather: arena.exports.gatherRowsF32,
+    constantRhs: constantRhs !== null, packedAt, packedBytes, lhsAt,
+  };
+}
+
+export function runFloatBatchMatMul(w: FloatBatchMatMulWasm, s: MatMulShape, lhs: RuntimeTensor, rhs: RuntimeTensor,
+  output: RuntimeTensor): void {
+  const { m, k, n } = s;
+  const lhsAt = lhs.data.byteOffset;
+  const rhsAt = rhs.data.byteOffset;
+  const outAt = output.data.byteOffset;
+  const matN = k * n;
+  for (let b = 0; b < s.batches; b++) {
+    let packed = w.packedAt;
+    if (w.constantRhs) packed += (s.rhsOffsets[b] / matN) * w.packedBytes;
+    else w.pack(rhsAt + s.rhsOffsets[b] * 4, k, n, s.rhsDepthStride, s.rhsColStride, packed);
+    let a = lhsAt + s.lhsOffsets[b] * 4;
+    if (w.lhsAt) {
+      w.gather(a, m, k, s.lhsRowStride, s.lhsDepthStride, w.lhsAt);
+      a = w.lhsAt;
+    }
+    w.gemm(m, n, k, a, k * 4, packed, outAt + b * m * n * 4, n * 4, -Infinity, Infinity);
+  }
+}
+
 // ---- hybrid CONV_2D and FULLY_CONNECTED ----------------------------------------------------------------------------
 
 export interface HybridWasm {

@@ -379,3 +379,43 @@ export function convF32(d: usize, input: usize, output: usize): void {
     }
   }
 }
+
+// ---- BATCH_MATMUL ------------------------------------------------------------------------------------------------
+
+/**
+ * Pack a k x n float32 matrix (element (kk, j) at src + (kk * depthStride + j * colStride) * 4) for gemmF32, with
+ * zero biases: per block of 8 columns, 8 zeros then k rows of 8 values (zeros past column n).
+ */
+export function packF32(src: usize, k: i32, n: i32, depthStride: i32, colStride: i32, dst: usize): void {
+  for (let j0 = 0; j0 < n; j0 += 8) {
+    v128.store(dst, i32x4.splat(0));
+    v128.store(dst, i32x4.splat(0), 16);
+    dst += 32;
+    const cols = min(8, n - j0);
+    if (cols == 8 && colStride == 1) {
+      for (let kk = 0; kk < k; kk++) {
+        const p = src + (<usize>(kk * depthStride + j0) << 2);
+        v128.store(dst, v128.load(p));
+        v128.store(dst, v128.load(p, 16), 16);
+        dst += 32;
+      }
+      continue;
+    }
+    for (let kk = 0; kk < k; kk++) {
+      for (let j = 0; j < 8; j++) {
+        store<f32>(dst + (<usize>j << 2), j < cols ? load<f32>(src + (<usize>(kk * depthStride + (j0 + j) * colStride) << 2)) : 0);
+      }
+      dst += 32;
+    }
+  }
+}
+
+/** dst[i][kk] = src[i * rowStride + kk * depthStride] (float32) for i < m, kk < k: lhs rows made contiguous. */
+export function gatherRowsF32(src: usize, m: i32, k: i32, rowStride: i32, depthStride: i32, dst: usize): void {
+  for (let i = 0; i < m; i++) {
+    for (let kk = 0; kk < k; kk++) {
+      store<f32>(dst, load<f32>(src + (<usize>(i * rowStride + kk * depthStride) << 2)));
+      dst += 4;
+    }
+  }
+}
