@@ -16,10 +16,11 @@ const F = {
   STRIDE_W: 10, DILATION_H: 11, DILATION_W: 12, PAD_H: 13, PAD_W: 14, GROUPS: 15, DEPTH: 16, OUT_PER_GROUP: 17,
   WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
   CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29, QINPUT: 30, ASYMMETRIC: 31, FOLD_SCALE: 32,
+  F32_RESCALE: 33, BIAS_F32: 36, CHANNEL_SCALES_F32: 37,
 } as const;
 /** f64 field (8-byte aligned, two i32 slots). */
 const TENSOR_SCALE = 34;
-const RECORD_FIELDS = 36;
+const RECORD_FIELDS = 38;
 
 /** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
 export const enum HybridScaleMode {
@@ -267,24 +268,41 @@ export interface HybridWasm {
   arena: WasmArena;
   run: Fn;
   record: number;
-  /** f64 per output channel. */
+  /** Biases per output channel: f64 and f32. */
   biasAt: number;
+  biasF32At: number;
   channels: number;
 }
 
+/**
+ * Per-row and per-channel buffers of the hybrid kernels. The float32 rescale (rescaleRowsF32) applies when every
+ * sum is below 2^24 in magnitude (exact in f32) and biases and channel scales are float32 values (a bias tensor
+ * computed at run time is float32 too).
+ */
 function hybridBuffers(arena: WasmArena, rows: number, rowSize: number, channels: number, bias: ArrayLike<number>,
-  channelScales: ArrayLike<number> | null) {
+  channelScales: ArrayLike<number> | null, sumBound: number) {
   const qAt = arena.alloc(rows * rowSize + 16, 16);
   const scalesAt = arena.alloc(rows * 8, 8);
   const offsetsAt = arena.alloc(rows * 4, 4);
   const biasAt = arena.alloc(channels * 8, 8);
   const scalesOfChannels = arena.alloc(channels * 8, 8);
+  const biasF32At = arena.alloc(channels * 4, 16);
+  const scalesOfChannelsF32 = arena.alloc(channels * 4, 16);
   const f64 = new Float64Array(arena.buffer);
+  const f32 = arena.f32;
+  let f32Rescale = sumBound < 2 ** 24;
   for (let c = 0; c < channels; c++) {
+    const scale = channelScales ? channelScales[c] : 1;
     f64[biasAt / 8 + c] = bias[c];
-    f64[scalesOfChannels / 8 + c] = channelScales ? channelScales[c] : 1;
+    f64[scalesOfChannels / 8 + c] = scale;
+    f32[biasF32At / 4 + c] = bias[c];
+    f32[scalesOfChannelsF32 / 4 + c] = scale;
+    if (Math.fround(bias[c]) !== bias[c] || Math.fround(scale) !== scale) f32Rescale = false;
   }
-  return { qAt, scalesAt, offsetsAt, biasAt, channelScalesAt: scalesOfChannels };
+  return {
+    qAt, scalesAt, offsetsAt, biasAt, channelScalesAt: scalesOfChannels, biasF32At, channelScalesF32At: scalesOfChannelsF32,
+    f32Rescale,
+  };
 }
 
 /**
@@ -296,7 +314,8 @@ export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: numbe
   const depth = g.inC / groups;
   const perGroup = g.outC / groups;
   const K = g.filterH * g.filterW * depth;
-  if (hybridSumBound(filter, g.outC, K) >= 2 ** 31) return null;
+  const sumBound = hybridSumBound(filter, g.outC, K);
+  if (sumBound >= 2 ** 31) return null;
   const kp = (K + 1) & ~1;
   const { at, groupBytes } = packI16(arena, filter, groups, perGroup, K);
   const pixels = g.outH * g.outW;
@@ -304,15 +323,16 @@ export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: numbe
   const scratch = arena.alloc(block * kp * 2, 64);
   const acc = arena.alloc(block * Math.ceil(perGroup / 8) * 32, 64);
   const rowSize = g.inH * g.inW * g.inC;
-  const buf = hybridBuffers(arena, g.batches, rowSize, g.outC, bias, perTensor ? null : filterScales);
+  const buf = hybridBuffers(arena, g.batches, rowSize, g.outC, bias, perTensor ? null : filterScales, sumBound);
   const record = writeRecord(arena, {
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
     ACC: acc, BIAS: buf.biasAt, CHANNEL_SCALES: buf.channelScalesAt,
     SCALE_MODE: perTensor ? HybridScaleMode.Row : HybridScaleMode.ChannelRow,
     BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt, QINPUT: buf.qAt, ASYMMETRIC: perTensor ? 0 : 1,
-    FOLD_SCALE: perTensor ? 1 : 0,
+    FOLD_SCALE: perTensor ? 1 : 0, F32_RESCALE: buf.f32Rescale ? 1 : 0, BIAS_F32: buf.biasF32At,
+    CHANNEL_SCALES_F32: buf.channelScalesF32At,
   }, actMin, actMax, filterScales[0]);
-  return { arena, run: arena.exports.convHybrid, record, biasAt: buf.biasAt, channels: g.outC };
+  return { arena, run: arena.exports.convHybrid, record, biasAt: buf.biasAt, biasF32At: buf.biasF32At, channels: g.outC };
 }
 
 /**
@@ -322,26 +342,32 @@ export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: numbe
 export function prepareHybridFullyConnected(arena: WasmArena, rows: number, units: number, depth: number,
   weights: Int8Array, bias: ArrayLike<number>, actMin: number, actMax: number, asymmetric: boolean,
   channelScales: Float32Array | null, filterScale: number): HybridWasm | null {
-  if (hybridSumBound(weights, units, depth) >= 2 ** 31) return null;
+  const sumBound = hybridSumBound(weights, units, depth);
+  if (sumBound >= 2 ** 31) return null;
   const kp = (depth + 1) & ~1;
   const { at } = packI16(arena, weights, 1, units, depth);
   const scratch = arena.alloc(rows * kp * 2, 64);
   const acc = arena.alloc(rows * Math.ceil(units / 8) * 32, 64);
-  const buf = hybridBuffers(arena, rows, depth, units, bias, channelScales);
+  const buf = hybridBuffers(arena, rows, depth, units, bias, channelScales, sumBound);
   const record = writeRecord(arena, {
     BATCHES: rows, DEPTH: depth, OUT_C: units, WEIGHTS: at, SCRATCH: scratch, ACC: acc, BIAS: buf.biasAt,
     CHANNEL_SCALES: buf.channelScalesAt, SCALE_MODE: channelScales ? HybridScaleMode.RowChannel : HybridScaleMode.Row,
     BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt, QINPUT: buf.qAt, ASYMMETRIC: asymmetric ? 1 : 0,
-    FOLD_SCALE: channelScales ? 0 : 1,
+    FOLD_SCALE: channelScales ? 0 : 1, F32_RESCALE: buf.f32Rescale ? 1 : 0, BIAS_F32: buf.biasF32At,
+    CHANNEL_SCALES_F32: buf.channelScalesF32At,
   }, actMin, actMax, filterScale);
-  return { arena, run: arena.exports.fullyConnectedHybrid, record, biasAt: buf.biasAt, channels: units };
+  return { arena, run: arena.exports.fullyConnectedHybrid, record, biasAt: buf.biasAt, biasF32At: buf.biasF32At, channels: units };
 }
 
 /** The module quantizes each row (as quant-math.ts's quantizers do), sums, rescales. */
 export function runHybrid(w: HybridWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
   if (biasTensor) {
     const b = new Float64Array(w.arena.buffer, w.biasAt, w.channels);
-    for (let c = 0; c < w.channels; c++) b[c] = biasTensor.data[c] as number;
+    const f32 = w.arena.f32;
+    for (let c = 0; c < w.channels; c++) {
+      b[c] = biasTensor.data[c] as number;
+      f32[w.biasF32At / 4 + c] = b[c];
+    }
   }
   w.run(w.record, input.data.byteOffset, output.data.byteOffset);
 }

@@ -5,29 +5,34 @@
 // The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
 // even, and weights widened to int16 at prepare, per block of 8 channels as [Kp / 2][8 channels][2 k]: one
 // i32x4.dot_i16x8_s of a splatted pair of A values with a weight vector adds two products into each channel's lane.
-// Tiles are 4 rows x 8 channels, like the float32 kernels (gemm-f32.ts).
+// Tiles are 6 rows x 8 channels, like the float32 kernels (gemm-f32.ts).
 
 // @ts-ignore: decorator
 @inline function dot(acc: v128, a: v128, w: v128): v128 {
   return i32x4.add(acc, i32x4.dot_i16x8_s(a, w));
 }
 
-function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+  // Rows past mr repeat the last row (computed twice, stored twice with the same values).
   const a0 = a;
   const a1 = mr > 1 ? a0 + aStride : a0;
   const a2 = mr > 2 ? a1 + aStride : a1;
   const a3 = mr > 3 ? a2 + aStride : a2;
+  const a4 = mr > 4 ? a3 + aStride : a3;
+  const a5 = mr > 5 ? a4 + aStride : a4;
   let c0 = c;
   let c1 = mr > 1 ? c0 + cStride : c0;
   let c2 = mr > 2 ? c1 + cStride : c1;
   let c3 = mr > 3 ? c2 + cStride : c2;
+  let c4 = mr > 4 ? c3 + cStride : c3;
+  let c5 = mr > 5 ? c4 + cStride : c4;
   const pairs = kp >> 1;
   const pairs4 = pairs & ~3;
   const block = <usize>pairs << 5;
   for (let n = 0; n < nc; n += 8) {
     let wp = w + (<usize>(n >> 3)) * block;
     let x00 = i32x4.splat(0);
-    let x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    let x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00, x40 = x00, x41 = x00, x50 = x00, x51 = x00;
     let q = 0;
     for (; q < pairs4; q += 4) {
       const o = <usize>q << 2;
@@ -35,46 +40,64 @@ function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
       const v1 = v128.load(a1 + o);
       const v2 = v128.load(a2 + o);
       const v3 = v128.load(a3 + o);
+      const v4 = v128.load(a4 + o);
+      const v5 = v128.load(a5 + o);
       let w0 = v128.load(wp);
       let w1 = v128.load(wp, 16);
       let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
       let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
       let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
       let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      let s4 = i32x4.shuffle(v4, v4, 0, 0, 0, 0);
+      let s5 = i32x4.shuffle(v5, v5, 0, 0, 0, 0);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      x40 = dot(x40, s4, w0); x41 = dot(x41, s4, w1);
+      x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 32);
       w1 = v128.load(wp, 48);
       s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
       s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
       s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
       s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      s4 = i32x4.shuffle(v4, v4, 1, 1, 1, 1);
+      s5 = i32x4.shuffle(v5, v5, 1, 1, 1, 1);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      x40 = dot(x40, s4, w0); x41 = dot(x41, s4, w1);
+      x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 64);
       w1 = v128.load(wp, 80);
       s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
       s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
       s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
       s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      s4 = i32x4.shuffle(v4, v4, 2, 2, 2, 2);
+      s5 = i32x4.shuffle(v5, v5, 2, 2, 2, 2);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      x40 = dot(x40, s4, w0); x41 = dot(x41, s4, w1);
+      x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 96);
       w1 = v128.load(wp, 112);
       s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
       s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
       s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
       s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      s4 = i32x4.shuffle(v4, v4, 3, 3, 3, 3);
+      s5 = i32x4.shuffle(v5, v5, 3, 3, 3, 3);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      x40 = dot(x40, s4, w0); x41 = dot(x41, s4, w1);
+      x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       wp += 128;
     }
     for (; q < pairs; q++) {
@@ -85,18 +108,23 @@ function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
       const s1 = v128.load32_splat(a1 + o);
       const s2 = v128.load32_splat(a2 + o);
       const s3 = v128.load32_splat(a3 + o);
+      const s4 = v128.load32_splat(a4 + o);
+      const s5 = v128.load32_splat(a5 + o);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      x40 = dot(x40, s4, w0); x41 = dot(x41, s4, w1);
+      x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       wp += 32;
     }
     // The sums' rows are padded to a multiple of 8 channels: whole-vector stores.
-    v128.store(c3, x30); v128.store(c3, x31, 16);
-    v128.store(c2, x20); v128.store(c2, x21, 16);
-    v128.store(c1, x10); v128.store(c1, x11, 16);
-    v128.store(c0, x00); v128.store(c0, x01, 16);
-    c0 += 32; c1 += 32; c2 += 32; c3 += 32;
+    v128.store(c5, x50); v128.store(c5, x51, 16); c5 += 32;
+    v128.store(c4, x40); v128.store(c4, x41, 16); c4 += 32;
+    v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+    v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+    v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+    v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
   }
 }
 
@@ -136,8 +164,8 @@ function tile1x8I16(nc: i32, kp: i32, a: usize, w: usize, c: usize): void {
 /** int32 C[m][nc rounded up to 8] = A W for int16 A rows of kp (even) at aStride bytes, C rows at cStride. */
 export function gemmI16(m: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
   let i = 0;
-  for (; i + 1 < m; i += 4) {
-    tile4x8I16(min(4, m - i), nc, kp, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride);
+  for (; i + 1 < m; i += 6) {
+    tile6x8I16(min(6, m - i), nc, kp, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride);
   }
   if (i < m) tile1x8I16(nc, kp, a + <usize>i * aStride, w, c + <usize>i * cStride);
 }
@@ -176,7 +204,10 @@ const BATCH_OFFSETS = 29;
 const QINPUT = 30; // int8 rows quantized from the float input
 const ASYMMETRIC = 31; // 1: asymmetricQuantizeF32 per row, 0: symmetricQuantizeF32
 const FOLD_SCALE = 32; // 1: each row's scale is multiplied by TENSOR_SCALE (per-tensor weights)
+const F32_RESCALE = 33; // 1: rescaleRowsF32 gives the same floats (see there)
 const TENSOR_SCALE = 34; // f64 (8-byte aligned)
+const BIAS_F32 = 36; // f32 per output channel
+const CHANNEL_SCALES_F32 = 37; // f32 per output channel
 
 // How a sum becomes a float (the TypeScript kernels' float ops, each f64 op rounded to f32 as Math.fround does):
 const SCALE_ROW = 0; //        f32(sum * rowScale)                              (per-tensor weights)
@@ -425,6 +456,44 @@ function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, 
   }
 }
 
+/**
+ * rescaleRows in float32 SIMD, for records whose sums stay below 2^24 in magnitude and whose biases and channel
+ * scales are float32 values: then each f64 product of rescaleRows is exact (24-bit by 24-bit) and its rounding to
+ * f32 is the f32 product, each f64 sum of two f32 values rounded to f32 is the f32 sum: the same floats.
+ */
+function rescaleRowsF32(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, outStride: usize, rowScales: usize,
+  rowStep: i32, mode: i32, channelScales: usize, bias: usize, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  for (let r = 0; r < m; r++) {
+    const s = <f32>load<f64>(rowScales + <usize>(r * rowStep) * 8);
+    const vs = f32x4.splat(s);
+    const sums = acc + <usize>r * accStride;
+    const o = out + <usize>r * outStride;
+    let j = 0;
+    for (; j + 4 <= nc; j += 4) {
+      const off = <usize>j << 2;
+      const a = f32x4.convert_i32x4_s(v128.load(sums + off));
+      let t: v128;
+      if (mode == SCALE_ROW) t = f32x4.mul(a, vs);
+      else if (mode == SCALE_CHANNEL_ROW) t = f32x4.mul(f32x4.mul(a, v128.load(channelScales + off)), vs);
+      else t = f32x4.mul(a, f32x4.mul(vs, v128.load(channelScales + off)));
+      const v = f32x4.add(t, v128.load(bias + off));
+      v128.store(o + off, f32x4.pmin(f32x4.pmax(v, vlo), vhi));
+    }
+    for (; j < nc; j++) {
+      const off = <usize>j << 2;
+      const a = <f32>load<i32>(sums + off);
+      let t: f32;
+      if (mode == SCALE_ROW) t = a * s;
+      else if (mode == SCALE_CHANNEL_ROW) t = a * load<f32>(channelScales + off) * s;
+      else t = a * (s * load<f32>(channelScales + off));
+      const v = t + load<f32>(bias + off);
+      store<f32>(o + off, v < lo ? lo : v > hi ? hi : v);
+    }
+  }
+}
+
 /** Hybrid CONV_2D (record d): float32 NHWC input quantized per batch, output float32 NHWC. */
 export function convHybrid(d: usize, input: usize, output: usize): void {
   const batches = field(d, BATCHES);
@@ -446,6 +515,9 @@ export function convHybrid(d: usize, input: usize, output: usize): void {
   const hi = load<f32>(d + (<usize>ACT_MAX << 2));
   quantizeRows(d, input, batches, inH * inW * inC);
   const qinput = <usize>field(d, QINPUT);
+  const f32Rescale = field(d, F32_RESCALE) != 0;
+  const biasF32 = <usize>field(d, BIAS_F32);
+  const channelScalesF32 = <usize>field(d, CHANNEL_SCALES_F32);
   const K = fh * fw * depth;
   const kp = (K + 1) & ~1;
   const accStride = <usize>((opg + 7) & ~7) << 2;
@@ -462,8 +534,13 @@ export function convHybrid(d: usize, input: usize, output: usize): void {
         im2colI8(d, image, g * depth, p0, np, off, scratch, kp);
         gemmI16(np, opg, kp, scratch, <usize>kp << 1, weights + <usize>g * groupBytes, acc, accStride);
         const c0 = <usize>(g * opg);
-        rescaleRows(np, opg, acc, accStride, out + <usize>p0 * cStride + (c0 << 2), cStride, scale, 0, mode,
-          channelScales + (c0 << 3), bias + (c0 << 3), lo, hi);
+        if (f32Rescale) {
+          rescaleRowsF32(np, opg, acc, accStride, out + <usize>p0 * cStride + (c0 << 2), cStride, scale, 0, mode,
+            channelScalesF32 + (c0 << 2), biasF32 + (c0 << 2), lo, hi);
+        } else {
+          rescaleRows(np, opg, acc, accStride, out + <usize>p0 * cStride + (c0 << 2), cStride, scale, 0, mode,
+            channelScales + (c0 << 3), bias + (c0 << 3), lo, hi);
+        }
       }
     }
   }
@@ -498,5 +575,10 @@ export function fullyConnectedHybrid(d: usize, input: usize, output: usize): voi
     if (kp > depth) store<i16>(dst + (<usize>depth << 1), 0);
   }
   gemmI16(rows, units, kp, scratch, <usize>kp << 1, weights, acc, accStride);
-  rescaleRows(rows, units, acc, accStride, output, <usize>units << 2, batchScales, 1, mode, channelScales, bias, lo, hi);
+  if (field(d, F32_RESCALE) != 0) {
+    rescaleRowsF32(rows, units, acc, accStride, output, <usize>units << 2, batchScales, 1, mode,
+      <usize>field(d, CHANNEL_SCALES_F32), <usize>field(d, BIAS_F32), lo, hi);
+  } else {
+    rescaleRows(rows, units, acc, accStride, output, <usize>units << 2, batchScales, 1, mode, channelScales, bias, lo, hi);
+  }
 }
