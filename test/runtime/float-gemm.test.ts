@@ -22,7 +22,11 @@ function run(spec: OpSpec, inputs: ArrayLike<number>[], kernels: 'wasm' | 'types
   const it = Interpreter.fromBytes(writeModel(singleOpModel(spec)), { kernels });
   inputs.forEach((v, k) => it.setInput(k, v));
   it.invoke();
-  return { out: it.getOutput(0) as Float32Array, paths: it.kernelPaths().map((p) => p.path) };
+  const out = it.getOutput(0) as Float32Array;
+  // Again: state kept between invocations (the indirection buffer) must not change the result.
+  it.invoke();
+  assert.deepEqual(it.getOutput(0), out, 'a second invocation gives the same output');
+  return { out, paths: it.kernelPaths().map((p) => p.path) };
 }
 
 const absAll = (v: ArrayLike<number>) => Float32Array.from(v, Math.abs);

@@ -16,11 +16,11 @@ const F = {
   STRIDE_W: 10, DILATION_H: 11, DILATION_W: 12, PAD_H: 13, PAD_W: 14, GROUPS: 15, DEPTH: 16, OUT_PER_GROUP: 17,
   WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
   CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29, QINPUT: 30, ASYMMETRIC: 31, FOLD_SCALE: 32,
-  F32_RESCALE: 33, BIAS_F32: 36, CHANNEL_SCALES_F32: 37,
+  F32_RESCALE: 33, BIAS_F32: 36, CHANNEL_SCALES_F32: 37, INDIRECTION: 38, INDIRECTION_IMAGE: 39, ZERO_ROW: 40,
 } as const;
 /** f64 field (8-byte aligned, two i32 slots). */
 const TENSOR_SCALE = 34;
-const RECORD_FIELDS = 38;
+const RECORD_FIELDS = 42;
 
 /** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
 export const enum HybridScaleMode {
@@ -146,7 +146,13 @@ export interface FloatConvWasm {
   K: number;
 }
 
-/** Pack a constant OHWI float32 filter and its biases; null when the module cannot run this convolution. */
+/**
+ * Pack a constant OHWI float32 filter and its biases. 1x1 windows read the input in place; larger ones go through
+ * an indirection buffer (per output pixel, per tap, a pointer to the input pixel or to a zero row: no copies) when a
+ * tap holds at least 4 channels or one block of 8 output channels suffices, else through im2col rows (with 1 to 3
+ * channels per tap and several channel blocks, the copy is cheaper than re-reading short taps for every block:
+ * measured on 3x3 windows of 1..16 channels).
+ */
 export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Float32Array,
   bias: ArrayLike<number>, actMin: number, actMax: number): FloatConvWasm {
   const depth = g.inC / groups;
@@ -154,13 +160,18 @@ export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number
   const K = g.filterH * g.filterW * depth;
   const { at, groupBytes } = packF32(arena, filter, bias, groups, perGroup, K);
   const pointwise = g.filterH === 1 && g.filterW === 1;
+  const indirect = !pointwise && (depth >= 4 || perGroup <= 8);
   const pixels = g.outH * g.outW;
   const block = blockPixels(pixels, K * 4);
-  const scratch = pointwise ? 0 : arena.alloc(block * K * 4, 64);
+  const scratch = pointwise || indirect ? 0 : arena.alloc(block * K * 4, 64);
+  const indirection = indirect ? arena.alloc(pixels * g.filterH * g.filterW * 4, 64) : 0;
+  const zeroRow = indirect ? arena.alloc(g.inC * 4, 64) : 0;
   const record = writeRecord(arena, {
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
+    INDIRECTION: indirection, INDIRECTION_IMAGE: 0, ZERO_ROW: zeroRow,
   }, actMin, actMax);
-  return { arena, run: arena.exports.convF32, record, weightsAt: at, groupBytes, groups, perGroup, K };
+  const run = indirect ? arena.exports.convF32Indirect : arena.exports.convF32;
+  return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K };
 }
 
 export function runFloatConv(w: FloatConvWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {

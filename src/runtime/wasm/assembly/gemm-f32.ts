@@ -380,6 +380,217 @@ export function convF32(d: usize, input: usize, output: usize): void {
   }
 }
 
+// ---- indirect convolution: no im2col copies (float-gemm.ts chooses between the two) -------------------------------
+
+const INDIRECTION = 38; // u32 per output pixel per tap: the input pixel, or ZERO_ROW
+const INDIRECTION_IMAGE = 39; // the image the indirection was built for (0: none; rebuilt when the image moves)
+const ZERO_ROW = 40; // IN_C zero floats
+
+/**
+ * One tile of an indirect GEMM: rows are output pixels, each a list of `taps` pointers (one input pixel's `depth`
+ * channels per filter tap, or a zero row where the window leaves the image) at ind (row r's list at ind + r * taps * 4),
+ * each plus goff (the group's first channel).
+ * The packed weights are the im2col layout (tap-major, channel-minor K = taps * depth).
+ */
+function itile6x8F32(mr: i32, nc: i32, taps: i32, depth: i32, ind: usize, goff: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  const indStride = <usize>taps << 2;
+  const i0 = ind;
+  const i1 = mr > 1 ? i0 + indStride : i0;
+  const i2 = mr > 2 ? i1 + indStride : i1;
+  const i3 = mr > 3 ? i2 + indStride : i2;
+  const i4 = mr > 4 ? i3 + indStride : i3;
+  const i5 = mr > 5 ? i4 + indStride : i4;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  let c4 = mr > 4 ? c3 + cStride : c3;
+  let c5 = mr > 5 ? c4 + cStride : c4;
+  const kc = taps * depth;
+  const d4 = depth & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01, x40 = x00, x41 = x01, x50 = x00, x51 = x01;
+    wp += 32;
+    for (let t = 0; t < taps; t++) {
+      const to = <usize>t << 2;
+      const a0 = <usize>load<u32>(i0 + to) + goff;
+      const a1 = <usize>load<u32>(i1 + to) + goff;
+      const a2 = <usize>load<u32>(i2 + to) + goff;
+      const a3 = <usize>load<u32>(i3 + to) + goff;
+      const a4 = <usize>load<u32>(i4 + to) + goff;
+      const a5 = <usize>load<u32>(i5 + to) + goff;
+      let k = 0;
+      for (; k < d4; k += 4) {
+        const o = <usize>k << 2;
+        const v0 = v128.load(a0 + o);
+        const v1 = v128.load(a1 + o);
+        const v2 = v128.load(a2 + o);
+        const v3 = v128.load(a3 + o);
+        const v4 = v128.load(a4 + o);
+        const v5 = v128.load(a5 + o);
+        let w0 = v128.load(wp);
+        let w1 = v128.load(wp, 16);
+        let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+        let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+        let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+        let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+        let s4 = i32x4.shuffle(v4, v4, 0, 0, 0, 0);
+        let s5 = i32x4.shuffle(v5, v5, 0, 0, 0, 0);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+        x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
+        w0 = v128.load(wp, 32);
+        w1 = v128.load(wp, 48);
+        s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+        s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+        s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+        s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+        s4 = i32x4.shuffle(v4, v4, 1, 1, 1, 1);
+        s5 = i32x4.shuffle(v5, v5, 1, 1, 1, 1);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+        x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
+        w0 = v128.load(wp, 64);
+        w1 = v128.load(wp, 80);
+        s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+        s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+        s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+        s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+        s4 = i32x4.shuffle(v4, v4, 2, 2, 2, 2);
+        s5 = i32x4.shuffle(v5, v5, 2, 2, 2, 2);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+        x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
+        w0 = v128.load(wp, 96);
+        w1 = v128.load(wp, 112);
+        s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+        s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+        s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+        s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+        s4 = i32x4.shuffle(v4, v4, 3, 3, 3, 3);
+        s5 = i32x4.shuffle(v5, v5, 3, 3, 3, 3);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+        x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
+        wp += 128;
+      }
+      for (; k < depth; k++) {
+        const o = <usize>k << 2;
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        const s0 = v128.load32_splat(a0 + o);
+        const s1 = v128.load32_splat(a1 + o);
+        const s2 = v128.load32_splat(a2 + o);
+        const s3 = v128.load32_splat(a3 + o);
+        const s4 = v128.load32_splat(a4 + o);
+        const s5 = v128.load32_splat(a5 + o);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        x40 = fma(x40, s4, w0); x41 = fma(x41, s4, w1);
+        x50 = fma(x50, s5, w0); x51 = fma(x51, s5, w1);
+        wp += 32;
+      }
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    x20 = clamp(x20, lo, hi); x21 = clamp(x21, lo, hi);
+    x30 = clamp(x30, lo, hi); x31 = clamp(x31, lo, hi);
+    x40 = clamp(x40, lo, hi); x41 = clamp(x41, lo, hi);
+    x50 = clamp(x50, lo, hi); x51 = clamp(x51, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c5, x50); v128.store(c5, x51, 16); c5 += 32;
+      v128.store(c4, x40); v128.store(c4, x41, 16); c4 += 32;
+      v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+      v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c5, x50, x51, rest);
+      storePartial(c4, x40, x41, rest);
+      storePartial(c3, x30, x31, rest);
+      storePartial(c2, x20, x21, rest);
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
+/** Indirection pointers of one image: per output pixel, per tap, the input pixel or the zero row. */
+function buildIndirection(d: usize, image: usize): void {
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const dh = field(d, DILATION_H), dw = field(d, DILATION_W);
+  const ph = field(d, PAD_H), pw = field(d, PAD_W);
+  const zero = <u32>field(d, ZERO_ROW);
+  let at = <usize>field(d, INDIRECTION);
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) {
+      for (let fy = 0; fy < fh; fy++) {
+        const iy = oy * sh - ph + fy * dh;
+        for (let fx = 0; fx < fw; fx++) {
+          const ix = ox * sw - pw + fx * dw;
+          const inside = iy >= 0 && iy < inH && ix >= 0 && ix < inW;
+          store<u32>(at, inside ? <u32>(image + (<usize>((iy * inW + ix) * inC) << 2)) : zero);
+          at += 4;
+        }
+      }
+    }
+  }
+  store<i32>(d + (<usize>INDIRECTION_IMAGE << 2), <i32>image);
+}
+
+/** convF32 through an indirection buffer instead of im2col rows (any filter size). */
+export function convF32Indirect(d: usize, input: usize, output: usize): void {
+  const batches = field(d, BATCHES);
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
+  const taps = field(d, FILTER_H) * field(d, FILTER_W);
+  const groups = field(d, GROUPS), depth = field(d, DEPTH), opg = field(d, OUT_PER_GROUP);
+  const weights = <usize>field(d, WEIGHTS);
+  const groupBytes = <usize>field(d, GROUP_BYTES);
+  const ind = <usize>field(d, INDIRECTION);
+  const lo = f32x4.splat(load<f32>(d + (<usize>ACT_MIN << 2)));
+  const hi = f32x4.splat(load<f32>(d + (<usize>ACT_MAX << 2)));
+  const inBatch = <usize>(inH * inW * inC) << 2;
+  const pixels = outH * outW;
+  const cStride = <usize>outC << 2;
+  const rowBytes = <usize>taps << 2;
+  for (let b = 0; b < batches; b++) {
+    const image = input + <usize>b * inBatch;
+    if (<usize>field(d, INDIRECTION_IMAGE) != image) buildIndirection(d, image);
+    const out = output + <usize>(b * pixels) * cStride;
+    for (let g = 0; g < groups; g++) {
+      const goff = <usize>(g * depth) << 2;
+      const w = weights + <usize>g * groupBytes;
+      const c = out + (<usize>(g * opg) << 2);
+      for (let p = 0; p < pixels; p += 6) {
+        itile6x8F32(min(6, pixels - p), opg, taps, depth, ind + <usize>p * rowBytes, goff, w, c + <usize>p * cStride, cStride, lo, hi);
+      }
+    }
+  }
+}
+
 // ---- BATCH_MATMUL ------------------------------------------------------------------------------------------------
 
 /**
