@@ -1,6 +1,6 @@
-// The WebAssembly paths of float32 and hybrid (float activations, int8 weights) CONV_2D and FULLY_CONNECTED
-// (assembly/gemm-f32.ts, assembly/gemm-hybrid.ts): weights packed once at prepare into the interpreter's memory,
-// a convolution record the module reads, scratch for im2col rows and sums. The kernels' TypeScript loops stay the
+// The WebAssembly paths of float32 and hybrid (float activations, int8 weights) CONV_2D and FULLY_CONNECTED, and of
+// float32 BATCH_MATMUL (assembly/gemm-f32.ts, assembly/gemm-hybrid.ts): weights packed once at prepare into the
+// interpreter's memory, a convolution record the module reads, scratch for im2col rows, indirection and sums. The kernels' TypeScript loops stay the
 // specification: float32 results differ from them only by float32 (vs float64) summation; hybrid results are
 // bit-identical (the same input quantization, exact integer sums, then the same float ops in the same order).
 

@@ -1,7 +1,8 @@
-// float32 GEMM micro-kernels and the convolution / fully-connected drivers built on them.
+// float32 GEMM micro-kernels and the CONV_2D / FULLY_CONNECTED / BATCH_MATMUL drivers built on them.
 //
 // C[m][n] = clamp(bias[n] + sum_k A[m][k] * W[k][n]). A rows are float32 at any byte stride (pixels of an NHWC
-// image read in place, or im2col rows); C rows likewise. W is packed once at prepare, per block of 8 output
+// image read in place, or im2col rows), or lists of pointers, one per filter tap (the indirect convolution);
+// C rows are at any byte stride. W is packed once at prepare, per block of 8 output
 // channels: 8 biases, then K rows of 8 weights (zeros past the last channel), so a tile's inner step is one splat
 // of an A value per row and two aligned weight loads shared by every row of the tile.
 //
