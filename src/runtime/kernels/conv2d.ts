@@ -429,10 +429,6 @@ function dotRowsPacked(src: Float64Array, base: number, pixelStride: number, K: 
 }
 
 function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
-  const g = p.g;
-  const input = inputs[0]!.data as Float32Array;
-  const filterT = inputs[1]!;
-  const out = outputs[0].data as Float32Array;
   if (p.floatWasm) {
     runFloatConv(p.floatWasm, inputs[0]!, outputs[0], p.biasTensor);
     return;
@@ -441,6 +437,10 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
     runHybrid(p.hybridWasm, inputs[0]!, outputs[0], p.biasTensor);
     return;
   }
+  const g = p.g;
+  const input = inputs[0]!.data as Float32Array;
+  const filterT = inputs[1]!;
+  const out = outputs[0].data as Float32Array;
   if (!filterT.isConstant) filterRows(p, filterT.data as Float32Array);
   if (p.biasTensor) for (let c = 0; c < g.outC; c++) p.bias[c] = Number(p.biasTensor.data[c]);
   const bias = p.bias;
