@@ -8,9 +8,9 @@
 //
 // Tiles are 6 rows x 8 channels: 12 accumulators + 2 weights + a splat, about x86's 16 vector registers (measured
 // ~8% faster than 4x8 here: fewer weight loads per product; the A vectors of a 4-deep K step may spill, cheaply).
-// 2 to 5 leftover rows reuse the 6-row tile with the last row repeated (same values written twice); a single row
-// (a GEMV: fully-connected batch 1) runs a 1x8 tile whose K loop keeps four accumulator pairs live, so the adds do
-// not wait on one another.
+// Leftover rows take a 4-row tile (3 or 4 rows; a 3rd row repeated is computed twice, stored twice with the same
+// values), a 2-row tile, or for a single row (a GEMV: fully-connected batch 1) a 1x8 tile whose K loop keeps four
+// accumulator pairs live, so the adds do not wait on one another.
 
 // @ts-ignore: decorator
 @inline function fma(acc: v128, a: v128, b: v128): v128 {
@@ -177,6 +177,173 @@ function tile6x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usiz
   }
 }
 
+function tile4x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  // Rows past mr repeat the last row (computed twice, stored twice with the same values).
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  const a2 = mr > 2 ? a1 + aStride : a1;
+  const a3 = mr > 3 ? a2 + aStride : a2;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  const kc4 = kc & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01;
+    wp += 32;
+    let k = 0;
+    for (; k < kc4; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      wp += 128;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      const s2 = v128.load32_splat(a2 + o);
+      const s3 = v128.load32_splat(a3 + o);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+      x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+      wp += 32;
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    x20 = clamp(x20, lo, hi); x21 = clamp(x21, lo, hi);
+    x30 = clamp(x30, lo, hi); x31 = clamp(x31, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+      v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c3, x30, x31, rest);
+      storePartial(c2, x20, x21, rest);
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
+function tile2x8F32(mr: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  const kc4 = kc & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01;
+    wp += 32;
+    let k = 0;
+    for (; k < kc4; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      wp += 128;
+    }
+    for (; k < kc; k++) {
+      const o = <usize>k << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+      x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+      wp += 32;
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
 function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi: v128): void {
   const kc4 = kc & ~3;
   for (let n = 0; n < nc; n += 8) {
@@ -216,19 +383,38 @@ function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi
   }
 }
 
+/** Rows [0, m) of one chunk of channels: 6-row tiles, then the leftover rows with the smallest tile that holds them. */
+function rowsF32(m: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  let i = 0;
+  for (; i + 5 <= m; i += 6) {
+    tile6x8F32(min(6, m - i), nc, kc, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride, lo, hi);
+  }
+  const rest = m - i;
+  const ai = a + <usize>i * aStride;
+  const ci = c + <usize>i * cStride;
+  if (rest >= 3) tile4x8F32(rest, nc, kc, ai, aStride, w, ci, cStride, lo, hi);
+  else if (rest == 2) tile2x8F32(2, nc, kc, ai, aStride, w, ci, cStride, lo, hi);
+  else if (rest == 1) tile1x8F32(nc, kc, ai, w, ci, lo, hi);
+}
+
+/** Bytes of packed weights a chunk of channels may span, so that it stays in cache while every row passes. */
+const CHUNK_BYTES: usize = 128 << 10;
+
 /**
  * C = clamp(A W + bias) for m rows of depth kc and nc channels: A rows at byte stride aStride, C rows at cStride,
- * W packed by packWeightsF32's layout (see the file comment).
+ * W packed as the file comment says. Channels go in chunks of about CHUNK_BYTES of weights, each chunk over all
+ * rows: weights larger than the cache are then read once, not once per row tile (few rows, large layers).
  */
 export function gemmF32(m: i32, nc: i32, kc: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize,
   lo: f32, hi: f32): void {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
-  let i = 0;
-  for (; i + 1 < m; i += 6) {
-    tile6x8F32(min(6, m - i), nc, kc, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride, vlo, vhi);
+  const block = blockBytes(kc);
+  const chunk = <i32>max<usize>(1, CHUNK_BYTES / block) << 3;
+  for (let n = 0; n < nc; n += chunk) {
+    rowsF32(m, min(chunk, nc - n), kc, a, aStride, w + <usize>(n >> 3) * block, c + (<usize>n << 2), cStride, vlo, vhi);
   }
-  if (i < m) tile1x8F32(nc, kc, a + <usize>i * aStride, w, c + <usize>i * cStride, vlo, vhi);
 }
 
 // ---- convolution -------------------------------------------------------------------------------------------------
