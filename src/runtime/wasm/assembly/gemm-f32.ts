@@ -763,6 +763,8 @@ export function convF32Indirect(d: usize, input: usize, output: usize): void {
   const pixels = outH * outW;
   const cStride = <usize>outC << 2;
   const rowBytes = <usize>taps << 2;
+  const block = blockBytes(taps * depth);
+  const chunk = <i32>max<usize>(1, CHUNK_BYTES / block) << 3;
   for (let b = 0; b < batches; b++) {
     const image = input + <usize>b * inBatch;
     if (<usize>field(d, INDIRECTION_IMAGE) != image) buildIndirection(d, image);
@@ -771,8 +773,14 @@ export function convF32Indirect(d: usize, input: usize, output: usize): void {
       const goff = <usize>(g * depth) << 2;
       const w = weights + <usize>g * groupBytes;
       const c = out + (<usize>(g * opg) << 2);
-      for (let p = 0; p < pixels; p += 6) {
-        itile6x8F32(min(6, pixels - p), opg, taps, depth, ind + <usize>p * rowBytes, goff, w, c + <usize>p * cStride, cStride, lo, hi);
+      // Channel chunks over all pixels, as gemmF32.
+      for (let n = 0; n < opg; n += chunk) {
+        const nc = min(chunk, opg - n);
+        const wn = w + <usize>(n >> 3) * block;
+        const cn = c + (<usize>n << 2);
+        for (let p = 0; p < pixels; p += 6) {
+          itile6x8F32(min(6, pixels - p), nc, taps, depth, ind + <usize>p * rowBytes, goff, wn, cn + <usize>p * cStride, cStride, lo, hi);
+        }
       }
     }
   }
