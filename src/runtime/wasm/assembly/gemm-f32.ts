@@ -576,8 +576,8 @@ const ZERO_ROW = 40; // IN_C zero floats
 /**
  * One tile of an indirect GEMM: rows are output pixels, each a list of `taps` pointers (one input pixel's `depth`
  * channels per filter tap, or a zero row where the window leaves the image) at ind (row r's list at ind + r * taps * 4),
- * each plus goff (the group's first channel).
- * The packed weights are the im2col layout (tap-major, channel-minor K = taps * depth).
+ * each plus goff (the group's first channel). The packed weights are the im2col layout (tap-major, channel-minor
+ * K = taps * depth). Rows past mr repeat the last row; 4- and 2-row versions below take the leftover pixels.
  */
 function itile6x8F32(mr: i32, nc: i32, taps: i32, depth: i32, ind: usize, goff: usize, w: usize, c: usize, cStride: usize,
   lo: v128, hi: v128): void {
@@ -721,6 +721,188 @@ function itile6x8F32(mr: i32, nc: i32, taps: i32, depth: i32, ind: usize, goff: 
   }
 }
 
+function itile4x8F32(mr: i32, nc: i32, taps: i32, depth: i32, ind: usize, goff: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  const indStride = <usize>taps << 2;
+  const i0 = ind;
+  const i1 = mr > 1 ? i0 + indStride : i0;
+  const i2 = mr > 2 ? i1 + indStride : i1;
+  const i3 = mr > 3 ? i2 + indStride : i2;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  const kc = taps * depth;
+  const d4 = depth & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01;
+    wp += 32;
+    for (let t = 0; t < taps; t++) {
+      const to = <usize>t << 2;
+      const a0 = <usize>load<u32>(i0 + to) + goff;
+      const a1 = <usize>load<u32>(i1 + to) + goff;
+      const a2 = <usize>load<u32>(i2 + to) + goff;
+      const a3 = <usize>load<u32>(i3 + to) + goff;
+      let k = 0;
+      for (; k < d4; k += 4) {
+        const o = <usize>k << 2;
+        const v0 = v128.load(a0 + o);
+        const v1 = v128.load(a1 + o);
+        const v2 = v128.load(a2 + o);
+        const v3 = v128.load(a3 + o);
+        let w0 = v128.load(wp);
+        let w1 = v128.load(wp, 16);
+        let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+        let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+        let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+        let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        w0 = v128.load(wp, 32);
+        w1 = v128.load(wp, 48);
+        s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+        s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+        s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+        s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        w0 = v128.load(wp, 64);
+        w1 = v128.load(wp, 80);
+        s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+        s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+        s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+        s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        w0 = v128.load(wp, 96);
+        w1 = v128.load(wp, 112);
+        s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+        s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+        s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+        s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        wp += 128;
+      }
+      for (; k < depth; k++) {
+        const o = <usize>k << 2;
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        const s0 = v128.load32_splat(a0 + o);
+        const s1 = v128.load32_splat(a1 + o);
+        const s2 = v128.load32_splat(a2 + o);
+        const s3 = v128.load32_splat(a3 + o);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        x20 = fma(x20, s2, w0); x21 = fma(x21, s2, w1);
+        x30 = fma(x30, s3, w0); x31 = fma(x31, s3, w1);
+        wp += 32;
+      }
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    x20 = clamp(x20, lo, hi); x21 = clamp(x21, lo, hi);
+    x30 = clamp(x30, lo, hi); x31 = clamp(x31, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+      v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c3, x30, x31, rest);
+      storePartial(c2, x20, x21, rest);
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
+function itile2x8F32(mr: i32, nc: i32, taps: i32, depth: i32, ind: usize, goff: usize, w: usize, c: usize, cStride: usize,
+  lo: v128, hi: v128): void {
+  const indStride = <usize>taps << 2;
+  const i0 = ind;
+  const i1 = mr > 1 ? i0 + indStride : i0;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  const kc = taps * depth;
+  const d4 = depth & ~3;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * blockBytes(kc);
+    let x00 = v128.load(wp);
+    let x01 = v128.load(wp, 16);
+    let x10 = x00, x11 = x01;
+    wp += 32;
+    for (let t = 0; t < taps; t++) {
+      const to = <usize>t << 2;
+      const a0 = <usize>load<u32>(i0 + to) + goff;
+      const a1 = <usize>load<u32>(i1 + to) + goff;
+      let k = 0;
+      for (; k < d4; k += 4) {
+        const o = <usize>k << 2;
+        const v0 = v128.load(a0 + o);
+        const v1 = v128.load(a1 + o);
+        let w0 = v128.load(wp);
+        let w1 = v128.load(wp, 16);
+        let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+        let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        w0 = v128.load(wp, 32);
+        w1 = v128.load(wp, 48);
+        s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+        s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        w0 = v128.load(wp, 64);
+        w1 = v128.load(wp, 80);
+        s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+        s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        w0 = v128.load(wp, 96);
+        w1 = v128.load(wp, 112);
+        s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+        s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        wp += 128;
+      }
+      for (; k < depth; k++) {
+        const o = <usize>k << 2;
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp, 16);
+        const s0 = v128.load32_splat(a0 + o);
+        const s1 = v128.load32_splat(a1 + o);
+        x00 = fma(x00, s0, w0); x01 = fma(x01, s0, w1);
+        x10 = fma(x10, s1, w0); x11 = fma(x11, s1, w1);
+        wp += 32;
+      }
+    }
+    x00 = clamp(x00, lo, hi); x01 = clamp(x01, lo, hi);
+    x10 = clamp(x10, lo, hi); x11 = clamp(x11, lo, hi);
+    if (nc - n >= 8) {
+      v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+      v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+    } else {
+      const rest = nc - n;
+      storePartial(c1, x10, x11, rest);
+      storePartial(c0, x00, x01, rest);
+    }
+  }
+}
+
 /** Indirection pointers of one image: per output pixel, per tap, the input pixel or the zero row. */
 function buildIndirection(d: usize, image: usize): void {
   const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
@@ -778,9 +960,16 @@ export function convF32Indirect(d: usize, input: usize, output: usize): void {
         const nc = min(chunk, opg - n);
         const wn = w + <usize>(n >> 3) * block;
         const cn = c + (<usize>n << 2);
-        for (let p = 0; p < pixels; p += 6) {
+        let p = 0;
+        for (; p + 5 <= pixels; p += 6) {
           itile6x8F32(min(6, pixels - p), nc, taps, depth, ind + <usize>p * rowBytes, goff, wn, cn + <usize>p * cStride, cStride, lo, hi);
         }
+        // Leftover pixels on the smallest tile that holds them (as rowsF32).
+        const rest = pixels - p;
+        const ip = ind + <usize>p * rowBytes;
+        const cp = cn + <usize>p * cStride;
+        if (rest >= 3) itile4x8F32(rest, nc, taps, depth, ip, goff, wn, cp, cStride, lo, hi);
+        else if (rest > 0) itile2x8F32(rest, nc, taps, depth, ip, goff, wn, cp, cStride, lo, hi);
       }
     }
   }
