@@ -5,7 +5,7 @@
 // The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
 // even, and weights widened to int16 at prepare, per block of 8 channels as [Kp / 2][8 channels][2 k]: one
 // i32x4.dot_i16x8_s of a splatted pair of A values with a weight vector adds two products into each channel's lane.
-// Tiles are 6 rows x 8 channels, like the float32 kernels (gemm-f32.ts).
+// Tiles are 6 rows x 8 channels (4, 2 and 1 for leftover rows), like the float32 kernels (gemm-f32.ts).
 
 // @ts-ignore: decorator
 @inline function dot(acc: v128, a: v128, w: v128): v128 {
@@ -128,6 +128,153 @@ function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
   }
 }
 
+function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+  // Rows past mr repeat the last row (computed twice, stored twice with the same values).
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  const a2 = mr > 2 ? a1 + aStride : a1;
+  const a3 = mr > 3 ? a2 + aStride : a2;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  let c2 = mr > 2 ? c1 + cStride : c1;
+  let c3 = mr > 3 ? c2 + cStride : c2;
+  const pairs = kp >> 1;
+  const pairs4 = pairs & ~3;
+  const block = <usize>pairs << 5;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * block;
+    let x00 = i32x4.splat(0);
+    let x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    let q = 0;
+    for (; q < pairs4; q += 4) {
+      const o = <usize>q << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      const v2 = v128.load(a2 + o);
+      const v3 = v128.load(a3 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
+      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
+      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
+      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
+      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      wp += 128;
+    }
+    for (; q < pairs; q++) {
+      const o = <usize>q << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      const s2 = v128.load32_splat(a2 + o);
+      const s3 = v128.load32_splat(a3 + o);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
+      x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
+      wp += 32;
+    }
+    // The sums' rows are padded to a multiple of 8 channels: whole-vector stores.
+    v128.store(c3, x30); v128.store(c3, x31, 16); c3 += 32;
+    v128.store(c2, x20); v128.store(c2, x21, 16); c2 += 32;
+    v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+    v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+  }
+}
+
+function tile2x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
+  const a0 = a;
+  const a1 = mr > 1 ? a0 + aStride : a0;
+  let c0 = c;
+  let c1 = mr > 1 ? c0 + cStride : c0;
+  const pairs = kp >> 1;
+  const pairs4 = pairs & ~3;
+  const block = <usize>pairs << 5;
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * block;
+    let x00 = i32x4.splat(0);
+    let x01 = x00, x10 = x00, x11 = x00;
+    let q = 0;
+    for (; q < pairs4; q += 4) {
+      const o = <usize>q << 2;
+      const v0 = v128.load(a0 + o);
+      const v1 = v128.load(a1 + o);
+      let w0 = v128.load(wp);
+      let w1 = v128.load(wp, 16);
+      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
+      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      w0 = v128.load(wp, 32);
+      w1 = v128.load(wp, 48);
+      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
+      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      w0 = v128.load(wp, 64);
+      w1 = v128.load(wp, 80);
+      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
+      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      w0 = v128.load(wp, 96);
+      w1 = v128.load(wp, 112);
+      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
+      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      wp += 128;
+    }
+    for (; q < pairs; q++) {
+      const o = <usize>q << 2;
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const s0 = v128.load32_splat(a0 + o);
+      const s1 = v128.load32_splat(a1 + o);
+      x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
+      x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
+      wp += 32;
+    }
+    // The sums' rows are padded to a multiple of 8 channels: whole-vector stores.
+    v128.store(c1, x10); v128.store(c1, x11, 16); c1 += 32;
+    v128.store(c0, x00); v128.store(c0, x01, 16); c0 += 32;
+  }
+}
+
 function tile1x8I16(nc: i32, kp: i32, a: usize, w: usize, c: usize): void {
   const pairs = kp >> 1;
   const pairs4 = pairs & ~3;
@@ -161,13 +308,30 @@ function tile1x8I16(nc: i32, kp: i32, a: usize, w: usize, c: usize): void {
   }
 }
 
-/** int32 C[m][nc rounded up to 8] = A W for int16 A rows of kp (even) at aStride bytes, C rows at cStride. */
+/** Bytes of packed weights a chunk of channels may span (as gemm-f32.ts's CHUNK_BYTES). */
+const CHUNK_BYTES: usize = 128 << 10;
+
+/**
+ * int32 C[m][nc rounded up to 8] = A W for int16 A rows of kp (even) at aStride bytes, C rows at cStride. As
+ * gemmF32: channel chunks of about CHUNK_BYTES of weights over all rows, 6-row tiles, leftover rows on the smallest
+ * tile that holds them.
+ */
 export function gemmI16(m: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usize, c: usize, cStride: usize): void {
-  let i = 0;
-  for (; i + 1 < m; i += 6) {
-    tile6x8I16(min(6, m - i), nc, kp, a + <usize>i * aStride, aStride, w, c + <usize>i * cStride, cStride);
+  const block = <usize>(kp >> 1) << 5;
+  const chunk = <i32>max<usize>(1, CHUNK_BYTES / block) << 3;
+  for (let n = 0; n < nc; n += chunk) {
+    const ncn = min(chunk, nc - n);
+    const wn = w + <usize>(n >> 3) * block;
+    const cn = c + (<usize>n << 2);
+    let i = 0;
+    for (; i + 5 <= m; i += 6) tile6x8I16(min(6, m - i), ncn, kp, a + <usize>i * aStride, aStride, wn, cn + <usize>i * cStride, cStride);
+    const rest = m - i;
+    const ai = a + <usize>i * aStride;
+    const ci = cn + <usize>i * cStride;
+    if (rest >= 3) tile4x8I16(rest, ncn, kp, ai, aStride, wn, ci, cStride);
+    else if (rest == 2) tile2x8I16(2, ncn, kp, ai, aStride, wn, ci, cStride);
+    else if (rest == 1) tile1x8I16(ncn, kp, ai, wn, ci);
   }
-  if (i < m) tile1x8I16(nc, kp, a + <usize>i * aStride, w, c + <usize>i * cStride);
 }
 
 // Record fields: the same indexes as gemm-f32.ts's convolution record.
@@ -224,6 +388,10 @@ const SCALE_ROW_CHANNEL = 2; // f32(sum * f32(rowScale * channelScale))         
 @inline function widen(dst: usize, src: usize, n: i32, voff: v128, off: i32): void {
   let i = 0;
   for (; i + 8 <= n; i += 8) v128.store(dst + (<usize>i << 1), i16x8.sub(v128.load8x8_s(src + <usize>i), voff));
+  if (i + 4 <= n) {
+    v128.store64_lane(dst + (<usize>i << 1), i16x8.sub(i16x8.extend_low_i8x16_s(v128.load32_zero(src + <usize>i)), voff), 0);
+    i += 4;
+  }
   for (; i < n; i++) store<i16>(dst + (<usize>i << 1), <i32>load<i8>(src + <usize>i) - off);
 }
 
