@@ -4,7 +4,8 @@
 //
 // The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
 // even, and weights widened to int16 at prepare, per block of 8 channels as [Kp / 2][8 channels][2 k]: one
-// i32x4.dot_i16x8_s of a splatted pair of A values with a weight vector adds two products into each channel's lane.
+// i32x4.dot_i16x8_s of a splatted pair of A values (a broadcast load, as in gemm-f32.ts) with a weight vector adds
+// two products into each channel's lane.
 // Tiles are 6 rows x 8 channels (4, 2 and 1 for leftover rows), like the float32 kernels (gemm-f32.ts).
 
 // @ts-ignore: decorator
@@ -36,20 +37,14 @@ function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
     let q = 0;
     for (; q < pairs4; q += 4) {
       const o = <usize>q << 2;
-      const v0 = v128.load(a0 + o);
-      const v1 = v128.load(a1 + o);
-      const v2 = v128.load(a2 + o);
-      const v3 = v128.load(a3 + o);
-      const v4 = v128.load(a4 + o);
-      const v5 = v128.load(a5 + o);
       let w0 = v128.load(wp);
       let w1 = v128.load(wp, 16);
-      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
-      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
-      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
-      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
-      let s4 = i32x4.shuffle(v4, v4, 0, 0, 0, 0);
-      let s5 = i32x4.shuffle(v5, v5, 0, 0, 0, 0);
+      let s0 = v128.load32_splat(a0 + o);
+      let s1 = v128.load32_splat(a1 + o);
+      let s2 = v128.load32_splat(a2 + o);
+      let s3 = v128.load32_splat(a3 + o);
+      let s4 = v128.load32_splat(a4 + o);
+      let s5 = v128.load32_splat(a5 + o);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
@@ -58,12 +53,12 @@ function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
       x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 32);
       w1 = v128.load(wp, 48);
-      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
-      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
-      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
-      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
-      s4 = i32x4.shuffle(v4, v4, 1, 1, 1, 1);
-      s5 = i32x4.shuffle(v5, v5, 1, 1, 1, 1);
+      s0 = v128.load32_splat(a0 + o, 4);
+      s1 = v128.load32_splat(a1 + o, 4);
+      s2 = v128.load32_splat(a2 + o, 4);
+      s3 = v128.load32_splat(a3 + o, 4);
+      s4 = v128.load32_splat(a4 + o, 4);
+      s5 = v128.load32_splat(a5 + o, 4);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
@@ -72,12 +67,12 @@ function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
       x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 64);
       w1 = v128.load(wp, 80);
-      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
-      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
-      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
-      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
-      s4 = i32x4.shuffle(v4, v4, 2, 2, 2, 2);
-      s5 = i32x4.shuffle(v5, v5, 2, 2, 2, 2);
+      s0 = v128.load32_splat(a0 + o, 8);
+      s1 = v128.load32_splat(a1 + o, 8);
+      s2 = v128.load32_splat(a2 + o, 8);
+      s3 = v128.load32_splat(a3 + o, 8);
+      s4 = v128.load32_splat(a4 + o, 8);
+      s5 = v128.load32_splat(a5 + o, 8);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
@@ -86,12 +81,12 @@ function tile6x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
       x50 = dot(x50, s5, w0); x51 = dot(x51, s5, w1);
       w0 = v128.load(wp, 96);
       w1 = v128.load(wp, 112);
-      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
-      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
-      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
-      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
-      s4 = i32x4.shuffle(v4, v4, 3, 3, 3, 3);
-      s5 = i32x4.shuffle(v5, v5, 3, 3, 3, 3);
+      s0 = v128.load32_splat(a0 + o, 12);
+      s1 = v128.load32_splat(a1 + o, 12);
+      s2 = v128.load32_splat(a2 + o, 12);
+      s3 = v128.load32_splat(a3 + o, 12);
+      s4 = v128.load32_splat(a4 + o, 12);
+      s5 = v128.load32_splat(a5 + o, 12);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
@@ -148,46 +143,42 @@ function tile4x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
     let q = 0;
     for (; q < pairs4; q += 4) {
       const o = <usize>q << 2;
-      const v0 = v128.load(a0 + o);
-      const v1 = v128.load(a1 + o);
-      const v2 = v128.load(a2 + o);
-      const v3 = v128.load(a3 + o);
       let w0 = v128.load(wp);
       let w1 = v128.load(wp, 16);
-      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
-      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
-      let s2 = i32x4.shuffle(v2, v2, 0, 0, 0, 0);
-      let s3 = i32x4.shuffle(v3, v3, 0, 0, 0, 0);
+      let s0 = v128.load32_splat(a0 + o);
+      let s1 = v128.load32_splat(a1 + o);
+      let s2 = v128.load32_splat(a2 + o);
+      let s3 = v128.load32_splat(a3 + o);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
       w0 = v128.load(wp, 32);
       w1 = v128.load(wp, 48);
-      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
-      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
-      s2 = i32x4.shuffle(v2, v2, 1, 1, 1, 1);
-      s3 = i32x4.shuffle(v3, v3, 1, 1, 1, 1);
+      s0 = v128.load32_splat(a0 + o, 4);
+      s1 = v128.load32_splat(a1 + o, 4);
+      s2 = v128.load32_splat(a2 + o, 4);
+      s3 = v128.load32_splat(a3 + o, 4);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
       w0 = v128.load(wp, 64);
       w1 = v128.load(wp, 80);
-      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
-      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
-      s2 = i32x4.shuffle(v2, v2, 2, 2, 2, 2);
-      s3 = i32x4.shuffle(v3, v3, 2, 2, 2, 2);
+      s0 = v128.load32_splat(a0 + o, 8);
+      s1 = v128.load32_splat(a1 + o, 8);
+      s2 = v128.load32_splat(a2 + o, 8);
+      s3 = v128.load32_splat(a3 + o, 8);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
       x30 = dot(x30, s3, w0); x31 = dot(x31, s3, w1);
       w0 = v128.load(wp, 96);
       w1 = v128.load(wp, 112);
-      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
-      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
-      s2 = i32x4.shuffle(v2, v2, 3, 3, 3, 3);
-      s3 = i32x4.shuffle(v3, v3, 3, 3, 3, 3);
+      s0 = v128.load32_splat(a0 + o, 12);
+      s1 = v128.load32_splat(a1 + o, 12);
+      s2 = v128.load32_splat(a2 + o, 12);
+      s3 = v128.load32_splat(a3 + o, 12);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       x20 = dot(x20, s2, w0); x21 = dot(x21, s2, w1);
@@ -231,30 +222,28 @@ function tile2x8I16(mr: i32, nc: i32, kp: i32, a: usize, aStride: usize, w: usiz
     let q = 0;
     for (; q < pairs4; q += 4) {
       const o = <usize>q << 2;
-      const v0 = v128.load(a0 + o);
-      const v1 = v128.load(a1 + o);
       let w0 = v128.load(wp);
       let w1 = v128.load(wp, 16);
-      let s0 = i32x4.shuffle(v0, v0, 0, 0, 0, 0);
-      let s1 = i32x4.shuffle(v1, v1, 0, 0, 0, 0);
+      let s0 = v128.load32_splat(a0 + o);
+      let s1 = v128.load32_splat(a1 + o);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       w0 = v128.load(wp, 32);
       w1 = v128.load(wp, 48);
-      s0 = i32x4.shuffle(v0, v0, 1, 1, 1, 1);
-      s1 = i32x4.shuffle(v1, v1, 1, 1, 1, 1);
+      s0 = v128.load32_splat(a0 + o, 4);
+      s1 = v128.load32_splat(a1 + o, 4);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       w0 = v128.load(wp, 64);
       w1 = v128.load(wp, 80);
-      s0 = i32x4.shuffle(v0, v0, 2, 2, 2, 2);
-      s1 = i32x4.shuffle(v1, v1, 2, 2, 2, 2);
+      s0 = v128.load32_splat(a0 + o, 8);
+      s1 = v128.load32_splat(a1 + o, 8);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       w0 = v128.load(wp, 96);
       w1 = v128.load(wp, 112);
-      s0 = i32x4.shuffle(v0, v0, 3, 3, 3, 3);
-      s1 = i32x4.shuffle(v1, v1, 3, 3, 3, 3);
+      s0 = v128.load32_splat(a0 + o, 12);
+      s1 = v128.load32_splat(a1 + o, 12);
       x00 = dot(x00, s0, w0); x01 = dot(x01, s0, w1);
       x10 = dot(x10, s1, w0); x11 = dot(x11, s1, w1);
       wp += 128;
