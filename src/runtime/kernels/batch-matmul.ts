@@ -13,6 +13,7 @@ import {
   multiplyByQuantizedMultiplierInt64, symmetricQuantizeFloats,
 } from '../quant-math.js';
 import { requireQuantized } from './conv-common.js';
+import { inArena, prepareFloatBatchMatMul, runFloatBatchMatMul, type FloatBatchMatMulWasm } from './float-gemm.js';
 
 type Variant = 'float' | 'int8' | 'int8to32' | 'int16' | 'hybrid';
 
@@ -38,6 +39,8 @@ export interface BatchMatMulPlan {
   rhsScale: number;
   columnScales: Float32Array | null;
   columnSums: Float64Array;
+  /** float32 with the lhs (and a non-constant rhs) in the arena: the WebAssembly float32 GEMM, or null. */
+  floatWasm: FloatBatchMatMulWasm | null;
 }
 
 function prepareBatchMatMul(ctx: PrepareContext): BatchMatMulPlan {
@@ -101,8 +104,11 @@ function prepareBatchMatMul(ctx: PrepareContext): BatchMatMulPlan {
     rhsDepthStride: adjY ? 1 : n, rhsColStride: adjY ? k : 1,
     lhsOffset: 0, rhsOffset: 0, outputOffset: 0, multiplier: 0, shift: 0, actMin: -Infinity, actMax: Infinity,
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, qRow: new Int8Array(0), lhsRow: new Float32Array(0), asymResult: new Float64Array(2),
-    rhsScale: 1, columnScales: null, columnSums: new Float64Array(0),
+    rhsScale: 1, columnScales: null, columnSums: new Float64Array(0), floatWasm: null,
   };
+  if (variant === 'float' && ctx.wasm && inArena(lhs, output) && (rhs.isConstant || inArena(rhs)) && batches * m * n > 0) {
+    plan.floatWasm = prepareFloatBatchMatMul(ctx.wasm, plan, rhs.isConstant ? rhs.data as Float32Array : null);
+  }
   if (variant === 'int8to32') {
     plan.lhsOffset = -(lhs.zeroPoint[0] ?? 0);
     plan.rhsOffset = -(rhs.zeroPoint[0] ?? 0);
@@ -153,6 +159,10 @@ function prepareBatchMatMul(ctx: PrepareContext): BatchMatMulPlan {
 function evalBatchMatMul(p: BatchMatMulPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const L = inputs[0]!.data as Float32Array;
   const R = inputs[1]!.data as Float32Array;
+  if (p.floatWasm) {
+    runFloatBatchMatMul(p.floatWasm, p, inputs[0]!, inputs[1]!, outputs[0]);
+    return;
+  }
   const { m, k, n, lhsRowStride, lhsDepthStride, rhsDepthStride, rhsColStride, lhsOffset, rhsOffset } = p;
   const matN = k * n;
 
@@ -232,4 +242,5 @@ export const batchMatMulKernel: Kernel<BatchMatMulPlan> = {
   maxVersion: 4,
   prepare: prepareBatchMatMul,
   eval: evalBatchMatMul,
+  path: (p) => (p.floatWasm ? 'wasm' : 'js'),
 };

@@ -8,6 +8,9 @@ import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { biasValues, floatClamp, geometry, requireQuantized, type Geometry2D } from './conv-common.js';
 import { prepareQuant8Conv, type Quant8Wasm } from './quant8-wasm.js';
+import {
+  inArena, prepareFloatConv, prepareHybridConv, runFloatConv, runHybrid, type FloatConvWasm, type HybridWasm,
+} from './float-gemm.js';
 
 type Variant = 'float' | 'hybrid' | 'hybridPerChannel' | 'int8' | 'uint8' | 'int16';
 
@@ -52,6 +55,10 @@ export interface ConvPlan {
    * the TypeScript loops.
    */
   wasm: Quant8Wasm | null;
+  /** float32 with a constant filter: the WebAssembly float32 GEMM (see float-gemm.ts), or null. */
+  floatWasm: FloatConvWasm | null;
+  /** Hybrid with a constant filter: the WebAssembly int16 GEMM + float rescale (bit-identical), or null. */
+  hybridWasm: HybridWasm | null;
 }
 
 function prepareConv(ctx: PrepareContext): ConvPlan {
@@ -95,7 +102,7 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     filterScales: new Float64Array(0), asymResult: new Float64Array(2),
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(outC * filterH * filterW * filterDepth),
     patch: new Float64Array(0), acc: new Float64Array(0),
-    wPacked: null, pack: 0, rowsPerBlock: 1, wasm: null,
+    wPacked: null, pack: 0, rowsPerBlock: 1, wasm: null, floatWasm: null, hybridWasm: null,
   };
   // 1x1 stride-1 windows: the whole image is one run of contiguous pixels. Others: blocks of >= 32 pixels.
   const contiguous = filterH === 1 && filterW === 1 && g.strideH === 1 && g.strideW === 1;
@@ -129,6 +136,21 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
         plan.x = plan.w = plan.patch = plan.acc = new Float64Array(0);
       } else {
         packFilter(plan);
+      }
+    }
+    if (ctx.wasm && inArena(input, output) && (variant === 'float' || variant === 'hybrid' || variant === 'hybridPerChannel')) {
+      if (variant === 'float') {
+        plan.floatWasm = prepareFloatConv(ctx.wasm, g, groups, filter.data as Float32Array, plan.bias, plan.actMin, plan.actMax);
+      } else {
+        plan.hybridWasm = prepareHybridConv(ctx.wasm, g, groups, filter.data as Int8Array, plan.bias, plan.actMin, plan.actMax,
+          variant === 'hybrid', plan.filterScales);
+      }
+      if (plan.floatWasm || plan.hybridWasm) {
+        plan.x = new Float64Array(0);
+        plan.w = new Float64Array(0);
+        plan.patch = new Float64Array(0);
+        plan.acc = new Float64Array(0);
+        plan.qInput = new Int8Array(0);
       }
     }
   }
@@ -388,6 +410,14 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
     p.wasm.run(p.wasm.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
     return;
   }
+  if (p.floatWasm) {
+    runFloatConv(p.floatWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
+  if (p.hybridWasm) {
+    runHybrid(p.hybridWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
   const g = p.g;
   const input = inputs[0]!.data as Float32Array;
   const filterT = inputs[1]!;
@@ -450,5 +480,5 @@ export const conv2dKernel: Kernel<ConvPlan> = {
   maxVersion: 6,
   prepare: prepareConv,
   eval: evalConv,
-  path: (p) => (p.wasm ? 'wasm' : 'js'),
+  path: (p) => (p.wasm || p.floatWasm || p.hybridWasm ? 'wasm' : 'js'),
 };

@@ -9,6 +9,10 @@ import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../quant-math
 import { planRequantization, requantizeRow, type Requantization } from '../requantize.js';
 import { biasValues, floatClamp, requireQuantized } from './conv-common.js';
 import { prepareQuant8Conv, type Quant8Wasm } from './quant8-wasm.js';
+import {
+  inArena, prepareFloatFullyConnected, prepareHybridFullyConnected, runFloatFullyConnected, runHybrid,
+  type FloatFullyConnectedWasm, type HybridWasm,
+} from './float-gemm.js';
 
 type Variant = 'float' | 'hybrid' | 'int8' | 'uint8' | 'int16';
 
@@ -43,6 +47,10 @@ export interface FullyConnectedPlan {
    * output in place; or null for the TypeScript loop.
    */
   wasm: Quant8Wasm | null;
+  /** float32 with constant weights: the WebAssembly float32 GEMM / GEMV (see float-gemm.ts), or null. */
+  floatWasm: FloatFullyConnectedWasm | null;
+  /** Hybrid with constant weights: the WebAssembly int16 GEMM + float rescale (bit-identical), or null. */
+  hybridWasm: HybridWasm | null;
 }
 
 function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
@@ -84,9 +92,15 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
     x: new Float64Array(0), w: new Float64Array(0), acc: new Float64Array(0),
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, channelScales: null, filterScale: 1,
     qInput: new Int8Array(0), rowSums: new Float64Array(0), asymResult: new Float64Array(2), wasm: null,
+    floatWasm: null, hybridWasm: null,
   };
+  const wasm = ctx.wasm && weights.isConstant && inArena(input, output) ? ctx.wasm : null;
   if (variant === 'float') {
     [plan.actMin, plan.actMax] = floatClamp(ctx);
+    if (wasm) {
+      plan.floatWasm = prepareFloatFullyConnected(wasm, batches, units, depth, weights.data as Float32Array, plan.bias,
+        plan.actMin, plan.actMax);
+    }
   } else if (variant === 'hybrid') {
     requireQuantized(ctx, weights);
     [plan.actMin, plan.actMax] = floatClamp(ctx);
@@ -104,6 +118,11 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
         for (let k = 0; k < depth; k++) s += w[n * depth + k];
         plan.rowSums[n] = s;
       }
+    }
+    if (wasm) {
+      plan.hybridWasm = prepareHybridFullyConnected(wasm, batches, units, depth, weights.data as Int8Array, plan.bias,
+        plan.actMin, plan.actMax, plan.asymmetric, plan.channelScales, plan.filterScale);
+      if (plan.hybridWasm) plan.qInput = new Int8Array(0);
     }
   } else {
     requireQuantized(ctx, input);
@@ -145,6 +164,14 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
   const input = inputs[0]!.data as Float32Array;
   const w = inputs[1]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
+  if (p.floatWasm) {
+    runFloatFullyConnected(p.floatWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
+  if (p.hybridWasm) {
+    runHybrid(p.hybridWasm, inputs[0]!, outputs[0], p.biasTensor);
+    return;
+  }
   if (p.biasTensor) for (let n = 0; n < units; n++) bias[n] = Number(p.biasTensor.data[n]);
 
   if (p.variant === 'float') {
@@ -241,5 +268,5 @@ export const fullyConnectedKernel: Kernel<FullyConnectedPlan> = {
   maxVersion: 9,
   prepare: prepareFullyConnected,
   eval: evalFullyConnected,
-  path: (p) => (p.wasm ? 'wasm' : 'js'),
+  path: (p) => (p.wasm || p.floatWasm || p.hybridWasm ? 'wasm' : 'js'),
 };

@@ -11,3 +11,5 @@ export * from './depthwise-f32';
 export * from './binary';
 export * from './unary-f32';
 export * from './quantize';
+export * from './gemm-f32';
+export * from './gemm-hybrid';
