@@ -23,6 +23,7 @@ export interface ReportOptions {
 export function comparisonFromEvaluation(e: EvaluationResult): ComparisonResult {
   return {
     dataset: e.dataset, samples: e.samples, labeled: e.labeled, runtime: e.runtime, state: e.state, layer_samples: 0,
+    threads: e.threads, throughput_per_s: e.throughput_per_s, wall_seconds: e.wall_seconds,
     models: [{
       model: e.model, model_path: e.model_path, file_bytes: e.file_bytes, size_ratio: 1, top1: e.top1, top5: e.top5,
       delta_top1: e.top1 === null ? null : 0, agreement_top1: 1, latency_ms: e.latency_ms, throughput_per_s: e.throughput_per_s, evaluation: e,
