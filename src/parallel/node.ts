@@ -7,17 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ThreadPlatform, WorkerHandle } from './pool.js';
 
-const ENTRY = (() => {
-  const js = new URL('./node-worker.js', import.meta.url);
-  // Run from sources through a TypeScript loader (tsx), only the .ts file exists; the worker inherits the loader.
-  const ts = new URL('./node-worker.ts', import.meta.url);
-  return !fs.existsSync(fileURLToPath(js)) && fs.existsSync(fileURLToPath(ts)) ? ts : js;
-})();
+const ENTRY = new URL('./node-worker.js', import.meta.url);
 
 function createWorker(): WorkerHandle {
-  // The test runner's flags are for the main thread only.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test'));
-  const w = new Worker(ENTRY, { execArgv });
+  // Node flags are inherited as they are (an explicit execArgv would reject V8 flags such as --max-old-space-size).
+  const w = new Worker(ENTRY);
   let terminating = false;
   return {
     post: (message, transfer) => w.postMessage(message, transfer),
@@ -35,7 +29,10 @@ function createWorker(): WorkerHandle {
   };
 }
 
-export const nodeThreadPlatform: ThreadPlatform = {
-  defaultThreads: () => os.availableParallelism(),
-  createWorker,
-};
+/**
+ * Null when the compiled worker file is missing (run from the TypeScript sources through a loader, which Node 20 does
+ * not apply to worker threads): everything then runs on one thread.
+ */
+export const nodeThreadPlatform: ThreadPlatform | null = fs.existsSync(fileURLToPath(ENTRY))
+  ? { defaultThreads: () => os.availableParallelism(), createWorker }
+  : null;
