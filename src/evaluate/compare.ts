@@ -121,11 +121,11 @@ export interface ComparisonResult {
   runtime: Runtime;
   state: StateMode;
   layer_samples: number;
-  /** Threads the evaluation phase ran on. */
+  /** Threads the samples ran on: 1 (all on the calling thread), or the workers after the first samples (see sample-loop.ts). */
   threads: number;
-  /** Samples per second of the evaluation phase (every model on each sample). */
+  /** Samples per second over the pass (every model on each sample; data loading and starting workers included). */
   throughput_per_s: number;
-  /** Seconds of the evaluation phase. */
+  /** Seconds of the pass. */
   wall_seconds: number;
   models: ComparedModel[];
   /** One report per model after the first, against the first. */

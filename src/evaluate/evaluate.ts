@@ -233,11 +233,11 @@ export interface EvaluationResult {
   /** confusion[true][predicted] sample counts; null without labels. */
   confusion: number[][] | null;
   latency_ms: LatencySummary;
-  /** Samples per second of the evaluation phase (data loading included; the latency phase of several threads not). */
+  /** Samples per second over the whole pass (data loading and starting workers included). */
   throughput_per_s: number;
-  /** Seconds of the evaluation phase. */
+  /** Seconds of the whole pass. */
   wall_seconds: number;
-  /** Threads the evaluation phase ran on. */
+  /** Threads the samples ran on: 1 (all on the calling thread), or the workers after the first samples (see sample-loop.ts). */
   threads: number;
   predictions?: number[];
 }
