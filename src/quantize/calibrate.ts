@@ -129,17 +129,22 @@ export async function calibrate(model: Model, samples: Float32Array[][], method:
   const passes = needsHistogram(method) ? 2 : 1;
   const total = samples.length * passes;
   const progress = (done: number) => opts.onProgress?.({ phase: 'calibrate', done, total });
-  // Sample 0 runs here first, like any other sample; its time tells whether workers would pay off.
+  // The first two samples run here, like any other; the second one's time (the first is slower: cold code) tells
+  // whether workers would pay off.
   const run = new CalibrationRun(model);
-  const t0 = performance.now();
-  run.observeRanges(0, samples[0]);
-  const seconds = (performance.now() - t0) / 1000;
-  progress(1);
-  const { platform, threads } = choice;
-  if (platform && threads > 1 && samples.length > 1 && (!choice.automatic || seconds * total >= AUTO_MIN_SECONDS)) {
-    return calibrateOnThreads(model, samples, method, platform, threads, run, progress);
+  const here = Math.min(2, samples.length);
+  let seconds = 0;
+  for (let k = 0; k < here; k++) {
+    const t0 = performance.now();
+    run.observeRanges(k, samples[k]);
+    seconds = (performance.now() - t0) / 1000;
+    progress(k + 1);
   }
-  for (let k = 1; k < samples.length; k++) { run.observeRanges(k, samples[k]); progress(k + 1); }
+  const { platform, threads } = choice;
+  if (platform && threads > 1 && samples.length > here && (!choice.automatic || seconds * total >= AUTO_MIN_SECONDS)) {
+    return calibrateOnThreads(model, samples, method, platform, threads, run, here, progress);
+  }
+  for (let k = here; k < samples.length; k++) { run.observeRanges(k, samples[k]); progress(k + 1); }
   let observers: Map<number, Observer> = run.ranges;
   if (passes === 2) {
     const histograms = run.startHistograms(method, run.ranges);
@@ -155,7 +160,7 @@ function chunkSize(samples: number, threads: number): number {
 }
 
 async function calibrateOnThreads(model: Model, samples: Float32Array[][], method: CalibrationMethod, platform: ThreadPlatform,
-  threads: number, here: CalibrationRun, progress: (done: number) => void): Promise<CalibrationResult> {
+  threads: number, local: CalibrationRun, localSamples: number, progress: (done: number) => void): Promise<CalibrationResult> {
   const init: CalibrateJobInit = { kind: 'calibrate', model: writeModel(model) };
   const pool = await WorkerPool.start(platform, threads, init);
   try {
@@ -175,11 +180,11 @@ async function calibrateOnThreads(model: Model, samples: Float32Array[][], metho
       if (failed) throw (failed as PromiseRejectedResult).reason;
     };
 
-    // Pass 1 on the samples after the ones `here` has seen; then its observations and the workers' merge.
-    await runPass('ranges', 1);
+    // Pass 1 on the samples after the ones `local` has seen; then its observations and the workers' merge.
+    await runPass('ranges', localSamples);
     const ranges = new Map<number, MinMaxObserver>();
     const lstmCells = new CalibrationRun(model, false).lstmCells;
-    for (const part of [here.rangesReply(), ...await pool.each<RangesReply>({ op: 'take-ranges' })]) {
+    for (const part of [local.rangesReply(), ...await pool.each<RangesReply>({ op: 'take-ranges' })]) {
       part.tensors.forEach((index, k) => {
         let mm = ranges.get(index);
         if (!mm) { mm = new MinMaxObserver(); ranges.set(index, mm); }
