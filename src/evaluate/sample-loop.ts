@@ -111,7 +111,8 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
 
     const init: EvalJobInit = {
       kind: 'eval', models: loaded.map((m) => ({ name: m.name, bytes: m.bytes })), outputIndex: opts.outputIndex,
-      layerSamples: opts.layers?.samples ?? 0,
+      // Workers capture layers only when some of the captured samples are theirs (captures hold every activation).
+      layerSamples: (opts.layers?.samples ?? 0) > done ? opts.layers!.samples : 0,
     };
     pool = await WorkerPool.start(platform, threads, init);
     const work: WorkerPool = pool;

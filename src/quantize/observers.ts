@@ -1,5 +1,7 @@
 // HOW activation ranges are chosen from calibration data: running min/max (TF's behaviour, the default),
 // a percentile of a histogram, or the range whose quantization error (MSE) over the histogram is smallest.
+// Observations merge exactly (min/max; histogram counts over bins fixed by the final min/max), so calibration can
+// be split over threads in any way and give the same ranges.
 
 import { UsageError } from '../errors.js';
 
