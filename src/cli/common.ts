@@ -1,12 +1,23 @@
 // What several commands share: loading a model from any supported source, and the dataset flags.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Model } from '../graph/model.js';
 import { readModelFile } from '../format/index.js';
 import { datasetOptionsFromFlags, type DatasetFlags, type DatasetOptions } from '../evaluate/datasets/index.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, UsageError } from '../errors.js';
+
+/** Adds --threads N (parsed to a number); `note` says what runs on one thread regardless. */
+export function addThreadsFlag(cmd: Command, what: string, note = ''): Command {
+  return cmd.option('--threads <n>', `threads ${what} (default: the machine's cores, ${os.availableParallelism()} here)${note}`, parseThreads);
+}
+
+export function parseThreads(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v) || Number(v) < 1) throw new UsageError(`--threads takes a positive integer, got '${v}'`);
+  return Number(v);
+}
 
 /** What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory. */
 export async function evaluationSource(file: string): Promise<string | { name: string; bytes: Uint8Array }> {

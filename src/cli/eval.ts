@@ -1,15 +1,16 @@
-// litequant eval MODEL --dataset SPEC [--runtime builtin|tflite|litert] [--keep-state] [--json]
+// litequant eval MODEL --dataset SPEC [--runtime builtin|tflite|litert] [--keep-state] [--threads N] [--json]
 
 import type { Command } from 'commander';
 import { evaluate, formatEvaluation, type Runtime } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
-import { addDatasetFlags, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
+import { addDatasetFlags, addThreadsFlag, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
 import { phaseProgress, printJson } from './output.js';
 
 export interface EvalFlags extends DatasetFlags {
   dataset: string;
   runtime: string;
   keepState?: boolean;
+  threads?: number;
   outputIndex?: number;
   json?: boolean;
 }
@@ -27,10 +28,11 @@ export function evalDatasetOptions(flags: DatasetFlags) {
 
 /** The flags every evaluating command has (eval, compare): the dataset, the runtime, state handling. */
 export function addEvaluationFlags(cmd: Command): Command {
-  return cmd
-    .requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
+  cmd.requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
     .option('--runtime <runtime>', 'builtin (litequant\'s interpreter), tflite (the official runtime, @tensorflow/tfjs-tflite) or litert (LiteRT.js, @litertjs/core), if installed', 'builtin')
     .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)');
+  return addThreadsFlag(cmd, 'to spread the samples over',
+    '; --keep-state and --runtime tflite run on one thread; latency is always measured on one thread');
 }
 
 export function registerEval(program: Command): void {
@@ -44,7 +46,7 @@ export function registerEval(program: Command): void {
     const runtime = runtimeFlag(flags.runtime);
     const progress = phaseProgress(!flags.json);
     const result = await evaluate(await evaluationSource(file), flags.dataset, {
-      runtime, keepState: flags.keepState, outputIndex: flags.outputIndex,
+      runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads,
       datasetOptions: evalDatasetOptions(flags),
       onProgress: (done, total) => progress.tick('evaluating', done, total),
     }).finally(progress.stop);

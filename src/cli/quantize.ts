@@ -7,7 +7,7 @@ import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/inde
 import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
-import { addDatasetFlags, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { addDatasetFlags, addThreadsFlag, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
 interface QuantizeFlags extends DatasetFlags {
@@ -23,6 +23,7 @@ interface QuantizeFlags extends DatasetFlags {
   excludeOp?: string[];
   excludeTensor?: string[];
   strict?: boolean;
+  threads?: number;
   json?: boolean;
 }
 
@@ -53,7 +54,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
-    excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict,
+    excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
     onProgress: (p) => progress.tick('calibrating', p.done, p.total),
   }).finally(progress.stop);
   writeModelFile(flags.output, quantized);
@@ -74,7 +75,7 @@ export function formatQuantizeResult(r: QuantizeFileResult): string {
     `${bold(r.output)}: ${rep.mode}, input ${rep.inputType}, output ${rep.outputType}, ` +
       `${formatBytes(r.output_bytes)} (${r.output_bytes} bytes)` +
       `, ${(100 * r.ratio).toFixed(1)} % of ${r.input}${r.input.toLowerCase().endsWith('.tflite') ? '' : ' as float .tflite'}`,
-    rep.calibration ? `calibration: ${rep.calibration.samples} samples, ${rep.calibration.method}` : 'calibration: none (weights only)',
+    rep.calibration ? `calibration: ${rep.calibration.samples} samples, ${rep.calibration.method} (${rep.calibration.threads} thread${rep.calibration.threads > 1 ? 's' : ''})` : 'calibration: none (weights only)',
     '',
     table(['op', 'quantized as', '>version', '>count'], [...counts].map(([k, n]) => [...k.split('|'), n])),
   ];
@@ -102,6 +103,7 @@ export function registerQuantize(program: Command): void {
     .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float')
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
+  addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
   addDatasetFlags(cmd, { limit: false });
   cmd.action(async (input: string, flags: QuantizeFlags) => {
     const result = await quantizeFile(input, flags, !flags.json);

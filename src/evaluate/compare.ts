@@ -2,9 +2,10 @@
 // first model, latency), and for each later model the per-layer error against the first (see layer-error.ts),
 // worst layers first, with suggestions of what to exclude from quantization.
 //
-// All models advance through the dataset together (one pass, sample by sample), so agreement compares predictions
-// on the very same inputs and a streaming dataset is read once. Per-layer error runs on the first `layerSamples`
-// samples in separate builtin interpreters, so capturing tensors never distorts the timed runs.
+// All models advance through the dataset together (one pass, sample by sample, see sample-loop.ts), so agreement
+// compares predictions on the very same inputs and a streaming dataset is read once. Per-layer error runs on the
+// first `layerSamples` samples: on one thread in separate builtin interpreters, so capturing tensors never distorts
+// the timed runs; on several, in the workers (nothing is timed there).
 // When a `requantize` callback is given (the CLI passes the quantizer), suggestions can be measured: the candidate is
 // re-quantized with the suggested exclusion and evaluated on the same samples.
 // With `officialLatency`, each model's latency is also measured on the first samples with our interpreter and each
@@ -16,11 +17,12 @@ import { Interpreter } from '../runtime/interpreter.js';
 import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
 import type { Dataset, Sample } from './datasets/index.js';
 import {
-  evaluate, evaluationResult, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset,
+  evaluate, evaluationResult, evaluationThreads, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset,
   type DatasetSource, type EvaluateOptions, type InputValues, type EvaluationResult, type LatencySummary, type LoadedModel, type ModelSource, type Runtime, type StateMode,
 } from './evaluate.js';
 import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, ROUNDING_RMSE_OVER_SCALE, type LayerErrorRow } from './layer-error.js';
-import { ClassificationAccumulator, top1Agreement } from './metrics.js';
+import { top1Agreement } from './metrics.js';
+import { runSampleLoop, type LayerCapture } from './sample-loop.js';
 import { formatBytes, formatMs, formatPercent, formatPoints, textTable } from './text.js';
 import { measureRuntimeLatency, runtimeLabel, RUNTIME_SHORT, type RuntimeLatencyReport } from './runtimes.js';
 
@@ -126,6 +128,12 @@ export interface ComparisonResult {
   runtime: Runtime;
   state: StateMode;
   layer_samples: number;
+  /** Threads the samples ran on: 1 (all on the calling thread), or the workers after the first samples (see sample-loop.ts). */
+  threads: number;
+  /** Samples per second over the pass (every model on each sample; data loading and starting workers included). */
+  throughput_per_s: number;
+  /** Seconds of the pass. */
+  wall_seconds: number;
   models: ComparedModel[];
   /** One report per model after the first, against the first. */
   layer_error: LayerErrorReport[];
@@ -144,11 +152,10 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     for (const m of loaded) runners.push(await ModelRunner.create(m, opts));
     const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions);
     const classes = Math.max(dataset.numClasses ?? 0, ...runners.map((r) => r.numScores));
-    const classifications = runners.map(() => new ClassificationAccumulator(classes, dataset.classNames));
-    const latenciesMs = runners.map(() => [] as number[]);
 
     const layerSamples = Math.max(0, opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
-    const layers = layerSamples > 0 && loaded.length > 1 ? new LayerPass(loaded[0].model, loaded.slice(1).map((m) => m.model), opts.keepState ?? false) : null;
+    const layers = layerSamples > 0 && loaded.length > 1
+      ? new LayerPass(loaded[0].model, loaded.slice(1).map((m) => m.model), opts.keepState ?? false, layerSamples) : null;
 
     const measuring = Boolean(opts.requantize && opts.measureSuggestions) && loaded.length > 1;
     const cache: Sample[] = [];
@@ -157,29 +164,21 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     const latencySamples = Math.max(0, opts.officialLatency ?? 0);
     const latencyInputs: InputValues[][] = runners.map(() => []);
 
-    const t0 = performance.now();
-    let done = 0;
-    for await (const sample of dataset) {
-      for (let k = 0; k < runners.length; k++) {
-        const values = runners[k].prepareInputs(sample.inputs);
-        if (done < latencySamples) latencyInputs[k].push(values);
-        const { scores, ms } = await runners[k].run(values);
-        latenciesMs[k].push(ms);
-        classifications[k].add(scores, sample.label);
-      }
-      if (layers && done < layerSamples) layers.run(sample.inputs, runners);
-      if (measuring && cache.length < cacheLimit) {
+    const loop = await runSampleLoop(loaded, runners, dataset, {
+      threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, layers,
+      onRead: (sample) => {
+        if (latencyInputs[0].length < latencySamples) runners.forEach((r, k) => latencyInputs[k].push(r.prepareInputs(sample.inputs)));
+        if (!measuring || cache.length >= cacheLimit) return;
         const bytes = sample.inputs.reduce((a, x) => a + x.byteLength, 0);
         if (cacheBytes + bytes <= SUGGESTION_CACHE_BYTES) { cache.push(sample); cacheBytes += bytes; }
-      }
-      done++;
-      opts.onProgress?.({ phase: 'evaluate', done, total: dataset.size });
-    }
-    const wall = (performance.now() - t0) / 1000;
+      },
+      onProgress: (done, total) => opts.onProgress?.({ phase: 'evaluate', done, total }),
+    });
+    const done = loop.samples;
 
-    const results = classifications.map((c) => c.result());
+    const results = loop.classifications;
     const predictions = results.map((c) => c.predictions);
-    const evaluations = runners.map((r, k) => evaluationResult(loaded[k], r, dataset, results[k], latenciesMs[k], wall));
+    const evaluations = runners.map((r, k) => evaluationResult(loaded[k], r, dataset, results[k], loop.latenciesMs[k], loop.wallSeconds, loop.threads));
     const first = evaluations[0];
     const models: ComparedModel[] = evaluations.map((e, k) => ({
       model: e.model,
@@ -224,6 +223,9 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
       runtime: runners[0].runtime,
       state: first.state,
       layer_samples: layers ? Math.min(layerSamples, done) : 0,
+      threads: loop.threads,
+      throughput_per_s: loop.wallSeconds > 0 ? done / loop.wallSeconds : 0,
+      wall_seconds: loop.wallSeconds,
       models,
       layer_error: reports,
     };
@@ -258,13 +260,13 @@ function emptyReport(reference: string, candidate: string, error?: string): Laye
  * Per-layer capture: one builtin interpreter for the reference and one per candidate, fed the same samples.
  * A candidate whose interpreter cannot be built (unsupported op) gets an error in its report instead.
  */
-class LayerPass {
+class LayerPass implements LayerCapture {
   private reference: Interpreter | null = null;
   private readonly candidates: (Interpreter | null)[] = [];
   private readonly collectors: (LayerErrorCollector | null)[] = [];
   private readonly errors: (string | undefined)[] = [];
 
-  constructor(referenceModel: Model, candidateModels: Model[], private readonly keepState: boolean) {
+  constructor(referenceModel: Model, candidateModels: Model[], private readonly keepState: boolean, readonly samples = 0) {
     let refError: string | undefined;
     try {
       this.reference = Interpreter.fromModel(referenceModel);
@@ -297,6 +299,10 @@ class LayerPass {
       runOnce(it, runners[j + 1].prepareInputs(inputs), this.keepState, c.candidateHook());
       c.endSample();
     });
+  }
+
+  addSampleSums(j: number, row: ArrayLike<number>): void {
+    this.collectors[j]?.addSampleSums(row);
   }
 
   report(j: number, reference: string, candidate: string, maxSuggestions: number): LayerErrorReport {
@@ -373,7 +379,7 @@ async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidat
   try {
     const made = await opts.requantize!(s.exclude, candidate);
     const requantized = isLoaded(made) ? made : loadModel(made);
-    const result = await evaluate(requantized, subset, { runtime: opts.runtime, keepState: opts.keepState, outputIndex: opts.outputIndex });
+    const result = await evaluate(requantized, subset, { runtime: opts.runtime, keepState: opts.keepState, outputIndex: opts.outputIndex, threads: opts.threads });
     let correct = 0, labeled = 0;
     for (let i = 0; i < labels.length; i++) {
       if (labels[i] === undefined) continue;
@@ -410,7 +416,10 @@ async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidat
 export function formatComparison(r: ComparisonResult, opts: { maxLayers?: number } = {}): string {
   const maxLayers = opts.maxLayers ?? 10;
   const out: string[] = [];
-  out.push(`dataset ${r.dataset}: ${r.samples} samples; ${runtimeLabel(r.runtime)}; state ${r.state}`, '');
+  out.push(`dataset ${r.dataset}: ${r.samples} samples; ${runtimeLabel(r.runtime)}; state ${r.state}`);
+  const latencySamples = r.models[0]?.latency_ms.samples ?? 0;
+  out.push(`${r.throughput_per_s.toFixed(1)} samples/s on ${r.threads} thread${r.threads > 1 ? 's' : ''} (${r.wall_seconds.toFixed(2)} s); ` +
+    `latency per inference on one thread${r.threads > 1 ? `, ${latencySamples} samples` : ''}`, '');
   const labeled = r.labeled > 0;
   out.push(textTable(
     ['model', '>size', '>vs first', '>top-1', '>top-5', '>delta', '>agreement', '>mean', '>p50', '>p99'],

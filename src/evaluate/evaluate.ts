@@ -4,8 +4,8 @@
 // so it gets a fresh runner per sample, deleted after use; LiteRT.js refuses variable tensors, so one runner serves
 // unless the model keeps state in resource variables). `keepState` carries state from one sample to the next, for
 // streaming models. Quantized inputs are fed as the seed does: q = clamp(round(x / scale) + zp).
-// Latency is the time of one inference (inputs in, invoke, output out); throughput is samples per second of the
-// whole loop, data loading included.
+// Latency is the time of one inference (inputs in, invoke, output out) on one thread; throughput is samples per
+// second of the evaluation phase, data loading included. Samples can be spread over threads (sample-loop.ts).
 
 import path from 'node:path';
 import type { Model } from '../graph/model.js';
@@ -18,12 +18,15 @@ import { valuesFromFloats } from '../runtime/io.js';
 import type { OfficialRunner } from '../runtime/official.js';
 import type { TypedArray } from '../runtime/kernel.js';
 import { openDataset, type Dataset, type DatasetOptions, type Sample } from './datasets/index.js';
-import { ClassificationAccumulator, latencyStats, type ClassificationResult } from './metrics.js';
+import { latencyStats, type ClassificationResult } from './metrics.js';
+import { runSampleLoop } from './sample-loop.js';
+import { checkThreads, resolveThreads, type ThreadChoice } from '../parallel/pool.js';
 import { formatPercent, formatMs, formatBytes, textTable } from './text.js';
 import { createRuntimeRunner, runtimeLabel } from './runtimes.js';
 
 export type Runtime = 'builtin' | 'tflite' | 'litert';
 
+import { ScoreReader } from './scores.js';
 
 export type StateMode = 'reset per sample' | 'kept across samples';
 
@@ -70,11 +73,7 @@ export interface RunnerOptions {
   outputIndex?: number;
 }
 
-/**
- * Runs one model sample by sample with either runtime and returns class scores ready for ranking.
- * Scores are the raw output values when the output is float or quantized per tensor with a positive scale
- * (dequantization is then monotonic, so argmax and top-k are the same); otherwise they are dequantized.
- */
+/** Runs one model sample by sample with either runtime and returns class scores ready for ranking (see ScoreReader). */
 export class ModelRunner {
   readonly inputs: TensorDetails[];
   readonly outputs: TensorDetails[];
@@ -85,7 +84,7 @@ export class ModelRunner {
   private interpreter: Interpreter | null = null;
   private official: OfficialRunner | null = null;
   private readonly scores: Float64Array;
-  private readonly rankRaw: boolean;
+  private readonly scoreReader: ScoreReader;
 
   private constructor(readonly loaded: LoadedModel, opts: RunnerOptions) {
     this.runtime = opts.runtime ?? 'builtin';
@@ -107,8 +106,7 @@ export class ModelRunner {
     if (batch !== 1) throw new InputError(`${loaded.name}: output '${out.name}' has batch ${batch}; evaluation runs one sample at a time (batch 1)`);
     this.numScores = elementCount(out.shape);
     this.scores = new Float64Array(this.numScores);
-    const s = out.quantization_parameters.scales;
-    this.rankRaw = out.dtype === 'float32' || s.length === 0 || (s.length === 1 && s[0] > 0);
+    this.scoreReader = new ScoreReader(out);
   }
 
   static async create(loaded: LoadedModel, opts: RunnerOptions = {}): Promise<ModelRunner> {
@@ -127,15 +125,20 @@ export class ModelRunner {
 
   /** Model input values for float sample inputs (quantized when the input is). */
   prepareInputs(floats: Float32Array[]): InputValues {
+    this.checkInputs(floats);
+    return this.inputs.map((d, k) => valuesFromFloats(d, floats[k]));
+  }
+
+  /** Throws when the sample's inputs do not fit the model (count, values per input). */
+  checkInputs(floats: Float32Array[]): void {
     if (floats.length !== this.inputs.length) {
       throw new InputError(`${this.loaded.name}: the model has ${this.inputs.length} inputs, the sample has ${floats.length}`);
     }
-    return this.inputs.map((d, k) => {
+    this.inputs.forEach((d, k) => {
       const need = elementCount(d.shape);
       if (floats[k].length !== need) {
         throw new InputError(`${this.loaded.name}: input '${d.name}' [${d.shape.join(',')}] needs ${need} values per sample, the dataset gives ${floats[k].length}`);
       }
-      return valuesFromFloats(d, floats[k]);
     });
   }
 
@@ -163,24 +166,8 @@ export class ModelRunner {
         if (!this.official) runner.delete();
       }
     }
-    this.toScores(raw);
+    this.scoreReader.read(raw, this.scores);
     return { scores: this.scores, ms };
-  }
-
-  private toScores(raw: ArrayLike<number | bigint>): void {
-    const s = this.scores;
-    const d = this.outputs[this.outputIndex];
-    if (this.rankRaw) {
-      for (let i = 0; i < s.length; i++) s[i] = Number(raw[i]);
-      return;
-    }
-    const { scales, zero_points: zps, quantized_dimension: dim } = d.quantization_parameters;
-    let inner = 1;
-    for (let k = dim + 1; k < d.shape.length; k++) inner *= d.shape[k];
-    for (let i = 0; i < s.length; i++) {
-      const c = Math.floor(i / inner) % scales.length;
-      s[i] = scales[c] * (Number(raw[i]) - (zps[c] ?? 0));
-    }
   }
 
   close(): void {
@@ -192,6 +179,12 @@ export class ModelRunner {
 // ------------------------------------------------------------------------------------------------- evaluate
 
 export interface EvaluateOptions extends RunnerOptions {
+  /**
+   * Threads to spread the samples over (default: the machine's cores, when the work is estimated at a second or
+   * more). `keepState` and the official runtime run on one thread. Results are the same for any number; latency is
+   * always measured on one thread with no worker running (see sample-loop.ts).
+   */
+  threads?: number;
   /** Preprocessing and selection options when the dataset is given as a spec (input shapes come from the model). */
   datasetOptions?: Omit<DatasetOptions, 'inputShapes' | 'inputNames'>;
   /** Called after each sample. */
@@ -217,6 +210,8 @@ export interface LatencySummary {
   p99: number;
   min: number;
   max: number;
+  /** Inferences timed: every sample on one thread; with more threads, a separate phase on the first samples. */
+  samples: number;
 }
 
 export interface EvaluationResult {
@@ -245,9 +240,12 @@ export interface EvaluationResult {
   /** confusion[true][predicted] sample counts; null without labels. */
   confusion: number[][] | null;
   latency_ms: LatencySummary;
-  /** Samples per second over the whole loop (data loading included). */
+  /** Samples per second over the whole pass (data loading and starting workers included). */
   throughput_per_s: number;
+  /** Seconds of the whole pass. */
   wall_seconds: number;
+  /** Threads the samples ran on: 1 (all on the calling thread), or the workers after the first samples (see sample-loop.ts). */
+  threads: number;
   predictions?: number[];
 }
 
@@ -261,25 +259,26 @@ export async function resolveDataset(source: DatasetSource, inputs: TensorDetail
 
 /** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
 export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSource: DatasetSource, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+  checkThreads(opts.threads);
   const loaded = isLoaded(modelSource) ? modelSource : loadModel(modelSource);
   const runner = await ModelRunner.create(loaded, opts);
   try {
     const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions);
-    const classification = new ClassificationAccumulator(Math.max(runner.numScores, dataset.numClasses ?? 0), dataset.classNames);
-    const latenciesMs: number[] = [];
-    const t0 = performance.now();
-    let done = 0;
-    for await (const sample of dataset) {
-      const { scores, ms } = await runner.run(runner.prepareInputs(sample.inputs));
-      latenciesMs.push(ms);
-      classification.add(scores, sample.label);
-      opts.onProgress?.(++done, dataset.size);
-    }
-    const wall = (performance.now() - t0) / 1000;
-    return evaluationResult(loaded, runner, dataset, classification.result(), latenciesMs, wall, opts.keepPredictions);
+    const loop = await runSampleLoop([loaded], [runner], dataset, {
+      threads: await evaluationThreads(opts, dataset), outputIndex: runner.outputIndex, classes: Math.max(runner.numScores, dataset.numClasses ?? 0),
+      onProgress: opts.onProgress,
+    });
+    return evaluationResult(loaded, runner, dataset, loop.classifications[0], loop.latenciesMs[0], loop.wallSeconds, loop.threads, opts.keepPredictions);
   } finally {
     runner.close();
   }
+}
+
+/** Threads for a pass over `dataset`: one when state is kept or with the official runtime, else as asked (checked). */
+export async function evaluationThreads(opts: Pick<EvaluateOptions, 'threads' | 'keepState' | 'runtime'>, dataset: Dataset): Promise<ThreadChoice> {
+  checkThreads(opts.threads);
+  if (opts.keepState || (opts.runtime ?? 'builtin') !== 'builtin') return { threads: 1, platform: null, automatic: opts.threads === undefined };
+  return resolveThreads(opts.threads, dataset.size);
 }
 
 export function isLoaded(x: unknown): x is LoadedModel {
@@ -291,7 +290,7 @@ export function isLoaded(x: unknown): x is LoadedModel {
  * an accumulator given the dataset's class names.
  */
 export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, dataset: Dataset, classification: ClassificationResult,
-  latenciesMs: ArrayLike<number>, wallSeconds: number, keepPredictions = false): EvaluationResult {
+  latenciesMs: ArrayLike<number>, wallSeconds: number, threads: number, keepPredictions = false): EvaluationResult {
   const c = classification;
   const labeled = c.count;
   const samples = c.predictions.length;
@@ -317,9 +316,10 @@ export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, datas
     correct_top5: c.correctTop5,
     per_class: c.perClass.map((r) => ({ class: r.label, count: r.count, correct: r.correct, accuracy: r.accuracy, ...(r.name !== undefined ? { name: r.name } : {}) })),
     confusion: labeled ? c.confusion : null,
-    latency_ms: { mean: latency.meanMs, p50: latency.p50Ms, p99: latency.p99Ms, min: latency.minMs, max: latency.maxMs },
+    latency_ms: { mean: latency.meanMs, p50: latency.p50Ms, p99: latency.p99Ms, min: latency.minMs, max: latency.maxMs, samples: latency.count },
     throughput_per_s: wallSeconds > 0 ? samples / wallSeconds : 0,
     wall_seconds: wallSeconds,
+    threads,
     ...(keepPredictions ? { predictions: Array.from(c.predictions) } : {}),
   };
 }
@@ -340,8 +340,8 @@ export function formatEvaluation(r: EvaluationResult): string {
     if (r.top5 !== null) lines.push(`top-5       ${formatPercent(r.top5)}  (${r.correct_top5}/${r.labeled})`);
   } else lines.push('accuracy    - (the dataset has no labels)');
   const l = r.latency_ms;
-  lines.push(`latency     mean ${formatMs(l.mean)}  p50 ${formatMs(l.p50)}  p99 ${formatMs(l.p99)}  (per sample)`);
-  lines.push(`throughput  ${r.throughput_per_s.toFixed(1)} samples/s (${r.wall_seconds.toFixed(2)} s in all)`);
+  lines.push(`latency     mean ${formatMs(l.mean)}  p50 ${formatMs(l.p50)}  p99 ${formatMs(l.p99)}  (per sample on one thread${r.threads > 1 ? `, ${l.samples} samples` : ''})`);
+  lines.push(`throughput  ${r.throughput_per_s.toFixed(1)} samples/s (${r.wall_seconds.toFixed(2)} s on ${r.threads} thread${r.threads > 1 ? 's' : ''})`);
   if (r.top1 !== null && r.per_class.length <= 100) {
     lines.push('', textTable(['class', '>samples', '>correct', '>top-1'],
       r.per_class.filter((c) => c.count > 0).map((c) => [c.name !== undefined ? `${c.class} ${c.name}` : String(c.class), c.count, c.correct, c.accuracy === null ? '-' : formatPercent(c.accuracy)])));

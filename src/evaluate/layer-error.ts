@@ -9,7 +9,7 @@
 import type { Model, Subgraph } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
-import { TensorErrorAccumulator, type TensorErrorStats } from './metrics.js';
+import { ERROR_SUMS, TensorErrorAccumulator, type TensorErrorStats } from './metrics.js';
 
 /** RMSE of uniform rounding error, in units of the step: 1/sqrt(12). */
 export const ROUNDING_RMSE_OVER_SCALE = 1 / Math.sqrt(12);
@@ -223,6 +223,8 @@ export class LayerErrorCollector {
   private readonly captured = new Map<number, Float64Array>();
   private readonly byReference = new Map<number, MatchedError>();
   private readonly byCandidate = new Map<number, MatchedError>();
+  /** Accumulator position by candidate tensor index. */
+  private readonly slots = new Map<number, number>();
   private scratch = new Float64Array(0);
   samples = 0;
 
@@ -232,6 +234,7 @@ export class LayerErrorCollector {
     for (const a of this.accumulators) {
       this.byReference.set(a.match.reference.index, a);
       this.byCandidate.set(a.match.candidate.index, a);
+      this.slots.set(a.match.candidate.index, this.slots.size);
       this.captured.set(a.match.reference.index, new Float64Array(elementCount(a.match.reference.shape)));
     }
   }
@@ -259,6 +262,37 @@ export class LayerErrorCollector {
 
   /** Marks the end of one sample (both models ran). */
   endSample(): void {
+    this.samples++;
+  }
+
+  /** Length of the row sampleSumsHook() fills: ERROR_SUMS numbers per matched tensor. */
+  get sumsLength(): number {
+    return this.accumulators.length * ERROR_SUMS;
+  }
+
+  /**
+   * onTensor for the candidate run that writes this sample's error sums into `row` (zeroed, sumsLength long) instead
+   * of accumulating them, for another thread to add with addSampleSums().
+   */
+  sampleSumsHook(row: Float64Array): (index: number, t: RuntimeTensor) => void {
+    return (index, t) => {
+      const k = this.slots.get(index);
+      if (k === undefined) return;
+      const acc = this.accumulators[k];
+      const ref = this.captured.get(acc.match.reference.index)!;
+      if (this.scratch.length < ref.length) this.scratch = new Float64Array(ref.length);
+      const cand = this.scratch.subarray(0, ref.length);
+      realValuesInto(t, cand);
+      acc.error.sampleSums(ref, cand, row, k * ERROR_SUMS);
+    };
+  }
+
+  /** Adds one sample's row from sampleSumsHook() (rows in sample order give exactly the sums of candidateHook). */
+  addSampleSums(row: ArrayLike<number>): void {
+    this.accumulators.forEach((a, k) => {
+      // A tensor the candidate did not produce in that sample has count 0: candidateHook never saw it either.
+      if (row[k * ERROR_SUMS] > 0) a.error.addSums(row, k * ERROR_SUMS);
+    });
     this.samples++;
   }
 

@@ -186,6 +186,9 @@ export interface TensorScale {
   shape?: number[];
 }
 
+/** Numbers per sample of TensorErrorAccumulator.sampleSums(). */
+export const ERROR_SUMS = 6;
+
 /** Accumulates the error of a quantized model's tensor (dequantized) against the float model's, over samples. */
 export class TensorErrorAccumulator {
   private n = 0;
@@ -196,6 +199,7 @@ export class TensorErrorAccumulator {
   private refSq = 0;
   private readonly scales: number[] | null;
   private readonly inner: number; // elements per step of the channel axis
+  private readonly scratch = new Float64Array(ERROR_SUMS);
 
   constructor(scale?: TensorScale) {
     if (!scale) { this.scales = null; this.inner = 1; return; }
@@ -209,11 +213,21 @@ export class TensorErrorAccumulator {
 
   /** Adds one sample: `ref` from the float model, `test` the quantized model's values, dequantized. */
   add(ref: ArrayLike<number>, test: ArrayLike<number>): void {
+    this.sampleSums(ref, test, this.scratch, 0);
+    this.addSums(this.scratch, 0);
+  }
+
+  /**
+   * One sample's sums, as add() would accumulate them, into out[off .. off + ERROR_SUMS): element count, sum of
+   * squared errors, of squared errors over the scale, of errors, of squared references, and the largest |error|.
+   * Another thread can compute them; addSums() in sample order then gives exactly the totals of add().
+   */
+  sampleSums(ref: ArrayLike<number>, test: ArrayLike<number>, out: Float64Array, off: number): void {
     if (ref.length !== test.length) throw new RangeError(`TensorErrorAccumulator: ${ref.length} reference vs ${test.length} test values`);
     const scales = this.scales;
     const k = scales?.length ?? 0;
     // Sums of this sample in locals, added to the totals once: the loop runs over every activation of a model.
-    let sumSq = 0, sumSqScaled = 0, sum = 0, refSq = 0, maxAbs = this.maxAbs;
+    let sumSq = 0, sumSqScaled = 0, sum = 0, refSq = 0, maxAbs = 0;
     for (let i = 0; i < ref.length; i++) {
       const e = test[i] - ref[i];
       sumSq += e * e;
@@ -227,12 +241,23 @@ export class TensorErrorAccumulator {
         sumSqScaled += es * es;
       }
     }
-    this.sumSq += sumSq;
-    this.sumSqScaled += sumSqScaled;
-    this.sum += sum;
-    this.refSq += refSq;
-    this.maxAbs = maxAbs;
-    this.n += ref.length;
+    out[off] = ref.length;
+    out[off + 1] = sumSq;
+    out[off + 2] = sumSqScaled;
+    out[off + 3] = sum;
+    out[off + 4] = refSq;
+    out[off + 5] = maxAbs;
+  }
+
+  /** Adds one sample's sums from sampleSums(). A NaN error stays the maximum once seen, as in add(). */
+  addSums(src: ArrayLike<number>, off: number): void {
+    this.n += src[off];
+    this.sumSq += src[off + 1];
+    this.sumSqScaled += src[off + 2];
+    this.sum += src[off + 3];
+    this.refSq += src[off + 4];
+    const m = src[off + 5];
+    if (m > this.maxAbs || Number.isNaN(m)) this.maxAbs = m;
   }
 
   /** Elements compared so far. */

@@ -8,6 +8,7 @@ import type { EvaluationResult } from './evaluate.js';
 import { fmtNum } from './evaluate.js';
 import { ROUNDING_RMSE_OVER_SCALE } from './layer-error.js';
 import { formatBytes, formatMs, formatPercent, formatPoints } from './text.js';
+import { runtimeLabel } from './runtimes.js';
 
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#059669', '#db2777', '#7c3aed', '#65a30d', '#dc2626'];
 const MAX_CLASSES_SHOWN = 20;
@@ -23,6 +24,7 @@ export interface ReportOptions {
 export function comparisonFromEvaluation(e: EvaluationResult): ComparisonResult {
   return {
     dataset: e.dataset, samples: e.samples, labeled: e.labeled, runtime: e.runtime, state: e.state, layer_samples: 0,
+    threads: e.threads, throughput_per_s: e.throughput_per_s, wall_seconds: e.wall_seconds,
     models: [{
       model: e.model, model_path: e.model_path, file_bytes: e.file_bytes, size_ratio: 1, top1: e.top1, top5: e.top5,
       delta_top1: e.top1 === null ? null : 0, agreement_top1: 1, latency_ms: e.latency_ms, throughput_per_s: e.throughput_per_s, evaluation: e,
@@ -77,7 +79,7 @@ export function renderReportHtml(r: ComparisonResult, opts: ReportOptions = {}):
 <header>
   <div class="brand">litequant</div>
   <h1>${esc(title)}</h1>
-  <p class="sub">${esc(r.dataset)} · ${r.samples.toLocaleString('en-US')} samples · ${r.runtime === 'tflite' ? 'official TFLite runtime' : 'litequant interpreter'} · state ${esc(r.state)} · ${esc(when)}</p>
+  <p class="sub">${esc(r.dataset)} · ${r.samples.toLocaleString('en-US')} samples · ${runtimeLabel(r.runtime)} · state ${esc(r.state)} · ${esc(when)}</p>
 </header>
 <main>
 ${sections.join('\n')}

@@ -108,7 +108,7 @@ export async function measureRuntimeLatency(loaded: LoadedModel, samples: InputV
   }
   for (const s of steps) {
     const l = latencyStats(s.ms);
-    runtimes.push({ runtime: s.runtime, latency_ms: { mean: l.meanMs, p50: l.p50Ms, p99: l.p99Ms, min: l.minMs, max: l.maxMs } });
+    runtimes.push({ runtime: s.runtime, latency_ms: { mean: l.meanMs, p50: l.p50Ms, p99: l.p99Ms, min: l.minMs, max: l.maxMs, samples: l.count } });
   }
   const order: Runtime[] = ['builtin', ...OFFICIAL_RUNTIMES];
   runtimes.sort((a, b) => order.indexOf(a.runtime) - order.indexOf(b.runtime));

@@ -12,6 +12,7 @@ import type { Progress, RepresentativeDataset } from './calibrate.js';
 import { calibrate, collectSamples, inputSizes } from './calibrate.js';
 import type { OpSummary } from './rewrite.js';
 import { rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
+import { checkThreads } from '../parallel/pool.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
@@ -26,6 +27,8 @@ export interface QuantizeOptions extends RecipeOptions {
   samples?: number;
   /** Pick a seeded random `samples` from the whole dataset instead of the first ones. */
   shuffleSeed?: number;
+  /** Threads calibration spreads the samples over (default: the machine's cores); the file is the same for any number. */
+  threads?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -33,7 +36,8 @@ export interface QuantizeReport {
   mode: QuantizeMode;
   inputType: IOType;
   outputType: IOType;
-  calibration: { samples: number; method: string } | null;
+  /** `threads`: what calibration ran on (the file does not depend on it). */
+  calibration: { samples: number; method: string; threads: number } | null;
   quantizedOps: OpSummary[];
   /** Ops left in float (with the reason); in full-integer modes each is also a warning. */
   floatOps: OpSummary[];
@@ -49,6 +53,7 @@ export const DEFAULT_SAMPLES = 100;
 /** Quantize a float model. Throws UsageError / DatasetError / InputError before any work when the request is wrong. */
 export async function quantize(model: Model, options: QuantizeOptions): Promise<{ model: Model; report: QuantizeReport }> {
   const recipe: Recipe = makeRecipe(options);
+  checkThreads(options.threads);
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples ${options.samples}: must be a positive integer`);
   if (!model.subgraphs.length) throw new UnsupportedError('the model has no subgraph');
@@ -75,13 +80,13 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
-  const calib = calibrate(model, picked, recipe.calibration, options.onProgress);
+  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, onProgress: options.onProgress });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;
   const r = rewriteFullInteger(model, recipe, calib, description);
   return {
     model: r.model,
-    report: { ...base, calibration: { samples: calib.samples, method }, ...r.report, description },
+    report: { ...base, calibration: { samples: calib.samples, method, threads: calib.threads }, ...r.report, description },
   };
 }

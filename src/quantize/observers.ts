@@ -1,5 +1,7 @@
 // HOW activation ranges are chosen from calibration data: running min/max (TF's behaviour, the default),
 // a percentile of a histogram, or the range whose quantization error (MSE) over the histogram is smallest.
+// Observations merge exactly (min/max; histogram counts over bins fixed by the final min/max), so calibration can
+// be split over threads in any way and give the same ranges.
 
 import { UsageError } from '../errors.js';
 
@@ -27,13 +29,13 @@ export function describeMethod(m: CalibrationMethod): string {
   return m.kind === 'percentile' ? `percentile:${m.percentile}` : m.kind;
 }
 
-/** Collects the values one tensor takes over the calibration run and proposes a float range. */
+/** Proposes a float range for one tensor from the values it took over the calibration run. */
 export interface Observer {
-  observe(values: ArrayLike<number>): void;
   /** The chosen [min, max] (not yet nudged to contain 0), for `levels` quantization steps; null if nothing was seen. */
   range(levels: number, symmetric: boolean): [number, number] | null;
 }
 
+/** Running min and max; merging two (over different samples) is exact, whatever the order. */
 export class MinMaxObserver implements Observer {
   min = Infinity;
   max = -Infinity;
@@ -47,66 +49,59 @@ export class MinMaxObserver implements Observer {
     this.min = lo;
     this.max = hi;
   }
+  merge(min: number, max: number): void {
+    if (min < this.min) this.min = min;
+    if (max > this.max) this.max = max;
+  }
   range(): [number, number] | null {
     return this.min <= this.max ? [this.min, this.max] : null;
   }
 }
 
-const BINS = 2048;
+export const HISTOGRAM_BINS = 2048;
+
+/** Whether a method needs the histogram pass (after the min/max pass). */
+export function needsHistogram(method: CalibrationMethod): boolean {
+  return method.kind !== 'minmax';
+}
 
 /**
- * A histogram over a range that grows as values arrive (doubling its width, so re-binning is rare).
- * Re-binning moves each old bin's count to the new bin holding its centre.
+ * A histogram of HISTOGRAM_BINS equal bins over [min(min, 0), max(max, 0)] of the tensor's final min/max (from a
+ * first pass over all samples). Its bins never move, so counts over different samples add exactly in any order:
+ * calibration can be split over threads and give the same ranges.
  */
 export class HistogramObserver implements Observer {
-  readonly minMax = new MinMaxObserver();
-  counts = new Float64Array(BINS);
-  lo = 0;
-  hi = 0;
-  private started = false;
+  readonly counts = new Float64Array(HISTOGRAM_BINS);
+  readonly lo: number;
+  readonly hi: number;
+  private readonly width: number;
 
-  constructor(readonly method: CalibrationMethod) {}
+  constructor(readonly method: CalibrationMethod, readonly minMax: MinMaxObserver) {
+    const { min, max } = minMax;
+    let lo = 0, hi = 0;
+    if (min <= max) {
+      lo = Math.min(min, 0);
+      hi = Math.max(max, 0);
+    }
+    if (hi === lo) hi = lo + 1e-8;
+    this.lo = lo;
+    this.hi = hi;
+    this.width = (hi - lo) / HISTOGRAM_BINS;
+  }
 
   observe(values: ArrayLike<number>): void {
-    this.minMax.observe(values);
-    const { min, max } = this.minMax;
-    if (!(min <= max)) return;
-    if (!this.started) {
-      this.started = true;
-      this.lo = Math.min(min, 0);
-      this.hi = Math.max(max, 0);
-      if (this.hi === this.lo) this.hi = this.lo + 1e-8;
-    } else if (min < this.lo || max > this.hi) {
-      this.grow(min, max);
-    }
-    const width = (this.hi - this.lo) / BINS;
-    const counts = this.counts, lo = this.lo;
+    const counts = this.counts, lo = this.lo, width = this.width;
     for (let i = 0; i < values.length; i++) {
       let b = Math.floor((values[i] - lo) / width);
-      if (b >= BINS) b = BINS - 1;
+      if (b >= HISTOGRAM_BINS) b = HISTOGRAM_BINS - 1;
       else if (b < 0) b = 0;
       counts[b]++;
     }
   }
 
-  private grow(min: number, max: number): void {
-    let lo = this.lo, hi = this.hi;
-    while (min < lo || max > hi) {
-      const w = hi - lo;
-      if (min < lo) lo -= w;
-      if (max > hi) hi += w;
-    }
-    const old = this.counts, oldLo = this.lo, oldW = (this.hi - this.lo) / BINS;
-    const neu = new Float64Array(BINS), w = (hi - lo) / BINS;
-    for (let b = 0; b < BINS; b++) {
-      if (old[b] === 0) continue;
-      let nb = Math.floor((oldLo + (b + 0.5) * oldW - lo) / w);
-      if (nb >= BINS) nb = BINS - 1;
-      neu[nb] += old[b];
-    }
-    this.counts = neu;
-    this.lo = lo;
-    this.hi = hi;
+  /** Adds another histogram's counts over the same bins. */
+  addCounts(counts: ArrayLike<number>): void {
+    for (let b = 0; b < HISTOGRAM_BINS; b++) this.counts[b] += counts[b];
   }
 
   range(levels: number, symmetric: boolean): [number, number] | null {
@@ -119,11 +114,11 @@ export class HistogramObserver implements Observer {
 
   private quantile(q: number): number {
     let total = 0;
-    for (let b = 0; b < BINS; b++) total += this.counts[b];
+    for (let b = 0; b < HISTOGRAM_BINS; b++) total += this.counts[b];
     const target = q * total;
-    const w = (this.hi - this.lo) / BINS;
+    const w = (this.hi - this.lo) / HISTOGRAM_BINS;
     let acc = 0;
-    for (let b = 0; b < BINS; b++) {
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
       const c = this.counts[b];
       if (acc + c >= target && c > 0) return this.lo + (b + (target - acc) / c) * w;
       acc += c;
@@ -143,9 +138,9 @@ export class HistogramObserver implements Observer {
   private error(lo: number, hi: number, levels: number): number {
     const scale = (hi - lo) / (levels - 1);
     if (!(scale > 0)) return Infinity;
-    const w = (this.hi - this.lo) / BINS;
+    const w = (this.hi - this.lo) / HISTOGRAM_BINS;
     let err = 0;
-    for (let b = 0; b < BINS; b++) {
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
       const c = this.counts[b];
       if (c === 0) continue;
       const x = this.lo + (b + 0.5) * w;
@@ -195,8 +190,4 @@ export class HistogramObserver implements Observer {
     }
     return [lo, hi];
   }
-}
-
-export function createObserver(method: CalibrationMethod): Observer {
-  return method.kind === 'minmax' ? new MinMaxObserver() : new HistogramObserver(method);
 }

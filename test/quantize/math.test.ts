@@ -81,7 +81,10 @@ test('observers: minmax, percentile clips outliers, mse never widens the range',
   const data = new Float32Array(10001);
   for (let i = 0; i < 10000; i++) data[i] = (i / 10000) * 2 - 1;
   data[10000] = 100; // one outlier
-  const p = new HistogramObserver(parseCalibrationMethod('percentile:99.9'));
+  // Two passes, as calibrate() runs them: min/max first, then the histogram over that range.
+  const dataRange = new MinMaxObserver();
+  dataRange.observe(data);
+  const p = new HistogramObserver(parseCalibrationMethod('percentile:99.9'), dataRange);
   p.observe(data);
   const [lo, hi] = p.range(256, false)!;
   assert.ok(lo < -0.95 && lo >= -1, `lo ${lo}`);
@@ -100,7 +103,9 @@ test('observers: minmax, percentile clips outliers, mse never widens the range',
     for (const x of lap) { const qv = Math.min(255, Math.max(0, Math.round((x - lo) / sc))); err += (x - (lo + qv * sc)) ** 2; }
     return err;
   };
-  const e = new HistogramObserver(parseCalibrationMethod('mse'));
+  const lapRange = new MinMaxObserver();
+  lapRange.observe(lap);
+  const e = new HistogramObserver(parseCalibrationMethod('mse'), lapRange);
   e.observe(lap);
   const [elo, ehi] = e.range(256, false)!;
   const [mlo, mhi] = e.minMax.range()!;
