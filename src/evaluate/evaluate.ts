@@ -118,6 +118,14 @@ export class ModelRunner {
     return r;
   }
 
+  /** Our interpreter only: how many nodes run in WebAssembly, how many (and which ops) on the TypeScript loops. */
+  kernelSummary(): KernelSummary | undefined {
+    if (!this.interpreter) return undefined;
+    const paths = this.interpreter.kernelPaths();
+    const js = paths.filter((p) => p.path === 'js');
+    return { wasm: paths.length - js.length, typescript: js.length, typescript_ops: [...new Set(js.map((p) => p.op))].sort() };
+  }
+
   /** Values each input needs per sample. */
   inputSizes(): number[] {
     return this.inputs.map((d) => elementCount(d.shape));
@@ -240,6 +248,8 @@ export interface EvaluationResult {
   /** confusion[true][predicted] sample counts; null without labels. */
   confusion: number[][] | null;
   latency_ms: LatencySummary;
+  /** Our interpreter only: how its nodes ran (WebAssembly or TypeScript loops); absent for the official runtimes. */
+  kernels?: KernelSummary;
   /** Samples per second over the whole pass (data loading and starting workers included). */
   throughput_per_s: number;
   /** Seconds of the whole pass. */
@@ -247,6 +257,13 @@ export interface EvaluationResult {
   /** Threads the samples ran on: 1 (all on the calling thread), or the workers after the first samples (see sample-loop.ts). */
   threads: number;
   predictions?: number[];
+}
+
+/** Nodes of the model by implementation: the WebAssembly kernels, or the TypeScript loops (and those nodes' ops). */
+export interface KernelSummary {
+  wasm: number;
+  typescript: number;
+  typescript_ops: string[];
 }
 
 export type DatasetSource = string | Dataset;
@@ -317,6 +334,7 @@ export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, datas
     per_class: c.perClass.map((r) => ({ class: r.label, count: r.count, correct: r.correct, accuracy: r.accuracy, ...(r.name !== undefined ? { name: r.name } : {}) })),
     confusion: labeled ? c.confusion : null,
     latency_ms: { mean: latency.meanMs, p50: latency.p50Ms, p99: latency.p99Ms, min: latency.minMs, max: latency.maxMs, samples: latency.count },
+    ...(runner.kernelSummary() ? { kernels: runner.kernelSummary() } : {}),
     throughput_per_s: wallSeconds > 0 ? samples / wallSeconds : 0,
     wall_seconds: wallSeconds,
     threads,

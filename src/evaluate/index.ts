@@ -2,7 +2,7 @@
 export { openDataset } from './datasets/index.js';
 export type { Dataset, DatasetOptions, Sample } from './datasets/index.js';
 export { evaluate, formatEvaluation, loadModel, ModelRunner } from './evaluate.js';
-export type { EvaluateOptions, EvaluationResult, IoSummary, LoadedModel, ModelSource, PerClassRow, Runtime, StateMode, DatasetSource } from './evaluate.js';
+export type { EvaluateOptions, EvaluationResult, IoSummary, KernelSummary, LoadedModel, ModelSource, PerClassRow, Runtime, StateMode, DatasetSource } from './evaluate.js';
 export { compare, formatComparison } from './compare.js';
 export type { CompareOptions, CompareProgress, ComparedModel, ComparisonResult, ExcludeSpec, LayerErrorReport, OpErrorSummary, Suggestion, SuggestionMeasurement } from './compare.js';
 export { activationTensors, matchTensors, LayerErrorCollector, ROUNDING_RMSE_OVER_SCALE } from './layer-error.js';

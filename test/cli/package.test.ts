@@ -133,6 +133,16 @@ describe('production install from the npm tarball', { skip: SKIP }, () => {
     assert.match(r.stdout, /^ {2}agreement \d+\.\d+ % of test images/m);
     assert.match(r.stdout, /^mnist_int8\.tflite .* \d+\.\d+ %/m);
     assert.ok(fs.statSync(path.join(tmp, 'tutorial', 'mnist_int8.tflite')).size > 0);
+    // The installed package runs its WebAssembly kernels (the compiled module ships embedded in dist/src): every node
+    // of both tutorial models, none on the TypeScript loops.
+    for (const file of ['mnist_float.tflite', 'mnist_int8.tflite']) {
+      const e = npx(['eval', path.join(tmp, 'tutorial', file), '--dataset', 'mnist:test', '--limit', '20', '--threads', '1', '--json'], 60_000);
+      assert.equal(e.code, 0, e.stderr);
+      const kernels = JSON.parse(e.stdout).kernels as { wasm: number; typescript: number; typescript_ops: string[] };
+      assert.ok(kernels.wasm > 0, `${file}: ${JSON.stringify(kernels)}`);
+      assert.deepEqual(kernels.typescript_ops.filter((op) => ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D'].includes(op)), [],
+        `${file}: ${JSON.stringify(kernels)}`);
+    }
   });
 
   test('tutorial --train without @tensorflow/tfjs: one line naming the package and how to install it, exit 1', () => {
