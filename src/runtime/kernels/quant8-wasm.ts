@@ -43,6 +43,15 @@ function maxAbsRowSum(values: ArrayLike<number>, offset: number, K: number, chan
   return worst;
 }
 
+/** Whether every values[i] + offset (i < n) fits int8. */
+function fitsInt8(values: ArrayLike<number>, offset: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = values[i] + offset;
+    if (v < -128 || v > 127) return false;
+  }
+  return true;
+}
+
 /** Whether a tensor is an activation the arena holds (its bytes are addressable by the module at eval). */
 function inArena(t: RuntimeTensor | null | undefined): boolean {
   return !!t && !t.isConstant && !t.isVariable;
@@ -122,21 +131,35 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
     start[c] = (bias[c] + inputOffset * sum) | 0;
   }
   const desc = requantDescriptor(arena, r, start, outC, signed);
-  const wAt = arena.alloc(blocks * kPairs * 32, 16);
+  const oneRow = pixels === 1 && g.filterH === 1 && g.filterW === 1;
+  // One row reads each weight once: int8 weights (when they fit) halve the bytes. See gemv8 in gemm-i16.ts.
+  let w8At = 0;
+  const k8 = Math.ceil(K / 8);
+  if (oneRow && fitsInt8(filter, filterOffset, K * outC)) {
+    w8At = arena.alloc(blocks * k8 * 64, 16);
+    const w8 = arena.i8;
+    for (let c = 0; c < outC; c++) {
+      const base = w8At + (c >> 3) * k8 * 64 + (c & 7) * 8;
+      for (let k = 0; k < K; k++) w8[base + (k >> 3) * 64 + (k & 7)] = filter[c * K + k] + filterOffset;
+    }
+  }
   // Spare bytes after the last row: the packing writes whole vectors.
-  const rowsAt = arena.alloc(blockPixels * rowBytes + 64, 16);
-  const w = arena.i16;
-  const w0 = wAt >> 1;
-  for (let c = 0; c < outC; c++) {
-    const lane = ((c & 7) >> 2) * 8 + (c & 3) * 2;
-    const blockBase = w0 + (c >> 3) * kPairs * 16 + lane;
-    for (let k = 0; k < K; k++) w[blockBase + (k >> 1) * 16 + (k & 1)] = filter[c * K + k] + filterOffset;
+  const rowsAt = arena.alloc(Math.max(blockPixels * rowBytes, 16 * k8) + 64, 16);
+  const wAt = w8At ? 0 : arena.alloc(blocks * kPairs * 32, 16);
+  if (!w8At) {
+    const w = arena.i16;
+    const w0 = wAt >> 1;
+    for (let c = 0; c < outC; c++) {
+      const lane = ((c & 7) >> 2) * 8 + (c & 3) * 2;
+      const blockBase = w0 + (c >> 3) * kPairs * 16 + lane;
+      for (let k = 0; k < K; k++) w[blockBase + (k >> 1) * 16 + (k & 1)] = filter[c * K + k] + filterOffset;
+    }
   }
   const i32 = arena.i32;
   const d = (desc >> 2) + CV;
   const words = [g.batches, g.inH, g.inW, g.inC, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset,
-    pixels === 1 && g.filterH === 1 && g.filterW === 1 ? 1 : 0];
+    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset, oneRow ? 1 : 0,
+    w8At, k8];
   words.forEach((v, i) => { i32[d + i] = v; });
   return { run: arena.exports.convQ8 as Quant8Wasm['run'], desc };
 }
