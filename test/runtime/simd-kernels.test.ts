@@ -199,3 +199,21 @@ test('sums that could leave int32 stay on the TypeScript loops (reported as js),
   };
   checkCase(c, false);
 });
+
+test('outputs far beyond the output range (the float clamp kept: sums times scale can pass 2^21) stay bit-identical', () => {
+  // Output scales a thousandth to a tenth of s_in * s_w: most outputs saturate, sums near zero do not.
+  const rng = new Rng(0x5a7);
+  for (const dtype of ['int8', 'uint8'] as const) {
+    for (let i = 0; i < 12; i++) {
+      const depthwise = i % 3 === 1;
+      const c = i % 3 === 2
+        ? fcCase(rng, dtype, rng.pick([1, 3]), rng.int(1, 60), rng.int(1, 30), `FULLY_CONNECTED ${dtype} saturating ${i}`)
+        : convCase(rng, dtype, depthwise, randomConvShape(rng, depthwise), `${depthwise ? 'DEPTHWISE_' : ''}CONV_2D ${dtype} saturating ${i}`);
+      const inS = c.spec.inputs[0]!.quantization!.scale[0];
+      const wS = c.spec.inputs[1]!.quantization!.scale[0];
+      const out = c.spec.outputs[0].quantization!;
+      c.spec.outputs[0].quantization = perTensor(inS * wS * rng.pick([0.001, 0.01, 0.1]), out.zeroPoint[0]);
+      checkCase(c);
+    }
+  }
+});

@@ -23,7 +23,7 @@ export interface Quant8Wasm {
 
 // Descriptor layout (i32 word indices), mirrored in wasm/assembly/requantize.ts, gemm-i16.ts and depthwise-i16.ts.
 const RQ_FIXED = 0, RQ_LO = 1, RQ_HI = 2, RQ_ZP = 3, RQ_BIAS = 4, RQ_SCALE = 5, RQ_SHIFT = 6, RQ_BLOCKS = 7;
-const RQ_CHANNELS = 8, RQ_SIGNED = 9;
+const RQ_CHANNELS = 8, RQ_SIGNED = 9, RQ_ROUND_ONLY = 10, RQ_QMIN = 11, RQ_QMAX = 12;
 // Words 16..47: the module's scratch lanes; kernel-specific words from 48 (byte 192).
 const CV = 48;
 const DESC_BYTES = 320;
@@ -71,8 +71,24 @@ function biasFits(r: Requantization, bias: Float64Array, sumBound: number): bool
   return true;
 }
 
-/** Allocate a descriptor with its requantization block; `start` = the sums' per-channel starting values. */
-function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Array, channels: number, signed: boolean): number {
+/**
+ * Whether fp32 requantization may round without its float clamp (requantize.ts fp32Round): every channel's
+ * |sum| <= 255 * sum_k |w_k| + |bias| times its scale stays below 2^21 (the magic bias is exact below 2^22).
+ */
+function roundOnly(r: Requantization, absSums: Float64Array, bias: Float64Array): boolean {
+  if (r.kind !== 'fp32') return false;
+  for (let c = 0; c < absSums.length; c++) {
+    if ((255 * absSums[c] + Math.abs(bias[c])) * Math.abs(r.scales[c]) >= 2 ** 21) return false;
+  }
+  return true;
+}
+
+/**
+ * Allocate a descriptor with its requantization block; `start` = the sums' per-channel starting values, `absSums`
+ * = per channel sum_k |w_k| (with the filter offset).
+ */
+function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Array, channels: number, signed: boolean,
+  absSums: Float64Array, bias: Float64Array): number {
   const blocks = Math.ceil(channels / 8);
   const desc = arena.alloc(DESC_BYTES, 64);
   const biasAt = arena.alloc(blocks * 32, 16);
@@ -99,6 +115,9 @@ function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Arra
   i32[d + RQ_BLOCKS] = blocks;
   i32[d + RQ_CHANNELS] = channels;
   i32[d + RQ_SIGNED] = signed ? 1 : 0;
+  i32[d + RQ_ROUND_ONLY] = roundOnly(r, absSums, bias) ? 1 : 0;
+  i32[d + RQ_QMIN] = r.min;
+  i32[d + RQ_QMAX] = r.max;
   i32.set(start, biasAt >> 2);
   return desc;
 }
@@ -125,12 +144,17 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const blockPixels = Math.min(Math.max(4, Math.floor(16384 / rowBytes / 4) * 4), Math.ceil(pixels / 4) * 4);
   // sum_k (x_k + off) w_k + bias = sum_k x_k w_k + (bias + off * sum_k w_k), modulo 2^32 as the module adds.
   const start = new Int32Array(blocks * 8);
+  const absSums = new Float64Array(outC);
   for (let c = 0; c < outC; c++) {
     let sum = 0;
-    for (let k = 0; k < K; k++) sum += filter[c * K + k] + filterOffset;
+    for (let k = 0; k < K; k++) {
+      const v = filter[c * K + k] + filterOffset;
+      sum += v;
+      absSums[c] += Math.abs(v);
+    }
     start[c] = (bias[c] + inputOffset * sum) | 0;
   }
-  const desc = requantDescriptor(arena, r, start, outC, signed);
+  const desc = requantDescriptor(arena, r, start, outC, signed, absSums, bias);
   const oneRow = pixels === 1 && g.filterH === 1 && g.filterW === 1;
   // One row reads each weight once: int8 weights (when they fit) halve the bytes. See gemv8 in gemm-i16.ts.
   let w8At = 0;
@@ -184,6 +208,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
   const C = g.outC;
   const taps = g.filterH * g.filterW;
   const channelSums = new Float64Array(C);
+  const absSums = new Float64Array(C);
   let sumBound = 0;
   for (let c = 0; c < C; c++) {
     let abs = 0;
@@ -193,6 +218,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
       abs += Math.abs(v);
       channelSums[c] += v;
     }
+    absSums[c] = abs;
     sumBound = Math.max(sumBound, 255 * abs);
   }
   if (!(sumBound < 2 ** 31) || !biasFits(r, bias, sumBound)) return null;
@@ -202,7 +228,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
   // sum_t (x_t + off) w_t + bias = sum_t x_t w_t + (bias + off * sum_t w_t), modulo 2^32 as the module adds.
   const start = new Int32Array(blocks * 8);
   for (let c = 0; c < C; c++) start[c] = (bias[c] + inputOffset * channelSums[c]) | 0;
-  const desc = requantDescriptor(arena, r, start, C, signed);
+  const desc = requantDescriptor(arena, r, start, C, signed, absSums, bias);
   const wAt = arena.alloc(blocks * pairs * 32, 16);
   const tapsAt = arena.alloc(pairs * 8, 16);
   const zpAt = arena.alloc(blocks * 8 + 16, 16);

@@ -14,8 +14,8 @@
 // A FULLY_CONNECTED is the same thing with rows = batches (a 1x1 convolution over a 1 x batches image).
 
 import {
-  fp32Hi, fp32Lanes, fp32Lo, fp32Magic, fp32MagicZp, packBytes, storeBytes, storeFixed,
-  RQ_BIAS, RQ_BLOCKS, RQ_CHANNELS, RQ_FIXED, RQ_LANES, RQ_SCALE, RQ_SIGNED,
+  byteMax, byteMin, fp32Hi, fp32Lanes, fp32Lo, fp32Magic, fp32MagicZp, fp32Round, packBytes, packClamp, storeBytes,
+  storeBytesHigh, storeFixed, RQ_BIAS, RQ_BLOCKS, RQ_CHANNELS, RQ_FIXED, RQ_LANES, RQ_ROUND_ONLY, RQ_SCALE, RQ_SIGNED,
 } from './requantize';
 
 // Descriptor words after the requantization block (byte offsets; written by quant8-wasm.ts).
@@ -261,6 +261,21 @@ function tile4<T>(d: usize, p0: usize, p1: usize, p2: usize, p3: usize, w: usize
     v128.store(lanes, a30, 96);
     v128.store(lanes, a31, 112);
     storeFixed(d, 4, n, c0, q, outStride);
+  } else if (load<i32>(d + RQ_ROUND_ONLY) != 0) {
+    const s0 = v128.load(scale);
+    const s1 = v128.load(scale, 16);
+    const magic = fp32Magic();
+    const magicZp = fp32MagicZp(d);
+    const qmin = byteMin(d);
+    const qmax = byteMax(d);
+    const v01 = packClamp<T>(fp32Round(a00, s0, magic, magicZp), fp32Round(a01, s1, magic, magicZp),
+      fp32Round(a10, s0, magic, magicZp), fp32Round(a11, s1, magic, magicZp), qmin, qmax);
+    const v23 = packClamp<T>(fp32Round(a20, s0, magic, magicZp), fp32Round(a21, s1, magic, magicZp),
+      fp32Round(a30, s0, magic, magicZp), fp32Round(a31, s1, magic, magicZp), qmin, qmax);
+    storeBytes(q, v01, n);
+    storeBytesHigh(q + outStride, v01, n);
+    storeBytes(q + 2 * outStride, v23, n);
+    storeBytesHigh(q + 3 * outStride, v23, n);
   } else {
     const s0 = v128.load(scale);
     const s1 = v128.load(scale, 16);
@@ -311,6 +326,12 @@ function tile1<T>(d: usize, p0: usize, w: usize, segs: i32, segPairs: i32, skip:
     v128.store(lanes, a00);
     v128.store(lanes, a01, 16);
     storeFixed(d, 1, n, c0, q, 0);
+  } else if (load<i32>(d + RQ_ROUND_ONLY) != 0) {
+    const magic = fp32Magic();
+    const magicZp = fp32MagicZp(d);
+    const q0 = fp32Round(a00, v128.load(scale), magic, magicZp);
+    const q1 = fp32Round(a01, v128.load(scale, 16), magic, magicZp);
+    storeBytes(q, packClamp<T>(q0, q1, q0, q1, byteMin(d), byteMax(d)), n);
   } else {
     const lo = fp32Lo(d);
     const hi = fp32Hi(d);
@@ -488,6 +509,10 @@ function gemv8<T>(d: usize, x: usize, out: usize): void {
       v128.store(d + RQ_LANES, s0);
       v128.store(d + RQ_LANES, s1, 16);
       storeFixed(d, 1, n, c0, out + <usize>c0, 0);
+    } else if (load<i32>(d + RQ_ROUND_ONLY) != 0) {
+      const q0 = fp32Round(s0, v128.load(scale), magic, magicZp);
+      const q1 = fp32Round(s1, v128.load(scale, 16), magic, magicZp);
+      storeBytes(out + <usize>c0, packClamp<T>(q0, q1, q0, q1, byteMin(d), byteMax(d)), n);
     } else {
       storeBytes(out + <usize>c0, packBytes<T>(fp32Lanes(s0, v128.load(scale), lo, hi, magic, magicZp),
         fp32Lanes(s1, v128.load(scale, 16), lo, hi, magic, magicZp)), n);
