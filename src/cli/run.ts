@@ -1,4 +1,4 @@
-// litequant run MODEL.tflite [--input IN.json | --input X.npy ...] [--dequantize] [--repeat N] [--json]
+// litequant run MODEL.tflite [--input IN.json | --input X.npy ...] [--dequantize] [--repeat N] [--profile] [--json]
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
@@ -8,6 +8,7 @@ import type { TensorDetails } from '../format/details.js';
 import { readModelFile } from '../format/index.js';
 import { parseNpy, parseNpz } from '../evaluate/npy.js';
 import { InputError, UsageError } from '../errors.js';
+import { profileInvokes, type Profile } from '../runtime/profile.js';
 import { bold, printJson, table } from './output.js';
 
 type InputValue = ArrayLike<number> | { float: unknown };
@@ -91,9 +92,11 @@ function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: str
 export interface RunResult {
   outputs: { name: string; index: number; shape: number[]; dtype: string; data: number[]; dequantized?: number[] }[];
   timing_ms: { first: number; median: number; runs: number };
+  /** --profile: per-op-type and per-node medians over the repeats (after the timed runs). */
+  profile?: Profile;
 }
 
-export function runModel(file: string, inputFiles: string[], opts: { repeat?: number; dequantize?: boolean }): RunResult {
+export function runModel(file: string, inputFiles: string[], opts: { repeat?: number; dequantize?: boolean; profile?: boolean }): RunResult {
   const interp = Interpreter.fromModel(readModelFile(file));
   const details = interp.inputDetails();
   const values = inputFiles.length ? loadInputs(inputFiles, details)
@@ -123,7 +126,9 @@ export function runModel(file: string, inputFiles: string[], opts: { repeat?: nu
     return o;
   });
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { outputs, timing_ms: { first: round(times[0]), median: round(sorted[sorted.length >> 1]), runs } };
+  const result: RunResult = { outputs, timing_ms: { first: round(times[0]), median: round(sorted[sorted.length >> 1]), runs } };
+  if (opts.profile) result.profile = profileInvokes(interp, runs, () => interp.resetVariables());
+  return result;
 }
 
 export function registerRun(program: Command): void {
@@ -133,9 +138,10 @@ export function registerRun(program: Command): void {
     .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz')
     .option('--dequantize', 'also print dequantized values of quantized outputs')
     .option('--repeat <n>', 'invoke n times (timing)', (v) => parseInt(v, 10), 1)
+    .option('--profile', 'then time every node over n more invokes: per-op-type table (ms, %)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
-    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; json?: boolean }) => {
+    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean }) => {
       if (!Number.isFinite(opts.repeat) || opts.repeat < 1) throw new UsageError('--repeat takes a positive integer');
       const result = runModel(file, opts.input ?? [], opts);
       if (opts.json) return printJson(result);
@@ -143,6 +149,13 @@ export function registerRun(program: Command): void {
       const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype, preview(o.dequantized ?? o.data)]);
       process.stdout.write(`${bold('Outputs')}\n${table(['', 'name', 'shape', 'dtype', opts.dequantize ? 'values (dequantized)' : 'values'], rows)}\n`);
       process.stdout.write(`time: first ${result.timing_ms.first} ms, median ${result.timing_ms.median} ms over ${result.timing_ms.runs} run(s)\n`);
+      const p = result.profile;
+      if (p) {
+        const ms = (x: number) => x.toFixed(4);
+        const opRows = p.ops.map((o) => [o.op, String(o.nodes), ms(o.ms), (100 * o.share).toFixed(1)]);
+        process.stdout.write(`${bold('Profile')} (per node: median over ${p.repeat} invoke(s); sum ${ms(p.totalMs)} ms)\n`);
+        process.stdout.write(`${table(['op', 'nodes', 'ms', '%'], opRows)}\n`);
+      }
     });
 }
 

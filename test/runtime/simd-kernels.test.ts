@@ -140,6 +140,15 @@ for (const dtype of ['int8', 'uint8'] as const) {
       // One output pixel of a 1x1 window (a classifier head), from a 1x1 image and from a strided 2x2 one.
       { batches: 1, inH: 1, inW: 1, inC: 37, outC: 21, fh: 1, fw: 1, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 1, inH: 2, inW: 2, inC: 6, outC: 5, fh: 1, fw: 1, stride: [2, 2], dilation: [1, 1], padding: 'VALID', multiplier: 1 },
+      // The direct path (input widened and padded once, windows read in place): ResNet's 3x3 layers over several
+      // pixel blocks, strided and batched, a dilated height, a strided 1x1, VALID windows that leave the last column
+      // and row unread, a 1-row output.
+      { batches: 1, inH: 32, inW: 32, inC: 16, outC: 16, fh: 3, fw: 3, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
+      { batches: 2, inH: 15, inW: 13, inC: 16, outC: 32, fh: 3, fw: 3, stride: [2, 2], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
+      { batches: 1, inH: 12, inW: 9, inC: 6, outC: 11, fh: 3, fw: 2, stride: [1, 2], dilation: [2, 1], padding: 'SAME', multiplier: 1 },
+      { batches: 2, inH: 9, inW: 9, inC: 16, outC: 19, fh: 1, fw: 1, stride: [2, 2], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
+      { batches: 1, inH: 10, inW: 12, inC: 4, outC: 8, fh: 3, fw: 3, stride: [2, 2], dilation: [1, 1], padding: 'VALID', multiplier: 1 },
+      { batches: 1, inH: 3, inW: 20, inC: 2, outC: 3, fh: 3, fw: 5, stride: [1, 1], dilation: [1, 1], padding: 'VALID', multiplier: 1 },
     ];
     fixed.forEach((s, k) => checkCase(convCase(rng, dtype, false, s, `CONV_2D ${dtype} fixed ${k}`)));
   });
@@ -189,4 +198,22 @@ test('sums that could leave int32 stay on the TypeScript loops (reported as js),
     inputs: [randomQuantized(rng, depth, 'uint8')],
   };
   checkCase(c, false);
+});
+
+test('outputs far beyond the output range (the float clamp kept: sums times scale can pass 2^21) stay bit-identical', () => {
+  // Output scales a thousandth to a tenth of s_in * s_w: most outputs saturate, sums near zero do not.
+  const rng = new Rng(0x5a7);
+  for (const dtype of ['int8', 'uint8'] as const) {
+    for (let i = 0; i < 12; i++) {
+      const depthwise = i % 3 === 1;
+      const c = i % 3 === 2
+        ? fcCase(rng, dtype, rng.pick([1, 3]), rng.int(1, 60), rng.int(1, 30), `FULLY_CONNECTED ${dtype} saturating ${i}`)
+        : convCase(rng, dtype, depthwise, randomConvShape(rng, depthwise), `${depthwise ? 'DEPTHWISE_' : ''}CONV_2D ${dtype} saturating ${i}`);
+      const inS = c.spec.inputs[0]!.quantization!.scale[0];
+      const wS = c.spec.inputs[1]!.quantization!.scale[0];
+      const out = c.spec.outputs[0].quantization!;
+      c.spec.outputs[0].quantization = perTensor(inS * wS * rng.pick([0.001, 0.01, 0.1]), out.zeroPoint[0]);
+      checkCase(c);
+    }
+  }
 });

@@ -23,7 +23,7 @@ export interface Quant8Wasm {
 
 // Descriptor layout (i32 word indices), mirrored in wasm/assembly/requantize.ts, gemm-i16.ts and depthwise-i16.ts.
 const RQ_FIXED = 0, RQ_LO = 1, RQ_HI = 2, RQ_ZP = 3, RQ_BIAS = 4, RQ_SCALE = 5, RQ_SHIFT = 6, RQ_BLOCKS = 7;
-const RQ_CHANNELS = 8, RQ_SIGNED = 9;
+const RQ_CHANNELS = 8, RQ_SIGNED = 9, RQ_ROUND_ONLY = 10, RQ_QMIN = 11, RQ_QMAX = 12;
 // Words 16..47: the module's scratch lanes; kernel-specific words from 48 (byte 192).
 const CV = 48;
 const DESC_BYTES = 320;
@@ -41,6 +41,15 @@ function maxAbsRowSum(values: ArrayLike<number>, offset: number, K: number, chan
     if (s > worst) worst = s;
   }
   return worst;
+}
+
+/** Whether every values[i] + offset (i < n) fits int8. */
+function fitsInt8(values: ArrayLike<number>, offset: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = values[i] + offset;
+    if (v < -128 || v > 127) return false;
+  }
+  return true;
 }
 
 /** Whether a tensor is an activation the arena holds (its bytes are addressable by the module at eval). */
@@ -62,8 +71,24 @@ function biasFits(r: Requantization, bias: Float64Array, sumBound: number): bool
   return true;
 }
 
-/** Allocate a descriptor with its requantization block; `start` = the sums' per-channel starting values. */
-function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Array, channels: number, signed: boolean): number {
+/**
+ * Whether fp32 requantization may round without its float clamp (requantize.ts fp32Round): every channel's
+ * |sum| <= 255 * sum_k |w_k| + |bias| times its scale stays below 2^21 (the magic bias is exact below 2^22).
+ */
+function roundOnly(r: Requantization, absSums: Float64Array, bias: Float64Array): boolean {
+  if (r.kind !== 'fp32') return false;
+  for (let c = 0; c < absSums.length; c++) {
+    if ((255 * absSums[c] + Math.abs(bias[c])) * Math.abs(r.scales[c]) >= 2 ** 21) return false;
+  }
+  return true;
+}
+
+/**
+ * Allocate a descriptor with its requantization block; `start` = the sums' per-channel starting values, `absSums`
+ * = per channel sum_k |w_k| (with the filter offset).
+ */
+function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Array, channels: number, signed: boolean,
+  absSums: Float64Array, bias: Float64Array): number {
   const blocks = Math.ceil(channels / 8);
   const desc = arena.alloc(DESC_BYTES, 64);
   const biasAt = arena.alloc(blocks * 32, 16);
@@ -90,6 +115,9 @@ function requantDescriptor(arena: WasmArena, r: Requantization, start: Int32Arra
   i32[d + RQ_BLOCKS] = blocks;
   i32[d + RQ_CHANNELS] = channels;
   i32[d + RQ_SIGNED] = signed ? 1 : 0;
+  i32[d + RQ_ROUND_ONLY] = roundOnly(r, absSums, bias) ? 1 : 0;
+  i32[d + RQ_QMIN] = r.min;
+  i32[d + RQ_QMAX] = r.max;
   i32.set(start, biasAt >> 2);
   return desc;
 }
@@ -116,27 +144,55 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const blockPixels = Math.min(Math.max(4, Math.floor(16384 / rowBytes / 4) * 4), Math.ceil(pixels / 4) * 4);
   // sum_k (x_k + off) w_k + bias = sum_k x_k w_k + (bias + off * sum_k w_k), modulo 2^32 as the module adds.
   const start = new Int32Array(blocks * 8);
+  const absSums = new Float64Array(outC);
   for (let c = 0; c < outC; c++) {
     let sum = 0;
-    for (let k = 0; k < K; k++) sum += filter[c * K + k] + filterOffset;
+    for (let k = 0; k < K; k++) {
+      const v = filter[c * K + k] + filterOffset;
+      sum += v;
+      absSums[c] += Math.abs(v);
+    }
     start[c] = (bias[c] + inputOffset * sum) | 0;
   }
-  const desc = requantDescriptor(arena, r, start, outC, signed);
-  const wAt = arena.alloc(blocks * kPairs * 32, 16);
+  const desc = requantDescriptor(arena, r, start, outC, signed, absSums, bias);
+  const oneRow = pixels === 1 && g.filterH === 1 && g.filterW === 1;
+  // One row reads each weight once: int8 weights (when they fit) halve the bytes. See gemv8 in gemm-i16.ts.
+  let w8At = 0;
+  const k8 = Math.ceil(K / 8);
+  if (oneRow && fitsInt8(filter, filterOffset, K * outC)) {
+    w8At = arena.alloc(blocks * k8 * 64, 16);
+    const w8 = arena.i8;
+    for (let c = 0; c < outC; c++) {
+      const base = w8At + (c >> 3) * k8 * 64 + (c & 7) * 8;
+      for (let k = 0; k < K; k++) w8[base + (k >> 3) * 64 + (k & 7)] = filter[c * K + k] + filterOffset;
+    }
+  }
+  // The direct path (gemm-i16.ts): the input widened once with its padding, windows read in place; where a window
+  // row is contiguous (dilation 1 across) and even (k-pairs stay inside it), and not a plain 1x1 stride-1 layer
+  // (whose rows are contiguous already).
+  const plain1x1 = g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1;
+  const hp = (g.outH - 1) * g.strideH + (g.filterH - 1) * g.dilationH + 1;
+  const wp = (g.outW - 1) * g.strideW + g.filterW;
+  const wideBytes = g.batches * hp * wp * g.inC * 2;
+  const direct = !oneRow && !plain1x1 && g.dilationW === 1 && (g.filterW * g.inC) % 2 === 0 && wideBytes <= 2 ** 24;
+  const wideAt = direct ? arena.alloc(wideBytes + 64, 16) : 0;
   // Spare bytes after the last row: the packing writes whole vectors.
-  const rowsAt = arena.alloc(blockPixels * rowBytes + 64, 16);
-  const w = arena.i16;
-  const w0 = wAt >> 1;
-  for (let c = 0; c < outC; c++) {
-    const lane = ((c & 7) >> 2) * 8 + (c & 3) * 2;
-    const blockBase = w0 + (c >> 3) * kPairs * 16 + lane;
-    for (let k = 0; k < K; k++) w[blockBase + (k >> 1) * 16 + (k & 1)] = filter[c * K + k] + filterOffset;
+  const rowsAt = arena.alloc(direct ? 64 : Math.max(blockPixels * rowBytes, 16 * k8) + 64, 16);
+  const wAt = w8At ? 0 : arena.alloc(blocks * kPairs * 32, 16);
+  if (!w8At) {
+    const w = arena.i16;
+    const w0 = wAt >> 1;
+    for (let c = 0; c < outC; c++) {
+      const lane = ((c & 7) >> 2) * 8 + (c & 3) * 2;
+      const blockBase = w0 + (c >> 3) * kPairs * 16 + lane;
+      for (let k = 0; k < K; k++) w[blockBase + (k >> 1) * 16 + (k & 1)] = filter[c * K + k] + filterOffset;
+    }
   }
   const i32 = arena.i32;
   const d = (desc >> 2) + CV;
   const words = [g.batches, g.inH, g.inW, g.inC, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset,
-    pixels === 1 && g.filterH === 1 && g.filterW === 1 ? 1 : 0];
+    g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset, oneRow ? 1 : 0,
+    w8At, k8, wideAt, hp, wp];
   words.forEach((v, i) => { i32[d + i] = v; });
   return { run: arena.exports.convQ8 as Quant8Wasm['run'], desc };
 }
@@ -152,6 +208,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
   const C = g.outC;
   const taps = g.filterH * g.filterW;
   const channelSums = new Float64Array(C);
+  const absSums = new Float64Array(C);
   let sumBound = 0;
   for (let c = 0; c < C; c++) {
     let abs = 0;
@@ -161,6 +218,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
       abs += Math.abs(v);
       channelSums[c] += v;
     }
+    absSums[c] = abs;
     sumBound = Math.max(sumBound, 255 * abs);
   }
   if (!(sumBound < 2 ** 31) || !biasFits(r, bias, sumBound)) return null;
@@ -170,7 +228,7 @@ export function prepareQuant8Depthwise(ctx: PrepareContext, g: Geometry2D, multi
   // sum_t (x_t + off) w_t + bias = sum_t x_t w_t + (bias + off * sum_t w_t), modulo 2^32 as the module adds.
   const start = new Int32Array(blocks * 8);
   for (let c = 0; c < C; c++) start[c] = (bias[c] + inputOffset * channelSums[c]) | 0;
-  const desc = requantDescriptor(arena, r, start, C, signed);
+  const desc = requantDescriptor(arena, r, start, C, signed, absSums, bias);
   const wAt = arena.alloc(blocks * pairs * 32, 16);
   const tapsAt = arena.alloc(pairs * 8, 16);
   const zpAt = arena.alloc(blocks * 8 + 16, 16);

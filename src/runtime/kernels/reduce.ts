@@ -9,6 +9,8 @@
 // The spatial special case is chosen on the axis values as written (1 and 2, in either order), as TFLite does.
 // arithmetic 'xnnpack': the delegate runs an 8-bit 4-D MEAN over axes {2} or {1, 2} (as written, any keep_dims) as
 // XNNPACK global average pooling (float32 scale, round half to even); other MEANs fall back to the choices above.
+// WebAssembly: float32 SUM/MEAN/MAX/MIN over one block of axes (unary-f32.ts) and the 8-bit global average
+// (reduce-q8.ts).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { roundHalfEven, usesXnnpack } from '../requantize.js';
@@ -105,6 +107,16 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
     plan.mode = 'xnnGlobalAvg';
     plan.bias = -count * plan.inZp;
     plan.scale = f32(si / f32(so * count));
+    // The module sums in int32 and multiplies in float32: the same results while |sum + bias| <= 2^24 (exact in f32).
+    const view = reductionView(input.shape, reduced);
+    if (arena && view && total > 0 && count * 255 <= 2 ** 24) {
+      const f = arena.exports.globalAverageQ8 as WasmFn;
+      const [outer, length, inner] = view;
+      const signed = input.dtype === 'int8' ? 1 : 0;
+      const { bias, scale, outZp } = plan;
+      const lo = plan.qmin - outZp, hi = plan.qmax - outZp;
+      plan.wasm = { arena, call: (x, y) => f(signed, x, y, outer, length, inner, bias, scale, lo, hi, outZp) };
+    }
     return plan;
   }
   const spatial = rank === 4 && rawAxes.length === 2 && input.dtype !== 'int16' &&

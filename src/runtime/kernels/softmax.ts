@@ -11,6 +11,7 @@ import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { lookupInt16, populateLut16 } from './lut.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
+import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
 const f32 = Math.fround;
 
@@ -33,6 +34,8 @@ interface SoftmaxPlan {
   int16: { expLut: Int16Array; reciprocalLut: Int16Array; mult: number; shift: number } | null;
   /** Float: one row's exps. */
   exps: Float64Array;
+  /** 8-bit SOFTMAX with 8-bit output: the WebAssembly loop (wasm/assembly/softmax-q8.ts, bit-identical), or null. */
+  wasm: UnaryWasm | null;
 }
 
 /** The int16 tables depend on nothing: built once. */
@@ -51,7 +54,7 @@ function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   const plan: SoftmaxPlan = {
     log, quantized: input.dtype !== 'float32', beta, outer, depth, table: new Float32Array(256),
     inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false, int16: null,
-    exps: new Float64Array(input.dtype === 'float32' ? depth : 0),
+    exps: new Float64Array(input.dtype === 'float32' ? depth : 0), wasm: null,
   };
   if (!plan.quantized) {
     if (output.dtype !== 'float32') ctx.unsupported(`float softmax with ${output.dtype} output`);
@@ -86,6 +89,16 @@ function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   plan.truncRound = output.dtype === 'uint8' && !log;
   const scale = f32(-plan.inScale * beta);
   for (let val = 0; val <= 255; val++) plan.table[255 - val] = f32(Math.exp(f32(scale * val)));
+  const arena = arenaFor(ctx);
+  if (arena && !log && (output.dtype === 'int8' || output.dtype === 'uint8') && outer * depth > 0) {
+    const tableAt = arena.alloc(256 * 4, 16);
+    arena.f32.set(plan.table, tableAt >> 2);
+    const f = arena.exports.softmaxQ8 as WasmFn;
+    const signed = input.dtype === 'int8' ? 1 : 0;
+    const { outScale, outZp, qmin, qmax } = plan;
+    const truncRound = plan.truncRound ? 1 : 0;
+    plan.wasm = { arena, call: (x, y) => f(signed, x, y, outer, depth, tableAt, outScale, outZp, qmin, qmax, truncRound) };
+  }
   return plan;
 }
 
@@ -93,6 +106,7 @@ function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: 
   const X = inputs[0]!.data as Float32Array;
   const Y = outputs[0].data as Float32Array;
   const { outer, depth } = p;
+  if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
   for (let b = 0; b < outer; b++) {
     const base = b * depth;
     let max = -Infinity;
@@ -178,6 +192,7 @@ function roundHalfEven(x: number): number {
 
 export const softmaxKernel: Kernel<SoftmaxPlan> = {
   op: 'SOFTMAX', maxVersion: 3, prepare: (ctx) => prepareSoftmax(ctx, false), eval: evalSoftmax,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };
 
 export const logSoftmaxKernel: Kernel<SoftmaxPlan> = {

@@ -11,8 +11,8 @@
 // Depth multiplier M > 1: each batch is first expanded (input channel c repeated M times) into scratch.
 
 import {
-  fp32Hi, fp32Lanes, fp32Lo, fp32Magic, fp32MagicZp, packBytes, storeBytes, storeFixed,
-  RQ_BIAS, RQ_BLOCKS, RQ_CHANNELS, RQ_FIXED, RQ_LANES, RQ_SCALE, RQ_SIGNED,
+  byteMax, byteMin, fp32Hi, fp32Lanes, fp32Lo, fp32Magic, fp32MagicZp, fp32Round, packBytes, packClamp, storeBytes,
+  storeFixed, RQ_BIAS, RQ_BLOCKS, RQ_CHANNELS, RQ_FIXED, RQ_LANES, RQ_ROUND_ONLY, RQ_SCALE, RQ_SIGNED,
 } from './requantize';
 
 // Descriptor words after the requantization block (byte offsets; written by quant8-wasm.ts).
@@ -154,6 +154,10 @@ function storeBlock<T>(d: usize, acc0: v128, acc1: v128, scale: usize, cb: i32, 
     v128.store(d + RQ_LANES, acc0);
     v128.store(d + RQ_LANES, acc1, 16);
     storeFixed(d, 1, n, cb << 3, out, 0);
+  } else if (load<i32>(d + RQ_ROUND_ONLY) != 0) {
+    const q0 = fp32Round(acc0, v128.load(scale), magic, magicZp);
+    const q1 = fp32Round(acc1, v128.load(scale, 16), magic, magicZp);
+    storeBytes(out, packClamp<T>(q0, q1, q0, q1, byteMin(d), byteMax(d)), n);
   } else {
     const q = packBytes<T>(fp32Lanes(acc0, v128.load(scale), lo, hi, magic, magicZp),
       fp32Lanes(acc1, v128.load(scale, 16), lo, hi, magic, magicZp));

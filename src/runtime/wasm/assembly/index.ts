@@ -13,3 +13,6 @@ export * from './unary-f32';
 export * from './quantize';
 export * from './gemm-f32';
 export * from './gemm-hybrid';
+export * from './pad';
+export * from './reduce-q8';
+export * from './softmax-q8';

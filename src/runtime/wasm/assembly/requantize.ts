@@ -19,6 +19,9 @@ export const RQ_SHIFT: usize = 24; // fixed: i32 shift per channel
 export const RQ_BLOCKS: usize = 28; // blocks of 8 output channels
 export const RQ_CHANNELS: usize = 32; // output channels (the output tensor's pixel stride)
 export const RQ_SIGNED: usize = 36; // 1: int8 input and output, 0: uint8
+export const RQ_ROUND_ONLY: usize = 40; // fp32: 1 when every |f32(acc) * scale| < 2^21 (see fp32Round)
+export const RQ_QMIN: usize = 44; // i32 output min (zero point included)
+export const RQ_QMAX: usize = 48; // i32 output max (zero point included)
 export const RQ_LANES: usize = 64; // 32 i32 of scratch (fixed point: sums of a tile, 8 per pixel)
 // Kernel-specific words start at byte 192.
 
@@ -32,6 +35,56 @@ export function fp32Lanes(acc: v128, scale: v128, lo: v128, hi: v128, magic: v12
   let f = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
   f = f32x4.pmin(f32x4.pmax(f, lo), hi);
   return i32x4.sub(f32x4.add(f, magic), magicZp);
+}
+
+/**
+ * Four lanes of fp32 requantization without the float clamp, for descriptors with RQ_ROUND_ONLY: the magic bias
+ * rounds exactly while |f| < 2^22, which the prepare side proved for every sum; the clamp then happens on the bytes
+ * (packClamp): rounding fixes the integer bounds, so round(clamp(f)) + zp = clamp(round(f) + zp), and the saturating
+ * narrowings keep out-of-range values on the right side of the bounds.
+ */
+// @ts-ignore: decorator
+@inline
+export function fp32Round(acc: v128, scale: v128, magic: v128, magicZp: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc), scale), magic), magicZp);
+}
+
+/** Two rows of eight int32 (q0 q1: row 0, q2 q3: row 1) -> 16 bytes (row 0 low, row 1 high) clamped to the bounds. */
+// @ts-ignore: decorator
+@inline
+export function packClamp<T>(q0: v128, q1: v128, q2: v128, q3: v128, qmin: v128, qmax: v128): v128 {
+  const h0 = i16x8.narrow_i32x4_s(q0, q1);
+  const h1 = i16x8.narrow_i32x4_s(q2, q3);
+  if (isSigned<T>()) return i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h0, h1), qmin), qmax);
+  return i8x16.min_u(i8x16.max_u(i8x16.narrow_i16x8_u(h0, h1), qmin), qmax);
+}
+
+/** The byte bounds of a descriptor, splatted (packClamp). */
+// @ts-ignore: decorator
+@inline
+export function byteMin(d: usize): v128 {
+  return i8x16.splat(<i8>load<i32>(d + RQ_QMIN));
+}
+
+// @ts-ignore: decorator
+@inline
+export function byteMax(d: usize): v128 {
+  return i8x16.splat(<i8>load<i32>(d + RQ_QMAX));
+}
+
+/** Store the high `n` (1..8) bytes of v at out. */
+// @ts-ignore: decorator
+@inline
+export function storeBytesHigh(out: usize, v: v128, n: i32): void {
+  if (n == 8) {
+    v128.store64_lane(out, v, 1);
+    return;
+  }
+  let bits = i64x2.extract_lane(v, 1);
+  for (let i = 0; i < n; i++) {
+    store<u8>(out + <usize>i, <u8>bits);
+    bits >>= 8;
+  }
 }
 
 /** The fp32 constants of a descriptor: clamp bounds, magic bias, magic bits minus the zero point. */
