@@ -13,3 +13,4 @@ export * from './unary-f32';
 export * from './quantize';
 export * from './gemm-f32';
 export * from './gemm-hybrid';
+export * from './pad';
