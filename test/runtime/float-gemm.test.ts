@@ -134,6 +134,28 @@ test('float32 CONV_2D: 1x1 stride 1 and strided (A rows read in place), 3x3, 5x5
   }
 });
 
+test('float32 CONV_2D row runs: stems of 1 and 3 channels, windows crossing both edges, vertical dilation, batches', () => {
+  const rng = new Rng(0xf6e3);
+  const shapes: [number, number, number, number, number, number, 'SAME' | 'VALID', number][] = [
+    // inH, inW, inC, outC, filter, stride, padding, dilationH
+    [13, 13, 3, 16, 3, 2, 'SAME', 1], [14, 14, 3, 16, 3, 2, 'SAME', 1], [28, 28, 1, 8, 3, 2, 'VALID', 1],
+    [9, 9, 1, 20, 3, 1, 'SAME', 1], [6, 4, 5, 12, 5, 1, 'SAME', 1], [3, 2, 7, 9, 5, 2, 'SAME', 1],
+    [11, 10, 6, 17, 3, 1, 'SAME', 2], [8, 8, 16, 16, 3, 1, 'SAME', 1], [7, 9, 2, 40, 3, 3, 'SAME', 1],
+  ];
+  shapes.forEach(([inH, inW, inC, outC, f, stride, padding, dh], i) => {
+    const batches = 1 + (i % 3);
+    const spec: OpSpec = {
+      op: 'CONV_2D', version: 1,
+      options: { padding, strideH: stride, strideW: stride, dilationHFactor: dh, dilationWFactor: 1, fusedActivationFunction: rng.pick(ACTS) },
+      inputs: [{ dtype: 'float32', shape: [batches, inH, inW, inC] }, { dtype: 'float32', shape: [outC, f, f, inC], data: rng.floats(outC * f * f * inC, -1, 1) },
+        { dtype: 'float32', shape: [outC], data: rng.floats(outC, -1, 1) }],
+      outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    checkFloat(`row runs case ${i}: ${batches}x${inH}x${inW}x${inC} -> ${outC} ${f}x${f} stride ${stride} ${padding} dilation ${dh}`, spec,
+      [rng.floats(batches * inH * inW * inC, -1, 1)]);
+  });
+});
+
 test('hybrid CONV_2D per-tensor and per-channel: WebAssembly bit-identical to TypeScript', () => {
   const rng = new Rng(0xb1d);
   for (let i = 0; i < 80; i++) {

@@ -17,10 +17,11 @@ const F = {
   WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
   CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29, QINPUT: 30, ASYMMETRIC: 31, FOLD_SCALE: 32,
   F32_RESCALE: 33, BIAS_F32: 36, CHANNEL_SCALES_F32: 37, INDIRECTION: 38, INDIRECTION_IMAGE: 39, ZERO_ROW: 40,
+  ROW_RUNS: 42, EDGE_SCRATCH: 43, EDGE_LO: 44, EDGE_HI: 45,
 } as const;
 /** f64 field (8-byte aligned, two i32 slots). */
 const TENSOR_SCALE = 34;
-const RECORD_FIELDS = 42;
+const RECORD_FIELDS = 46;
 
 /** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
 export const enum HybridScaleMode {
@@ -148,9 +149,11 @@ export interface FloatConvWasm {
 
 /**
  * Pack a constant OHWI float32 filter and its biases. 1x1 windows read the input in place; larger ones go through
- * an indirection buffer (per output pixel, per tap, a pointer to the input pixel or to a zero row: no copies) when a
- * tap holds at least 4 channels or one block of 8 output channels suffices, else through im2col rows (with 1 to 3
- * channels per tap and several channel blocks, the copy is cheaper than re-reading short taps for every block:
+ * an indirection buffer (pointers into the input, or to a zero row: no copies). Without groups and horizontal
+ * dilation, a filter row's taps are contiguous in the image and the buffer holds one pointer per filter row (row
+ * runs; windows crossing the left or right edge copy those rows into edge slots per run). Otherwise one pointer
+ * per tap when a tap holds at least 4 channels or one block of 8 output channels suffices, else im2col rows (with 1
+ * to 3 channels per tap and several channel blocks, the copy is cheaper than re-reading short taps for every block:
  * measured on 3x3 windows of 1..16 channels).
  */
 export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Float32Array,
@@ -160,15 +163,26 @@ export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number
   const K = g.filterH * g.filterW * depth;
   const { at, groupBytes } = packF32(arena, filter, bias, groups, perGroup, K);
   const pointwise = g.filterH === 1 && g.filterW === 1;
-  const indirect = !pointwise && (depth >= 4 || perGroup <= 8);
+  const rowRuns = !pointwise && groups === 1 && g.dilationW === 1;
+  const indirect = !pointwise && (rowRuns || depth >= 4 || perGroup <= 8);
   const pixels = g.outH * g.outW;
   const block = blockPixels(pixels, K * 4);
   const scratch = pointwise || indirect ? 0 : arena.alloc(block * K * 4, 64);
-  const indirection = indirect ? arena.alloc(pixels * g.filterH * g.filterW * 4, 64) : 0;
-  const zeroRow = indirect ? arena.alloc(g.inC * 4, 64) : 0;
+  const pointers = rowRuns ? g.filterH : g.filterH * g.filterW;
+  const indirection = indirect ? arena.alloc(pixels * pointers * 4, 64) : 0;
+  const zeroRow = indirect ? arena.alloc((rowRuns ? g.filterW : 1) * g.inC * 4, 64) : 0;
+  // Output columns whose window crosses the left or right edge of the image.
+  let edgeLo = 0, edgeHi = g.outW;
+  if (rowRuns) {
+    while (edgeLo < g.outW && edgeLo * g.strideW - g.padW < 0) edgeLo++;
+    while (edgeHi > edgeLo && (edgeHi - 1) * g.strideW - g.padW + g.filterW > g.inW) edgeHi--;
+  }
+  const edgeSlots = rowRuns ? g.outH * (edgeLo + g.outW - edgeHi) * g.filterH : 0;
+  const edgeScratch = edgeSlots > 0 ? arena.alloc(edgeSlots * g.filterW * g.inC * 4, 64) : 0;
   const record = writeRecord(arena, {
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
-    INDIRECTION: indirection, INDIRECTION_IMAGE: 0, ZERO_ROW: zeroRow,
+    INDIRECTION: indirection, INDIRECTION_IMAGE: 0, ZERO_ROW: zeroRow, ROW_RUNS: rowRuns ? 1 : 0,
+    EDGE_SCRATCH: edgeScratch, EDGE_LO: edgeLo, EDGE_HI: edgeHi,
   }, actMin, actMax);
   const run = indirect ? arena.exports.convF32Indirect : arena.exports.convF32;
   return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K };

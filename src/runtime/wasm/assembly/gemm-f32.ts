@@ -561,7 +561,15 @@ export function convF32(d: usize, input: usize, output: usize): void {
 
 const INDIRECTION = 38; // u32 per output pixel per tap: the input pixel, or ZERO_ROW
 const INDIRECTION_IMAGE = 39; // the image the indirection was built for (0: none; rebuilt when the image moves)
-const ZERO_ROW = 40; // IN_C zero floats
+const ZERO_ROW = 40; // IN_C zero floats (FILTER_W * IN_C with ROW_RUNS)
+// Row runs (groups of 1, horizontal dilation 1): the taps of one filter row are FILTER_W adjacent pixels, so
+// FILTER_W * IN_C contiguous floats of the image; the indirection then holds one pointer per filter row (the GEMM
+// runs over FILTER_H "taps" of that depth: fewer, longer runs). Windows crossing the left or right edge read
+// their rows from EDGE_SCRATCH, refilled per image (zeros outside).
+const ROW_RUNS = 42;
+const EDGE_SCRATCH = 43; // per output row, per edge column, per filter row: FILTER_W * IN_C floats
+const EDGE_LO = 44; // output columns [0, EDGE_LO) and [EDGE_HI, OUT_W) cross an edge
+const EDGE_HI = 45;
 
 /**
  * One tile of an indirect GEMM: rows are output pixels, each a list of `taps` pointers (one input pixel's `depth`
@@ -891,6 +899,32 @@ function buildIndirection(d: usize, image: usize): void {
   const ph = field(d, PAD_H), pw = field(d, PAD_W);
   const zero = <u32>field(d, ZERO_ROW);
   let at = <usize>field(d, INDIRECTION);
+  if (field(d, ROW_RUNS)) {
+    const edgeLo = field(d, EDGE_LO), edgeHi = field(d, EDGE_HI);
+    const edges = edgeLo + outW - edgeHi;
+    const slotBytes = <usize>(fw * inC) << 2;
+    const scratch = <usize>field(d, EDGE_SCRATCH);
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        const ix = ox * sw - pw;
+        // The edge column's slot index among this output row's edge columns.
+        const edge = ox < edgeLo ? ox : ox >= edgeHi ? ox - edgeHi + edgeLo : -1;
+        for (let fy = 0; fy < fh; fy++) {
+          const iy = oy * sh - ph + fy * dh;
+          let p: u32 = zero;
+          if (iy >= 0 && iy < inH) {
+            p = edge >= 0
+              ? <u32>(scratch + <usize>((oy * edges + edge) * fh + fy) * slotBytes)
+              : <u32>(image + (<usize>((iy * inW + ix) * inC) << 2));
+          }
+          store<u32>(at, p);
+          at += 4;
+        }
+      }
+    }
+    store<i32>(d + (<usize>INDIRECTION_IMAGE << 2), <i32>image);
+    return;
+  }
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       for (let fy = 0; fy < fh; fy++) {
@@ -907,13 +941,48 @@ function buildIndirection(d: usize, image: usize): void {
   store<i32>(d + (<usize>INDIRECTION_IMAGE << 2), <i32>image);
 }
 
+/** The edge slots of ROW_RUNS (see buildIndirection): each window row crossing an edge, zeros outside the image. */
+function fillEdges(d: usize, image: usize): void {
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const dh = field(d, DILATION_H);
+  const ph = field(d, PAD_H), pw = field(d, PAD_W);
+  const edgeLo = field(d, EDGE_LO), edgeHi = field(d, EDGE_HI);
+  const pixelBytes = <usize>inC << 2;
+  let slot = <usize>field(d, EDGE_SCRATCH);
+  for (let oy = 0; oy < outH; oy++) {
+    for (let e = 0, edges = edgeLo + outW - edgeHi; e < edges; e++) {
+      const ox = e < edgeLo ? e : edgeHi + e - edgeLo;
+      const ix0 = ox * sw - pw;
+      for (let fy = 0; fy < fh; fy++) {
+        const iy = oy * sh - ph + fy * dh;
+        if (iy >= 0 && iy < inH) {
+          const row = image + <usize>(iy * inW) * pixelBytes;
+          for (let fx = 0; fx < fw; fx++) {
+            const ix = ix0 + fx;
+            const dst = slot + <usize>fx * pixelBytes;
+            if (ix >= 0 && ix < inW) memory.copy(dst, row + <usize>ix * pixelBytes, pixelBytes);
+            else memory.fill(dst, 0, pixelBytes);
+          }
+        }
+        slot += <usize>fw * pixelBytes;
+      }
+    }
+  }
+}
+
 /** convF32 through an indirection buffer instead of im2col rows (any filter size). */
 export function convF32Indirect(d: usize, input: usize, output: usize): void {
   const batches = field(d, BATCHES);
   const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
   const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
-  const taps = field(d, FILTER_H) * field(d, FILTER_W);
-  const groups = field(d, GROUPS), depth = field(d, DEPTH), opg = field(d, OUT_PER_GROUP);
+  const rowRuns = field(d, ROW_RUNS) != 0;
+  const taps = rowRuns ? field(d, FILTER_H) : field(d, FILTER_H) * field(d, FILTER_W);
+  const groups = field(d, GROUPS), opg = field(d, OUT_PER_GROUP);
+  const depth = rowRuns ? field(d, FILTER_W) * inC : field(d, DEPTH);
+  const edges = rowRuns && field(d, EDGE_LO) + outW - field(d, EDGE_HI) > 0;
   const weights = <usize>field(d, WEIGHTS);
   const groupBytes = <usize>field(d, GROUP_BYTES);
   const ind = <usize>field(d, INDIRECTION);
@@ -928,6 +997,7 @@ export function convF32Indirect(d: usize, input: usize, output: usize): void {
   for (let b = 0; b < batches; b++) {
     const image = input + <usize>b * inBatch;
     if (<usize>field(d, INDIRECTION_IMAGE) != image) buildIndirection(d, image);
+    if (edges) fillEdges(d, image);
     const out = output + <usize>(b * pixels) * cStride;
     for (let g = 0; g < groups; g++) {
       const goff = <usize>(g * depth) << 2;
