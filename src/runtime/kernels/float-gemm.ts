@@ -206,15 +206,45 @@ export interface FloatFullyConnectedWasm {
   actMax: number;
 }
 
+/**
+ * Pack weight rows (units x K) and biases for gemvF32 (one input row): per block of 8 units, 8 biases, then per 4 k
+ * each unit's 4 weights (unit-major), then the last K % 4 k as rows of 8 (zeros past the last unit). The block size
+ * is packF32's.
+ */
+function packGemvF32(arena: WasmArena, weights: ArrayLike<number>, bias: ArrayLike<number>, units: number, K: number): number {
+  const blocks = Math.ceil(units / 8);
+  const blockFloats = (K + 1) * 8;
+  const at = arena.alloc(blocks * blockFloats * 4, 64);
+  const f32 = arena.f32;
+  const k4 = K & ~3;
+  for (let u = 0; u < units; u++) {
+    const base = at / 4 + (u >> 3) * blockFloats;
+    const j = u & 7;
+    f32[base + j] = bias[u];
+    for (let k = 0; k < k4; k++) f32[base + 8 + (k >> 2) * 32 + j * 4 + (k & 3)] = weights[u * K + k];
+    for (let k = k4; k < K; k++) f32[base + 8 + k4 * 8 + (k - k4) * 8 + j] = weights[u * K + k];
+  }
+  return at;
+}
+
 export function prepareFloatFullyConnected(arena: WasmArena, rows: number, units: number, depth: number,
   weights: Float32Array, bias: ArrayLike<number>, actMin: number, actMax: number): FloatFullyConnectedWasm {
+  if (rows === 1) {
+    const at = packGemvF32(arena, weights, bias, units, depth);
+    return { arena, gemm: arena.exports.gemvF32, weightsAt: at, rows, units, depth, actMin, actMax };
+  }
   const { at } = packF32(arena, weights, bias, 1, units, depth);
   return { arena, gemm: arena.exports.gemmF32, weightsAt: at, rows, units, depth, actMin, actMax };
 }
 
 export function runFloatFullyConnected(w: FloatFullyConnectedWasm, input: RuntimeTensor, output: RuntimeTensor,
   biasTensor: RuntimeTensor | null): void {
+  // Both packings keep the 8 biases of a block at its start, blocks of the same size.
   if (biasTensor) repackBiasF32(w.arena, w.weightsAt, 0, biasTensor.data as Float32Array, 1, w.units, w.depth);
+  if (w.rows === 1) {
+    w.gemm(w.units, w.depth, input.data.byteOffset, w.weightsAt, output.data.byteOffset, w.actMin, w.actMax);
+    return;
+  }
   w.gemm(w.rows, w.units, w.depth, input.data.byteOffset, w.depth * 4, w.weightsAt, output.data.byteOffset, w.units * 4,
     w.actMin, w.actMax);
 }

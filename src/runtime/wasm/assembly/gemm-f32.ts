@@ -345,14 +345,14 @@ function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi
     wp += 32;
     let k = 0;
     for (; k < kc4; k += 4) {
-      const v = v128.load(a + (<usize>k << 2));
-      let s = i32x4.shuffle(v, v, 0, 0, 0, 0);
+      const ak = a + (<usize>k << 2);
+      let s = v128.load32_splat(ak);
       x0 = fma(x0, s, v128.load(wp)); x1 = fma(x1, s, v128.load(wp, 16));
-      s = i32x4.shuffle(v, v, 1, 1, 1, 1);
+      s = v128.load32_splat(ak, 4);
       y0 = fma(y0, s, v128.load(wp, 32)); y1 = fma(y1, s, v128.load(wp, 48));
-      s = i32x4.shuffle(v, v, 2, 2, 2, 2);
+      s = v128.load32_splat(ak, 8);
       z0 = fma(z0, s, v128.load(wp, 64)); z1 = fma(z1, s, v128.load(wp, 80));
-      s = i32x4.shuffle(v, v, 3, 3, 3, 3);
+      s = v128.load32_splat(ak, 12);
       u0 = fma(u0, s, v128.load(wp, 96)); u1 = fma(u1, s, v128.load(wp, 112));
       wp += 128;
     }
@@ -369,6 +369,71 @@ function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi
       c += 32;
     } else {
       storePartial(c, x0, x1, nc - n);
+    }
+  }
+}
+
+/** The sums of the four lanes of a, b, c, d as one vector [sum a, sum b, sum c, sum d]. */
+// @ts-ignore: decorator
+@inline function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** Bytes of one block of 8 channels packed for gemvF32 (8 biases, K & ~3 values per channel, 8 per leftover k). */
+// @ts-ignore: decorator
+@inline function gemvBlockBytes(kc: i32): usize {
+  return (<usize>kc + 1) << 5;
+}
+
+/**
+ * c[n] = clamp(bias[n] + sum_k a[k] W[k][n]) for one row a (FULLY_CONNECTED batch 1) as dot products: per block of
+ * 8 channels, each channel's weights come in runs of 4 consecutive k (w packed per block: 8 biases, then per 4 k
+ * the 8 channels' 4 weights, then the last kc % 4 k as rows of 8), so a step is one vector of a times 8 weight
+ * vectors into 8 accumulators of partial sums, reduced across lanes at the end: no splats (a splat per 2 products
+ * costs the broadcast GEMV tile a fifth of its vector work).
+ */
+export function gemvF32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const kc4 = kc & ~3;
+  const bb = gemvBlockBytes(kc);
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * bb;
+    const bias0 = v128.load(wp);
+    const bias1 = v128.load(wp, 16);
+    wp += 32;
+    const z = f32x4.splat(0);
+    let x0 = z, x1 = z, x2 = z, x3 = z, x4 = z, x5 = z, x6 = z, x7 = z;
+    for (let k = 0; k < kc4; k += 4) {
+      const v = v128.load(a + (<usize>k << 2));
+      x0 = fma(x0, v, v128.load(wp));
+      x1 = fma(x1, v, v128.load(wp, 16));
+      x2 = fma(x2, v, v128.load(wp, 32));
+      x3 = fma(x3, v, v128.load(wp, 48));
+      x4 = fma(x4, v, v128.load(wp, 64));
+      x5 = fma(x5, v, v128.load(wp, 80));
+      x6 = fma(x6, v, v128.load(wp, 96));
+      x7 = fma(x7, v, v128.load(wp, 112));
+      wp += 128;
+    }
+    let y0 = f32x4.add(bias0, laneSums(x0, x1, x2, x3));
+    let y1 = f32x4.add(bias1, laneSums(x4, x5, x6, x7));
+    for (let k = kc4; k < kc; k++) {
+      const s = v128.load32_splat(a + (<usize>k << 2));
+      y0 = fma(y0, s, v128.load(wp));
+      y1 = fma(y1, s, v128.load(wp, 16));
+      wp += 32;
+    }
+    y0 = clamp(y0, vlo, vhi);
+    y1 = clamp(y1, vlo, vhi);
+    if (nc - n >= 8) {
+      v128.store(c, y0);
+      v128.store(c, y1, 16);
+      c += 32;
+    } else {
+      storePartial(c, y0, y1, nc - n);
     }
   }
 }
