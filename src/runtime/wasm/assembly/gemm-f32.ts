@@ -1028,8 +1028,9 @@ function fillEdges(d: usize, image: usize): void {
           for (let fx = 0; fx < fw; fx++) {
             const ix = ix0 + fx;
             const dst = slot + <usize>fx * pixelBytes;
-            if (ix >= 0 && ix < inW) memory.copy(dst, row + <usize>ix * pixelBytes, pixelBytes);
-            else memory.fill(dst, 0, pixelBytes);
+            // Short copies inline (memory.copy and memory.fill of a variable size are calls).
+            if (ix >= 0 && ix < inW) copyF32(dst, row + <usize>ix * pixelBytes, inC);
+            else zeroF32(dst, inC);
           }
         }
         slot += <usize>fw * pixelBytes;
