@@ -14,3 +14,4 @@ export * from './quantize';
 export * from './gemm-f32';
 export * from './gemm-hybrid';
 export * from './pad';
+export * from './softmax-f32';
