@@ -145,6 +145,76 @@ export interface FloatConvWasm {
   groups: number;
   perGroup: number;
   K: number;
+  /** Winograd: the biases' offset (float32 per output channel; the packed weights hold none), else -1. */
+  biasAt: number;
+}
+
+/** Whether a float32 convolution takes the Winograd F(2x2, 3x3) path (assembly/winograd-f32.ts). */
+export function winogradApplies(g: Geometry2D, groups: number): boolean {
+  return g.filterH === 3 && g.filterW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 &&
+    g.dilationW === 1 && groups === 1 && g.inC >= 8 && g.outC >= 8 && g.outH >= 2 && g.outW >= 2;
+}
+
+/** Bytes of transformed inputs and products per block of tiles (they stay in cache between the three steps). */
+const WINOGRAD_BLOCK_BYTES = 256 << 10;
+
+/**
+ * Winograd F(2x2, 3x3): the filter transformed (U = G g G^T, in float64, rounded once to float32) into 16 matrices
+ * packed for gemmF32 (K = input channels rounded up to 4, zero biases), scratch for one block of tiles.
+ */
+function prepareWinograd(arena: WasmArena, g: Geometry2D, filter: Float32Array, bias: ArrayLike<number>,
+  actMin: number, actMax: number): FloatConvWasm {
+  const inC = g.inC, outC = g.outC;
+  const inC4 = (inC + 3) & ~3;
+  const outC4 = (outC + 3) & ~3;
+  const u = Array.from({ length: 16 }, () => new Float32Array(outC * inC4));
+  const gg = new Float64Array(12);
+  for (let o = 0; o < outC; o++) {
+    for (let c = 0; c < inC; c++) {
+      const w = (fy: number, fx: number) => filter[((o * 3 + fy) * 3 + fx) * inC + c];
+      // G g (4 x 3), then (G g) G^T (4 x 4).
+      for (let fx = 0; fx < 3; fx++) {
+        const g0 = w(0, fx), g1 = w(1, fx), g2 = w(2, fx);
+        gg[fx] = g0;
+        gg[3 + fx] = (g0 + g1 + g2) / 2;
+        gg[6 + fx] = (g0 - g1 + g2) / 2;
+        gg[9 + fx] = g2;
+      }
+      for (let r = 0; r < 4; r++) {
+        const a = gg[3 * r], b = gg[3 * r + 1], cc = gg[3 * r + 2];
+        const row = [a, (a + b + cc) / 2, (a - b + cc) / 2, cc];
+        for (let s = 0; s < 4; s++) u[4 * r + s][o * inC4 + c] = row[s];
+      }
+    }
+  }
+  const zeroBias = new Float32Array(outC);
+  const packed = u.map((m) => packF32(arena, m, zeroBias, 1, outC, inC4));
+  // Consecutive allocations of one size: evenly spaced (the module steps from one matrix to the next).
+  const uMatrix = packed[1].at - packed[0].at;
+  if (packed.some((p, i) => p.at !== packed[0].at + i * uMatrix)) throw new Error('Winograd weights are not evenly spaced');
+  const tilesH = Math.ceil(g.outH / 2), tilesW = Math.ceil(g.outW / 2);
+  const tiles = tilesH * tilesW;
+  // Blocks of equal size (a multiple of 6 rows, the GEMM's tile), as few as fit the budget.
+  const fit = Math.max(6, Math.floor(WINOGRAD_BLOCK_BYTES / (16 * 4 * (inC4 + outC4))));
+  const blocks = Math.ceil(tiles / fit);
+  const block = Math.min(tiles, Math.ceil(tiles / blocks / 6) * 6);
+  // Matrices one cache line past a multiple of 64 bytes apart: the 16 rows a transform reads or writes at once
+  // fall in different cache sets (at a power-of-two distance they would evict one another).
+  const vMatrix = Math.ceil(block * inC4 * 4 / 128) * 128 + 64;
+  const mMatrix = Math.ceil(block * outC4 * 4 / 128) * 128 + 64;
+  const v = arena.alloc(16 * vMatrix, 64);
+  const m = arena.alloc(16 * mMatrix, 64);
+  const biasAt = arena.alloc(outC4 * 4, 16);
+  const f32 = arena.f32;
+  for (let o = 0; o < outC; o++) f32[biasAt / 4 + o] = bias[o];
+  const record = arena.alloc(24 * 4, 16);
+  const padTop = g.padH, padLeft = g.padW;
+  arena.i32.set([g.batches, g.inH, g.inW, inC, g.outH, g.outW, outC, padTop, padLeft, tilesH, tilesW, block,
+    packed[0].at, uMatrix, v, m, biasAt, 0, 0, vMatrix, mMatrix], record / 4);
+  arena.f32[record / 4 + 17] = actMin;
+  arena.f32[record / 4 + 18] = actMax;
+  return { arena, run: arena.exports.convWinogradF32, record, weightsAt: packed[0].at, groupBytes: 0, groups: 1,
+    perGroup: outC, K: inC4, biasAt };
 }
 
 /**
@@ -158,6 +228,7 @@ export interface FloatConvWasm {
  */
 export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Float32Array,
   bias: ArrayLike<number>, actMin: number, actMax: number): FloatConvWasm {
+  if (winogradApplies(g, groups)) return prepareWinograd(arena, g, filter, bias, actMin, actMax);
   const depth = g.inC / groups;
   const perGroup = g.outC / groups;
   const K = g.filterH * g.filterW * depth;
@@ -185,11 +256,12 @@ export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number
     EDGE_SCRATCH: edgeScratch, EDGE_LO: edgeLo, EDGE_HI: edgeHi,
   }, actMin, actMax);
   const run = indirect ? arena.exports.convF32Indirect : arena.exports.convF32;
-  return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K };
+  return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K, biasAt: -1 };
 }
 
 export function runFloatConv(w: FloatConvWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
-  if (biasTensor) repackBiasF32(w.arena, w.weightsAt, w.groupBytes, biasTensor.data as Float32Array, w.groups, w.perGroup, w.K);
+  if (biasTensor && w.biasAt >= 0) w.arena.f32.set(biasTensor.data as Float32Array, w.biasAt / 4);
+  else if (biasTensor) repackBiasF32(w.arena, w.weightsAt, w.groupBytes, biasTensor.data as Float32Array, w.groups, w.perGroup, w.K);
   w.run(w.record, input.data.byteOffset, output.data.byteOffset);
 }
 

@@ -15,3 +15,4 @@ export * from './gemm-f32';
 export * from './gemm-hybrid';
 export * from './pad';
 export * from './softmax-f32';
+export * from './winograd-f32';
