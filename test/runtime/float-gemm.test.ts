@@ -12,6 +12,7 @@ import type { Quantization } from '../../src/graph/model.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { asymmetricQuantizeFloats, symmetricQuantizeFloats } from '../../src/runtime/quant-math.js';
 import { WasmArena } from '../../src/runtime/wasm/index.js';
+import { winogradApplies } from '../../src/runtime/kernels/float-gemm.js';
 import { Rng, randomWeights, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
 
 const ACTS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'] as const;
@@ -131,6 +132,57 @@ test('float32 CONV_2D: 1x1 stride 1 and strided (A rows read in place), 3x3, 5x5
         checkFloat(c.name, c.spec, c.inputs);
       }
     }
+  }
+});
+
+test('float32 CONV_2D row runs: stems of 1 and 3 channels, windows crossing both edges, vertical dilation, batches', () => {
+  const rng = new Rng(0xf6e3);
+  const shapes: [number, number, number, number, number, number, 'SAME' | 'VALID', number][] = [
+    // inH, inW, inC, outC, filter, stride, padding, dilationH
+    [13, 13, 3, 16, 3, 2, 'SAME', 1], [14, 14, 3, 16, 3, 2, 'SAME', 1], [28, 28, 1, 8, 3, 2, 'VALID', 1],
+    [9, 9, 1, 20, 3, 1, 'SAME', 1], [6, 4, 5, 12, 5, 1, 'SAME', 1], [3, 2, 7, 9, 5, 2, 'SAME', 1],
+    [11, 10, 6, 17, 3, 1, 'SAME', 2], [8, 8, 16, 16, 3, 1, 'SAME', 1], [7, 9, 2, 40, 3, 3, 'SAME', 1],
+  ];
+  shapes.forEach(([inH, inW, inC, outC, f, stride, padding, dh], i) => {
+    const batches = 1 + (i % 3);
+    const spec: OpSpec = {
+      op: 'CONV_2D', version: 1,
+      options: { padding, strideH: stride, strideW: stride, dilationHFactor: dh, dilationWFactor: 1, fusedActivationFunction: rng.pick(ACTS) },
+      inputs: [{ dtype: 'float32', shape: [batches, inH, inW, inC] }, { dtype: 'float32', shape: [outC, f, f, inC], data: rng.floats(outC * f * f * inC, -1, 1) },
+        { dtype: 'float32', shape: [outC], data: rng.floats(outC, -1, 1) }],
+      outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    checkFloat(`row runs case ${i}: ${batches}x${inH}x${inW}x${inC} -> ${outC} ${f}x${f} stride ${stride} ${padding} dilation ${dh}`, spec,
+      [rng.floats(batches * inH * inW * inC, -1, 1)]);
+  });
+});
+
+// Winograd F(2x2, 3x3) (3x3, stride 1, no dilation or groups, >= 8 channels in and out): the input and output
+// transforms add and subtract up to 9 values, the filter transform is rounded once to float32; the same bound as
+// the GEMM holds: measured worst |wasm - typescript| / (sum |x w| + |bias|) over these cases 2.3e-7 (the direct
+// GEMM's random cases above reach 1e-6).
+test('float32 CONV_2D Winograd F(2x2, 3x3): odd sizes, partial channel groups, edges, batches', () => {
+  const rng = new Rng(0xf6e4);
+  for (let i = 0; i < 40; i++) {
+    const inC = i < 4 ? [8, 9, 16, 64][i] : rng.pick([8, 9, 12, 13, 16, 17, 24, 31, 32, 33, 40, 64]);
+    const outC = i < 4 ? [8, 11, 16, 64][i] : rng.pick([8, 9, 10, 15, 16, 17, 23, 32, 33, 48, 64]);
+    const inH = i < 4 ? [2, 5, 8, 32][i] : rng.int(2, 19);
+    const inW = i < 4 ? [3, 4, 9, 32][i] : rng.int(2, 19);
+    const padding = inH < 4 || inW < 4 || rng.bool(0.7) ? 'SAME' : 'VALID';
+    const batches = rng.pick([1, 1, 2, 3]);
+    const range = rng.pick([1, 1, 10, 0.01]);
+    const bias: TensorArg | null = i % 5 === 4 ? null : { dtype: 'float32', shape: [outC], data: rng.floats(outC, -1, 1) };
+    const spec: OpSpec = {
+      op: 'CONV_2D', version: 1,
+      options: { padding, strideH: 1, strideW: 1, dilationHFactor: 1, dilationWFactor: 1, fusedActivationFunction: rng.pick(ACTS) },
+      inputs: [{ dtype: 'float32', shape: [batches, inH, inW, inC] }, { dtype: 'float32', shape: [outC, 3, 3, inC], data: rng.floats(outC * 9 * inC, -1, 1) }, bias],
+      outputs: [{ dtype: 'float32', shape: [1] }],
+    };
+    const inputs: ArrayLike<number>[] = [rng.floats(batches * inH * inW * inC, -range, range)];
+    const outH = padding === 'SAME' ? inH : inH - 2, outW = padding === 'SAME' ? inW : inW - 2;
+    assert.ok(winogradApplies({ batches, inH, inW, inC, outH, outW, outC, filterH: 3, filterW: 3, strideH: 1, strideW: 1,
+      dilationH: 1, dilationW: 1, padH: 1, padW: 1 }, 1), `Winograd case ${i} takes the Winograd path`);
+    checkFloat(`Winograd case ${i}: ${batches}x${inH}x${inW}x${inC} -> ${outC} ${padding} bias ${bias ? 'const' : 'none'}`, spec, inputs);
   }
 });
 

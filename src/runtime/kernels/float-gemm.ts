@@ -17,10 +17,11 @@ const F = {
   WEIGHTS: 18, GROUP_BYTES: 19, SCRATCH: 20, BLOCK_PIXELS: 21, ACT_MIN: 22, ACT_MAX: 23, ACC: 24, BIAS: 25,
   CHANNEL_SCALES: 26, SCALE_MODE: 27, BATCH_SCALES: 28, BATCH_OFFSETS: 29, QINPUT: 30, ASYMMETRIC: 31, FOLD_SCALE: 32,
   F32_RESCALE: 33, BIAS_F32: 36, CHANNEL_SCALES_F32: 37, INDIRECTION: 38, INDIRECTION_IMAGE: 39, ZERO_ROW: 40,
+  ROW_RUNS: 42, EDGE_SCRATCH: 43, EDGE_LO: 44, EDGE_HI: 45,
 } as const;
 /** f64 field (8-byte aligned, two i32 slots). */
 const TENSOR_SCALE = 34;
-const RECORD_FIELDS = 42;
+const RECORD_FIELDS = 46;
 
 /** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
 export const enum HybridScaleMode {
@@ -144,38 +145,123 @@ export interface FloatConvWasm {
   groups: number;
   perGroup: number;
   K: number;
+  /** Winograd: the biases' offset (float32 per output channel; the packed weights hold none), else -1. */
+  biasAt: number;
+}
+
+/** Whether a float32 convolution takes the Winograd F(2x2, 3x3) path (assembly/winograd-f32.ts). */
+export function winogradApplies(g: Geometry2D, groups: number): boolean {
+  return g.filterH === 3 && g.filterW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 &&
+    g.dilationW === 1 && groups === 1 && g.inC >= 8 && g.outC >= 8 && g.outH >= 2 && g.outW >= 2;
+}
+
+/** Bytes of transformed inputs and products per block of tiles (they stay in cache between the three steps). */
+const WINOGRAD_BLOCK_BYTES = 256 << 10;
+
+/**
+ * Winograd F(2x2, 3x3): the filter transformed (U = G g G^T, in float64, rounded once to float32) into 16 matrices
+ * packed for gemmF32 (K = input channels rounded up to 4, zero biases), scratch for one block of tiles.
+ */
+function prepareWinograd(arena: WasmArena, g: Geometry2D, filter: Float32Array, bias: ArrayLike<number>,
+  actMin: number, actMax: number): FloatConvWasm {
+  const inC = g.inC, outC = g.outC;
+  const inC4 = (inC + 3) & ~3;
+  const outC4 = (outC + 3) & ~3;
+  const u = Array.from({ length: 16 }, () => new Float32Array(outC * inC4));
+  const gg = new Float64Array(12);
+  for (let o = 0; o < outC; o++) {
+    for (let c = 0; c < inC; c++) {
+      const w = (fy: number, fx: number) => filter[((o * 3 + fy) * 3 + fx) * inC + c];
+      // G g (4 x 3), then (G g) G^T (4 x 4).
+      for (let fx = 0; fx < 3; fx++) {
+        const g0 = w(0, fx), g1 = w(1, fx), g2 = w(2, fx);
+        gg[fx] = g0;
+        gg[3 + fx] = (g0 + g1 + g2) / 2;
+        gg[6 + fx] = (g0 - g1 + g2) / 2;
+        gg[9 + fx] = g2;
+      }
+      for (let r = 0; r < 4; r++) {
+        const a = gg[3 * r], b = gg[3 * r + 1], cc = gg[3 * r + 2];
+        const row = [a, (a + b + cc) / 2, (a - b + cc) / 2, cc];
+        for (let s = 0; s < 4; s++) u[4 * r + s][o * inC4 + c] = row[s];
+      }
+    }
+  }
+  const zeroBias = new Float32Array(outC);
+  const packed = u.map((m) => packF32(arena, m, zeroBias, 1, outC, inC4));
+  // Consecutive allocations of one size: evenly spaced (the module steps from one matrix to the next).
+  const uMatrix = packed[1].at - packed[0].at;
+  if (packed.some((p, i) => p.at !== packed[0].at + i * uMatrix)) throw new Error('Winograd weights are not evenly spaced');
+  const tilesH = Math.ceil(g.outH / 2), tilesW = Math.ceil(g.outW / 2);
+  const tiles = tilesH * tilesW;
+  // Blocks of equal size (a multiple of 6 rows, the GEMM's tile), as few as fit the budget.
+  const fit = Math.max(6, Math.floor(WINOGRAD_BLOCK_BYTES / (16 * 4 * (inC4 + outC4))));
+  const blocks = Math.ceil(tiles / fit);
+  const block = Math.min(tiles, Math.ceil(tiles / blocks / 6) * 6);
+  // Matrices one cache line past a multiple of 64 bytes apart: the 16 rows a transform reads or writes at once
+  // fall in different cache sets (at a power-of-two distance they would evict one another).
+  const vMatrix = Math.ceil(block * inC4 * 4 / 128) * 128 + 64;
+  const mMatrix = Math.ceil(block * outC4 * 4 / 128) * 128 + 64;
+  const v = arena.alloc(16 * vMatrix, 64);
+  const m = arena.alloc(16 * mMatrix, 64);
+  const biasAt = arena.alloc(outC4 * 4, 16);
+  const f32 = arena.f32;
+  for (let o = 0; o < outC; o++) f32[biasAt / 4 + o] = bias[o];
+  const record = arena.alloc(24 * 4, 16);
+  const padTop = g.padH, padLeft = g.padW;
+  arena.i32.set([g.batches, g.inH, g.inW, inC, g.outH, g.outW, outC, padTop, padLeft, tilesH, tilesW, block,
+    packed[0].at, uMatrix, v, m, biasAt, 0, 0, vMatrix, mMatrix], record / 4);
+  arena.f32[record / 4 + 17] = actMin;
+  arena.f32[record / 4 + 18] = actMax;
+  return { arena, run: arena.exports.convWinogradF32, record, weightsAt: packed[0].at, groupBytes: 0, groups: 1,
+    perGroup: outC, K: inC4, biasAt };
 }
 
 /**
  * Pack a constant OHWI float32 filter and its biases. 1x1 windows read the input in place; larger ones go through
- * an indirection buffer (per output pixel, per tap, a pointer to the input pixel or to a zero row: no copies) when a
- * tap holds at least 4 channels or one block of 8 output channels suffices, else through im2col rows (with 1 to 3
- * channels per tap and several channel blocks, the copy is cheaper than re-reading short taps for every block:
+ * an indirection buffer (pointers into the input, or to a zero row: no copies). Without groups and horizontal
+ * dilation, a filter row's taps are contiguous in the image and the buffer holds one pointer per filter row (row
+ * runs; windows crossing the left or right edge copy those rows into edge slots per run). Otherwise one pointer
+ * per tap when a tap holds at least 4 channels or one block of 8 output channels suffices, else im2col rows (with 1
+ * to 3 channels per tap and several channel blocks, the copy is cheaper than re-reading short taps for every block:
  * measured on 3x3 windows of 1..16 channels).
  */
 export function prepareFloatConv(arena: WasmArena, g: Geometry2D, groups: number, filter: Float32Array,
   bias: ArrayLike<number>, actMin: number, actMax: number): FloatConvWasm {
+  if (winogradApplies(g, groups)) return prepareWinograd(arena, g, filter, bias, actMin, actMax);
   const depth = g.inC / groups;
   const perGroup = g.outC / groups;
   const K = g.filterH * g.filterW * depth;
   const { at, groupBytes } = packF32(arena, filter, bias, groups, perGroup, K);
   const pointwise = g.filterH === 1 && g.filterW === 1;
-  const indirect = !pointwise && (depth >= 4 || perGroup <= 8);
+  const rowRuns = !pointwise && groups === 1 && g.dilationW === 1;
+  const indirect = !pointwise && (rowRuns || depth >= 4 || perGroup <= 8);
   const pixels = g.outH * g.outW;
   const block = blockPixels(pixels, K * 4);
   const scratch = pointwise || indirect ? 0 : arena.alloc(block * K * 4, 64);
-  const indirection = indirect ? arena.alloc(pixels * g.filterH * g.filterW * 4, 64) : 0;
-  const zeroRow = indirect ? arena.alloc(g.inC * 4, 64) : 0;
+  const pointers = rowRuns ? g.filterH : g.filterH * g.filterW;
+  const indirection = indirect ? arena.alloc(pixels * pointers * 4, 64) : 0;
+  const zeroRow = indirect ? arena.alloc((rowRuns ? g.filterW : 1) * g.inC * 4, 64) : 0;
+  // Output columns whose window crosses the left or right edge of the image.
+  let edgeLo = 0, edgeHi = g.outW;
+  if (rowRuns) {
+    while (edgeLo < g.outW && edgeLo * g.strideW - g.padW < 0) edgeLo++;
+    while (edgeHi > edgeLo && (edgeHi - 1) * g.strideW - g.padW + g.filterW > g.inW) edgeHi--;
+  }
+  const edgeSlots = rowRuns ? g.outH * (edgeLo + g.outW - edgeHi) * g.filterH : 0;
+  const edgeScratch = edgeSlots > 0 ? arena.alloc(edgeSlots * g.filterW * g.inC * 4, 64) : 0;
   const record = writeRecord(arena, {
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
-    INDIRECTION: indirection, INDIRECTION_IMAGE: 0, ZERO_ROW: zeroRow,
+    INDIRECTION: indirection, INDIRECTION_IMAGE: 0, ZERO_ROW: zeroRow, ROW_RUNS: rowRuns ? 1 : 0,
+    EDGE_SCRATCH: edgeScratch, EDGE_LO: edgeLo, EDGE_HI: edgeHi,
   }, actMin, actMax);
   const run = indirect ? arena.exports.convF32Indirect : arena.exports.convF32;
-  return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K };
+  return { arena, run, record, weightsAt: at, groupBytes, groups, perGroup, K, biasAt: -1 };
 }
 
 export function runFloatConv(w: FloatConvWasm, input: RuntimeTensor, output: RuntimeTensor, biasTensor: RuntimeTensor | null): void {
-  if (biasTensor) repackBiasF32(w.arena, w.weightsAt, w.groupBytes, biasTensor.data as Float32Array, w.groups, w.perGroup, w.K);
+  if (biasTensor && w.biasAt >= 0) w.arena.f32.set(biasTensor.data as Float32Array, w.biasAt / 4);
+  else if (biasTensor) repackBiasF32(w.arena, w.weightsAt, w.groupBytes, biasTensor.data as Float32Array, w.groups, w.perGroup, w.K);
   w.run(w.record, input.data.byteOffset, output.data.byteOffset);
 }
 
@@ -192,15 +278,45 @@ export interface FloatFullyConnectedWasm {
   actMax: number;
 }
 
+/**
+ * Pack weight rows (units x K) and biases for gemvF32 (one input row): per block of 8 units, 8 biases, then per 4 k
+ * each unit's 4 weights (unit-major), then the last K % 4 k as rows of 8 (zeros past the last unit). The block size
+ * is packF32's.
+ */
+function packGemvF32(arena: WasmArena, weights: ArrayLike<number>, bias: ArrayLike<number>, units: number, K: number): number {
+  const blocks = Math.ceil(units / 8);
+  const blockFloats = (K + 1) * 8;
+  const at = arena.alloc(blocks * blockFloats * 4, 64);
+  const f32 = arena.f32;
+  const k4 = K & ~3;
+  for (let u = 0; u < units; u++) {
+    const base = at / 4 + (u >> 3) * blockFloats;
+    const j = u & 7;
+    f32[base + j] = bias[u];
+    for (let k = 0; k < k4; k++) f32[base + 8 + (k >> 2) * 32 + j * 4 + (k & 3)] = weights[u * K + k];
+    for (let k = k4; k < K; k++) f32[base + 8 + k4 * 8 + (k - k4) * 8 + j] = weights[u * K + k];
+  }
+  return at;
+}
+
 export function prepareFloatFullyConnected(arena: WasmArena, rows: number, units: number, depth: number,
   weights: Float32Array, bias: ArrayLike<number>, actMin: number, actMax: number): FloatFullyConnectedWasm {
+  if (rows === 1) {
+    const at = packGemvF32(arena, weights, bias, units, depth);
+    return { arena, gemm: arena.exports.gemvF32, weightsAt: at, rows, units, depth, actMin, actMax };
+  }
   const { at } = packF32(arena, weights, bias, 1, units, depth);
   return { arena, gemm: arena.exports.gemmF32, weightsAt: at, rows, units, depth, actMin, actMax };
 }
 
 export function runFloatFullyConnected(w: FloatFullyConnectedWasm, input: RuntimeTensor, output: RuntimeTensor,
   biasTensor: RuntimeTensor | null): void {
+  // Both packings keep the 8 biases of a block at its start, blocks of the same size.
   if (biasTensor) repackBiasF32(w.arena, w.weightsAt, 0, biasTensor.data as Float32Array, 1, w.units, w.depth);
+  if (w.rows === 1) {
+    w.gemm(w.units, w.depth, input.data.byteOffset, w.weightsAt, output.data.byteOffset, w.actMin, w.actMax);
+    return;
+  }
   w.gemm(w.rows, w.units, w.depth, input.data.byteOffset, w.depth * 4, w.weightsAt, output.data.byteOffset, w.units * 4,
     w.actMin, w.actMax);
 }

@@ -1,71 +1,79 @@
 // PAD and PADV2: quantized PAD fills with the output zero point; PADV2 fills with its constant (raw value).
-// The TypeScript path gathers through an index map (index-map.ts). The WebAssembly path (assembly/pad.ts) sees the
-// output as runs of the input, each contiguous in both tensors (everything inside the last padded dimension), with
-// fill between them: one memory copy per run.
+// The WebAssembly path (assembly/pad.ts) copies whole input rows and fills the padding in blocks; the index-map
+// gather stays the specification and the path of shapes it does not cover.
 
 import type { DType } from '../../graph/model.js';
-import type { Kernel, KernelPath, PrepareContext } from '../kernel.js';
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import type { WasmArena } from '../wasm/arena.js';
+import { inArena } from './float-gemm.js';
 import { buildIndexMap, gatherEval, type GatherPlan } from './index-map.js';
 import { constIntValues, isQuant, requireInput, stridesOf } from './shape-util.js';
 
 interface PadPlan extends GatherPlan {
-  /** The WebAssembly path: the module's padRuns and its descriptor, or null (TypeScript gather). */
-  run: ((desc: number, input: number, output: number) => void) | null;
-  desc: number;
+  /** The WebAssembly path: its record (see assembly/pad.ts) and function, or null. */
+  wasm: { record: number; run: (record: number, src: number, dst: number) => void } | null;
 }
 
-/** Typed arrays writing one fill element, for the element types the module pads. */
-const FILL_ARRAYS: Partial<Record<DType, Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor
-  | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor>> = {
-  int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, float16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, float32: Float32Array,
-};
-
-/** The run list and fill pattern in the arena (see assembly/pad.ts), or 0 where the module cannot pad this. */
-function prepareRuns(ctx: PrepareContext, inShape: number[], outShape: number[], pads: number[], fill: number): number {
-  const arena = ctx.wasm;
-  const input = ctx.inputs[0]!;
-  const out = ctx.outputs[0];
-  const Fill = FILL_ARRAYS[out.dtype];
-  if (!arena || !Fill || input.isConstant || input.isVariable || out.isConstant || out.isVariable) return 0;
-  const size = Fill.BYTES_PER_ELEMENT;
-  const rank = inShape.length;
-  let last = rank - 1;
-  while (last >= 0 && pads[2 * last] === 0 && pads[2 * last + 1] === 0) last--;
-  // A run: one line of the last padded dimension with everything inside it (the whole tensor when nothing pads).
-  let inner = 1;
-  for (let d = last + 1; d < rank; d++) inner *= inShape[d];
-  const runElements = last >= 0 ? inShape[last] * inner : inner;
-  let runs = 1;
-  for (let d = 0; d < last; d++) runs *= inShape[d];
-  if (runElements === 0) runs = 0;
-  const total = outShape.reduce((a, b) => a * b, 1);
-  if (total * size >= 2 ** 31) return 0;
-  const outStrides = stridesOf(outShape);
-  const table = new Int32Array(2 * runs);
-  const index = new Array<number>(Math.max(0, last)).fill(0);
-  for (let r = 0; r < runs; r++) {
-    let dst = last >= 0 ? pads[2 * last] * outStrides[last] : 0;
-    for (let d = 0; d < last; d++) dst += (index[d] + pads[2 * d]) * outStrides[d];
-    table[2 * r] = r * runElements * size;
-    table[2 * r + 1] = dst * size;
-    for (let d = last - 1; d >= 0; d--) {
-      if (++index[d] < inShape[d]) break;
-      index[d] = 0;
-    }
+/** Bytes per element of the dtypes the block copy handles (the arena's layout), or 0. */
+function elementBytes(dtype: DType): number {
+  switch (dtype) {
+    case 'int8': case 'uint8': case 'bool': return 1;
+    case 'int16': case 'uint16': case 'float16': case 'bfloat16': return 2;
+    case 'float32': case 'int32': case 'uint32': return 4;
+    case 'int64': case 'uint64': case 'float64': case 'complex64': return 8;
+    default: return 0;
   }
-  const desc = arena.alloc(32, 16);
-  const tableAt = arena.alloc(Math.max(8, table.byteLength), 16);
-  arena.i32.set(table, tableAt >> 2);
+}
+
+/** The fill element repeated over 32 bits (its raw bytes), or null when it is wider than 32 bits and not zero. */
+function fillPattern(dtype: DType, bytes: number, fill: number): number | null {
+  if (fill === 0) return 0;
+  if (bytes === 8) return null;
+  if (dtype === 'float32') return new Uint32Array(new Float32Array([fill]).buffer)[0];
+  if (bytes === 4) return fill >>> 0;
+  if (bytes === 2) return ((fill & 0xffff) * 0x10001) >>> 0;
+  return ((fill & 0xff) * 0x01010101) >>> 0;
+}
+
+/**
+ * The block-copy record: dimensions without padding merged into the one before (so rows are as long as possible),
+ * leading ones added to make four, the innermost counted in bytes. Null when more than four dimensions remain.
+ */
+function planWasm(arena: WasmArena, input: RuntimeTensor, output: RuntimeTensor, pads: number[], fill: number): PadPlan['wasm'] {
+  const bytes = elementBytes(input.dtype);
+  if (bytes === 0 || !inArena(input, output)) return null;
+  const pattern = fillPattern(input.dtype, bytes, fill);
+  if (pattern === null) return null;
+  const dims: number[] = [];
+  const before: number[] = [];
+  const after: number[] = [];
+  input.shape.forEach((d, i) => {
+    const b = pads[2 * i], a = pads[2 * i + 1];
+    if (dims.length > 0 && b === 0 && a === 0) {
+      const k = dims.length - 1;
+      dims[k] *= d;
+      before[k] *= d;
+      after[k] *= d;
+      return;
+    }
+    dims.push(d);
+    before.push(b);
+    after.push(a);
+  });
+  if (dims.length > 4) return null;
+  while (dims.length < 4) {
+    dims.unshift(1);
+    before.unshift(0);
+    after.unshift(0);
+  }
+  dims[3] *= bytes;
+  before[3] *= bytes;
+  after[3] *= bytes;
+  const record = arena.alloc(13 * 4, 16);
   const i32 = arena.i32;
-  const d = desc >> 2;
-  i32[d] = runs;
-  i32[d + 1] = runElements * size;
-  i32[d + 2] = total * size;
-  i32[d + 3] = tableAt;
-  const pattern = new Fill(16 / size).fill(fill);
-  arena.u8.set(new Uint8Array(pattern.buffer), desc + 16);
-  return desc;
+  i32.set([...dims, before[0], after[0], before[1], after[1], before[2], after[2], before[3], after[3]], record / 4);
+  arena.i32[record / 4 + 12] = pattern | 0;
+  return { record, run: arena.exports.padBlocks };
 }
 
 function preparePad(ctx: PrepareContext, withConstant: boolean): PadPlan {
@@ -87,8 +95,9 @@ function preparePad(ctx: PrepareContext, withConstant: boolean): PadPlan {
     if (constant.data.length !== 1) ctx.unsupported('PADV2 constant_values must hold one value');
     fill = Number(constant.data[0]);
   }
-  const desc = prepareRuns(ctx, input.shape, out.shape, pads, fill);
-  if (desc) return { map: new Int32Array(0), fill, run: ctx.wasm!.exports.padRuns as PadPlan['run'], desc };
+  const total = out.shape.reduce((a, b) => a * b, 1);
+  const wasm = ctx.wasm && total > 0 ? planWasm(ctx.wasm, input, out, pads, fill) : null;
+  if (wasm) return { map: new Int32Array(0), fill, wasm };
   const strides = stridesOf(input.shape);
   const dimOffsets = out.shape.map((size, d) => {
     const a = new Int32Array(size);
@@ -98,28 +107,26 @@ function preparePad(ctx: PrepareContext, withConstant: boolean): PadPlan {
     }
     return a;
   });
-  return { map: buildIndexMap(out.shape, dimOffsets), fill, run: null, desc: 0 };
+  return { map: buildIndexMap(out.shape, dimOffsets), fill, wasm: null };
 }
 
-function padEval(plan: PadPlan, inputs: Parameters<typeof gatherEval>[1], outputs: Parameters<typeof gatherEval>[2]): void {
-  if (plan.run) plan.run(plan.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
+function evalPad(plan: PadPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+  if (plan.wasm) plan.wasm.run(plan.wasm.record, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
   else gatherEval(plan, inputs, outputs);
 }
-
-const padPath = (plan: PadPlan): KernelPath => (plan.run ? 'wasm' : 'js');
 
 export const padKernel: Kernel<PadPlan> = {
   op: 'PAD',
   maxVersion: 4,
   prepare: (ctx) => preparePad(ctx, false),
-  eval: padEval,
-  path: padPath,
+  eval: evalPad,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };
 
 export const padV2Kernel: Kernel<PadPlan> = {
   op: 'PADV2',
   maxVersion: 4,
   prepare: (ctx) => preparePad(ctx, true),
-  eval: padEval,
-  path: padPath,
+  eval: evalPad,
+  path: (p) => (p.wasm ? 'wasm' : 'js'),
 };

@@ -1,5 +1,6 @@
 // SOFTMAX and LOG_SOFTMAX over the last dimension.
-// Float: max-subtracted exp, in double, rounded to float32 at the end.
+// Float: max-subtracted exp, in double, rounded to float32 at the end (SOFTMAX in WebAssembly: float32 exps, see
+// assembly/softmax-f32.ts).
 // int8/uint8 as TFLite's builtin kernels: a float32 table exp(-s_in * beta * d) for d = max - x in [0, 255],
 // a float32 running sum, then per element round(table * 1/(sum * s_out)) + zp (uint8 output: trunc(p + 0.5)).
 // LOG_SOFTMAX quantized uses the same table: rint(s_in/s_out * x - (s_in * max + log(sum)) / s_out) + zp.
@@ -10,6 +11,7 @@
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { lookupInt16, populateLut16 } from './lut.js';
+import { inArena } from './float-gemm.js';
 import { isQuant, requireDtype, requireInput } from './shape-util.js';
 import { arenaFor, runUnaryWasm, type UnaryWasm, type WasmFn } from './unary-wasm.js';
 
@@ -36,6 +38,8 @@ interface SoftmaxPlan {
   exps: Float64Array;
   /** 8-bit SOFTMAX with 8-bit output: the WebAssembly loop (wasm/assembly/softmax-q8.ts, bit-identical), or null. */
   wasm: UnaryWasm | null;
+  /** Float SOFTMAX in WebAssembly (assembly/softmax-f32.ts), or null. */
+  floatWasm: ((input: number, out: number, outer: number, depth: number, beta: number) => void) | null;
 }
 
 /** The int16 tables depend on nothing: built once. */
@@ -54,10 +58,11 @@ function prepareSoftmax(ctx: PrepareContext, log: boolean): SoftmaxPlan {
   const plan: SoftmaxPlan = {
     log, quantized: input.dtype !== 'float32', beta, outer, depth, table: new Float32Array(256),
     inScale: 0, outScale: 0, outZp: 0, qmin: 0, qmax: 0, truncRound: false, int16: null,
-    exps: new Float64Array(input.dtype === 'float32' ? depth : 0), wasm: null,
+    exps: new Float64Array(input.dtype === 'float32' ? depth : 0), wasm: null, floatWasm: null,
   };
   if (!plan.quantized) {
     if (output.dtype !== 'float32') ctx.unsupported(`float softmax with ${output.dtype} output`);
+    if (!log && beta > 0 && ctx.wasm && inArena(input, output)) plan.floatWasm = ctx.wasm.exports.softmaxF32 as SoftmaxPlan['floatWasm'];
     return plan;
   }
   if (!isQuant(input) || !isQuant(output)) ctx.unsupported('quantized softmax needs quantization parameters');
@@ -107,6 +112,10 @@ function evalSoftmax(p: SoftmaxPlan, inputs: (RuntimeTensor | null)[], outputs: 
   const Y = outputs[0].data as Float32Array;
   const { outer, depth } = p;
   if (p.wasm && runUnaryWasm(p.wasm, inputs[0]!, outputs[0])) return;
+  if (p.floatWasm) {
+    p.floatWasm(X.byteOffset, Y.byteOffset, outer, depth, p.beta);
+    return;
+  }
   for (let b = 0; b < outer; b++) {
     const base = b * depth;
     let max = -Infinity;
@@ -192,7 +201,7 @@ function roundHalfEven(x: number): number {
 
 export const softmaxKernel: Kernel<SoftmaxPlan> = {
   op: 'SOFTMAX', maxVersion: 3, prepare: (ctx) => prepareSoftmax(ctx, false), eval: evalSoftmax,
-  path: (p) => (p.wasm ? 'wasm' : 'js'),
+  path: (p) => (p.wasm || p.floatWasm ? 'wasm' : 'js'),
 };
 
 export const logSoftmaxKernel: Kernel<SoftmaxPlan> = {

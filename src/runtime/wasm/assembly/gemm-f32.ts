@@ -345,14 +345,14 @@ function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi
     wp += 32;
     let k = 0;
     for (; k < kc4; k += 4) {
-      const v = v128.load(a + (<usize>k << 2));
-      let s = i32x4.shuffle(v, v, 0, 0, 0, 0);
+      const ak = a + (<usize>k << 2);
+      let s = v128.load32_splat(ak);
       x0 = fma(x0, s, v128.load(wp)); x1 = fma(x1, s, v128.load(wp, 16));
-      s = i32x4.shuffle(v, v, 1, 1, 1, 1);
+      s = v128.load32_splat(ak, 4);
       y0 = fma(y0, s, v128.load(wp, 32)); y1 = fma(y1, s, v128.load(wp, 48));
-      s = i32x4.shuffle(v, v, 2, 2, 2, 2);
+      s = v128.load32_splat(ak, 8);
       z0 = fma(z0, s, v128.load(wp, 64)); z1 = fma(z1, s, v128.load(wp, 80));
-      s = i32x4.shuffle(v, v, 3, 3, 3, 3);
+      s = v128.load32_splat(ak, 12);
       u0 = fma(u0, s, v128.load(wp, 96)); u1 = fma(u1, s, v128.load(wp, 112));
       wp += 128;
     }
@@ -369,6 +369,71 @@ function tile1x8F32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: v128, hi
       c += 32;
     } else {
       storePartial(c, x0, x1, nc - n);
+    }
+  }
+}
+
+/** The sums of the four lanes of a, b, c, d as one vector [sum a, sum b, sum c, sum d]. */
+// @ts-ignore: decorator
+@inline function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** Bytes of one block of 8 channels packed for gemvF32 (8 biases, K & ~3 values per channel, 8 per leftover k). */
+// @ts-ignore: decorator
+@inline function gemvBlockBytes(kc: i32): usize {
+  return (<usize>kc + 1) << 5;
+}
+
+/**
+ * c[n] = clamp(bias[n] + sum_k a[k] W[k][n]) for one row a (FULLY_CONNECTED batch 1) as dot products: per block of
+ * 8 channels, each channel's weights come in runs of 4 consecutive k (w packed per block: 8 biases, then per 4 k
+ * the 8 channels' 4 weights, then the last kc % 4 k as rows of 8), so a step is one vector of a times 8 weight
+ * vectors into 8 accumulators of partial sums, reduced across lanes at the end: no splats (a splat per 2 products
+ * costs the broadcast GEMV tile a fifth of its vector work).
+ */
+export function gemvF32(nc: i32, kc: i32, a: usize, w: usize, c: usize, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const kc4 = kc & ~3;
+  const bb = gemvBlockBytes(kc);
+  for (let n = 0; n < nc; n += 8) {
+    let wp = w + (<usize>(n >> 3)) * bb;
+    const bias0 = v128.load(wp);
+    const bias1 = v128.load(wp, 16);
+    wp += 32;
+    const z = f32x4.splat(0);
+    let x0 = z, x1 = z, x2 = z, x3 = z, x4 = z, x5 = z, x6 = z, x7 = z;
+    for (let k = 0; k < kc4; k += 4) {
+      const v = v128.load(a + (<usize>k << 2));
+      x0 = fma(x0, v, v128.load(wp));
+      x1 = fma(x1, v, v128.load(wp, 16));
+      x2 = fma(x2, v, v128.load(wp, 32));
+      x3 = fma(x3, v, v128.load(wp, 48));
+      x4 = fma(x4, v, v128.load(wp, 64));
+      x5 = fma(x5, v, v128.load(wp, 80));
+      x6 = fma(x6, v, v128.load(wp, 96));
+      x7 = fma(x7, v, v128.load(wp, 112));
+      wp += 128;
+    }
+    let y0 = f32x4.add(bias0, laneSums(x0, x1, x2, x3));
+    let y1 = f32x4.add(bias1, laneSums(x4, x5, x6, x7));
+    for (let k = kc4; k < kc; k++) {
+      const s = v128.load32_splat(a + (<usize>k << 2));
+      y0 = fma(y0, s, v128.load(wp));
+      y1 = fma(y1, s, v128.load(wp, 16));
+      wp += 32;
+    }
+    y0 = clamp(y0, vlo, vhi);
+    y1 = clamp(y1, vlo, vhi);
+    if (nc - n >= 8) {
+      v128.store(c, y0);
+      v128.store(c, y1, 16);
+      c += 32;
+    } else {
+      storePartial(c, y0, y1, nc - n);
     }
   }
 }
@@ -561,7 +626,15 @@ export function convF32(d: usize, input: usize, output: usize): void {
 
 const INDIRECTION = 38; // u32 per output pixel per tap: the input pixel, or ZERO_ROW
 const INDIRECTION_IMAGE = 39; // the image the indirection was built for (0: none; rebuilt when the image moves)
-const ZERO_ROW = 40; // IN_C zero floats
+const ZERO_ROW = 40; // IN_C zero floats (FILTER_W * IN_C with ROW_RUNS)
+// Row runs (groups of 1, horizontal dilation 1): the taps of one filter row are FILTER_W adjacent pixels, so
+// FILTER_W * IN_C contiguous floats of the image; the indirection then holds one pointer per filter row (the GEMM
+// runs over FILTER_H "taps" of that depth: fewer, longer runs). Windows crossing the left or right edge read
+// their rows from EDGE_SCRATCH, refilled per image (zeros outside).
+const ROW_RUNS = 42;
+const EDGE_SCRATCH = 43; // per output row, per edge column, per filter row: FILTER_W * IN_C floats
+const EDGE_LO = 44; // output columns [0, EDGE_LO) and [EDGE_HI, OUT_W) cross an edge
+const EDGE_HI = 45;
 
 /**
  * One tile of an indirect GEMM: rows are output pixels, each a list of `taps` pointers (one input pixel's `depth`
@@ -891,6 +964,32 @@ function buildIndirection(d: usize, image: usize): void {
   const ph = field(d, PAD_H), pw = field(d, PAD_W);
   const zero = <u32>field(d, ZERO_ROW);
   let at = <usize>field(d, INDIRECTION);
+  if (field(d, ROW_RUNS)) {
+    const edgeLo = field(d, EDGE_LO), edgeHi = field(d, EDGE_HI);
+    const edges = edgeLo + outW - edgeHi;
+    const slotBytes = <usize>(fw * inC) << 2;
+    const scratch = <usize>field(d, EDGE_SCRATCH);
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        const ix = ox * sw - pw;
+        // The edge column's slot index among this output row's edge columns.
+        const edge = ox < edgeLo ? ox : ox >= edgeHi ? ox - edgeHi + edgeLo : -1;
+        for (let fy = 0; fy < fh; fy++) {
+          const iy = oy * sh - ph + fy * dh;
+          let p: u32 = zero;
+          if (iy >= 0 && iy < inH) {
+            p = edge >= 0
+              ? <u32>(scratch + <usize>((oy * edges + edge) * fh + fy) * slotBytes)
+              : <u32>(image + (<usize>((iy * inW + ix) * inC) << 2));
+          }
+          store<u32>(at, p);
+          at += 4;
+        }
+      }
+    }
+    store<i32>(d + (<usize>INDIRECTION_IMAGE << 2), <i32>image);
+    return;
+  }
   for (let oy = 0; oy < outH; oy++) {
     for (let ox = 0; ox < outW; ox++) {
       for (let fy = 0; fy < fh; fy++) {
@@ -907,13 +1006,49 @@ function buildIndirection(d: usize, image: usize): void {
   store<i32>(d + (<usize>INDIRECTION_IMAGE << 2), <i32>image);
 }
 
+/** The edge slots of ROW_RUNS (see buildIndirection): each window row crossing an edge, zeros outside the image. */
+function fillEdges(d: usize, image: usize): void {
+  const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
+  const outH = field(d, OUT_H), outW = field(d, OUT_W);
+  const fh = field(d, FILTER_H), fw = field(d, FILTER_W);
+  const sh = field(d, STRIDE_H), sw = field(d, STRIDE_W);
+  const dh = field(d, DILATION_H);
+  const ph = field(d, PAD_H), pw = field(d, PAD_W);
+  const edgeLo = field(d, EDGE_LO), edgeHi = field(d, EDGE_HI);
+  const pixelBytes = <usize>inC << 2;
+  let slot = <usize>field(d, EDGE_SCRATCH);
+  for (let oy = 0; oy < outH; oy++) {
+    for (let e = 0, edges = edgeLo + outW - edgeHi; e < edges; e++) {
+      const ox = e < edgeLo ? e : edgeHi + e - edgeLo;
+      const ix0 = ox * sw - pw;
+      for (let fy = 0; fy < fh; fy++) {
+        const iy = oy * sh - ph + fy * dh;
+        if (iy >= 0 && iy < inH) {
+          const row = image + <usize>(iy * inW) * pixelBytes;
+          for (let fx = 0; fx < fw; fx++) {
+            const ix = ix0 + fx;
+            const dst = slot + <usize>fx * pixelBytes;
+            // Short copies inline (memory.copy and memory.fill of a variable size are calls).
+            if (ix >= 0 && ix < inW) copyF32(dst, row + <usize>ix * pixelBytes, inC);
+            else zeroF32(dst, inC);
+          }
+        }
+        slot += <usize>fw * pixelBytes;
+      }
+    }
+  }
+}
+
 /** convF32 through an indirection buffer instead of im2col rows (any filter size). */
 export function convF32Indirect(d: usize, input: usize, output: usize): void {
   const batches = field(d, BATCHES);
   const inH = field(d, IN_H), inW = field(d, IN_W), inC = field(d, IN_C);
   const outH = field(d, OUT_H), outW = field(d, OUT_W), outC = field(d, OUT_C);
-  const taps = field(d, FILTER_H) * field(d, FILTER_W);
-  const groups = field(d, GROUPS), depth = field(d, DEPTH), opg = field(d, OUT_PER_GROUP);
+  const rowRuns = field(d, ROW_RUNS) != 0;
+  const taps = rowRuns ? field(d, FILTER_H) : field(d, FILTER_H) * field(d, FILTER_W);
+  const groups = field(d, GROUPS), opg = field(d, OUT_PER_GROUP);
+  const depth = rowRuns ? field(d, FILTER_W) * inC : field(d, DEPTH);
+  const edges = rowRuns && field(d, EDGE_LO) + outW - field(d, EDGE_HI) > 0;
   const weights = <usize>field(d, WEIGHTS);
   const groupBytes = <usize>field(d, GROUP_BYTES);
   const ind = <usize>field(d, INDIRECTION);
@@ -928,6 +1063,7 @@ export function convF32Indirect(d: usize, input: usize, output: usize): void {
   for (let b = 0; b < batches; b++) {
     const image = input + <usize>b * inBatch;
     if (<usize>field(d, INDIRECTION_IMAGE) != image) buildIndirection(d, image);
+    if (edges) fillEdges(d, image);
     const out = output + <usize>(b * pixels) * cStride;
     for (let g = 0; g < groups; g++) {
       const goff = <usize>(g * depth) << 2;

@@ -16,3 +16,5 @@ export * from './gemm-hybrid';
 export * from './pad';
 export * from './reduce-q8';
 export * from './softmax-q8';
+export * from './softmax-f32';
+export * from './winograd-f32';

@@ -1,41 +1,63 @@
-// PAD / PADV2 for any element type: the output is a sequence of runs copied from the input (each contiguous in
-// both) with fill in between. The runs are listed at prepare (src/runtime/kernels/pad.ts); here, per run, the gap
-// before it is filled and the run copied, so every output byte is written once.
+// PAD / PADV2 of any element type as block copies and fills. The TypeScript side reduces the shape to four
+// dimensions (a dimension without padding merged into the one before it, leading ones added), the innermost in
+// bytes, so the copies are whole rows: NHWC padding of H and W copies W x C elements per input row.
 //
-// Descriptor (i32 words, byte offsets):
-const PD_RUNS: usize = 0; // number of runs
-const PD_RUN_BYTES: usize = 4; // bytes per run
-const PD_TOTAL: usize = 8; // output bytes
-const PD_TABLE: usize = 12; // per run: i32 input byte offset, i32 output byte offset (increasing)
-const PD_PATTERN: usize = 16; // 16 bytes: the fill value repeated (element size divides 16)
+// The record (i32 slots): 0..3 input dims (dim 3 in bytes), 4..11 padding before/after per dim (dim 3 in bytes),
+// 12 the fill pattern (the fill element repeated over 32 bits; any element-aligned start sees the same bytes).
 
-/** Fill [at, end) with the pattern at d + PD_PATTERN; at is element-aligned, so the pattern's phase is right. */
+/** n bytes of the fill pattern at dst (n a multiple of the element size). */
 // @ts-ignore: decorator
-@inline
-function fillGap(d: usize, at: usize, end: usize): void {
-  const pattern = v128.load(d + PD_PATTERN);
-  for (; at + 16 <= end; at += 16) v128.store(at, pattern);
-  for (let i: usize = 0; at < end; at++, i++) store<u8>(at, load<u8>(d + PD_PATTERN + i));
+@inline function fill(dst: usize, n: usize, pattern: u32): void {
+  if (n == 0) return;
+  if (pattern == 0 || pattern == (pattern & 0xff) * 0x01010101) {
+    memory.fill(dst, <u8>pattern, n);
+    return;
+  }
+  const v = i32x4.splat(pattern);
+  while (n >= 16) {
+    v128.store(dst, v);
+    dst += 16;
+    n -= 16;
+  }
+  if (n >= 8) { store<u64>(dst, (<u64>pattern << 32) | pattern); dst += 8; n -= 8; }
+  if (n >= 4) { store<u32>(dst, pattern); dst += 4; n -= 4; }
+  if (n >= 2) { store<u16>(dst, <u16>pattern); dst += 2; n -= 2; }
+  if (n >= 1) store<u8>(dst, <u8>pattern);
 }
 
-/** The padding described at d, from the tensor at `input` into the one at `output` (byte offsets). */
-export function padRuns(d: usize, input: usize, output: usize): void {
-  const runs = load<i32>(d + PD_RUNS);
-  const runBytes = <usize>load<i32>(d + PD_RUN_BYTES);
-  let table = load<usize>(d + PD_TABLE);
-  let done = output;
-  for (let r = 0; r < runs; r++, table += 8) {
-    const src = input + <usize>load<i32>(table);
-    const dst = output + <usize>load<i32>(table, 4);
-    fillGap(d, done, dst);
-    if (runBytes >= 64) {
-      memory.copy(dst, src, runBytes);
-    } else {
-      let i: usize = 0;
-      for (; i + 16 <= runBytes; i += 16) v128.store(dst + i, v128.load(src + i));
-      for (; i < runBytes; i++) store<u8>(dst + i, load<u8>(src + i));
+export function padBlocks(rec: usize, src: usize, dst: usize): void {
+  const d0 = <usize>load<i32>(rec), d1 = <usize>load<i32>(rec, 4), d2 = <usize>load<i32>(rec, 8), d3 = <usize>load<i32>(rec, 12);
+  const b0 = <usize>load<i32>(rec, 16), a0 = <usize>load<i32>(rec, 20);
+  const b1 = <usize>load<i32>(rec, 24), a1 = <usize>load<i32>(rec, 28);
+  const b2 = <usize>load<i32>(rec, 32), a2 = <usize>load<i32>(rec, 36);
+  const b3 = <usize>load<i32>(rec, 40), a3 = <usize>load<i32>(rec, 44);
+  const pattern = load<u32>(rec, 48);
+  // Output strides (bytes) of dims 2, 1, 0.
+  const s2 = b3 + d3 + a3;
+  const s1 = (b2 + d2 + a2) * s2;
+  const s0 = (b1 + d1 + a1) * s1;
+  fill(dst, b0 * s0, pattern);
+  dst += b0 * s0;
+  for (let i0: usize = 0; i0 < d0; i0++) {
+    fill(dst, b1 * s1, pattern);
+    dst += b1 * s1;
+    for (let i1: usize = 0; i1 < d1; i1++) {
+      fill(dst, b2 * s2, pattern);
+      dst += b2 * s2;
+      for (let i2: usize = 0; i2 < d2; i2++) {
+        fill(dst, b3, pattern);
+        dst += b3;
+        memory.copy(dst, src, d3);
+        dst += d3;
+        src += d3;
+        fill(dst, a3, pattern);
+        dst += a3;
+      }
+      fill(dst, a2 * s2, pattern);
+      dst += a2 * s2;
     }
-    done = dst + runBytes;
+    fill(dst, a1 * s1, pattern);
+    dst += a1 * s1;
   }
-  fillGap(d, done, output + <usize>load<i32>(d + PD_TOTAL));
+  fill(dst, a0 * s0, pattern);
 }
