@@ -62,3 +62,19 @@ test('run: bad input -> one line naming the input, exit 1', { skip: NO_CORPUS },
     assert.match(lines[0], pattern, content);
   }
 });
+
+test('run --profile: per-op-type table; --json carries every node with its op, path and time', { skip: NO_CORPUS }, () => {
+  const file = corpusPath('tflite/mlcommons-tiny/str_ww_ref_model.tflite');
+  const text = cli(['run', file, '--repeat', '3', '--profile']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /Profile \(per node: median over 3 invoke\(s\)/);
+  assert.match(text.stdout, /CONV_2D\s+4\s+\d+\.\d{4}\s+\d+\.\d/);
+  const json = JSON.parse(cli(['run', file, '--repeat', '3', '--profile', '--json']).stdout);
+  const p = json.profile;
+  assert.equal(p.repeat, 3);
+  assert.deepEqual(p.nodes.map((n: { op: string }) => n.op).filter((op: string) => op === 'DEPTHWISE_CONV_2D').length, 4);
+  for (const n of p.nodes) assert.ok(n.ms >= 0 && (n.path === 'wasm' || n.path === 'js') && Array.isArray(n.shape), JSON.stringify(n));
+  const total = p.ops.reduce((s: number, o: { ms: number }) => s + o.ms, 0);
+  assert.ok(Math.abs(total - p.totalMs) < 1e-9);
+  assert.ok(Math.abs(p.ops.reduce((s: number, o: { share: number }) => s + o.share, 0) - 1) < 1e-9);
+});
