@@ -140,9 +140,8 @@ for (const dtype of ['int8', 'uint8'] as const) {
       // One output pixel of a 1x1 window (a classifier head), from a 1x1 image and from a strided 2x2 one.
       { batches: 1, inH: 1, inW: 1, inC: 37, outC: 21, fh: 1, fw: 1, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 1, inH: 2, inW: 2, inC: 6, outC: 5, fh: 1, fw: 1, stride: [2, 2], dilation: [1, 1], padding: 'VALID', multiplier: 1 },
-      // The direct path (input widened and padded once, windows read in place): ResNet's 3x3 layers over several
-      // pixel blocks, strided and batched, a dilated height, a strided 1x1, VALID windows that leave the last column
-      // and row unread, a 1-row output.
+      // ResNet's 3x3 layers over several pixel blocks, strided and batched, a dilated height, a strided 1x1, VALID
+      // windows that leave the last column and row unread, a 1-row output.
       { batches: 1, inH: 32, inW: 32, inC: 16, outC: 16, fh: 3, fw: 3, stride: [1, 1], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 2, inH: 15, inW: 13, inC: 16, outC: 32, fh: 3, fw: 3, stride: [2, 2], dilation: [1, 1], padding: 'SAME', multiplier: 1 },
       { batches: 1, inH: 12, inW: 9, inC: 6, outC: 11, fh: 3, fw: 2, stride: [1, 2], dilation: [2, 1], padding: 'SAME', multiplier: 1 },

@@ -167,17 +167,8 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
       for (let k = 0; k < K; k++) w8[base + (k >> 3) * 64 + (k & 7)] = filter[c * K + k] + filterOffset;
     }
   }
-  // The direct path (gemm-i16.ts): the input widened once with its padding, windows read in place; where a window
-  // row is contiguous (dilation 1 across) and even (k-pairs stay inside it), and not a plain 1x1 stride-1 layer
-  // (whose rows are contiguous already).
-  const plain1x1 = g.filterH === 1 && g.filterW === 1 && g.strideH === 1 && g.strideW === 1;
-  const hp = (g.outH - 1) * g.strideH + (g.filterH - 1) * g.dilationH + 1;
-  const wp = (g.outW - 1) * g.strideW + g.filterW;
-  const wideBytes = g.batches * hp * wp * g.inC * 2;
-  const direct = !oneRow && !plain1x1 && g.dilationW === 1 && (g.filterW * g.inC) % 2 === 0 && wideBytes <= 2 ** 24;
-  const wideAt = direct ? arena.alloc(wideBytes + 64, 16) : 0;
   // Spare bytes after the last row: the packing writes whole vectors.
-  const rowsAt = arena.alloc(direct ? 64 : Math.max(blockPixels * rowBytes, 16 * k8) + 64, 16);
+  const rowsAt = arena.alloc(Math.max(blockPixels * rowBytes, 16 * k8) + 64, 16);
   const wAt = w8At ? 0 : arena.alloc(blocks * kPairs * 32, 16);
   if (!w8At) {
     const w = arena.i16;
@@ -192,7 +183,7 @@ export function prepareQuant8Conv(ctx: PrepareContext, g: Geometry2D, filter: Ar
   const d = (desc >> 2) + CV;
   const words = [g.batches, g.inH, g.inW, g.inC, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
     g.dilationH, g.dilationW, g.padH, g.padW, kPairs, wAt, rowsAt, blockPixels, -inputOffset, oneRow ? 1 : 0,
-    w8At, k8, wideAt, hp, wp];
+    w8At, k8];
   words.forEach((v, i) => { i32[d + i] = v; });
   return { run: arena.exports.convQ8 as Quant8Wasm['run'], desc };
 }

@@ -41,9 +41,6 @@ const CV_IN_ZP: usize = 264; // input zero point (the value of taps outside the 
 const CV_ONE_ROW: usize = 268; // 1: a single output pixel of a 1x1 window
 const CV_W8: usize = 272; // one row: the filter as int8 in 8-channel x 8-k tiles (0: the int16 GEMM instead)
 const CV_K8: usize = 276; // one row with CV_W8: K rounded up to a multiple of 8, / 8
-const CV_WIDE: usize = 280; // the direct path: scratch for the widened, padded input (0: im2col rows instead)
-const CV_HP: usize = 284; // the direct path: padded input height (rows the windows reach)
-const CV_WP: usize = 288; // the direct path: padded input width
 
 /** The convolution described at d, from the 8-bit tensor at `input` into the one at `output` (byte offsets). */
 export function convQ8(d: usize, input: usize, output: usize): void {
@@ -59,10 +56,6 @@ function conv<T>(d: usize, input: usize, output: usize): void {
     for (let s = input, o = rows; s < end; s += 8, o += 16) v128.store(o, v128.load_ext<T>(s));
     if (load<usize>(d + CV_W8) != 0) gemv8<T>(d, rows, output);
     else gemm<T>(d, rows, 1, output);
-    return;
-  }
-  if (load<usize>(d + CV_WIDE) != 0) {
-    direct<T>(d, input, output);
     return;
   }
   const total = load<i32>(d + CV_BATCHES) * load<i32>(d + CV_OUT_H) * load<i32>(d + CV_OUT_W);
@@ -175,80 +168,68 @@ function packRows<T>(d: usize, input: usize, p0: i32, count: i32, dst: usize): v
 }
 
 /**
- * Four output pixels x 8 channels: A rows at p0..p3, each read as `segs` segments of `segPairs` k-pairs with `skip`
- * bytes between segments (im2col rows: one segment; the direct path: one segment per window row), against the
- * block's packed filter at w; requantized and stored at q, q + outStride, ...
+ * Four output pixels x 8 channels: A rows (kPairs k-pairs each) at p0..p3 against the block's packed filter at w;
+ * requantized and stored at q, q + outStride, ...
  */
 // @ts-ignore: decorator
 @inline
-function tile4<T>(d: usize, p0: usize, p1: usize, p2: usize, p3: usize, w: usize, segs: i32, segPairs: i32, skip: usize,
-  bias: usize, scale: usize, n: i32, c0: i32, q: usize, outStride: usize): void {
+function tile4<T>(d: usize, p0: usize, p1: usize, p2: usize, p3: usize, w: usize, kPairs: i32, bias: usize, scale: usize,
+  n: i32, c0: i32, q: usize, outStride: usize): void {
   const b0 = v128.load(bias);
   const b1 = v128.load(bias, 16);
   let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
   let wp = w;
-  for (let sg = 0; sg < segs; sg++) {
-    let j = segPairs;
-    for (; j >= 2; j -= 2) {
-      let w0 = v128.load(wp);
-      let w1 = v128.load(wp, 16);
-      let x = v128.load32_splat(p0);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p1);
-      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
-      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p2);
-      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
-      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p3);
-      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
-      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
-      w0 = v128.load(wp, 32);
-      w1 = v128.load(wp, 48);
-      x = v128.load32_splat(p0, 4);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p1, 4);
-      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
-      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p2, 4);
-      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
-      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p3, 4);
-      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
-      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
-      p0 += 8;
-      p1 += 8;
-      p2 += 8;
-      p3 += 8;
-      wp += 64;
-    }
-    if (j != 0) {
-      const w0 = v128.load(wp);
-      const w1 = v128.load(wp, 16);
-      let x = v128.load32_splat(p0);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p1);
-      a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
-      a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p2);
-      a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
-      a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
-      x = v128.load32_splat(p3);
-      a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
-      a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
-      p0 += 4;
-      p1 += 4;
-      p2 += 4;
-      p3 += 4;
-      wp += 32;
-    }
-    p0 += skip;
-    p1 += skip;
-    p2 += skip;
-    p3 += skip;
+  let j = kPairs;
+  for (; j >= 2; j -= 2) {
+    let w0 = v128.load(wp);
+    let w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(p0);
+    a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
+    a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p1);
+    a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
+    a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p2);
+    a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
+    a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p3);
+    a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
+    a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
+    w0 = v128.load(wp, 32);
+    w1 = v128.load(wp, 48);
+    x = v128.load32_splat(p0, 4);
+    a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
+    a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p1, 4);
+    a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
+    a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p2, 4);
+    a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
+    a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p3, 4);
+    a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
+    a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
+    p0 += 8;
+    p1 += 8;
+    p2 += 8;
+    p3 += 8;
+    wp += 64;
+  }
+  if (j != 0) {
+    const w0 = v128.load(wp);
+    const w1 = v128.load(wp, 16);
+    let x = v128.load32_splat(p0);
+    a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, w0));
+    a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p1);
+    a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x, w0));
+    a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p2);
+    a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x, w0));
+    a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x, w1));
+    x = v128.load32_splat(p3);
+    a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x, w0));
+    a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x, w1));
   }
   if (load<i32>(d + RQ_FIXED) != 0) {
     const lanes = d + RQ_LANES;
@@ -290,34 +271,28 @@ function tile4<T>(d: usize, p0: usize, p1: usize, p2: usize, p3: usize, w: usize
   }
 }
 
-/** One output pixel x 8 channels (as tile4; a FULLY_CONNECTED row, a block's leftover pixels). */
+/** One output pixel x 8 channels (as tile4): a FULLY_CONNECTED row, a block's leftover pixels. */
 // @ts-ignore: decorator
 @inline
-function tile1<T>(d: usize, p0: usize, w: usize, segs: i32, segPairs: i32, skip: usize, bias: usize, scale: usize,
-  n: i32, c0: i32, q: usize): void {
+function tile1<T>(d: usize, p0: usize, w: usize, kPairs: i32, bias: usize, scale: usize, n: i32, c0: i32, q: usize): void {
   let a00 = v128.load(bias), a01 = v128.load(bias, 16), c00 = i32x4.splat(0), c01 = i32x4.splat(0);
   let wp = w;
-  for (let sg = 0; sg < segs; sg++) {
-    let j = segPairs;
-    // Two independent chains per half hide the add latency.
-    for (; j >= 2; j -= 2) {
-      let x = v128.load32_splat(p0);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, v128.load(wp)));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
-      x = v128.load32_splat(p0, 4);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
-      c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
-      p0 += 8;
-      wp += 64;
-    }
-    if (j != 0) {
-      const x = v128.load32_splat(p0);
-      a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, v128.load(wp)));
-      a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
-      p0 += 4;
-      wp += 32;
-    }
-    p0 += skip;
+  let j = kPairs;
+  // Two independent chains per half hide the add latency.
+  for (; j >= 2; j -= 2) {
+    let x = v128.load32_splat(p0);
+    a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, v128.load(wp)));
+    a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
+    x = v128.load32_splat(p0, 4);
+    c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
+    c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
+    p0 += 8;
+    wp += 64;
+  }
+  if (j != 0) {
+    const x = v128.load32_splat(p0);
+    a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x, v128.load(wp)));
+    a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
   }
   a00 = i32x4.add(a00, c00);
   a01 = i32x4.add(a01, c01);
@@ -360,105 +335,13 @@ function gemm<T>(d: usize, a: usize, count: i32, out: usize): void {
     let r = 0;
     for (; r + 4 <= count; r += 4) {
       const p0 = a + <usize>r * rowBytes;
-      tile4<T>(d, p0, p0 + rowBytes, p0 + 2 * rowBytes, p0 + 3 * rowBytes, w, 1, kPairs, 0, bias, scale, n, c0,
+      tile4<T>(d, p0, p0 + rowBytes, p0 + 2 * rowBytes, p0 + 3 * rowBytes, w, kPairs, bias, scale, n, c0,
         o + <usize>r * outStride, outStride);
     }
-    for (; r < count; r++) tile1<T>(d, a + <usize>r * rowBytes, w, 1, kPairs, 0, bias, scale, n, c0, o + <usize>r * outStride);
+    for (; r < count; r++) tile1<T>(d, a + <usize>r * rowBytes, w, kPairs, bias, scale, n, c0, o + <usize>r * outStride);
   }
 }
 
-/**
- * The direct path (no im2col): the input widened once to int16 with its padding materialized (the zero point), so
- * every window is interior; a window row is fw * inC contiguous values (dilation 1 across, even count: k-pairs never
- * straddle window rows), read in place by the tiles, one segment per window row. Blocks of pixels keep the part of
- * the widened input they read in cache while each channel block passes over them.
- */
-function direct<T>(d: usize, input: usize, output: usize): void {
-  const batches = load<i32>(d + CV_BATCHES);
-  const inH = load<i32>(d + CV_IN_H);
-  const inW = load<i32>(d + CV_IN_W);
-  const inC = load<i32>(d + CV_IN_C);
-  const outH = load<i32>(d + CV_OUT_H);
-  const outW = load<i32>(d + CV_OUT_W);
-  const fh = load<i32>(d + CV_FH);
-  const fw = load<i32>(d + CV_FW);
-  const sh = load<i32>(d + CV_SH);
-  const sw = load<i32>(d + CV_SW);
-  const dh = load<i32>(d + CV_DH);
-  const ph = load<i32>(d + CV_PH);
-  const pw = load<i32>(d + CV_PW);
-  const wide = load<usize>(d + CV_WIDE);
-  const hp = load<i32>(d + CV_HP);
-  const wp = load<i32>(d + CV_WP);
-  const zp = i16x8.splat(<i16>load<i32>(d + CV_IN_ZP));
-  const pixelBytes = <usize>inC << 1;
-  const lineBytes = <usize>wp * pixelBytes;
-  // Widen and pad: per padded row, the left padding, the image row, the right padding, each written as whole
-  // vectors (a region's overrun is rewritten by the next one; the last one lands in spare bytes).
-  let o = wide;
-  for (let b = 0; b < batches; b++) {
-    for (let y = 0; y < hp; y++, o += lineBytes) {
-      const iy = y - ph;
-      if (<u32>iy >= <u32>inH) {
-        for (let at: usize = 0; at < lineBytes; at += 16) v128.store(o + at, zp);
-        continue;
-      }
-      const left = <usize>min(pw, wp) * pixelBytes;
-      for (let at: usize = 0; at < left; at += 16) v128.store(o + at, zp);
-      const cols = max(0, min(inW, wp - pw));
-      const s = input + <usize>((b * inH + iy) * inW) * <usize>inC;
-      const run = <usize>(cols * inC);
-      for (let i: usize = 0; i < run; i += 8) v128.store(o + left + (i << 1), v128.load_ext<T>(s + i));
-      for (let at = left + (run << 1); at < lineBytes; at += 16) v128.store(o + at, zp);
-    }
-  }
-  const total = batches * outH * outW;
-  const blockPixels = load<i32>(d + CV_BLOCK_PIXELS);
-  const blocks = load<i32>(d + RQ_BLOCKS);
-  const outC = load<i32>(d + RQ_CHANNELS);
-  const outStride = <usize>outC;
-  const segPairs = (fw * inC) >> 1;
-  const skip = <usize>dh * lineBytes - (<usize>(fw * inC) << 1);
-  const wBlockBytes = <usize>load<i32>(d + CV_KPAIRS) << 5;
-  const imageBytes = <usize>hp * lineBytes;
-  const rowStep = <usize>sh * lineBytes;
-  const colStep = <usize>sw * pixelBytes;
-  for (let p0 = 0; p0 < total; p0 += blockPixels) {
-    const count = min(blockPixels, total - p0);
-    const b0 = p0 / (outH * outW);
-    const oy0 = (p0 - b0 * outH * outW) / outW;
-    const ox0 = p0 - b0 * outH * outW - oy0 * outW;
-    let w = load<usize>(d + CV_W);
-    let bias = load<usize>(d + RQ_BIAS);
-    let scale = load<usize>(d + RQ_SCALE);
-    for (let cb = 0; cb < blocks; cb++, w += wBlockBytes, bias += 32, scale += 32) {
-      const c0 = cb << 3;
-      const n = min(8, outC - c0);
-      let q = output + <usize>p0 * outStride + <usize>c0;
-      // The pixels' window corners, walked in output order.
-      let bb = b0, oy = oy0, ox = ox0;
-      let r = 0;
-      for (; r + 4 <= count; r += 4) {
-        const k0 = wide + <usize>bb * imageBytes + <usize>oy * rowStep + <usize>ox * colStep;
-        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; bb++; } }
-        const k1 = wide + <usize>bb * imageBytes + <usize>oy * rowStep + <usize>ox * colStep;
-        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; bb++; } }
-        const k2 = wide + <usize>bb * imageBytes + <usize>oy * rowStep + <usize>ox * colStep;
-        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; bb++; } }
-        const k3 = wide + <usize>bb * imageBytes + <usize>oy * rowStep + <usize>ox * colStep;
-        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; bb++; } }
-        tile4<T>(d, k0, k1, k2, k3, w, fh, segPairs, skip, bias, scale, n, c0, q, outStride);
-        q += outStride << 2;
-      }
-      for (; r < count; r++) {
-        tile1<T>(d, wide + <usize>bb * imageBytes + <usize>oy * rowStep + <usize>ox * colStep, w, fh, segPairs, skip,
-          bias, scale, n, c0, q);
-        if (++ox == outW) { ox = 0; if (++oy == outH) { oy = 0; bb++; } }
-        q += outStride;
-      }
-    }
-  }
-}
 /** Per-channel totals of four accumulators of four partial sums each: [sum a0, sum a1, sum a2, sum a3]. */
 // @ts-ignore: decorator
 @inline
