@@ -1,0 +1,169 @@
+// FrozenGraph -> our graph IR -> float TFLite: normalise the GraphDef (normalize/), map every node with the
+// mapper registered for its op (ops/), then run the float conversion passes (bias / batch-norm folding,
+// activation fusion), as TensorFlow's converter does. Constants stay values while they can fold; a node whose
+// inputs are all constants is evaluated instead of emitted.
+
+import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../../errors.js';
+import { GraphBuilder, encodeValues } from '../../graph/builder.js';
+import type { DType, Model } from '../../graph/model.js';
+import { FLOAT_CONVERSION_PASSES, runPasses } from '../../graph/passes/index.js';
+import { evaluateConst } from './normalize/const-eval.js';
+import { dtypeOfTf, type ConstValue } from './normalize/const-value.js';
+import { normalizeGraph, type ConstStore } from './normalize/index.js';
+import { refKey, refText, topologicalOrder, type TfGraph } from './normalize/graph.js';
+import { MapContext, OP_MAPPERS, type TfValue } from './ops/index.js';
+import type { FrozenGraph, FrozenGraphInput } from './types.js';
+
+export interface GraphImportOptions {
+  /** Shapes for inputs with unknown dimensions, by input name (or placeholder node name). */
+  inputShapes?: Record<string, number[]>;
+}
+
+export interface GraphImportResult {
+  model: Model;
+  /** TensorFlow ops of the normalised graph (what was converted) and how many of each. */
+  opCounts: Record<string, number>;
+  /** Nodes of the normalised graph. */
+  nodeCount: number;
+  /** Float passes that changed the graph. */
+  passes: string[];
+}
+
+/** Ops the importer handles without a mapper. */
+const STRUCTURAL = new Set(['Const', 'Placeholder']);
+
+function countOps(g: TfGraph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of g.nodes.values()) counts[n.op] = (counts[n.op] ?? 0) + 1;
+  return counts;
+}
+
+/** Every op without a mapper, in one error with counts and a few node names each. */
+function checkSupported(g: TfGraph): void {
+  const missing = new Map<string, string[]>();
+  const inputs = new Set(g.inputs.map((i) => i.node));
+  for (const n of g.nodes.values()) {
+    if (n.op === 'Placeholder' && !inputs.has(n.name)) {
+      throw new InputError(`${g.label}: placeholder '${n.name}' feeds the outputs but is not a model input (list it in --inputs)`);
+    }
+    if (STRUCTURAL.has(n.op) || OP_MAPPERS.has(n.op)) continue;
+    const l = missing.get(n.op) ?? [];
+    l.push(n.name);
+    missing.set(n.op, l);
+  }
+  if (missing.size === 0) return;
+  const parts = [...missing].sort((a, b) => b[1].length - a[1].length)
+    .map(([op, names]) => `${op} x${names.length} ('${names.slice(0, 2).join("', '")}'${names.length > 2 ? ', ...' : ''})`);
+  const total = [...missing.values()].reduce((s, l) => s + l.length, 0);
+  throw new UnsupportedError(`${g.label}: ${total} node${total > 1 ? 's' : ''} of ${missing.size} unsupported op${missing.size > 1 ? 's' : ''}: ${parts.join(', ')}`);
+}
+
+/** Concrete shape and signature of an input: unknown dimensions are 1 (or the given shape), -1 in the signature. */
+function inputShape(g: TfGraph, input: FrozenGraphInput, given: Record<string, number[]> | undefined): { shape: number[]; signature?: number[] } {
+  const override = given?.[input.name] ?? given?.[input.node];
+  if (override) {
+    if (!Array.isArray(override) || !override.every((d) => Number.isSafeInteger(d) && d > 0)) {
+      throw new InputError(`${g.label}: input shape for '${input.name}' is [${override}] (want positive integers)`);
+    }
+    if (input.shape && (input.shape.length !== override.length || input.shape.some((d, i) => d >= 0 && d !== override[i]))) {
+      throw new InputError(`${g.label}: input '${input.name}' has shape [${input.shape.map((d) => (d < 0 ? '?' : d))}]; the given shape [${override}] does not fit it`);
+    }
+    return { shape: [...override] };
+  }
+  if (!input.shape) {
+    throw new UnsupportedError(`${g.label}: input '${input.name}' has an unknown rank; give its shape (--input-shape ${input.name}:d0,d1,...)`);
+  }
+  const shape = input.shape.map((d) => (d < 0 ? 1 : d));
+  return input.shape.some((d) => d < 0) ? { shape, signature: [...input.shape] } : { shape };
+}
+
+function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): GraphBuilder {
+  const b = new GraphBuilder('main');
+  const values = new Map<string, TfValue>();
+  const dynamicBatch = new Set<number>();
+  for (const input of g.inputs) {
+    const dtype = dtypeOfTf(input.dtype);
+    if (!dtype) throw new UnsupportedError(`${g.label}: input '${input.name}' has type ${input.dtype}`);
+    const { shape, signature } = inputShape(g, input, options.inputShapes);
+    const t = b.addInput({ name: input.name, shape, dtype, ...(signature ? { shapeSignature: signature } : {}) });
+    if (signature && signature[0] === -1) dynamicBatch.add(t);
+    values.set(refKey({ node: input.node, index: 0 }), { tensor: t });
+  }
+  const written = new Map<ConstValue, number>();
+  const materialize = (c: ConstValue, name: string): number => {
+    let t = written.get(c);
+    if (t === undefined) {
+      t = b.addTensor({ name, shape: c.shape, dtype: c.dtype as DType, data: encodeValues(c.dtype as DType, c.values) });
+      written.set(c, t);
+    }
+    return t;
+  };
+  const inputNodes = new Set(g.inputs.map((i) => i.node));
+  for (const name of topologicalOrder(g, g.outputs.map((o) => o.ref.node))) {
+    if (inputNodes.has(name)) continue;
+    const node = g.nodes.get(name)!;
+    if (node.op === 'Const') {
+      values.set(refKey({ node: name, index: 0 }), { const: consts.constOf(name) });
+      continue;
+    }
+    const ins = node.inputs.map((r) => {
+      const v = values.get(refKey(r));
+      if (!v) throw new ModelFormatError(`${g.label}: node '${name}' reads '${refText(r)}', an output its producer does not have`);
+      return v;
+    });
+    let outs: TfValue[] | null = null;
+    if (ins.every((v) => v.const)) {
+      const folded = evaluateConst(node, ins.map((v) => v.const!), g.label);
+      if (folded) outs = folded.map((c) => ({ const: c }));
+    }
+    if (!outs) {
+      const mapper = OP_MAPPERS.get(node.op)!;
+      outs = mapper.map(new MapContext(b, g.label, node, ins, materialize, dynamicBatch));
+    }
+    outs.forEach((v, k) => values.set(refKey({ node: name, index: k }), v));
+  }
+  for (const o of g.outputs) {
+    const v = values.get(refKey(o.ref));
+    if (!v) throw new ModelFormatError(`${g.label}: output '${o.name}' reads '${refText(o.ref)}', which its node does not produce`);
+    let t = v.tensor ?? materialize(v.const!, o.name);
+    if (b.inputs.includes(t) || b.outputs.includes(t) || b.tensors[t].data) {
+      // An output that is an input, a constant or another output: copied through a RESHAPE so it is its own tensor.
+      const src = b.tensors[t];
+      const copy = b.addTensor({ name: `${o.name}/copy`, shape: src.shape, dtype: src.dtype, ...(src.shapeSignature ? { shapeSignature: src.shapeSignature } : {}) });
+      const shapeT = b.addConstant(`${o.name}/copy_shape`, 'int32', [src.shape.length], Int32Array.from(src.shapeSignature ?? src.shape));
+      b.addOp('RESHAPE', [t, shapeT], [copy]);
+      t = copy;
+    }
+    b.markOutput(t);
+  }
+  // Outputs carry the names the model gives them.
+  for (const [k, o] of g.outputs.entries()) {
+    const t = b.tensors[b.outputs[k]];
+    if (!b.tensors.some((x) => x !== t && x.name === o.name)) t.name = o.name;
+  }
+  return b;
+}
+
+/** Convert a FrozenGraph to a float TFLite model (passes applied). */
+export function frozenGraphToModel(frozen: FrozenGraph, options: GraphImportOptions = {}): GraphImportResult {
+  try {
+    const { graph, consts } = normalizeGraph(frozen);
+    checkSupported(graph);
+    const b = build(graph, consts, options);
+    const model = b.model(`litequant: converted from ${frozen.source}`);
+    const passes = runPasses(model, FLOAT_CONVERSION_PASSES);
+    const sg = model.subgraphs[0];
+    model.signatureDefs = [{
+      key: 'serving_default', subgraphIndex: 0,
+      inputs: sg.inputs.map((i, k) => ({ name: graph.inputs[k].name, tensorIndex: i })),
+      outputs: sg.outputs.map((i, k) => ({ name: graph.outputs[k].name, tensorIndex: i })),
+    }];
+    return { model, opCounts: countOps(graph), nodeCount: graph.nodes.size, passes };
+  } catch (e) {
+    if (e instanceof LitequantError) throw e;
+    // A value the checks did not anticipate (a malformed attribute, an inconsistent shape) must still be a typed
+    // one-line error naming the file.
+    const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0].slice(0, 200)}` : String(e);
+    throw new ModelFormatError(`${frozen.label}: malformed graph (${what})`);
+  }
+}
