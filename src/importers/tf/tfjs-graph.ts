@@ -96,6 +96,14 @@ function weightTensor(spec: TfjsWeightSpec, bytes: Uint8Array): TensorProto | nu
   return { dtype, tensorShape: { dim: spec.shape.map((size) => ({ size })) }, tensorContent: content };
 }
 
+function hasValues(t: TensorProto): boolean {
+  if (t.tensorContent && t.tensorContent.length) return true;
+  const lists = [t.floatVal, t.doubleVal, t.intVal, t.stringVal, t.int64Val, t.boolVal, t.halfVal, t.uint32Val, t.uint64Val];
+  if (lists.some((l) => l && l.length)) return true;
+  // An empty tensor needs no values.
+  return (t.tensorShape?.dim ?? []).some((d) => Number(d.size ?? 0) === 0);
+}
+
 function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
@@ -150,6 +158,10 @@ function frozenFrom(topology: unknown, groups: { specs: unknown; data: Uint8Arra
   for (const [i, n] of list.entries()) {
     if (!n.name || !n.op) throw new ModelFormatError(`${label}: modelTopology node ${i} has no ${n.name ? 'op' : 'name'}`);
     nodes.set(n.name, n);
+    // The converter leaves only dtype and shape in a Const's tensor, its values being in the weights: a weight
+    // missing from the manifest must not read as zeros.
+    const t = n.op === 'Const' ? n.attr?.value?.tensor : undefined;
+    if (t && !hasValues(t)) delete n.attr!.value;
   }
   for (const g of groups) attachWeights(nodes, g.specs, g.data, label, g.where);
   const io = ioFromSignature(signature, nodes, label) ?? chooseIo(list, label, {});
