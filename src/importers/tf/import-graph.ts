@@ -125,7 +125,7 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
   for (const o of g.outputs) {
     const v = values.get(refKey(o.ref));
     if (!v) throw new ModelFormatError(`${g.label}: output '${o.name}' reads '${refText(o.ref)}', which its node does not produce`);
-    let t = v.tensor ?? materialize(v.const!, o.name);
+    let t = v.tensor ?? materialize(v.const!, `${o.name}/value`);
     if (b.inputs.includes(t) || b.outputs.includes(t) || b.tensors[t].data) {
       // An output that is an input, a constant or another output: copied through a RESHAPE so it is its own tensor.
       const src = b.tensors[t];
