@@ -21,6 +21,9 @@ export interface ConstValue {
 /** Largest constant we materialise (elements): beyond this a malformed file could make us allocate without bound. */
 export const MAX_CONST_ELEMENTS = 1 << 28;
 
+/** Largest constant built by repeating a listed value (tensor_content sizes are checked against the bytes instead). */
+const MAX_SPLAT_ELEMENTS = 1 << 24;
+
 /** Our element type for a TensorFlow DataType: int64 narrows to int32 and half/double widen/narrow to float32, as TF.js does. */
 export function dtypeOfTf(t: TfDataType | undefined): DType | null {
   switch (t) {
@@ -123,6 +126,8 @@ export function constFromTensorProto(t: TensorProto, where: string): ConstValue 
     case 'DT_BFLOAT16': list = t.halfVal ?? []; conv = (v) => bfloat16ToFloat(Number(v)); break;
   }
   if (list.length > n) throw new ModelFormatError(`${where}: constant of shape [${dims}] lists ${list.length} values`);
+  // A short list repeats its last value: cap what a few bytes in the file can make us allocate.
+  if (n > MAX_SPLAT_ELEMENTS && list.length < n) throw new ModelFormatError(`${where}: constant of shape [${dims}] spreads ${list.length} listed values over ${n} elements`);
   if (list.length > 0) {
     for (let i = 0; i < n; i++) out[i] = conv(list[Math.min(i, list.length - 1)]);
   }
