@@ -3,7 +3,6 @@
 // written as plain ops (bias into the linear op, a batch norm as per-channel MUL + ADD, the activation); the float
 // passes then fold and fuse them as TensorFlow's converter does.
 
-import { scalarOf } from '../normalize/const-value.js';
 import { applyActivation } from './activations.js';
 import type { MapContext } from './context.js';
 
@@ -92,4 +91,3 @@ export function applyFusedTail(ctx: MapContext, y: number, plan: FusedPlan): num
   return x;
 }
 
-export { scalarOf };
