@@ -11,8 +11,9 @@ interface CastPlan {
 }
 
 export const castKernel: Kernel<CastPlan> = {
+  // Version 5 covers float64 (and float16, which this kernel refuses by dtype); 3 int8, 4 uint16, 2 uint32.
   op: 'CAST',
-  maxVersion: 1,
+  maxVersion: 5,
   prepare(ctx) {
     const input = requireInput(ctx, 0);
     const out = ctx.outputs[0];

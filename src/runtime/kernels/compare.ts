@@ -53,7 +53,7 @@ function makeCompare(op: string, maxVersion: number, cmp: Cmp): Kernel<ComparePl
   };
 }
 
-export const equalKernel = makeCompare('EQUAL', 3, (a, b) => a === b);
+export const equalKernel = makeCompare('EQUAL', 4, (a, b) => a === b);
 export const notEqualKernel = makeCompare('NOT_EQUAL', 3, (a, b) => a !== b);
 export const lessKernel = makeCompare('LESS', 3, (a, b) => a < b);
 export const lessEqualKernel = makeCompare('LESS_EQUAL', 3, (a, b) => a <= b);
