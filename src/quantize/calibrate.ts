@@ -232,7 +232,7 @@ export class CalibrationRun {
   private readonly hasVariables: boolean;
 
   /** `run` false: only the LSTM cell observers (to merge other threads' maxima into). */
-  constructor(model: Model, run = true) {
+  constructor(private readonly model: Model, run = true) {
     const sg = model.subgraphs[0];
     this.interp = run ? Interpreter.fromModel(model) : null;
     sg.operators.forEach((node, n) => {
@@ -251,7 +251,20 @@ export class CalibrationRun {
     if (this.hasVariables) interp.resetVariables();
     sample.forEach((a, i) => interp.setInput(i, a));
     interp.invoke({ onTensor });
+    // Outputs of nodes computed once at prepare (all inputs constant, e.g. FILL of a constant) are activations of
+    // the model all the same: they are observed like the others.
+    for (const i of this.foldedTensors) onTensor(i, interp.tensors[i]);
   }
+
+  /** Tensors without data in the model that the interpreter made constant by computing their node at prepare. */
+  private get foldedTensors(): number[] {
+    if (!this.folded) {
+      const sg = this.model.subgraphs[0];
+      this.folded = this.interp!.tensors.filter((t) => t.isConstant && !(sg.tensors[t.index].data?.length)).map((t) => t.index);
+    }
+    return this.folded;
+  }
+  private folded: number[] | null = null;
 
   /** Pass 1 on sample `k` (its index in the whole calibration set, for errors). */
   observeRanges(k: number, sample: Float32Array[]): void {

@@ -124,6 +124,19 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['GATHER', { activations: [0], output: SAME, int16: true, version: v(2, 4) }],
   // op_version.cc: int8 is version 3; int16 has no case of its own (version 1). operator_property: same scale.
   ['REVERSE_V2', { activations: [0], output: SAME, int16: true, version: v(3, 1) }],
+  // Data movement of the ops TF graphs bring: raw copies, so the output keeps the input's parameters (TF's quantizer
+  // gives them one scale in and out). Versions from op_version.cc; int16 only where the official runtime runs it.
+  // MIRROR_PAD's int16 kernel (version 3) and TILE's int16 are newer than the official build.
+  ['MIRROR_PAD', { activations: [0], output: SAME, int16: false, version: v(2) }],
+  ['GATHER_ND', { activations: [0], output: SAME, int16: true, version: v(1, 3) }],
+  ['TILE', { activations: [0], output: SAME, int16: false, version: v(3) }],
+  ['BROADCAST_TO', { activations: [0], output: SAME, int16: true, version: v(3) }],
+  // FILL copies its scalar value: the output takes the value's parameters.
+  ['FILL', { activations: [1], output: SAME, int16: true, version: v(3) }],
+  // SELECT / SELECT_V2 copy x or y without rescaling: x, y and the output share the output's calibrated parameters
+  // (the bool condition is not quantized). op_version.cc: int8 SELECT is version 2, int8 SELECT_V2 stays 1.
+  ['SELECT', { activations: [1, 2], output: SHARED, int16: true, version: v(2, 1) }],
+  ['SELECT_V2', { activations: [1, 2], output: SHARED, int16: true, version: v(1) }],
   ['SPACE_TO_DEPTH', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['DEPTH_TO_SPACE', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['SPACE_TO_BATCH_ND', { activations: [0], output: SAME, int16: false, version: v(2) }],

@@ -141,6 +141,8 @@ export class Interpreter {
   private readonly sg: Subgraph;
   private nodes: PreparedNode[] = [];
   private readonly variableInitial = new Map<number, TypedArray>();
+  /** Tensors the current preparation made constant (folded nodes' outputs, SHAPE outputs). */
+  private readonly derivedConstants = new Set<number>();
   private needsPrepare = true;
   /** This preparation's WebAssembly memory (null where the kernels module is unavailable). */
   private wasm: WasmArena | null = null;
@@ -203,6 +205,11 @@ export class Interpreter {
     };
   }
 
+  private modelConstant(index: number): boolean {
+    const t = this.sg.tensors[index];
+    return t.data !== null && t.data.length > 0 && !t.isVariable;
+  }
+
   /** Every node's op and version against the registry, all problems in one error. */
   private checkSupported(): void {
     const problems: string[] = [];
@@ -222,6 +229,10 @@ export class Interpreter {
     const problems: string[] = [];
     // A fresh memory per preparation: offsets kernels reserved for an earlier shape are void.
     this.wasm = this.kernels === 'wasm' ? WasmArena.create() : null;
+    // Tensors computed at an earlier preparation (folded nodes, SHAPE outputs) may depend on input shapes that have
+    // changed since: they are activations again until this preparation computes them anew.
+    for (const i of this.derivedConstants) this.tensors[i].isConstant = false;
+    this.derivedConstants.clear();
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
@@ -252,9 +263,14 @@ export class Interpreter {
             if (!t.isConstant) t.data = newArray(t.dtype, elementCount(t.shape));
           }
           kernel.eval(plan, inputs, outputs, intermediates);
-          for (const t of outputs) t.isConstant = true;
+          for (const t of outputs) {
+            t.isConstant = true;
+            this.derivedConstants.add(t.index);
+          }
           return;
         }
+        // A kernel may make its outputs constant at prepare (SHAPE: the shape is known here).
+        for (const t of outputs) if (t.isConstant && !this.modelConstant(t.index)) this.derivedConstants.add(t.index);
         nodes.push({ index, node, kernel, plan, inputs, outputs, intermediates });
       } catch (e) {
         if (e instanceof UnsupportedError) problems.push(e.message);

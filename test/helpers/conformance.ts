@@ -172,7 +172,8 @@ export function compareArrays(ours: ArrayLike<number>, ref: ArrayLike<number>, d
   for (let i = 0; i < ref.length; i++) {
     const a = Number(ours[i]);
     const b = Number(ref[i]);
-    const d = Math.abs(a - b);
+    // Equal values are exact (infinities included, whose difference is NaN).
+    const d = a === b ? 0 : Math.abs(a - b);
     if (d === 0 || (Number.isNaN(a) && Number.isNaN(b))) exact++;
     if (d > maxAbs || Number.isNaN(d)) maxAbs = Number.isNaN(d) ? Infinity : d;
     const tol = quantized ? lsb : FLOAT_RTOL * Math.abs(b) + FLOAT_ATOL;

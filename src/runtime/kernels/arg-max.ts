@@ -25,7 +25,8 @@ function prepareArg(ctx: PrepareContext): ArgPlan {
 function makeArg(op: string, sign: 1 | -1): Kernel<ArgPlan> {
   return {
     op,
-    maxVersion: 2,
+    // Version 3: bool input.
+    maxVersion: 3,
     prepare: prepareArg,
     eval(plan, inputs, outputs) {
       const src = inputs[0]!.data as Float32Array;

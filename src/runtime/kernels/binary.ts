@@ -410,7 +410,7 @@ function makeBinary(op: BinaryOp, maxVersion: number): Kernel<BinaryPlan> {
 export const addKernel = makeBinary('ADD', 4);
 export const subKernel = makeBinary('SUB', 5);
 export const mulKernel = makeBinary('MUL', 6);
-export const divKernel = makeBinary('DIV', 1);
+export const divKernel = makeBinary('DIV', 2);
 export const maximumKernel = makeBinary('MAXIMUM', 4);
 export const minimumKernel = makeBinary('MINIMUM', 4);
 export const squaredDifferenceKernel = makeBinary('SQUARED_DIFFERENCE', 2);

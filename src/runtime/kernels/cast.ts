@@ -3,6 +3,8 @@
 import type { Kernel, TypedArray } from '../kernel.js';
 import { requireDtype, requireInput } from './shape-util.js';
 
+const INT64_MIN = -(2n ** 63n);
+
 const CASTABLE = ['float32', 'float64', 'int32', 'int64', 'uint8', 'int8', 'int16', 'uint16', 'uint32', 'bool'];
 
 interface CastPlan {
@@ -11,8 +13,9 @@ interface CastPlan {
 }
 
 export const castKernel: Kernel<CastPlan> = {
+  // Version 5 covers float64 (and float16, which this kernel refuses by dtype); 3 int8, 4 uint16, 2 uint32.
   op: 'CAST',
-  maxVersion: 1,
+  maxVersion: 5,
   prepare(ctx) {
     const input = requireInput(ctx, 0);
     const out = ctx.outputs[0];
@@ -26,8 +29,11 @@ export const castKernel: Kernel<CastPlan> = {
     const out: TypedArray = outputs[0].data;
     const n = out.length;
     if (out instanceof BigInt64Array) {
-      // static_cast<int64>: truncation toward zero.
-      for (let i = 0; i < n; i++) out[i] = BigInt(Math.trunc(Number(src[i])));
+      // static_cast<int64>: truncation toward zero; NaN and infinities (undefined in C++) give INT64_MIN as x86 does.
+      for (let i = 0; i < n; i++) {
+        const x = Number(src[i]);
+        out[i] = Number.isFinite(x) ? BigInt(Math.trunc(x)) : INT64_MIN;
+      }
       return;
     }
     const o = out as Float32Array;
@@ -42,7 +48,10 @@ export const castKernel: Kernel<CastPlan> = {
   },
 };
 
-export const shapeKernel: Kernel<number[]> = {
+// SHAPE's value is known at prepare, so its output is a constant from then on: shape arithmetic downstream
+// (STRIDED_SLICE, PACK, ... feeding RESHAPE, FILL, RANGE) is computed at prepare too, as TFLite does for static
+// shapes, and kernels that need constant shape inputs get them. A resized input re-prepares it.
+export const shapeKernel: Kernel<null> = {
   op: 'SHAPE',
   maxVersion: 1,
   prepare(ctx) {
@@ -52,11 +61,11 @@ export const shapeKernel: Kernel<number[]> = {
     if (want !== 'int32' && want !== 'int64') ctx.unsupported(`SHAPE out_type ${want}`);
     out.dtype = want as 'int32' | 'int64';
     out.shape = [input.shape.length];
-    return input.shape.slice();
+    out.data = want === 'int64' ? BigInt64Array.from(input.shape, (d) => BigInt(d)) : Int32Array.from(input.shape);
+    out.isConstant = true;
+    return null;
   },
-  eval(shape, _inputs, outputs) {
-    const out = outputs[0].data;
-    if (out instanceof BigInt64Array) for (let i = 0; i < shape.length; i++) out[i] = BigInt(shape[i]);
-    else for (let i = 0; i < shape.length; i++) (out as Int32Array)[i] = shape[i];
+  eval() {
+    // The output was written at prepare.
   },
 };

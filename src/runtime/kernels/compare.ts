@@ -1,4 +1,5 @@
-// Broadcasting comparisons (EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL) -> bool, and SELECT_V2.
+// Broadcasting comparisons (EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL) -> bool (SELECT and
+// SELECT_V2 are in select.ts).
 // Quantized inputs with different quantization are compared on their real values (as TFLite rescales both).
 
 import type { Kernel, RuntimeTensor } from '../kernel.js';
@@ -33,10 +34,16 @@ function makeCompare(op: string, maxVersion: number, cmp: Cmp): Kernel<ComparePl
       };
     },
     eval(p, inputs: (RuntimeTensor | null)[], outputs) {
-      const A = inputs[0]!.data as Float32Array;
+      const A = inputs[0]!.data as Float32Array | BigInt64Array;
       const B = inputs[1]!.data as Float32Array;
       const Y = outputs[0].data as Uint8Array;
       const { n, mapA, mapB } = p;
+      if (A instanceof BigInt64Array) {
+        // int64: compared as numbers (exact below 2^53, which covers indices and shapes).
+        const Bb = B as unknown as BigInt64Array;
+        for (let k = 0; k < n; k++) Y[k] = cmp(Number(A[mapA === null ? k : mapA[k]]), Number(Bb[mapB === null ? k : mapB[k]])) ? 1 : 0;
+        return;
+      }
       for (let k = 0; k < n; k++) {
         const x = (A[mapA === null ? k : mapA[k]] - p.za) * p.sa;
         const y = (B[mapB === null ? k : mapB[k]] - p.zb) * p.sb;
@@ -46,41 +53,9 @@ function makeCompare(op: string, maxVersion: number, cmp: Cmp): Kernel<ComparePl
   };
 }
 
-export const equalKernel = makeCompare('EQUAL', 3, (a, b) => a === b);
+export const equalKernel = makeCompare('EQUAL', 4, (a, b) => a === b);
 export const notEqualKernel = makeCompare('NOT_EQUAL', 3, (a, b) => a !== b);
 export const lessKernel = makeCompare('LESS', 3, (a, b) => a < b);
 export const lessEqualKernel = makeCompare('LESS_EQUAL', 3, (a, b) => a <= b);
 export const greaterKernel = makeCompare('GREATER', 3, (a, b) => a > b);
 export const greaterEqualKernel = makeCompare('GREATER_EQUAL', 3, (a, b) => a >= b);
-
-interface SelectPlan {
-  n: number;
-  maps: (Int32Array | null)[];
-}
-
-export const selectV2Kernel: Kernel<SelectPlan> = {
-  op: 'SELECT_V2',
-  maxVersion: 1,
-  prepare(ctx) {
-    const c = requireInput(ctx, 0);
-    const a = requireInput(ctx, 1);
-    const b = requireInput(ctx, 2);
-    requireDtype(ctx, c, ['bool']);
-    if (a.dtype !== b.dtype) ctx.unsupported('SELECT_V2 value inputs differ in dtype');
-    const shape = broadcastShapes(ctx, broadcastShapes(ctx, c.shape, a.shape), b.shape);
-    const out = ctx.outputs[0];
-    out.dtype = a.dtype;
-    out.shape = shape;
-    return { n: sizeOf(shape), maps: [c, a, b].map((t) => broadcastIndexMap(t.shape, shape)) };
-  },
-  eval(p, inputs, outputs) {
-    const C = inputs[0]!.data as Uint8Array;
-    const A = inputs[1]!.data as Float32Array;
-    const B = inputs[2]!.data as Float32Array;
-    const Y = outputs[0].data as Float32Array;
-    const [mc, ma, mb] = p.maps;
-    for (let k = 0; k < p.n; k++) {
-      Y[k] = C[mc === null ? k : mc[k]] ? A[ma === null ? k : ma[k]] : B[mb === null ? k : mb[k]];
-    }
-  },
-};

@@ -17,7 +17,7 @@ import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKern
 import { argMaxKernel, argMinKernel } from './arg-max.js';
 import { addKernel, subKernel, mulKernel, divKernel, maximumKernel, minimumKernel, squaredDifferenceKernel } from './binary.js';
 import { castKernel, shapeKernel } from './cast.js';
-import { equalKernel, notEqualKernel, lessKernel, lessEqualKernel, greaterKernel, greaterEqualKernel, selectV2Kernel } from './compare.js';
+import { equalKernel, notEqualKernel, lessKernel, lessEqualKernel, greaterKernel, greaterEqualKernel } from './compare.js';
 import { concatenationKernel } from './concatenation.js';
 import { gatherKernel } from './gather.js';
 import { l2NormalizationKernel } from './l2-normalization.js';
@@ -33,6 +33,17 @@ import { splitKernel, splitVKernel } from './split.js';
 import { tileKernel, broadcastToKernel } from './tile.js';
 import { reverseV2Kernel } from './reverse.js';
 import { transposeKernel } from './transpose.js';
+// Ops TF graphs bring (the GraphDef importer's builtins).
+import { oneHotKernel } from './one-hot.js';
+import { mirrorPadKernel } from './mirror-pad.js';
+import { depthToSpaceKernel, spaceToDepthKernel, spaceToBatchNdKernel, batchToSpaceNdKernel } from './space-depth.js';
+import { fillKernel, zerosLikeKernel } from './fill.js';
+import { rangeKernel } from './range.js';
+import { floorDivKernel, floorModKernel, powKernel } from './floor-pow.js';
+import { selectKernel, selectV2Kernel } from './select.js';
+import { logicalAndKernel, logicalOrKernel, logicalNotKernel } from './logical.js';
+import { addNKernel } from './add-n.js';
+import { gatherNdKernel } from './gather-nd.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -48,6 +59,9 @@ export const KERNELS: readonly Kernel<any>[] = [
   sliceKernel, stridedSliceKernel, softmaxKernel, logSoftmaxKernel, splitKernel, splitVKernel,
   tileKernel, broadcastToKernel, transposeKernel, reverseV2Kernel,
   expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel,
+  oneHotKernel, mirrorPadKernel, depthToSpaceKernel, spaceToDepthKernel, spaceToBatchNdKernel, batchToSpaceNdKernel,
+  fillKernel, zerosLikeKernel, rangeKernel, floorDivKernel, floorModKernel, powKernel, selectKernel,
+  logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,

@@ -11,7 +11,7 @@ interface PackPlan {
 
 export const packKernel: Kernel<PackPlan> = {
   op: 'PACK',
-  maxVersion: 3,
+  maxVersion: 4,
   prepare(ctx) {
     const first = requireInput(ctx, 0);
     const n = ctx.inputs.length;

@@ -86,6 +86,8 @@ export function intValues(t: RuntimeTensor): number[] {
  * otherwise the op needs dynamic shapes, which we do not plan for.
  */
 export function constIntValues(ctx: PrepareContext, t: RuntimeTensor, what: string): number[] {
+  // An empty tensor (e.g. the dims of a scalar) has no values to wait for, constant or not.
+  if (sizeOf(t.shape) === 0 && (t.dtype === 'int32' || t.dtype === 'int64')) return [];
   if (!t.isConstant) ctx.unsupported(`${what} (tensor '${t.name}') must be constant`);
   if (t.dtype !== 'int32' && t.dtype !== 'int64') ctx.unsupported(`${what} (tensor '${t.name}') must be int32 or int64, not ${t.dtype}`);
   return intValues(t);
@@ -110,4 +112,27 @@ export function copyInto(dst: TypedArray, src: TypedArray): void {
 /** True when the tensor carries a per-tensor quantization. */
 export function isQuant(t: RuntimeTensor): boolean {
   return t.scale.length > 0;
+}
+
+/** Elements of any tensor's data, int64 (bigint) included, for kernels that only move or compare values. */
+export type Elements = { [k: number]: number | bigint; readonly length: number };
+
+/** The single value of a constant scalar int input that determines shapes (depth, block size, ...). */
+export function constIntScalar(ctx: PrepareContext, t: RuntimeTensor, what: string): number {
+  const v = constIntValues(ctx, t, what);
+  if (v.length !== 1) ctx.unsupported(`${what} (tensor '${t.name}') must hold one value, has ${v.length}`);
+  return v[0];
+}
+
+/** Output shape-determining tensors may not describe more elements than this (checked before allocating). */
+export const MAX_GENERATED_ELEMENTS = 1 << 28;
+
+/** Reject a shape computed from tensor values when it is negative, fractional or too large to allocate. */
+export function checkGeneratedShape(ctx: PrepareContext, shape: readonly number[], what: string): void {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) ctx.unsupported(`${what}: dimension ${d} in [${shape}] is invalid`);
+    n *= d;
+  }
+  if (n > MAX_GENERATED_ELEMENTS) ctx.unsupported(`${what}: [${shape}] has ${n} elements (at most ${MAX_GENERATED_ELEMENTS})`);
 }

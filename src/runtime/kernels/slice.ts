@@ -138,7 +138,7 @@ function prepareStridedSlice(ctx: PrepareContext): GatherPlan {
 
 export const stridedSliceKernel: Kernel<GatherPlan> = {
   op: 'STRIDED_SLICE',
-  maxVersion: 6,
+  maxVersion: 8,
   prepare: prepareStridedSlice,
   eval: gatherEval,
 };

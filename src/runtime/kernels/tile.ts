@@ -6,7 +6,7 @@ import { broadcastShapes, constIntValues, requireInput, stridesOf } from './shap
 
 export const tileKernel: Kernel<GatherPlan> = {
   op: 'TILE',
-  maxVersion: 2,
+  maxVersion: 3,
   prepare(ctx) {
     const input = requireInput(ctx, 0);
     const rank = input.shape.length;

@@ -6,7 +6,7 @@ import { constIntValues, normalizeAxis, requireInput, stridesOf } from './shape-
 
 export const transposeKernel: Kernel<GatherPlan> = {
   op: 'TRANSPOSE',
-  maxVersion: 5,
+  maxVersion: 6,
   prepare(ctx) {
     const input = requireInput(ctx, 0);
     const rank = input.shape.length;

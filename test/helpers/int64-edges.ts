@@ -1,0 +1,43 @@
+// One-op models whose int64 inputs and outputs cross the model's edges as int32: the official runner cannot write
+// or read int64 tensors, so an int64 model input becomes an int32 input and a CAST to int64, and an int64 output a
+// CAST to an int32 model output. The op under test still runs on int64 tensors in both runtimes.
+import type { Model } from '../../src/graph/model.js';
+import { GraphBuilder, encodeValues } from '../../src/graph/builder.js';
+import { writeModel } from '../../src/format/index.js';
+import { checkBytes, type CaseOptions, type Comparison, type OpSpec, type TensorArg } from './conformance.js';
+
+export function singleOpModelInt64Edges(spec: OpSpec): Model {
+  const b = new GraphBuilder();
+  const casts: [number, number, 'int32' | 'int64'][] = [];
+  const add = (t: TensorArg, i: number): number => {
+    const base = { name: t.name ?? `in${i}`, dtype: t.dtype, shape: t.shape, quantization: t.quantization ?? null };
+    if (t.data !== undefined) return b.addTensor({ ...base, data: encodeValues(t.dtype, t.data) });
+    if (t.dtype !== 'int64') return b.addInput(base);
+    const edge = b.addInput({ ...base, name: `${base.name}_int32`, dtype: 'int32' });
+    const inner = b.addTensor(base);
+    casts.push([edge, inner, 'int64']);
+    return inner;
+  };
+  const ins = spec.inputs.map((t, i) => (t === null ? -1 : add(t, i)));
+  const tail: [number, number, 'int32' | 'int64'][] = [];
+  const outs = spec.outputs.map((t, i) => {
+    const o = b.addTensor({ name: t.name ?? `out${i}`, dtype: t.dtype, shape: t.shape, quantization: t.quantization ?? null });
+    if (t.dtype !== 'int64') {
+      b.markOutput(o);
+      return o;
+    }
+    const edge = b.addTensor({ name: `out${i}_int32`, dtype: 'int32', shape: t.shape });
+    b.markOutput(edge);
+    tail.push([o, edge, 'int32']);
+    return o;
+  });
+  for (const [from, to, dtype] of casts) b.addOp('CAST', [from], [to], { inDataType: 'int32', outDataType: dtype });
+  b.addOp(spec.op, ins, outs, spec.options ?? {}, spec.version ?? 1);
+  for (const [from, to] of tail) b.addOp('CAST', [from], [to], { inDataType: 'int64', outDataType: 'int32' });
+  return b.model();
+}
+
+/** checkOp for specs with int64 tensors (see singleOpModelInt64Edges); inputs are given as int32 values. */
+export function checkOpInt64Edges(name: string, spec: OpSpec, inputs: ArrayLike<number>[], opts: CaseOptions = {}): Promise<Comparison[]> {
+  return checkBytes(name, writeModel(singleOpModelInt64Edges(spec)), inputs, opts);
+}
