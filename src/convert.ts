@@ -7,11 +7,11 @@ import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js'
 import { writeModel, writeModelFile } from './format/index.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
-import { importKerasH5 } from './importers/keras-h5.js';
-import { importKerasZip } from './importers/keras-zip.js';
-import { kerasToGraph } from './importers/keras-layers.js';
-import type { KerasSource } from './importers/keras-source.js';
-import { importTfjsArtifacts, importTfjsModelJson, type TfjsArtifactsInput } from './importers/tfjs-layers.js';
+import { importKerasH5 } from './importers/keras/h5-model.js';
+import { importKerasZip } from './importers/keras/keras-zip.js';
+import { kerasToGraph } from './importers/keras/model.js';
+import type { KerasSource } from './importers/keras/source.js';
+import { importTfjsArtifacts, importTfjsModelJson, type TfjsArtifactsInput } from './importers/keras/tfjs-layers.js';
 
 export type SourceFormat = 'keras-h5' | 'keras-zip' | 'tfjs-layers';
 

@@ -1,6 +1,6 @@
 // An independent float reference for converted Keras models: the same architecture built by TF.js's own Keras
 // layer implementations (@tensorflow/tfjs, pure-JS CPU backend) from the model's config, with the same weights.
-import type { KerasLayerJson, KerasSource } from '../../src/importers/keras-source.js';
+import type { KerasLayerJson, KerasSource } from '../../src/importers/keras/source.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 let tfPromise: Promise<Tf> | null = null;

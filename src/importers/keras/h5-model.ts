@@ -3,10 +3,10 @@
 // Keras 2 names them '<layer>/kernel:0' (stored at model_weights/<layer>/<layer>/kernel:0);
 // Keras 3 writing the legacy format names them 'kernel' (stored at model_weights/<layer>/kernel).
 
-import { ModelFormatError } from '../errors.js';
-import { datasetFloat32, isDataset, isGroup, stringAttr, stringListAttr, withH5File, type H5Group } from './h5.js';
-import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, shortVarName, type KerasSource, type WeightArray } from './keras-source.js';
-import { assignBidirectionalWeights, assignNestedWeights } from './keras-layers.js';
+import { ModelFormatError } from '../../errors.js';
+import { datasetFloat32, isDataset, isGroup, stringAttr, stringListAttr, withH5File, type H5Group } from './hdf5.js';
+import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, shortVarName, type KerasSource, type WeightArray } from './source.js';
+import { assignBidirectionalWeights, assignNestedWeights } from './model.js';
 
 export async function importKerasH5(bytes: Uint8Array, file: string): Promise<KerasSource> {
   return withH5File(bytes, file, (f) => {

@@ -2,13 +2,13 @@
 // It emits plain TFLite ops layer by layer (a BatchNormalization becomes MUL+ADD, an activation its own op);
 // the graph passes then fold and fuse them as TensorFlow's converter does.
 
-import { ModelFormatError, UnsupportedError } from '../errors.js';
-import { GraphBuilder } from '../graph/builder.js';
-import type { DType, Model, OpOptions } from '../graph/model.js';
+import { ModelFormatError, UnsupportedError } from '../../errors.js';
+import { GraphBuilder } from '../../graph/builder.js';
+import type { DType, Model, OpOptions } from '../../graph/model.js';
 import {
   MODEL_CLASSES, WeightStore, layerName, modelLayers, shortVarName,
   type KerasLayerJson, type KerasSource, type WeightArray,
-} from './keras-source.js';
+} from './source.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layer catalogue: variables and support checks
