@@ -7,11 +7,10 @@ import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js'
 import { writeModel, writeModelFile } from './format/index.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
-import { importKerasH5 } from './importers/keras/h5-model.js';
-import { importKerasZip } from './importers/keras/keras-zip.js';
-import { kerasToGraph } from './importers/keras/model.js';
-import type { KerasSource } from './importers/keras/source.js';
-import { importTfjsArtifacts, importTfjsModelJson, type TfjsArtifactsInput } from './importers/keras/tfjs-layers.js';
+import {
+  importKerasH5, importKerasZip, importTfjsArtifacts, importTfjsModelJson, kerasToGraph,
+  type KerasSource, type TfjsArtifactsInput,
+} from './importers/keras/index.js';
 
 export type SourceFormat = 'keras-h5' | 'keras-zip' | 'tfjs-layers';
 

@@ -5,8 +5,10 @@
 
 import { ModelFormatError } from '../../errors.js';
 import { datasetFloat32, isDataset, isGroup, stringAttr, stringListAttr, withH5File, type H5Group } from './hdf5.js';
-import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, shortVarName, type KerasSource, type WeightArray } from './source.js';
-import { assignBidirectionalWeights, assignNestedWeights } from './model.js';
+import {
+  MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, shortVarName, type KerasLayerJson, type KerasSource, type WeightArray,
+} from './source.js';
+import { bidirectionalSublayers, layerVariables, type LayerVariable } from './layers/index.js';
 
 export async function importKerasH5(bytes: Uint8Array, file: string): Promise<KerasSource> {
   return withH5File(bytes, file, (f) => {
@@ -51,4 +53,54 @@ export async function importKerasH5(bytes: Uint8Array, file: string): Promise<Ke
       layerWeights: (path, varNames) => store.lookup(path, varNames),
     };
   });
+}
+
+/**
+ * Spread a nested model's stored weights (one flat list, as Keras's legacy HDF5 writer stores them) over its layers:
+ * by name when the stored names say which layer each belongs to ('dense_1/kernel:0'), else by Keras's order
+ * (every layer's trainable variables in layer order, then every layer's non-trainable ones).
+ */
+export function assignNestedWeights(file: string, model: KerasLayerJson, path: string[], arrays: { name: string; w: WeightArray }[], store: WeightStore): void {
+  const leaves: { path: string[]; cls: string; cfg: any; vars: LayerVariable[]; trainable: boolean }[] = [];
+  const walk = (m: KerasLayerJson, p: string[], trainable: boolean) => {
+    for (const l of modelLayers(m)) {
+      const name = layerName(l);
+      const tr = trainable && l.config?.trainable !== false;
+      if (MODEL_CLASSES.has(l.class_name)) walk(l, [...p, name], tr);
+      else leaves.push({ path: [...p, name], cls: l.class_name, cfg: l.config, vars: layerVariables(l.class_name, l.config ?? {}), trainable: tr });
+    }
+  };
+  walk(model, path, model.config?.trainable !== false);
+  const withVars = leaves.filter((l) => l.vars.length > 0);
+  const byName = new Map(withVars.map((l) => [l.path[l.path.length - 1], l]));
+  const named = arrays.map((a) => {
+    const parts = a.name.split('/');
+    return parts.length >= 2 ? byName.get(parts[parts.length - 2]) : undefined;
+  });
+  if (named.every((l) => l !== undefined)) {
+    arrays.forEach((a, i) => store.set(named[i]!.path, shortVarName(a.name), a.w));
+    return;
+  }
+  const order: { path: string[]; v: string }[] = [];
+  for (const pass of [true, false]) {
+    for (const l of withVars) for (const v of l.vars) if ((l.trainable && v.trainable) === pass) order.push({ path: l.path, v: v.name });
+  }
+  if (order.length !== arrays.length) {
+    throw new ModelFormatError(`${file}: nested model '${path.join('/')}' stores ${arrays.length} weights, its layers need ${order.length}`);
+  }
+  order.forEach((o, i) => store.set(o.path, o.v, arrays[i].w));
+}
+
+/**
+ * A Bidirectional layer's stored arrays (.h5: 'bidirectional/forward_lstm/lstm_cell/kernel:0', ...) to its two copies.
+ * Keras lists the forward copy's variables, then the backward copy's, each in the wrapped layer's own order.
+ */
+export function assignBidirectionalWeights(file: string, layer: KerasLayerJson, path: string[], arrays: { name: string; w: WeightArray }[], store: WeightStore): void {
+  const subs = bidirectionalSublayers(layer.config ?? {});
+  const vars = subs.map((s) => layerVariables(s.cls, s.cfg));
+  if (arrays.length !== vars[0].length + vars[1].length) {
+    throw new ModelFormatError(`${file}: Bidirectional layer '${path.join('/')}' stores ${arrays.length} weights, its forward and backward ${subs[0].cls} need ${vars[0].length} + ${vars[1].length}`);
+  }
+  let k = 0;
+  subs.forEach((s, i) => { for (const v of vars[i]) store.set([...path, s.name], v.name, arrays[k++].w); });
 }

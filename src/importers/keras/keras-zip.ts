@@ -10,7 +10,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { ModelFormatError } from '../../errors.js';
 import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './hdf5.js';
 import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
-import { bidirectionalSublayers, layerVariables } from './model.js';
+import { bidirectionalSublayers, layerVariables } from './layers/index.js';
 
 function parseJson(bytes: Uint8Array, what: string, file: string): any {
   try {

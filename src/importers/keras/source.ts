@@ -1,4 +1,4 @@
-// What every Keras-family importer hands to the shared layer converter (keras-layers.ts):
+// What every Keras-family importer hands to the shared layer converter (model.ts and layers/):
 // the model's Keras config and its weights, looked up per layer by variable name.
 
 import { ModelFormatError } from '../../errors.js';
