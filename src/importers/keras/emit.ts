@@ -7,11 +7,14 @@ import { GraphBuilder } from '../../graph/builder.js';
 import type { DType, OpOptions } from '../../graph/model.js';
 import type { KerasSource, WeightArray } from './source.js';
 import type { LayerVariable } from './layers/layer.js';
+import { inputShapeHint, type DeclaredInput } from '../input-shapes.js';
 
 export type Shape = number[];
 
 export class Emitter {
   readonly b = new GraphBuilder('main');
+  /** Inputs with unknown dimensions written as 1 (no shape given for them): named when a layer cannot take size 1. */
+  readonly sizeAssumed: DeclaredInput[] = [];
   constructor(readonly file: string) {}
 
   shape(t: number): Shape {
@@ -24,8 +27,17 @@ export class Emitter {
 
   /** An activation tensor; batch (dim 0) is dynamic, as Keras models are: shape 1, signature -1. */
   act(name: string, shape: Shape, dtype: DType = 'float32'): number {
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 1)) throw this.badShape(name, shape);
     const sig = shape.length > 0 ? [-1, ...shape.slice(1)] : undefined;
     return this.b.addTensor({ name, shape, dtype, shapeSignature: sig });
+  }
+
+  /** A layer output with an empty or invalid dimension: the config is inconsistent, or the input size assumed is too small. */
+  private badShape(name: string, shape: Shape): Error {
+    const what = `${this.file}: layer output '${name}' would have shape [${shape}]`;
+    const [assumed] = this.sizeAssumed;
+    if (!assumed) return new ModelFormatError(`${what}: the layer does not fit its input`);
+    return new UnsupportedError(`${what} with the unknown dimensions of input '${assumed.name}' [${assumed.signature}] taken as 1; give its size with ${inputShapeHint(assumed.name, assumed.signature)}`);
   }
 
   constF(name: string, shape: Shape, values: ArrayLike<number>): number {

@@ -7,6 +7,7 @@ import { ModelFormatError, UnsupportedError } from '../../errors.js';
 import type { DType, Model } from '../../graph/model.js';
 import { MODEL_CLASSES, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
 import { Emitter, reshape, type ConvertContext } from './emit.js';
+import { hasUnknownDims, resolveInputShapes, type DeclaredInput, type InputShapes } from '../input-shapes.js';
 import { convertLayer, unsupportedReason } from './layers/index.js';
 
 /** All unsupported layers of a model (nested models included), one line each. */
@@ -63,19 +64,63 @@ function toDType(ctx: ConvertContext, d: string, where: string): DType {
   throw new UnsupportedError(`${ctx.src.file}: ${where} has dtype ${d}`);
 }
 
-function makeGraphInput(ctx: ConvertContext, name: string, cfg: Record<string, any>): number {
-  const { shape, dtype } = inputSpec(cfg);
+/** A top-level model input: its name (the graph input's) and the layer config that declares its shape and dtype. */
+interface KerasInput {
+  name: string;
+  cfg: Record<string, any>;
+}
+
+function isSequentialModel(model: KerasLayerJson): boolean {
+  return model.class_name === 'Sequential' || Array.isArray(model.config);
+}
+
+/** The top-level model's inputs, in order: a Functional's input layers, a Sequential's InputLayer or first layer. */
+function topLevelInputs(ctx: ConvertContext, model: KerasLayerJson): KerasInput[] {
+  const layers = modelLayers(model);
+  if (isSequentialModel(model)) {
+    const first = layers[0];
+    if (!first) throw new ModelFormatError(`${ctx.src.file}: Sequential model '${layerName(model)}' has no layers`);
+    if (first.class_name === 'InputLayer') return [{ name: layerName(first), cfg: first.config }];
+    const cfg = { ...first.config };
+    if (!cfg.batch_input_shape && !cfg.batch_shape && !cfg.input_shape && (model.config as any).build_input_shape) {
+      cfg.batch_input_shape = (model.config as any).build_input_shape;
+    }
+    return [{ name: `${layerName(first)}_input`, cfg }];
+  }
+  const byName = new Map(layers.map((l) => [layerName(l), l]));
+  return refList((model.config as any).input_layers).map((r) => {
+    const l = byName.get(r[0]);
+    if (!l) throw new ModelFormatError(`${ctx.src.file}: model input '${r[0]}' is not a layer of the model`);
+    return { name: r[0], cfg: l.config ?? {} };
+  });
+}
+
+/** An input's declared signature (-1 for None; the batch is always dynamic, as in every converted model) and dtype. */
+function declaredInput(ctx: ConvertContext, input: KerasInput): DeclaredInput & { dtype: DType } {
+  const { name } = input;
+  const { shape, dtype } = inputSpec(input.cfg);
   if (!shape) throw new ModelFormatError(`${ctx.src.file}: input '${name}' has no shape (batch_input_shape / batch_shape)`);
   if (!Array.isArray(shape) || !shape.every((d) => d === null || d === undefined || (Number.isSafeInteger(d) && d >= 0))) {
     throw new ModelFormatError(`${ctx.src.file}: input '${name}' has shape ${JSON.stringify(shape)} (want a list of non-negative integers or nulls)`);
   }
-  const rest = shape.slice(1);
-  if (rest.some((d) => d === null || d === undefined)) {
-    throw new UnsupportedError(`${ctx.src.file}: input '${name}' has unknown dimensions [${shape.map((d) => d ?? 'None')}]; only the batch dimension may be unknown`);
-  }
-  const dims = [1, ...(rest as number[])];
-  const t = ctx.e.b.addInput({ name, shape: dims, dtype: toDType(ctx, dtype, `input '${name}'`), shapeSignature: [-1, ...(rest as number[])] });
-  return t;
+  return { name, signature: [-1, ...shape.slice(1).map((d) => d ?? -1)], dtype: toDType(ctx, dtype, `input '${name}'`) };
+}
+
+/**
+ * The graph inputs of the top-level model, at the shapes the user gave (`inputShapes`) or with 1 in each unknown
+ * dimension (kept -1 in the signature); see ../input-shapes.ts.
+ */
+function makeGraphInputs(ctx: ConvertContext, model: KerasLayerJson, inputShapes: InputShapes | undefined): number[] {
+  const declared = topLevelInputs(ctx, model).map((i) => declaredInput(ctx, i));
+  return resolveInputShapes(ctx.src.file, declared, inputShapes).map((r, k) => {
+    if (hasUnknownDims(r.signature)) ctx.e.sizeAssumed.push({ name: r.name, signature: r.signature });
+    return ctx.e.b.addInput({ name: r.name, shape: r.shape, dtype: declared[k].dtype, shapeSignature: r.signature });
+  });
+}
+
+/** Keras 3 writes inbound nodes as {args, kwargs} objects (Keras 2 and TF.js: lists). */
+function isKeras3Config(layers: KerasLayerJson[]): boolean {
+  return layers.some((l) => (l.inbound_nodes ?? []).some((n) => n !== null && typeof n === 'object' && !Array.isArray(n)));
 }
 
 /**
@@ -84,11 +129,6 @@ function makeGraphInput(ctx: ConvertContext, name: string, cfg: Record<string, a
  * layer is an InputLayer (Sequential included); TF.js also for Sequential models that list no InputLayer. So call
  * i of `inbound_nodes` is node i + 1 when that rule says so, or when references name a node past the last call.
  */
-/** Keras 3 writes inbound nodes as {args, kwargs} objects (Keras 2 and TF.js: lists). */
-function isKeras3Config(layers: KerasLayerJson[]): boolean {
-  return layers.some((l) => (l.inbound_nodes ?? []).some((n) => n !== null && typeof n === 'object' && !Array.isArray(n)));
-}
-
 function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[], keras3: boolean): Map<string, number> {
   const maxRef = new Map<string, number>();
   for (const r of refs) maxRef.set(r[0], Math.max(maxRef.get(r[0]) ?? -1, r[1]));
@@ -103,29 +143,15 @@ function nestedNodeOffsets(layers: KerasLayerJson[], refs: Ref[], keras3: boolea
   return out;
 }
 
-/** Convert a model config; `inputs` are the tensors it is called on (null at the top level: make graph inputs). */
-function convertModel(ctx: ConvertContext, model: KerasLayerJson, inputs: number[] | null, prefix: string[]): number[] {
+/** Convert a model config called on the tensors `inputs` (the graph inputs for the top-level model). */
+function convertModel(ctx: ConvertContext, model: KerasLayerJson, inputs: number[], prefix: string[]): number[] {
   const layers = modelLayers(model);
-  const isSequential = model.class_name === 'Sequential' || Array.isArray(model.config);
-  if (isSequential) {
+  if (isSequentialModel(model)) {
     let body = layers;
-    let x: number;
-    if (inputs) {
-      if (inputs[0] === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' is called with no input`);
-      x = inputs[0];
-      if (body[0]?.class_name === 'InputLayer') body = body.slice(1);
-    } else if (body[0]?.class_name === 'InputLayer') {
-      x = makeGraphInput(ctx, layerName(body[0]), body[0].config);
-      body = body.slice(1);
-    } else {
-      const first = body[0];
-      if (!first) throw new ModelFormatError(`${ctx.src.file}: Sequential model '${layerName(model)}' has no layers`);
-      const cfg = { ...first.config };
-      if (!cfg.batch_input_shape && !cfg.batch_shape && !cfg.input_shape && (model.config as any).build_input_shape) {
-        cfg.batch_input_shape = (model.config as any).build_input_shape;
-      }
-      x = makeGraphInput(ctx, `${layerName(first)}_input`, cfg);
-    }
+    if (inputs[0] === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' is called with no input`);
+    let x = inputs[0];
+    // The InputLayer became `inputs` (a graph input, or the caller's tensor for a nested model).
+    if (body[0]?.class_name === 'InputLayer') body = body.slice(1);
     for (const l of body) {
       const path = [...prefix, layerName(l)];
       x = MODEL_CLASSES.has(l.class_name) ? convertModel(ctx, l, [x], path)[0] : convertLayer(ctx, l.class_name, l.config ?? {}, [x], path)[0];
@@ -142,8 +168,8 @@ function convertModel(ctx: ConvertContext, model: KerasLayerJson, inputs: number
   inputRefs.forEach((r, i) => {
     const l = byName.get(r[0]);
     if (!l) throw new ModelFormatError(`${ctx.src.file}: model input '${r[0]}' is not a layer of the model`);
-    const t = inputs ? inputs[i] : makeGraphInput(ctx, r[0], l.config ?? {});
-    if (t === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' called with ${inputs?.length} inputs, needs ${inputRefs.length}`);
+    const t = inputs[i];
+    if (t === undefined) throw new ModelFormatError(`${ctx.src.file}: nested model '${prefix.join('/')}' called with ${inputs.length} inputs, needs ${inputRefs.length}`);
     tensors.set(key(r), t);
   });
   const pending: { layer: KerasLayerJson; node: number; refs: Ref[] }[] = [];
@@ -198,8 +224,13 @@ function countLayers(model: KerasLayerJson, out: Record<string, number>): number
   return n;
 }
 
+export interface KerasToGraphOptions {
+  /** Concrete shapes of inputs by name (whole shape, batch first), for inputs with unknown dimensions. */
+  inputShapes?: InputShapes;
+}
+
 /** Build the (unoptimized) TFLite graph of a Keras model. */
-export function kerasToGraph(src: KerasSource): KerasConversion {
+export function kerasToGraph(src: KerasSource, options: KerasToGraphOptions = {}): KerasConversion {
   if (!MODEL_CLASSES.has(src.model.class_name)) {
     throw new UnsupportedError(`${src.file}: top-level config is a '${src.model.class_name}', not a Sequential or Functional model`);
   }
@@ -209,7 +240,7 @@ export function kerasToGraph(src: KerasSource): KerasConversion {
     throw new UnsupportedError(`${src.file}: ${problems.length} unsupported layer${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`);
   }
   const ctx: ConvertContext = { e: new Emitter(src.file), src, keras3: /^3\./.test(src.kerasVersion ?? '') };
-  const outs = convertModel(ctx, src.model, null, []);
+  const outs = convertModel(ctx, src.model, makeGraphInputs(ctx, src.model, options.inputShapes), []);
   const b = ctx.e.b;
   for (const t of outs) {
     if (b.inputs.includes(t) || b.outputs.includes(t)) {
