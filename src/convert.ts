@@ -7,11 +7,11 @@ import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js'
 import { writeModel, writeModelFile } from './format/index.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
-import { importKerasH5 } from './importers/keras-h5.js';
-import { importKerasZip } from './importers/keras-zip.js';
-import { kerasToGraph } from './importers/keras-layers.js';
-import type { KerasSource } from './importers/keras-source.js';
-import { importTfjsArtifacts, importTfjsModelJson, type TfjsArtifactsInput } from './importers/tfjs-layers.js';
+import {
+  importKerasH5, importKerasZip, importTfjsArtifacts, importTfjsModelJson, kerasToGraph,
+  type KerasSource, type TfjsArtifactsInput,
+} from './importers/keras/index.js';
+import { checkInputShapes } from './importers/input-shapes.js';
 
 export type SourceFormat = 'keras-h5' | 'keras-zip' | 'tfjs-layers';
 
@@ -27,6 +27,12 @@ export interface ConvertOptions {
   label?: string;
   /** For model.json given as bytes: where its weight shards are (default: the current directory). */
   baseDir?: string;
+  /**
+   * Concrete shapes of model inputs, by input name (whole shape, batch first): for inputs whose height, width or
+   * length the model leaves unknown. Without one, each unknown dimension is written as 1 (and kept -1 in the
+   * shape_signature). A shape must fit the input's rank and known dimensions (InputError otherwise).
+   */
+  inputShapes?: Record<string, number[]>;
 }
 
 export interface ConvertSummary {
@@ -120,8 +126,9 @@ function tensorInfo(model: Model, i: number) {
  */
 async function convertChecked(source: ConvertSource, options: ConvertOptions) {
   try {
+    const inputShapes = checkInputShapes(options.inputShapes);
     const src = await loadSource(source, options);
-    const { model, layerClasses, layerCount } = kerasToGraph(src);
+    const { model, layerClasses, layerCount } = kerasToGraph(src, { inputShapes });
     runPasses(model, FLOAT_CONVERSION_PASSES);
     const bytes = writeModel(model);
     return { src, model, layerClasses, layerCount, bytes };

@@ -8,6 +8,8 @@ import type { Model } from '../graph/model.js';
 import { readModelFile } from '../format/index.js';
 import { datasetOptionsFromFlags, type DatasetFlags, type DatasetOptions } from '../evaluate/datasets/index.js';
 import { ModelFormatError, UsageError } from '../errors.js';
+import { requireResolvedInputs, type InputShapes } from '../importers/input-shapes.js';
+import { isTflite } from './input-shape.js';
 
 /** Adds --threads N (parsed to a number); `note` says what runs on one thread regardless. */
 export function addThreadsFlag(cmd: Command, what: string, note = ''): Command {
@@ -19,21 +21,30 @@ export function parseThreads(v: string): number {
   return Number(v);
 }
 
-/** What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory. */
-export async function evaluationSource(file: string): Promise<string | { name: string; bytes: Uint8Array }> {
-  if (file.toLowerCase().endsWith('.tflite')) return file;
-  if (!fs.existsSync(file)) throw new ModelFormatError(`${file}: file not found`);
-  const { convert } = await import('../convert.js');
-  const { bytes } = await convert(file);
+/**
+ * What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory (at
+ * `inputShapes`). Either is refused when an input's size is still unknown: running it at size 1 would be wrong.
+ */
+export async function evaluationSource(file: string, inputShapes?: InputShapes): Promise<string | { name: string; bytes: Uint8Array }> {
+  if (isTflite(file)) {
+    requireResolvedInputs(readModelFile(file), file, false);
+    return file;
+  }
+  const { model, bytes } = await convertSource(file, inputShapes);
+  requireResolvedInputs(model, file, true);
   return { name: `${path.basename(file)} (converted to float)`, bytes };
 }
 
-/** A .tflite is read as it is; Keras and TF.js models are converted to float first. */
-export async function loadSourceModel(file: string): Promise<Model> {
-  if (file.toLowerCase().endsWith('.tflite')) return readModelFile(file);
+/** A .tflite is read as it is; Keras and TF.js models are converted to float first (at `inputShapes`). */
+export async function loadSourceModel(file: string, inputShapes?: InputShapes): Promise<Model> {
+  if (isTflite(file)) return readModelFile(file);
+  return (await convertSource(file, inputShapes)).model;
+}
+
+async function convertSource(file: string, inputShapes: InputShapes | undefined) {
   if (!fs.existsSync(file)) throw new ModelFormatError(`${file}: file not found`);
   const { convert } = await import('../convert.js');
-  return (await convert(file)).model;
+  return convert(file, { inputShapes });
 }
 
 export type { DatasetFlags };

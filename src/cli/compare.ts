@@ -11,7 +11,9 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
 import { UsageError } from '../errors.js';
+import type { InputShapes } from '../importers/input-shapes.js';
 import { addDatasetFlags, evaluationSource, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { addInputShapeFlag, checkInputShapeTargets } from './input-shape.js';
 import { addEvaluationFlags, evalDatasetOptions, runtimeFlag } from './eval.js';
 import { phaseProgress, printJson } from './output.js';
 
@@ -24,6 +26,7 @@ interface CompareFlags extends DatasetFlags {
   layerSamples: number;
   calibration?: string;
   officialLatency?: boolean | string;
+  inputShape?: InputShapes;
   json?: boolean;
 }
 
@@ -77,15 +80,17 @@ export function registerCompare(program: Command): void {
     .option('--official-latency [samples]', `also time each model on the first samples (default ${OFFICIAL_LATENCY_SAMPLES}) with every installed official runtime ` +
       '(@tensorflow/tfjs-tflite, @litertjs/core) beside ours: p50 per sample, 1 thread, same scope as the latency columns')
     .option('--json', 'machine-readable output');
+  addInputShapeFlag(cmd);
   addDatasetFlags(cmd);
   cmd.action(async (files: string[], flags: CompareFlags) => {
     const runtime = runtimeFlag(flags.runtime);
+    checkInputShapeTargets(files, flags.inputShape);
     const officialLatency = officialLatencyFlag(flags.officialLatency);
     if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
     const progress = phaseProgress(!flags.json);
     // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).
-    const sources = await Promise.all(files.map(evaluationSource));
-    const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0]), flags.calibration, flags) : undefined;
+    const sources = await Promise.all(files.map((f) => evaluationSource(f, flags.inputShape)));
+    const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0], flags.inputShape), flags.calibration, flags) : undefined;
     const result = await compare(sources, flags.dataset, {
       runtime, keepState: flags.keepState, threads: flags.threads, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize), officialLatency,

@@ -1,4 +1,4 @@
-// litequant convert IN -o OUT.tflite [--json]
+// litequant convert IN -o OUT.tflite [--input-shape NAME:d0,d1,...] [--json]
 // A .tflite input is re-serialized through our graph (a round trip); Keras .h5/.keras and TF.js model.json are
 // imported and converted to a float .tflite as TFLiteConverter.from_keras_model would.
 
@@ -7,15 +7,19 @@ import type { Command } from 'commander';
 import { readModelFile, writeModelFile } from '../format/index.js';
 import { summarizeModel } from '../format/details.js';
 import { convert } from '../convert.js';
-import { bold, formatBytes, printJson, table } from './output.js';
+import { inputShapeHint, unresolvedInputs, type InputShapes } from '../importers/input-shapes.js';
+import { addInputShapeFlag, checkInputShapeTargets } from './input-shape.js';
+import { bold, formatBytes, printJson, table, yellow } from './output.js';
 
 export function registerConvert(program: Command): void {
-  program.command('convert')
+  const cmd = program.command('convert')
     .description('convert a model (.tflite, Keras .h5/.keras, TF.js model.json) to a float .tflite')
     .argument('<model>', 'input model file')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
-    .option('--json', 'machine-readable summary')
-    .action(async (input: string, opts: { output: string; json?: boolean }) => {
+    .option('--json', 'machine-readable summary');
+  addInputShapeFlag(cmd)
+    .action(async (input: string, opts: { output: string; json?: boolean; inputShape?: InputShapes }) => {
+      checkInputShapeTargets([input], opts.inputShape);
       if (input.toLowerCase().endsWith('.tflite')) {
         const model = readModelFile(input);
         writeModelFile(opts.output, model);
@@ -27,8 +31,10 @@ export function registerConvert(program: Command): void {
         process.stdout.write(`${input} -> ${opts.output}: ${s.operator_count} ops, ${formatBytes(bytes)} (${bytes} bytes)\n`);
         return;
       }
-      const { summary } = await convert(input, { output: opts.output });
+      const { summary, model } = await convert(input, { output: opts.output, inputShapes: opts.inputShape });
       if (opts.json) return printJson(summary);
+      const unknown = unresolvedInputs(model).map((i) =>
+        yellow(`note: input '${i.name}' has unknown dimensions [${i.signature}], written as 1; to run the model at a size, convert with ${inputShapeHint(i.name, i.signature)}`));
       const ops = Object.entries(summary.opCounts).map(([op, n]) => [op, n]);
       const layers = Object.entries(summary.layerClasses).map(([c, n]) => [c, n]);
       process.stdout.write([
@@ -39,6 +45,7 @@ export function registerConvert(program: Command): void {
         table(['layer class', '>count'], layers),
         '',
         table(['op', '>count'], ops),
+        ...unknown,
         '',
       ].join('\n'));
     });

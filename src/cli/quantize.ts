@@ -7,7 +7,9 @@ import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/inde
 import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
+import { requireResolvedInputs, type InputShapes } from '../importers/input-shapes.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { addInputShapeFlag, checkInputShapeTargets, isTflite } from './input-shape.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
 interface QuantizeFlags extends DatasetFlags {
@@ -24,6 +26,7 @@ interface QuantizeFlags extends DatasetFlags {
   excludeTensor?: string[];
   strict?: boolean;
   threads?: number;
+  inputShape?: InputShapes;
   json?: boolean;
 }
 
@@ -38,9 +41,12 @@ export interface QuantizeFileResult {
 
 export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
   if (!Number.isInteger(flags.samples) || flags.samples < 1) throw new UsageError('--samples takes a positive integer');
-  const model = await loadSourceModel(input);
+  checkInputShapeTargets([input], flags.inputShape);
+  const model = await loadSourceModel(input, flags.inputShape);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
+  // Calibration runs the model: not at a size it does not have.
+  if (calibrates) requireResolvedInputs(model, input, !isTflite(input));
   let representativeDataset;
   if (flags.calibration && calibrates) {
     // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.
@@ -104,6 +110,7 @@ export function registerQuantize(program: Command): void {
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
+  addInputShapeFlag(cmd);
   addDatasetFlags(cmd, { limit: false });
   cmd.action(async (input: string, flags: QuantizeFlags) => {
     const result = await quantizeFile(input, flags, !flags.json);

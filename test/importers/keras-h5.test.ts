@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { convert } from '../../src/convert.js';
 import { readModel } from '../../src/format/index.js';
-import { importKerasH5 } from '../../src/importers/keras-h5.js';
+import { importKerasH5 } from '../../src/importers/keras/h5-model.js';
 import { NO_CORPUS, corpusPath, readCorpus } from '../helpers/corpus.js';
 import { mulberry32 } from '../helpers/random.js';
 import { maxAbsDiff, runOfficialMany, runOursMany } from './helpers.js';

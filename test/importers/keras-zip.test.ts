@@ -1,7 +1,7 @@
 // Keras 3 .keras zips -> float .tflite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { importKerasZip } from '../../src/importers/keras-zip.js';
+import { importKerasZip } from '../../src/importers/keras/keras-zip.js';
 import { NO_CORPUS, corpusPath } from '../helpers/corpus.js';
 import { checkMnist } from './mnist.js';
 

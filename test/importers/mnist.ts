@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { readIdx } from '../../src/evaluate/datasets/idx.js';
 import { convert } from '../../src/convert.js';
-import type { KerasSource } from '../../src/importers/keras-source.js';
+import type { KerasSource } from '../../src/importers/keras/source.js';
 import { maxAbsDiff, runOfficialMany, runOursMany } from './helpers.js';
 import { tfjsModelOf } from './tfjs-reference.js';
 

@@ -1,6 +1,6 @@
 // An independent float reference for converted Keras models: the same architecture built by TF.js's own Keras
 // layer implementations (@tensorflow/tfjs, pure-JS CPU backend) from the model's config, with the same weights.
-import type { KerasLayerJson, KerasSource } from '../../src/importers/keras-source.js';
+import type { KerasLayerJson, KerasSource } from '../../src/importers/keras/source.js';
 
 type Tf = typeof import('@tensorflow/tfjs');
 let tfPromise: Promise<Tf> | null = null;
@@ -56,4 +56,28 @@ export async function tfjsModelOf(src: KerasSource) {
     }));
   }
   return { tf, model };
+}
+
+/** Every weight of a TF.js model set to seeded values uniform in [-0.5, 0.5). */
+export async function seedWeights(model: any, seed: number): Promise<void> {
+  const tf = await loadTf();
+  const { mulberry32 } = await import('../helpers/random.js');
+  const rnd = mulberry32(seed);
+  for (const layer of model.layers) {
+    layer.setWeights(layer.weights.map((w: any) => {
+      const size = w.shape.reduce((p: number, d: number | null) => p * (d ?? 1), 1);
+      return tf.tensor(Float32Array.from({ length: size }, () => rnd() - 0.5), w.shape as number[]);
+    }));
+  }
+}
+
+/** A TF.js model's in-memory artifacts {modelTopology, weightSpecs, weightData}, as model.save hands them over. */
+export async function saveArtifacts(model: any): Promise<{ modelTopology: any; weightSpecs: any[]; weightData: ArrayBuffer }> {
+  const tf = await loadTf();
+  let artifacts: any = null;
+  await model.save(tf.io.withSaveHandler(async (a: any) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return artifacts;
 }

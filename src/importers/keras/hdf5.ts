@@ -4,7 +4,7 @@
 // ModelFormatError line naming the file.
 
 import type h5wasm from 'h5wasm/node';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError } from '../../errors.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;

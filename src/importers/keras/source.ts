@@ -1,7 +1,7 @@
-// What every Keras-family importer hands to the shared layer converter (keras-layers.ts):
+// What every Keras-family importer hands to the shared layer converter (model.ts and layers/):
 // the model's Keras config and its weights, looked up per layer by variable name.
 
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError } from '../../errors.js';
 
 export interface WeightArray {
   shape: number[];

@@ -7,10 +7,10 @@
 // and .../backward_layer/cell/vars, attributes of keras/src/layers/rnn/bidirectional.py).
 
 import { unzipSync, strFromU8 } from 'fflate';
-import { ModelFormatError } from '../errors.js';
-import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './h5.js';
-import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './keras-source.js';
-import { bidirectionalSublayers, layerVariables } from './keras-layers.js';
+import { ModelFormatError } from '../../errors.js';
+import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './hdf5.js';
+import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
+import { bidirectionalSublayers, layerVariables } from './layers/index.js';
 
 function parseJson(bytes: Uint8Array, what: string, file: string): any {
   try {

@@ -5,9 +5,9 @@
 //   uint8/uint16: value = q * scale + min (computed in double, stored as float32);
 //   float16: the IEEE half value, exactly.
 
-import { ModelFormatError, UnsupportedError } from '../errors.js';
-import { float16BitsToFloat } from '../graph/float16.js';
-import { WeightStore, checkModelConfig, type KerasLayerJson, type KerasSource, type WeightArray } from './keras-source.js';
+import { ModelFormatError, UnsupportedError } from '../../errors.js';
+import { float16BitsToFloat } from '../../graph/float16.js';
+import { WeightStore, checkModelConfig, type KerasLayerJson, type KerasSource, type WeightArray } from './source.js';
 
 export interface TfjsWeightSpec {
   name: string;
