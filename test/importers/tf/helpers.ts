@@ -249,12 +249,26 @@ function constValues(t: TensorProto): { dtype: 'float32' | 'int32'; data: Float3
   throw new Error(`constValues: dtype ${t.dtype}`);
 }
 
+/**
+ * Attribute defaults (from the ops' definitions) of the ops these tests run: SavedModels are saved with default
+ * attributes stripped, and TF.js's executor reads some of them without a default of its own.
+ */
+const OP_DEFAULTS: Record<string, Record<string, unknown>> = {
+  Conv2D: { dilations: attrs.ints([1, 1, 1, 1]), data_format: attrs.s('NHWC') },
+  DepthwiseConv2dNative: { dilations: attrs.ints([1, 1, 1, 1]), data_format: attrs.s('NHWC') },
+  AvgPool: { data_format: attrs.s('NHWC') },
+  MaxPool: { data_format: attrs.s('NHWC') },
+  BiasAdd: { data_format: attrs.s('NHWC') },
+  FusedBatchNormV3: { data_format: attrs.s('NHWC'), epsilon: attrs.f(1e-4) },
+  MatMul: { transpose_a: attrs.b(false), transpose_b: attrs.b(false) },
+};
+
 /** A GraphDef as TF.js graph-model artifacts: the topology in protobuf JSON, Const values as weights. */
 export function graphToTfjsArtifacts(graph: GraphDef) {
   const specs: { name: string; shape: number[]; dtype: string }[] = [];
   const parts: Uint8Array[] = [];
   const nodes = (graph.node ?? []).map((n) => {
-    if (n.op !== 'Const') return toProtoJson(n);
+    if (n.op !== 'Const') return toProtoJson({ ...n, attr: { ...OP_DEFAULTS[n.op ?? ''], ...n.attr } });
     const t = n.attr!.value!.tensor!;
     const { dtype, data } = constValues(t);
     specs.push({ name: n.name!, shape: (t.tensorShape?.dim ?? []).map((d) => d.size ?? 0), dtype });
