@@ -437,8 +437,9 @@ const RESOURCE_READERS: Record<string, (n: NodeDef, v: VariableValue, label: str
 
 export function constNode(name: string, v: VariableValue): NodeDef {
   const tensor: TensorProto = { dtype: v.dtype, tensorShape: { dim: v.shape.map((size) => ({ size })) } };
-  if (v.strings) tensor.stringVal = v.strings.map((s) => s.slice());
-  else tensor.tensorContent = v.bytes.slice();
+  // Copies (new Uint8Array(view)), so the graph never aliases the checkpoint's shard bytes.
+  if (v.strings) tensor.stringVal = v.strings.map((s) => new Uint8Array(s));
+  else tensor.tensorContent = new Uint8Array(v.bytes);
   return { name, op: 'Const', input: [], attr: { dtype: { type: v.dtype }, value: { tensor } } };
 }
 

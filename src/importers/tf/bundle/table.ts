@@ -67,17 +67,17 @@ const u32 = (b: Uint8Array, p: number): number => (b[p] | (b[p + 1] << 8) | (b[p
 export function readBlock(file: Uint8Array, h: BlockHandle, label: string, what: string): Uint8Array {
   const limit = file.length - FOOTER_LENGTH;
   if (h.offset > limit || h.size > limit - h.offset || BLOCK_TRAILER_LENGTH > limit - h.offset - h.size) {
-    throw new ModelFormatError(`${label}: ${what} block (offset ${h.offset}, ${h.size} bytes) lies outside the file (${file.length} bytes)`);
+    throw new ModelFormatError(`${label}: ${what} (offset ${h.offset}, ${h.size} bytes) lies outside the file (${file.length} bytes)`);
   }
   const withType = file.subarray(h.offset, h.offset + h.size + 1);
   const stored = unmaskCrc(u32(file, h.offset + h.size + 1));
   const actual = crc32cExtend(0, withType);
   if (stored !== actual) {
-    throw new ModelFormatError(`${label}: ${what} block at offset ${h.offset} fails its checksum (stored CRC-32C ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`);
+    throw new ModelFormatError(`${label}: ${what} at offset ${h.offset} fails its checksum (stored CRC-32C ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`);
   }
   const type = file[h.offset + h.size];
-  if (type === 1) throw new UnsupportedError(`${label}: ${what} block at offset ${h.offset} is snappy-compressed; only uncompressed tables are supported (TensorFlow writes checkpoint indexes uncompressed)`);
-  if (type !== 0) throw new ModelFormatError(`${label}: ${what} block at offset ${h.offset} has unknown compression type ${type}`);
+  if (type === 1) throw new UnsupportedError(`${label}: ${what} at offset ${h.offset} is snappy-compressed; only uncompressed tables are supported (TensorFlow writes checkpoint indexes uncompressed)`);
+  if (type !== 0) throw new ModelFormatError(`${label}: ${what} at offset ${h.offset} has unknown compression type ${type}`);
   return withType.subarray(0, h.size);
 }
 
@@ -85,15 +85,15 @@ const hex = (v: number) => `0x${v.toString(16).padStart(8, '0')}`;
 
 /** Every (key, value) entry of a block, in order. */
 export function blockEntries(block: Uint8Array, label: string, what: string): { key: Uint8Array; value: Uint8Array }[] {
-  if (block.length < 4) throw new ModelFormatError(`${label}: ${what} block is ${block.length} bytes, too short for its restart count`);
+  if (block.length < 4) throw new ModelFormatError(`${label}: ${what} is ${block.length} bytes, too short for its restart count`);
   const numRestarts = u32(block, block.length - 4);
-  if (numRestarts > (block.length - 4) / 4) throw new ModelFormatError(`${label}: ${what} block claims ${numRestarts} restart points in ${block.length} bytes`);
+  if (numRestarts > (block.length - 4) / 4) throw new ModelFormatError(`${label}: ${what} claims ${numRestarts} restart points in ${block.length} bytes`);
   const dataEnd = block.length - 4 - 4 * numRestarts;
   const c = new ByteCursor(block, label, 0, dataEnd);
   const out: { key: Uint8Array; value: Uint8Array }[] = [];
   let prev = new Uint8Array(0);
   while (c.pos < dataEnd) {
-    const where = `${what} block entry ${out.length}`;
+    const where = `${what} entry ${out.length}`;
     const shared = c.varint(`${where} shared key length`, 5);
     const unshared = c.varint(`${where} key length`, 5);
     const valueLength = c.varint(`${where} value length`, 5);
@@ -119,12 +119,12 @@ export function readTable(file: Uint8Array, label: string): Map<string, Uint8Arr
   const footer = new ByteCursor(file, label, f, f + 40);
   readHandle(footer, 'footer metaindex handle');
   const indexHandle = readHandle(footer, 'footer index handle');
-  const index = blockEntries(readBlock(file, indexHandle, label, 'index'), label, 'index');
+  const index = blockEntries(readBlock(file, indexHandle, label, 'index block'), label, 'index block');
   const utf8 = new TextDecoder('utf-8', { fatal: false });
   const out = new Map<string, Uint8Array>();
   for (const [i, e] of index.entries()) {
     const c = new ByteCursor(e.value, label);
-    const h = readHandle(c, `index entry ${i} block handle`);
+    const h = readHandle(c, `index block entry ${i} block handle`);
     for (const d of blockEntries(readBlock(file, h, label, `data block ${i}`), label, `data block ${i}`)) {
       out.set(utf8.decode(d.key), d.value);
     }

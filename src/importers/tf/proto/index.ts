@@ -238,7 +238,9 @@ export function messageFromJson<T>(typeName: string, json: unknown, label: strin
 /** Encodes a plain object (as decoded above) back to binary protobuf, e.g. for tests and round trips. */
 export function encodeMessage(typeName: string, value: unknown): Uint8Array {
   const type = schema().lookupType(`tensorflow.${typeName}`);
-  return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  const b = type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  // A plain Uint8Array view (Node's protobufjs writes Buffers, whose slice() does not copy).
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Node's protobufjs returns Buffers for bytes fields; give every platform plain Uint8Arrays. */
