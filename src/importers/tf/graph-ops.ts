@@ -53,6 +53,8 @@ export const MULTI_OUTPUT_OPS: Readonly<Record<string, readonly OutputArg[]>> = 
   CTCGreedyDecoder: args('decoded_indices', 'decoded_values', 'decoded_shape', 'log_probability'),
   StringSplit: args('indices', 'values', 'shape'),
   TensorListPopBack: args('output_handle', 'tensor'),
+  TensorArrayV3: args('handle', 'flow'),
+  TensorArrayGradV3: args('grad_handle', 'flow_out'),
   SparseSplit: [
     { name: 'output_indices', numberAttr: 'num_split' },
     { name: 'output_values', numberAttr: 'num_split' },

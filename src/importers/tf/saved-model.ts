@@ -173,8 +173,8 @@ class SavedModelReader implements LoadedSavedModel {
     if (!saved.length || !ckptNodes.length) return keys;
     const matched = new Map<number, number>([[0, 0]]);
     const queue = [0];
-    while (queue.length) {
-      const s = queue.shift()!;
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q];
       const c = ckptNodes[matched.get(s)!];
       const value = c.attributes?.find((a) => a.name === 'VARIABLE_VALUE')?.checkpointKey;
       if (value && saved[s].variable) keys.set(s, value);
