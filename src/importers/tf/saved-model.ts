@@ -166,11 +166,10 @@ class SavedModelReader implements LoadedSavedModel {
   private checkpointKeys(): Map<number, string> {
     if (this.keysByNode) return this.keysByNode;
     const keys = new Map<number, string>();
-    this.keysByNode = keys;
     const saved = this.objectGraph?.nodes ?? [];
     const ckpt: TrackableObjectGraph | null = this.bundle?.objectGraph() ?? null;
     const ckptNodes = ckpt?.nodes ?? [];
-    if (!saved.length || !ckptNodes.length) return keys;
+    if (!saved.length || !ckptNodes.length) return (this.keysByNode = keys);
     const matched = new Map<number, number>([[0, 0]]);
     const queue = [0];
     for (let q = 0; q < queue.length; q++) {
@@ -189,7 +188,8 @@ class SavedModelReader implements LoadedSavedModel {
         queue.push(sid);
       }
     }
-    return keys;
+    // Cached only once complete: a damaged graph fails again on the next call instead of giving partial keys.
+    return (this.keysByNode = keys);
   }
 
   /** The saved value of object `id` (a variable). */
@@ -211,11 +211,10 @@ class SavedModelReader implements LoadedSavedModel {
     return {
       valueOf: (node: NodeDef): VariableValue => {
         const what = `node '${node.name}' (${node.op})`;
-        if (this.objectGraph) {
-          const id = this.boundObjects().get(node.name ?? '');
-          if (id !== undefined) return this.objectValue(id, what);
-        }
         if (!this.bundle) throw new ModelFormatError(`${this.label}: ${what} is a variable, but the SavedModel has no ${BUNDLE_PREFIX}.index`);
+        const id = this.objectGraph ? this.boundObjects().get(node.name ?? '') : undefined;
+        const boundKey = id === undefined ? undefined : this.checkpointKeys().get(id);
+        if (boundKey) return this.bundleValue(boundKey);
         // TF1 checkpoints key variables by name (a resource variable's shared_name is its name).
         const shared = attrString(node.attr?.shared_name);
         for (const key of [shared, node.name]) if (key && this.bundle.has(key)) return this.bundleValue(key);
@@ -234,7 +233,6 @@ class SavedModelReader implements LoadedSavedModel {
   private boundObjects(): Map<string, number> {
     if (this.handleBindings) return this.handleBindings;
     const bindings = new Map<string, number>();
-    this.handleBindings = bindings;
     const graph = this.metaGraph.graphDef!;
     const library = new Map<string, FunctionDef>((graph.library?.function ?? []).map((f) => [f.signature?.name ?? '', f]));
     const main = new Map((graph.node ?? []).map((n) => [n.name ?? '', n]));
@@ -256,7 +254,7 @@ class SavedModelReader implements LoadedSavedModel {
         bindings.set(handle.name!, bound[j]);
       });
     }
-    return bindings;
+    return (this.handleBindings = bindings);
   }
 }
 
