@@ -42,7 +42,8 @@ export interface FreezeOptions {
 
 export interface FreezeSource {
   label: string;
-  source: 'savedmodel-tf2' | 'savedmodel-tf1';
+  /** FrozenGraph.source to report ('savedmodel-tf2', 'savedmodel-tf1', ...). */
+  source: string;
   graph: GraphDef;
   signatures: Record<string, SignatureDef>;
   variables: VariableSource;
@@ -273,8 +274,9 @@ class Freezer {
     const parts = ref.split(':');
     const [name] = parts;
     if (scope.args) {
+      // A bare name is an input arg (node outputs are always "node:arg:index" inside functions).
       const arg = scope.args.get(name);
-      if (arg && !scope.nodes.has(name)) {
+      if (arg && (parts.length === 1 || (parts.length === 2 && !scope.nodes.has(name)))) {
         if (parts.length === 1) return arg;
         const i = Number(parts[parts.length - 1]);
         if (!(Number.isInteger(i) && i >= 0 && i < arg.length)) throw new ModelFormatError(`${this.label}: ${where} reads '${ref}', past the ${arg.length} tensors of arg '${name}'`);
