@@ -37,7 +37,7 @@ export interface ConvertOptions {
 
 export interface ConvertSummary {
   source: string;
-  format: SourceFormat;
+  format: KerasSource['format'];
   kerasVersion: string | null;
   /** Keras layers in the source (nested models flattened) and how many of each class. */
   layers: number;

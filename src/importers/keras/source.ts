@@ -20,7 +20,7 @@ export interface KerasLayerJson {
 export interface KerasSource {
   /** File name (or label) used in every error message. */
   file: string;
-  format: 'keras-h5' | 'keras-zip' | 'tfjs-layers';
+  format: 'keras-h5' | 'keras-zip' | 'tfjs-layers' | 'savedmodel';
   /** Keras version that wrote the model ('2.4.0', '3.1.1'), or null when unknown. */
   kerasVersion: string | null;
   /** Top-level model config (Sequential or Functional). */

@@ -1,5 +1,6 @@
 // The subset of TensorFlow's protobuf schema that describes graphs: GraphDef and what it holds (NodeDef, AttrValue,
-// TensorProto, TensorShapeProto, the function library) plus the SavedModel / MetaGraphDef / SignatureDef envelope.
+// TensorProto, TensorShapeProto, the function library) plus the SavedModel / MetaGraphDef / SignatureDef envelope
+// (the object graph a MetaGraphDef holds is in saved-model-proto.ts).
 // Written from the messages' field numbers; fields we never read are left out (protobuf skips unknown fields).
 // Field names are the schema's snake_case; protobufjs exposes them as camelCase, the names TF.js model.json uses.
 
@@ -137,6 +138,7 @@ message MetaGraphDef {
   MetaInfoDef meta_info_def = 1;
   GraphDef graph_def = 2;
   map<string, SignatureDef> signature_def = 5;
+  SavedObjectGraph object_graph_def = 7;
 }
 
 message SavedModel {

@@ -5,6 +5,7 @@
 import protobuf from 'protobufjs';
 import { ModelFormatError } from '../../../errors.js';
 import { GRAPH_PROTO } from './graph-proto.js';
+import { SAVED_MODEL_PROTO } from './saved-model-proto.js';
 
 // ------------------------------------------------------------------------------------------- decoded shapes
 
@@ -105,6 +106,7 @@ export interface MetaGraphDef {
   metaInfoDef?: { metaGraphVersion?: string; tags?: string[]; tensorflowVersion?: string; tensorflowGitVersion?: string };
   graphDef?: GraphDef;
   signatureDef?: Record<string, SignatureDef>;
+  objectGraphDef?: SavedObjectGraph;
 }
 
 export interface SavedModel {
@@ -112,10 +114,90 @@ export interface SavedModel {
   metaGraphs?: MetaGraphDef[];
 }
 
+export interface ObjectReference {
+  nodeId?: number;
+  localName?: string;
+}
+
+export interface SlotVariableReference {
+  originalVariableNodeId?: number;
+  slotName?: string;
+  slotVariableNodeId?: number;
+}
+
+export interface SavedUserObject {
+  identifier?: string;
+  version?: { producer?: number; minConsumer?: number };
+  metadata?: string;
+}
+
+export interface SavedVariable {
+  dtype?: TfDataType;
+  shape?: TensorShapeProto;
+  trainable?: boolean;
+  name?: string;
+}
+
+/** One object of a TF2 SavedModel; exactly one of the kinds is set. */
+export interface SavedObject {
+  children?: ObjectReference[];
+  slotVariables?: SlotVariableReference[];
+  userObject?: SavedUserObject;
+  asset?: { assetFileDefIndex?: number };
+  function?: { concreteFunctions?: string[] };
+  variable?: SavedVariable;
+  bareConcreteFunction?: { concreteFunctionName?: string; argumentKeywords?: string[]; allowedPositionalArguments?: number };
+  constant?: { operation?: string };
+  resource?: { device?: string };
+}
+
+export interface SavedConcreteFunction {
+  /** Object ids (variables, resources, assets) appended to the caller's inputs, in order. */
+  boundInputs?: number[];
+}
+
+export interface SavedObjectGraph {
+  nodes?: SavedObject[];
+  concreteFunctions?: Record<string, SavedConcreteFunction>;
+}
+
+export interface TrackableObject {
+  children?: ObjectReference[];
+  attributes?: { name?: string; fullName?: string; checkpointKey?: string }[];
+  slotVariables?: SlotVariableReference[];
+}
+
+/** The checkpoint's object graph: node ids match the SavedObjectGraph's. */
+export interface TrackableObjectGraph {
+  nodes?: TrackableObject[];
+}
+
+export interface BundleHeaderProto {
+  numShards?: number;
+  endianness?: 'LITTLE' | 'BIG' | number;
+  version?: { producer?: number; minConsumer?: number };
+}
+
+export interface BundleEntryProto {
+  dtype?: TfDataType;
+  shape?: TensorShapeProto;
+  shardId?: number;
+  offset?: number;
+  size?: number;
+  /** Masked CRC32C of the tensor's bytes. */
+  crc32c?: number;
+  slices?: { extent?: { start?: number; length?: number }[] }[];
+}
+
+/** keras_metadata.pb: one node per Keras object of the object graph. */
+export interface KerasSavedMetadata {
+  nodes?: { nodeId?: number; nodePath?: string; identifier?: string; metadata?: string }[];
+}
+
 // ------------------------------------------------------------------------------------------------ schema
 
 /** Every schema file of ours, all in package tensorflow; parsed once, on first use. */
-const SCHEMAS: readonly string[] = [GRAPH_PROTO];
+const SCHEMAS: readonly string[] = [GRAPH_PROTO, SAVED_MODEL_PROTO];
 let root: protobuf.Root | null = null;
 
 function schema(): protobuf.Root {
@@ -156,7 +238,9 @@ export function messageFromJson<T>(typeName: string, json: unknown, label: strin
 /** Encodes a plain object (as decoded above) back to binary protobuf, e.g. for tests and round trips. */
 export function encodeMessage(typeName: string, value: unknown): Uint8Array {
   const type = schema().lookupType(`tensorflow.${typeName}`);
-  return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  const b = type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  // A plain Uint8Array view (Node's protobufjs writes Buffers, whose slice() does not copy).
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Node's protobufjs returns Buffers for bytes fields; give every platform plain Uint8Arrays. */
