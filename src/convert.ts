@@ -1,5 +1,5 @@
-// Library entry for conversion: Keras .h5 / .keras and TF.js Layers models -> float TFLite, like
-// TensorFlow's TFLiteConverter.from_keras_model (BatchNormalization folded, activations fused, float weights).
+// Library entry for conversion: Keras .h5 / .keras, TF.js Layers and graph models, TensorFlow SavedModels and frozen
+// GraphDefs -> float TFLite, like TensorFlow's TFLiteConverter (batch norm folded, activations fused, float weights).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,22 +7,21 @@ import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js'
 import { writeModel, writeModelFile } from './format/index.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
-import {
-  importKerasH5, importKerasZip, importTfjsArtifacts, importTfjsModelJson, kerasToGraph,
-  type KerasSource, type TfjsArtifactsInput,
-} from './importers/keras/index.js';
+import { kerasToGraph, type TfjsArtifactsInput } from './importers/keras/index.js';
+import { isModelFiles, loadSourceArtifacts, loadSourceBytes, loadSourceFiles, type LoadedSource, type SourceFormat, type SourceOptions } from './importers/sources.js';
+import { frozenGraphToModel } from './importers/tf/import-graph.js';
+import { directoryModelFiles } from './importers/tf/node-files.js';
+import type { ModelFiles } from './importers/tf/types.js';
+
+export type { ImporterChoice, SourceFormat, SourceOptions } from './importers/sources.js';
 import { checkInputShapes } from './importers/input-shapes.js';
 
-export type SourceFormat = 'keras-h5' | 'keras-zip' | 'tfjs-layers';
+/** A model path (file or SavedModel directory), its bytes, TF.js in-memory artifacts, or a folder's files. */
+export type ConvertSource = string | Uint8Array | TfjsArtifactsInput | ModelFiles;
 
-/** A model path, its bytes, or TF.js in-memory artifacts `{modelTopology, weightSpecs, weightData}`. */
-export type ConvertSource = string | Uint8Array | TfjsArtifactsInput;
-
-export interface ConvertOptions {
+export interface ConvertOptions extends SourceOptions {
   /** Write the .tflite here (atomically: nothing is left behind on failure). */
   output?: string;
-  /** Force the source format instead of detecting it from the bytes. */
-  format?: SourceFormat;
   /** Name used in messages when `source` is bytes or artifacts. */
   label?: string;
   /** For model.json given as bytes: where its weight shards are (default: the current directory). */
@@ -37,9 +36,13 @@ export interface ConvertOptions {
 
 export interface ConvertSummary {
   source: string;
-  format: KerasSource['format'];
+  format: SourceFormat;
+  /** The converter that ran: Keras layers, or the TensorFlow graph importer. */
+  importer: 'keras' | 'graph';
   kerasVersion: string | null;
-  /** Keras layers in the source (nested models flattened) and how many of each class. */
+  /** TensorFlow version that wrote a SavedModel, when recorded. */
+  tensorflowVersion: string | null;
+  /** Keras layers (nested models flattened), or TensorFlow graph nodes converted, and how many of each class / op. */
   layers: number;
   layerClasses: Record<string, number>;
   /** Operators in the written graph, in execution order, and how many of each. */
@@ -60,58 +63,31 @@ export interface ConvertResult {
   summary: ConvertSummary;
 }
 
-const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function detectFormat(bytes: Uint8Array, label: string): SourceFormat {
-  if (HDF5_MAGIC.every((b, i) => bytes[i] === b)) return 'keras-h5';
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'keras-zip';
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09 || bytes[i] === 0xef || bytes[i] === 0xbb || bytes[i] === 0xbf)) i++;
-  if (bytes[i] === 0x7b) return 'tfjs-layers';
-  if (bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3') {
-    throw new UnsupportedError(`${label}: already a .tflite model; convert takes Keras .h5 / .keras or TF.js model.json`);
-  }
-  throw new ModelFormatError(`${label}: not a Keras .h5 (HDF5), .keras (zip) or TF.js model.json file`);
-}
-
-async function loadSource(source: ConvertSource, options: ConvertOptions): Promise<KerasSource> {
+async function loadSource(source: ConvertSource, options: ConvertOptions): Promise<LoadedSource> {
+  if (isModelFiles(source)) return loadSourceFiles(source, options);
   if (typeof source === 'object' && !(source instanceof Uint8Array)) {
-    return importTfjsArtifacts(source, options.label ?? 'tfjs-artifacts');
+    return loadSourceArtifacts(source, options.label ?? 'tfjs-artifacts', options);
   }
-  let bytes: Uint8Array;
-  let label: string;
-  let baseDir: string;
   if (typeof source === 'string') {
-    label = options.label ?? source;
-    baseDir = path.dirname(path.resolve(source));
+    const label = options.label ?? source;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(source);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ModelFormatError(code === 'ENOENT' ? `${label}: file not found` : `${label}: cannot read (${code ?? (e as Error).message})`);
+    }
+    if (stat.isDirectory()) return loadSourceFiles(directoryModelFiles(source), options);
+    let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(fs.readFileSync(source));
     } catch (e) {
       throw new ModelFormatError(`${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-  } else {
-    bytes = source;
-    label = options.label ?? '<buffer>';
-    baseDir = options.baseDir ?? process.cwd();
+    return loadSourceBytes(bytes, label, directoryModelFiles(path.dirname(source)), options);
   }
-  if (bytes.length === 0) throw new ModelFormatError(`${label}: empty file`);
-  const format = options.format ?? detectFormat(bytes, label);
-  switch (format) {
-    case 'keras-h5': return importKerasH5(bytes, label);
-    case 'keras-zip': return importKerasZip(bytes, label);
-    case 'tfjs-layers': {
-      let json: any;
-      try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-      } catch {
-        throw new ModelFormatError(`${label}: not valid JSON`);
-      }
-      return importTfjsModelJson({
-        modelJson: json,
-        readShard: (rel) => new Uint8Array(fs.readFileSync(path.resolve(baseDir, rel))),
-      }, label);
-    }
-  }
+  const label = options.label ?? '<buffer>';
+  return loadSourceBytes(source, label, directoryModelFiles(options.baseDir ?? process.cwd()), options);
 }
 
 function tensorInfo(model: Model, i: number) {
@@ -128,10 +104,13 @@ async function convertChecked(source: ConvertSource, options: ConvertOptions) {
   try {
     const inputShapes = checkInputShapes(options.inputShapes);
     const src = await loadSource(source, options);
-    const { model, layerClasses, layerCount } = kerasToGraph(src, { inputShapes });
-    runPasses(model, FLOAT_CONVERSION_PASSES);
-    const bytes = writeModel(model);
-    return { src, model, layerClasses, layerCount, bytes };
+    if (src.kind === 'keras') {
+      const { model, layerClasses, layerCount } = kerasToGraph(src.keras, { inputShapes });
+      runPasses(model, FLOAT_CONVERSION_PASSES);
+      return { src, model, layerClasses, layerCount, bytes: writeModel(model) };
+    }
+    const { model, opCounts, nodeCount } = frozenGraphToModel(src.frozen, { inputShapes });
+    return { src, model, layerClasses: opCounts, layerCount: nodeCount, bytes: writeModel(model) };
   } catch (e) {
     if (e instanceof LitequantError) throw e;
     const label = options.label ?? (typeof source === 'string' ? source : source instanceof Uint8Array ? '<buffer>' : 'tfjs-artifacts');
@@ -140,7 +119,7 @@ async function convertChecked(source: ConvertSource, options: ConvertOptions) {
   }
 }
 
-/** Convert a Keras / TF.js Layers model to a float TFLite model (and write it when `options.output` is set). */
+/** Convert a Keras, TF.js or TensorFlow model to a float TFLite model (and write it when `options.output` is set). */
 export async function convert(source: ConvertSource, options: ConvertOptions = {}): Promise<ConvertResult> {
   const { src, model, layerClasses, layerCount, bytes } = await convertChecked(source, options);
   if (options.output) writeModelFile(options.output, model);
@@ -153,7 +132,8 @@ export async function convert(source: ConvertSource, options: ConvertOptions = {
     model,
     bytes,
     summary: {
-      source: src.file, format: src.format, kerasVersion: src.kerasVersion,
+      source: src.kind === 'keras' ? src.keras.file : src.frozen.label, format: src.format, importer: src.kind,
+      kerasVersion: src.kind === 'keras' ? src.keras.kerasVersion : null, tensorflowVersion: src.tfVersion ?? null,
       layers: layerCount, layerClasses,
       ops: sg.operators.length, opList: sg.operators.map((o) => o.op), opCounts,
       params, sizeBytes: bytes.length,

@@ -8,8 +8,8 @@ import type { Model } from '../graph/model.js';
 import { readModelFile } from '../format/index.js';
 import { datasetOptionsFromFlags, type DatasetFlags, type DatasetOptions } from '../evaluate/datasets/index.js';
 import { ModelFormatError, UsageError } from '../errors.js';
-import { requireResolvedInputs, type InputShapes } from '../importers/input-shapes.js';
-import { isTflite } from './input-shape.js';
+import { requireResolvedInputs } from '../importers/input-shapes.js';
+import { isTflite, sourceOptions, type SourceFlags } from './source-flags.js';
 
 /** Adds --threads N (parsed to a number); `note` says what runs on one thread regardless. */
 export function addThreadsFlag(cmd: Command, what: string, note = ''): Command {
@@ -22,29 +22,29 @@ export function parseThreads(v: string): number {
 }
 
 /**
- * What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory (at
- * `inputShapes`). Either is refused when an input's size is still unknown: running it at size 1 would be wrong.
+ * What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory (with the
+ * source flags). Either is refused when an input's size is still unknown: running it at size 1 would be wrong.
  */
-export async function evaluationSource(file: string, inputShapes?: InputShapes): Promise<string | { name: string; bytes: Uint8Array }> {
+export async function evaluationSource(file: string, flags: SourceFlags = {}): Promise<string | { name: string; bytes: Uint8Array }> {
   if (isTflite(file)) {
     requireResolvedInputs(readModelFile(file), file, false);
     return file;
   }
-  const { model, bytes } = await convertSource(file, inputShapes);
+  const { model, bytes } = await convertSource(file, flags);
   requireResolvedInputs(model, file, true);
   return { name: `${path.basename(file)} (converted to float)`, bytes };
 }
 
-/** A .tflite is read as it is; Keras and TF.js models are converted to float first (at `inputShapes`). */
-export async function loadSourceModel(file: string, inputShapes?: InputShapes): Promise<Model> {
+/** A .tflite is read as it is; Keras and TF.js models are converted to float first (with the source flags). */
+export async function loadSourceModel(file: string, flags: SourceFlags = {}): Promise<Model> {
   if (isTflite(file)) return readModelFile(file);
-  return (await convertSource(file, inputShapes)).model;
+  return (await convertSource(file, flags)).model;
 }
 
-async function convertSource(file: string, inputShapes: InputShapes | undefined) {
+async function convertSource(file: string, flags: SourceFlags) {
   if (!fs.existsSync(file)) throw new ModelFormatError(`${file}: file not found`);
   const { convert } = await import('../convert.js');
-  return convert(file, { inputShapes });
+  return convert(file, sourceOptions(flags));
 }
 
 export type { DatasetFlags };

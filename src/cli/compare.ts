@@ -11,13 +11,12 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
 import { UsageError } from '../errors.js';
-import type { InputShapes } from '../importers/input-shapes.js';
 import { addDatasetFlags, evaluationSource, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
-import { addInputShapeFlag, checkInputShapeTargets } from './input-shape.js';
+import { addSourceFlags, checkSourceFlagTargets, type SourceFlags } from './source-flags.js';
 import { addEvaluationFlags, evalDatasetOptions, runtimeFlag } from './eval.js';
 import { phaseProgress, printJson } from './output.js';
 
-interface CompareFlags extends DatasetFlags {
+interface CompareFlags extends DatasetFlags, SourceFlags {
   dataset: string;
   runtime: string;
   keepState?: boolean;
@@ -26,7 +25,6 @@ interface CompareFlags extends DatasetFlags {
   layerSamples: number;
   calibration?: string;
   officialLatency?: boolean | string;
-  inputShape?: InputShapes;
   json?: boolean;
 }
 
@@ -80,17 +78,17 @@ export function registerCompare(program: Command): void {
     .option('--official-latency [samples]', `also time each model on the first samples (default ${OFFICIAL_LATENCY_SAMPLES}) with every installed official runtime ` +
       '(@tensorflow/tfjs-tflite, @litertjs/core) beside ours: p50 per sample, 1 thread, same scope as the latency columns')
     .option('--json', 'machine-readable output');
-  addInputShapeFlag(cmd);
+  addSourceFlags(cmd);
   addDatasetFlags(cmd);
   cmd.action(async (files: string[], flags: CompareFlags) => {
     const runtime = runtimeFlag(flags.runtime);
-    checkInputShapeTargets(files, flags.inputShape);
+    checkSourceFlagTargets(files, flags);
     const officialLatency = officialLatencyFlag(flags.officialLatency);
     if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
     const progress = phaseProgress(!flags.json);
     // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).
-    const sources = await Promise.all(files.map((f) => evaluationSource(f, flags.inputShape)));
-    const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0], flags.inputShape), flags.calibration, flags) : undefined;
+    const sources = await Promise.all(files.map((f) => evaluationSource(f, flags)));
+    const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0], flags), flags.calibration, flags) : undefined;
     const result = await compare(sources, flags.dataset, {
       runtime, keepState: flags.keepState, threads: flags.threads, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize), officialLatency,

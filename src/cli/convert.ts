@@ -7,19 +7,19 @@ import type { Command } from 'commander';
 import { readModelFile, writeModelFile } from '../format/index.js';
 import { summarizeModel } from '../format/details.js';
 import { convert } from '../convert.js';
-import { inputShapeHint, unresolvedInputs, type InputShapes } from '../importers/input-shapes.js';
-import { addInputShapeFlag, checkInputShapeTargets } from './input-shape.js';
+import { inputShapeHint, unresolvedInputs } from '../importers/input-shapes.js';
+import { addSourceFlags, checkSourceFlagTargets, sourceOptions, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, printJson, table, yellow } from './output.js';
 
 export function registerConvert(program: Command): void {
   const cmd = program.command('convert')
-    .description('convert a model (.tflite, Keras .h5/.keras, TF.js model.json) to a float .tflite')
-    .argument('<model>', 'input model file')
+    .description('convert a model (.tflite, Keras .h5/.keras, TF.js model.json, a SavedModel directory, a frozen GraphDef .pb) to a float .tflite')
+    .argument('<model>', 'input model file, or a SavedModel directory')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
     .option('--json', 'machine-readable summary');
-  addInputShapeFlag(cmd)
-    .action(async (input: string, opts: { output: string; json?: boolean; inputShape?: InputShapes }) => {
-      checkInputShapeTargets([input], opts.inputShape);
+  addSourceFlags(cmd)
+    .action(async (input: string, opts: { output: string; json?: boolean } & SourceFlags) => {
+      checkSourceFlagTargets([input], opts);
       if (input.toLowerCase().endsWith('.tflite')) {
         const model = readModelFile(input);
         writeModelFile(opts.output, model);
@@ -31,18 +31,21 @@ export function registerConvert(program: Command): void {
         process.stdout.write(`${input} -> ${opts.output}: ${s.operator_count} ops, ${formatBytes(bytes)} (${bytes} bytes)\n`);
         return;
       }
-      const { summary, model } = await convert(input, { output: opts.output, inputShapes: opts.inputShape });
+      const { summary, model } = await convert(input, { output: opts.output, ...sourceOptions(opts) });
       if (opts.json) return printJson(summary);
       const unknown = unresolvedInputs(model).map((i) =>
         yellow(`note: input '${i.name}' has unknown dimensions [${i.signature}], written as 1; to run the model at a size, convert with ${inputShapeHint(i.name, i.signature)}`));
       const ops = Object.entries(summary.opCounts).map(([op, n]) => [op, n]);
       const layers = Object.entries(summary.layerClasses).map(([c, n]) => [c, n]);
+      const keras = summary.importer === 'keras';
+      const versions = [summary.tensorflowVersion && `TF ${summary.tensorflowVersion}`, summary.kerasVersion && `Keras ${summary.kerasVersion}`]
+        .filter(Boolean).join(', ');
       process.stdout.write([
-        `${bold(input)} (${summary.format}${summary.kerasVersion ? `, Keras ${summary.kerasVersion}` : ''}) -> ${bold(opts.output)}`,
-        `${summary.layers} layers -> ${summary.ops} ops, ${summary.params.toLocaleString('en-US')} parameters, ` +
+        `${bold(input)} (${summary.format}${versions ? `, ${versions}` : ''}; ${keras ? 'Keras layers' : 'TensorFlow graph'}) -> ${bold(opts.output)}`,
+        `${summary.layers} ${keras ? 'layers' : 'graph nodes'} -> ${summary.ops} ops, ${summary.params.toLocaleString('en-US')} parameters, ` +
           `${formatBytes(summary.sizeBytes)} (${summary.sizeBytes} bytes)`,
         '',
-        table(['layer class', '>count'], layers),
+        table([keras ? 'layer class' : 'TensorFlow op', '>count'], layers),
         '',
         table(['op', '>count'], ops),
         ...unknown,

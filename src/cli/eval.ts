@@ -3,18 +3,16 @@
 import type { Command } from 'commander';
 import { evaluate, formatEvaluation, type Runtime } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
-import type { InputShapes } from '../importers/input-shapes.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
-import { addInputShapeFlag, checkInputShapeTargets } from './input-shape.js';
+import { addSourceFlags, checkSourceFlagTargets, type SourceFlags } from './source-flags.js';
 import { phaseProgress, printJson } from './output.js';
 
-export interface EvalFlags extends DatasetFlags {
+export interface EvalFlags extends DatasetFlags, SourceFlags {
   dataset: string;
   runtime: string;
   keepState?: boolean;
   threads?: number;
   outputIndex?: number;
-  inputShape?: InputShapes;
   json?: boolean;
 }
 
@@ -44,13 +42,13 @@ export function registerEval(program: Command): void {
     .argument('<model>', '.tflite file (a Keras .h5/.keras or TF.js model.json is converted to float first)'))
     .option('--output-index <k>', 'which output holds the class scores', (v) => parseInt(v, 10), 0)
     .option('--json', 'machine-readable output');
-  addInputShapeFlag(cmd);
+  addSourceFlags(cmd);
   addDatasetFlags(cmd);
   cmd.action(async (file: string, flags: EvalFlags) => {
     const runtime = runtimeFlag(flags.runtime);
-    checkInputShapeTargets([file], flags.inputShape);
+    checkSourceFlagTargets([file], flags);
     const progress = phaseProgress(!flags.json);
-    const result = await evaluate(await evaluationSource(file, flags.inputShape), flags.dataset, {
+    const result = await evaluate(await evaluationSource(file, flags), flags.dataset, {
       runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads,
       datasetOptions: evalDatasetOptions(flags),
       onProgress: (done, total) => progress.tick('evaluating', done, total),

@@ -7,12 +7,12 @@ import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/inde
 import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
-import { requireResolvedInputs, type InputShapes } from '../importers/input-shapes.js';
+import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
-import { addInputShapeFlag, checkInputShapeTargets, isTflite } from './input-shape.js';
+import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
-interface QuantizeFlags extends DatasetFlags {
+interface QuantizeFlags extends DatasetFlags, SourceFlags {
   output: string;
   mode: string;
   calibration?: string;
@@ -26,7 +26,6 @@ interface QuantizeFlags extends DatasetFlags {
   excludeTensor?: string[];
   strict?: boolean;
   threads?: number;
-  inputShape?: InputShapes;
   json?: boolean;
 }
 
@@ -41,8 +40,8 @@ export interface QuantizeFileResult {
 
 export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
   if (!Number.isInteger(flags.samples) || flags.samples < 1) throw new UsageError('--samples takes a positive integer');
-  checkInputShapeTargets([input], flags.inputShape);
-  const model = await loadSourceModel(input, flags.inputShape);
+  checkSourceFlagTargets([input], flags);
+  const model = await loadSourceModel(input, flags);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
   // Calibration runs the model: not at a size it does not have.
@@ -110,7 +109,7 @@ export function registerQuantize(program: Command): void {
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
-  addInputShapeFlag(cmd);
+  addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
   cmd.action(async (input: string, flags: QuantizeFlags) => {
     const result = await quantizeFile(input, flags, !flags.json);

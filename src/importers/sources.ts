@@ -117,11 +117,11 @@ function fromSavedModel(files: ModelFiles, options: SourceOptions): LoadedSource
 }
 
 /** A single file's bytes; `files` reaches what it refers to (weight shards, a SavedModel's variables/). */
-export function loadSourceBytes(bytes: Uint8Array, label: string, files: ModelFiles | null, options: SourceOptions = {}): LoadedSource {
+export async function loadSourceBytes(bytes: Uint8Array, label: string, files: ModelFiles | null, options: SourceOptions = {}): Promise<LoadedSource> {
   const format = options.format ?? detectFormat(bytes, label);
   switch (format) {
-    case 'keras-h5': checkKerasFlags(options, label); return { kind: 'keras', format, keras: importKerasH5(bytes, label) };
-    case 'keras-zip': checkKerasFlags(options, label); return { kind: 'keras', format, keras: importKerasZip(bytes, label) };
+    case 'keras-h5': checkKerasFlags(options, label); return { kind: 'keras', format, keras: await importKerasH5(bytes, label) };
+    case 'keras-zip': checkKerasFlags(options, label); return { kind: 'keras', format, keras: await importKerasZip(bytes, label) };
     case 'tfjs-layers':
     case 'tfjs-graph': {
       const json = parseJson(bytes, label);
@@ -158,7 +158,7 @@ export function loadSourceBytes(bytes: Uint8Array, label: string, files: ModelFi
 }
 
 /** Files of a model (a SavedModel directory, or a folder holding model.json and its shards). */
-export function loadSourceFiles(files: ModelFiles, options: SourceOptions = {}): LoadedSource {
+export async function loadSourceFiles(files: ModelFiles, options: SourceOptions = {}): Promise<LoadedSource> {
   if (files.exists(SAVED_MODEL_PB)) return fromSavedModel(files, options);
   if (files.exists('model.json')) return loadSourceBytes(files.read('model.json'), `${files.label}/model.json`, files, options);
   throw new ModelFormatError(`${files.label}: no saved_model.pb or model.json: not a SavedModel or TF.js model directory`);
