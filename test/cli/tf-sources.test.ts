@@ -11,14 +11,11 @@ import path from 'node:path';
 import { cli } from '../helpers/cli.js';
 import { corpusPath, NO_CORPUS } from '../helpers/corpus.js';
 import { mulberry32 } from '../helpers/random.js';
-import { createOfficialRunner } from '../helpers/oracle.js';
 import { readModelFile } from '../../src/format/index.js';
-import type { Model } from '../../src/graph/model.js';
 import { encodeNpy } from '../../src/evaluate/npy.js';
 import { encodeMessage } from '../../src/importers/tf/proto/index.js';
 import { loadTfjsGraphModel } from '../../src/importers/tf/tfjs-graph.js';
-import { Interpreter } from '../../src/runtime/interpreter.js';
-import { toInputValues } from '../quantize/helpers.js';
+import { officialRawOutputs, ourRawOutputs } from '../quantize/helpers.js';
 import { blazefaceFiles, blazefaceJson, BLAZEFACE_DIR } from '../importers/tf/blazeface-source.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'litequant-tf-sources-'));
@@ -43,35 +40,11 @@ function samplesOf(file: string, shape: number[]): Float32Array[] {
   return Array.from({ length: all.length / size }, (_, k) => all.slice(k * size, (k + 1) * size));
 }
 
-async function officialOutputs(bytes: Uint8Array, model: Model, inputs: Float32Array[]): Promise<number[][][]> {
-  const sg = model.subgraphs[0];
-  const r = await createOfficialRunner(bytes);
-  try {
-    return inputs.map((x) => {
-      r.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x));
-      r.invoke();
-      return r.getOutputs().map((o) => Array.from(o.data as ArrayLike<number>, Number));
-    });
-  } finally {
-    r.delete();
-  }
-}
-
-function ourOutputs(model: Model, inputs: Float32Array[]): number[][][] {
-  const sg = model.subgraphs[0];
-  const it = Interpreter.fromModel(model);
-  return inputs.map((x) => {
-    it.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x) as any);
-    it.invoke();
-    return sg.outputs.map((_, k) => Array.from(it.getOutput(k) as ArrayLike<number>, Number));
-  });
-}
-
 /** Runs a quantized file in both runtimes on `inputs`; returns the worst disagreement per output as text, or []. */
 async function disagreements(file: string, inputs: Float32Array[], floatRange: number[]): Promise<string[]> {
   const model = readModelFile(file);
-  const official = await officialOutputs(new Uint8Array(fs.readFileSync(file)), model, inputs);
-  const ours = ourOutputs(model, inputs);
+  const official = await officialRawOutputs(new Uint8Array(fs.readFileSync(file)), model, inputs);
+  const ours = ourRawOutputs(model, inputs);
   const sg = model.subgraphs[0];
   const out: string[] = [];
   sg.outputs.forEach((ti, o) => {
@@ -122,7 +95,7 @@ test('TensorFlow sources: convert and quantize through the CLI; the official run
       const summary = JSON.parse(c.stdout);
       assert.ok(['tf-savedmodel', 'tfjs-graph', 'tf-graphdef'].includes(summary.format), summary.format);
       const floatModel = readModelFile(float);
-      const reference = await officialOutputs(new Uint8Array(fs.readFileSync(float)), floatModel, inputs);
+      const reference = await officialRawOutputs(new Uint8Array(fs.readFileSync(float)), floatModel, inputs);
       const range = reference[0].map((_, o) => {
         const all = reference.flatMap((row) => row[o]);
         return Math.max(...all) - Math.min(...all) || 1;

@@ -136,3 +136,29 @@ export function seededImages(n: number, size: number, seed: number): Float32Arra
   const next = mulberry32(seed);
   return Array.from({ length: n }, () => [Float32Array.from({ length: size }, next)]);
 }
+
+/** Raw outputs (every output, as numbers) of a one-input file in the official runtime, per float input. */
+export async function officialRawOutputs(bytes: Uint8Array, model: Model, inputs: Float32Array[]): Promise<number[][][]> {
+  const sg = model.subgraphs[0];
+  const r = await createOfficialRunner(bytes);
+  try {
+    return inputs.map((x) => {
+      r.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x));
+      r.invoke();
+      return r.getOutputs().map((o) => Array.from(o.data as ArrayLike<number>, Number));
+    });
+  } finally {
+    r.delete();
+  }
+}
+
+/** The same in our interpreter. */
+export function ourRawOutputs(model: Model, inputs: Float32Array[]): number[][][] {
+  const sg = model.subgraphs[0];
+  const it = Interpreter.fromModel(model);
+  return inputs.map((x) => {
+    it.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x) as any);
+    it.invoke();
+    return sg.outputs.map((_, k) => Array.from(it.getOutput(k) as ArrayLike<number>, Number));
+  });
+}

@@ -9,9 +9,9 @@ import { after, test } from 'node:test';
 import type { DType } from '../../src/graph/model.js';
 import { writeModel } from '../../src/format/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
-import { ConformanceStats, Rng, checkOp, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
+import { ConformanceStats, Rng, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
 import { count, randomQuant, randomShape, randomValues } from '../helpers/op-cases.js';
-import { checkOpInt64Edges } from '../helpers/int64-edges.js';
+import { registerSeededOpTests } from '../helpers/int64-edges.js';
 
 const stats = new ConformanceStats();
 after(() => stats.print());
@@ -214,25 +214,7 @@ function argCase(op: string) {
   };
 }
 
-const hasInt64Edge = (spec: OpSpec) =>
-  spec.inputs.some((t) => t !== null && t.dtype === 'int64' && t.data === undefined) || spec.outputs.some((t) => t.dtype === 'int64');
-
-let seedBase = 90000;
-for (const [op, { dtypes, build }] of Object.entries(builders)) {
-  for (const dtype of dtypes) {
-    const label = `${op} ${dtype}`;
-    const seed = (seedBase += 100);
-    test(`${label}: seeded cases exact (float: within tolerance) vs the official runtime`, async () => {
-      for (let c = 0; c < CASES; c++) {
-        const { spec, inputs } = build(new Rng(seed + c), dtype);
-        const name = `${label} case ${c} ${JSON.stringify(spec.options ?? {})} inputs ${JSON.stringify(spec.inputs.map((t) => t && [t.dtype, t.shape, t.data && Array.from(t.data as ArrayLike<number>)]))}`;
-        const opts = { lsb: 0, stats, label };
-        if (hasInt64Edge(spec)) await checkOpInt64Edges(name, spec, inputs, opts);
-        else await checkOp(name, spec, inputs, opts);
-      }
-    });
-  }
-}
+registerSeededOpTests(builders, 90000, CASES, stats);
 
 test('STRIDED_SLICE offset (version 8, newer than the official build): end counts from begin, by independent arithmetic', () => {
   const run = (begin: number[], end: number[], strides: number[], opts: Record<string, number | boolean> = {}) => {

@@ -9,9 +9,9 @@ import type { DType, Quantization } from '../../src/graph/model.js';
 import { writeModel } from '../../src/format/index.js';
 import { InputError, UnsupportedError } from '../../src/errors.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
-import { ConformanceStats, Rng, checkOp, runReference, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
+import { ConformanceStats, Rng, runReference, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
 import { count, randomQuant, randomShape, randomValues } from '../helpers/op-cases.js';
-import { checkOpInt64Edges } from '../helpers/int64-edges.js';
+import { registerSeededOpTests } from '../helpers/int64-edges.js';
 
 const stats = new ConformanceStats();
 after(() => stats.print());
@@ -323,25 +323,7 @@ function logicalCase(op: string) {
   };
 }
 
-const hasInt64Edge = (spec: OpSpec) =>
-  spec.inputs.some((t) => t !== null && t.dtype === 'int64' && t.data === undefined) || spec.outputs.some((t) => t.dtype === 'int64');
-
-let seedBase = 70000;
-for (const [op, { dtypes, build }] of Object.entries(builders)) {
-  for (const dtype of dtypes) {
-    const label = `${op} ${dtype}`;
-    const seed = (seedBase += 100);
-    test(`${label}: seeded cases exact (float: within tolerance) vs the official runtime`, async () => {
-      for (let c = 0; c < CASES; c++) {
-        const { spec, inputs } = build(new Rng(seed + c), dtype);
-        const name = `${label} case ${c} ${JSON.stringify(spec.options ?? {})} inputs ${JSON.stringify(spec.inputs.map((t) => t && [t.dtype, t.shape]))}`;
-        const opts = { lsb: 0, stats, label };
-        if (hasInt64Edge(spec)) await checkOpInt64Edges(name, spec, inputs, opts);
-        else await checkOp(name, spec, inputs, opts);
-      }
-    });
-  }
-}
+registerSeededOpTests(builders, 70000, CASES, stats);
 
 // ---------------------------------------------------------------- independent arithmetic
 

@@ -5,15 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readModel, writeModel } from '../../../src/format/index.js';
-import type { Model } from '../../../src/graph/model.js';
 import { frozenGraphToModel } from '../../../src/importers/tf/import-graph.js';
 import { loadTfjsGraphModel } from '../../../src/importers/tf/tfjs-graph.js';
 import { quantize, type QuantizeOptions } from '../../../src/quantize/index.js';
-import { Interpreter } from '../../../src/runtime/interpreter.js';
 import { NO_CORPUS } from '../../helpers/corpus.js';
-import { createOfficialRunner } from '../../helpers/oracle.js';
 import { mulberry32 } from '../../helpers/random.js';
-import { toFloat, toInputValues } from '../../quantize/helpers.js';
+import { toFloat, officialRawOutputs, ourRawOutputs } from '../../quantize/helpers.js';
 import { blazefaceFiles, blazefaceInputs, blazefaceJson } from './blazeface-source.js';
 
 // Error bounds vs the float model on noise images (BlazeFace's score logits span a narrow range there, so the
@@ -28,35 +25,11 @@ const MODES: { name: string; options: QuantizeOptions; integer: boolean; relRmse
   { name: 'float16', options: { mode: 'float16' }, integer: false, relRmse: 0.005 },
 ];
 
-async function runOfficial(bytes: Uint8Array, model: Model, inputs: Float32Array[]): Promise<number[][][]> {
-  const sg = model.subgraphs[0];
-  const r = await createOfficialRunner(bytes);
-  try {
-    return inputs.map((x) => {
-      r.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x));
-      r.invoke();
-      return r.getOutputs().map((o) => Array.from(o.data as ArrayLike<number>, Number));
-    });
-  } finally {
-    r.delete();
-  }
-}
-
-function runOurs(model: Model, inputs: Float32Array[]): number[][][] {
-  const sg = model.subgraphs[0];
-  const it = Interpreter.fromModel(model);
-  return inputs.map((x) => {
-    it.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x) as any);
-    it.invoke();
-    return sg.outputs.map((_, k) => Array.from(it.getOutput(k) as ArrayLike<number>, Number));
-  });
-}
-
 test('blazeface graph model quantized: every mode runs in the official runtime and our interpreter agrees', { skip: NO_CORPUS }, async (t) => {
   const float = frozenGraphToModel(loadTfjsGraphModel(blazefaceJson(), blazefaceFiles(), 'blazeface.json')).model;
   const calibration = blazefaceInputs(8, 100, mulberry32).map((x) => [x]);
   const evalSet = blazefaceInputs(4, 200, mulberry32);
-  const reference = await runOfficial(writeModel(float), float, evalSet);
+  const reference = await officialRawOutputs(writeModel(float), float, evalSet);
   const nOut = float.subgraphs[0].outputs.length;
   const range = Array.from({ length: nOut }, (_, o) => {
     let lo = Infinity, hi = -Infinity;
@@ -72,8 +45,8 @@ test('blazeface graph model quantized: every mode runs in the official runtime a
       if (mode.options.mode === 'int8') {
         for (const i of [...sg.inputs, ...sg.outputs]) assert.equal(sg.tensors[i].dtype, sg.inputs.includes(i) ? mode.options.inputType : mode.options.outputType);
       }
-      const official = await runOfficial(bytes, q, evalSet);
-      const ours = runOurs(q, evalSet);
+      const official = await officialRawOutputs(bytes, q, evalSet);
+      const ours = ourRawOutputs(q, evalSet);
       const disagreements: string[] = [];
       for (let o = 0; o < nOut; o++) {
         const outT = sg.tensors[sg.outputs[o]];
