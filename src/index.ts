@@ -8,7 +8,9 @@ export { readModel, readModelFile, writeModel, writeModelFile, verifyModel } fro
 export { summarizeModel, tensorDetails } from './format/details.js';
 export type { ModelSummary, TensorDetails } from './format/details.js';
 export { convert } from './convert.js';
-export type { ConvertOptions, ConvertResult, ConvertSummary, ConvertSource } from './convert.js';
+export type { ConvertOptions, ConvertResult, ConvertSummary, ConvertSource, ImporterChoice, SourceFormat } from './convert.js';
+export { memoryModelFiles } from './importers/tf/memory-files.js';
+export type { ModelFiles } from './importers/tf/types.js';
 export { quantize, DEFAULT_SAMPLES } from './quantize/index.js';
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, IOType } from './quantize/index.js';
 export { Interpreter } from './runtime/index.js';
