@@ -117,7 +117,8 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     plan.qInput = new Int8Array(g.batches * g.inH * g.inW * g.inC);
     plan.batchScale = new Float64Array(g.batches);
     plan.batchOffset = new Int32Array(g.batches);
-    plan.filterScales = Float64Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
+    // Scales as the file stores them (float32), also for a model built in memory.
+    plan.filterScales = Float64Array.from({ length: outC }, (_, c) => Math.fround(filter.scale[filter.scale.length > 1 ? c : 0]));
   } else {
     plan.requant = planRequantization(ctx, input, filter, output, outC,
       { legacyPerTensor: variant === 'uint8', wide: variant === 'int16' && bias?.dtype === 'int64' });
@@ -453,14 +454,16 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
       const off = p.batchOffset[b];
       for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - off;
     }
+    // As TFLite's optimized kernels: the int32 sum converted to float32, times the batch factor (per-tensor: input
+    // scale x filter scale) or times float32(filter scale x input scale) (per-channel), then the bias.
     const perTensor = p.variant === 'hybrid';
     const fs = p.filterScales;
     convolve(p, (b, outBase, acc, a) => {
       const sf = p.batchScale[b];
       for (let oc = 0; oc < C; oc++) {
         const v = perTensor
-          ? Math.fround(Math.fround(acc[a + oc] * sf) + bias[oc])
-          : Math.fround(Math.fround(Math.fround(acc[a + oc] * fs[oc]) * sf) + bias[oc]);
+          ? Math.fround(Math.fround(Math.fround(acc[a + oc]) * sf) + bias[oc])
+          : Math.fround(Math.fround(Math.fround(acc[a + oc]) * Math.fround(fs[oc] * sf)) + bias[oc]);
         out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     });

@@ -227,7 +227,8 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
           accumulatePixel(p, b, oy, ox);
           const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
           for (let c = 0; c < g.outC; c++) {
-            const v = Math.fround(Math.fround(acc[c] * Math.fround(p.filterScales[c] * sf)) + bias[c]);
+            // As TFLite's optimized kernel: float32(sum) x input scale x filter scale, left to right, then the bias.
+            const v = Math.fround(Math.fround(Math.fround(Math.fround(acc[c]) * sf) * p.filterScales[c]) + bias[c]);
             out[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
           }
         }

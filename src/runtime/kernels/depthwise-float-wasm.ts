@@ -28,7 +28,6 @@ export interface DepthwiseWasm {
   hybridInput: number;
   filterScales: number;
   hybridBias: number;
-  combined: number;
   /** Hybrid: minMaxF32's result (two float32) and, with a depth multiplier, one batch's quantized input. */
   minMaxAt: number;
   quantized: number;
@@ -60,7 +59,6 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   const hybridInput = hybrid ? arena.alloc(g.batches * g.inH * g.inW * C * 4, 16) : 0;
   const filterScalesAt = hybrid ? arena.alloc(C * 4, 16) : 0;
   const hybridBias = hybrid ? arena.alloc(C * 4, 16) : 0;
-  const combined = hybrid ? arena.alloc(C * 4, 16) : 0;
   const minMaxAt = hybrid ? arena.alloc(8, 16) : 0;
   const quantized = hybrid && depthMultiplier > 1 ? arena.alloc(g.inH * g.inW * g.inC * 4, 16) : 0;
 
@@ -88,7 +86,7 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   const ex = arena.exports;
   return {
     arena, depthwise: ex.depthwiseF32 as Fn, expand: ex.expandChannelsF32 as Fn, hybridOutput: ex.hybridDepthwiseOutput as Fn,
-    params, weights, blockBytes, expanded, hybridInput, filterScales: filterScalesAt, hybridBias, combined,
+    params, weights, blockBytes, expanded, hybridInput, filterScales: filterScalesAt, hybridBias,
     minMaxAt, quantized, minMax: ex.minMaxF32 as Fn, quantize: ex.quantizeHybridF32 as Fn, asymResult: new Float64Array(2),
     inputScales: new Float64Array(hybrid ? g.batches : 0),
   };
@@ -136,6 +134,6 @@ export function runDepthwiseHybrid(k: DepthwiseWasm, g: Geometry2D, depthMultipl
   }
   k.depthwise(k.params, k.hybridInput, out.byteOffset);
   for (let b = 0; b < g.batches; b++) {
-    k.hybridOutput(out.byteOffset + b * pixels * C * 4, pixels, C, k.filterScales, k.inputScales[b], k.hybridBias, k.combined, lo, hi);
+    k.hybridOutput(out.byteOffset + b * pixels * C * 4, pixels, C, k.filterScales, k.inputScales[b], k.hybridBias, lo, hi);
   }
 }

@@ -293,16 +293,13 @@ export function expandChannelsF32(input: usize, out: usize, pixels: i32, inC: i3
 }
 
 /**
- * Hybrid depthwise output: the integer sums the convolution left in `io` (exact in float32) scaled per channel,
- * io[p][c] = clamp(float32(io[p][c] * float32(filterScale[c] * inputScale)) + bias[c]), for `pixels` pixels.
- * `combined` is scratch for C float32 (the per-channel products).
+ * Hybrid depthwise output: the integer sums the convolution left in `io` (exact in float32) scaled per channel in
+ * TFLite's order, io[p][c] = clamp(float32(float32(io[p][c] * inputScale) * filterScale[c]) + bias[c]), for `pixels`
+ * pixels.
  */
 export function hybridDepthwiseOutput(io: usize, pixels: i32, C: i32, filterScales: usize, inputScale: f32,
-  bias: usize, combined: usize, lo: f32, hi: f32): void {
-  for (let c = 0; c < C; c++) {
-    const o = <usize>c << 2;
-    store<f32>(combined + o, load<f32>(filterScales + o) * inputScale);
-  }
+  bias: usize, lo: f32, hi: f32): void {
+  const vs = f32x4.splat(inputScale);
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   let at = io;
@@ -310,12 +307,12 @@ export function hybridDepthwiseOutput(io: usize, pixels: i32, C: i32, filterScal
     let c = 0;
     for (; c + 4 <= C; c += 4, at += 16) {
       const o = <usize>c << 2;
-      const v = f32x4.add(f32x4.mul(v128.load(at), v128.load(combined + o)), v128.load(bias + o));
+      const v = f32x4.add(f32x4.mul(f32x4.mul(v128.load(at), vs), v128.load(filterScales + o)), v128.load(bias + o));
       v128.store(at, clampF32x4(v, vlo, vhi));
     }
     for (; c < C; c++, at += 4) {
       const o = <usize>c << 2;
-      store<f32>(at, clampF32(load<f32>(at) * load<f32>(combined + o) + load<f32>(bias + o), lo, hi));
+      store<f32>(at, clampF32(load<f32>(at) * inputScale * load<f32>(filterScales + o) + load<f32>(bias + o), lo, hi));
     }
   }
 }
