@@ -533,7 +533,7 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 
 export const conv2dKernel: Kernel<ConvPlan> = {
   op: 'CONV_2D',
-  // v1 float/uint8, v2 hybrid, v3 int8 per-channel, v4 int16x8, v5 grouped, v6 hybrid per-channel.
+  // v1 float/uint8, v2 hybrid, v3 int8 per-channel, v4 int16x8, v5 hybrid per-channel, v6 grouped.
   maxVersion: 6,
   prepare: prepareConv,
   eval: evalConv,

@@ -136,7 +136,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
  * delegate takes depthwise convolutions with a constant filter and bias; XNNPACK's dwconv microkernels (2x2, 3x3
  * and 5x5 filters, one output channel per input channel) read their taps column-major, fx then fy. Everything
  * else sums row-major, fy then fx: XNNPACK's GEMM fallback (depth multipliers, other filter sizes) and TFLite's
- * own kernel alike. Measured against the official runtime on one-op models (conv-conformance.test.ts).
+ * own kernel alike. Measured against the official runtime on one-op models (hybrid-conformance.test.ts).
  */
 export function tapOrder(filterH: number, filterW: number, depthMultiplier: number, constantFilter: boolean,
   constantBias: boolean): 'rows' | 'columns' {
