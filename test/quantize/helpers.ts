@@ -1,7 +1,7 @@
 // Shared by the quantizer's model tests and scripts/verify-quantize.ts: run a .tflite in the OFFICIAL runtime over
 // labelled float samples (converted to the file's input type with the file's own parameters) and in our interpreter.
 import { readModel } from '../../src/format/index.js';
-import { Interpreter } from '../../src/runtime/interpreter.js';
+import { Interpreter, type KernelImplementation } from '../../src/runtime/interpreter.js';
 import { createOfficialRunner } from '../../src/runtime/official.js';
 import type { Model, Tensor } from '../../src/graph/model.js';
 import { mulberry32 } from '../../src/util/random.js';
@@ -152,10 +152,10 @@ export async function officialRawOutputs(bytes: Uint8Array, model: Model, inputs
   }
 }
 
-/** The same in our interpreter. */
-export function ourRawOutputs(model: Model, inputs: Float32Array[]): number[][][] {
+/** The same in our interpreter (on the kernels asked for). */
+export function ourRawOutputs(model: Model, inputs: Float32Array[], kernels: KernelImplementation = 'wasm'): number[][][] {
   const sg = model.subgraphs[0];
-  const it = Interpreter.fromModel(model);
+  const it = Interpreter.fromModel(model, { kernels });
   return inputs.map((x) => {
     it.setInput(0, toInputValues(sg.tensors[sg.inputs[0]], x) as any);
     it.invoke();

@@ -1,6 +1,7 @@
 // CONV_2D: NHWC input, OHWI filter (grouped when the filter's depth divides the input's), optional bias.
 // Variants, as TFLite's conv.cc dispatches them:
-//   float32; hybrid (float input, int8 filter: input quantized per batch, symmetric for a per-tensor filter,
+//   float32 (summed as the official runtime's XNNPACK GEMMs sum: float32, bias first, then each product in filter
+//   order); hybrid (float input, int8 filter: input quantized per batch, symmetric for a per-tensor filter,
 //   asymmetric for per-channel or grouped); int8 per-channel; legacy uint8 per-tensor; int16x8 (int64 or int32 bias).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
@@ -117,7 +118,8 @@ function prepareConv(ctx: PrepareContext): ConvPlan {
     plan.qInput = new Int8Array(g.batches * g.inH * g.inW * g.inC);
     plan.batchScale = new Float64Array(g.batches);
     plan.batchOffset = new Int32Array(g.batches);
-    plan.filterScales = Float64Array.from({ length: outC }, (_, c) => filter.scale[filter.scale.length > 1 ? c : 0]);
+    // Scales as the file stores them (float32), also for a model built in memory.
+    plan.filterScales = Float64Array.from({ length: outC }, (_, c) => Math.fround(filter.scale[filter.scale.length > 1 ? c : 0]));
   } else {
     plan.requant = planRequantization(ctx, input, filter, output, outC,
       { legacyPerTensor: variant === 'uint8', wide: variant === 'int16' && bias?.dtype === 'int64' });
@@ -196,7 +198,7 @@ function filterRows(p: ConvPlan, filter: ArrayLike<number>): void {
  * the receptive fields are laid out as rows of K (1x1 filters read the input in place; others are gathered, with
  * zeros where the window leaves the image: a padded tap contributes nothing, as the reference kernels skip it), then
  * a blocked dot-product loop (2 pixels x 4 channels share each load) fills acc[px * outC + oc]; `emit` gets each
- * pixel's sums.
+ * pixel's sums (float32: sums in float32 from the bias, see dotRowsF32).
  */
 function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Array, accBase: number) => void): void {
   const g = p.g;
@@ -227,7 +229,9 @@ function convolve(p: ConvPlan, emit: (b: number, outBase: number, acc: Float64Ar
           for (let r = 0; r < rows; r++) gatherRow(p, b, (oy0 + r) * g.strideH - g.padH, icStart, r * g.outW * K);
         }
         const ocStart = grp * p.outPerGroup;
-        if (p.wPacked) {
+        if (p.variant === 'float') {
+          dotRowsF32(src, base, pixelStride, K, pixels, w, ocStart, ocStart + p.outPerGroup, acc, outC, p.bias);
+        } else if (p.wPacked) {
           const paired = dotRowsPacked(src, base, pixelStride, K, pixels, p.wPacked, outC >> 1, p.pack, acc, outC);
           if (paired < outC) dotRows(src, base, pixelStride, K, pixels, w, paired, outC, acc, outC);
         } else {
@@ -325,6 +329,57 @@ function dotRows(src: Float64Array, base: number, pixelStride: number, K: number
       const o = oc * K;
       let a0 = 0;
       for (let i = 0; i < K; i++) a0 += w[o + i] * src[sa + i];
+      acc[aa + oc] = a0;
+    }
+  }
+}
+
+/**
+ * dotRows for float32 operands, summed in float32 as the official runtime does: each sum starts from the channel's
+ * bias and adds each product (rounded to float32) in filter order, rounding every addition to float32.
+ */
+function dotRowsF32(src: Float64Array, base: number, pixelStride: number, K: number, pixels: number, w: Float64Array,
+  ocStart: number, ocEnd: number, acc: Float64Array, outC: number, bias: Float64Array): void {
+  const f = Math.fround;
+  let px = 0;
+  for (; px + 1 < pixels; px += 2) {
+    const sa = base + px * pixelStride;
+    const sb = sa + pixelStride;
+    const aa = px * outC;
+    const ab = aa + outC;
+    let oc = ocStart;
+    for (; oc + 1 < ocEnd; oc += 2) {
+      const o0 = oc * K, o1 = o0 + K;
+      let a0 = f(bias[oc]), a1 = f(bias[oc + 1]), b0 = a0, b1 = a1;
+      for (let i = 0; i < K; i++) {
+        const va = src[sa + i];
+        const vb = src[sb + i];
+        const w0 = w[o0 + i], w1 = w[o1 + i];
+        a0 = f(a0 + f(w0 * va)); b0 = f(b0 + f(w0 * vb));
+        a1 = f(a1 + f(w1 * va)); b1 = f(b1 + f(w1 * vb));
+      }
+      acc[aa + oc] = a0; acc[aa + oc + 1] = a1;
+      acc[ab + oc] = b0; acc[ab + oc + 1] = b1;
+    }
+    for (; oc < ocEnd; oc++) {
+      const o = oc * K;
+      let a0 = f(bias[oc]), b0 = a0;
+      for (let i = 0; i < K; i++) {
+        const wi = w[o + i];
+        a0 = f(a0 + f(wi * src[sa + i]));
+        b0 = f(b0 + f(wi * src[sb + i]));
+      }
+      acc[aa + oc] = a0;
+      acc[ab + oc] = b0;
+    }
+  }
+  for (; px < pixels; px++) {
+    const sa = base + px * pixelStride;
+    const aa = px * outC;
+    for (let oc = ocStart; oc < ocEnd; oc++) {
+      const o = oc * K;
+      let a0 = f(bias[oc]);
+      for (let i = 0; i < K; i++) a0 = f(a0 + f(w[o + i] * src[sa + i]));
       acc[aa + oc] = a0;
     }
   }
@@ -432,7 +487,7 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
     x.set(input);
     convolve(p, (_b, outBase, acc, a) => {
       for (let oc = 0; oc < C; oc++) {
-        const v = acc[a + oc] + bias[oc];
+        const v = acc[a + oc];
         out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     });
@@ -453,14 +508,16 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
       const off = p.batchOffset[b];
       for (let i = b * perBatch; i < (b + 1) * perBatch; i++) x[i] = p.qInput[i] - off;
     }
+    // As TFLite's optimized kernels: the int32 sum converted to float32, times the batch factor (per-tensor: input
+    // scale x filter scale) or times float32(filter scale x input scale) (per-channel), then the bias.
     const perTensor = p.variant === 'hybrid';
     const fs = p.filterScales;
     convolve(p, (b, outBase, acc, a) => {
       const sf = p.batchScale[b];
       for (let oc = 0; oc < C; oc++) {
         const v = perTensor
-          ? Math.fround(Math.fround(acc[a + oc] * sf) + bias[oc])
-          : Math.fround(Math.fround(Math.fround(acc[a + oc] * fs[oc]) * sf) + bias[oc]);
+          ? Math.fround(Math.fround(Math.fround(acc[a + oc]) * sf) + bias[oc])
+          : Math.fround(Math.fround(Math.fround(acc[a + oc]) * Math.fround(fs[oc] * sf)) + bias[oc]);
         out[outBase + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     });
@@ -476,7 +533,7 @@ function evalConv(p: ConvPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 
 export const conv2dKernel: Kernel<ConvPlan> = {
   op: 'CONV_2D',
-  // v1 float/uint8, v2 hybrid, v3 int8 per-channel, v4 int16x8, v5 grouped, v6 hybrid per-channel.
+  // v1 float/uint8, v2 hybrid, v3 int8 per-channel, v4 int16x8, v5 hybrid per-channel, v6 grouped.
   maxVersion: 6,
   prepare: prepareConv,
   eval: evalConv,

@@ -1,6 +1,7 @@
 // DEPTHWISE_CONV_2D: NHWC input, [1, FH, FW, C*M] filter; output channel c*M + m reads input channel c.
 // Variants as TFLite's depthwise_conv.cc: float32; hybrid (float input, int8 filter, input asymmetrically
 // quantized per batch, per-channel filter scales); int8 per-channel; legacy uint8; int16x8.
+// Float32 sums are the official runtime's: float32, bias first, then each tap's product in its order (tapOrder).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { asymmetricQuantizeFloats } from '../quant-math.js';
@@ -39,6 +40,8 @@ export interface DepthwisePlan {
   fxEnd: Int32Array;
   /** Input channel of each output channel (c / depth multiplier). */
   inChannel: Int32Array;
+  /** Float sums: taps column-major (fx then fy) instead of row-major (see tapOrder). */
+  columnMajorTaps: boolean;
   /**
    * int8/uint8 with a constant filter and bias: the WebAssembly kernel (quant8-wasm.ts; exact int32 sums,
    * requantization bit-identical to requantizeRow), reading the input and writing the output in place; or null for
@@ -84,6 +87,7 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
     x: new Float64Array(g.batches * g.inH * g.inW * g.inC), w: new Float64Array(filterH * filterW * outC),
     fyStart: new Int32Array(g.outH), fyEnd: new Int32Array(g.outH), fxStart: new Int32Array(g.outW), fxEnd: new Int32Array(g.outW),
     inChannel: Int32Array.from({ length: outC }, (_, c) => Math.floor(c / depthMultiplier)),
+    columnMajorTaps: tapOrder(filterH, filterW, depthMultiplier, filter.isConstant, bias !== null && bias.isConstant) === 'columns',
     wasm: null, floatWasm: null,
   };
   for (let oy = 0; oy < g.outH; oy++) {
@@ -120,11 +124,24 @@ function prepareDepthwise(ctx: PrepareContext): DepthwisePlan {
   const arena = isFloatOut && filter.isConstant ? arenaFor(ctx) : null;
   if (arena) {
     plan.floatWasm = planDepthwiseWasm(arena, g, depthMultiplier, variant === 'hybrid', filter.data as Float32Array | Int8Array,
-      plan.bias, plan.filterScales, plan.actMin, plan.actMax);
+      plan.bias, plan.filterScales, plan.actMin, plan.actMax, plan.columnMajorTaps);
     // The TypeScript loops' operands are only needed if a tensor turns out to live outside the arena.
     if (plan.floatWasm) plan.x = new Float64Array(0);
   }
   return plan;
+}
+
+/**
+ * The order in which the official runtime sums a float pixel's taps (each in float32, after the bias). Its XNNPACK
+ * delegate takes depthwise convolutions with a constant filter and bias; XNNPACK's dwconv microkernels (2x2, 3x3
+ * and 5x5 filters, one output channel per input channel) read their taps column-major, fx then fy. Everything
+ * else sums row-major, fy then fx: XNNPACK's GEMM fallback (depth multipliers, other filter sizes) and TFLite's
+ * own kernel alike. Measured against the official runtime on one-op models (hybrid-conformance.test.ts).
+ */
+export function tapOrder(filterH: number, filterW: number, depthMultiplier: number, constantFilter: boolean,
+  constantBias: boolean): 'rows' | 'columns' {
+  const dwconvTile = filterH === filterW && (filterH === 2 || filterH === 3 || filterH === 5);
+  return constantFilter && constantBias && depthMultiplier === 1 && dwconvTile ? 'columns' : 'rows';
 }
 
 function filterValues(p: DepthwisePlan, filter: ArrayLike<number>): void {
@@ -177,6 +194,35 @@ function accumulatePixel(p: DepthwisePlan, b: number, oy: number, ox: number): v
   }
 }
 
+/**
+ * One float output pixel (all channels, clamped) into out: bias first, then each tap's float32 product inside the
+ * image, in the plan's tap order, every sum rounded to float32.
+ */
+function floatPixel(p: DepthwisePlan, b: number, oy: number, ox: number, out: Float32Array, outBase: number): void {
+  const g = p.g;
+  const { x: input, w: filter, inChannel, bias, actMin, actMax } = p;
+  const C = g.outC;
+  const f = Math.fround;
+  const fy0 = p.fyStart[oy], fy1 = p.fyEnd[oy], fx0 = p.fxStart[ox], fx1 = p.fxEnd[ox];
+  const inRow0 = ((b * g.inH + oy * g.strideH - g.padH) * g.inW + ox * g.strideW - g.padW) * g.inC;
+  const inStepY = g.dilationH * g.inW * g.inC;
+  const inStepX = g.dilationW * g.inC;
+  for (let c = 0; c < C; c++) {
+    const d = inRow0 + inChannel[c];
+    let acc = f(bias[c]);
+    if (p.columnMajorTaps) {
+      for (let fx = fx0; fx < fx1; fx++) {
+        for (let fy = fy0; fy < fy1; fy++) acc = f(acc + f(filter[(fy * g.filterW + fx) * C + c] * input[d + fy * inStepY + fx * inStepX]));
+      }
+    } else {
+      for (let fy = fy0; fy < fy1; fy++) {
+        for (let fx = fx0; fx < fx1; fx++) acc = f(acc + f(filter[(fy * g.filterW + fx) * C + c] * input[d + fy * inStepY + fx * inStepX]));
+      }
+    }
+    out[outBase + c] = acc < actMin ? actMin : acc > actMax ? actMax : acc;
+  }
+}
+
 function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   if (p.wasm) {
     p.wasm.run(p.wasm.desc, inputs[0]!.data.byteOffset, outputs[0].data.byteOffset);
@@ -202,14 +248,7 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
     p.x.set(input);
     for (let b = 0; b < g.batches; b++) {
       for (let oy = 0; oy < g.outH; oy++) {
-        for (let ox = 0; ox < g.outW; ox++) {
-          accumulatePixel(p, b, oy, ox);
-          const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
-          for (let c = 0; c < g.outC; c++) {
-            const v = acc[c] + bias[c];
-            out[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
-          }
-        }
+        for (let ox = 0; ox < g.outW; ox++) floatPixel(p, b, oy, ox, out, ((b * g.outH + oy) * g.outW + ox) * g.outC);
       }
     }
     return;
@@ -227,7 +266,8 @@ function evalDepthwise(p: DepthwisePlan, inputs: (RuntimeTensor | null)[], outpu
           accumulatePixel(p, b, oy, ox);
           const outBase = ((b * g.outH + oy) * g.outW + ox) * g.outC;
           for (let c = 0; c < g.outC; c++) {
-            const v = Math.fround(Math.fround(acc[c] * Math.fround(p.filterScales[c] * sf)) + bias[c]);
+            // As TFLite's optimized kernel: float32(sum) x input scale x filter scale, left to right, then the bias.
+            const v = Math.fround(Math.fround(Math.fround(Math.fround(acc[c]) * sf) * p.filterScales[c]) + bias[c]);
             out[outBase + c] = v < actMin ? actMin : v > actMax ? actMax : v;
           }
         }

@@ -1,6 +1,7 @@
 // The WebAssembly path of float32 and hybrid DEPTHWISE_CONV_2D (assembly/depthwise-f32.ts): the plan packs the
 // constant filter and bias at prepare; eval passes byte offsets.
-// Float: float32 sums (bias first, taps in order) instead of the TypeScript path's float64 ones.
+// Float: float32 sums, bias first, taps in the official runtime's order (row- or column-major, see tapOrder in
+// depthwise-conv2d.ts), as the TypeScript path sums them: bit-identical.
 // Hybrid (float input, int8 filter): the input is quantized per batch exactly as the TypeScript path does (in the
 // module: min/max, AsymmetricQuantizeFloats' parameters here, each value's rounding there), the convolution runs on
 // the integer values (q - zero point) held as float32, whose sums are exact integers while taps * 128 * 255 < 2^24
@@ -28,7 +29,6 @@ export interface DepthwiseWasm {
   hybridInput: number;
   filterScales: number;
   hybridBias: number;
-  combined: number;
   /** Hybrid: minMaxF32's result (two float32) and, with a depth multiplier, one batch's quantized input. */
   minMaxAt: number;
   quantized: number;
@@ -46,7 +46,8 @@ const MAX_EXACT_FLOAT32_INTEGER = 2 ** 24;
  * large for exact float32 sums).
  */
 export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultiplier: number, hybrid: boolean,
-  filter: Float32Array | Int8Array | null, bias: Float64Array, filterScales: Float32Array, lo: number, hi: number): DepthwiseWasm | null {
+  filter: Float32Array | Int8Array | null, bias: Float64Array, filterScales: Float32Array, lo: number, hi: number,
+  columnMajor: boolean): DepthwiseWasm | null {
   if (!filter) return null;
   const taps = g.filterH * g.filterW;
   if (hybrid && taps * 128 * 255 >= MAX_EXACT_FLOAT32_INTEGER) return null;
@@ -54,13 +55,12 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   const blocks = Math.ceil(C / 4);
   const blockBytes = (taps + 1) * 16;
   const weights = arena.alloc(blocks * blockBytes, 64);
-  const params = arena.alloc(20 * 4, 16);
+  const params = arena.alloc(24 * 4, 16);
   const zeroRow = g.filterH === 3 && g.filterW === 3 ? arena.alloc(g.inW * C * 4, 16) : 0;
   const expanded = depthMultiplier > 1 && !hybrid ? arena.alloc(g.batches * g.inH * g.inW * C * 4, 16) : 0;
   const hybridInput = hybrid ? arena.alloc(g.batches * g.inH * g.inW * C * 4, 16) : 0;
   const filterScalesAt = hybrid ? arena.alloc(C * 4, 16) : 0;
   const hybridBias = hybrid ? arena.alloc(C * 4, 16) : 0;
-  const combined = hybrid ? arena.alloc(C * 4, 16) : 0;
   const minMaxAt = hybrid ? arena.alloc(8, 16) : 0;
   const quantized = hybrid && depthMultiplier > 1 ? arena.alloc(g.inH * g.inW * g.inC * 4, 16) : 0;
 
@@ -70,7 +70,13 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
     const block = w0 + (c >> 2) * (blockBytes >> 2) + (c & 3);
     // Hybrid sums start at 0: the bias is added after scaling.
     f32[block] = hybrid ? 0 : bias[c];
-    for (let t = 0; t < taps; t++) f32[block + 4 * (t + 1)] = filter[t * C + c];
+    // Slots in summation order: tap (fy, fx) of the row-major filter goes to fx * FH + fy when column-major.
+    for (let fy = 0; fy < g.filterH; fy++) {
+      for (let fx = 0; fx < g.filterW; fx++) {
+        const slot = columnMajor ? fx * g.filterH + fy : fy * g.filterW + fx;
+        f32[block + 4 * (slot + 1)] = filter[(fy * g.filterW + fx) * C + c];
+      }
+    }
   }
   if (hybrid) {
     f32.set(filterScales, filterScalesAt >> 2);
@@ -82,13 +88,13 @@ export function planDepthwiseWasm(arena: WasmArena, g: Geometry2D, depthMultipli
   const oxLo = Math.min(g.outW, Math.ceil(g.padW / g.strideW));
   const oxHi = Math.max(oxLo, Math.min(g.outW, Math.floor((g.inW - 1 - (g.filterW - 1) * g.dilationW + g.padW) / g.strideW) + 1));
   i32.set([g.batches, g.inH, g.inW, C, g.outH, g.outW, g.filterH, g.filterW, g.strideH, g.strideW,
-    g.dilationH, g.dilationW, g.padH, g.padW, 0, 0, weights, oxLo, oxHi, zeroRow], p);
+    g.dilationH, g.dilationW, g.padH, g.padW, 0, 0, weights, oxLo, oxHi, zeroRow, columnMajor ? 1 : 0], p);
   f32[p + 14] = hybrid ? -Infinity : lo;
   f32[p + 15] = hybrid ? Infinity : hi;
   const ex = arena.exports;
   return {
     arena, depthwise: ex.depthwiseF32 as Fn, expand: ex.expandChannelsF32 as Fn, hybridOutput: ex.hybridDepthwiseOutput as Fn,
-    params, weights, blockBytes, expanded, hybridInput, filterScales: filterScalesAt, hybridBias, combined,
+    params, weights, blockBytes, expanded, hybridInput, filterScales: filterScalesAt, hybridBias,
     minMaxAt, quantized, minMax: ex.minMaxF32 as Fn, quantize: ex.quantizeHybridF32 as Fn, asymResult: new Float64Array(2),
     inputScales: new Float64Array(hybrid ? g.batches : 0),
   };
@@ -136,6 +142,6 @@ export function runDepthwiseHybrid(k: DepthwiseWasm, g: Geometry2D, depthMultipl
   }
   k.depthwise(k.params, k.hybridInput, out.byteOffset);
   for (let b = 0; b < g.batches; b++) {
-    k.hybridOutput(out.byteOffset + b * pixels * C * 4, pixels, C, k.filterScales, k.inputScales[b], k.hybridBias, k.combined, lo, hi);
+    k.hybridOutput(out.byteOffset + b * pixels * C * 4, pixels, C, k.filterScales, k.inputScales[b], k.hybridBias, lo, hi);
   }
 }

@@ -23,14 +23,12 @@ const F = {
 const TENSOR_SCALE = 34;
 const RECORD_FIELDS = 46;
 
-/** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts). */
+/** How the hybrid kernels turn an int32 sum into a float (see assembly/gemm-hybrid.ts); the sum is f32(sum) first. */
 export const enum HybridScaleMode {
-  /** f32(sum * rowScale): per-tensor weights (the weight scale folded into the row's scale). */
+  /** sum * rowScale: per-tensor weights (the weight scale folded into the row's scale). */
   Row = 0,
-  /** f32(f32(sum * channelScale) * rowScale): CONV_2D with per-channel weights. */
-  ChannelRow = 1,
-  /** f32(sum * f32(rowScale * channelScale)): FULLY_CONNECTED with per-channel weights. */
-  RowChannel = 2,
+  /** sum * f32(rowScale * channelScale): per-channel weights (CONV_2D and FULLY_CONNECTED). */
+  RowChannel = 1,
 }
 
 /** im2col block size: about 64 KiB of rows per block, at least 4 pixels (one tile), at most the image. */
@@ -402,12 +400,11 @@ export interface HybridWasm {
 }
 
 /**
- * Per-row and per-channel buffers of the hybrid kernels. The float32 rescale (rescaleRowsF32) applies when every
- * sum is below 2^24 in magnitude (exact in f32) and biases and channel scales are float32 values (a bias tensor
- * computed at run time is float32 too).
+ * Per-row and per-channel buffers of the hybrid kernels. The float32 rescale (rescaleRowsF32) applies when biases
+ * and channel scales are float32 values (a bias tensor computed at run time is float32 too).
  */
 function hybridBuffers(arena: WasmArena, rows: number, rowSize: number, channels: number, bias: ArrayLike<number>,
-  channelScales: ArrayLike<number> | null, sumBound: number) {
+  channelScales: ArrayLike<number> | null) {
   const qAt = arena.alloc(rows * rowSize + 16, 16);
   const scalesAt = arena.alloc(rows * 8, 8);
   const offsetsAt = arena.alloc(rows * 4, 4);
@@ -417,7 +414,7 @@ function hybridBuffers(arena: WasmArena, rows: number, rowSize: number, channels
   const scalesOfChannelsF32 = arena.alloc(channels * 4, 16);
   const f64 = new Float64Array(arena.buffer);
   const f32 = arena.f32;
-  let f32Rescale = sumBound < 2 ** 24;
+  let f32Rescale = true;
   for (let c = 0; c < channels; c++) {
     const scale = channelScales ? channelScales[c] : 1;
     f64[biasAt / 8 + c] = bias[c];
@@ -450,11 +447,11 @@ export function prepareHybridConv(arena: WasmArena, g: Geometry2D, groups: numbe
   const scratch = arena.alloc(block * kp * 2, 64);
   const acc = arena.alloc(block * Math.ceil(perGroup / 8) * 32, 64);
   const rowSize = g.inH * g.inW * g.inC;
-  const buf = hybridBuffers(arena, g.batches, rowSize, g.outC, bias, perTensor ? null : filterScales, sumBound);
+  const buf = hybridBuffers(arena, g.batches, rowSize, g.outC, bias, perTensor ? null : filterScales);
   const record = writeRecord(arena, {
     ...geometryFields(g, groups), WEIGHTS: at, GROUP_BYTES: groupBytes, SCRATCH: scratch, BLOCK_PIXELS: block,
     ACC: acc, BIAS: buf.biasAt, CHANNEL_SCALES: buf.channelScalesAt,
-    SCALE_MODE: perTensor ? HybridScaleMode.Row : HybridScaleMode.ChannelRow,
+    SCALE_MODE: perTensor ? HybridScaleMode.Row : HybridScaleMode.RowChannel,
     BATCH_SCALES: buf.scalesAt, BATCH_OFFSETS: buf.offsetsAt, QINPUT: buf.qAt, ASYMMETRIC: perTensor ? 0 : 1,
     FOLD_SCALE: perTensor ? 1 : 0, F32_RESCALE: buf.f32Rescale ? 1 : 0, BIAS_F32: buf.biasF32At,
     CHANNEL_SCALES_F32: buf.channelScalesF32At,
@@ -475,7 +472,7 @@ export function prepareHybridFullyConnected(arena: WasmArena, rows: number, unit
   const { at } = packI16(arena, weights, 1, units, depth);
   const scratch = arena.alloc(rows * kp * 2, 64);
   const acc = arena.alloc(rows * Math.ceil(units / 8) * 32, 64);
-  const buf = hybridBuffers(arena, rows, depth, units, bias, channelScales, sumBound);
+  const buf = hybridBuffers(arena, rows, depth, units, bias, channelScales);
   const record = writeRecord(arena, {
     BATCHES: rows, DEPTH: depth, OUT_C: units, WEIGHTS: at, SCRATCH: scratch, ACC: acc, BIAS: buf.biasAt,
     CHANNEL_SCALES: buf.channelScalesAt, SCALE_MODE: channelScales ? HybridScaleMode.RowChannel : HybridScaleMode.Row,

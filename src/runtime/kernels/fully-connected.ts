@@ -108,7 +108,7 @@ function prepareFullyConnected(ctx: PrepareContext): FullyConnectedPlan {
       if (weights.scale.length !== units) ctx.unsupported(`weights '${weights.name}' have ${weights.scale.length} scales for ${units} units`);
       plan.channelScales = Float32Array.from(weights.scale);
     }
-    plan.filterScale = weights.scale[0];
+    plan.filterScale = Math.fround(weights.scale[0]);
     plan.qInput = new Int8Array(batches * depth);
     plan.rowSums = new Float64Array(units);
     if (weights.isConstant) {
@@ -216,7 +216,8 @@ function evalFullyConnected(p: FullyConnectedPlan, inputs: (RuntimeTensor | null
         for (let k = 0; k < depth; k++) dot += w[wBase + k] * q[inBase + k];
         if (p.asymmetric) dot -= p.rowSums[n] * offset;
         const scale = p.channelScales ? Math.fround(sf * p.channelScales[n]) : sf;
-        const v = Math.fround(bias[n] + Math.fround(dot * scale));
+        // The int32 sum converted to float32 first, as TFLite's MatrixBatchVectorMultiplyAccumulate does.
+        const v = Math.fround(bias[n] + Math.fround(Math.fround(dot) * scale));
         out[b * units + n] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     }

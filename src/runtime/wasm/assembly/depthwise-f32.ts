@@ -1,17 +1,19 @@
 // Float32 depthwise convolution, NHWC, one input channel per output channel (a depth multiplier above 1 is first
 // expanded into a scratch image by expandChannelsF32, so output channel c always reads channel c).
 //
-// Weights are packed at prepare in blocks of 4 channels: [bias x4][tap 0 x4][tap 1 x4]... (taps row-major, fy then
-// fx; the last block's unused lanes are zero). Each output pixel sums bias + w[tap] * x[tap] over the taps inside
-// the image, in tap order, in float32 (as XNNPACK's dwconv microkernels; out-of-image taps are skipped, which is the
-// same as zero padding). Interior pixels of full rows take a path without bounds checks (unrolled for 3x3); border
-// pixels loop over their clipped tap ranges.
+// Weights are packed at prepare in blocks of 4 channels: [bias x4][tap 0 x4][tap 1 x4]... in summation order (the
+// last block's unused lanes are zero). Each output pixel sums bias + w[tap] * x[tap] over the taps inside the image,
+// in that order, in float32 (out-of-image taps are skipped, which is the same as zero padding). The order is the
+// official runtime's: taps row-major (fy then fx) as its GEMM-based and TFLite kernels sum them, or column-major
+// (fx then fy) as XNNPACK's dwconv microkernels read their indirection buffer (see depthwise-float-wasm.ts for when).
+// Interior pixels of full rows take a path without bounds checks (unrolled for 3x3); border pixels loop over their
+// clipped tap ranges.
 //
 // The parameter block (written once at prepare, i32 slots unless noted):
 //   0 batches  1 inH  2 inW  3 channels  4 outH  5 outW  6 filterH  7 filterW  8 strideH  9 strideW
 //   10 dilationH  11 dilationW  12 padH  13 padW  14 lo (f32)  15 hi (f32)  16 weights offset
 //   17 first interior output column  18 end of the interior columns  19 offset of a zero row (inW * channels float32,
-//   3x3 filters only)
+//   3x3 filters only)  20 1: taps column-major
 
 @inline function clampF32x4(v: v128, lo: v128, hi: v128): v128 {
   return f32x4.pmin(f32x4.pmax(v, lo), hi);
@@ -21,23 +23,28 @@
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/** One output pixel over the taps fy in [fy0, fy1), fx in [fx0, fx1); `at` is the input at tap (fy0, fx0), channel 0. */
-function pixelClipped(at: usize, out: usize, weights: usize, C: i32, fW: i32, fy0: i32, fy1: i32, fx0: i32, fx1: i32,
-  rowStep: usize, colStep: usize, blockBytes: usize, lo: f32, hi: f32): void {
+/**
+ * One output pixel over the taps inside the image, in summation order: an outer filter axis (fy for row-major
+ * taps, fx for column-major) over [o0, o1), the inner one over [i0, i1); `at` is the input at the first tap,
+ * channel 0; outerStep / innerStep the input bytes between taps along each axis; `innerTaps` the filter's extent
+ * along the inner axis (slots per outer index in the packed weights).
+ */
+function pixelClipped(at: usize, out: usize, weights: usize, C: i32, innerTaps: i32, o0: i32, o1: i32, i0: i32, i1: i32,
+  outerStep: usize, innerStep: usize, blockBytes: usize, lo: f32, hi: f32): void {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
-  const firstTap = <usize>(fy0 * fW + fx0 + 1) << 4;
-  const wRowStep = <usize>fW << 4;
+  const firstTap = <usize>(o0 * innerTaps + i0 + 1) << 4;
+  const wOuterStep = <usize>innerTaps << 4;
   let c: i32 = 0;
   let block = weights;
   for (; c + 4 <= C; c += 4, block += blockBytes) {
     let acc = v128.load(block);
-    let row = at + (<usize>c << 2);
-    let wRow = block + firstTap;
-    for (let fy = fy0; fy < fy1; fy++, row += rowStep, wRow += wRowStep) {
-      let x = row;
-      let w = wRow;
-      for (let fx = fx0; fx < fx1; fx++, x += colStep, w += 16) {
+    let line = at + (<usize>c << 2);
+    let wLine = block + firstTap;
+    for (let o = o0; o < o1; o++, line += outerStep, wLine += wOuterStep) {
+      let x = line;
+      let w = wLine;
+      for (let i = i0; i < i1; i++, x += innerStep, w += 16) {
         acc = f32x4.add(acc, f32x4.mul(v128.load(x), v128.load(w)));
       }
     }
@@ -46,25 +53,33 @@ function pixelClipped(at: usize, out: usize, weights: usize, C: i32, fW: i32, fy
   for (; c < C; c++) {
     const lane = <usize>(c & 3) << 2;
     let acc = load<f32>(block + lane);
-    let row = at + (<usize>c << 2);
-    let wRow = block + firstTap + lane;
-    for (let fy = fy0; fy < fy1; fy++, row += rowStep, wRow += wRowStep) {
-      let x = row;
-      let w = wRow;
-      for (let fx = fx0; fx < fx1; fx++, x += colStep, w += 16) acc += load<f32>(x) * load<f32>(w);
+    let line = at + (<usize>c << 2);
+    let wLine = block + firstTap + lane;
+    for (let o = o0; o < o1; o++, line += outerStep, wLine += wOuterStep) {
+      let x = line;
+      let w = wLine;
+      for (let i = i0; i < i1; i++, x += innerStep, w += 16) acc += load<f32>(x) * load<f32>(w);
     }
     store<f32>(out + (<usize>c << 2), clampF32(acc, lo, hi));
   }
 }
 
+/** pixelClipped over the taps fy in [fy0, fy1), fx in [fx0, fx1) in the packed order; `at` is the input at (fy0, fx0). */
+@inline function pixelTaps(at: usize, out: usize, weights: usize, C: i32, fH: i32, fW: i32, fy0: i32, fy1: i32, fx0: i32,
+  fx1: i32, rowStep: usize, colStep: usize, blockBytes: usize, columns: bool, lo: f32, hi: f32): void {
+  if (columns) pixelClipped(at, out, weights, C, fH, fx0, fx1, fy0, fy1, colStep, rowStep, blockBytes, lo, hi);
+  else pixelClipped(at, out, weights, C, fW, fy0, fy1, fx0, fx1, rowStep, colStep, blockBytes, lo, hi);
+}
+
 /**
  * The interior columns of one output row for a 3x3 filter, 4 channels at a time with the block's bias and nine
- * weights held in registers along the row. x0, x1, x2 are the input at the first interior pixel's taps (0, 0),
- * (1, 0), (2, 0), channel 0 (a filter row outside the image reads a row of zeros instead); `out` that pixel's
- * output; `step` the input bytes between consecutive output pixels.
+ * weights (in summation order) held in registers along the row. x0, x1, x2 are the input at the first interior
+ * pixel's taps (0, 0), (1, 0), (2, 0), channel 0 (a filter row outside the image reads a row of zeros instead);
+ * `out` that pixel's output; `step` the input bytes between consecutive output pixels; `columns`: taps
+ * column-major.
  */
 function row3x3(x0: usize, x1: usize, x2: usize, out: usize, pixels: i32, weights: usize, C: i32, colStep: usize,
-  step: usize, pixelBytes: usize, lo: f32, hi: f32): void {
+  step: usize, pixelBytes: usize, columns: bool, lo: f32, hi: f32): void {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   const c1 = colStep;
@@ -87,17 +102,32 @@ function row3x3(x0: usize, x1: usize, x2: usize, out: usize, pixels: i32, weight
     let a1 = x1 + cb;
     let a2 = x2 + cb;
     let o = out + cb;
-    for (let k = 0; k < pixels; k++, a0 += step, a1 += step, a2 += step, o += pixelBytes) {
-      let a = f32x4.add(bias, f32x4.mul(v128.load(a0), w0));
-      a = f32x4.add(a, f32x4.mul(v128.load(a0 + c1), w1));
-      a = f32x4.add(a, f32x4.mul(v128.load(a0 + c2), w2));
-      a = f32x4.add(a, f32x4.mul(v128.load(a1), w3));
-      a = f32x4.add(a, f32x4.mul(v128.load(a1 + c1), w4));
-      a = f32x4.add(a, f32x4.mul(v128.load(a1 + c2), w5));
-      a = f32x4.add(a, f32x4.mul(v128.load(a2), w6));
-      a = f32x4.add(a, f32x4.mul(v128.load(a2 + c1), w7));
-      a = f32x4.add(a, f32x4.mul(v128.load(a2 + c2), w8));
-      v128.store(o, clampF32x4(a, vlo, vhi));
+    if (columns) {
+      for (let k = 0; k < pixels; k++, a0 += step, a1 += step, a2 += step, o += pixelBytes) {
+        let a = f32x4.add(bias, f32x4.mul(v128.load(a0), w0));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1), w1));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2), w2));
+        a = f32x4.add(a, f32x4.mul(v128.load(a0 + c1), w3));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1 + c1), w4));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2 + c1), w5));
+        a = f32x4.add(a, f32x4.mul(v128.load(a0 + c2), w6));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1 + c2), w7));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2 + c2), w8));
+        v128.store(o, clampF32x4(a, vlo, vhi));
+      }
+    } else {
+      for (let k = 0; k < pixels; k++, a0 += step, a1 += step, a2 += step, o += pixelBytes) {
+        let a = f32x4.add(bias, f32x4.mul(v128.load(a0), w0));
+        a = f32x4.add(a, f32x4.mul(v128.load(a0 + c1), w1));
+        a = f32x4.add(a, f32x4.mul(v128.load(a0 + c2), w2));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1), w3));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1 + c1), w4));
+        a = f32x4.add(a, f32x4.mul(v128.load(a1 + c2), w5));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2), w6));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2 + c1), w7));
+        a = f32x4.add(a, f32x4.mul(v128.load(a2 + c2), w8));
+        v128.store(o, clampF32x4(a, vlo, vhi));
+      }
     }
   }
   // Channels [c, C), fewer than 4, from their partial block.
@@ -109,17 +139,9 @@ function row3x3(x0: usize, x1: usize, x2: usize, out: usize, pixels: i32, weight
     let a2 = x2 + cb;
     let o = out + cb;
     for (let k = 0; k < pixels; k++, a0 += step, a1 += step, a2 += step, o += pixelBytes) {
-      let acc = load<f32>(w);
-      acc += load<f32>(a0) * load<f32>(w, 16);
-      acc += load<f32>(a0 + c1) * load<f32>(w, 32);
-      acc += load<f32>(a0 + c2) * load<f32>(w, 48);
-      acc += load<f32>(a1) * load<f32>(w, 64);
-      acc += load<f32>(a1 + c1) * load<f32>(w, 80);
-      acc += load<f32>(a1 + c2) * load<f32>(w, 96);
-      acc += load<f32>(a2) * load<f32>(w, 112);
-      acc += load<f32>(a2 + c1) * load<f32>(w, 128);
-      acc += load<f32>(a2 + c2) * load<f32>(w, 144);
-      store<f32>(o, clampF32(acc, lo, hi));
+      // Column-major: the taps' addresses in that order (pixel3x3 sums its nine addresses in slot order).
+      if (columns) pixel3x3(a0, a1, a2, a0 + c1, a1 + c1, a2 + c1, a0 + c2, a1 + c2, a2 + c2, o, w, 1, lo, hi);
+      else pixel3x3(a0, a0 + c1, a0 + c2, a1, a1 + c1, a1 + c2, a2, a2 + c1, a2 + c2, o, w, 1, lo, hi);
     }
   }
 }
@@ -165,9 +187,12 @@ function pixel3x3(p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usi
   }
 }
 
-/** A 3x3 border pixel: the taps' addresses from the three row bases (the zero row for rows outside). */
+/**
+ * A 3x3 border pixel: the taps' addresses from the three row bases (the zero row for rows outside), in summation
+ * order (`columns`: column-major).
+ */
 @inline function border3x3(r0: usize, r1: usize, r2: usize, ix0: i32, dW: i32, inW: i32, pixelBytes: usize, zeroRow: usize,
-  out: usize, weights: usize, C: i32, lo: f32, hi: f32): void {
+  out: usize, weights: usize, C: i32, columns: bool, lo: f32, hi: f32): void {
   const ix1 = ix0 + dW;
   const ix2 = ix1 + dW;
   const v0 = ix0 >= 0 && ix0 < inW;
@@ -176,9 +201,15 @@ function pixel3x3(p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, p5: usi
   const o0 = <usize>ix0 * pixelBytes;
   const o1 = <usize>ix1 * pixelBytes;
   const o2 = <usize>ix2 * pixelBytes;
-  pixel3x3(v0 ? r0 + o0 : zeroRow, v1 ? r0 + o1 : zeroRow, v2 ? r0 + o2 : zeroRow,
-    v0 ? r1 + o0 : zeroRow, v1 ? r1 + o1 : zeroRow, v2 ? r1 + o2 : zeroRow,
-    v0 ? r2 + o0 : zeroRow, v1 ? r2 + o1 : zeroRow, v2 ? r2 + o2 : zeroRow, out, weights, C, lo, hi);
+  if (columns) {
+    pixel3x3(v0 ? r0 + o0 : zeroRow, v0 ? r1 + o0 : zeroRow, v0 ? r2 + o0 : zeroRow,
+      v1 ? r0 + o1 : zeroRow, v1 ? r1 + o1 : zeroRow, v1 ? r2 + o1 : zeroRow,
+      v2 ? r0 + o2 : zeroRow, v2 ? r1 + o2 : zeroRow, v2 ? r2 + o2 : zeroRow, out, weights, C, lo, hi);
+  } else {
+    pixel3x3(v0 ? r0 + o0 : zeroRow, v1 ? r0 + o1 : zeroRow, v2 ? r0 + o2 : zeroRow,
+      v0 ? r1 + o0 : zeroRow, v1 ? r1 + o1 : zeroRow, v2 ? r1 + o2 : zeroRow,
+      v0 ? r2 + o0 : zeroRow, v1 ? r2 + o1 : zeroRow, v2 ? r2 + o2 : zeroRow, out, weights, C, lo, hi);
+  }
 }
 
 /** First tap index (of `size`) whose position start + k * dilation is >= 0. */
@@ -216,6 +247,7 @@ export function depthwiseF32(params: usize, input: usize, output: usize): void {
   const oxLo = load<i32>(params, 68);
   const oxHi = load<i32>(params, 72);
   const zeroRow = <usize>load<u32>(params, 76);
+  const columns = load<i32>(params, 80) != 0;
   const pixelBytes = <usize>C << 2;
   const rowBytes = <usize>inW * pixelBytes;
   const blockBytes = <usize>(fH * fW + 1) << 4;
@@ -239,16 +271,16 @@ export function depthwiseF32(params: usize, input: usize, output: usize): void {
         const r1 = y1 >= 0 && y1 < inH ? image + <usize>y1 * rowBytes : zeroRow;
         const r2 = y2 >= 0 && y2 < inH ? image + <usize>y2 * rowBytes : zeroRow;
         for (; ox < oxLo; ox++) {
-          border3x3(r0, r1, r2, ox * sW - padW, dW, inW, pixelBytes, zeroRow, out + <usize>ox * pixelBytes, weights, C, lo, hi);
+          border3x3(r0, r1, r2, ox * sW - padW, dW, inW, pixelBytes, zeroRow, out + <usize>ox * pixelBytes, weights, C, columns, lo, hi);
         }
         if (ox < oxHi) {
           const col = <usize>(ox * sW - padW) * pixelBytes;
           row3x3(r0 + col, r1 + col, r2 + col, out + <usize>ox * pixelBytes, oxHi - ox, weights, C, colStep,
-            <usize>sW * pixelBytes, pixelBytes, lo, hi);
+            <usize>sW * pixelBytes, pixelBytes, columns, lo, hi);
           ox = oxHi;
         }
         for (; ox < outW; ox++) {
-          border3x3(r0, r1, r2, ox * sW - padW, dW, inW, pixelBytes, zeroRow, out + <usize>ox * pixelBytes, weights, C, lo, hi);
+          border3x3(r0, r1, r2, ox * sW - padW, dW, inW, pixelBytes, zeroRow, out + <usize>ox * pixelBytes, weights, C, columns, lo, hi);
         }
         continue;
       }
@@ -256,19 +288,19 @@ export function depthwiseF32(params: usize, input: usize, output: usize): void {
         const ix0 = ox * sW - padW;
         const fx0 = firstInside(ix0, dW);
         const fx1 = endInside(ix0, dW, inW, fW);
-        pixelClipped(rowAt + <usize>(ix0 + fx0 * dW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fW,
-          fy0, fy1, fx0, fx1, rowStep, colStep, blockBytes, lo, hi);
+        pixelTaps(rowAt + <usize>(ix0 + fx0 * dW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fH, fW,
+          fy0, fy1, fx0, fx1, rowStep, colStep, blockBytes, columns, lo, hi);
       }
       for (; ox < oxHi; ox++) {
-        pixelClipped(rowAt + <usize>(ox * sW - padW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fW,
-          fy0, fy1, 0, fW, rowStep, colStep, blockBytes, lo, hi);
+        pixelTaps(rowAt + <usize>(ox * sW - padW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fH, fW,
+          fy0, fy1, 0, fW, rowStep, colStep, blockBytes, columns, lo, hi);
       }
       for (; ox < outW; ox++) {
         const ix0 = ox * sW - padW;
         const fx0 = firstInside(ix0, dW);
         const fx1 = endInside(ix0, dW, inW, fW);
-        pixelClipped(rowAt + <usize>(ix0 + fx0 * dW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fW,
-          fy0, fy1, fx0, fx1, rowStep, colStep, blockBytes, lo, hi);
+        pixelTaps(rowAt + <usize>(ix0 + fx0 * dW) * pixelBytes, out + <usize>ox * pixelBytes, weights, C, fH, fW,
+          fy0, fy1, fx0, fx1, rowStep, colStep, blockBytes, columns, lo, hi);
       }
     }
   }
@@ -293,16 +325,13 @@ export function expandChannelsF32(input: usize, out: usize, pixels: i32, inC: i3
 }
 
 /**
- * Hybrid depthwise output: the integer sums the convolution left in `io` (exact in float32) scaled per channel,
- * io[p][c] = clamp(float32(io[p][c] * float32(filterScale[c] * inputScale)) + bias[c]), for `pixels` pixels.
- * `combined` is scratch for C float32 (the per-channel products).
+ * Hybrid depthwise output: the integer sums the convolution left in `io` (exact in float32) scaled per channel in
+ * TFLite's order, io[p][c] = clamp(float32(float32(io[p][c] * inputScale) * filterScale[c]) + bias[c]), for `pixels`
+ * pixels.
  */
 export function hybridDepthwiseOutput(io: usize, pixels: i32, C: i32, filterScales: usize, inputScale: f32,
-  bias: usize, combined: usize, lo: f32, hi: f32): void {
-  for (let c = 0; c < C; c++) {
-    const o = <usize>c << 2;
-    store<f32>(combined + o, load<f32>(filterScales + o) * inputScale);
-  }
+  bias: usize, lo: f32, hi: f32): void {
+  const vs = f32x4.splat(inputScale);
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   let at = io;
@@ -310,12 +339,12 @@ export function hybridDepthwiseOutput(io: usize, pixels: i32, C: i32, filterScal
     let c = 0;
     for (; c + 4 <= C; c += 4, at += 16) {
       const o = <usize>c << 2;
-      const v = f32x4.add(f32x4.mul(v128.load(at), v128.load(combined + o)), v128.load(bias + o));
+      const v = f32x4.add(f32x4.mul(f32x4.mul(v128.load(at), vs), v128.load(filterScales + o)), v128.load(bias + o));
       v128.store(at, clampF32x4(v, vlo, vhi));
     }
     for (; c < C; c++, at += 4) {
       const o = <usize>c << 2;
-      store<f32>(at, clampF32(load<f32>(at) * load<f32>(combined + o) + load<f32>(bias + o), lo, hi));
+      store<f32>(at, clampF32(load<f32>(at) * inputScale * load<f32>(filterScales + o) + load<f32>(bias + o), lo, hi));
     }
   }
 }

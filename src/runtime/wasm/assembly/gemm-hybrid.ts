@@ -1,6 +1,6 @@
 // Hybrid (dynamic-range) CONV_2D and FULLY_CONNECTED: float32 activations quantized to int8 per batch (TFLite's
 // quantizers, bit for bit as quant-math.ts computes them), int8 weights, exact int32 sums, then the float32 rescale ops of the
-// TypeScript kernels in the same order (so the results are bit-identical).
+// TypeScript kernels (TFLite's) in the same order (so the results are bit-identical).
 //
 // The GEMM takes int16 A rows (input - zero point; zero where a window leaves the image) of Kp = K rounded up to
 // even, and weights widened to int16 at prepare, per block of 8 channels as [Kp / 2][8 channels][2 k]: one
@@ -362,10 +362,9 @@ const TENSOR_SCALE = 34; // f64 (8-byte aligned)
 const BIAS_F32 = 36; // f32 per output channel
 const CHANNEL_SCALES_F32 = 37; // f32 per output channel
 
-// How a sum becomes a float (the TypeScript kernels' float ops, each f64 op rounded to f32 as Math.fround does):
-const SCALE_ROW = 0; //        f32(sum * rowScale)                              (per-tensor weights)
-const SCALE_CHANNEL_ROW = 1; // f32(f32(sum * channelScale) * rowScale)         (CONV_2D per-channel)
-const SCALE_ROW_CHANNEL = 2; // f32(sum * f32(rowScale * channelScale))         (FULLY_CONNECTED per-channel)
+// How a sum becomes a float (TFLite's float ops: the int32 sum converted to f32 first, then f32 products):
+const SCALE_ROW = 0; //     f32(sum) * rowScale                        (per-tensor weights)
+const SCALE_ROW_CHANNEL = 1; // f32(sum) * (rowScale * channelScale)  (per-channel weights, CONV_2D and FULLY_CONNECTED)
 
 // @ts-ignore: decorator
 @inline function field(d: usize, i: i32): i32 {
@@ -589,7 +588,8 @@ function quantizeRows(d: usize, input: usize, rows: i32, rowSize: i32): void {
 
 /**
  * out[r][c0 + j] = clamp(f32(scaled sum + bias)) for rows r < m and j < nc, from int32 sums acc (rows of accStride
- * bytes); row r's scale is rowScale (f64 of an f32); channel scales and biases (f64) from channel c0.
+ * bytes); row r's scale is rowScale (f64 of an f32); channel scales and biases (f64) from channel c0. The sum is
+ * rounded to f32 first (as TFLite converts it), so a product of two f32 values is exact in f64 and rounds once.
  */
 function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, outStride: usize, rowScales: usize,
   rowStep: i32, mode: i32, channelScales: usize, bias: usize, lo: f32, hi: f32): void {
@@ -598,12 +598,10 @@ function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, 
     const sums = acc + <usize>r * accStride;
     const o = out + <usize>r * outStride;
     for (let j = 0; j < nc; j++) {
-      const sum = <f64>load<i32>(sums + (<usize>j << 2));
+      const sum = <f64><f32>load<i32>(sums + (<usize>j << 2));
       let t: f32;
       if (mode == SCALE_ROW) {
         t = <f32>(sum * s);
-      } else if (mode == SCALE_CHANNEL_ROW) {
-        t = <f32>(<f64><f32>(sum * load<f64>(channelScales + (<usize>j << 3))) * s);
       } else {
         t = <f32>(sum * <f64><f32>(s * load<f64>(channelScales + (<usize>j << 3))));
       }
@@ -614,9 +612,9 @@ function rescaleRows(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, 
 }
 
 /**
- * rescaleRows in float32 SIMD, for records whose sums stay below 2^24 in magnitude and whose biases and channel
- * scales are float32 values: then each f64 product of rescaleRows is exact (24-bit by 24-bit) and its rounding to
- * f32 is the f32 product, each f64 sum of two f32 values rounded to f32 is the f32 sum: the same floats.
+ * rescaleRows in float32 SIMD, for records whose biases and channel scales are float32 values: the conversion of a
+ * sum to f32 rounds as rescaleRows' does, each f64 product of two f32 values is exact and its rounding to f32 is the
+ * f32 product, each f64 sum of two f32 values rounded to f32 is the f32 sum: the same floats.
  */
 function rescaleRowsF32(m: i32, nc: i32, acc: usize, accStride: usize, out: usize, outStride: usize, rowScales: usize,
   rowStep: i32, mode: i32, channelScales: usize, bias: usize, lo: f32, hi: f32): void {
@@ -633,7 +631,6 @@ function rescaleRowsF32(m: i32, nc: i32, acc: usize, accStride: usize, out: usiz
       const a = f32x4.convert_i32x4_s(v128.load(sums + off));
       let t: v128;
       if (mode == SCALE_ROW) t = f32x4.mul(a, vs);
-      else if (mode == SCALE_CHANNEL_ROW) t = f32x4.mul(f32x4.mul(a, v128.load(channelScales + off)), vs);
       else t = f32x4.mul(a, f32x4.mul(vs, v128.load(channelScales + off)));
       const v = f32x4.add(t, v128.load(bias + off));
       v128.store(o + off, f32x4.pmin(f32x4.pmax(v, vlo), vhi));
@@ -643,7 +640,6 @@ function rescaleRowsF32(m: i32, nc: i32, acc: usize, accStride: usize, out: usiz
       const a = <f32>load<i32>(sums + off);
       let t: f32;
       if (mode == SCALE_ROW) t = a * s;
-      else if (mode == SCALE_CHANNEL_ROW) t = a * load<f32>(channelScales + off) * s;
       else t = a * (s * load<f32>(channelScales + off));
       const v = t + load<f32>(bias + off);
       store<f32>(o + off, v < lo ? lo : v > hi ? hi : v);
