@@ -43,7 +43,9 @@ const ENTRIES: [string[], OpArity][] = [
 
 export const OP_ARITY: ReadonlyMap<string, OpArity> = new Map(ENTRIES.flatMap(([ops, a]) => ops.map((op) => [op, a] as const)));
 
+const LEADING: readonly number[][] = Array.from({ length: 5 }, (_, n) => Array.from({ length: n }, (_, k) => k));
+
 /** The input positions of `arity` that may not be omitted. */
 export function requiredInputs(arity: OpArity): readonly number[] {
-  return arity.required ?? Array.from({ length: arity.minInputs }, (_, k) => k);
+  return arity.required ?? LEADING[arity.minInputs];
 }

@@ -113,7 +113,7 @@ function mutate(model: Model, rand: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const nt = sg.tensors.length;
   const quantized = sg.tensors.map((t, i) => [t, i] as const).filter(([t]) => t.quantization && t.quantization.scale.length > 0);
-  const kind = Math.floor(rand() * 8);
+  const kind = Math.floor(rand() * 9);
   const op = sg.operators.length ? Math.floor(rand() * sg.operators.length) : -1;
   switch (quantized.length || kind > 2 ? kind : 3) {
     case 0: {
@@ -159,6 +159,12 @@ function mutate(model: Model, rand: () => number): string {
       node.inputs = node.inputs.slice(0, Math.floor(rand() * node.inputs.length));
       return `op ${op} keeps ${node.inputs.length} inputs`;
     }
+    case 7: {
+      if (op < 0) return 'nothing';
+      const node = sg.operators[op];
+      node.outputs = node.outputs.slice(0, Math.floor(rand() * node.outputs.length));
+      return `op ${op} keeps ${node.outputs.length} outputs`;
+    }
     default: {
       if (sg.operators.length < 2) return 'nothing';
       const a = Math.floor(rand() * sg.operators.length);
@@ -172,7 +178,7 @@ function mutate(model: Model, rand: () => number): string {
 /** Phrases of the validity pass's messages, to count the refusals by class. */
 const REFUSAL_CLASSES = ['quantization scale', 'zero point', 'per-channel scales', 'quantized_dimension', 'reads its own output',
   'form a cycle', 'not in execution order', 'which no op produces', 'is produced by no op', 'written by two ops', 'a constant',
-  'a model input', 'it needs at least', 'is omitted', 'out of range'];
+  'a model input', 'it needs at least', 'is omitted', 'has no output', 'out of range'];
 
 /** Only LitequantError subclasses may escape; anything else is a finding. */
 async function typedOnly(what: string, fn: () => unknown | Promise<unknown>): Promise<boolean> {
@@ -228,12 +234,16 @@ test('semantic mutations are refused with ModelFormatError or run with typed err
       }
       counts.accepted++;
       if (await typedOnly(`${what}: run`, () => runOnce(read))) counts.ran++;
-      if (isFloat && await typedOnly(`${what}: quantize`, () => quantize(read, { mode: 'dynamic' }))) counts.quantized++;
+      if (!isFloat) continue;
+      if (await typedOnly(`${what}: quantize dynamic`, () => quantize(read, { mode: 'dynamic' }))) counts.quantized++;
+      // Full integer: calibration runs the interpreter, then the rewrite indexes every quantized op's operands.
+      const zeros = read.subgraphs[0].inputs.map((i) => new Float32Array(read.subgraphs[0].tensors[i].shape.reduce((a, b) => a * b, 1)));
+      if (await typedOnly(`${what}: quantize int8`, () => quantize(read, { mode: 'int8', representativeDataset: [zeros, zeros], samples: 2, threads: 1 }))) counts.quantized++;
     }
   }
   const ms = performance.now() - t0;
   console.log(`semantic fuzz: ${counts.refused + counts.accepted} mutants, ${counts.refused} refused, ${counts.accepted} accepted ` +
-    `(${counts.ran} ran, ${counts.quantized} float ones quantized), ${ms.toFixed(0)} ms`);
+    `(${counts.ran} ran, ${counts.quantized} quantizations of float ones), ${ms.toFixed(0)} ms`);
   console.log(`  refused by class: ${[...refusedBy].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ')}`);
   assert.ok(counts.refused > 100, 'most semantic mutations are invalid');
   assert.ok(ms < 60_000, `semantic fuzzing took ${ms} ms`);

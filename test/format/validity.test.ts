@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ModelFormatError, UnsupportedError } from '../../src/errors.js';
 import { GraphBuilder, encodeValues } from '../../src/graph/builder.js';
 import type { DType, Model, Quantization } from '../../src/graph/model.js';
-import { modelProblems } from '../../src/graph/validate.js';
+import { MAX_PROBLEMS, modelProblems } from '../../src/graph/validate.js';
 import { readModel, writeModel } from '../../src/format/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { quantize } from '../../src/quantize/index.js';
@@ -322,4 +322,56 @@ test('UnsupportedError stays what it was for ops we do not run (the pass only re
   const m = floatModel((g, x) => { const y = f32(g, 'y'); g.addOp('CUMSUM', [x, g.addConstant('axis', 'int32', [], [1])], [y]); g.markOutput(y); });
   assert.deepEqual(modelProblems(m), []);
   assert.throws(() => Interpreter.fromModel(m), UnsupportedError);
+});
+
+test('crafted worst cases stay linear and their messages one short line', () => {
+  const n = 20000;
+  const timed = (what: string, m: Model, check: (messages: string[]) => void) => {
+    const t0 = performance.now();
+    const messages = modelProblems(m).map((p) => p.message);
+    const ms = performance.now() - t0;
+    console.log(`${what}: ${messages.length} problems in ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 2000, `${what}: ${ms} ms`);
+    for (const msg of messages) assert.ok(msg.length < 600 && !msg.includes('\n'), `${what}: message of ${msg.length} chars`);
+    check(messages);
+  };
+  // A ring of n ops: one cycle through all of them.
+  timed('ring of 20000 ops', floatModel((g, x) => {
+    const t = Array.from({ length: n }, (_, k) => f32(g, `t${k}`));
+    for (let k = 0; k < n; k++) g.addOp(k === 0 ? 'ADD' : 'RELU', k === 0 ? [x, t[n - 1]] : [t[k - 1]], [t[k]]);
+    g.markOutput(t[n - 1]);
+  }), (messages) => {
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /^ops form a cycle: op 0 \(ADD\) reads 't19999' from op 19999 \(RELU\), which reads 't19998' from op 19998 \(RELU\), .* 19993 more .*, which reads 't0' from op 0 \(ADD\)$/);
+  });
+  // n ops listed in reverse order: every one reads a later op's output; the list stops at MAX_PROBLEMS.
+  timed('20000 ops in reverse order', floatModel((g, x) => {
+    const t = Array.from({ length: n }, (_, k) => f32(g, `t${k}`));
+    for (let k = n - 1; k >= 0; k--) g.addOp('RELU', [k === 0 ? x : t[k - 1]], [t[k]]);
+    g.markOutput(t[n - 1]);
+  }), (messages) => {
+    assert.equal(messages.length, MAX_PROBLEMS);
+    assert.match(messages[0], /^op 0 \(RELU\) reads tensor 19999 't19998' before op 1 \(RELU\) produces it/);
+  });
+  // A chain of 5000 subgraphs, each calling the next, the last calling the first.
+  const subgraphs = Array.from({ length: 5000 }, (_, s) => {
+    const g = new GraphBuilder(`s${s}`);
+    const a = g.addInput({ name: 'a', shape: [1], dtype: 'int32' });
+    const b = g.addTensor({ name: 'b', shape: [1], dtype: 'int32' });
+    g.addOp('CALL', [a], [b], { subgraph: (s + 1) % 5000 });
+    g.markOutput(b);
+    return g.subgraph();
+  });
+  timed('5000 subgraphs calling in a ring', { version: 3, description: '', subgraphs, metadata: [], signatureDefs: [] }, (messages) => {
+    assert.equal(messages.length, 1);
+    assert.match(messages[0], /^subgraph 0 invokes itself \(subgraph 0 op 0 \(CALL\) -> subgraph 1, .* 4994 more .* subgraph 4999 op 0 \(CALL\) -> subgraph 0\)/);
+  });
+  // 40000 per-channel zero scales on an all-zero constant: one pass over its data, not one per channel.
+  const g = new GraphBuilder();
+  const x = g.addInput({ name: 'x', shape: [1, 1], dtype: 'float32' });
+  const w = g.addConstant('w', 'int8', [40000, 1], new Int8Array(40000), q(new Array(40000).fill(0), new Array(40000).fill(0)));
+  const y = g.addTensor({ name: 'y', shape: [1, 40000], dtype: 'float32' });
+  g.addOp('FULLY_CONNECTED', [x, w], [y]);
+  g.markOutput(y);
+  timed('40000 zero-scale channels', g.model(), (messages) => assert.deepEqual(messages, []));
 });
