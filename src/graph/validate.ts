@@ -2,7 +2,8 @@
 // checked once before anything runs or rewrites it. The format verifier (format/verifier.ts) has already made sure
 // the bytes decode; this pass checks what the decoded model says:
 //   references  every tensor index of subgraph inputs/outputs, op inputs/outputs/intermediates and signatures in
-//               range; every subgraph index of IF / WHILE / CALL_ONCE / CALL in range, and no subgraph calling itself
+//               range
+//   subgraphs   every subgraph index of IF / WHILE / CALL_ONCE / CALL in range, and no subgraph calling itself
 //   tensors     quantization parameters: as many zero points as scales, per-channel counts matching the quantized
 //               dimension, scales finite and > 0, zero points integers within the dtype's range
 //   graph       ops with the inputs their kernel needs; every tensor an op reads or the subgraph outputs is an input,
@@ -45,8 +46,8 @@ export const MAX_PROBLEMS = 1000;
 class ListFull extends Error {}
 
 /**
- * The model's problems, references first (later checks of a subgraph with a bad reference are skipped), at most
- * MAX_PROBLEMS of them.
+ * The model's problems, at most MAX_PROBLEMS of them: references first (all of them, since the other checks of a
+ * subgraph with a bad reference are skipped and a model with one cannot even be described), then tensors and graph.
  */
 export function modelProblems(model: Model): ModelProblem[] {
   const problems: ModelProblem[] = [];
@@ -55,8 +56,7 @@ export function modelProblems(model: Model): ModelProblem[] {
   } catch (e) {
     if (!(e instanceof ListFull)) throw e;
   }
-  // References first: they explain the rest.
-  return [...problems.filter((p) => p.kind === 'reference'), ...problems.filter((p) => p.kind !== 'reference')];
+  return problems;
 }
 
 function collectProblems(model: Model, problems: ModelProblem[]): void {
@@ -64,25 +64,25 @@ function collectProblems(model: Model, problems: ModelProblem[]): void {
     problems.push(p);
     if (problems.length >= MAX_PROBLEMS) throw new ListFull();
   };
-  const multi = model.subgraphs.length > 1;
+  const count = model.subgraphs.length;
+  const reporter = (s: number): Report => {
+    const where = count > 1 ? `subgraph ${s}: ` : '';
+    return (kind, message) => push({ kind, message: where + message });
+  };
   const calls: Call[] = [];
-  model.subgraphs.forEach((sg, s) => {
-    const where = multi ? `subgraph ${s}: ` : '';
-    const add = (kind: ProblemKind, message: string) => push({ kind, message: where + message });
+  const usable = model.subgraphs.map((sg, s) => {
     const before = problems.length;
+    const add = reporter(s);
     checkReferences(sg, add);
-    for (const c of checkSubgraphReferences(sg, s, model.subgraphs.length, add)) calls.push(c);
     const usable = problems.length === before;
-    const context = usable ? tensorContext(sg) : () => '';
-    sg.tensors.forEach((t, i) => checkTensor(t, i, context, add));
-    if (usable) checkGraph(sg, add);
+    for (const c of checkSubgraphReferences(sg, s, count, add)) calls.push(c);
+    return usable;
   });
-  checkRecursion(calls, model.subgraphs.length, push);
   model.signatureDefs.forEach((sd, k) => {
     const what = `signature ${k} '${sd.key}'`;
     const sg = model.subgraphs[sd.subgraphIndex];
     if (!Number.isInteger(sd.subgraphIndex) || !sg) {
-      push({ kind: 'reference', message: `${what}: subgraph index ${sd.subgraphIndex} out of range (model has ${model.subgraphs.length} subgraphs)` });
+      push({ kind: 'reference', message: `${what}: subgraph index ${sd.subgraphIndex} out of range (model has ${count} subgraphs)` });
       return;
     }
     for (const tm of [...sd.inputs, ...sd.outputs]) {
@@ -91,6 +91,13 @@ function collectProblems(model: Model, problems: ModelProblem[]): void {
       }
     }
   });
+  model.subgraphs.forEach((sg, s) => {
+    const add = reporter(s);
+    const context = usable[s] ? tensorContext(sg) : () => '';
+    sg.tensors.forEach((t, i) => checkTensor(t, i, context, add));
+    if (usable[s]) checkGraph(sg, add);
+  });
+  checkRecursion(calls, count, push);
 }
 
 /** Throw a ModelFormatError (one line: the file, the first problem, how many more) unless the model is valid. */
@@ -156,7 +163,8 @@ function checkSubgraphReferences(sg: Subgraph, s: number, count: number, add: Re
     for (const f of fields) {
       const v = node.options[f];
       if (typeof v !== 'number' || !inRange(v, count)) {
-        add('reference', `${describeOp(sg, k)}: ${snake(f)} ${String(v)} out of range (model has ${count} subgraph${count > 1 ? 's' : ''})`);
+        // Not a 'reference' problem: the model can still be described, only not run.
+        add('graph', `${describeOp(sg, k)}: ${snake(f)} ${String(v)} out of range (model has ${count} subgraph${count > 1 ? 's' : ''})`);
       } else {
         calls.push({ from: s, op: k, opName: opName(node), to: v });
       }

@@ -12,7 +12,7 @@ import type { Model, Quantization } from '../../src/graph/model.js';
 import { writeModel } from '../../src/format/index.js';
 import { encodeNpy } from '../../src/evaluate/npy.js';
 import { cli } from '../helpers/cli.js';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { corpusPath, NO_CORPUS, PROJECT_ROOT } from '../helpers/corpus.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'litequant-validity-'));
 const BIN = path.join(PROJECT_ROOT, 'bin', 'litequant.js');
@@ -202,3 +202,15 @@ function f32Index(model: Model, name: string): number {
   tensors.push({ name, shape: [1, 4], dtype: 'float32', data: null, quantization: null, isVariable: false });
   return tensors.length - 1;
 }
+
+test('person_detect (per-channel biases declaring quantized_dimension 3) is accepted by run and inspect', { skip: NO_CORPUS }, () => {
+  const file = corpusPath('tflite/tflite-micro/person_detect.tflite');
+  const before = fs.readFileSync(file);
+  const r = cli(['run', file, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).outputs[0].shape, [1, 2]);
+  const i = cli(['inspect', file, '--json']);
+  assert.equal(i.code, 0, i.stderr);
+  assert.deepEqual(JSON.parse(i.stdout).problems, []);
+  assert.deepEqual(fs.readFileSync(file), before);
+});
