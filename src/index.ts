@@ -4,7 +4,8 @@
 export * from './errors.js';
 export type { Model, Subgraph, Tensor, Operator, Quantization, DType, OpOptions } from './graph/model.js';
 export { GraphBuilder } from './graph/builder.js';
-export { readModel, readModelFile, writeModel, writeModelFile, verifyModel } from './format/index.js';
+export { readModel, readModelFile, writeModel, writeModelFile, verifyModel, modelProblems, validateModel } from './format/index.js';
+export type { ModelProblem } from './format/index.js';
 export { summarizeModel, tensorDetails } from './format/details.js';
 export type { ModelSummary, TensorDetails } from './format/details.js';
 export { convert } from './convert.js';

@@ -5,11 +5,21 @@ import type { Command } from 'commander';
 // The reader alone: inspect writes nothing, and the writer brings in the flatbuffers package.
 import { readModelFile } from '../format/reader.js';
 import { summarizeModel, type ModelSummary, type TensorDetails } from '../format/details.js';
-import { bold, formatBytes, printJson, table } from './output.js';
+import { invalidModelError, modelProblems } from '../graph/validate.js';
+import { bold, formatBytes, printJson, table, yellow } from './output.js';
 
-export function inspectFile(file: string): ModelSummary {
-  const model = readModelFile(file);
-  return summarizeModel(model, file, fs.statSync(file).size);
+/** The summary, plus what the validity pass finds wrong (an empty list for a model the other commands accept). */
+export type InspectResult = ModelSummary & { problems: string[] };
+
+/**
+ * Inspect shows an invalid model too (that is when one wants to look inside), with its problems; the command then
+ * exits 1 as the others would. Only indices that point nowhere leave nothing to show: those throw here.
+ */
+export function inspectFile(file: string): InspectResult {
+  const model = readModelFile(file, { validate: false });
+  const problems = modelProblems(model);
+  if (problems.some((p) => p.kind === 'reference')) throw invalidModelError(file, problems.map((p) => p.message));
+  return { ...summarizeModel(model, file, fs.statSync(file).size), problems: problems.map((p) => p.message) };
 }
 
 function quantText(d: TensorDetails): string {
@@ -19,7 +29,7 @@ function quantText(d: TensorDetails): string {
   return `per-channel x${p.scales.length} (dim ${p.quantized_dimension})`;
 }
 
-export function formatSummary(s: ModelSummary): string {
+export function formatSummary(s: InspectResult): string {
   const io = (rows: TensorDetails[]) => table(['', 'name', '>index', 'shape', 'signature', 'dtype', 'quantization'],
     rows.map((d, k) => [String(k), d.name, d.index, `[${d.shape.join(',')}]`, `[${d.shape_signature.join(',')}]`, d.dtype, quantText(d)]));
   const lines = [
@@ -40,6 +50,7 @@ export function formatSummary(s: ModelSummary): string {
     lines.push('', bold('Signatures'), table(['key', 'inputs', 'outputs'],
       s.signature_defs.map((g) => [g.key, g.inputs.join(', '), g.outputs.join(', ')])));
   }
+  if (s.problems.length) lines.push('', bold('Problems (the other commands refuse this model)'), ...s.problems.map((p) => yellow(p)));
   return lines.join('\n');
 }
 
@@ -52,5 +63,6 @@ export function registerInspect(program: Command): void {
       const summary = inspectFile(file);
       if (opts.json) printJson(summary);
       else process.stdout.write(formatSummary(summary) + '\n');
+      if (summary.problems.length) throw invalidModelError(file, summary.problems);
     });
 }

@@ -1,4 +1,5 @@
 // The .tflite format layer: verify, read and write TFLite FlatBuffers.
-export { readModel, readModelBytes, readModelFile } from './reader.js';
+export { readModel, readModelBytes, readModelFile, verifyModel, type ReadOptions } from './reader.js';
 export { writeModel, writeModelFile } from './writer.js';
-export { verifyModel, TFLITE_IDENTIFIER } from './verifier.js';
+export { TFLITE_IDENTIFIER } from './verifier.js';
+export { modelProblems, validateModel, type ModelProblem } from '../graph/validate.js';

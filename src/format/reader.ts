@@ -1,5 +1,6 @@
-// .tflite bytes -> Model. Verifies first (verifier.ts), then decodes with our table layouts (schema.ts) and the
-// op catalogue (graph/ops.ts). Tensors get copies of their constant bytes, so the model never aliases the file.
+// .tflite bytes -> Model. Verifies the bytes first (verifier.ts), decodes them with our table layouts (schema.ts)
+// and the op catalogue (graph/ops.ts), then runs the validity pass (graph/validate.ts) on what they say. Tensors get
+// copies of their constant bytes, so the model never aliases the file.
 
 import fs from 'node:fs';
 import { ModelFormatError } from '../errors.js';
@@ -11,11 +12,31 @@ import {
 import { builtinName, defaultOptions, OPTION_ENUMS, optionsTableByIndex, tableDefaults, type OptionsTable } from '../graph/ops.js';
 import { FbView } from './flatbuf.js';
 import { F } from './schema.js';
-import { bufferRange, verifyModel } from './verifier.js';
+import { validateModel } from '../graph/validate.js';
+import { bufferRange, verifyBytes } from './verifier.js';
 
-/** Decode a .tflite model. Throws ModelFormatError (naming `fileName`) for anything malformed or unsupported. */
-export function readModel(bytes: Uint8Array, fileName = '<buffer>'): Model {
-  verifyModel(bytes, fileName);
+export interface ReadOptions {
+  /**
+   * Run the validity pass (default true). Only a tool that shows a broken model's contents (inspect) turns it off,
+   * and then runs modelProblems() itself.
+   */
+  validate?: boolean;
+}
+
+/** Decode a .tflite model. Throws ModelFormatError (naming `fileName`) for anything malformed, invalid or unsupported. */
+export function readModel(bytes: Uint8Array, fileName = '<buffer>', options: ReadOptions = {}): Model {
+  const model = decodeModel(bytes, fileName);
+  if (options.validate !== false) validateModel(model, fileName);
+  return model;
+}
+
+/** Throw a ModelFormatError unless `bytes` is a TFLite model readModel accepts. */
+export function verifyModel(bytes: Uint8Array, fileName = '<buffer>'): void {
+  readModel(bytes, fileName);
+}
+
+function decodeModel(bytes: Uint8Array, fileName: string): Model {
+  verifyBytes(bytes, fileName);
   const fb = new FbView(bytes);
   const root = fb.deref(0);
 
@@ -167,6 +188,6 @@ export function readModelBytes(path: string): Uint8Array {
 }
 
 /** Read and decode a .tflite file; clear errors for a missing path, a directory or an empty file. */
-export function readModelFile(path: string): Model {
-  return readModel(readModelBytes(path), path);
+export function readModelFile(path: string, options: ReadOptions = {}): Model {
+  return readModel(readModelBytes(path), path, options);
 }

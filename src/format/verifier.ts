@@ -1,6 +1,8 @@
 // Verifies a .tflite file before anything reads it: first the FlatBuffer structure (every table, vtable, offset,
-// vector and string lies inside the bytes; nesting and table counts bounded), then the model's own consistency
-// (indices in range, constant buffers the size their tensors need, quantization parameters that fit the shape).
+// vector and string lies inside the bytes; nesting and table counts bounded), then what decoding relies on (schema
+// version, buffer and operator-code indices, constant buffers the size their tensors need, known types and enum
+// values, features we do not decode). What the decoded model means (tensor and subgraph indices, quantization
+// parameters, the graph) is the validity pass's (graph/validate.ts), which also checks models built in memory.
 // Every failure is a ModelFormatError starting with the file name.
 
 import { ModelFormatError } from '../errors.js';
@@ -16,7 +18,7 @@ const MAX_DEPTH = 64;
 const MAX_COPY_FACTOR = 16;
 
 /** Throw a ModelFormatError unless `bytes` is a well-formed TFLite model the reader can decode. */
-export function verifyModel(bytes: Uint8Array, fileName = '<buffer>'): void {
+export function verifyBytes(bytes: Uint8Array, fileName = '<buffer>'): void {
   verifyStructure(bytes, fileName);
   verifySemantics(new FbView(bytes), fileName);
 }
@@ -212,13 +214,10 @@ function verifySemantics(fb: FbView, fileName: string): void {
 
   const subgraphs = fb.tables(root, F.Model.subgraphs);
   if (subgraphs.length === 0) fail('model has no subgraphs');
-  const tensorCounts: number[] = [];
   let copyBytes = 0;
   subgraphs.forEach((sg, s) => {
     const where = subgraphs.length > 1 ? `subgraph ${s}: ` : '';
     const tensors = fb.tables(sg, F.SubGraph.tensors);
-    const nt = tensors.length;
-    tensorCounts.push(nt);
     tensors.forEach((t, i) => {
       const name = fb.string(t, F.Tensor.name);
       const what = `${where}tensor ${i} '${name}'`;
@@ -237,39 +236,15 @@ function verifySemantics(fb: FbView, fileName: string): void {
         copyBytes += held;
       }
       const q = fb.table(t, F.Tensor.quantization);
-      if (q !== 0) {
-        if (fb.u8(q, F.QuantizationParameters.detailsType, 0) !== 0) fail(`${what}: custom quantization details are not supported`);
-        const ns = fb.vectorLength(fb.vector(q, F.QuantizationParameters.scale));
-        const nz = fb.vectorLength(fb.vector(q, F.QuantizationParameters.zeroPoint));
-        if (ns > 0 && nz > 0 && ns !== nz) fail(`${what}: ${ns} quantization scales but ${nz} zero points`);
-        if (ns === 0 && nz > 0) fail(`${what}: ${nz} quantization zero points without scales`);
-        // Only per-channel parameters tie to a dimension. A 1-D tensor has only dimension 0 whatever the field says:
-        // TFLite Micro files (person_detect) carry quantized_dimension=3 on their 1-D per-channel biases.
-        if (ns > 1) {
-          const qd = shape.length === 1 ? 0 : fb.i32(q, F.QuantizationParameters.quantizedDimension, 0);
-          if (qd < 0 || qd >= shape.length) fail(`${what}: quantized_dimension ${qd} out of range for shape [${shape}]`);
-          if (shape[qd] !== ns) fail(`${what}: ${ns} per-channel scales but dimension ${qd} of shape [${shape}] is ${shape[qd]}`);
-        }
-      }
+      if (q !== 0 && fb.u8(q, F.QuantizationParameters.detailsType, 0) !== 0) fail(`${what}: custom quantization details are not supported`);
     });
     if (copyBytes > MAX_COPY_FACTOR * len) fail('tensors share constant buffers beyond any plausible model');
-
-    const checkIndices = (list: number[], what: string, allowOmitted: boolean) => {
-      for (const i of list) {
-        if (i >= nt || i < (allowOmitted ? -1 : 0)) fail(`${where}${what}: tensor index ${i} out of range (subgraph has ${nt} tensors)`);
-      }
-    };
-    checkIndices(fb.int32s(sg, F.SubGraph.inputs), 'subgraph inputs', false);
-    checkIndices(fb.int32s(sg, F.SubGraph.outputs), 'subgraph outputs', false);
 
     fb.tables(sg, F.SubGraph.operators).forEach((o, k) => {
       const ci = fb.u32(o, F.Operator.opcodeIndex, 0);
       if (ci >= codes.length) fail(`${where}operator ${k}: opcode_index ${ci} out of range (model has ${codes.length} operator codes)`);
       const op = opNames[ci];
       const what = `${where}operator ${k} (${op})`;
-      checkIndices(fb.int32s(o, F.Operator.inputs), `${what} inputs`, true);
-      checkIndices(fb.int32s(o, F.Operator.outputs), `${what} outputs`, false);
-      checkIndices(fb.int32s(o, F.Operator.intermediates), `${what} intermediates`, false);
       if (fb.u8(o, F.Operator.builtinOptions2Type, 0) !== 0) fail(`${what}: builtin_options_2 (StableHLO ops) are not supported`);
       const largeOffset = fb.u64(o, F.Operator.largeCustomOptionsOffset, 0);
       if (largeOffset > 1 && largeOffset + fb.u64(o, F.Operator.largeCustomOptionsSize, 0) > len) {
@@ -292,17 +267,5 @@ function verifySemantics(fb: FbView, fileName: string): void {
 
   fb.tables(root, F.Model.metadata).forEach((m, k) => {
     checkBuffer(fb.u32(m, F.Metadata.buffer, 0), `metadata ${k} '${fb.string(m, F.Metadata.name)}'`);
-  });
-
-  fb.tables(root, F.Model.signatureDefs).forEach((sd, k) => {
-    const what = `signature ${k} '${fb.string(sd, F.SignatureDef.signatureKey)}'`;
-    const s = fb.u32(sd, F.SignatureDef.subgraphIndex, 0);
-    if (s >= subgraphs.length) fail(`${what}: subgraph index ${s} out of range (model has ${subgraphs.length} subgraphs)`);
-    for (const id of [F.SignatureDef.inputs, F.SignatureDef.outputs]) {
-      for (const tm of fb.tables(sd, id)) {
-        const ti = fb.u32(tm, F.TensorMap.tensorIndex, 0);
-        if (ti >= tensorCounts[s]) fail(`${what}: tensor index ${ti} out of range (subgraph ${s} has ${tensorCounts[s]} tensors)`);
-      }
-    }
   });
 }

@@ -13,6 +13,7 @@ import { calibrate, collectSamples, inputSizes } from './calibrate.js';
 import type { OpSummary } from './rewrite.js';
 import { rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
 import { checkThreads } from '../parallel/pool.js';
+import { validateModel } from '../graph/validate.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
@@ -57,6 +58,8 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples ${options.samples}: must be a positive integer`);
   if (!model.subgraphs.length) throw new UnsupportedError('the model has no subgraph');
+  // A read file was validated by the reader; a model built in memory is checked here, before the rewrite indexes it.
+  validateModel(model, 'model');
   if (model.subgraphs.length > 1) throw new UnsupportedError(`the model has ${model.subgraphs.length} subgraphs (control flow): only single-subgraph models can be quantized`);
   const sg = model.subgraphs[0];
   const alreadyQuantized = sg.tensors.some((t) => t.quantization && t.quantization.scale.length > 0 && t.dtype !== 'float32');

@@ -8,6 +8,7 @@ import { elementCount } from '../graph/model.js';
 import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../errors.js';
 import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
+import { validateModel } from '../graph/validate.js';
 import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
 import { WasmArena } from './wasm/arena.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
@@ -155,7 +156,9 @@ export class Interpreter {
     return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
   }
 
-  static fromModel(model: Model, opts: InterpreterOptions = {}): Interpreter {
+  /** Prepare a model built or changed in memory; it goes through the validity pass first, as a read file does. */
+  static fromModel(model: Model, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
+    validateModel(model, opts.fileName ?? 'model');
     return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
   }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { DType, Model, OpOptions, Quantization } from '../../src/graph/model.js';
 import { elementCount } from '../../src/graph/model.js';
 import { GraphBuilder, encodeValues, type NumericArray } from '../../src/graph/builder.js';
-import { writeModel } from '../../src/format/index.js';
+import { modelProblems, readModel, writeModel } from '../../src/format/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { createOfficialRunner } from './oracle.js';
 import { Rng } from './random.js';
@@ -229,6 +229,9 @@ export async function checkOp(name: string, spec: OpSpec, inputs: ArrayLike<numb
 
 export async function checkBytes(name: string, bytes: Uint8Array, inputs: ArrayLike<number>[], opts: CaseOptions = {}): Promise<Comparison[]> {
   const ref = await runReference(bytes, inputs, opts.invocations ?? 1);
+  // The official runtime ran this model, so the validity pass must accept it (runOurs would refuse it otherwise;
+  // said here so that a refusal reads as what it is).
+  assert.deepEqual(modelProblems(readModel(bytes, name, { validate: false })).map((p) => p.message), [], `${name}: validity pass`);
   const ours = runOurs(bytes, inputs, opts.invocations ?? 1);
   assert.equal(ours.length, ref.length, `${name}: output count`);
   const out: Comparison[] = [];
