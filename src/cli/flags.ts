@@ -9,7 +9,7 @@
 import { DatasetError, UsageError } from '../errors.js';
 import { checkExcludeOp } from '../quantize/recipe.js';
 import { parseCalibrationMethod } from '../quantize/observers.js';
-import { DATASET_FLAG_PARSERS, parseDatasetSpec, type DatasetFlagValues } from '../evaluate/datasets/index.js';
+import { DATASET_FLAG_PARSERS, parseDatasetSpec, type DatasetFlagValues } from '../evaluate/datasets/spec.js';
 
 export interface FlagParser<T> {
   (value: string, previous?: T): T;
@@ -100,7 +100,12 @@ export const excludeOp = flagParser({ valid: 'SOFTMAX', invalid: ['NOPE', '', '#
 
 /** --calibration-method: minmax, percentile[:P] or mse, as the recipe parses it (the original spelling is kept). */
 export const calibrationMethod = flagParser({ valid: 'percentile:99.9', invalid: ['nope', 'percentile:20', 'percentile:abc', ''] }, (v) => {
-  parseCalibrationMethod(v);
+  try {
+    parseCalibrationMethod(v);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`--calibration-method: ${e.message}`);
+    throw e;
+  }
   return v;
 });
 
