@@ -13,6 +13,8 @@ import path from 'node:path';
 import { OutputError } from '../errors.js';
 
 const TEMP_NAME = /^\.lq-(\d+)-(\d+)\.tmp$/;
+/** What earlier versions named them (`.<output name>.<pid>.<ms since 1970>.tmp`): cleaned up the same way. */
+const LEGACY_TEMP_NAME = /^\..+\.(\d+)\.\d{13}\.tmp$/;
 /** Written per call, so the event loop (and a signal handler) runs between chunks of a large output. */
 const CHUNK_BYTES = 4 << 20;
 const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -65,7 +67,7 @@ export function removeStaleTemps(dir: string): number {
   try { names = fs.readdirSync(dir); } catch { return 0; }
   let removed = 0;
   for (const name of names) {
-    const m = TEMP_NAME.exec(name);
+    const m = TEMP_NAME.exec(name) ?? LEGACY_TEMP_NAME.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
     // This process's own files are tracked in `live` (or belong to a worker thread of it): never stale.

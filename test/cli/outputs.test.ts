@@ -99,6 +99,7 @@ test('an output folder that is missing, an output that is a folder: one line nam
     [['quantize', model, '-o', path.join(dir, 'nope', 'q.tflite'), '--mode', 'dynamic'], /-o .*q\.tflite: the folder .*nope does not exist/],
     [['convert', model, '-o', dir], /-o .*missing is a folder/],
     [['convert', model, '-o', path.join(model, 'x.tflite')], /hello_world_float\.tflite is not a folder/],
+    [['tutorial', '--out', model], /--out .*hello_world_float\.tflite: cannot create the folder/],
   ];
   for (const [args, pattern] of cases) {
     const t0 = performance.now();
@@ -134,7 +135,9 @@ test('temporary files: short PID-tagged names; stale ones of dead processes remo
   const dead = path.join(dir, `.lq-${gone}-0.tmp`);
   const alive = path.join(dir, `.lq-${process.ppid}-0.tmp`);
   const other = path.join(dir, '.lq-notours.tmp');
-  for (const f of [dead, alive, other]) fs.writeFileSync(f, 'partial');
+  // Earlier versions' names (.<output>.<pid>.<ms>.tmp) of a dead process: removed too.
+  const legacy = path.join(dir, `.out.tflite.${gone}.1733130000000.tmp`);
+  for (const f of [dead, alive, other, legacy]) fs.writeFileSync(f, 'partial');
   await writeFileAtomic(path.join(dir, 'out.bin'), new Uint8Array([1, 2, 3]));
   assert.deepEqual(fs.readdirSync(dir).sort(), ['.lq-notours.tmp', path.basename(alive), 'out.bin'].sort());
   assert.equal(removeStaleTemps(dir), 0);
