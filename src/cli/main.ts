@@ -89,13 +89,30 @@ export function reportError(err: unknown, verbose: boolean): number {
     // Commander already printed its message (help, version, or a usage error on one line).
     return err.exitCode === 0 ? 0 : 2;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const system = systemErrorMessage(err);
+  const message = system ?? (err instanceof Error ? err.message : String(err));
   process.stderr.write(`litequant: ${message.split('\n')[0]}\n`);
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (err instanceof UsageError) return 2;
-  if (!(err instanceof LitequantError) && !verbose) {
+  if (!(err instanceof LitequantError) && system === null && !verbose) {
     // An unexpected failure is a bug of ours: say so, so users report it.
     process.stderr.write('litequant: (internal error; rerun with --verbose for details)\n');
   }
   return 1;
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder', EISDIR: 'is a folder, not a file', ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ELOOP: 'too many symbolic links', EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the file name is too long', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EIO: 'input/output error',
+};
+
+/**
+ * A file-system error (a file that is missing, a folder, unreadable) is about the user's files, not a bug of ours:
+ * one line naming the path, exit 1. Readers report these themselves; this covers one that does not.
+ */
+function systemErrorMessage(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string' || !(e.code in SYSTEM_ERRORS)) return null;
+  return `${e.path ?? e.syscall}: ${SYSTEM_ERRORS[e.code]} (${e.code})`;
 }

@@ -42,12 +42,22 @@ function jsonInput(d: TensorDetails, value: unknown, file: string) {
   }
 }
 
+/** An --input file's bytes; a missing or unreadable one is an InputError naming it. */
+function readInputFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 export function loadInputs(files: string[], details: TensorDetails[]) {
   if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
     const file = files[0];
+    const text = readInputFile(file).toString('utf8');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new InputError(`${file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -67,7 +77,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
     throw new InputError(`${file}: expected an array (one per input) or an object keyed by input name`);
   }
   if (files.length === 1 && files[0].toLowerCase().endsWith('.npz')) {
-    const arrays = parseNpz(new Uint8Array(fs.readFileSync(files[0])), files[0]);
+    const arrays = parseNpz(new Uint8Array(readInputFile(files[0])), files[0]);
     return details.map((d, k) => {
       const a = arrays.get(d.name) ?? (details.length === 1 && arrays.size === 1 ? [...arrays.values()][0] : undefined) ?? arrays.get(`arr_${k}`);
       if (!a) throw new InputError(`${files[0]}: no array named '${d.name}'`);
@@ -80,7 +90,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   return details.map((d, k) => {
     const file = files[k];
     if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes one .json, one .npz, or one .npy per model input`);
-    const a = parseNpy(new Uint8Array(fs.readFileSync(file)), file);
+    const a = parseNpy(new Uint8Array(readInputFile(file)), file);
     return npyValues(d, a.data, file);
   });
 }

@@ -149,3 +149,31 @@ test('a well-formed value that does not fit the files exits 1 (not 2), one line'
   }
   assert.equal(fs.existsSync(out), false);
 });
+
+test('file-system errors are bad input (exit 1, one line naming the path), never an internal error', async () => {
+  const dir = path.join(tmp, 'fs-errors');
+  fs.mkdirSync(path.join(dir, 'folder.npy'), { recursive: true });
+  if (!NO_CORPUS) {
+    const model = corpusPath('tflite/tflite-micro/hello_world_float.tflite');
+    for (const input of [path.join(dir, 'missing.npy'), path.join(dir, 'folder.npy'), path.join(dir, 'missing.json'), path.join(dir, 'missing.npz')]) {
+      const r = cli(['run', model, '--input', input]);
+      assert.equal(r.code, 1, `${input}: ${r.stderr}`);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], new RegExp(`^litequant: .*${path.basename(input).replace('.', '\\.')}: cannot read \\((ENOENT|EISDIR)\\)$`));
+    }
+  }
+  // A reader that lets a Node file-system error through still gives one line and exit 1 (the safety net).
+  let stderr = '';
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true; }) as typeof process.stderr.write;
+  let code: number;
+  try {
+    const e = Object.assign(new Error("ENOENT: no such file or directory, open 'x.bin'"), { code: 'ENOENT', syscall: 'open', path: 'x.bin', errno: -2 });
+    code = reportError(e, false);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(code, 1);
+  assert.equal(stderr, 'litequant: x.bin: no such file or folder (ENOENT)\n');
+});
