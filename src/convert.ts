@@ -4,7 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LitequantError, ModelFormatError, UnsupportedError } from './errors.js';
-import { writeModel, writeModelFile } from './format/index.js';
+import { writeModel } from './format/index.js';
+import { writeFileAtomic } from './util/atomic-write.js';
+import { checkOutputs } from './util/in-place.js';
+import { sourceFiles } from './importers/source-files.js';
 import type { Model } from './graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from './graph/passes/index.js';
 import { kerasToGraph, type TfjsArtifactsInput } from './importers/keras/index.js';
@@ -121,8 +124,13 @@ async function convertChecked(source: ConvertSource, options: ConvertOptions) {
 
 /** Convert a Keras, TF.js or TensorFlow model to a float TFLite model (and write it when `options.output` is set). */
 export async function convert(source: ConvertSource, options: ConvertOptions = {}): Promise<ConvertResult> {
+  if (options.output) {
+    // The source is never replaced; an unwritable output fails before the conversion.
+    const inputs = typeof source === 'string' ? sourceFiles(source).map((file) => ({ role: 'the source', file })) : [];
+    checkOutputs([{ role: 'output', file: options.output }], inputs);
+  }
   const { src, model, layerClasses, layerCount, bytes } = await convertChecked(source, options);
-  if (options.output) writeModelFile(options.output, model);
+  if (options.output) await writeFileAtomic(options.output, bytes);
   const sg = model.subgraphs[0];
   const opCounts: Record<string, number> = {};
   for (const op of sg.operators) opCounts[op.op] = (opCounts[op.op] ?? 0) + 1;

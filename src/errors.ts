@@ -21,3 +21,6 @@ export class DatasetError extends LitequantError {}
 
 /** Wrong command-line usage (exit code 2). */
 export class UsageError extends LitequantError {}
+
+/** An output file that cannot be written: its folder is missing, not writable, or the disk is full. */
+export class OutputError extends LitequantError {}

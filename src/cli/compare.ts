@@ -10,32 +10,32 @@ import { quantize } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
-import { UsageError } from '../errors.js';
-import { addDatasetFlags, evaluationSource, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { InputError } from '../errors.js';
+import { addDatasetFlags, datasetInputPaths, evaluationSource, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags } from './common.js';
 import { addSourceFlags, checkSourceFlagTargets, type SourceFlags } from './source-flags.js';
-import { addEvaluationFlags, evalDatasetOptions, runtimeFlag } from './eval.js';
+import { addEvaluationFlags, evalDatasetOptions } from './eval.js';
+import { datasetSpec, nonNegativeInt, outputFile, positiveInt } from './flags.js';
+import { checkOutputs } from '../util/in-place.js';
+import type { Runtime } from '../evaluate/index.js';
 import { phaseProgress, printJson } from './output.js';
 
 interface CompareFlags extends DatasetFlags, SourceFlags {
   dataset: string;
-  runtime: string;
+  runtime: Runtime;
   keepState?: boolean;
   threads?: number;
   report?: string;
   layerSamples: number;
   calibration?: string;
-  officialLatency?: boolean | string;
+  officialLatency?: boolean | number;
   json?: boolean;
 }
 
 const OFFICIAL_LATENCY_SAMPLES = 20;
 
-function officialLatencyFlag(v: boolean | string | undefined): number {
+function officialLatencySamples(v: boolean | number | undefined): number {
   if (v === undefined || v === false) return 0;
-  if (v === true) return OFFICIAL_LATENCY_SAMPLES;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--official-latency takes a positive number of samples, got '${v}'`);
-  return n;
+  return v === true ? OFFICIAL_LATENCY_SAMPLES : v;
 }
 
 /** Settings litequant recorded in a quantized model's description ("litequant quantize: mode=int8 input=uint8 ..."). */
@@ -54,7 +54,7 @@ export function recordedSettings(model: Model): Record<string, string> | null {
 export function makeRequantize(floatModel: Model, calibration: string, flags: DatasetFlags & { threads?: number }) {
   return async (exclude: ExcludeSpec, candidate: LoadedModel) => {
     const s = recordedSettings(candidate.model);
-    if (!s) throw new UsageError(`${candidate.name}: not written by litequant quantize, its settings are unknown`);
+    if (!s) throw new InputError(`${candidate.name}: not written by litequant quantize, its settings are unknown`);
     const samples = Number(s.samples ?? 100);
     const inputs = modelInputs(floatModel);
     const dataset = await openDataset(calibration, { ...evalDatasetOptions(flags), inputShapes: inputs.shapes, inputNames: inputs.names,
@@ -72,25 +72,29 @@ export function registerCompare(program: Command): void {
   const cmd = addEvaluationFlags(program.command('compare')
     .description('compare models side by side: size, accuracy, agreement, latency, and per-layer error of float vs quantized')
     .argument('<models...>', '.tflite files; the first is the reference (e.g. the float model; a Keras/TF.js model is converted)'))
-    .option('--report <file.html>', 'write a self-contained HTML report')
-    .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', (v) => parseInt(v, 10), 100)
-    .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset')
+    .option('--report <file.html>', 'write a self-contained HTML report (never one of the input files)', outputFile('--report'))
+    .option('--layer-samples <n>', 'samples for the per-layer error (0 = off)', nonNegativeInt('--layer-samples'), 100)
+    .option('--calibration <dataset>', 'measure the suggested exclusions by re-quantizing the first model on this dataset', datasetSpec('--calibration'))
     .option('--official-latency [samples]', `also time each model on the first samples (default ${OFFICIAL_LATENCY_SAMPLES}) with every installed official runtime ` +
-      '(@tensorflow/tfjs-tflite, @litertjs/core) beside ours: p50 per sample, 1 thread, same scope as the latency columns')
+      '(@tensorflow/tfjs-tflite, @litertjs/core) beside ours: p50 per sample, 1 thread, same scope as the latency columns', positiveInt('--official-latency'))
     .option('--json', 'machine-readable output');
   addSourceFlags(cmd);
   addDatasetFlags(cmd);
   cmd.action(async (files: string[], flags: CompareFlags) => {
-    const runtime = runtimeFlag(flags.runtime);
     checkSourceFlagTargets(files, flags);
-    const officialLatency = officialLatencyFlag(flags.officialLatency);
-    if (!Number.isInteger(flags.layerSamples) || flags.layerSamples < 0) throw new UsageError('--layer-samples takes a non-negative integer');
+    if (flags.report) {
+      checkOutputs([{ role: '--report', file: flags.report }], [
+        ...files.flatMap((f, k) => modelInputPaths(`input model ${k + 1}`, f)),
+        ...datasetInputPaths('a --dataset file', flags.dataset), ...datasetInputPaths('a --calibration file', flags.calibration),
+      ]);
+    }
+    const officialLatency = officialLatencySamples(flags.officialLatency);
     const progress = phaseProgress(!flags.json);
     // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).
     const sources = await Promise.all(files.map((f) => evaluationSource(f, flags)));
     const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0], flags), flags.calibration, flags) : undefined;
     const result = await compare(sources, flags.dataset, {
-      runtime, keepState: flags.keepState, threads: flags.threads, layerSamples: flags.layerSamples,
+      runtime: flags.runtime, keepState: flags.keepState, threads: flags.threads, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize), officialLatency,
       onProgress: (p) => progress.tick(`${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
     }).finally(progress.stop);

@@ -4,25 +4,29 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { readModelFile, writeModelFile } from '../format/index.js';
+import { readModelFile, writeModelFileAsync } from '../format/index.js';
 import { summarizeModel } from '../format/details.js';
 import { convert } from '../convert.js';
 import { inputShapeHint, unresolvedInputs } from '../importers/input-shapes.js';
 import { addSourceFlags, checkSourceFlagTargets, sourceOptions, type SourceFlags } from './source-flags.js';
+import { checkOutputs } from '../util/in-place.js';
+import { modelInputPaths } from './common.js';
+import { outputFile } from './flags.js';
 import { bold, formatBytes, printJson, table, yellow } from './output.js';
 
 export function registerConvert(program: Command): void {
   const cmd = program.command('convert')
     .description('convert a model (.tflite, Keras .h5/.keras, TF.js model.json, a SavedModel directory, a frozen GraphDef .pb) to a float .tflite')
     .argument('<model>', 'input model file, or a SavedModel directory')
-    .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
+    .requiredOption('-o, --output <file>', 'output .tflite file (written atomically; never one of the input files)', outputFile('-o'))
     .option('--json', 'machine-readable summary');
   addSourceFlags(cmd)
     .action(async (input: string, opts: { output: string; json?: boolean } & SourceFlags) => {
       checkSourceFlagTargets([input], opts);
+      checkOutputs([{ role: '-o', file: opts.output }], modelInputPaths('the input model', input));
       if (input.toLowerCase().endsWith('.tflite')) {
         const model = readModelFile(input);
-        writeModelFile(opts.output, model);
+        await writeModelFileAsync(opts.output, model);
         const bytes = fs.statSync(opts.output).size;
         const s = summarizeModel(model, opts.output, bytes);
         const result = { input, output: opts.output, format: 'tflite', input_bytes: fs.statSync(input).size,

@@ -1,5 +1,6 @@
 // litequant command line: one file per command, each exporting register(program).
 // Errors: one line on stderr (`litequant: <message>`), exit 1; usage errors exit 2; --verbose adds the stack.
+// Flag values are checked by their argParsers (flags.ts), so a malformed one is a UsageError before any work.
 
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -40,14 +41,27 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .description('Convert, quantize and check TensorFlow Lite models: no Python, no TensorFlow.')
     .version(packageVersion(), '-V, --version')
     .option('--verbose', 'print stack traces on errors')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .configureOutput(oneLineErrors('litequant'));
   const names = argv ? commandsFor(argv) : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((name) => COMMANDS[name]()));
   for (const register of registers) register(program);
   // Subcommands inherit exitOverride only when set before they are added; set it on each explicitly.
-  for (const c of program.commands) c.exitOverride();
+  for (const c of program.commands) c.exitOverride().configureOutput(oneLineErrors(`litequant ${c.name()}`));
   return program;
+}
+
+/**
+ * Commander's own usage errors (unknown option or command, missing argument, ...) as one line with our prefix,
+ * like every other error: `litequant: unknown option '--x' (see litequant quantize --help)`.
+ */
+function oneLineErrors(usage: string) {
+  return {
+    outputError: (str: string, write: (s: string) => void) => {
+      const text = str.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/^error:\s*/, '');
+      write(`litequant: ${text} (see ${usage} --help)\n`);
+    },
+  };
 }
 
 function packageVersion(): string {
@@ -72,16 +86,33 @@ export async function main(argv: string[]): Promise<void> {
 /** Print the error as one line (plus the stack with --verbose); return the exit code. */
 export function reportError(err: unknown, verbose: boolean): number {
   if (err instanceof CommanderError) {
-    // Commander already printed its message (help, version, or a usage error).
+    // Commander already printed its message (help, version, or a usage error on one line).
     return err.exitCode === 0 ? 0 : 2;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const system = systemErrorMessage(err);
+  const message = system ?? (err instanceof Error ? err.message : String(err));
   process.stderr.write(`litequant: ${message.split('\n')[0]}\n`);
   if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (err instanceof UsageError) return 2;
-  if (!(err instanceof LitequantError) && !verbose) {
+  if (!(err instanceof LitequantError) && system === null && !verbose) {
     // An unexpected failure is a bug of ours: say so, so users report it.
     process.stderr.write('litequant: (internal error; rerun with --verbose for details)\n');
   }
   return 1;
+}
+
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder', EISDIR: 'is a folder, not a file', ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ELOOP: 'too many symbolic links', EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the file name is too long', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EIO: 'input/output error',
+};
+
+/**
+ * A file-system error (a file that is missing, a folder, unreadable) is about the user's files, not a bug of ours:
+ * one line naming the path, exit 1. Readers report these themselves; this covers one that does not.
+ */
+function systemErrorMessage(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string' || !(e.code in SYSTEM_ERRORS)) return null;
+  return `${e.path ?? e.syscall}: ${SYSTEM_ERRORS[e.code]} (${e.code})`;
 }

@@ -5,10 +5,14 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
-import { writeModel, writeModelFile } from '../format/index.js';
-import { UsageError } from '../errors.js';
+import { writeModel, writeModelFileAsync } from '../format/index.js';
+import { IO_TYPES, MODES } from '../quantize/recipe.js';
 import { requireResolvedInputs } from '../importers/input-shapes.js';
-import { addDatasetFlags, addThreadsFlag, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { checkOutputs } from '../util/in-place.js';
+import {
+  addDatasetFlags, addThreadsFlag, datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags,
+} from './common.js';
+import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, positiveInt } from './flags.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
@@ -39,8 +43,9 @@ export interface QuantizeFileResult {
 }
 
 export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
-  if (!Number.isInteger(flags.samples) || flags.samples < 1) throw new UsageError('--samples takes a positive integer');
   checkSourceFlagTargets([input], flags);
+  checkOutputs([{ role: '-o', file: flags.output }],
+    [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration)]);
   const model = await loadSourceModel(input, flags);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
@@ -49,11 +54,10 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   let representativeDataset;
   if (flags.calibration && calibrates) {
     // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.
-    const limit = flags.shuffle === undefined ? String(flags.samples) : undefined;
+    const limit = flags.shuffle === undefined ? flags.samples : undefined;
     representativeDataset = await openDataset(flags.calibration, datasetOptions({ ...flags, limit, shuffle: undefined }, inputs.shapes, inputs.names));
   }
-  const shuffleSeed = flags.shuffle === undefined ? undefined : Number(flags.shuffle);
-  if (shuffleSeed !== undefined && !Number.isInteger(shuffleSeed)) throw new UsageError(`--shuffle takes an integer seed, got '${flags.shuffle}'`);
+  const shuffleSeed = flags.shuffle;
   const progress = phaseProgress(showProgress);
   const { model: quantized, report } = await quantize(model, {
     mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
@@ -62,7 +66,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
     onProgress: (p) => progress.tick('calibrating', p.done, p.total),
   }).finally(progress.stop);
-  writeModelFile(flags.output, quantized);
+  await writeModelFileAsync(flags.output, quantized);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
   const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : writeModel(model).length;
   const outputBytes = fs.statSync(flags.output).size;
@@ -95,17 +99,17 @@ export function registerQuantize(program: Command): void {
   const cmd = program.command('quantize')
     .description('post-training quantization of a float model (.tflite, Keras .h5/.keras, TF.js model.json)')
     .argument('<model>', 'float model')
-    .requiredOption('-o, --output <file>', 'output .tflite file (written atomically)')
-    .requiredOption('--mode <mode>', 'dynamic | float16 | int8 | int16x8')
-    .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR')
-    .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', (v) => parseInt(v, 10), DEFAULT_SAMPLES)
-    .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes)')
-    .option('--output-type <type>', 'model output type: float32 | int8 | uint8 (int8 modes)')
+    .requiredOption('-o, --output <file>', 'output .tflite file (written atomically; never one of the input files)', outputFile('-o'))
+    .requiredOption('--mode <mode>', 'dynamic | float16 | int8 | int16x8', oneOf('--mode', MODES))
+    .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR', datasetSpec('--calibration'))
+    .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', positiveInt('--samples'), DEFAULT_SAMPLES)
+    .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--input-type', IO_TYPES, { float: 'float32' }))
+    .option('--output-type <type>', 'model output type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--output-type', IO_TYPES, { float: 'float32' }))
     .option('--per-tensor', 'per-tensor instead of per-channel conv weights')
     .option('--per-channel-dense', 'per-channel FULLY_CONNECTED weights (full-integer modes only)')
-    .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse')
-    .option('--exclude-op <op...>', 'keep these op types in float (e.g. SOFTMAX)')
-    .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float')
+    .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse', calibrationMethod)
+    .option('--exclude-op <op...>', 'keep these op types (builtin names, e.g. SOFTMAX) or nodes (#3) in float', each(excludeOp))
+    .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float', each(nonEmpty('--exclude-tensor', 'a tensor name')))
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');

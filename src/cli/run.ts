@@ -10,6 +10,13 @@ import { parseNpy, parseNpz } from '../evaluate/npy.js';
 import { InputError, UsageError } from '../errors.js';
 import { profileInvokes, type Profile } from '../runtime/profile.js';
 import { bold, printJson, table } from './output.js';
+import { each, flagParser, positiveInt } from './flags.js';
+
+/** An --input file: .json, .npy or .npz, by its name. */
+const inputFile = flagParser({ valid: 'x.npy', invalid: ['', 'x.txt', 'x'] }, (v) => {
+  if (!/\.(json|npy|npz)$/i.test(v.trim())) throw new UsageError(`--input takes .json, .npy or .npz files, got ${JSON.stringify(v)}`);
+  return v;
+});
 
 type InputValue = ArrayLike<number> | { float: unknown };
 
@@ -35,12 +42,22 @@ function jsonInput(d: TensorDetails, value: unknown, file: string) {
   }
 }
 
+/** An --input file's bytes; a missing or unreadable one is an InputError naming it. */
+function readInputFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 export function loadInputs(files: string[], details: TensorDetails[]) {
   if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
     const file = files[0];
+    const text = readInputFile(file).toString('utf8');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new InputError(`${file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -60,7 +77,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
     throw new InputError(`${file}: expected an array (one per input) or an object keyed by input name`);
   }
   if (files.length === 1 && files[0].toLowerCase().endsWith('.npz')) {
-    const arrays = parseNpz(new Uint8Array(fs.readFileSync(files[0])), files[0]);
+    const arrays = parseNpz(new Uint8Array(readInputFile(files[0])), files[0]);
     return details.map((d, k) => {
       const a = arrays.get(d.name) ?? (details.length === 1 && arrays.size === 1 ? [...arrays.values()][0] : undefined) ?? arrays.get(`arr_${k}`);
       if (!a) throw new InputError(`${files[0]}: no array named '${d.name}'`);
@@ -72,8 +89,8 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   }
   return details.map((d, k) => {
     const file = files[k];
-    if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes .json, .npy or .npz files`);
-    const a = parseNpy(new Uint8Array(fs.readFileSync(file)), file);
+    if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes one .json, one .npz, or one .npy per model input`);
+    const a = parseNpy(new Uint8Array(readInputFile(file)), file);
     return npyValues(d, a.data, file);
   });
 }
@@ -81,6 +98,13 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
 /** A float .npy for a quantized input is quantized; integer data is taken raw. */
 function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: string) {
   const isFloat = data instanceof Float32Array || data instanceof Float64Array;
+  if (isFloat) {
+    // The rule for calibration samples: NaN and infinity give meaningless (or, quantized, silently wrong) results.
+    const f = data as ArrayLike<number>;
+    for (let i = 0; i < f.length; i++) {
+      if (!Number.isFinite(f[i])) throw new InputError(`${file}: input '${d.name}': element ${i} is ${f[i]}; inputs must be finite numbers`);
+    }
+  }
   try {
     if (isFloat && isQuantizedDetails(d)) return valuesFromFloats(d, data as ArrayLike<number>);
     return rawValues(d, Array.from(data as ArrayLike<number>, Number));
@@ -135,14 +159,14 @@ export function registerRun(program: Command): void {
   program.command('run')
     .description('run a .tflite model on given inputs with litequant\'s interpreter')
     .argument('<model>', '.tflite file')
-    .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz')
+    .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz',
+      each(inputFile))
     .option('--dequantize', 'also print dequantized values of quantized outputs')
-    .option('--repeat <n>', 'invoke n times (timing)', (v) => parseInt(v, 10), 1)
+    .option('--repeat <n>', 'invoke n times (timing)', positiveInt('--repeat'), 1)
     .option('--profile', 'then time every node over n more invokes: per-op-type table (ms, %)')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
     .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean }) => {
-      if (!Number.isFinite(opts.repeat) || opts.repeat < 1) throw new UsageError('--repeat takes a positive integer');
       const result = runModel(file, opts.input ?? [], opts);
       if (opts.json) return printJson(result);
       const preview = (a: number[]) => a.length > 12 ? `${a.slice(0, 12).map(fmt).join(', ')}, ... (${a.length})` : a.map(fmt).join(', ');

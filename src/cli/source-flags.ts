@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { INPUT_SHAPE_FLAG, parseInputShapeFlag, type InputShapes } from '../importers/input-shapes.js';
+import { flagParser, nameList, nonEmpty, oneOf } from './flags.js';
 import type { ImporterChoice, SourceOptions } from '../importers/sources.js';
 
 export const isTflite = (file: string): boolean => file.toLowerCase().endsWith('.tflite');
@@ -20,36 +21,19 @@ export interface SourceFlags {
 
 const IMPORTERS: readonly ImporterChoice[] = ['auto', 'keras', 'graph'];
 
-function parseImporter(v: string): ImporterChoice {
-  if (!(IMPORTERS as readonly string[]).includes(v)) throw new UsageError(`--importer takes ${IMPORTERS.join(', ')}, got '${v}'`);
-  return v as ImporterChoice;
-}
-
-function nameList(flag: string) {
-  return (v: string, previous: string[] | undefined): string[] => {
-    const names = v.split(',').map((s) => s.trim());
-    if (names.some((n) => !n)) throw new UsageError(`${flag} takes comma-separated names, got '${v}'`);
-    return [...(previous ?? []), ...names];
-  };
-}
-
-function nonEmpty(flag: string) {
-  return (v: string): string => {
-    if (!v.trim()) throw new UsageError(`${flag} takes a name`);
-    return v;
-  };
-}
+/** --input-shape, as input-shapes.ts parses it. */
+const inputShape = flagParser<InputShapes>({ valid: 'image:1,28,28,1', invalid: ['', 'image', 'image:', ':1,2', 'image:0,2', 'image:a'] }, parseInputShapeFlag);
 
 /** Adds the source flags (parsed: `inputShape`, `importer`, `signature`, `inputs`, `outputs`, `tags`). */
 export function addSourceFlags(cmd: Command): Command {
   return cmd
     .option(`${INPUT_SHAPE_FLAG} <name:dims>`,
       'shape of a model input whose size the model leaves unknown, e.g. image:1,224,224,3 (the whole shape, batch first; repeatable)',
-      parseInputShapeFlag)
-    .option('--signature <name>', 'SavedModel signature to convert (default: serving_default)', nonEmpty('--signature'))
+      inputShape)
+    .option('--signature <name>', 'SavedModel signature to convert (default: serving_default)', nonEmpty('--signature', 'a signature name'))
     .option('--inputs <nodes>', 'TensorFlow graph: Placeholder nodes to take as inputs (comma-separated; for graphs without a signature)', nameList('--inputs'))
     .option('--outputs <tensors>', 'TensorFlow graph: nodes or node:k tensors to take as outputs (comma-separated)', nameList('--outputs'))
-    .option('--importer <which>', 'SavedModel: auto (its Keras config when it has one, else the graph), keras or graph', parseImporter)
+    .option('--importer <which>', 'SavedModel: auto (its Keras config when it has one, else the graph), keras or graph', oneOf('--importer', IMPORTERS))
     .option('--tags <tags>', 'SavedModel MetaGraphDef tags (default: serve, or the only one)', nameList('--tags'));
 }
 

@@ -14,11 +14,13 @@ import { quantize, type Progress } from '../quantize/index.js';
 import type { Model } from '../graph/model.js';
 import { openDataset } from '../evaluate/datasets/index.js';
 import { compare, formatComparison, writeReportHtml, type ComparisonResult } from '../evaluate/index.js';
-import { writeModelFile, readModelFile } from '../format/index.js';
+import { writeModelFileAsync, readModelFile } from '../format/index.js';
 import { summarizeModel, type TensorDetails } from '../format/details.js';
-import { LitequantError } from '../errors.js';
+import { LitequantError, OutputError } from '../errors.js';
+import { checkOutputs } from '../util/in-place.js';
 import { bold, cyan, dim, formatBytes, green, phaseProgress, printJson, red } from './output.js';
-import { modelInputs } from './common.js';
+import { datasetInputPaths, modelInputPaths, modelInputs } from './common.js';
+import { nonEmpty, positiveInt } from './flags.js';
 import { makeRequantize } from './compare.js';
 
 const PROJECT_ROOT = (() => {
@@ -103,7 +105,11 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   if (opts.train) checkTrainingAvailable();
   const t0 = performance.now();
   const out = path.resolve(opts.out);
-  fs.mkdirSync(out, { recursive: true });
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    throw new OutputError(`--out ${opts.out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const step = (n: number, title: string) => log(`\n${bold(cyan(`${n}. ${title}`))}`);
 
   // 1. The model: the bundled one, or retrained now.
@@ -123,10 +129,15 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
     throw new LitequantError(`the bundled model is missing (${source}); run with --train to train one`);
   }
   log(`  ${path.relative(process.cwd(), source) || source} (TF.js Layers model)`);
+  const floatPath = path.join(out, 'mnist_float.tflite');
+  const int8Path = path.join(out, 'mnist_int8.tflite');
+  const reportPath = path.join(out, 'report.html');
+  checkOutputs([floatPath, int8Path, reportPath].map((file) => ({ role: 'the output', file })), [
+    ...modelInputPaths('the model', source), ...datasetInputPaths('an MNIST file', 'mnist:train'), ...datasetInputPaths('an MNIST file', 'mnist:test'),
+  ]);
 
   // 2. Convert to a float .tflite, as TFLiteConverter.from_keras_model does.
   step(2, 'Convert to a float TensorFlow Lite model');
-  const floatPath = path.join(out, 'mnist_float.tflite');
   const converted = await tutorialFloatModel(source, floatPath);
   const floatBytes = fs.statSync(floatPath).size;
   log(`  ${converted.summary.layers} layers -> ${converted.summary.ops} ops, ${converted.summary.params.toLocaleString('en-US')} parameters`);
@@ -138,8 +149,7 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
   const calibrating = phaseProgress(!opts.json);
   const { model: int8Model, report } = await tutorialInt8Model(converted.model, samples,
     (p) => calibrating.tick('  calibrating', p.done, p.total)).finally(calibrating.stop);
-  const int8Path = path.join(out, 'mnist_int8.tflite');
-  writeModelFile(int8Path, int8Model);
+  await writeModelFileAsync(int8Path, int8Model);
   const int8Bytes = fs.statSync(int8Path).size;
   log(`  calibrated on the first ${report.calibration?.samples ?? samples} training images (${report.calibration?.method ?? 'minmax'} ranges)`);
   for (const w of report.warnings) log(`  warning: ${w}`);
@@ -168,7 +178,6 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
     measureSuggestions: 2,
     onProgress: (p) => progress.tick(`  ${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
   }).finally(progress.stop);
-  const reportPath = path.join(out, 'report.html');
   writeReportHtml(reportPath, comparison);
   log('');
   log(formatComparison(comparison));
@@ -200,9 +209,9 @@ export async function runTutorial(opts: TutorialOptions): Promise<TutorialResult
 export function registerTutorial(program: Command): void {
   program.command('tutorial')
     .description('the MNIST post-training quantization flow end to end: convert, quantize (int8, uint8 I/O), evaluate, report')
-    .option('--out <dir>', 'where the .tflite files and report.html go', 'litequant-tutorial')
+    .option('--out <dir>', 'where the .tflite files and report.html go', nonEmpty('--out', 'a folder'), 'litequant-tutorial')
     .option('--train', 'retrain the CNN first (npm run train:mnist; takes up to ~30 minutes)')
-    .option('--limit <n>', 'evaluate on the first n test images only', (v) => parseInt(v, 10))
+    .option('--limit <n>', 'evaluate on the first n test images only', positiveInt('--limit'))
     .option('--json', 'machine-readable result')
     .action(async (opts: { out: string; train?: boolean; limit?: number; json?: boolean }) => {
       const result = await runTutorial({

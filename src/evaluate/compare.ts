@@ -167,7 +167,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     const loop = await runSampleLoop(loaded, runners, dataset, {
       threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, layers,
       onRead: (sample) => {
-        if (latencyInputs[0].length < latencySamples) runners.forEach((r, k) => latencyInputs[k].push(r.prepareInputs(sample.inputs)));
+        if (latencyInputs[0].length < latencySamples) runners.forEach((r, k) => latencyInputs[k].push(r.prepareInputs(sample.inputs, sample.id)));
         if (!measuring || cache.length >= cacheLimit) return;
         const bytes = sample.inputs.reduce((a, x) => a + x.byteLength, 0);
         if (cacheBytes + bytes <= SUGGESTION_CACHE_BYTES) { cache.push(sample); cacheBytes += bytes; }

@@ -131,14 +131,17 @@ export class ModelRunner {
     return this.inputs.map((d) => elementCount(d.shape));
   }
 
-  /** Model input values for float sample inputs (quantized when the input is). */
-  prepareInputs(floats: Float32Array[]): InputValues {
-    this.checkInputs(floats);
+  /** Model input values for float sample inputs (quantized when the input is); `id` names the sample in errors. */
+  prepareInputs(floats: Float32Array[], id?: string): InputValues {
+    this.checkInputs(floats, id);
     return this.inputs.map((d, k) => valuesFromFloats(d, floats[k]));
   }
 
-  /** Throws when the sample's inputs do not fit the model (count, values per input). */
-  checkInputs(floats: Float32Array[]): void {
+  /**
+   * Throws when the sample's inputs do not fit the model (count, values per input) or hold NaN / infinity: the same
+   * rule as for calibration samples, since a non-finite input gives a meaningless answer (or, quantized, a wrong one).
+   */
+  checkInputs(floats: Float32Array[], id?: string): void {
     if (floats.length !== this.inputs.length) {
       throw new InputError(`${this.loaded.name}: the model has ${this.inputs.length} inputs, the sample has ${floats.length}`);
     }
@@ -146,6 +149,12 @@ export class ModelRunner {
       const need = elementCount(d.shape);
       if (floats[k].length !== need) {
         throw new InputError(`${this.loaded.name}: input '${d.name}' [${d.shape.join(',')}] needs ${need} values per sample, the dataset gives ${floats[k].length}`);
+      }
+      const a = floats[k];
+      for (let j = 0; j < a.length; j++) {
+        if (!Number.isFinite(a[j])) {
+          throw new InputError(`${id ?? 'a sample'}: input '${d.name}' has ${a[j]} at element ${j}; samples must be finite numbers`);
+        }
       }
     });
   }

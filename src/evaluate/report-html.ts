@@ -1,14 +1,13 @@
 // The HTML report of a comparison: one self-contained file (inline CSS and SVG; no script, font or network access)
 // with the model table, size/latency/accuracy bars, per-class accuracy, confusion matrices and per-layer error.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ComparisonResult, LayerErrorReport } from './compare.js';
 import type { EvaluationResult } from './evaluate.js';
 import { fmtNum } from './evaluate.js';
 import { ROUNDING_RMSE_OVER_SCALE } from './layer-error.js';
 import { formatBytes, formatMs, formatPercent, formatPoints } from './text.js';
 import { runtimeLabel } from './runtimes.js';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#059669', '#db2777', '#7c3aed', '#65a30d', '#dc2626'];
 const MAX_CLASSES_SHOWN = 20;
@@ -33,18 +32,9 @@ export function comparisonFromEvaluation(e: EvaluationResult): ComparisonResult 
   };
 }
 
-/** Writes the report atomically (a temporary file in the same folder, then rename). */
+/** Writes the report atomically (a temporary file in the same folder, then renamed: see util/atomic-write.ts). */
 export function writeReportHtml(file: string, result: ComparisonResult, opts: ReportOptions = {}): void {
-  const html = renderReportHtml(result, opts);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, html);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomicSync(file, renderReportHtml(result, opts));
 }
 
 export function renderReportHtml(r: ComparisonResult, opts: ReportOptions = {}): string {

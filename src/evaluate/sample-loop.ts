@@ -12,6 +12,7 @@ import type { LoadedModel, ModelRunner } from './evaluate.js';
 import { ClassificationAccumulator, type ClassificationResult } from './metrics.js';
 import { AUTO_MIN_SECONDS, WorkerPool, type ThreadChoice } from '../parallel/pool.js';
 import type { EvalChunk, EvalChunkResult, EvalJobInit } from './eval-job.js';
+import { InputError } from '../errors.js';
 
 /** Samples run (and timed) on this thread before workers start, and untimed runs of the first one before them. */
 export const LATENCY_SAMPLES = 50;
@@ -54,6 +55,16 @@ export interface SampleLoopResult {
 
 export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[], dataset: Dataset, opts: SampleLoopOptions): Promise<SampleLoopResult> {
   const accumulators = runners.map(() => new ClassificationAccumulator(opts.classes, dataset.classNames));
+  // Class scores that are NaN or infinite make any accuracy meaningless: counted per model, and the pass fails.
+  const nonFinite = runners.map(() => ({ samples: 0, first: '' }));
+  const addScores = (k: number, scores: ArrayLike<number>, label: number | undefined, id: string) => {
+    for (let i = 0; i < scores.length; i++) {
+      if (Number.isFinite(scores[i])) continue;
+      if (nonFinite[k].samples++ === 0) nonFinite[k].first = `${id} (${scores[i]})`;
+      break;
+    }
+    accumulators[k].add(scores, label);
+  };
   const latenciesMs = runners.map(() => [] as number[]);
   const { platform, automatic } = opts.threads;
   const wanted = platform ? opts.threads.threads : 1;
@@ -75,14 +86,14 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
       read++;
       if (wanted > 1 && read === 1) {
         for (const runner of runners) {
-          const values = runner.prepareInputs(sample.inputs);
+          const values = runner.prepareInputs(sample.inputs, sample.id);
           for (let i = 0; i < WARMUP_RUNS; i++) await runner.run(values);
         }
       }
       for (let k = 0; k < runners.length; k++) {
-        const { scores, ms } = await runners[k].run(runners[k].prepareInputs(sample.inputs));
+        const { scores, ms } = await runners[k].run(runners[k].prepareInputs(sample.inputs, sample.id));
         latenciesMs[k].push(ms);
-        accumulators[k].add(scores, sample.label);
+        addScores(k, scores, sample.label, sample.id);
       }
       if (opts.layers && done < opts.layers.samples) opts.layers.run(sample.inputs, runners);
       opts.onProgress?.(++done, dataset.size);
@@ -99,9 +110,9 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
         opts.onRead?.(s);
         read++;
         for (let k = 0; k < runners.length; k++) {
-          const { scores, ms } = await runners[k].run(runners[k].prepareInputs(s.inputs));
+          const { scores, ms } = await runners[k].run(runners[k].prepareInputs(s.inputs, s.id));
           latenciesMs[k].push(ms);
-          accumulators[k].add(scores, s.label);
+          addScores(k, scores, s.label, s.id);
         }
         if (opts.layers && done < opts.layers.samples) opts.layers.run(s.inputs, runners);
         opts.onProgress?.(++done, dataset.size);
@@ -121,16 +132,16 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
     // Several chunks per worker, so a thread slowed by other load does not hold up the end.
     const perChunk = Math.max(1, Math.min(MAX_CHUNK_SAMPLES, Math.floor(MAX_CHUNK_BYTES / Math.max(1, sampleBytes)),
       Math.ceil(remaining / (threads * 8))));
-    const inFlight: { promise: Promise<EvalChunkResult>; labels: (number | undefined)[] }[] = [];
+    const inFlight: { promise: Promise<EvalChunkResult>; labels: (number | undefined)[]; ids: string[] }[] = [];
     let chunk: Sample[] = [];
 
     const consume = async () => {
-      const { promise, labels } = inFlight.shift()!;
+      const { promise, labels, ids } = inFlight.shift()!;
       const r = await promise;
       for (let s = 0; s < labels.length; s++) {
         for (let k = 0; k < accumulators.length; k++) {
           const n = r.scores[k].length / labels.length;
-          accumulators[k].add(r.scores[k].subarray(s * n, (s + 1) * n), labels[s]);
+          addScores(k, r.scores[k].subarray(s * n, (s + 1) * n), labels[s], ids[s]);
         }
         if (s < r.layerCount) {
           r.layerSums.forEach((sums, j) => {
@@ -153,13 +164,13 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
       };
       const promise = work.run<EvalChunkResult>(message, message.inputs.map((a) => a.buffer as ArrayBuffer));
       promise.catch(() => {}); // awaited in order by consume(); a later chunk's failure must not go unhandled meanwhile
-      inFlight.push({ promise, labels: chunk.map((s) => s.label) });
+      inFlight.push({ promise, labels: chunk.map((s) => s.label), ids: chunk.map((s) => s.id) });
       chunk = [];
       // Two chunks per worker keep every worker busy while this thread reads ahead, without holding the dataset.
       while (inFlight.length >= 2 * threads) await consume();
     };
     for (let s: Sample | null = sample; s; s = await nextSample()) {
-      for (const runner of runners) runner.checkInputs(s.inputs);
+      for (const runner of runners) runner.checkInputs(s.inputs, s.id);
       opts.onRead?.(s);
       chunk.push(s);
       read++;
@@ -181,6 +192,12 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
   }
 
   function finish(threads: number): SampleLoopResult {
+    nonFinite.forEach((b, k) => {
+      if (!b.samples) return;
+      const out = runners[k].outputs[opts.outputIndex];
+      throw new InputError(`${loaded[k].name}: output '${out?.name ?? opts.outputIndex}' gave non-finite class scores (NaN or infinity) for ` +
+        `${b.samples} of ${done} samples (first: ${b.first}); an accuracy from them would be meaningless`);
+    });
     const wallSeconds = (performance.now() - t0) / 1000;
     return { classifications: accumulators.map((a) => a.result()), latenciesMs, samples: done, wallSeconds, threads };
   }

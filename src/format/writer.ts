@@ -2,13 +2,12 @@
 // tensor gets a buffer (identical bytes shared, except variables), buffer data is 16-byte aligned (force_align: 16),
 // operator codes are deduplicated by (op, custom code, version), option fields equal to their default are omitted.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { Builder } from 'flatbuffers';
 import { ModelFormatError } from '../errors.js';
 import { DTYPE_CODES, type Model, type Operator, type OptionValue, type Quantization, type Tensor } from '../graph/model.js';
 import { builtinCode, OPTION_ENUMS, optionsTable, type OptionField } from '../graph/ops.js';
 import { F } from './schema.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js';
 
 const DATA_ALIGNMENT = 16;
 /** BuiltinOperator codes at or above this only fit the int32 builtin_code field. */
@@ -319,21 +318,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Write a model to `file` atomically: a temporary file in the same folder, then rename over the target. */
-export function writeModelFile(file: string, model: Model): void {
-  let bytes: Uint8Array;
+/** The model's bytes, for writing to `file`: a model that cannot be serialized is a ModelFormatError naming it. */
+function serializeFor(file: string, model: Model): Uint8Array {
   try {
-    bytes = writeModel(model);
+    return writeModel(model);
   } catch (e) {
     if (e instanceof ModelFormatError) throw new ModelFormatError(`${file}: ${e.message}`);
     throw e;
   }
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try { fs.rmSync(tmp, { force: true }); } catch { /* nothing left to clean */ }
-    throw new ModelFormatError(`${file}: cannot write: ${(e as Error).message}`);
-  }
+}
+
+/** Writes the model atomically (a temporary file beside `file`, then renamed: see util/atomic-write.ts). */
+export function writeModelFile(file: string, model: Model): void {
+  writeFileAtomicSync(file, serializeFor(file, model));
+}
+
+/** The same, writing in chunks so that an interrupt (SIGINT, SIGTERM) during a large write leaves no file. */
+export async function writeModelFileAsync(file: string, model: Model): Promise<void> {
+  await writeFileAtomic(file, serializeFor(file, model));
 }

@@ -4,6 +4,7 @@
 import { UsageError } from '../errors.js';
 import type { CalibrationMethod } from './observers.js';
 import { parseCalibrationMethod } from './observers.js';
+import { BUILTIN_OPS } from '../graph/ops.js';
 
 export type QuantizeMode = 'dynamic' | 'float16' | 'int8' | 'int16x8';
 export type IOType = 'float32' | 'int8' | 'uint8' | 'int16';
@@ -41,7 +42,7 @@ export interface RecipeOptions {
   strict?: boolean;
 }
 
-const IO_TYPES: readonly IOType[] = ['float32', 'int8', 'uint8', 'int16'];
+export const IO_TYPES: readonly IOType[] = ['float32', 'int8', 'uint8', 'int16'];
 
 function ioType(what: string, value: string | undefined): IOType {
   const v = (value ?? 'float32').toLowerCase();
@@ -50,6 +51,13 @@ function ioType(what: string, value: string | undefined): IOType {
     throw new UsageError(`--${what} '${value}': use float32, int8 or uint8 (int16 with --mode int16x8)`);
   }
   return t as IOType;
+}
+
+/** An excluded op: a builtin op name (any case, e.g. SOFTMAX) or a node index ('#3' or '3'); UsageError otherwise. */
+export function checkExcludeOp(e: string): string {
+  const s = e.trim();
+  if (/^#?\d+$/.test(s) || BUILTIN_OPS.has(s.toUpperCase())) return s;
+  throw new UsageError(`--exclude-op takes a builtin op name (e.g. SOFTMAX, CONV_2D) or a node index (#3), got ${JSON.stringify(e)}`);
 }
 
 /** Build and check a recipe; nonsensical combinations are UsageErrors. */
@@ -78,7 +86,7 @@ export function makeRecipe(o: RecipeOptions): Recipe {
     perTensor: !!o.perTensor,
     perChannelDense: !!o.perChannelDense,
     calibration,
-    excludeOps: (o.excludeOps ?? []).map((s) => s.trim()).filter((s) => s !== ''),
+    excludeOps: (o.excludeOps ?? []).map((s) => s.trim()).filter((s) => s !== '').map(checkExcludeOp),
     excludeTensors: (o.excludeTensors ?? []).map((s) => s.trim()).filter((s) => s !== ''),
     strict: !!o.strict,
   };

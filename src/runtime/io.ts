@@ -46,6 +46,10 @@ export function valuesFromFloats(d: TensorDetails, floats: ArrayLike<number>) {
   const out = typedArrayFor(d.dtype, n);
   if (isQuantizedDetails(d)) {
     if (out instanceof BigInt64Array) throw new InputError(`input '${d.name}': int64 quantized inputs are not supported`);
+    // NaN would quantize to an arbitrary integer and infinity to a range end: refused, as in calibration data.
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(floats[i])) throw new InputError(`input '${d.name}': element ${i} is ${floats[i]}, which cannot be quantized`);
+    }
     quantizeInto(out, floats, d.quantization[0], d.quantization[1], d.dtype);
   } else if (out instanceof BigInt64Array) {
     for (let i = 0; i < n; i++) out[i] = BigInt(Math.round(floats[i]));

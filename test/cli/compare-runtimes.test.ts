@@ -80,5 +80,5 @@ test('compare --runtime litert = --runtime tflite on the tutorial MNIST pair (in
   assert.match(human.stdout, /mnist_int8\.tflite +[\d.]+ ms +[\d.]+ ms +[\d.]+ ms +[\d.]+x/);
   const bad = cli(['compare', ...args, '--official-latency', '0']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--official-latency takes a positive number of samples/);
+  assert.match(bad.stderr, /--official-latency takes a positive integer/);
 });

@@ -31,7 +31,7 @@ test('eval --json carries every number of the human table; no progress bar off a
   assert.equal(kept.state, 'kept across samples');
 });
 
-test('eval: bad datasets give one clear line and exit 1', { skip: NO_CORPUS }, () => {
+test('eval: bad datasets give one clear line and exit 1 (a malformed spec or flag value: 2)', { skip: NO_CORPUS }, () => {
   const x = path.join(tmp, 'x.npy');
   const y = path.join(tmp, 'y.npy');
   fs.writeFileSync(x, encodeNpy(new Float32Array(3 * 28 * 28), [3, 28, 28]));
@@ -43,16 +43,17 @@ test('eval: bad datasets give one clear line and exit 1', { skip: NO_CORPUS }, (
   const png = new PNG({ width: 28, height: 28 });
   fs.writeFileSync(path.join(images, 'a', 'good.png'), PNG.sync.write(png));
   fs.writeFileSync(path.join(images, 'a', 'broken.png'), 'not a png');
-  const cases: [string[], RegExp][] = [
-    [['--dataset', 'nosuch:thing'], /nosuch:thing/],
-    [['--dataset', `npy:${x},${y}`], /3.*2|2.*3/],
-    [['--dataset', `npy:${wrongShape}`], /w\.npy|shape|30/],
-    [['--dataset', `images:${images}`], /broken\.png/],
-    [['--dataset', 'mnist:test', '--limit', 'ten'], /--limit/],
+  // Malformed flag values (a spec of no known kind, a limit that is not a number) are usage errors: exit 2.
+  const cases: [string[], RegExp, number][] = [
+    [['--dataset', 'nosuch:thing'], /nosuch:thing/, 2],
+    [['--dataset', `npy:${x},${y}`], /3.*2|2.*3/, 1],
+    [['--dataset', `npy:${wrongShape}`], /w\.npy|shape|30/, 1],
+    [['--dataset', `images:${images}`], /broken\.png/, 1],
+    [['--dataset', 'mnist:test', '--limit', 'ten'], /--limit/, 2],
   ];
-  for (const [args, pattern] of cases) {
+  for (const [args, pattern, code] of cases) {
     const r = cli(['eval', corpusPath(LSTM), ...args]);
-    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], pattern);

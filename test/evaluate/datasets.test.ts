@@ -383,5 +383,5 @@ test('command-line flags parse into options; bad ones name the flag', async () =
   assert.throws(() => datasetOptionsFromFlags({ size: '32' }), /--size: expected HxW/);
   assert.throws(() => datasetOptionsFromFlags({ scale: 'abc' }), /--scale: not a number/);
   assert.throws(() => datasetOptionsFromFlags({ channels: '2' }), /--channels: expected 1 or 3/);
-  assert.throws(() => datasetOptionsFromFlags({ limit: '0' }), /limit must be a positive integer/);
+  assert.throws(() => datasetOptionsFromFlags({ limit: '0' }), /--limit: expected a positive integer/);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelFormatError } from '../../src/errors.js';
+import { ModelFormatError, OutputError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import type { Model } from '../../src/graph/model.js';
 import { readModel, readModelFile, writeModel, writeModelFile, verifyModel } from '../../src/format/index.js';
@@ -147,7 +147,8 @@ test('writeModelFile writes atomically and leaves no temporary file', () => {
     writeModelFile(file, smallModel());
     assert.deepEqual(fs.readdirSync(dir), ['out.tflite']);
     assert.equal(readModelFile(file).subgraphs[0].operators[0].op, 'FULLY_CONNECTED');
-    throwsFormat(() => writeModelFile(path.join(dir, 'missing-dir', 'x.tflite'), smallModel()), 'cannot write');
+    assert.throws(() => writeModelFile(path.join(dir, 'missing-dir', 'x.tflite'), smallModel()),
+      (e: Error) => e instanceof OutputError && /cannot write: the folder .*missing-dir does not exist/.test(e.message));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

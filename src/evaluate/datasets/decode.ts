@@ -16,7 +16,7 @@ export interface RawImage {
 /** Largest image we decode (pixels); a header claiming more is treated as corrupt. */
 const MAX_PIXELS = 100_000_000;
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'];
+export { IMAGE_EXTENSIONS } from './spec.js';
 
 /** Decodes PNG/JPEG/BMP bytes; throws an Error with the reason on anything unreadable. */
 export function decodeImage(bytes: Uint8Array): RawImage {

