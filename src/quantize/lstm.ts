@@ -6,7 +6,10 @@
 // The cell state never appears as an op output, so calibration re-runs the float recurrence here to measure it.
 
 import type { Model, Operator, Subgraph } from '../graph/model.js';
-import { floatValues } from './weights.js';
+import { NEAR_ZERO_TOLERANCE, floatValues } from './numerics.js';
+
+/** log2 of the widest cell range: TFLite's integer LSTM requires log2(cell scale) <= -9, i.e. a range of +-2^6. */
+const MAX_CELL_EXPONENT = 6;
 
 /** Input slots of the TFLite LSTM. */
 export const LSTM = {
@@ -119,9 +122,14 @@ export class LstmCellObserver {
     }
   }
 
-  /** int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two). */
+  /**
+   * int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two). A range
+   * narrower than 1e-6 is widened by 1e-6 (as any calibrated range, numerics.ts); at most 2^-9, the largest cell
+   * scale TFLite's integer LSTM accepts (states beyond +-64 saturate).
+   */
   cellScale(): number {
-    const m = this.maxAbsCell > 0 ? this.maxAbsCell : 1;
-    return Math.pow(2, Math.ceil(Math.log2(m))) / 32768;
+    const m = this.maxAbsCell;
+    const covered = !(m > 0) ? 1 : 2 * m < NEAR_ZERO_TOLERANCE ? m + NEAR_ZERO_TOLERANCE : m;
+    return Math.pow(2, Math.min(Math.ceil(Math.log2(covered)), MAX_CELL_EXPONENT)) / 32768;
   }
 }
