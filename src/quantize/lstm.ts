@@ -6,7 +6,7 @@
 // The cell state never appears as an op output, so calibration re-runs the float recurrence here to measure it.
 
 import type { Model, Operator, Subgraph } from '../graph/model.js';
-import { NEAR_ZERO_TOLERANCE, floatValues } from './numerics.js';
+import { floatValues } from './numerics.js';
 
 /** log2 of the widest cell range: TFLite's integer LSTM requires log2(cell scale) <= -9, i.e. a range of +-2^6. */
 const MAX_CELL_EXPONENT = 6;
@@ -123,13 +123,13 @@ export class LstmCellObserver {
   }
 
   /**
-   * int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two). A range
-   * narrower than 1e-6 is widened by 1e-6 (as any calibrated range, numerics.ts); at most 2^-9, the largest cell
-   * scale TFLite's integer LSTM accepts (states beyond +-64 saturate).
+   * int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two), between
+   * +-1 and +-64: TFLite's integer LSTM computes tanh of the cell state with 0 to 6 integer bits (log2 of the scale
+   * in [-15, -9]); TF's quantizer also starts its power of two at 2^0. A wider cell state saturates.
    */
   cellScale(): number {
     const m = this.maxAbsCell;
-    const covered = !(m > 0) ? 1 : 2 * m < NEAR_ZERO_TOLERANCE ? m + NEAR_ZERO_TOLERANCE : m;
-    return Math.pow(2, Math.min(Math.ceil(Math.log2(covered)), MAX_CELL_EXPONENT)) / 32768;
+    const exponent = m > 1 ? Math.min(Math.ceil(Math.log2(m)), MAX_CELL_EXPONENT) : 0;
+    return Math.pow(2, exponent) / 32768;
   }
 }

@@ -92,11 +92,74 @@ export function biasWeightScales(bias: Float32Array, inputScale: number, weightS
   return null;
 }
 
+/** What an integer kernel needs of its output scale, from the scales of its operands. */
+export interface KernelScales {
+  op: string;
+  fusedActivation?: string;
+  /** Scales of the quantized activation inputs, in input order. */
+  inputs: number[];
+  /** Weight scales (one, or one per channel) and bias scales, for ops that have them. */
+  weights?: number[];
+  bias?: number[];
+  /** Left shift of the rescaled ADD/SUB (20 for 8-bit, 15 for int16). */
+  addLeftShift: number;
+}
+
+/**
+ * The smallest output scale the integer kernel accepts, with the reason, or null when there is no such limit. Only
+ * degenerate ranges come near these (TFLite's converter writes such files and its runtime refuses them or overflows):
+ * - a fused RELU6 / RELU_N1_TO_1 bound must quantize within int32 (TFLite's activation range check);
+ * - per-tensor FULLY_CONNECTED: |input scale x weight scale - bias scale| <= 0.02 x output scale (its Prepare);
+ * - ADD / SUB: the rescaled sum's output multiplier 2 max(input scales) / (2^shift x output scale) must stay below 1.
+ */
+export function kernelOutputScaleFloor(k: KernelScales): { floor: number; why: string } | null {
+  let floor = 0, why = '';
+  const raise = (f: number, reason: string) => { if (f > floor) { floor = f; why = reason; } };
+  const bound = k.op === 'RELU6' || k.fusedActivation === 'RELU6' ? 6 : k.fusedActivation === 'RELU_N1_TO_1' ? 1 : 0;
+  if (bound) raise(bound / 2 ** 30, `the ${k.op === 'RELU6' ? 'RELU6' : `fused ${k.fusedActivation}`} bound ${bound} must quantize within int32`);
+  if (k.op === 'FULLY_CONNECTED' && k.weights?.length === 1 && k.bias?.length && k.inputs.length) {
+    const product = k.inputs[0] * k.weights[0];
+    raise(Math.abs(product - k.bias[0]) / 0.02, 'FULLY_CONNECTED needs |input scale x weight scale - bias scale| <= 0.02 output scale');
+  }
+  if ((k.op === 'ADD' || k.op === 'SUB') && k.inputs.length === 2) {
+    raise((2 * Math.max(k.inputs[0], k.inputs[1]) / 2 ** k.addLeftShift) * (1 + 2 ** -20), `${k.op}'s output multiplier must stay below 1`);
+  }
+  return floor > 0 ? { floor, why } : null;
+}
+
+/**
+ * The largest output scale the integer kernel takes, or null: TFLite's ADD / SUB multiply the output scale by 2^shift
+ * in float32, which overflows (and aborts the runtime) above FLOAT32_MAX / 2^shift. Such an op stays float.
+ */
+export function kernelOutputScaleCeiling(op: string, addLeftShift: number): number | null {
+  return op === 'ADD' || op === 'SUB' ? FLOAT32_MAX / 2 ** addLeftShift : null;
+}
+
+/**
+ * The largest weight scale whose product with any int32 accumulator of a hybrid kernel stays a finite float32: the
+ * accumulator sums `depth` products of an int8 weight (|q| <= 127) and an asymmetrically quantized input (|q - zero
+ * point| <= 255).
+ */
+export function hybridWeightScaleCeiling(depth: number): number {
+  return FLOAT32_MAX / (255 * 127 * Math.max(1, depth));
+}
+
+/** The smallest float32 that is >= x. */
+export function float32AtLeast(x: number): number {
+  const f = Math.fround(x);
+  if (f >= x) return f;
+  const a = new Float32Array([f]);
+  const u = new Uint32Array(a.buffer);
+  u[0] += f > 0 ? 1 : -1;
+  return a[0];
+}
+
 /**
  * float16-clamp: values beyond +-65504 set to +-65504; narrow-range: a range below 1e-6 widened; bias-weight-scale:
- * weight scales raised for a large bias; cell-state-clamp: an LSTM cell range beyond what the integer LSTM takes.
+ * weight scales raised for a large bias; cell-state-clamp: an LSTM cell range beyond what the integer LSTM takes;
+ * kernel-scale-floor: an output scale raised to what its integer kernel accepts (kernelOutputScaleFloor).
  */
-export type NumericAction = 'float16-clamp' | 'narrow-range' | 'bias-weight-scale' | 'cell-state-clamp';
+export type NumericAction = 'float16-clamp' | 'narrow-range' | 'bias-weight-scale' | 'cell-state-clamp' | 'kernel-scale-floor';
 
 /** One value the quantizer changed so the file could hold it, and why (the report lists them). */
 export interface NumericAdjustment {

@@ -19,7 +19,10 @@ import {
   activationParams, activationRange, bytesOf, quantizeBias, quantizeWeights, quantizeWithParams,
 } from './weights.js';
 import type { NumericAdjustment, RangeOrigin } from './numerics.js';
-import { NumericLog, biasWeightScales, clampToFloat16, finiteConstant, fmt, verifyQuantizedModel } from './numerics.js';
+import {
+  NumericLog, biasWeightScales, clampToFloat16, finiteConstant, float32AtLeast, fmt, hybridWeightScaleCeiling, kernelOutputScaleCeiling,
+  kernelOutputScaleFloor, verifyQuantizedModel,
+} from './numerics.js';
 import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
 
 export interface OpSummary {
@@ -180,7 +183,8 @@ class WeightCache {
     return finiteConstant(this.edit.source.tensors[orig], orig, this.ctx.modelName);
   }
 
-  weight(orig: number, channelDim: number | undefined, bias?: BiasNeed): { index: number; scales: number[] } {
+  /** `repeatAlong`: per-tensor weights written with their scale repeated along this dimension. */
+  weight(orig: number, channelDim: number | undefined, bias?: BiasNeed, repeatAlong?: number): { index: number; scales: number[] } {
     const src = this.edit.source.tensors[orig];
     let key = `w:${orig}:${channelDim ?? 't'}`;
     let w = this.computed.get(key);
@@ -201,6 +205,10 @@ class WeightCache {
       const raised = w.scales.filter((s, c) => s !== base.scales[c]).length;
       this.log.add(src.name, 'bias-weight-scale', `scale raised on ${raised} of ${w.scales.length} channel(s) so the bias fits `
         + 'in half of int32 at input scale x weight scale (TFLite adjusts weight scales for the bias the same way)');
+    }
+    if (repeatAlong !== undefined && w.scales.length === 1) {
+      key += `:r${repeatAlong}`;
+      w = { ...w, scales: new Array<number>(src.shape[repeatAlong]).fill(w.scales[0]), quantizedDimension: repeatAlong };
     }
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -340,6 +348,13 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
         if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !rangeOf(o)) return why(`no calibration range for output '${sg.tensors[o].name}'`);
       }
       if (rule.output.kind === 'fixed' && !fixedOutput(rule, variant)) return why(`no fixed ${variant} output parameters`);
+      const ceiling = kernelOutputScaleCeiling(node.op, actType === 'int16' ? 15 : 20);
+      for (const o of node.outputs) {
+        const r = ceiling === null ? null : rangeOf(o);
+        if (r && activationParams(r[0], r[1], actType).scale > ceiling!) {
+          return why(`output range [${fmt(r[0])}, ${fmt(r[1])}] too wide for TFLite's integer ${node.op} (output scale above ${fmt(ceiling!)})`);
+        }
+      }
     }
     return rule;
   });
@@ -439,6 +454,26 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     return [count * scale * (qmin - zeroPoint), count * scale * (qmax - zeroPoint)];
   };
 
+  /**
+   * Output parameters raised to the smallest scale the integer kernel accepts (numerics.ts kernelOutputScaleFloor):
+   * the zero point stays, so the representable range only grows.
+   */
+  const withKernelFloor = (node: Operator, inputs: number[], acts: number[], rule: OpRule, o: number, p: QuantParams): QuantParams => {
+    const scalesOf = (i: number | undefined) => (i !== undefined && i >= 0 ? T[i].quantization?.scale ?? [] : []);
+    const limit = kernelOutputScaleFloor({
+      op: node.op, fusedActivation: node.options.fusedActivationFunction as string | undefined,
+      inputs: acts.map((k) => scalesOf(inputs[k])[0]).filter((s) => s !== undefined),
+      weights: rule.weights?.length ? scalesOf(inputs[rule.weights[0].input]) : undefined,
+      bias: rule.bias ? scalesOf(inputs[rule.bias.input]) : undefined,
+      addLeftShift: actType === 'int16' ? 15 : 20,
+    });
+    if (!limit || p.scale >= limit.floor) return p;
+    const scale = float32AtLeast(limit.floor);
+    log.add(sg.tensors[o].name, 'kernel-scale-floor', `output scale ${fmt(p.scale)} raised to ${fmt(scale)}: ${limit.why} `
+      + '(TFLite\'s runtime refuses the model otherwise)');
+    return { scale, zeroPoint: p.zeroPoint };
+  };
+
   // 3. Nodes in order.
   sg.operators.forEach((node, n) => {
     const rule = plan[n];
@@ -494,6 +529,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
         else if (rule.output.kind === 'calibrated') {
           p = calibratedParams(o, rule.output.headroom, rule.output.sumOfInputs && firstAct !== undefined ? sumReach(firstAct, o) : undefined)!;
         } else p = calibratedParams(o)!;
+        if (rule.output.kind === 'calibrated') p = withKernelFloor(node, inputs, acts, rule, o, p);
         setInt(o, p);
       }
     }
@@ -610,11 +646,22 @@ export function rewriteDynamic(model: Model, recipe: Recipe, description: string
     if (!isFloat(sg.tensors[node.inputs[0]])) return keep('input is not float');
     const largest = Math.max(...slots.map((w) => elementCount(sg.tensors[node.inputs[w.input]].shape)));
     if (largest < HYBRID_MIN_ELEMENTS) return keep(`weights have fewer than ${HYBRID_MIN_ELEMENTS} elements`);
+    for (const w of slots) {
+      const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
+      if (!pc || !rule.accumulatorTimesWeightScale) continue;
+      const ti = node.inputs[w.input], t = sg.tensors[ti];
+      const values = weights.values(ti);
+      let m = 0;
+      for (let k = 0; k < values.length; k++) m = Math.max(m, Math.abs(values[k]));
+      const ceiling = hybridWeightScaleCeiling(values.length / t.shape[w.channelDim!]);
+      if (m / 127 > ceiling) return keep(`weights up to ${fmt(m)}: the hybrid kernel's float32 accumulator x weight scale could overflow`);
+    }
     let perChannel = false;
     for (const w of slots) {
       const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
-      perChannel ||= pc;
-      copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined).index;
+      const repeat = !pc && rule.scalePerChannel ? w.channelDim : undefined;
+      perChannel ||= pc || repeat !== undefined;
+      copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined, undefined, repeat).index;
     }
     if (rule.asymmetricOption) copy.options[rule.asymmetricOption] = true;
     copy.version = rule.version(node, perChannel);
