@@ -11,6 +11,9 @@
 // - A bias too large for input scale x weight scale raises the weight scale until the quantized bias uses at most
 //   half of int32 (TFLite's AdjustWeightsForBiasScale, for int32 and int64 biases alike), so neither the bias nor
 //   the integer accumulator it starts overflows.
+// - Kernel limits (kernelOutputScaleFloor / Ceiling, hybridWeightScaleCeiling): an output scale below what its
+//   integer kernel accepts is raised to it; an ADD/SUB whose output scale is above TFLite's limit, or a hybrid
+//   CONV_2D whose weight scale could overflow its float32 rescale, stays float. Only degenerate ranges reach them.
 // - verifyQuantizedModel: every scale a finite normal float32, every zero point in its type's range, every float
 //   constant the quantizer wrote finite; otherwise nothing is written.
 

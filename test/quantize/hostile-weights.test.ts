@@ -257,12 +257,13 @@ test('hostile weights in every mode: a typed error naming the non-finite tensor,
         for (const granularity of ['per-tensor', 'per-channel'] as const) {
           const biasKind = rng.pick(BIAS_KINDS);
           const calibrationKind = rng.pick(CALIBRATION_KINDS);
+          const calibrationMethod = rng.pick(['minmax', 'minmax', 'percentile', 'mse']);
           const built = build(rng, weightKind, biasKind);
-          const label = `${modelName} weights ${weightKind} bias ${biasKind} ${modeName} ${granularity} calibration ${calibrationKind}`;
+          const label = `${modelName} weights ${weightKind} bias ${biasKind} ${modeName} ${granularity} calibration ${calibrationKind} ${calibrationMethod}`;
           const calibration = samples(rng, calibrationKind, built.inputShapes, 3);
           const evalInputs = [...samples(rng, 'normal', built.inputShapes, 2), ...calibration.slice(0, 1)];
           const options: QuantizeOptions = {
-            ...modeOptions, representativeDataset: calibration, samples: calibration.length, threads: 1,
+            ...modeOptions, representativeDataset: calibration, samples: calibration.length, threads: 1, calibrationMethod,
             ...(granularity === 'per-tensor' ? { perTensor: true } : modeOptions.mode.startsWith('int') ? { perChannelDense: true } : {}),
           };
           cases++;
