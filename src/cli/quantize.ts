@@ -64,7 +64,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
-    onProgress: (p) => progress.tick('calibrating', p.done, p.total),
+    onProgress: (p) => progress.tick('calibrating', p.done, p.total), modelName: input,
   }).finally(progress.stop);
   await writeModelFileAsync(flags.output, quantized);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
@@ -90,6 +90,9 @@ export function formatQuantizeResult(r: QuantizeFileResult): string {
   ];
   if (rep.floatOps.length) {
     lines.push('', table(['left in float', 'reason'], rep.floatOps.map((o) => [`${o.op} (node ${o.index})`, o.reason ?? ''])));
+  }
+  if (rep.adjustments.length) {
+    lines.push('', table(['adjusted tensor', 'action', 'what and why'], rep.adjustments.map((a) => [a.tensor, a.action, a.detail])));
   }
   for (const w of rep.warnings) lines.push(yellow(`warning: ${w}`));
   return lines.join('\n') + '\n';

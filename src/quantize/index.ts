@@ -11,13 +11,15 @@ import { makeRecipe, needsCalibration } from './recipe.js';
 import type { Progress, RepresentativeDataset } from './calibrate.js';
 import { calibrate, collectSamples, inputSizes } from './calibrate.js';
 import type { OpSummary } from './rewrite.js';
-import { rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
+import { checkQuantizableConstants, rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
+import type { NumericAdjustment } from './numerics.js';
 import { checkThreads } from '../parallel/pool.js';
 import { validateModel } from '../graph/validate.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
 export type { OpSummary } from './rewrite.js';
+export type { NumericAdjustment, NumericAction } from './numerics.js';
 export { parseCalibrationMethod } from './observers.js';
 
 /** The recipe's options (mode, I/O types, per-tensor/per-channel, calibration method, exclusions, strict) and the data. */
@@ -31,6 +33,8 @@ export interface QuantizeOptions extends RecipeOptions {
   /** Threads calibration spreads the samples over (default: the machine's cores); the file is the same for any number. */
   threads?: number;
   onProgress?: (p: Progress) => void;
+  /** The model's file name, for error messages. */
+  modelName?: string;
 }
 
 export interface QuantizeReport {
@@ -45,6 +49,12 @@ export interface QuantizeReport {
   warnings: string[];
   /** QUANTIZE / DEQUANTIZE nodes added. */
   conversionOps: number;
+  /**
+   * Values a quantized file cannot hold as they were, and what was done, as TFLite's converter does it (README,
+   * "Numbers a quantized file cannot hold"): float16 values beyond +-65504 clamped, ranges narrower than 1e-6
+   * widened, weight scales raised for a large bias, LSTM cell ranges capped. Inf/NaN constants are refused instead.
+   */
+  adjustments: NumericAdjustment[];
   /** What the model description records. */
   description: string;
 }
@@ -67,18 +77,20 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   if (!sg.tensors.some((t) => t.dtype === 'float32')) throw new UnsupportedError('the model has no float tensors to quantize');
 
   const base = { mode: recipe.mode, inputType: recipe.inputType, outputType: recipe.outputType };
+  const ctx = { modelName: options.modelName };
   if (!needsCalibration(recipe.mode)) {
     if (options.representativeDataset) {
       // Allowed (the CLI may pass one for every mode) but unused; say so.
     }
     const description = `litequant quantize: mode=${recipe.mode}`;
-    const r = recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description) : rewriteFloat16(model, recipe, description);
+    const r = recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description, ctx) : rewriteFloat16(model, recipe, description, ctx);
     return { model: r.model, report: { ...base, calibration: null, ...r.report, description } };
   }
 
   if (!options.representativeDataset) {
     throw new DatasetError(`--mode ${recipe.mode} needs a representative dataset (--calibration DATASET) to calibrate activation ranges`);
   }
+  checkQuantizableConstants(model, recipe, ctx);
   const { sizes, names } = inputSizes(model);
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
@@ -87,7 +99,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;
-  const r = rewriteFullInteger(model, recipe, calib, description);
+  const r = rewriteFullInteger(model, recipe, calib, description, ctx);
   return {
     model: r.model,
     report: { ...base, calibration: { samples: calib.samples, method, threads: calib.threads }, ...r.report, description },

@@ -6,7 +6,10 @@
 // The cell state never appears as an op output, so calibration re-runs the float recurrence here to measure it.
 
 import type { Model, Operator, Subgraph } from '../graph/model.js';
-import { floatValues } from './weights.js';
+import { floatValues } from './numerics.js';
+
+/** log2 of the widest cell range: TFLite's integer LSTM requires log2(cell scale) <= -9, i.e. a range of +-2^6. */
+const MAX_CELL_EXPONENT = 6;
 
 /** Input slots of the TFLite LSTM. */
 export const LSTM = {
@@ -119,9 +122,14 @@ export class LstmCellObserver {
     }
   }
 
-  /** int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two). */
+  /**
+   * int16 symmetric scale: the range rounded up to a power of two, over 2^15 (TF's extend_to_power_of_two), between
+   * +-1 and +-64: TFLite's integer LSTM computes tanh of the cell state with 0 to 6 integer bits (log2 of the scale
+   * in [-15, -9]); TF's quantizer also starts its power of two at 2^0. A wider cell state saturates.
+   */
   cellScale(): number {
-    const m = this.maxAbsCell > 0 ? this.maxAbsCell : 1;
-    return Math.pow(2, Math.ceil(Math.log2(m))) / 32768;
+    const m = this.maxAbsCell;
+    const exponent = m > 1 ? Math.min(Math.ceil(Math.log2(m)), MAX_CELL_EXPONENT) : 0;
+    return Math.pow(2, exponent) / 32768;
   }
 }

@@ -14,10 +14,15 @@ import type { OpRule, Variant, WeightRule } from './rules.js';
 import {
   QUANTIZE_RULES, HYBRID_RULES, HYBRID_MIN_ELEMENTS, INTEGER_LSTM_VERSION, fixedOutput, quantizeOpVersion, dequantizeOpVersion,
 } from './rules.js';
-import type { QuantParams } from './weights.js';
+import type { QuantParams, QuantizedWeights } from './weights.js';
 import {
-  activationParams, bytesOf, floatValues, quantizeBias, quantizeWeights, quantizeWithParams,
+  activationParams, activationRange, bytesOf, quantizeBias, quantizeWeights, quantizeWithParams,
 } from './weights.js';
+import type { NumericAdjustment, RangeOrigin } from './numerics.js';
+import {
+  NumericLog, biasWeightScales, clampToFloat16, finiteConstant, float32AtLeast, fmt, hybridWeightScaleCeiling, kernelOutputScaleCeiling,
+  kernelOutputScaleFloor, verifyQuantizedModel,
+} from './numerics.js';
 import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
 
 export interface OpSummary {
@@ -35,6 +40,13 @@ export interface RewriteReport {
   warnings: string[];
   /** QUANTIZE / DEQUANTIZE nodes the rewrite added. */
   conversionOps: number;
+  /** Values changed so the file can hold them (numerics.ts), one per tensor and kind. */
+  adjustments: NumericAdjustment[];
+}
+
+/** What the rewrite needs besides the recipe: the model's file name, for messages. */
+export interface RewriteContext {
+  modelName?: string;
 }
 
 const isFloat = (t: Tensor) => t.dtype === 'float32';
@@ -136,8 +148,9 @@ function signatureOf(t: Tensor): { shapeSignature?: number[] } {
   return t.shapeSignature ? { shapeSignature: [...t.shapeSignature] } : {};
 }
 
-function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: number[], description: string): Model {
+function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: number[], description: string, ctx: RewriteContext): Model {
   const { subgraph } = edit.finish(inputs, outputs);
+  verifyQuantizedModel(subgraph, model.subgraphs[0], ctx.modelName);
   const sg0 = model.subgraphs[0];
   const signatureDefs = model.signatureDefs.map((s) => {
     if (s.subgraphIndex !== 0) return s;
@@ -154,17 +167,51 @@ function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: n
   return { ...model, description, subgraphs: [subgraph, ...model.subgraphs.slice(1)], signatureDefs };
 }
 
+/** The bias a weight's scales must leave room for: its values and the scale of the node's input. */
+interface BiasNeed {
+  values: Float32Array;
+  inputScale: number;
+}
+
 /** Quantized weight tensors, shared between the nodes that use the same weights the same way. */
 class WeightCache {
+  private readonly computed = new Map<string, QuantizedWeights>();
   private readonly cache = new Map<string, { index: number; scales: number[] }>();
-  constructor(private readonly edit: GraphEdit) {}
+  constructor(private readonly edit: GraphEdit, private readonly log: NumericLog, private readonly ctx: RewriteContext) {}
 
-  weight(orig: number, channelDim: number | undefined): { index: number; scales: number[] } {
-    const key = `w:${orig}:${channelDim ?? 't'}`;
+  values(orig: number): Float32Array {
+    return finiteConstant(this.edit.source.tensors[orig], orig, this.ctx.modelName);
+  }
+
+  /** `repeatAlong`: per-tensor weights written with their scale repeated along this dimension. */
+  weight(orig: number, channelDim: number | undefined, bias?: BiasNeed, repeatAlong?: number): { index: number; scales: number[] } {
+    const src = this.edit.source.tensors[orig];
+    let key = `w:${orig}:${channelDim ?? 't'}`;
+    let w = this.computed.get(key);
+    if (!w) {
+      w = quantizeWeights(this.values(orig), src.shape, channelDim);
+      this.computed.set(key, w);
+      if (w.narrowChannels) {
+        this.log.add(src.name, 'narrow-range', `max|w| below 5e-7 in ${w.narrowChannels} of ${w.scales.length} channel(s): `
+          + 'quantized over +-5e-7 (TFLite widens ranges narrower than 1e-6)');
+      }
+    }
+    const floors = bias ? biasWeightScales(bias.values, bias.inputScale, w.scales) : null;
+    if (floors) {
+      key += `:${floors.join(',')}`;
+      const base = w;
+      w = this.computed.get(key) ?? quantizeWeights(this.values(orig), src.shape, channelDim, floors);
+      this.computed.set(key, w);
+      const raised = w.scales.filter((s, c) => s !== base.scales[c]).length;
+      this.log.add(src.name, 'bias-weight-scale', `scale raised on ${raised} of ${w.scales.length} channel(s) so the bias fits `
+        + 'in half of int32 at input scale x weight scale (TFLite adjusts weight scales for the bias the same way)');
+    }
+    if (repeatAlong !== undefined && w.scales.length === 1) {
+      key += `:r${repeatAlong}`;
+      w = { ...w, scales: new Array<number>(src.shape[repeatAlong]).fill(w.scales[0]), quantizedDimension: repeatAlong };
+    }
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const src = this.edit.source.tensors[orig];
-    const w = quantizeWeights(floatValues(src), src.shape, channelDim);
     const index = this.edit.derive(orig, '', 'int8', q(w.scales, w.scales.map(() => 0), w.quantizedDimension), bytesOf(w.values));
     const entry = { index, scales: w.scales };
     this.cache.set(key, entry);
@@ -175,8 +222,7 @@ class WeightCache {
     const key = `b:${orig}:${inputScale}:${weightScales.join(',')}:${dtype}`;
     const hit = this.cache.get(key);
     if (hit) return hit.index;
-    const src = this.edit.source.tensors[orig];
-    const b = quantizeBias(floatValues(src), inputScale, weightScales, dtype);
+    const b = quantizeBias(this.values(orig), inputScale, weightScales, dtype);
     const index = this.edit.derive(orig, '', dtype, q(b.scales, b.scales.map(() => 0), 0), bytesOf(b.data));
     this.cache.set(key, { index, scales: b.scales });
     return index;
@@ -201,17 +247,37 @@ function touchesFloat(sg: Subgraph, node: Operator): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Full integer (int8, int16x8)
 
-export function rewriteFullInteger(model: Model, recipe: Recipe, calib: CalibrationResult, description: string): { model: Model; report: RewriteReport } {
+/**
+ * The float constants of every node a full-integer rewrite may quantize, checked before calibration runs the float
+ * model: an Inf or NaN weight is named as such, not as the Inf activation it would make somewhere downstream.
+ */
+export function checkQuantizableConstants(model: Model, recipe: Recipe, ctx: RewriteContext = {}): void {
+  const sg = model.subgraphs[0];
+  const int16 = recipe.mode === 'int16x8';
+  sg.operators.forEach((node, n) => {
+    if (!touchesFloat(sg, node) || excluded(recipe, node, n, sg)) return;
+    const rule = QUANTIZE_RULES.get(node.op);
+    const candidate = node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM' ? !int16 && isQuantizableLstm(model, node) : !!rule && (!int16 || rule.int16);
+    if (!candidate) return;
+    for (const i of node.inputs) {
+      if (i >= 0 && isFloat(sg.tensors[i]) && isConst(sg.tensors[i])) finiteConstant(sg.tensors[i], i, ctx.modelName);
+    }
+  });
+}
+
+export function rewriteFullInteger(model: Model, recipe: Recipe, calib: CalibrationResult, description: string,
+  ctx: RewriteContext = {}): { model: Model; report: RewriteReport } {
   const sg = model.subgraphs[0];
   const variant: Variant = recipe.mode === 'int16x8' ? 'int16' : 'int8';
   const actType: 'int8' | 'int16' = variant === 'int16' ? 'int16' : 'int8';
   const biasType: 'int32' | 'int64' = variant === 'int16' ? 'int64' : 'int32';
-  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
+  const log = new NumericLog();
 
   const rangeOf = (i: number): [number, number] | null => {
     const t = sg.tensors[i];
     if (isConst(t)) {
-      const v = floatValues(t);
+      const v = finiteConstant(t, i, ctx.modelName);
       let lo = Infinity, hi = -Infinity;
       for (let k = 0; k < v.length; k++) { if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k]; }
       return v.length ? [lo, hi] : [0, 0];
@@ -230,7 +296,16 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
       lo = Math.min(r[0], Math.max(lo, reachable[0]));
       hi = Math.max(r[1], Math.min(hi, reachable[1]));
     }
-    return activationParams(lo, hi, actType);
+    return paramsOver(i, lo, hi, isConst(sg.tensors[i]) ? 'constant' : 'calibrated');
+  };
+  /** Activation parameters of tensor i over [lo, hi]; a range too narrow to quantize is widened and reported. */
+  const paramsOver = (i: number, lo: number, hi: number, origin: RangeOrigin): QuantParams => {
+    const r = activationRange(lo, hi, actType, origin);
+    if (r.widened) {
+      log.add(sg.tensors[i].name, 'narrow-range', `${origin} range [${fmt(lo)}, ${fmt(hi)}] narrower than 1e-6: quantized over `
+        + `[${fmt(r.lo)}, ${fmt(r.hi)}] (TFLite's ${origin === 'calibrated' ? 'calibrator widens it by 1e-6 on each side' : 'converter widens it to +-5e-7'})`);
+    }
+    return activationParams(lo, hi, actType, origin);
   };
 
   // 1. Which nodes become integer, and why the others do not.
@@ -273,6 +348,13 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
         if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !rangeOf(o)) return why(`no calibration range for output '${sg.tensors[o].name}'`);
       }
       if (rule.output.kind === 'fixed' && !fixedOutput(rule, variant)) return why(`no fixed ${variant} output parameters`);
+      const ceiling = kernelOutputScaleCeiling(node.op, actType === 'int16' ? 15 : 20);
+      for (const o of node.outputs) {
+        const r = ceiling === null ? null : rangeOf(o);
+        if (r && activationParams(r[0], r[1], actType).scale > ceiling!) {
+          return why(`output range [${fmt(r[0])}, ${fmt(r[1])}] too wide for TFLite's integer ${node.op} (output scale above ${fmt(ceiling!)})`);
+        }
+      }
     }
     return rule;
   });
@@ -283,7 +365,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
   for (const o of report.floatOps) report.warnings.push(`${o.op} (node #${o.index}) stays float: ${o.reason}`);
 
   const edit = new GraphEdit(sg);
-  const weights = new WeightCache(edit);
+  const weights = new WeightCache(edit, log, ctx);
   const T = edit.tensors;
 
   // 2. Domains. intOf[i] / floatOf[i]: the tensor holding original tensor i in each domain (-1 = not yet made).
@@ -326,7 +408,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     if (isConst(t) && isFloat(t)) {
       // A real-valued constant used as an activation: quantized with its own range (or the wanted params).
       const p = want ? { scale: want.scale[0], zeroPoint: want.zeroPoint[0] } : calibratedParams(i)!;
-      const data = quantizeWithParams(floatValues(t), p, actType);
+      const data = quantizeWithParams(weights.values(i), p, actType);
       return edit.derive(i, `_${actType}`, actType, q([p.scale], [p.zeroPoint]), bytesOf(data));
     }
     let cur = intOf[i];
@@ -356,6 +438,11 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const qz = T[ti].quantization!;
     return { scale: qz.scale[0], zeroPoint: qz.zeroPoint[0] };
   };
+  /** The scale asInt(i) gives original tensor i, before it is made (a bias's weight scales depend on it). */
+  const intScaleOf = (i: number): number => {
+    const cur = intOf[i];
+    return cur >= 0 && !isConst(sg.tensors[i]) ? T[cur].quantization!.scale[0] : calibratedParams(i)!.scale;
+  };
 
   /** The range a sum of (input elements / output elements) values of the quantized input `ti` can reach. */
   const sumReach = (ti: number, out: number): [number, number] | undefined => {
@@ -365,6 +452,26 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const [qmin, qmax] = T[ti].dtype === 'int16' ? [-32768, 32767] : T[ti].dtype === 'uint8' ? [0, 255] : [-128, 127];
     const count = inCount / outCount;
     return [count * scale * (qmin - zeroPoint), count * scale * (qmax - zeroPoint)];
+  };
+
+  /**
+   * Output parameters raised to the smallest scale the integer kernel accepts (numerics.ts kernelOutputScaleFloor):
+   * the zero point stays, so the representable range only grows.
+   */
+  const withKernelFloor = (node: Operator, inputs: number[], acts: number[], rule: OpRule, o: number, p: QuantParams): QuantParams => {
+    const scalesOf = (i: number | undefined) => (i !== undefined && i >= 0 ? T[i].quantization?.scale ?? [] : []);
+    const limit = kernelOutputScaleFloor({
+      op: node.op, fusedActivation: node.options.fusedActivationFunction as string | undefined,
+      inputs: acts.map((k) => scalesOf(inputs[k])[0]).filter((s) => s !== undefined),
+      weights: rule.weights?.length ? scalesOf(inputs[rule.weights[0].input]) : undefined,
+      bias: rule.bias ? scalesOf(inputs[rule.bias.input]) : undefined,
+      addLeftShift: actType === 'int16' ? 15 : 20,
+    });
+    if (!limit || p.scale >= limit.floor) return p;
+    const scale = float32AtLeast(limit.floor);
+    log.add(sg.tensors[o].name, 'kernel-scale-floor', `output scale ${fmt(p.scale)} raised to ${fmt(scale)}: ${limit.why} `
+      + '(TFLite\'s runtime refuses the model otherwise)');
+    return { scale, zeroPoint: p.zeroPoint };
   };
 
   // 3. Nodes in order.
@@ -382,10 +489,14 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     }
     const inputs = [...node.inputs];
     const weightScales = new Map<number, number[]>();
+    const biasIndex = rule.bias ? node.inputs[rule.bias.input] : undefined;
+    const biasNeed = rule.bias && biasIndex !== undefined && biasIndex >= 0
+      ? { weight: rule.bias.weight, values: weights.values(biasIndex), inputScale: intScaleOf(node.inputs[rule.bias.activation]) }
+      : null;
     for (const w of rule.weights ?? []) {
       const perChannel = w.channelDim !== undefined
         && (w.perChannelByDefault ? !recipe.perTensor : recipe.perChannelDense);
-      const qw = weights.weight(node.inputs[w.input], perChannel ? w.channelDim : undefined);
+      const qw = weights.weight(node.inputs[w.input], perChannel ? w.channelDim : undefined, biasNeed?.weight === w.input ? biasNeed : undefined);
       inputs[w.input] = qw.index;
       weightScales.set(w.input, qw.scales);
     }
@@ -418,6 +529,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
         else if (rule.output.kind === 'calibrated') {
           p = calibratedParams(o, rule.output.headroom, rule.output.sumOfInputs && firstAct !== undefined ? sumReach(firstAct, o) : undefined)!;
         } else p = calibratedParams(o)!;
+        if (rule.output.kind === 'calibrated') p = withKernelFloor(node, inputs, acts, rule, o, p);
         setInt(o, p);
       }
     }
@@ -439,7 +551,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     // quantizes the hidden state over a symmetric range (zero point 0 or -1); an asymmetric one shifts every output.
     const outRange = rangeOf(out)!;
     const outMax = Math.max(-outRange[0], outRange[1]);
-    const outP = activationParams(-outMax, outMax, actType);
+    const outP = paramsOver(out, -outMax, outMax, 'calibrated');
     const gateWeightScale: number[] = [];
     for (let g = 0; g < 4; g++) {
       for (const slot of [LSTM.inputWeights[g], LSTM.recurrentWeights[g]]) {
@@ -458,7 +570,13 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const h = node.inputs[LSTM.outputState];
     const c = node.inputs[LSTM.cellState];
     Object.assign(T[h], { dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]) });
-    Object.assign(T[c], { dtype: 'int16', data: null, quantization: q([calib.lstmCells.get(n)!.cellScale()], [0]) });
+    const cell = calib.lstmCells.get(n)!;
+    const cellScale = cell.cellScale();
+    if (cell.maxAbsCell > cellScale * 32768) {
+      log.add(T[c].name, 'cell-state-clamp', `cell state reached ${fmt(cell.maxAbsCell)}: int16 over +-${cellScale * 32768}, the widest `
+        + 'TFLite\'s integer LSTM takes (cell scale at most 2^-9)');
+    }
+    Object.assign(T[c], { dtype: 'int16', data: null, quantization: q([cellScale], [0]) });
     const intermediates = LSTM_INTERMEDIATE_NAMES.map((name, k) => edit.add(k < 4
       ? { name, shape: [0], dtype: 'float32', data: null, quantization: null, isVariable: false }
       : { name, shape: [0], dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]), isVariable: false }));
@@ -499,17 +617,21 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
   });
 
   report.conversionOps = edit.conversionOps;
-  return { model: finishModel(model, edit, newInputs, newOutputs, description), report };
+  const result = finishModel(model, edit, newInputs, newOutputs, description, ctx);
+  report.adjustments = log.adjustments;
+  report.warnings.push(...log.warnings);
+  return { model: result, report };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Dynamic range: int8 weights, float activations, hybrid kernels.
 
-export function rewriteDynamic(model: Model, recipe: Recipe, description: string): { model: Model; report: RewriteReport } {
+export function rewriteDynamic(model: Model, recipe: Recipe, description: string, ctx: RewriteContext = {}): { model: Model; report: RewriteReport } {
   const sg = model.subgraphs[0];
-  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
+  const log = new NumericLog();
   const edit = new GraphEdit(sg);
-  const weights = new WeightCache(edit);
+  const weights = new WeightCache(edit, log, ctx);
   sg.operators.forEach((node, n) => {
     const copy: Operator = { ...node, inputs: [...node.inputs], outputs: [...node.outputs], intermediates: [...node.intermediates], options: { ...node.options } };
     edit.operators.push(copy);
@@ -524,25 +646,40 @@ export function rewriteDynamic(model: Model, recipe: Recipe, description: string
     if (!isFloat(sg.tensors[node.inputs[0]])) return keep('input is not float');
     const largest = Math.max(...slots.map((w) => elementCount(sg.tensors[node.inputs[w.input]].shape)));
     if (largest < HYBRID_MIN_ELEMENTS) return keep(`weights have fewer than ${HYBRID_MIN_ELEMENTS} elements`);
+    for (const w of slots) {
+      const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
+      if (!pc || !rule.accumulatorTimesWeightScale) continue;
+      const ti = node.inputs[w.input], t = sg.tensors[ti];
+      const values = weights.values(ti);
+      let m = 0;
+      for (let k = 0; k < values.length; k++) m = Math.max(m, Math.abs(values[k]));
+      const ceiling = hybridWeightScaleCeiling(values.length / t.shape[w.channelDim!]);
+      if (m / 127 > ceiling) return keep(`weights up to ${fmt(m)}: the hybrid kernel's float32 accumulator x weight scale could overflow`);
+    }
     let perChannel = false;
     for (const w of slots) {
       const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
-      perChannel ||= pc;
-      copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined).index;
+      const repeat = !pc && rule.scalePerChannel ? w.channelDim : undefined;
+      perChannel ||= pc || repeat !== undefined;
+      copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined, undefined, repeat).index;
     }
     if (rule.asymmetricOption) copy.options[rule.asymmetricOption] = true;
     copy.version = rule.version(node, perChannel);
     report.quantizedOps.push({ index: n, op: node.op, variant: 'hybrid', version: copy.version });
   });
-  return { model: finishModel(model, edit, [...sg.inputs], [...sg.outputs], description), report };
+  const result = finishModel(model, edit, [...sg.inputs], [...sg.outputs], description, ctx);
+  report.adjustments = log.adjustments;
+  report.warnings.push(...log.warnings);
+  return { model: result, report };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // float16: every float32 constant stored as float16 and turned back into float32 by a DEQUANTIZE at the start.
 
-export function rewriteFloat16(model: Model, recipe: Recipe, description: string): { model: Model; report: RewriteReport } {
+export function rewriteFloat16(model: Model, recipe: Recipe, description: string, ctx: RewriteContext = {}): { model: Model; report: RewriteReport } {
   const sg = model.subgraphs[0];
-  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0 };
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
+  const log = new NumericLog();
   const edit = new GraphEdit(sg);
   const skip = new Set<number>();
   sg.operators.forEach((node, n) => { if (excluded(recipe, node, n, sg)) node.inputs.forEach((i) => skip.add(i)); });
@@ -551,7 +688,12 @@ export function rewriteFloat16(model: Model, recipe: Recipe, description: string
   for (const i of used) {
     const t = sg.tensors[i];
     if (!isFloat(t) || !isConst(t) || skip.has(i) || elementCount(t.shape) === 0) continue;
-    const v = floatValues(t);
+    // Beyond +-65504 float16 has only Inf: clamped instead, as TFLite's float16 quantization does.
+    const { values: v, clamped, largest } = clampToFloat16(finiteConstant(t, i, ctx.modelName));
+    if (clamped) {
+      log.add(t.name, 'float16-clamp', `${clamped} value(s) beyond float16's range (largest |x| ${fmt(largest)}) clamped to +-65504, `
+        + 'as TFLite\'s float16 quantization does');
+    }
     const half = new Uint16Array(v.length);
     for (let k = 0; k < v.length; k++) half[k] = floatToFloat16Bits(v[k]);
     // The float16 copy is the new constant; the original name stays on the float32 tensor the ops read.
@@ -564,5 +706,8 @@ export function rewriteFloat16(model: Model, recipe: Recipe, description: string
     if (touchesFloat(sg, node)) report.quantizedOps.push({ index: n, op: node.op, variant: 'float16', version: node.version });
   });
   report.conversionOps = edit.conversionOps;
-  return { model: finishModel(model, edit, [...sg.inputs], [...sg.outputs], description), report };
+  const result = finishModel(model, edit, [...sg.inputs], [...sg.outputs], description, ctx);
+  report.adjustments = log.adjustments;
+  report.warnings.push(...log.warnings);
+  return { model: result, report };
 }

@@ -59,6 +59,16 @@ export interface OpRule {
 /** Hybrid (dynamic-range) kernels: float activations, int8 weights. */
 export interface HybridRule {
   weights: WeightRule[];
+  /**
+   * The hybrid kernel reads one weight scale per output channel whatever the file says (TFLite's depthwise hybrid
+   * kernel): per-tensor weights are written with their one scale repeated along the channel dimension.
+   */
+  scalePerChannel?: boolean;
+  /**
+   * The per-channel kernel multiplies the int32 accumulator by the weight scale before the input scale (TFLite's
+   * hybrid CONV_2D), in float32: weights whose scale could overflow that product stay float (numerics.ts).
+   */
+  accumulatorTimesWeightScale?: boolean;
   /** Option that selects the asymmetric per-batch input quantization TF writes (null when the op has none). */
   asymmetricOption: string | null;
   version(node: Operator, perChannel: boolean): number;
@@ -199,9 +209,9 @@ const LSTM_WEIGHTS: WeightRule[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16].map((
 export const HYBRID_RULES: ReadonlyMap<string, HybridRule> = new Map<string, HybridRule>([
   ['FULLY_CONNECTED', { weights: [{ input: 1, channelDim: 0, perChannelByDefault: false }], asymmetricOption: 'asymmetricQuantizeInputs',
     version: (node, perChannel) => (perChannel ? 12 : node.inputs.length === 2 ? 6 : node.options.keepNumDims === true ? 5 : 9) }],
-  ['CONV_2D', { weights: [{ input: 1, channelDim: 0, perChannelByDefault: true }], asymmetricOption: null,
+  ['CONV_2D', { weights: [{ input: 1, channelDim: 0, perChannelByDefault: true }], asymmetricOption: null, accumulatorTimesWeightScale: true,
     version: (_node, perChannel) => (perChannel ? 5 : 2) }],
-  ['DEPTHWISE_CONV_2D', { weights: [{ input: 1, channelDim: 3, perChannelByDefault: true }], asymmetricOption: null,
+  ['DEPTHWISE_CONV_2D', { weights: [{ input: 1, channelDim: 3, perChannelByDefault: true }], asymmetricOption: null, scalePerChannel: true,
     version: (_node, perChannel) => (perChannel ? 6 : 4) }],
   ['UNIDIRECTIONAL_SEQUENCE_LSTM', { weights: LSTM_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
 ]);

@@ -2,41 +2,22 @@
 // int32/int64 biases at input_scale x weight_scale; asymmetric int8 / symmetric int16 activation parameters
 // (float16 conversion: graph/float16.ts). Pure functions over typed arrays; the rewrite decides where they apply.
 
-import type { DType, Tensor } from '../graph/model.js';
-import { elementCount } from '../graph/model.js';
+import type { DType } from '../graph/model.js';
 import { roundHalfAwayFromZero } from '../runtime/quant-math.js';
-import { UnsupportedError } from '../errors.js';
-import { float16BitsToFloat } from '../graph/float16.js';
+import type { RangeOrigin } from './numerics.js';
+import { WEIGHT_HALF_RANGE_FLOOR, widenedRange } from './numerics.js';
+
+export { floatValues } from './numerics.js';
 
 export interface QuantParams {
   scale: number;
   zeroPoint: number;
 }
 
-/** Float values of a float32 or float16 constant tensor. */
-export function floatValues(t: Tensor): Float32Array {
-  if (!t.data) throw new UnsupportedError(`tensor '${t.name}' has no constant data`);
-  const n = elementCount(t.shape);
-  const bytes = t.data;
-  if (t.dtype === 'float32') {
-    if (bytes.byteLength < n * 4) throw new UnsupportedError(`tensor '${t.name}': ${bytes.byteLength} bytes for ${n} float32 values`);
-    const out = new Float32Array(n);
-    new Uint8Array(out.buffer).set(bytes.subarray(0, n * 4));
-    return out;
-  }
-  if (t.dtype === 'float16') {
-    const out = new Float32Array(n);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) out[i] = float16BitsToFloat(dv.getUint16(2 * i, true));
-    return out;
-  }
-  throw new UnsupportedError(`tensor '${t.name}' is ${t.dtype}, not float`);
-}
-
 /**
  * Asymmetric parameters for a float range, as TF nudges them: the range is widened to contain 0,
  * scale = (max - min) / (qmax - qmin), zero point = round(qmin - min / scale) clamped to [qmin, qmax].
- * A zero-width range (all values 0) gets scale 1.
+ * A zero-width range gets scale 1 (activationParams widens narrow ranges before they get here).
  */
 export function asymmetricParams(min: number, max: number, qmin: number, qmax: number): QuantParams {
   const lo = Math.min(min, 0), hi = Math.max(max, 0);
@@ -44,21 +25,46 @@ export function asymmetricParams(min: number, max: number, qmin: number, qmax: n
   if (!(scale > 0) || !Number.isFinite(scale)) return { scale: 1, zeroPoint: qmin < 0 ? 0 : qmin };
   const zpFromMin = qmin - lo / scale;
   const zeroPoint = zpFromMin < qmin ? qmin : zpFromMin > qmax ? qmax : roundHalfAwayFromZero(zpFromMin);
-  return { scale, zeroPoint };
+  return { scale: dequantizableScale(scale, Math.max(qmax - zeroPoint, zeroPoint - qmin)), zeroPoint };
 }
 
 /** Symmetric parameters (zero point 0): scale = max|x| / qmax (qmax = 127 for int8, 32767 for int16). */
 export function symmetricParams(min: number, max: number, qmax: number): QuantParams {
   const m = Math.max(Math.abs(min), Math.abs(max));
   const scale = Math.fround(m / qmax);
-  return { scale: scale > 0 && Number.isFinite(scale) ? scale : 1, zeroPoint: 0 };
+  return { scale: scale > 0 && Number.isFinite(scale) ? dequantizableScale(scale, qmax + 1) : 1, zeroPoint: 0 };
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The scale, lowered by the least needed for scale x `steps` (the farthest integer from the zero point) to stay a
+ * finite float32: a range reaching +-3.4e38 would otherwise dequantize its end to Inf. Other scales are unchanged.
+ */
+function dequantizableScale(scale: number, steps: number): number {
+  if (Number.isFinite(Math.fround(scale * steps))) return scale;
+  let s = Math.fround(FLOAT32_MAX / steps);
+  if (!Number.isFinite(Math.fround(s * steps))) s = Math.fround(s * (1 - 2 ** -23));
+  return s;
+}
+
+/** [lo, hi] an activation is quantized over: containing 0, symmetric for int16, narrow ranges widened (numerics.ts). */
+export function activationRange(min: number, max: number, dtype: 'int8' | 'int16' | 'uint8', origin: RangeOrigin = 'calibrated'): { lo: number; hi: number; widened: boolean } {
+  let lo = Math.min(min, 0), hi = Math.max(max, 0);
+  if (dtype === 'int16') {
+    hi = Math.max(-lo, hi);
+    lo = -hi;
+  }
+  const w = widenedRange(lo, hi, origin);
+  return w ? { lo: w[0], hi: w[1], widened: true } : { lo, hi, widened: false };
 }
 
 /** Activation parameters of an integer dtype: int8 asymmetric, int16 symmetric, uint8 asymmetric. */
-export function activationParams(min: number, max: number, dtype: 'int8' | 'int16' | 'uint8'): QuantParams {
-  if (dtype === 'int16') return symmetricParams(min, max, 32767);
-  if (dtype === 'uint8') return asymmetricParams(min, max, 0, 255);
-  return asymmetricParams(min, max, -128, 127);
+export function activationParams(min: number, max: number, dtype: 'int8' | 'int16' | 'uint8', origin: RangeOrigin = 'calibrated'): QuantParams {
+  const { lo, hi } = activationRange(min, max, dtype, origin);
+  if (dtype === 'int16') return symmetricParams(lo, hi, 32767);
+  if (dtype === 'uint8') return asymmetricParams(lo, hi, 0, 255);
+  return asymmetricParams(lo, hi, -128, 127);
 }
 
 export interface QuantizedWeights {
@@ -66,21 +72,31 @@ export interface QuantizedWeights {
   scales: number[];
   /** Channel dimension, or 0 for per-tensor (the schema's default). */
   quantizedDimension: number;
+  /** Channels (or the tensor) whose max|w| was below the +-5e-7 floor (numerics.ts): quantized over the floor. */
+  narrowChannels: number;
 }
 
 /**
  * Symmetric int8 in [-127, 127], zero point 0: per channel along `channelDim` (scale_c = max|w_c| / 127),
- * or per tensor when channelDim is undefined. An all-zero channel gets scale 1.
+ * or per tensor when channelDim is undefined. An all-zero channel gets scale 1; a non-zero max|w| below +-5e-7 is
+ * quantized over +-5e-7. `minScales` (per channel, or one): scales the bias needs (numerics.ts biasWeightScales).
  */
-export function quantizeWeights(values: Float32Array, shape: readonly number[], channelDim?: number): QuantizedWeights {
+export function quantizeWeights(values: Float32Array, shape: readonly number[], channelDim?: number, minScales?: readonly number[]): QuantizedWeights {
   const n = values.length;
   const out = new Int8Array(n);
+  let narrowChannels = 0;
+  const scaleOf = (m: number, c: number) => {
+    if (m > 0 && m < WEIGHT_HALF_RANGE_FLOOR) narrowChannels++;
+    const s = m > 0 ? dequantizableScale(Math.fround(Math.max(m, WEIGHT_HALF_RANGE_FLOOR) / 127), 127) : 1;
+    const floor = minScales?.[c];
+    return floor !== undefined && floor > s ? floor : s;
+  };
   if (channelDim === undefined || shape.length === 0) {
     let m = 0;
     for (let i = 0; i < n; i++) { const a = Math.abs(values[i]); if (a > m) m = a; }
-    const scale = m > 0 ? Math.fround(m / 127) : 1;
+    const scale = scaleOf(m, 0);
     for (let i = 0; i < n; i++) out[i] = clampWeight(roundHalfAwayFromZero(values[i] / scale));
-    return { values: out, scales: [scale], quantizedDimension: 0 };
+    return { values: out, scales: [scale], quantizedDimension: 0, narrowChannels };
   }
   const channels = shape[channelDim];
   let inner = 1;
@@ -91,13 +107,15 @@ export function quantizeWeights(values: Float32Array, shape: readonly number[], 
     const a = Math.abs(values[i]);
     if (a > maxAbs[c]) maxAbs[c] = a;
   }
-  const scales = Array.from(maxAbs, (m) => (m > 0 ? Math.fround(m / 127) : 1));
+  const scales = Array.from(maxAbs, scaleOf);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(i / inner) % channels;
     out[i] = clampWeight(roundHalfAwayFromZero(values[i] / scales[c]));
   }
-  return { values: out, scales, quantizedDimension: channelDim };
+  return { values: out, scales, quantizedDimension: channelDim, narrowChannels };
 }
+
+const INT64_MAX = 2n ** 63n - 1n;
 
 function clampWeight(q: number): number {
   return q < -127 ? -127 : q > 127 ? 127 : q;
@@ -105,7 +123,7 @@ function clampWeight(q: number): number {
 
 /**
  * Bias at scale input_scale x weight_scale[c] (the product in float32, as TFLite computes it), zero point 0.
- * int32 for 8-bit models (saturated), int64 for 16x8.
+ * int32 for 8-bit models, int64 for 16x8, both saturated (the weight scales normally leave room: numerics.ts).
  */
 export function quantizeBias(values: Float32Array, inputScale: number, weightScales: readonly number[], dtype: 'int32' | 'int64'): { data: Int32Array | BigInt64Array; scales: number[] } {
   const n = values.length;
@@ -122,7 +140,11 @@ export function quantizeBias(values: Float32Array, inputScale: number, weightSca
     return { data: out, scales };
   }
   const out = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) out[i] = BigInt(roundHalfAwayFromZero(values[i] / at(i)));
+  for (let i = 0; i < n; i++) {
+    const q = roundHalfAwayFromZero(values[i] / at(i));
+    // 2^63 is exact in float64; beyond it a BigInt64Array would wrap the value around.
+    out[i] = q >= 2 ** 63 ? INT64_MAX : q <= -(2 ** 63) ? -INT64_MAX : BigInt(q);
+  }
   return { data: out, scales };
 }
 
