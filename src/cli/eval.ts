@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { evaluate, formatEvaluation, type Runtime } from '../evaluate/index.js';
 import { UsageError } from '../errors.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
+import { addMaxMemoryFlag } from './memory-flag.js';
 import { addSourceFlags, checkSourceFlagTargets, type SourceFlags } from './source-flags.js';
 import { phaseProgress, printJson } from './output.js';
 
@@ -12,6 +13,7 @@ export interface EvalFlags extends DatasetFlags, SourceFlags {
   runtime: string;
   keepState?: boolean;
   threads?: number;
+  maxMemory?: number;
   outputIndex?: number;
   json?: boolean;
 }
@@ -32,6 +34,7 @@ export function addEvaluationFlags(cmd: Command): Command {
   cmd.requiredOption('-d, --dataset <spec>', 'mnist:test, fashion-mnist:test, idx:IMAGES,LABELS, npy:X.npy,Y.npy, images:DIR, csv:FILE')
     .option('--runtime <runtime>', 'builtin (litequant\'s interpreter), tflite (the official runtime, @tensorflow/tfjs-tflite) or litert (LiteRT.js, @litertjs/core), if installed', 'builtin')
     .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)');
+  addMaxMemoryFlag(cmd);
   return addThreadsFlag(cmd, 'to spread the samples over',
     '; --keep-state and --runtime tflite run on one thread; latency is always measured on one thread');
 }
@@ -49,7 +52,7 @@ export function registerEval(program: Command): void {
     checkSourceFlagTargets([file], flags);
     const progress = phaseProgress(!flags.json);
     const result = await evaluate(await evaluationSource(file, flags), flags.dataset, {
-      runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads,
+      runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads, maxMemoryBytes: flags.maxMemory,
       datasetOptions: evalDatasetOptions(flags),
       onProgress: (done, total) => progress.tick('evaluating', done, total),
     }).finally(progress.stop);

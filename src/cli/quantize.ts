@@ -9,6 +9,7 @@ import { writeModel, writeModelFile } from '../format/index.js';
 import { UsageError } from '../errors.js';
 import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, loadSourceModel, modelInputs, type DatasetFlags } from './common.js';
+import { addMaxMemoryFlag } from './memory-flag.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
@@ -26,6 +27,7 @@ interface QuantizeFlags extends DatasetFlags, SourceFlags {
   excludeTensor?: string[];
   strict?: boolean;
   threads?: number;
+  maxMemory?: number;
   json?: boolean;
 }
 
@@ -60,7 +62,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
-    onProgress: (p) => progress.tick('calibrating', p.done, p.total),
+    maxMemoryBytes: flags.maxMemory, onProgress: (p) => progress.tick('calibrating', p.done, p.total),
   }).finally(progress.stop);
   writeModelFile(flags.output, quantized);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
@@ -109,6 +111,7 @@ export function registerQuantize(program: Command): void {
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
+  addMaxMemoryFlag(cmd);
   addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
   cmd.action(async (input: string, flags: QuantizeFlags) => {

@@ -10,6 +10,7 @@ import { parseNpy, parseNpz } from '../evaluate/npy.js';
 import { InputError, UsageError } from '../errors.js';
 import { profileInvokes, type Profile } from '../runtime/profile.js';
 import { bold, printJson, table } from './output.js';
+import { addMaxMemoryFlag } from './memory-flag.js';
 
 type InputValue = ArrayLike<number> | { float: unknown };
 
@@ -96,8 +97,21 @@ export interface RunResult {
   profile?: Profile;
 }
 
-export function runModel(file: string, inputFiles: string[], opts: { repeat?: number; dequantize?: boolean; profile?: boolean }): RunResult {
-  const interp = Interpreter.fromModel(readModelFile(file));
+/** --json prints every output value: beyond this many in all, the JSON text would not fit in one string. */
+const JSON_MAX_VALUES = 10_000_000;
+
+/**
+ * Runs the model; `previewValues` keeps only the first values of each output in the result (the text output),
+ * otherwise all of them are kept (--json).
+ */
+export function runModel(file: string, inputFiles: string[],
+  opts: { repeat?: number; dequantize?: boolean; profile?: boolean; maxMemoryBytes?: number; previewValues?: number }): RunResult {
+  const interp = Interpreter.fromModel(readModelFile(file), { maxMemoryBytes: opts.maxMemoryBytes, label: file });
+  const keep = opts.previewValues ?? Infinity;
+  if (keep === Infinity) {
+    const total = interp.outputDetails().reduce((a, d) => a + d.shape.reduce((x, y) => x * y, 1), 0);
+    if (total > JSON_MAX_VALUES) throw new InputError(`${file}: the outputs have ${total} values, more than --json prints (${JSON_MAX_VALUES}); run without --json for a preview`);
+  }
   const details = interp.inputDetails();
   const values = inputFiles.length ? loadInputs(inputFiles, details)
     : details.map((d) => deterministicValues(d, d.shape.reduce((a, b) => a * b, 1)));
@@ -118,7 +132,8 @@ export function runModel(file: string, inputFiles: string[], opts: { repeat?: nu
   }
   const sorted = [...times].sort((a, b) => a - b);
   const outputs = interp.outputDetails().map((d, k) => {
-    const raw = interp.getOutput(k);
+    const all = interp.getOutput(k);
+    const raw = keep < all.length ? all.subarray(0, keep) : all;
     const o: RunResult['outputs'][number] = {
       name: d.name, index: d.index, shape: d.shape, dtype: d.dtype, data: Array.from(raw as ArrayLike<number>, Number),
     };
@@ -132,21 +147,23 @@ export function runModel(file: string, inputFiles: string[], opts: { repeat?: nu
 }
 
 export function registerRun(program: Command): void {
-  program.command('run')
+  const cmd = program.command('run')
     .description('run a .tflite model on given inputs with litequant\'s interpreter')
     .argument('<model>', '.tflite file')
     .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz')
     .option('--dequantize', 'also print dequantized values of quantized outputs')
     .option('--repeat <n>', 'invoke n times (timing)', (v) => parseInt(v, 10), 1)
     .option('--profile', 'then time every node over n more invokes: per-op-type table (ms, %)')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output');
+  addMaxMemoryFlag(cmd)
     .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
-    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean }) => {
+    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean; maxMemory?: number }) => {
       if (!Number.isFinite(opts.repeat) || opts.repeat < 1) throw new UsageError('--repeat takes a positive integer');
-      const result = runModel(file, opts.input ?? [], opts);
+      const result = runModel(file, opts.input ?? [], { ...opts, maxMemoryBytes: opts.maxMemory, previewValues: opts.json ? undefined : PREVIEW + 1 });
       if (opts.json) return printJson(result);
-      const preview = (a: number[]) => a.length > 12 ? `${a.slice(0, 12).map(fmt).join(', ')}, ... (${a.length})` : a.map(fmt).join(', ');
-      const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype, preview(o.dequantized ?? o.data)]);
+      const preview = (a: number[], count: number) => count > PREVIEW ? `${a.slice(0, PREVIEW).map(fmt).join(', ')}, ... (${count})` : a.map(fmt).join(', ');
+      const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype,
+        preview(o.dequantized ?? o.data, o.shape.reduce((a, b) => a * b, 1))]);
       process.stdout.write(`${bold('Outputs')}\n${table(['', 'name', 'shape', 'dtype', opts.dequantize ? 'values (dequantized)' : 'values'], rows)}\n`);
       process.stdout.write(`time: first ${result.timing_ms.first} ms, median ${result.timing_ms.median} ms over ${result.timing_ms.runs} run(s)\n`);
       const p = result.profile;
@@ -158,6 +175,9 @@ export function registerRun(program: Command): void {
       }
     });
 }
+
+/** Values of each output the text output shows. */
+const PREVIEW = 12;
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(6);

@@ -71,6 +71,8 @@ export interface RunnerOptions {
   keepState?: boolean;
   /** Which output holds the class scores (default 0). */
   outputIndex?: number;
+  /** Most bytes each of our interpreters may hold (default 2 GiB; see InterpreterOptions.maxMemoryBytes). */
+  maxMemoryBytes?: number;
 }
 
 /** Runs one model sample by sample with either runtime and returns class scores ready for ranking (see ScoreReader). */
@@ -81,6 +83,7 @@ export class ModelRunner {
   readonly keepState: boolean;
   readonly outputIndex: number;
   readonly numScores: number;
+  readonly maxMemoryBytes: number | undefined;
   private interpreter: Interpreter | null = null;
   private official: OfficialRunner | null = null;
   private readonly scores: Float64Array;
@@ -90,10 +93,11 @@ export class ModelRunner {
     this.runtime = opts.runtime ?? 'builtin';
     this.keepState = opts.keepState ?? false;
     this.outputIndex = opts.outputIndex ?? 0;
+    this.maxMemoryBytes = opts.maxMemoryBytes;
     const sg = loaded.model.subgraphs[0];
     if (!sg) throw new ModelFormatError(`${loaded.name}: the model has no subgraph`);
     if (this.runtime === 'builtin') {
-      this.interpreter = Interpreter.fromModel(loaded.model);
+      this.interpreter = Interpreter.fromModel(loaded.model, { maxMemoryBytes: opts.maxMemoryBytes, label: loaded.path ?? loaded.name });
       this.inputs = this.interpreter.inputDetails();
       this.outputs = this.interpreter.outputDetails();
     } else {

@@ -113,6 +113,7 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
       kind: 'eval', models: loaded.map((m) => ({ name: m.name, bytes: m.bytes })), outputIndex: opts.outputIndex,
       // Workers capture layers only when some of the captured samples are theirs (captures hold every activation).
       layerSamples: (opts.layers?.samples ?? 0) > done ? opts.layers!.samples : 0,
+      maxMemoryBytes: runners[0].maxMemoryBytes,
     };
     pool = await WorkerPool.start(platform, threads, init);
     const work: WorkerPool = pool;

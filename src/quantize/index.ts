@@ -29,6 +29,8 @@ export interface QuantizeOptions extends RecipeOptions {
   shuffleSeed?: number;
   /** Threads calibration spreads the samples over (default: the machine's cores); the file is the same for any number. */
   threads?: number;
+  /** Most bytes the calibration interpreter may hold (InterpreterOptions.maxMemoryBytes; default 2 GiB). */
+  maxMemoryBytes?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -80,7 +82,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
-  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, onProgress: options.onProgress });
+  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, onProgress: options.onProgress });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;

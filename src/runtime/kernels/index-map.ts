@@ -3,6 +3,7 @@
 // padding); eval is a single gather loop.
 
 import type { RuntimeTensor } from '../kernel.js';
+import { chargeActive } from '../budget.js';
 
 /**
  * Build the index map for `outShape` from per-dimension contributions: `dimOffsets[d][j]` is the input flat
@@ -12,6 +13,7 @@ export function buildIndexMap(outShape: readonly number[], dimOffsets: readonly 
   const rank = outShape.length;
   let total = 1;
   for (const d of outShape) total *= d;
+  chargeActive(4 * total, 'the index map');
   const map = new Int32Array(total);
   if (total === 0) return map;
   if (rank === 0) {
