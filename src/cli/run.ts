@@ -1,6 +1,5 @@
 // litequant run MODEL.tflite [--input IN.json | --input X.npy ...] [--dequantize] [--repeat N] [--profile] [--json]
 
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Interpreter } from '../runtime/interpreter.js';
 import { deterministicValues, dequantizeValues, isQuantizedDetails, rawValues, valuesFromFloats } from '../runtime/io.js';
@@ -11,6 +10,8 @@ import { InputError, UsageError } from '../errors.js';
 import { profileInvokes, type Profile } from '../runtime/profile.js';
 import { bold, printJson, table } from './output.js';
 import { addMaxMemoryFlag } from './memory-flag.js';
+import { readFileChecked } from '../util/read-file.js';
+import { MAX_JSON_BYTES } from '../evaluate/datasets/limits.js';
 
 type InputValue = ArrayLike<number> | { float: unknown };
 
@@ -40,8 +41,9 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
     const file = files[0];
     let parsed: unknown;
+    const text = new TextDecoder().decode(readFileChecked(file, { error: InputError, maxBytes: MAX_JSON_BYTES, kind: 'a JSON input file' }));
     try {
-      parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new InputError(`${file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -61,7 +63,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
     throw new InputError(`${file}: expected an array (one per input) or an object keyed by input name`);
   }
   if (files.length === 1 && files[0].toLowerCase().endsWith('.npz')) {
-    const arrays = parseNpz(new Uint8Array(fs.readFileSync(files[0])), files[0]);
+    const arrays = parseNpz(readFileChecked(files[0], { error: InputError, kind: 'an .npz input file' }), files[0]);
     return details.map((d, k) => {
       const a = arrays.get(d.name) ?? (details.length === 1 && arrays.size === 1 ? [...arrays.values()][0] : undefined) ?? arrays.get(`arr_${k}`);
       if (!a) throw new InputError(`${files[0]}: no array named '${d.name}'`);
@@ -74,7 +76,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   return details.map((d, k) => {
     const file = files[k];
     if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes .json, .npy or .npz files`);
-    const a = parseNpy(new Uint8Array(fs.readFileSync(file)), file);
+    const a = parseNpy(readFileChecked(file, { error: InputError, kind: 'an .npy input file' }), file);
     return npyValues(d, a.data, file);
   });
 }

@@ -150,8 +150,9 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
   const runners: ModelRunner[] = [];
   try {
     for (const m of loaded) runners.push(await ModelRunner.create(m, opts));
-    const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions);
-    const classes = Math.max(dataset.numClasses ?? 0, ...runners.map((r) => r.numScores));
+    const labelLimit = Math.max(...runners.map((r) => r.numScores));
+    const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions, labelLimit);
+    const classes = Math.max(dataset.numClasses ?? 0, labelLimit);
 
     const layerSamples = Math.max(0, opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
     const layers = layerSamples > 0 && loaded.length > 1
@@ -165,7 +166,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     const latencyInputs: InputValues[][] = runners.map(() => []);
 
     const loop = await runSampleLoop(loaded, runners, dataset, {
-      threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, layers,
+      threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, labelLimit, layers,
       onRead: (sample) => {
         if (latencyInputs[0].length < latencySamples) runners.forEach((r, k) => latencyInputs[k].push(r.prepareInputs(sample.inputs)));
         if (!measuring || cache.length >= cacheLimit) return;

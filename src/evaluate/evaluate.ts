@@ -272,10 +272,14 @@ export interface KernelSummary {
 
 export type DatasetSource = string | Dataset;
 
-/** Opens a dataset spec for the given model inputs (or passes a Dataset through). */
-export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {}): Promise<Dataset> {
+/**
+ * Opens a dataset spec for the given model inputs (or passes a Dataset through); `classCount` (the model's number
+ * of scores) bounds the labels.
+ */
+export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {},
+  classCount?: number): Promise<Dataset> {
   if (typeof source !== 'string') return source;
-  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name) });
+  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name), classCount });
 }
 
 /** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
@@ -284,9 +288,10 @@ export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSo
   const loaded = isLoaded(modelSource) ? modelSource : loadModel(modelSource);
   const runner = await ModelRunner.create(loaded, opts);
   try {
-    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions);
+    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions, runner.numScores);
     const loop = await runSampleLoop([loaded], [runner], dataset, {
       threads: await evaluationThreads(opts, dataset), outputIndex: runner.outputIndex, classes: Math.max(runner.numScores, dataset.numClasses ?? 0),
+      labelLimit: runner.numScores,
       onProgress: opts.onProgress,
     });
     return evaluationResult(loaded, runner, dataset, loop.classifications[0], loop.latenciesMs[0], loop.wallSeconds, loop.threads, opts.keepPredictions);

@@ -5,30 +5,12 @@
 // not after the process has run out of memory.
 
 import { MemoryLimitError } from '../errors.js';
+import { formatByteSize } from '../util/bytes.js';
+
+export { formatByteSize, parseByteSize } from '../util/bytes.js';
 
 /** Default limit of one interpreter's memory: edge models need megabytes, this leaves room for large ones. */
 export const DEFAULT_MAX_MEMORY_BYTES = 2 * 1024 ** 3;
-
-const UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, KIB: 1024, M: 1024 ** 2, MB: 1024 ** 2, MIB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3, GIB: 1024 ** 3, T: 1024 ** 4, TB: 1024 ** 4, TIB: 1024 ** 4 };
-
-/** Bytes of a size such as `512M`, `4G`, `1.5GiB` or `1000000` (binary units); null when it is not one. */
-export function parseByteSize(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  if (!m) return null;
-  const unit = UNITS[m[2].toUpperCase()];
-  if (unit === undefined) return null;
-  const bytes = Math.floor(Number(m[1]) * unit);
-  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
-}
-
-/** `1.5 GiB`, `512 MiB`, `12 KiB`, `100 B`. */
-export function formatByteSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${bytes} B` : `${v >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
-}
 
 /** Checks a limit given in bytes (library options); throws a MemoryLimitError for anything but a positive integer. */
 export function checkMemoryLimit(bytes: number | undefined): number {
