@@ -10,7 +10,7 @@ import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
 import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
 import { WasmArena } from './wasm/arena.js';
-import { checkMemoryLimit, MemoryBudget, withBudget } from './budget.js';
+import { checkMemoryLimit, formatByteSize, MemoryBudget, withBudget } from './budget.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
 
 export type { TensorDetails } from '../format/details.js';
@@ -111,6 +111,25 @@ function tensorBytes(name: string, shape: readonly number[], dtype: DType): numb
     if (!Number.isSafeInteger(d) || d < 0) throw new UnsupportedError(`tensor '${name}': invalid shape [${shape.join(',')}]`);
   }
   return elementCount(shape) * elementBytes(dtype);
+}
+
+/**
+ * Bytes per element of a tensor that kernels' plans may hold for it (int32 index maps of data-movement ops, float64
+ * copies of inputs and accumulators on the TypeScript path), made as soon as a kernel knows the shape.
+ */
+const PLAN_BYTES_PER_ELEMENT = 8;
+
+/**
+ * Throws unless the tensor fits the budget, alone and with the plan arrays kernels may make for it: each of
+ * those is then bounded by the limit too, without every kernel counting its own.
+ */
+function checkTensorFits(budget: MemoryBudget, name: string, shape: readonly number[], dtype: DType): void {
+  const bytes = tensorBytes(name, shape, dtype);
+  budget.check(bytes, describeTensor(name, shape, dtype));
+  const withPlans = elementCount(shape) * Math.max(elementBytes(dtype), PLAN_BYTES_PER_ELEMENT);
+  if (withPlans > bytes) {
+    budget.check(withPlans, `${describeTensor(name, shape, dtype)} (${formatByteSize(bytes)}) with the plans kernels make for it (${PLAN_BYTES_PER_ELEMENT} bytes per element)`);
+  }
 }
 
 /** Decode a constant's little-endian bytes into an aligned typed array (a copy), bounds-checked. */
@@ -253,7 +272,7 @@ export class Interpreter {
       enumerable: true,
       get: () => shape,
       set: (next: number[]) => {
-        this.budget.check(tensorBytes(rt.name, next, rt.dtype), describeTensor(rt.name, next, rt.dtype));
+        checkTensorFits(this.budget, rt.name, next, rt.dtype);
         shape = next;
       },
     });
@@ -261,8 +280,9 @@ export class Interpreter {
   }
 
   /** Throws when one tensor alone would pass the current budget. */
-  private checkTensor(t: RuntimeTensor): void {
-    this.budget.check(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
+  private checkTensor(t: RuntimeTensor, withPlans = true): void {
+    if (withPlans) checkTensorFits(this.budget, t.name, t.shape, t.dtype);
+    else this.budget.check(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
   }
 
   private modelConstant(index: number): boolean {
@@ -334,8 +354,8 @@ export class Interpreter {
       };
       try {
         const plan = kernel.prepare(ctx);
-        // The dtype may have been set after the shape.
-        for (const t of outputs) if (!t.isConstant) this.checkTensor(t);
+        // The dtype may have been set after the shape; the plan is made (and counted) by now.
+        for (const t of outputs) if (!t.isConstant) this.checkTensor(t, false);
         if (folds) {
           for (const t of outputs) {
             if (!t.isConstant) {
