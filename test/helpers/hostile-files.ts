@@ -122,9 +122,11 @@ export function bmpWithHeader(width: number, height: number, pixelBytes: number)
 
 // ------------------------------------------------------------------------------------------------ arrays
 
-/** NPY v1.0 from the format description (magic, version, header length, dict padded to 64, data). */
-export function npyBytes(descr: string, shape: number[], body: Uint8Array): Buffer {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+/**
+ * NPY v1.0 from the format description (magic, version, header length, dict padded to 64, data); `shapeText`
+ * replaces the shape tuple as written (for numbers no JavaScript number holds).
+ */
+export function npyBytes(descr: string, shape: number[], body: Uint8Array, shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`): Buffer {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
   header = header + ' '.repeat(total - 10 - header.length - 1) + '\n';
