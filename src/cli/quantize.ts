@@ -62,7 +62,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
-    maxMemoryBytes: flags.maxMemory, onProgress: (p) => progress.tick('calibrating', p.done, p.total),
+    maxMemoryBytes: flags.maxMemory, modelLabel: input, onProgress: (p) => progress.tick('calibrating', p.done, p.total),
   }).finally(progress.stop);
   writeModelFile(flags.output, quantized);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.

@@ -31,6 +31,8 @@ export interface QuantizeOptions extends RecipeOptions {
   threads?: number;
   /** Most bytes the calibration interpreter may hold (InterpreterOptions.maxMemoryBytes; default 2 GiB). */
   maxMemoryBytes?: number;
+  /** Names the model (its file) in calibration errors. */
+  modelLabel?: string;
   onProgress?: (p: Progress) => void;
 }
 
@@ -82,7 +84,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
-  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, onProgress: options.onProgress });
+  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, onProgress: options.onProgress });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;
