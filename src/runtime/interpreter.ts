@@ -380,6 +380,7 @@ export class Interpreter {
       }
     });
     if (problems.length) throw new UnsupportedError(problems.join('; '));
+    budget.node = '';
     this.nodes = nodes;
     this.planMemory();
     this.needsPrepare = false;

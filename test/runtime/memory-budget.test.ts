@@ -9,6 +9,8 @@ import { Interpreter } from '../../src/runtime/interpreter.js';
 import { DEFAULT_MAX_MEMORY_BYTES, MemoryBudget, parseByteSize, formatByteSize } from '../../src/runtime/budget.js';
 import { corpusPath, NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 import { fourLiveModel, reluModel, tileModel, variableModel } from '../helpers/hostile-files.js';
+import { GraphBuilder } from '../../src/graph/builder.js';
+import { writeModel } from '../../src/format/index.js';
 
 const GiB = 1024 ** 3;
 
@@ -83,6 +85,25 @@ test('activations that are each 1 GiB but live together: the arena is refused at
   assert.match(small.message, /the activation arena, up to tensor 'c' \[1,64,64,16\] float32, needs 768 KiB, above the memory limit of 512 KiB/);
   const fits = Interpreter.fromBytes(fourLiveModel([1, 64, 64, 16]), { maxMemoryBytes: 1024 * 1024 });
   assert.equal(fits.arenaBytes, 4 * 64 * 64 * 16 * 4);
+});
+
+test('weights packed into WebAssembly memory are counted beside the constants they come from', (t) => {
+  // FULLY_CONNECTED [1,1024] x [1024,1024] float32: the weights are 4 MiB in the file, 4 MiB decoded, and packed
+  // again (4 MiB) for the WebAssembly GEMM.
+  const b = new GraphBuilder();
+  const x = b.addInput({ name: 'x', dtype: 'float32', shape: [1, 1024] });
+  const w = b.addConstant('weights', 'float32', [1024, 1024], new Float32Array(1024 * 1024).fill(1 / 1024));
+  const y = b.addTensor({ name: 'y', dtype: 'float32', shape: [1, 1024] });
+  b.addOp('FULLY_CONNECTED', [x, w, -1], [y]);
+  b.markOutput(y);
+  const bytes = writeModel(b.model());
+  const it = Interpreter.fromBytes(bytes, { maxMemoryBytes: 9 * 1024 * 1024 });
+  if (it.kernelPaths()[0].path !== 'wasm') return t.skip('the WebAssembly kernels are unavailable');
+  const r = refused(bytes, { maxMemoryBytes: 6 * 1024 * 1024 });
+  assert.match(r.message, /the WebAssembly data of node 0 \(FULLY_CONNECTED -> 'y'\) needs 4 MiB, above the memory limit of 6 MiB with the 4 MiB the model already holds/);
+  it.setInput(0, new Float32Array(1024).fill(2));
+  it.invoke();
+  assert.ok(Array.from(it.getOutput(0) as Float32Array).every((v) => Math.abs(v - 2) < 1e-5));
 });
 
 test('a variable tensor without data is counted before its storage is made', () => {

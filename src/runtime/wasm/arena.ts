@@ -47,8 +47,9 @@ export class WasmArena {
    * Reserve `bytes` (zero-filled, never freed) aligned to `align` bytes; returns the byte offset. `what` names the
    * allocation when it does not fit the budget or the 4 GiB a WebAssembly memory can hold.
    */
-  alloc(bytes: number, align = 64, what = 'kernel data'): number {
+  alloc(bytes: number, align = 64, what?: string): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bad allocation size ${bytes}`);
+    what ??= this.budget?.node ? `the WebAssembly data of ${this.budget.node}` : 'WebAssembly data';
     this.budget?.charge(bytes, what);
     const at = Math.ceil(this.top / align) * align;
     const end = at + bytes;
