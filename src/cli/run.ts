@@ -41,7 +41,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
     const file = files[0];
     let parsed: unknown;
-    const text = new TextDecoder().decode(readFileChecked(file, { error: InputError, maxBytes: MAX_JSON_BYTES, kind: 'a JSON input file' }));
+    const text = new TextDecoder().decode(readFileChecked(file, { error: InputError, maxBytes: MAX_JSON_BYTES, kind: 'a JSON input file (.npy suits large inputs)' }));
     try {
       parsed = JSON.parse(text);
     } catch (e) {
@@ -83,10 +83,14 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
 
 /** A float .npy for a quantized input is quantized; integer data is taken raw. */
 function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: string) {
+  const need = d.shape.reduce((a, b) => a * b, 1);
+  // Checked before any conversion: the array may be far larger than the input.
+  if (data.length !== need) throw new InputError(`${file}: input '${d.name}' needs ${need} values (shape [${d.shape.join(',')}]), the array has ${data.length}`);
   const isFloat = data instanceof Float32Array || data instanceof Float64Array;
   try {
     if (isFloat && isQuantizedDetails(d)) return valuesFromFloats(d, data as ArrayLike<number>);
-    return rawValues(d, Array.from(data as ArrayLike<number>, Number));
+    const wide = data instanceof BigInt64Array || data instanceof BigUint64Array;
+    return rawValues(d, wide ? Float64Array.from(data, Number) : data as ArrayLike<number>);
   } catch (e) {
     throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
   }

@@ -7,8 +7,8 @@ export const MAX_ARRAY_BYTES = 1024 ** 3;
 export const MAX_NPZ_BYTES = 2 * 1024 ** 3;
 /** A CSV file (parsed as text: its lines and fields take several times its size). */
 export const MAX_CSV_BYTES = 256 * 1024 ** 2;
-/** A JSON file of model inputs (run --input). */
-export const MAX_JSON_BYTES = 256 * 1024 ** 2;
+/** A JSON file of model inputs (run --input): parsed, its numbers take several times its size (.npy suits large inputs). */
+export const MAX_JSON_BYTES = 64 * 1024 ** 2;
 /** One image file. */
 export const MAX_IMAGE_FILE_BYTES = 256 * 1024 ** 2;
 /** Pixels of one image (width x height): above any camera's photos, below what would take a gigabyte to decode. */
