@@ -10,7 +10,7 @@
 import path from 'node:path';
 import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
-import { InputError, ModelFormatError } from '../errors.js';
+import { InputError, MemoryLimitError, ModelFormatError } from '../errors.js';
 import { readModel, readModelBytes } from '../format/index.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
@@ -101,6 +101,13 @@ export class ModelRunner {
       this.inputs = this.interpreter.inputDetails();
       this.outputs = this.interpreter.outputDetails();
     } else {
+      // The official runtimes take whatever memory a model asks for: our interpreter's plan of it is held to the
+      // limit instead (a model ours cannot run is left to them).
+      try {
+        Interpreter.fromModel(loaded.model, { maxMemoryBytes: opts.maxMemoryBytes, label: loaded.path ?? loaded.name });
+      } catch (e) {
+        if (e instanceof MemoryLimitError) throw e;
+      }
       this.inputs = sg.inputs.map((i) => tensorDetails(sg, i));
       this.outputs = sg.outputs.map((i) => tensorDetails(sg, i));
     }

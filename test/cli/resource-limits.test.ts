@@ -104,6 +104,10 @@ test('models whose tensors need gigabytes are refused at prepare, naming the ten
   const tile = file('tile-4g.tflite', tileModel(2 ** 27));
   check({ name: 'run, TILE of 8 values to 4 GiB', args: ['run', tile], code: 1, stderr: /tensor 'tiled' \[1,1073741824\] float32 needs 4 GiB/, inputs: [tile] });
   check({ name: 'eval, 4 GiB of activations', args: ['eval', arena, '--dataset', `npy:${xs}`], code: 1, stderr: /activation arena/, inputs: [arena, xs] });
+  // The official runtime has no limit of its own: the model is held to ours all the same.
+  const x8 = file('x8.npy', npyBytes('<f4', [3, 8], new Uint8Array(96)));
+  check({ name: 'eval --runtime tflite, TILE to 4 GiB', args: ['eval', tile, '--dataset', `npy:${x8}`, '--runtime', 'tflite'], code: 1,
+    stderr: /tile-4g\.tflite: tensor 'tiled' \[1,1073741824\] float32 needs 4 GiB/, inputs: [tile, x8] });
 });
 
 test('--max-memory: a small limit refuses a model that fits the default; a malformed size is a usage error', () => {
