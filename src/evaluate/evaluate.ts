@@ -256,7 +256,7 @@ export interface EvaluationResult {
   correct_top1: number;
   correct_top5: number;
   per_class: PerClassRow[];
-  /** confusion[true][predicted] sample counts; null without labels. */
+  /** confusion[true][predicted] sample counts; null without labels or above MAX_CONFUSION_CLASSES classes. */
   confusion: number[][] | null;
   latency_ms: LatencySummary;
   /** Our interpreter only: how its nodes ran (WebAssembly or TypeScript loops); absent for the official runtimes. */
@@ -327,7 +327,7 @@ export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, datas
   const c = classification;
   const labeled = c.count;
   const samples = c.predictions.length;
-  const numClasses = c.confusion.length;
+  const numClasses = c.perClass.length;
   const latency = latencyStats(latenciesMs);
   return {
     model: loaded.name,

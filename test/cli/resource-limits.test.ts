@@ -93,6 +93,28 @@ test('labels far outside the model\'s classes (npy, CSV; eval and compare) are o
     stderr: /sample 2 has label 30000/, inputs: [classifier, xs, y] });
 });
 
+test('a model with 65536 scores is evaluated with per-class counts, not a 65536 x 65536 confusion matrix', () => {
+  const wide = file('wide.tflite', (() => {
+    const b = new GraphBuilder();
+    const x = b.addInput({ name: 'x', dtype: 'float32', shape: [1, 65536] });
+    const y = b.addTensor({ name: 'scores', dtype: 'float32', shape: [1, 65536] });
+    b.addOp('SOFTMAX', [x], [y], { beta: 1 });
+    b.markOutput(y);
+    return writeModel(b.model());
+  })());
+  // Sample k has its largest value at 1000 * k + 1 and label 1000 * k + 1 (k = 0, 1) or 5 (k = 2).
+  const x = new Float32Array(3 * 65536);
+  for (let k = 0; k < 3; k++) x[k * 65536 + 1000 * k + 1] = 10;
+  const data = file('wide-x.npy', npyBytes('<f4', [3, 65536], new Uint8Array(x.buffer)));
+  const labels = file('wide-y.npy', npyBytes('<i4', [3], new Uint8Array(Int32Array.from([1, 1001, 5]).buffer)));
+  check({ name: 'eval, 356-byte model with 65536 scores', args: ['eval', wide, '--dataset', `npy:${data},${labels}`, '--json'], code: 0, inputs: [wide, data, labels] });
+  const r = JSON.parse(results[results.length - 1].run.stdout);
+  assert.equal(r.num_classes, 65536);
+  assert.equal(r.confusion, null);
+  assert.equal(r.correct_top1, 2);
+  assert.equal(r.per_class[1001].correct, 1);
+});
+
 test('models whose tensors need gigabytes are refused at prepare, naming the tensor', () => {
   const arena = file('arena-4g.tflite', fourLiveModel([1, 256, 1024, 1024]));
   assert.ok(fs.statSync(arena).size < 600);

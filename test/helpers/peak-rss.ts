@@ -31,7 +31,7 @@ export function cliMeasured(args: string[], opts: { timeoutMs?: number } = {}): 
     : [process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(HOOK)}`, BIN, ...args]];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, {
-    encoding: 'utf8', cwd: PROJECT_ROOT, timeout: opts.timeoutMs ?? 60_000,
+    encoding: 'utf8', cwd: PROJECT_ROOT, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: '1', LITEQUANT_RSS_FILE: rssFile },
   });
   const seconds = (performance.now() - t0) / 1000;
