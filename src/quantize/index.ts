@@ -13,6 +13,7 @@ import { calibrate, collectSamples, inputSizes } from './calibrate.js';
 import type { OpSummary } from './rewrite.js';
 import { rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
 import { checkThreads } from '../parallel/pool.js';
+import { checkMemoryLimit, formatByteSize, MemoryBudget } from '../runtime/budget.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
@@ -81,6 +82,11 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
     throw new DatasetError(`--mode ${recipe.mode} needs a representative dataset (--calibration DATASET) to calibrate activation ranges`);
   }
   const { sizes, names } = inputSizes(model);
+  // Calibration holds its samples (every pass reads them all): they count against the memory limit, checked before
+  // the first is read (a dataset resized to a model's huge input would allocate that much per sample).
+  const sampleBytes = 4 * sizes.reduce((a, b) => a + b, 0);
+  new MemoryBudget(checkMemoryLimit(options.maxMemoryBytes), options.modelLabel)
+    .check(samples * sampleBytes, `the calibration data (${samples} samples of ${formatByteSize(sampleBytes)})`);
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });

@@ -140,8 +140,24 @@ test('--max-memory: a small limit refuses a model that fits the default; a malfo
   check({ name: 'run --max-memory 12X', args: ['run', m, '--max-memory', '12X'], code: 2, stderr: /--max-memory takes a size such as 512M or 4G, got '12X'/ });
   const out = path.join(tmp, 'q.tflite');
   const calib = file('calib.npy', npyBytes('<f4', [4, 1, 64, 64, 16], new Uint8Array(4 * 65536 * 4)));
-  check({ name: 'quantize int8 --max-memory 512K', args: ['quantize', m, '-o', out, '--mode', 'int8', '--calibration', `npy:${calib}`, '--samples', '4', '--max-memory', '512K'],
+  check({ name: 'quantize int8 --max-memory 512K', args: ['quantize', m, '-o', out, '--mode', 'int8', '--calibration', `npy:${calib}`, '--samples', '1', '--max-memory', '512K'],
     code: 1, stderr: /m\.tflite: the activation arena, up to tensor 'c' .* above the memory limit of 512 KiB/, inputs: [m, calib], absent: [out] });
+});
+
+test('calibration data is counted before it is read: one small image resized to a huge model input', () => {
+  const model = file('rgb-8000.tflite', reluModel([1, 8000, 8000, 3]));
+  const dir = path.join(tmp, 'one-image');
+  fs.mkdirSync(path.join(dir, 'a'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'a', 'small.bmp'), (() => {
+    const b = Buffer.alloc(54 + 16);
+    b.write('BM', 0, 'latin1'); b.writeUInt32LE(b.length, 2); b.writeUInt32LE(54, 10); b.writeUInt32LE(40, 14);
+    b.writeInt32LE(2, 18); b.writeInt32LE(2, 22); b.writeUInt16LE(1, 26); b.writeUInt16LE(24, 28);
+    return b;
+  })());
+  const out = path.join(tmp, 'rgb-8000-int8.tflite');
+  // 8000 x 8000 x 3 float32 = 732 MiB per sample; 100 samples (the default) = 71.5 GiB.
+  check({ name: 'quantize int8, 100 samples of 732 MiB', args: ['quantize', model, '-o', out, '--mode', 'int8', '--calibration', `images:${dir}`], code: 1,
+    stderr: /rgb-8000\.tflite: the calibration data \(100 samples of 732 MiB\) needs 71\.5 GiB, above the memory limit of 2 GiB/, inputs: [model], absent: [out] });
 });
 
 test('dataset files declaring huge sizes are refused from their headers', () => {
