@@ -18,6 +18,7 @@ import type { ModelFiles } from './importers/tf/types.js';
 
 export type { ImporterChoice, SourceFormat, SourceOptions } from './importers/sources.js';
 import { checkInputShapes } from './importers/input-shapes.js';
+import { readFileChecked } from './util/read-file.js';
 
 /** A model path (file or SavedModel directory), its bytes, TF.js in-memory artifacts, or a folder's files. */
 export type ConvertSource = string | Uint8Array | TfjsArtifactsInput | ModelFiles;
@@ -81,12 +82,7 @@ async function loadSource(source: ConvertSource, options: ConvertOptions): Promi
       throw new ModelFormatError(code === 'ENOENT' ? `${label}: file not found` : `${label}: cannot read (${code ?? (e as Error).message})`);
     }
     if (stat.isDirectory()) return loadSourceFiles(directoryModelFiles(source), options);
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(fs.readFileSync(source));
-    } catch (e) {
-      throw new ModelFormatError(`${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const bytes = readFileChecked(source, { error: ModelFormatError, label, kind: 'a model file' });
     return loadSourceBytes(bytes, label, directoryModelFiles(path.dirname(source)), options);
   }
   const label = options.label ?? '<buffer>';

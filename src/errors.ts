@@ -16,6 +16,9 @@ export class UnsupportedError extends LitequantError {}
 /** Bad input data for running a model (wrong count, dtype, non-numeric values). */
 export class InputError extends LitequantError {}
 
+/** A model or file that would need more memory than the limit allows (checked before allocating). */
+export class MemoryLimitError extends InputError {}
+
 /** A dataset spec or dataset file that cannot be used. */
 export class DatasetError extends LitequantError {}
 

@@ -24,6 +24,7 @@ interface CompareFlags extends DatasetFlags, SourceFlags {
   runtime: Runtime;
   keepState?: boolean;
   threads?: number;
+  maxMemory?: number;
   report?: string;
   layerSamples: number;
   calibration?: string;
@@ -51,7 +52,7 @@ export function recordedSettings(model: Model): Record<string, string> | null {
 }
 
 /** A requantize callback for compare(): float source = the first model, settings from the candidate. */
-export function makeRequantize(floatModel: Model, calibration: string, flags: DatasetFlags & { threads?: number }) {
+export function makeRequantize(floatModel: Model, calibration: string, flags: DatasetFlags & { threads?: number; maxMemory?: number }) {
   return async (exclude: ExcludeSpec, candidate: LoadedModel) => {
     const s = recordedSettings(candidate.model);
     if (!s) throw new InputError(`${candidate.name}: not written by litequant quantize, its settings are unknown`);
@@ -62,7 +63,7 @@ export function makeRequantize(floatModel: Model, calibration: string, flags: Da
     const { model } = await quantize(floatModel, {
       mode: s.mode, inputType: s.input, outputType: s.output, samples, calibrationMethod: s.calibration,
       shuffleSeed: s.shuffle === undefined ? undefined : Number(s.shuffle), representativeDataset: dataset,
-      excludeOps: exclude.ops, excludeTensors: exclude.tensors, threads: flags.threads,
+      excludeOps: exclude.ops, excludeTensors: exclude.tensors, threads: flags.threads, maxMemoryBytes: flags.maxMemory,
     });
     return { name: `${candidate.name} ${[...exclude.ops.map((o) => `-${o}`), ...exclude.tensors.map((t) => `-${t}`)].join(' ')}`, bytes: writeModel(model) };
   };
@@ -94,7 +95,7 @@ export function registerCompare(program: Command): void {
     const sources = await Promise.all(files.map((f) => evaluationSource(f, flags)));
     const requantize = flags.calibration ? makeRequantize(await loadSourceModel(files[0], flags), flags.calibration, flags) : undefined;
     const result = await compare(sources, flags.dataset, {
-      runtime: flags.runtime, keepState: flags.keepState, threads: flags.threads, layerSamples: flags.layerSamples,
+      runtime: flags.runtime, keepState: flags.keepState, threads: flags.threads, maxMemoryBytes: flags.maxMemory, layerSamples: flags.layerSamples,
       datasetOptions: evalDatasetOptions(flags), requantize, measureSuggestions: Boolean(requantize), officialLatency,
       onProgress: (p) => progress.tick(`${p.phase}${p.detail ? ` ${p.detail}` : ''}`, p.done, p.total),
     }).finally(progress.stop);

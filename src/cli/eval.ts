@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { evaluate, formatEvaluation, type Runtime } from '../evaluate/index.js';
 import { addDatasetFlags, addThreadsFlag, datasetOptions, evaluationSource, type DatasetFlags } from './common.js';
 import { datasetSpec, nonNegativeInt, oneOf } from './flags.js';
+import { addMaxMemoryFlag } from './memory-flag.js';
 import { addSourceFlags, checkSourceFlagTargets, type SourceFlags } from './source-flags.js';
 import { phaseProgress, printJson } from './output.js';
 
@@ -12,6 +13,7 @@ export interface EvalFlags extends DatasetFlags, SourceFlags {
   runtime: Runtime;
   keepState?: boolean;
   threads?: number;
+  maxMemory?: number;
   outputIndex?: number;
   json?: boolean;
 }
@@ -30,6 +32,7 @@ export function addEvaluationFlags(cmd: Command): Command {
     .option('--runtime <runtime>', 'builtin (litequant\'s interpreter), tflite (the official runtime, @tensorflow/tfjs-tflite) or litert (LiteRT.js, @litertjs/core), if installed',
       oneOf('--runtime', RUNTIMES), 'builtin')
     .option('--keep-state', 'keep variable (state) tensors across samples, for streaming models (default: reset before each sample)');
+  addMaxMemoryFlag(cmd);
   return addThreadsFlag(cmd, 'to spread the samples over',
     '; --keep-state and --runtime tflite run on one thread; latency is always measured on one thread');
 }
@@ -46,7 +49,7 @@ export function registerEval(program: Command): void {
     checkSourceFlagTargets([file], flags);
     const progress = phaseProgress(!flags.json);
     const result = await evaluate(await evaluationSource(file, flags), flags.dataset, {
-      runtime: flags.runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads,
+      runtime: flags.runtime, keepState: flags.keepState, outputIndex: flags.outputIndex, threads: flags.threads, maxMemoryBytes: flags.maxMemory,
       datasetOptions: evalDatasetOptions(flags),
       onProgress: (done, total) => progress.tick('evaluating', done, total),
     }).finally(progress.stop);

@@ -13,6 +13,7 @@ import {
   addDatasetFlags, addThreadsFlag, datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags,
 } from './common.js';
 import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, positiveInt } from './flags.js';
+import { addMaxMemoryFlag } from './memory-flag.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
@@ -30,6 +31,7 @@ interface QuantizeFlags extends DatasetFlags, SourceFlags {
   excludeTensor?: string[];
   strict?: boolean;
   threads?: number;
+  maxMemory?: number;
   json?: boolean;
 }
 
@@ -64,7 +66,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
-    onProgress: (p) => progress.tick('calibrating', p.done, p.total), modelName: input,
+    maxMemoryBytes: flags.maxMemory, modelLabel: input, onProgress: (p) => progress.tick('calibrating', p.done, p.total), modelName: input,
   }).finally(progress.stop);
   await writeModelFileAsync(flags.output, quantized);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
@@ -116,6 +118,7 @@ export function registerQuantize(program: Command): void {
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
+  addMaxMemoryFlag(cmd);
   addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
   cmd.action(async (input: string, flags: QuantizeFlags) => {

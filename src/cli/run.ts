@@ -1,6 +1,5 @@
 // litequant run MODEL.tflite [--input IN.json | --input X.npy ...] [--dequantize] [--repeat N] [--profile] [--json]
 
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Interpreter } from '../runtime/interpreter.js';
 import { deterministicValues, dequantizeValues, isQuantizedDetails, rawValues, valuesFromFloats } from '../runtime/io.js';
@@ -17,6 +16,9 @@ const inputFile = flagParser({ valid: 'x.npy', invalid: ['', 'x.txt', 'x'] }, (v
   if (!/\.(json|npy|npz)$/i.test(v.trim())) throw new UsageError(`--input takes .json, .npy or .npz files, got ${JSON.stringify(v)}`);
   return v;
 });
+import { addMaxMemoryFlag } from './memory-flag.js';
+import { readFileChecked } from '../util/read-file.js';
+import { MAX_JSON_BYTES } from '../evaluate/datasets/limits.js';
 
 type InputValue = ArrayLike<number> | { float: unknown };
 
@@ -42,19 +44,10 @@ function jsonInput(d: TensorDetails, value: unknown, file: string) {
   }
 }
 
-/** An --input file's bytes; a missing or unreadable one is an InputError naming it. */
-function readInputFile(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    throw new InputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
 export function loadInputs(files: string[], details: TensorDetails[]) {
   if (files.length === 1 && files[0].toLowerCase().endsWith('.json')) {
     const file = files[0];
-    const text = readInputFile(file).toString('utf8');
+    const text = new TextDecoder().decode(readFileChecked(file, { error: InputError, maxBytes: MAX_JSON_BYTES, kind: 'a JSON input file (.npy suits large inputs)' }));
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -77,7 +70,7 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
     throw new InputError(`${file}: expected an array (one per input) or an object keyed by input name`);
   }
   if (files.length === 1 && files[0].toLowerCase().endsWith('.npz')) {
-    const arrays = parseNpz(new Uint8Array(readInputFile(files[0])), files[0]);
+    const arrays = parseNpz(readFileChecked(files[0], { error: InputError, kind: 'an .npz input file' }), files[0]);
     return details.map((d, k) => {
       const a = arrays.get(d.name) ?? (details.length === 1 && arrays.size === 1 ? [...arrays.values()][0] : undefined) ?? arrays.get(`arr_${k}`);
       if (!a) throw new InputError(`${files[0]}: no array named '${d.name}'`);
@@ -90,13 +83,16 @@ export function loadInputs(files: string[], details: TensorDetails[]) {
   return details.map((d, k) => {
     const file = files[k];
     if (!file.toLowerCase().endsWith('.npy')) throw new UsageError(`${file}: --input takes one .json, one .npz, or one .npy per model input`);
-    const a = parseNpy(new Uint8Array(readInputFile(file)), file);
+    const a = parseNpy(readFileChecked(file, { error: InputError, kind: 'an .npy input file' }), file);
     return npyValues(d, a.data, file);
   });
 }
 
 /** A float .npy for a quantized input is quantized; integer data is taken raw. */
 function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: string) {
+  const need = d.shape.reduce((a, b) => a * b, 1);
+  // Checked before any conversion: the array may be far larger than the input.
+  if (data.length !== need) throw new InputError(`${file}: input '${d.name}' needs ${need} values (shape [${d.shape.join(',')}]), the array has ${data.length}`);
   const isFloat = data instanceof Float32Array || data instanceof Float64Array;
   if (isFloat) {
     // The rule for calibration samples: NaN and infinity give meaningless (or, quantized, silently wrong) results.
@@ -107,7 +103,8 @@ function npyValues(d: TensorDetails, data: ArrayLike<number | bigint>, file: str
   }
   try {
     if (isFloat && isQuantizedDetails(d)) return valuesFromFloats(d, data as ArrayLike<number>);
-    return rawValues(d, Array.from(data as ArrayLike<number>, Number));
+    const wide = data instanceof BigInt64Array || data instanceof BigUint64Array;
+    return rawValues(d, wide ? Float64Array.from(data, Number) : data as ArrayLike<number>);
   } catch (e) {
     throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
   }
@@ -120,8 +117,21 @@ export interface RunResult {
   profile?: Profile;
 }
 
-export function runModel(file: string, inputFiles: string[], opts: { repeat?: number; dequantize?: boolean; profile?: boolean }): RunResult {
-  const interp = Interpreter.fromModel(readModelFile(file));
+/** --json prints every output value: beyond this many in all, the JSON text would not fit in one string. */
+const JSON_MAX_VALUES = 10_000_000;
+
+/**
+ * Runs the model; `previewValues` keeps only the first values of each output in the result (the text output),
+ * otherwise all of them are kept (--json).
+ */
+export function runModel(file: string, inputFiles: string[],
+  opts: { repeat?: number; dequantize?: boolean; profile?: boolean; maxMemoryBytes?: number; previewValues?: number }): RunResult {
+  const interp = Interpreter.fromModel(readModelFile(file), { maxMemoryBytes: opts.maxMemoryBytes, label: file });
+  const keep = opts.previewValues ?? Infinity;
+  if (keep === Infinity) {
+    const total = interp.outputDetails().reduce((a, d) => a + d.shape.reduce((x, y) => x * y, 1), 0);
+    if (total > JSON_MAX_VALUES) throw new InputError(`${file}: the outputs have ${total} values, more than --json prints (${JSON_MAX_VALUES}); run without --json for a preview`);
+  }
   const details = interp.inputDetails();
   const values = inputFiles.length ? loadInputs(inputFiles, details)
     : details.map((d) => deterministicValues(d, d.shape.reduce((a, b) => a * b, 1)));
@@ -142,7 +152,8 @@ export function runModel(file: string, inputFiles: string[], opts: { repeat?: nu
   }
   const sorted = [...times].sort((a, b) => a - b);
   const outputs = interp.outputDetails().map((d, k) => {
-    const raw = interp.getOutput(k);
+    const all = interp.getOutput(k);
+    const raw = keep < all.length ? all.subarray(0, keep) : all;
     const o: RunResult['outputs'][number] = {
       name: d.name, index: d.index, shape: d.shape, dtype: d.dtype, data: Array.from(raw as ArrayLike<number>, Number),
     };
@@ -156,7 +167,7 @@ export function runModel(file: string, inputFiles: string[], opts: { repeat?: nu
 }
 
 export function registerRun(program: Command): void {
-  program.command('run')
+  const cmd = program.command('run')
     .description('run a .tflite model on given inputs with litequant\'s interpreter')
     .argument('<model>', '.tflite file')
     .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz',
@@ -164,13 +175,15 @@ export function registerRun(program: Command): void {
     .option('--dequantize', 'also print dequantized values of quantized outputs')
     .option('--repeat <n>', 'invoke n times (timing)', positiveInt('--repeat'), 1)
     .option('--profile', 'then time every node over n more invokes: per-op-type table (ms, %)')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'machine-readable output');
+  addMaxMemoryFlag(cmd)
     .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
-    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean }) => {
-      const result = runModel(file, opts.input ?? [], opts);
+    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean; maxMemory?: number }) => {
+      const result = runModel(file, opts.input ?? [], { ...opts, maxMemoryBytes: opts.maxMemory, previewValues: opts.json ? undefined : PREVIEW + 1 });
       if (opts.json) return printJson(result);
-      const preview = (a: number[]) => a.length > 12 ? `${a.slice(0, 12).map(fmt).join(', ')}, ... (${a.length})` : a.map(fmt).join(', ');
-      const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype, preview(o.dequantized ?? o.data)]);
+      const preview = (a: number[], count: number) => count > PREVIEW ? `${a.slice(0, PREVIEW).map(fmt).join(', ')}, ... (${count})` : a.map(fmt).join(', ');
+      const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype,
+        preview(o.dequantized ?? o.data, o.shape.reduce((a, b) => a * b, 1))]);
       process.stdout.write(`${bold('Outputs')}\n${table(['', 'name', 'shape', 'dtype', opts.dequantize ? 'values (dequantized)' : 'values'], rows)}\n`);
       process.stdout.write(`time: first ${result.timing_ms.first} ms, median ${result.timing_ms.median} ms over ${result.timing_ms.runs} run(s)\n`);
       const p = result.profile;
@@ -182,6 +195,9 @@ export function registerRun(program: Command): void {
       }
     });
 }
+
+/** Values of each output the text output shows. */
+const PREVIEW = 12;
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(6);

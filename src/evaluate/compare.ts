@@ -150,12 +150,13 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
   const runners: ModelRunner[] = [];
   try {
     for (const m of loaded) runners.push(await ModelRunner.create(m, opts));
-    const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions);
-    const classes = Math.max(dataset.numClasses ?? 0, ...runners.map((r) => r.numScores));
+    const labelLimit = Math.max(...runners.map((r) => r.numScores));
+    const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions, labelLimit);
+    const classes = Math.max(dataset.numClasses ?? 0, labelLimit);
 
     const layerSamples = Math.max(0, opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
     const layers = layerSamples > 0 && loaded.length > 1
-      ? new LayerPass(loaded[0].model, loaded.slice(1).map((m) => m.model), opts.keepState ?? false, layerSamples) : null;
+      ? new LayerPass(loaded[0].model, loaded.slice(1).map((m) => m.model), opts.keepState ?? false, layerSamples, opts.maxMemoryBytes) : null;
 
     const measuring = Boolean(opts.requantize && opts.measureSuggestions) && loaded.length > 1;
     const cache: Sample[] = [];
@@ -165,7 +166,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     const latencyInputs: InputValues[][] = runners.map(() => []);
 
     const loop = await runSampleLoop(loaded, runners, dataset, {
-      threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, layers,
+      threads: await evaluationThreads(opts, dataset), outputIndex: runners[0].outputIndex, classes, labelLimit, layers,
       onRead: (sample) => {
         if (latencyInputs[0].length < latencySamples) runners.forEach((r, k) => latencyInputs[k].push(r.prepareInputs(sample.inputs, sample.id)));
         if (!measuring || cache.length >= cacheLimit) return;
@@ -197,7 +198,7 @@ export async function compare(sources: (ModelSource | LoadedModel)[], datasetSou
     if (latencySamples > 0) {
       for (let k = 0; k < models.length; k++) {
         opts.onProgress?.({ phase: 'latency', done: k, total: models.length, detail: loaded[k].name });
-        models[k].runtime_latency = await measureRuntimeLatency(loaded[k], latencyInputs[k], opts.outputIndex ?? 0);
+        models[k].runtime_latency = await measureRuntimeLatency(loaded[k], latencyInputs[k], opts.outputIndex ?? 0, opts.maxMemoryBytes);
       }
     }
 
@@ -266,10 +267,11 @@ class LayerPass implements LayerCapture {
   private readonly collectors: (LayerErrorCollector | null)[] = [];
   private readonly errors: (string | undefined)[] = [];
 
-  constructor(referenceModel: Model, candidateModels: Model[], private readonly keepState: boolean, readonly samples = 0) {
+  constructor(referenceModel: Model, candidateModels: Model[], private readonly keepState: boolean, readonly samples = 0,
+    private readonly maxMemoryBytes?: number) {
     let refError: string | undefined;
     try {
-      this.reference = Interpreter.fromModel(referenceModel);
+      this.reference = Interpreter.fromModel(referenceModel, { maxMemoryBytes });
     } catch (e) {
       refError = `the reference model cannot run in the builtin interpreter: ${(e as Error).message}`;
     }
@@ -277,7 +279,7 @@ class LayerPass implements LayerCapture {
       let it: Interpreter | null = null;
       let err = refError;
       if (!err) {
-        try { it = Interpreter.fromModel(m); } catch (e) { err = `the model cannot run in the builtin interpreter: ${(e as Error).message}`; }
+        try { it = Interpreter.fromModel(m, { maxMemoryBytes }); } catch (e) { err = `the model cannot run in the builtin interpreter: ${(e as Error).message}`; }
       }
       this.candidates.push(it);
       this.collectors.push(it ? new LayerErrorCollector(referenceModel, m) : null);
@@ -315,7 +317,7 @@ class LayerPass implements LayerCapture {
   measure(candidateModel: Model, samples: Sample[], prepare: (inputs: Float32Array[]) => InputValues,
     referenceRunner: ModelRunner): LayerErrorCollector | null {
     if (!this.reference) return null;
-    const it = Interpreter.fromModel(candidateModel);
+    const it = Interpreter.fromModel(candidateModel, { maxMemoryBytes: this.maxMemoryBytes });
     const c = new LayerErrorCollector(this.reference.model, candidateModel);
     this.reference.resetVariables();
     for (const s of samples) {
@@ -393,7 +395,7 @@ async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidat
       for await (const x of subset) { if (samples.length >= layerSamples) break; samples.push(x); }
       const refRunner = await ModelRunner.create(reference, { outputIndex: opts.outputIndex });
       const candRunner = await ModelRunner.create(requantized, { outputIndex: opts.outputIndex });
-      const pass = new LayerPass(reference.model, [], opts.keepState ?? false);
+      const pass = new LayerPass(reference.model, [], opts.keepState ?? false, 0, opts.maxMemoryBytes);
       const c = pass.measure(requantized.model, samples, (x) => candRunner.prepareInputs(x), refRunner);
       if (c) total = c.rows().reduce((a, r) => a + (r.rmse_over_scale ?? 0), 0);
     }

@@ -18,6 +18,8 @@ export interface EvalJobInit {
   outputIndex: number;
   /** Samples from the start of the dataset whose per-layer error (every later model vs model 0) is measured. */
   layerSamples: number;
+  /** Each interpreter's memory limit (InterpreterOptions.maxMemoryBytes). */
+  maxMemoryBytes?: number;
 }
 
 /** Consecutive samples `start ..< start + count`; input k holds count x (values per sample of input k). */
@@ -50,8 +52,8 @@ class EvalJob implements Job {
 
   constructor(private readonly init: EvalJobInit) {
     const parsed = init.models.map((m) => readModel(m.bytes, m.name));
-    this.models = parsed.map((model) => {
-      const interpreter = Interpreter.fromModel(model);
+    this.models = parsed.map((model, k) => {
+      const interpreter = Interpreter.fromModel(model, { maxMemoryBytes: init.maxMemoryBytes, label: init.models[k].name });
       const inputs = interpreter.inputDetails();
       const out = interpreter.outputDetails()[init.outputIndex];
       return { interpreter, inputs, sizes: inputs.map((d) => elementCount(d.shape)), scores: new ScoreReader(out), numScores: elementCount(out.shape) };

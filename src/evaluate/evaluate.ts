@@ -10,7 +10,7 @@
 import path from 'node:path';
 import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
-import { InputError, ModelFormatError } from '../errors.js';
+import { InputError, MemoryLimitError, ModelFormatError } from '../errors.js';
 import { readModel, readModelBytes } from '../format/index.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
@@ -71,6 +71,8 @@ export interface RunnerOptions {
   keepState?: boolean;
   /** Which output holds the class scores (default 0). */
   outputIndex?: number;
+  /** Most bytes each of our interpreters may hold (default 2 GiB; see InterpreterOptions.maxMemoryBytes). */
+  maxMemoryBytes?: number;
 }
 
 /** Runs one model sample by sample with either runtime and returns class scores ready for ranking (see ScoreReader). */
@@ -81,6 +83,7 @@ export class ModelRunner {
   readonly keepState: boolean;
   readonly outputIndex: number;
   readonly numScores: number;
+  readonly maxMemoryBytes: number | undefined;
   private interpreter: Interpreter | null = null;
   private official: OfficialRunner | null = null;
   private readonly scores: Float64Array;
@@ -90,13 +93,21 @@ export class ModelRunner {
     this.runtime = opts.runtime ?? 'builtin';
     this.keepState = opts.keepState ?? false;
     this.outputIndex = opts.outputIndex ?? 0;
+    this.maxMemoryBytes = opts.maxMemoryBytes;
     const sg = loaded.model.subgraphs[0];
     if (!sg) throw new ModelFormatError(`${loaded.name}: the model has no subgraph`);
     if (this.runtime === 'builtin') {
-      this.interpreter = Interpreter.fromModel(loaded.model);
+      this.interpreter = Interpreter.fromModel(loaded.model, { maxMemoryBytes: opts.maxMemoryBytes, label: loaded.path ?? loaded.name });
       this.inputs = this.interpreter.inputDetails();
       this.outputs = this.interpreter.outputDetails();
     } else {
+      // The official runtimes take whatever memory a model asks for: our interpreter's plan of it is held to the
+      // limit instead (a model ours cannot run is left to them).
+      try {
+        Interpreter.fromModel(loaded.model, { maxMemoryBytes: opts.maxMemoryBytes, label: loaded.path ?? loaded.name });
+      } catch (e) {
+        if (e instanceof MemoryLimitError) throw e;
+      }
       this.inputs = sg.inputs.map((i) => tensorDetails(sg, i));
       this.outputs = sg.outputs.map((i) => tensorDetails(sg, i));
     }
@@ -254,7 +265,7 @@ export interface EvaluationResult {
   correct_top1: number;
   correct_top5: number;
   per_class: PerClassRow[];
-  /** confusion[true][predicted] sample counts; null without labels. */
+  /** confusion[true][predicted] sample counts; null without labels or above MAX_CONFUSION_CLASSES classes. */
   confusion: number[][] | null;
   latency_ms: LatencySummary;
   /** Our interpreter only: how its nodes ran (WebAssembly or TypeScript loops); absent for the official runtimes. */
@@ -277,10 +288,14 @@ export interface KernelSummary {
 
 export type DatasetSource = string | Dataset;
 
-/** Opens a dataset spec for the given model inputs (or passes a Dataset through). */
-export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {}): Promise<Dataset> {
+/**
+ * Opens a dataset spec for the given model inputs (or passes a Dataset through); `classCount` (the model's number
+ * of scores) bounds the labels.
+ */
+export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {},
+  classCount?: number): Promise<Dataset> {
   if (typeof source !== 'string') return source;
-  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name) });
+  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name), classCount });
 }
 
 /** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
@@ -289,9 +304,10 @@ export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSo
   const loaded = isLoaded(modelSource) ? modelSource : loadModel(modelSource);
   const runner = await ModelRunner.create(loaded, opts);
   try {
-    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions);
+    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions, runner.numScores);
     const loop = await runSampleLoop([loaded], [runner], dataset, {
       threads: await evaluationThreads(opts, dataset), outputIndex: runner.outputIndex, classes: Math.max(runner.numScores, dataset.numClasses ?? 0),
+      labelLimit: runner.numScores,
       onProgress: opts.onProgress,
     });
     return evaluationResult(loaded, runner, dataset, loop.classifications[0], loop.latenciesMs[0], loop.wallSeconds, loop.threads, opts.keepPredictions);
@@ -320,7 +336,7 @@ export function evaluationResult(loaded: LoadedModel, runner: ModelRunner, datas
   const c = classification;
   const labeled = c.count;
   const samples = c.predictions.length;
-  const numClasses = c.confusion.length;
+  const numClasses = c.perClass.length;
   const latency = latencyStats(latenciesMs);
   return {
     model: loaded.name,

@@ -47,11 +47,18 @@ export interface ClassificationResult {
   correctTop1: number;
   correctTop5: number;
   perClass: ClassAccuracy[];
-  /** confusion[true][predicted] counts. */
-  confusion: number[][];
+  /** confusion[true][predicted] counts; null above MAX_CONFUSION_CLASSES classes. */
+  confusion: number[][] | null;
   /** Predicted class (argmax) of every sample in order, labelled or not. */
   predictions: Int32Array;
 }
+
+/**
+ * Most classes a confusion matrix is kept for: it grows with the square of the classes (ImageNet's 1001 take a
+ * million counts), and a model output of 65536 scores must not ask for four billion. Above it, per-class counts
+ * are kept without the matrix.
+ */
+export const MAX_CONFUSION_CLASSES = 2048;
 
 /** Accumulates top-1/top-5 accuracy, per-class accuracy and the confusion matrix. */
 export class ClassificationAccumulator {
@@ -59,7 +66,10 @@ export class ClassificationAccumulator {
   private top1 = 0;
   private top5 = 0;
   private classes: number;
-  private confusion: number[][] = [];
+  private confusion: number[][] | null = [];
+  /** Per true class: samples, and how many of them were predicted right. */
+  private readonly counts: number[] = [];
+  private readonly correct: number[] = [];
   private preds = new Int32Array(1024);
   private predCount = 0;
 
@@ -70,8 +80,12 @@ export class ClassificationAccumulator {
 
   private grow(k: number): void {
     if (k <= this.classes) return;
-    for (const row of this.confusion) while (row.length < k) row.push(0);
-    while (this.confusion.length < k) this.confusion.push(new Array<number>(k).fill(0));
+    while (this.counts.length < k) { this.counts.push(0); this.correct.push(0); }
+    if (k > MAX_CONFUSION_CLASSES) this.confusion = null;
+    if (this.confusion) {
+      for (const row of this.confusion) while (row.length < k) row.push(0);
+      while (this.confusion.length < k) this.confusion.push(new Array<number>(k).fill(0));
+    }
     this.classes = k;
   }
 
@@ -90,15 +104,20 @@ export class ClassificationAccumulator {
     this.n++;
     if (rank < 1) this.top1++;
     if (rank < 5) this.top5++;
-    if (pred >= 0) this.confusion[label][pred]++;
+    // A sample without a prediction (every score NaN) is not in its class's counts, as it is in no matrix cell.
+    if (pred >= 0) {
+      this.counts[label]++;
+      if (pred === label) this.correct[label]++;
+      if (this.confusion) this.confusion[label][pred]++;
+    }
     return pred;
   }
 
   result(): ClassificationResult {
     const perClass: ClassAccuracy[] = [];
     for (let c = 0; c < this.classes; c++) {
-      const count = this.confusion[c].reduce((a, b) => a + b, 0);
-      const correct = this.confusion[c][c];
+      const count = this.counts[c];
+      const correct = this.correct[c];
       const entry: ClassAccuracy = { label: c, count, correct, accuracy: count > 0 ? correct / count : null };
       if (this.classNames?.[c] !== undefined) entry.name = this.classNames[c];
       perClass.push(entry);
@@ -110,7 +129,7 @@ export class ClassificationAccumulator {
       correctTop1: this.top1,
       correctTop5: this.top5,
       perClass,
-      confusion: this.confusion.map((r) => r.slice()),
+      confusion: this.confusion ? this.confusion.map((r) => r.slice()) : null,
       predictions: this.preds.slice(0, this.predCount),
     };
   }

@@ -1,9 +1,12 @@
 // NumPy .npy / .npz reading and writing (the NPY format v1-v3; .npz is a zip of .npy members).
 // Arrays come back in C order whatever the file's byte order or fortran_order, as the typed array that fits the dtype.
 
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { DatasetError } from '../errors.js';
 import { float16BitsToFloat } from '../graph/float16.js';
+import { formatByteSize } from '../util/bytes.js';
+import { unzipBounded } from '../util/inflate.js';
+import { MAX_ARRAY_BYTES, MAX_NPZ_BYTES } from './datasets/limits.js';
 
 export type NpyData =
   | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
@@ -72,7 +75,11 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   if (!m || !kind) fail(file, `unsupported dtype '${header.descr}' (supported: bool, (u)int8-64, float16/32/64)`);
   const littleEndian = m[1] !== '>';
   const count = header.shape.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count) || dataStart + count * kind.size > bytes.length) {
+  if (!Number.isSafeInteger(count * kind.size) || count * kind.size > MAX_ARRAY_BYTES) {
+    const size = Number.isSafeInteger(count * kind.size) ? formatByteSize(count * kind.size) : 'more bytes than any file has';
+    fail(file, `shape (${header.shape.join(', ')}) declares ${size} of data, more than the ${formatByteSize(MAX_ARRAY_BYTES)} an array may hold`);
+  }
+  if (dataStart + count * kind.size > bytes.length) {
     fail(file, `shape (${header.shape.join(', ')}) needs ${count * kind.size} data bytes, file has ${bytes.length - dataStart}`);
   }
   const data = kind.make(count);
@@ -143,8 +150,9 @@ export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
 export function parseNpz(bytes: Uint8Array, file = 'arrays.npz'): Map<string, NpyArray> {
   let members: Record<string, Uint8Array>;
   try {
-    members = unzipSync(bytes);
+    members = unzipBounded(bytes, file, MAX_NPZ_BYTES, DatasetError, (name) => name.endsWith('.npy'));
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     throw new DatasetError(`${file}: not a valid .npz (zip) file: ${(e as Error).message}`);
   }
   const out = new Map<string, NpyArray>();

@@ -55,13 +55,14 @@ const WARMUP = 5;
  * warm-up each, the samples are timed one by one with the runtimes interleaved, so a busy moment of the machine
  * hits all of them. State is not reset (it does not change the work done).
  */
-export async function measureRuntimeLatency(loaded: LoadedModel, samples: InputValues[], outputIndex = 0): Promise<RuntimeLatencyReport> {
+export async function measureRuntimeLatency(loaded: LoadedModel, samples: InputValues[], outputIndex = 0,
+  maxMemoryBytes?: number): Promise<RuntimeLatencyReport> {
   type Step = (x: InputValues) => void;
   const steps: { runtime: Runtime; step: Step; close(): void; ms: number[] }[] = [];
   const runtimes: RuntimeLatency[] = [];
   const sink = { n: 0 };
   try {
-    const it = Interpreter.fromModel(loaded.model);
+    const it = Interpreter.fromModel(loaded.model, { maxMemoryBytes, label: loaded.path ?? loaded.name });
     steps.push({
       runtime: 'builtin', ms: [], close() {},
       step(x) {

@@ -8,6 +8,7 @@
 // confusion matrix and per-layer statistics are exactly those of one thread.
 
 import type { Dataset, Sample } from './datasets/index.js';
+import { DatasetError } from '../errors.js';
 import type { LoadedModel, ModelRunner } from './evaluate.js';
 import { ClassificationAccumulator, type ClassificationResult } from './metrics.js';
 import { AUTO_MIN_SECONDS, WorkerPool, type ThreadChoice } from '../parallel/pool.js';
@@ -36,6 +37,8 @@ export interface SampleLoopOptions {
   outputIndex: number;
   /** Number of classes to size the accumulators for. */
   classes: number;
+  /** Labels must be below this (the model's number of scores): checked per sample, for datasets not opened from a spec. */
+  labelLimit?: number;
   layers?: LayerCapture | null;
   /** Called for every sample as it is read, in order. */
   onRead?: (sample: Sample) => void;
@@ -53,6 +56,22 @@ export interface SampleLoopResult {
   threads: number;
 }
 
+/** The samples of `it`, failing at the first label that is not below `limit` (before any accumulator grows for it). */
+function withLabelCheck(it: AsyncIterator<Sample>, limit: number | undefined): AsyncIterator<Sample> {
+  if (limit === undefined) return it;
+  return {
+    async next() {
+      const r = await it.next();
+      const label = r.done ? undefined : r.value.label;
+      if (label !== undefined && !(Number.isInteger(label) && label >= 0 && label < limit)) {
+        throw new DatasetError(`${r.value.id}: label ${label} is not one of the model's ${limit} classes (0 to ${limit - 1})`);
+      }
+      return r;
+    },
+    return: it.return ? (v) => it.return!(v) : undefined,
+  };
+}
+
 export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[], dataset: Dataset, opts: SampleLoopOptions): Promise<SampleLoopResult> {
   const accumulators = runners.map(() => new ClassificationAccumulator(opts.classes, dataset.classNames));
   // Class scores that are NaN or infinite make any accuracy meaningless: counted per model, and the pass fails.
@@ -68,7 +87,7 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
   const latenciesMs = runners.map(() => [] as number[]);
   const { platform, automatic } = opts.threads;
   const wanted = platform ? opts.threads.threads : 1;
-  const iterator = dataset[Symbol.asyncIterator]();
+  const iterator = withLabelCheck(dataset[Symbol.asyncIterator](), opts.labelLimit);
   let exhausted = false;
   let pool: WorkerPool | null = null;
   let done = 0;
@@ -124,6 +143,7 @@ export async function runSampleLoop(loaded: LoadedModel[], runners: ModelRunner[
       kind: 'eval', models: loaded.map((m) => ({ name: m.name, bytes: m.bytes })), outputIndex: opts.outputIndex,
       // Workers capture layers only when some of the captured samples are theirs (captures hold every activation).
       layerSamples: (opts.layers?.samples ?? 0) > done ? opts.layers!.samples : 0,
+      maxMemoryBytes: runners[0].maxMemoryBytes,
     };
     pool = await WorkerPool.start(platform, threads, init);
     const work: WorkerPool = pool;

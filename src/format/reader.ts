@@ -2,8 +2,8 @@
 // and the op catalogue (graph/ops.ts), then runs the validity pass (graph/validate.ts) on what they say. Tensors get
 // copies of their constant bytes, so the model never aliases the file.
 
-import fs from 'node:fs';
 import { ModelFormatError } from '../errors.js';
+import { readFileChecked } from '../util/read-file.js';
 import {
   DTYPE_BY_CODE,
   type MetadataEntry, type Model, type Operator, type OpOptions, type Quantization, type SignatureDef, type Subgraph,
@@ -172,19 +172,12 @@ export function readOptions(fb: FbView, pos: number, table: OptionsTable): OpOpt
   return out;
 }
 
-/** The bytes of a .tflite file; clear errors for a missing path, a directory or an unreadable file. */
+/**
+ * The bytes of a .tflite file; clear errors for a missing path, a directory, a device or FIFO, an unreadable file
+ * and one larger than a FlatBuffer can be (2 GiB).
+ */
 export function readModelBytes(path: string): Uint8Array {
-  try {
-    const st = fs.statSync(path);
-    if (st.isDirectory()) throw new ModelFormatError(`${path}: is a directory, not a .tflite file`);
-    return new Uint8Array(fs.readFileSync(path));
-  } catch (e) {
-    if (e instanceof ModelFormatError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ModelFormatError(`${path}: no such file`);
-    if (code === 'EACCES') throw new ModelFormatError(`${path}: permission denied`);
-    throw new ModelFormatError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  return readFileChecked(path, { error: ModelFormatError, kind: 'a .tflite model' });
 }
 
 /** Read and decode a .tflite file; clear errors for a missing path, a directory or an empty file. */

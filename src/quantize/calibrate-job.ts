@@ -12,7 +12,7 @@ class CalibrateJob implements Job {
   private readonly calibration: CalibrationRun;
 
   constructor(init: CalibrateJobInit) {
-    this.calibration = new CalibrationRun(readModel(init.model, 'calibration model'));
+    this.calibration = new CalibrationRun(readModel(init.model, 'calibration model'), true, init.maxMemoryBytes, init.label);
   }
 
   run(data: unknown): JobReply {

@@ -114,6 +114,10 @@ export function inputSizes(model: Model): { sizes: number[]; names: string[] } {
 export interface CalibrateOptions {
   /** Threads to spread the samples over (default: the machine's cores); the result is the same for any number. */
   threads?: number;
+  /** Most bytes each interpreter may hold (InterpreterOptions.maxMemoryBytes). */
+  maxMemoryBytes?: number;
+  /** Names the model in the interpreter's errors. */
+  label?: string;
   onProgress?: (p: Progress) => void;
 }
 
@@ -131,7 +135,7 @@ export async function calibrate(model: Model, samples: Float32Array[][], method:
   const progress = (done: number) => opts.onProgress?.({ phase: 'calibrate', done, total });
   // The first two samples run here, like any other; the second one's time (the first is slower: cold code) tells
   // whether workers would pay off.
-  const run = new CalibrationRun(model);
+  const run = new CalibrationRun(model, true, opts.maxMemoryBytes, opts.label);
   const here = Math.min(2, samples.length);
   let seconds = 0;
   for (let k = 0; k < here; k++) {
@@ -142,7 +146,7 @@ export async function calibrate(model: Model, samples: Float32Array[][], method:
   }
   const { platform, threads } = choice;
   if (platform && threads > 1 && samples.length > here && (!choice.automatic || seconds * total >= AUTO_MIN_SECONDS)) {
-    return calibrateOnThreads(model, samples, method, platform, threads, run, here, progress);
+    return calibrateOnThreads(model, samples, method, platform, threads, run, here, progress, opts);
   }
   for (let k = here; k < samples.length; k++) { run.observeRanges(k, samples[k]); progress(k + 1); }
   let observers: Map<number, Observer> = run.ranges;
@@ -160,8 +164,8 @@ function chunkSize(samples: number, threads: number): number {
 }
 
 async function calibrateOnThreads(model: Model, samples: Float32Array[][], method: CalibrationMethod, platform: ThreadPlatform,
-  threads: number, local: CalibrationRun, localSamples: number, progress: (done: number) => void): Promise<CalibrationResult> {
-  const init: CalibrateJobInit = { kind: 'calibrate', model: writeModel(model) };
+  threads: number, local: CalibrationRun, localSamples: number, progress: (done: number) => void, opts: CalibrateOptions): Promise<CalibrationResult> {
+  const init: CalibrateJobInit = { kind: 'calibrate', model: writeModel(model), maxMemoryBytes: opts.maxMemoryBytes, label: opts.label };
   const pool = await WorkerPool.start(platform, threads, init);
   try {
     let done = 0;
@@ -216,7 +220,7 @@ async function calibrateOnThreads(model: Model, samples: Float32Array[][], metho
 // ------------------------------------------------------------------------------------- one thread's share
 
 /** Messages of calibrate-job.ts (the worker side). */
-export interface CalibrateJobInit { kind: 'calibrate'; model: Uint8Array }
+export interface CalibrateJobInit { kind: 'calibrate'; model: Uint8Array; maxMemoryBytes?: number; label?: string }
 export interface CalibrateChunk { op: 'ranges' | 'histograms'; start: number; samples: Float32Array[][] }
 export interface StartHistograms { op: 'start-histograms'; method: CalibrationMethod; tensors: Int32Array; min: Float64Array; max: Float64Array }
 export interface RangesReply { tensors: Int32Array; min: Float64Array; max: Float64Array; lstmNodes: Int32Array; lstmMaxAbs: Float64Array }
@@ -232,9 +236,9 @@ export class CalibrationRun {
   private readonly hasVariables: boolean;
 
   /** `run` false: only the LSTM cell observers (to merge other threads' maxima into). */
-  constructor(private readonly model: Model, run = true) {
+  constructor(private readonly model: Model, run = true, maxMemoryBytes?: number, label?: string) {
     const sg = model.subgraphs[0];
-    this.interp = run ? Interpreter.fromModel(model) : null;
+    this.interp = run ? Interpreter.fromModel(model, { maxMemoryBytes, label }) : null;
     sg.operators.forEach((node, n) => {
       if (!isQuantizableLstm(model, node)) return;
       this.lstmCells.set(n, new LstmCellObserver(sg, node));

@@ -15,6 +15,7 @@ import { checkQuantizableConstants, rewriteDynamic, rewriteFloat16, rewriteFullI
 import type { NumericAdjustment } from './numerics.js';
 import { checkThreads } from '../parallel/pool.js';
 import { validateModel } from '../graph/validate.js';
+import { checkMemoryLimit, formatByteSize, MemoryBudget } from '../runtime/budget.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
@@ -32,6 +33,10 @@ export interface QuantizeOptions extends RecipeOptions {
   shuffleSeed?: number;
   /** Threads calibration spreads the samples over (default: the machine's cores); the file is the same for any number. */
   threads?: number;
+  /** Most bytes the calibration interpreter may hold (InterpreterOptions.maxMemoryBytes; default 2 GiB). */
+  maxMemoryBytes?: number;
+  /** Names the model (its file) in calibration errors. */
+  modelLabel?: string;
   onProgress?: (p: Progress) => void;
   /** The model's file name, for error messages. */
   modelName?: string;
@@ -92,10 +97,15 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   }
   checkQuantizableConstants(model, recipe, ctx);
   const { sizes, names } = inputSizes(model);
+  // Calibration holds its samples (every pass reads them all): they count against the memory limit, checked before
+  // the first is read (a dataset resized to a model's huge input would allocate that much per sample).
+  const sampleBytes = 4 * sizes.reduce((a, b) => a + b, 0);
+  new MemoryBudget(checkMemoryLimit(options.maxMemoryBytes), options.modelLabel)
+    .check(samples * sampleBytes, `the calibration data (${samples} samples of ${formatByteSize(sampleBytes)})`);
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
-  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, onProgress: options.onProgress });
+  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, onProgress: options.onProgress });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;

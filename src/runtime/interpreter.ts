@@ -11,6 +11,7 @@ import { readModel } from '../format/index.js';
 import { validateModel } from '../graph/validate.js';
 import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
 import { WasmArena } from './wasm/arena.js';
+import { checkMemoryLimit, formatByteSize, MemoryBudget, withBudget } from './budget.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
 
 export type { TensorDetails } from '../format/details.js';
@@ -29,6 +30,14 @@ export interface InterpreterOptions {
    * the readable specification the WebAssembly kernels are tested against.
    */
   kernels?: KernelImplementation;
+  /**
+   * Most bytes the interpreter may hold (constants, variables, activation arena, kernels' prepared data); default
+   * 2 GiB. Preparation (and every resize) checks each allocation against it before making it and fails with a
+   * MemoryLimitError naming the tensor that crossed it.
+   */
+  maxMemoryBytes?: number;
+  /** Names the model (its file) at the start of memory-limit errors. */
+  label?: string;
 }
 
 export type KernelImplementation = 'wasm' | 'typescript';
@@ -92,13 +101,46 @@ function viewArray(dtype: DType, buffer: ArrayBuffer, byteOffset: number, count:
   return new A(buffer, byteOffset, arrayLength(dtype, count));
 }
 
+/** How a tensor is named in memory-limit errors. */
+function describeTensor(name: string, shape: readonly number[], dtype: DType): string {
+  return `tensor '${name}' [${shape.join(',')}] ${dtype}`;
+}
+
+/** Bytes of a tensor's storage; an UnsupportedError for a shape that is not a list of non-negative integers. */
+function tensorBytes(name: string, shape: readonly number[], dtype: DType): number {
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new UnsupportedError(`tensor '${name}': invalid shape [${shape.join(',')}]`);
+  }
+  return elementCount(shape) * elementBytes(dtype);
+}
+
+/**
+ * Bytes per element of a tensor that kernels' plans may hold for it (int32 index maps of data-movement ops, float64
+ * copies of inputs and accumulators on the TypeScript path), made as soon as a kernel knows the shape.
+ */
+const PLAN_BYTES_PER_ELEMENT = 8;
+
+/**
+ * Throws unless the tensor fits the budget, alone and with the plan arrays kernels may make for it: each of
+ * those is then bounded by the limit too, without every kernel counting its own.
+ */
+function checkTensorFits(budget: MemoryBudget, name: string, shape: readonly number[], dtype: DType): void {
+  const bytes = tensorBytes(name, shape, dtype);
+  budget.check(bytes, describeTensor(name, shape, dtype));
+  const withPlans = elementCount(shape) * Math.max(elementBytes(dtype), PLAN_BYTES_PER_ELEMENT);
+  if (withPlans > bytes) {
+    budget.check(withPlans, `${describeTensor(name, shape, dtype)} (${formatByteSize(bytes)}) with the plans kernels make for it (${PLAN_BYTES_PER_ELEMENT} bytes per element)`);
+  }
+}
+
 /** Decode a constant's little-endian bytes into an aligned typed array (a copy), bounds-checked. */
-function decodeConstant(t: Tensor, bytes: Uint8Array): TypedArray {
+function decodeConstant(t: Tensor, bytes: Uint8Array, budget: MemoryBudget): TypedArray {
   const count = elementCount(t.shape);
   if (t.dtype === 'int4') {
     // Two values per byte, low nibble first (TFLite's packing).
     const need = Math.ceil(count / 2);
     if (bytes.length < need) throw new ModelFormatError(`tensor '${t.name}': int4 data has ${bytes.length} bytes, shape [${t.shape}] needs ${need}`);
+    budget.charge(count, describeTensor(t.name, t.shape, t.dtype));
     const out = new Int8Array(count);
     for (let i = 0; i < count; i++) {
       const b = bytes[i >> 1];
@@ -107,12 +149,16 @@ function decodeConstant(t: Tensor, bytes: Uint8Array): TypedArray {
     }
     return out;
   }
-  if (t.dtype === 'string') return bytes.slice();
+  if (t.dtype === 'string') {
+    budget.charge(bytes.length, describeTensor(t.name, t.shape, t.dtype));
+    return bytes.slice();
+  }
   const eb = elementBytes(t.dtype);
   const need = count * eb;
   if (bytes.length !== need) {
     throw new ModelFormatError(`tensor '${t.name}': constant data has ${bytes.length} bytes, shape [${t.shape}] of ${t.dtype} needs ${need}`);
   }
+  budget.charge(need, describeTensor(t.name, t.shape, t.dtype));
   const copy = new Uint8Array(need);
   copy.set(bytes);
   return viewArray(t.dtype, copy.buffer, 0, count);
@@ -149,20 +195,27 @@ export class Interpreter {
   private wasm: WasmArena | null = null;
   /** Bytes of the activation arena after planning. */
   arenaBytes = 0;
+  /** The limit of maxMemoryBytes. */
+  readonly maxMemoryBytes: number;
+  /** Bytes held for the interpreter's life (constant copies, variables), counted in every preparation's budget. */
+  private readonly lifetimeBudget: MemoryBudget;
+  /** The current preparation's budget: lifetime bytes plus this preparation's (checked when kernels set shapes). */
+  private budget: MemoryBudget;
 
   /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
   static fromBytes(bytes: Uint8Array, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
     const model = readModel(bytes, opts.fileName);
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName);
   }
 
   /** Prepare a model built or changed in memory; it goes through the validity pass first, as a read file does. */
   static fromModel(model: Model, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
-    validateModel(model, opts.fileName ?? 'model');
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm');
+    validateModel(model, opts.fileName ?? opts.label ?? 'model');
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName);
   }
 
-  private constructor(model: Model, subgraph: number, arithmetic: Arithmetic, readonly kernels: KernelImplementation) {
+  private constructor(model: Model, subgraph: number, arithmetic: Arithmetic, readonly kernels: KernelImplementation,
+    maxMemoryBytes?: number, private readonly label = '') {
     if (arithmetic !== 'xnnpack' && arithmetic !== 'reference') {
       throw new InputError(`arithmetic must be 'xnnpack' or 'reference', got '${String(arithmetic)}'`);
     }
@@ -175,6 +228,9 @@ export class Interpreter {
     const sg = model.subgraphs[subgraph];
     if (!sg) throw new ModelFormatError(`the model has no subgraph ${subgraph} (it has ${model.subgraphs.length})`);
     this.sg = sg;
+    this.maxMemoryBytes = checkMemoryLimit(maxMemoryBytes);
+    this.lifetimeBudget = new MemoryBudget(this.maxMemoryBytes, label);
+    this.budget = this.lifetimeBudget;
     this.tensors = sg.tensors.map((t, index) => this.makeRuntimeTensor(t, index));
     this.checkSupported();
     this.prepare();
@@ -187,12 +243,18 @@ export class Interpreter {
   private makeRuntimeTensor(t: Tensor, index: number): RuntimeTensor {
     const q = t.quantization;
     const isConstant = t.data !== null && t.data.length > 0 && !t.isVariable;
+    const budget = this.lifetimeBudget;
     let data: TypedArray;
     if (isConstant) {
-      data = decodeConstant(t, t.data!);
+      data = decodeConstant(t, t.data!, budget);
     } else if (t.isVariable) {
       // Variables own storage for the whole life of the interpreter; their initial value is kept for resets.
-      data = t.data && t.data.length > 0 ? decodeConstant(t, t.data) : newArray(t.dtype, elementCount(t.shape));
+      if (t.data && t.data.length > 0) data = decodeConstant(t, t.data, budget);
+      else {
+        budget.charge(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
+        data = newArray(t.dtype, elementCount(t.shape));
+      }
+      budget.charge(data.byteLength, `the initial value of ${describeTensor(t.name, t.shape, t.dtype)}`);
       // TFLite's ResetVariableTensor starts an int8 variable at its zero point (a real 0), others at 0; e.g. an
       // integer LSTM's output state with zero point -1 starts at raw -1.
       if (!(t.data && t.data.length > 0) && t.dtype === 'int8' && q && q.zeroPoint.length) (data as Int8Array).fill(Number(q.zeroPoint[0]));
@@ -200,12 +262,30 @@ export class Interpreter {
     } else {
       data = newArray(t.dtype, 0);
     }
-    return {
-      index, name: t.name, dtype: t.dtype, shape: [...t.shape], data,
+    const rt = {
+      index, name: t.name, dtype: t.dtype, data,
       scale: q ? [...q.scale] : [], zeroPoint: q ? q.zeroPoint.map((z) => Number(z)) : [],
       quantizedDimension: q ? q.quantizedDimension : 0,
       isConstant, isVariable: t.isVariable,
-    };
+    } as RuntimeTensor;
+    // Kernels set their outputs' shapes in prepare, then build plans sized by them (index maps, scratch): the size
+    // is checked at the assignment, before any of that is allocated. Resizing an input goes through here too.
+    let shape = [...t.shape];
+    Object.defineProperty(rt, 'shape', {
+      enumerable: true,
+      get: () => shape,
+      set: (next: number[]) => {
+        checkTensorFits(this.budget, rt.name, next, rt.dtype);
+        shape = next;
+      },
+    });
+    return rt;
+  }
+
+  /** Throws when one tensor alone would pass the current budget. */
+  private checkTensor(t: RuntimeTensor, withPlans = true): void {
+    if (withPlans) checkTensorFits(this.budget, t.name, t.shape, t.dtype);
+    else this.budget.check(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
   }
 
   private modelConstant(index: number): boolean {
@@ -229,9 +309,24 @@ export class Interpreter {
 
   /** Run every kernel's prepare in order, then plan memory. */
   private prepare(): void {
+    const budget = new MemoryBudget(this.maxMemoryBytes, this.label);
+    budget.used = this.lifetimeBudget.used;
+    this.budget = budget;
+    try {
+      withBudget(budget, () => this.prepareNodes());
+    } finally {
+      // Between preparations (resizeInput), a shape is checked against the lifetime bytes only: the next
+      // preparation replaces this one's memory.
+      this.budget = this.lifetimeBudget;
+    }
+  }
+
+  private prepareNodes(): void {
     const problems: string[] = [];
+    const budget = this.budget;
+    for (const i of this.sg.inputs) if (this.tensors[i]) this.checkTensor(this.tensors[i]);
     // A fresh memory per preparation: offsets kernels reserved for an earlier shape are void.
-    this.wasm = this.kernels === 'wasm' ? WasmArena.create() : null;
+    this.wasm = this.kernels === 'wasm' ? WasmArena.create(budget) : null;
     // Tensors computed at an earlier preparation (folded nodes, SHAPE outputs) may depend on input shapes that have
     // changed since: they are activations again until this preparation computes them anew.
     for (const i of this.derivedConstants) this.tensors[i].isConstant = false;
@@ -251,6 +346,7 @@ export class Interpreter {
       // A node whose inputs are all constants (e.g. DEQUANTIZE of float16 or int8 weights) is computed once here
       // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
       // constant folding, and invoke() skips it. It runs on the TypeScript path (its tensors are not in the arena).
+      budget.node = `node ${index} (${node.op}${outputs[0] ? ` -> '${outputs[0].name}'` : ''})`;
       const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
@@ -261,9 +357,14 @@ export class Interpreter {
       };
       try {
         const plan = kernel.prepare(ctx);
+        // The dtype may have been set after the shape; the plan is made (and counted) by now.
+        for (const t of outputs) if (!t.isConstant) this.checkTensor(t, false);
         if (folds) {
           for (const t of outputs) {
-            if (!t.isConstant) t.data = newArray(t.dtype, elementCount(t.shape));
+            if (!t.isConstant) {
+              budget.charge(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
+              t.data = newArray(t.dtype, elementCount(t.shape));
+            }
           }
           kernel.eval(plan, inputs, outputs, intermediates);
           for (const t of outputs) {
@@ -282,6 +383,7 @@ export class Interpreter {
       }
     });
     if (problems.length) throw new UnsupportedError(problems.join('; '));
+    budget.node = '';
     this.nodes = nodes;
     this.planMemory();
     this.needsPrepare = false;
@@ -320,6 +422,7 @@ export class Interpreter {
     }
     const order = [...planned].sort((a, b) => b.bytes - a.bytes || a.first - b.first);
     const placed: typeof planned = [];
+    const budget = this.budget;
     let total = 0;
     for (const p of order) {
       // Lowest offset that does not collide with any already placed tensor alive at the same time.
@@ -331,10 +434,16 @@ export class Interpreter {
       }
       p.offset = offset;
       placed.push(p);
-      total = Math.max(total, offset + p.bytes);
+      if (offset + p.bytes > total) {
+        // The tensor that makes the arena pass the limit is the one the error names.
+        const t = this.tensors[p.index];
+        budget.check(offset + p.bytes, `the activation arena, up to ${describeTensor(t.name, t.shape, t.dtype)},`);
+        total = offset + p.bytes;
+      }
     }
     // The arena is the last allocation of the WebAssembly memory, so its views stay valid until the next prepare.
-    const base = this.wasm ? this.wasm.alloc(total) : 0;
+    const base = this.wasm ? this.wasm.alloc(total, 64, 'the activation arena') : 0;
+    if (!this.wasm) budget.charge(total, 'the activation arena');
     const arena = this.wasm ? this.wasm.buffer : new ArrayBuffer(total);
     for (const p of planned) {
       const t = this.tensors[p.index];
@@ -344,6 +453,7 @@ export class Interpreter {
     for (const pn of this.nodes) {
       for (const t of pn.intermediates) {
         if (!t.isConstant && !t.isVariable && first[t.index] === Infinity) {
+          budget.charge(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
           t.data = newArray(t.dtype, elementCount(t.shape));
         }
       }

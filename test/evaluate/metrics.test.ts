@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  argmax, ClassificationAccumulator, latencyStats, percentile, rankOf, TensorErrorAccumulator, top1Agreement,
+  argmax, ClassificationAccumulator, latencyStats, MAX_CONFUSION_CLASSES, percentile, rankOf, TensorErrorAccumulator, top1Agreement,
 } from '../../src/evaluate/metrics.js';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
@@ -96,4 +96,28 @@ test('tensor error: RMSE, RMSE/scale, max abs error, mean error', () => {
   const ref = Float64Array.from({ length: 100000 }, (_, i) => (i * 0.61803398875) % 10);
   grid.add(ref, ref.map((v) => Math.round(v / 0.25) * 0.25));
   close(grid.result().rmseOverScale!, 1 / Math.sqrt(12), 2e-3);
+});
+
+test('many classes: per-class counts without a confusion matrix (65536 scores would need 4 billion cells)', () => {
+  const n = 65536;
+  const acc = new ClassificationAccumulator(n);
+  const scores = new Float64Array(n);
+  // Sample 0: label 40000 predicted 40000; sample 1: label 40000 predicted 7; sample 2: label 3 predicted 3.
+  for (const [label, pred] of [[40000, 40000], [40000, 7], [3, 3]]) {
+    scores.fill(0);
+    scores[pred] = 1;
+    acc.add(scores, label);
+  }
+  const r = acc.result();
+  assert.equal(r.confusion, null);
+  assert.equal(r.perClass.length, n);
+  assert.deepEqual(r.perClass[40000], { label: 40000, count: 2, correct: 1, accuracy: 0.5 });
+  assert.deepEqual(r.perClass[3], { label: 3, count: 1, correct: 1, accuracy: 1 });
+  assert.equal(r.correctTop1, 2);
+  // Up to the limit the matrix is kept.
+  const small = new ClassificationAccumulator(MAX_CONFUSION_CLASSES);
+  small.add(Float64Array.from({ length: MAX_CONFUSION_CLASSES }, (_, i) => (i === 5 ? 1 : 0)), 9);
+  const m = small.result().confusion!;
+  assert.equal(m.length, MAX_CONFUSION_CLASSES);
+  assert.equal(m[9][5], 1);
 });

@@ -7,8 +7,9 @@
 // first row of quoted data is data; a first row holding nan or inf is data too (and refused as not finite, with its
 // line number), never silently dropped as a header. Blank lines are skipped.
 
-import fs from 'node:fs';
 import { DatasetError } from '../../errors.js';
+import { readFileChecked } from '../../util/read-file.js';
+import { MAX_CSV_BYTES } from './limits.js';
 
 export interface CsvTable {
   values: Float32Array; // rows x cols, row-major
@@ -55,12 +56,7 @@ export function isHeaderRow(fields: string[]): boolean {
 }
 
 export function readCsv(file: string): CsvTable {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DatasetError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = new TextDecoder().decode(readFileChecked(file, { error: DatasetError, maxBytes: MAX_CSV_BYTES, kind: 'a CSV dataset' }));
   const lines = text.split(/\r?\n/);
   let first = 0;
   while (first < lines.length && lines[first].trim() === '') first++;
@@ -91,7 +87,7 @@ export function readCsv(file: string): CsvTable {
         throw new DatasetError(`${file}:${li + 1}: field ${c + 1} is ${what} (${JSON.stringify(f)})`);
       }
       if (c === labelCol) {
-        if (!Number.isInteger(v) || v < 0) throw new DatasetError(`${file}:${li + 1}: label ${f} is not a non-negative integer`);
+        if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new DatasetError(`${file}:${li + 1}: label ${f} is not a non-negative integer class index`);
         labels[r] = v;
       } else values[k++] = v;
     }

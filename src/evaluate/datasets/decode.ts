@@ -1,9 +1,13 @@
 // Image file decoding: PNG (pngjs), JPEG (jpeg-js), BMP (ours: the npm BMP readers ignore the pixel-data offset
 // and newer header sizes). The format is found from the file's magic bytes, not its extension.
 // Every decoder returns 8-bit pixels, one channel when the image is gray (R = G = B everywhere), else RGB.
+// The size a header declares is checked before a decoder allocates for it: against a pixel limit, and (PNG, BMP)
+// against the data the file really holds, so a 100-byte file cannot make us decode gigabytes.
 
+import zlib from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { MAX_IMAGE_PIXELS } from './limits.js';
 
 /** Decoded pixels, row-major, channels interleaved. */
 export interface RawImage {
@@ -13,8 +17,16 @@ export interface RawImage {
   data: Uint8Array;
 }
 
-/** Largest image we decode (pixels); a header claiming more is treated as corrupt. */
-const MAX_PIXELS = 100_000_000;
+/** Largest image we decode (pixels); a header claiming more is refused before decoding. */
+const MAX_PIXELS = MAX_IMAGE_PIXELS;
+
+/** Throws unless width x height is a plausible size within the limit. */
+function checkPixels(format: string, width: number, height: number): void {
+  if (!(width > 0 && height > 0)) throw new Error(`bad ${format} size ${width}x${height}`);
+  if (width * height > MAX_PIXELS) {
+    throw new Error(`image too large (${width}x${height} = ${(width * height / 1e6).toFixed(0)} megapixels; at most ${MAX_PIXELS / 1e6})`);
+  }
+}
 
 export { IMAGE_EXTENSIONS } from './spec.js';
 
@@ -40,15 +52,89 @@ function fromInterleaved(src: Uint8Array, width: number, height: number, stride:
   return { width, height, channels, data };
 }
 
+/** Deflate never expands data more than ~1032 times: a stream this much shorter than the image cannot hold it. */
+const MAX_DEFLATE_RATIO = 1100;
+/** PNG samples per pixel by colour type. */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7 passes: x start, y start, x step, y step. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
+/**
+ * Checks a PNG's header before pngjs decodes it: the size against the limit, and the compressed image data (IDAT)
+ * against the filtered scanlines the size needs. Interlaced images, which pngjs inflates without a bound, are
+ * inflated here first with one.
+ */
+function checkPng(bytes: Uint8Array): void {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new Error('truncated PNG (no IHDR chunk)');
+  const width = v.getUint32(16), height = v.getUint32(20);
+  const depth = bytes[24], colorType = bytes[25], interlace = bytes[28];
+  checkPixels('PNG', width, height);
+  const channels = PNG_CHANNELS[colorType];
+  if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) throw new Error(`unsupported PNG colour type ${colorType} / bit depth ${depth}`);
+  const lineBytes = (w: number) => 1 + Math.ceil((w * channels * depth) / 8);
+  let raw = 0;
+  if (interlace) {
+    for (const [xs, ys, dx, dy] of ADAM7) {
+      const w = Math.ceil((width - xs) / dx), h = Math.ceil((height - ys) / dy);
+      if (w > 0 && h > 0) raw += h * lineBytes(w);
+    }
+  } else raw = height * lineBytes(width);
+  const idat: Uint8Array[] = [];
+  let compressed = 0;
+  for (let at = 8; at + 8 <= bytes.length;) {
+    const length = v.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'IDAT') {
+      idat.push(bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + length)));
+      compressed += length;
+    }
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  if (raw > MAX_DEFLATE_RATIO * compressed + 1024) {
+    throw new Error(`truncated PNG: ${compressed} bytes of image data cannot hold ${width}x${height} pixels`);
+  }
+  if (interlace) {
+    try {
+      zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: raw + 1 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`corrupt PNG: its image data inflates past the ${raw} bytes of ${width}x${height} pixels`);
+    }
+  }
+}
+
 function decodePng(bytes: Uint8Array): RawImage {
+  checkPng(bytes);
   // pngjs returns 8-bit RGBA for every colour type and bit depth (16-bit is rescaled).
   const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  if (png.width * png.height > MAX_PIXELS) throw new Error(`image too large (${png.width}x${png.height})`);
   return fromInterleaved(png.data, png.width, png.height, 4);
 }
 
+/** The size in a JPEG's frame header (SOFn), found by walking the marker segments before it. */
+function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) { at++; continue; } // fill byte
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+    if (marker === 0xda || marker === 0xd9) return null; // scan data or the end before any frame header
+    const length = (bytes[at + 2] << 8) | bytes[at + 3];
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) {
+      if (at + 9 > bytes.length) return null;
+      return { height: (bytes[at + 5] << 8) | bytes[at + 6], width: (bytes[at + 7] << 8) | bytes[at + 8] };
+    }
+    at += 2 + length;
+  }
+  return null;
+}
+
 function decodeJpeg(bytes: Uint8Array): RawImage {
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+  const size = jpegSize(bytes);
+  if (size) checkPixels('JPEG', size.width, size.height);
+  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 512 });
   return fromInterleaved(img.data, img.width, img.height, 3);
 }
 
@@ -70,7 +156,7 @@ export function decodeBmp(bytes: Uint8Array): RawImage {
   } else throw new Error(`unsupported BMP header size ${headerSize}`);
   const topDown = height < 0;
   height = Math.abs(height);
-  if (width <= 0 || height <= 0 || width * height > MAX_PIXELS) throw new Error(`bad BMP size ${width}x${height}`);
+  checkPixels('BMP', width, height);
 
   // Channel masks for 16/32-bit images.
   let masks: number[] | null = null;

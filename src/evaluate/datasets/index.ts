@@ -29,6 +29,8 @@ export {
   DATASET_FLAG_PARSERS, FASHION_MNIST_DIR, datasetFiles, datasetOptionsFromFlags, parseDatasetSpec,
   type DatasetFlagValues, type DatasetFlags, type DatasetSource,
 } from './spec.js';
+import { readFileChecked, readFileCheckedAsync } from '../../util/read-file.js';
+import { MAX_IMAGE_FILE_BYTES } from './limits.js';
 
 export interface Sample {
   /** One flat Float32Array per model input. */
@@ -59,6 +61,11 @@ export interface DatasetOptions extends PlanOptions {
   shuffle?: number;
   /** What to do with an image file that fails to decode; default 'fail'. */
   onDecodeError?: 'skip' | 'fail';
+  /**
+   * The model's number of classes (scores of its output): a label at or above it is an error naming the sample,
+   * found when the dataset is opened, before anything is sized by labels.
+   */
+  classCount?: number;
 }
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -79,18 +86,18 @@ export async function openDataset(spec: string, opts: DatasetOptions = {}): Prom
     case 'mnist': {
       const dir = mnistDir();
       const prefix = src.part === 'train' ? 'train' : 't10k';
-      return arrayDataset(spec, idxSet(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`)), opts, 10);
+      return arrayDataset(spec, idxSet(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`), samplesNeeded(opts)), opts, 10);
     }
     case 'fashion-mnist': {
       if (!fs.existsSync(FASHION_MNIST_DIR)) {
         throw new DatasetError(`${spec}: Fashion-MNIST is not installed (no ${FASHION_MNIST_DIR}); install it with: apt-get install dataset-fashion-mnist`);
       }
       const prefix = src.part === 'train' ? 'train' : 't10k';
-      const set = idxSet(path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`));
+      const set = idxSet(path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`), samplesNeeded(opts));
       set.classNames = FASHION_MNIST_CLASSES;
       return arrayDataset(spec, set, opts, 10);
     }
-    case 'idx': return arrayDataset(spec, idxSet(src.images, src.labels), opts);
+    case 'idx': return arrayDataset(spec, idxSet(src.images, src.labels, samplesNeeded(opts)), opts);
     case 'npy': return arrayDataset(spec, npySet(src.x, src.y), opts);
     case 'npz': return arrayDataset(spec, npzSet(src.file, opts.inputNames), opts);
     case 'csv': return arrayDataset(spec, csvSet(src.file), opts);
@@ -111,6 +118,20 @@ function validateOptions(o: DatasetOptions): void {
 
 // ---------------------------------------------------------------------------------------------- array sources
 
+/** Labels are held as int32. */
+const MAX_LABEL = 2 ** 31 - 1;
+
+/** Throws for the first label at or above the model's class count (opts.classCount), naming the sample. */
+function checkLabels(spec: string, labels: ArrayLike<number>, opts: DatasetOptions, sampleName: (i: number) => string): void {
+  const n = opts.classCount;
+  if (n === undefined) return;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= n) {
+      throw new DatasetError(`${spec}: ${sampleName(i)} has label ${labels[i]}, but the model has ${n} class${n === 1 ? '' : 'es'} (labels 0 to ${n - 1})`);
+    }
+  }
+}
+
 function labelsFrom(a: { shape: number[]; data: ArrayLike<number> }, what: string): Int32Array {
   const n = a.shape[0] ?? 0;
   const width = a.shape.length === 1 ? 1 : a.shape.slice(1).reduce((x, y) => x * y, 1);
@@ -118,7 +139,7 @@ function labelsFrom(a: { shape: number[]; data: ArrayLike<number> }, what: strin
   for (let i = 0; i < n; i++) {
     if (width === 1) {
       const v = a.data[i];
-      if (!Number.isInteger(v) || v < 0) throw new DatasetError(`${what}: label ${v} at index ${i} is not a non-negative integer`);
+      if (!Number.isInteger(v) || v < 0 || v > MAX_LABEL) throw new DatasetError(`${what}: label ${v} at index ${i} is not a class index (an integer from 0 to ${MAX_LABEL})`);
       out[i] = v;
     } else { // one-hot or scores: the largest entry
       let best = 0;
@@ -134,21 +155,29 @@ function numeric(a: NpyArray): ArrayLike<number> {
   return a.data as ArrayLike<number>;
 }
 
-function idxSet(imagesFile: string, labelsFile?: string): ArraySet {
-  const images = readIdx(imagesFile);
+/** Samples a pass reads from the start: `limit` without a shuffle (which may pick any sample), else all. */
+function samplesNeeded(opts: DatasetOptions): number | undefined {
+  return opts.shuffle === undefined ? opts.limit : undefined;
+}
+
+/** `maxSamples`: only the first samples are read (the rest of the files is neither read nor inflated). */
+function idxSet(imagesFile: string, labelsFile?: string, maxSamples?: number): ArraySet {
+  const images = readIdx(imagesFile, { maxSamples });
   // 8-bit IDX data are pixels (value = pixel / 255 by default); other IDX types are taken as stored.
   const defaultScale = images.data instanceof Uint8Array ? 1 / 255 : 1;
   const set: ArraySet = { inputs: [{ name: path.basename(imagesFile), shape: images.shape, data: images.data }], defaultScale };
-  if (labelsFile) set.labels = labelsFrom(readIdx(labelsFile), labelsFile);
+  if (labelsFile) {
+    const labels = readIdx(labelsFile, { maxSamples });
+    if (labels.declaredSamples !== images.declaredSamples) {
+      throw new DatasetError(`${labelsFile}: ${images.declaredSamples} samples but ${labels.declaredSamples} labels (${imagesFile})`);
+    }
+    set.labels = labelsFrom(labels, labelsFile);
+  }
   return set;
 }
 
 function readNpyFile(file: string): NpyArray {
-  let bytes: Uint8Array;
-  try { bytes = fs.readFileSync(file); } catch (e) {
-    throw new DatasetError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseNpy(bytes, file);
+  return parseNpy(readFileChecked(file, { error: DatasetError, kind: 'a .npy dataset' }), file);
 }
 
 function npySet(xFile: string, yFile?: string): ArraySet {
@@ -164,11 +193,7 @@ function npySet(xFile: string, yFile?: string): ArraySet {
 }
 
 function npzSet(file: string, inputNames?: string[]): ArraySet {
-  let bytes: Uint8Array;
-  try { bytes = fs.readFileSync(file); } catch (e) {
-    throw new DatasetError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const arrays = parseNpz(bytes, file);
+  const arrays = parseNpz(readFileChecked(file, { error: DatasetError, kind: 'an .npz dataset' }), file);
   const labelKey = ['y', 'label', 'labels'].find((k) => arrays.has(k));
   let names: string[];
   if (inputNames && inputNames.length > 0 && inputNames.every((n) => arrays.has(n))) names = inputNames;
@@ -231,6 +256,7 @@ function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClas
   if (n === 0) throw new DatasetError(`${spec}: the dataset is empty`);
   const plans = set.inputs.map((inp, i) =>
     makePlan(inp.shape.slice(1), opts.inputShapes?.[i], opts, set.defaultScale, `${spec} (input ${opts.inputNames?.[i] ?? i})`));
+  if (set.labels) checkLabels(spec, set.labels, opts, (i) => `sample ${i}`);
   const order = selectOrder(n, opts);
   const labels = set.labels;
   let classes = numClasses ?? set.numClasses;
@@ -283,9 +309,10 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
 
   const decodeFile = async (file: string): Promise<RawImage | null> => {
     try {
-      return decodeImage(await fs.promises.readFile(file));
+      return decodeImage(await readFileCheckedAsync(file, { error: DatasetError, maxBytes: MAX_IMAGE_FILE_BYTES, kind: 'an image' }));
     } catch (e) {
       if (skipMode) { skipped++; return null; }
+      if (e instanceof DatasetError) throw e;
       throw new DatasetError(`${file}: cannot decode image (${(e as Error).message})`);
     }
   };
@@ -296,6 +323,7 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
   skipped = firstSkips;
   if (!first) throw new DatasetError(`${spec}: no image under ${dir} could be decoded`);
   const plan: InputPlan = makePlan([first.height, first.width, first.channels], opts.inputShapes?.[0], opts, 1 / 255, `${spec} (input ${opts.inputNames?.[0] ?? 0})`);
+  if (classDirs.length > 0) checkLabels(spec, files.map((f) => f.label!), opts, (i) => `${path.relative(dir, files[i].file)} (folder ${files[i].label} in sorted order)`);
   const rel = (f: string) => path.relative(dir, f);
   return {
     spec,

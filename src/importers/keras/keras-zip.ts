@@ -6,8 +6,10 @@
 // (an LSTM's cell: layers/lstm/cell/vars; a Bidirectional's copies: layers/bidirectional/forward_layer/cell/vars
 // and .../backward_layer/cell/vars, attributes of keras/src/layers/rnn/bidirectional.py).
 
-import { unzipSync, strFromU8 } from 'fflate';
+import { strFromU8 } from 'fflate';
 import { ModelFormatError } from '../../errors.js';
+import { unzipBounded } from '../../util/inflate.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../util/read-file.js';
 import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './hdf5.js';
 import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
 import { bidirectionalSublayers, layerVariables } from './layers/index.js';
@@ -25,15 +27,20 @@ function kerasSnakeCase(className: string): string {
   return className.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
+const KERAS_MEMBERS = ['config.json', 'metadata.json', 'model.weights.h5'];
+
 export async function importKerasZip(bytes: Uint8Array, file: string): Promise<KerasSource> {
   let entries: Record<string, Uint8Array>;
+  const names: string[] = [];
   try {
-    entries = unzipSync(bytes);
+    // Only the members read below are inflated, and only up to what a model file may hold.
+    entries = unzipBounded(bytes, file, DEFAULT_MAX_FILE_BYTES, ModelFormatError, (name) => names.push(name) > 0 && KERAS_MEMBERS.includes(name));
   } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`${file}: not a readable .keras zip (${e instanceof Error ? e.message : String(e)})`);
   }
   if (!entries['config.json']) {
-    throw new ModelFormatError(`${file}: the zip has no config.json (found: ${Object.keys(entries).join(', ') || 'nothing'}); not a Keras 3 .keras file`);
+    throw new ModelFormatError(`${file}: the zip has no config.json (found: ${names.join(', ') || 'nothing'}); not a Keras 3 .keras file`);
   }
   const model: unknown = parseJson(entries['config.json'], 'config.json', file);
   checkModelConfig(model, file, 'config.json');

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelFormatError } from '../../errors.js';
 import type { ModelFiles } from './types.js';
+import { readFileChecked } from '../../util/read-file.js';
 
 export function directoryModelFiles(dir: string): ModelFiles {
   const root = path.resolve(dir);
@@ -24,12 +25,8 @@ export function directoryModelFiles(dir: string): ModelFiles {
     },
     read: (rel) => {
       const p = resolve(rel);
-      try {
-        return new Uint8Array(fs.readFileSync(p));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ModelFormatError(code === 'ENOENT' ? `${dir}: no file ${rel}` : `${dir}: cannot read ${rel} (${code ?? (e as Error).message})`);
-      }
+      if (!fs.existsSync(p)) throw new ModelFormatError(`${dir}: no file ${rel}`);
+      return readFileChecked(p, { error: ModelFormatError, label: `${dir}: ${rel}`, kind: 'a model file' });
     },
   };
 }

@@ -3,15 +3,21 @@
 // padding); eval is a single gather loop.
 
 import type { RuntimeTensor } from '../kernel.js';
+import { chargeActive } from '../budget.js';
 
 /**
  * Build the index map for `outShape` from per-dimension contributions: `dimOffsets[d][j]` is the input flat
- * offset contributed by output coordinate j along dimension d, or -1 when that coordinate is padding.
+ * offset contributed by output coordinate j along dimension d, or -1 when that coordinate is padding. Given as a
+ * function (size, d) => contributions, they are made only once the map and they are known to fit the memory budget
+ * (an output dimension can be as large as the whole tensor).
  */
-export function buildIndexMap(outShape: readonly number[], dimOffsets: readonly Int32Array[]): Int32Array {
+export function buildIndexMap(outShape: readonly number[],
+  dimOffsets: readonly Int32Array[] | ((size: number, d: number) => Int32Array)): Int32Array {
   const rank = outShape.length;
   let total = 1;
   for (const d of outShape) total *= d;
+  chargeActive(4 * (total + (typeof dimOffsets === 'function' ? outShape.reduce((a, b) => a + b, 0) : 0)), 'the index map');
+  const offsets = typeof dimOffsets === 'function' ? outShape.map(dimOffsets) : dimOffsets;
   const map = new Int32Array(total);
   if (total === 0) return map;
   if (rank === 0) {
@@ -22,7 +28,7 @@ export function buildIndexMap(outShape: readonly number[], dimOffsets: readonly 
   for (let k = 0; k < total; k++) {
     let idx = 0;
     for (let d = 0; d < rank; d++) {
-      const c = dimOffsets[d][counter[d]];
+      const c = offsets[d][counter[d]];
       if (c < 0) {
         idx = -1;
         break;

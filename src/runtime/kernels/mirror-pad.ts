@@ -31,7 +31,7 @@ export const mirrorPadKernel: Kernel<GatherPlan> = {
     out.dtype = input.dtype;
     out.shape = shape;
     const strides = stridesOf(input.shape);
-    const dimOffsets = shape.map((size, d) => {
+    const dimOffsets = (size: number, d: number) => {
       const n = input.shape[d];
       const before = pads[2 * d];
       const a = new Int32Array(size);
@@ -42,7 +42,7 @@ export const mirrorPadKernel: Kernel<GatherPlan> = {
         a[j] = i * strides[d];
       }
       return a;
-    });
+    };
     return { map: buildIndexMap(shape, dimOffsets), fill: 0 };
   },
   eval: gatherEval,

@@ -99,14 +99,14 @@ function preparePad(ctx: PrepareContext, withConstant: boolean): PadPlan {
   const wasm = ctx.wasm && total > 0 ? planWasm(ctx.wasm, input, out, pads, fill) : null;
   if (wasm) return { map: new Int32Array(0), fill, wasm };
   const strides = stridesOf(input.shape);
-  const dimOffsets = out.shape.map((size, d) => {
+  const dimOffsets = (size: number, d: number) => {
     const a = new Int32Array(size);
     for (let j = 0; j < size; j++) {
       const i = j - pads[2 * d];
       a[j] = i >= 0 && i < input.shape[d] ? i * strides[d] : -1;
     }
     return a;
-  });
+  };
   return { map: buildIndexMap(out.shape, dimOffsets), fill, wasm: null };
 }
 

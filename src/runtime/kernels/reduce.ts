@@ -13,6 +13,7 @@
 // (reduce-q8.ts).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { chargeActive } from '../budget.js';
 import { roundHalfEven, usesXnnpack } from '../requantize.js';
 import { dtypeRange, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { constIntValues, isQuant, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
@@ -55,6 +56,7 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
   output.shape = keep ? outFull : input.shape.filter((_, i) => !reduced[i]);
   const outStrides = stridesOf(outFull);
   const total = sizeOf(input.shape);
+  chargeActive(4 * total, 'the reduction index map');
   const target = new Int32Array(total);
   const counter = new Array<number>(rank).fill(0);
   for (let k = 0; k < total; k++) {

@@ -181,12 +181,13 @@ export const resizeNearestNeighborKernel: Kernel<GatherPlan> = {
     const align = ctx.options.alignCorners === true;
     const half = ctx.options.halfPixelCenters === true;
     const [batch, ih, iw, depth] = input.shape;
-    const offsets = [
-      Int32Array.from({ length: batch }, (_, b) => b * ih * iw * depth),
-      Int32Array.from({ length: oh }, (_, y) => nearest(y, ih, oh, align, half) * iw * depth),
-      Int32Array.from({ length: ow }, (_, x) => nearest(x, iw, ow, align, half) * depth),
-      Int32Array.from({ length: depth }, (_, c) => c),
+    const along = [
+      (b: number) => b * ih * iw * depth,
+      (y: number) => nearest(y, ih, oh, align, half) * iw * depth,
+      (x: number) => nearest(x, iw, ow, align, half) * depth,
+      (c: number) => c,
     ];
+    const offsets = (size: number, d: number) => Int32Array.from({ length: size }, (_, j) => along[d](j));
     return { map: buildIndexMap(ctx.outputs[0].shape, offsets), fill: 0 };
   },
   eval: gatherEval,

@@ -2,6 +2,7 @@
 // NumPy-style broadcasting (as TFLite's BroadcastN paths), strides, reading small constant int tensors.
 
 import type { PrepareContext, RuntimeTensor, TypedArray } from '../kernel.js';
+import { chargeActive } from '../budget.js';
 
 export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -57,6 +58,7 @@ export function broadcastIndexMap(inShape: readonly number[], outShape: readonly
   const s = stridesOf(inShape);
   const off = rank - inShape.length;
   for (let i = 0; i < inShape.length; i++) inStrides[i + off] = inShape[i] === 1 ? 0 : s[i];
+  chargeActive(4 * total, 'the broadcast index map');
   const map = new Int32Array(total);
   const counter = new Array<number>(rank).fill(0);
   let idx = 0;

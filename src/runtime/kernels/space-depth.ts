@@ -8,6 +8,7 @@
 //   BATCH_TO_SPACE_ND: the inverse, then `crops` removed from each spatial dimension.
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
+import { chargeActive } from '../budget.js';
 import { gatherEval, type GatherPlan } from './index-map.js';
 import { checkGeneratedShape, constIntValues, isQuant, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
 
@@ -25,6 +26,7 @@ function nhwcInput(ctx: PrepareContext, op: string): { input: RuntimeTensor; blo
 /** For every element of `shape` (row-major), `source(coords)`: the input flat index or -1 (padding). */
 function mapOver(shape: readonly number[], source: (c: Int32Array) => number): Int32Array {
   const total = sizeOf(shape);
+  chargeActive(4 * total, 'the index map');
   const map = new Int32Array(total);
   const c = new Int32Array(shape.length);
   for (let k = 0; k < total; k++) {

@@ -16,7 +16,7 @@ export const tileKernel: Kernel<GatherPlan> = {
     out.dtype = input.dtype;
     out.shape = input.shape.map((d, i) => d * multiples[i]);
     const strides = stridesOf(input.shape);
-    const dimOffsets = out.shape.map((size, d) => Int32Array.from({ length: size }, (_, j) => (j % input.shape[d]) * strides[d]));
+    const dimOffsets = (size: number, d: number) => Int32Array.from({ length: size }, (_, j) => (j % input.shape[d]) * strides[d]);
     return { map: buildIndexMap(out.shape, dimOffsets), fill: 0 };
   },
   eval: gatherEval,
@@ -37,10 +37,10 @@ export const broadcastToKernel: Kernel<GatherPlan> = {
     out.shape = shape;
     const off = shape.length - input.shape.length;
     const strides = stridesOf(input.shape);
-    const dimOffsets = shape.map((size, d) => {
+    const dimOffsets = (size: number, d: number) => {
       const k = d - off;
       return Int32Array.from({ length: size }, (_, j) => (k < 0 || input.shape[k] === 1 ? 0 : j * strides[k]));
-    });
+    };
     return { map: buildIndexMap(shape, dimOffsets), fill: 0 };
   },
   eval: gatherEval,
