@@ -57,6 +57,16 @@ function checkStat(st: fs.Stats, name: string, opts: ReadFileOptions): number {
 /** The bytes of a regular file of at most `opts.maxBytes`; every failure is one `opts.error` naming the file. */
 export function readFileChecked(file: string, opts: ReadFileOptions): Uint8Array {
   const name = opts.label ?? file;
+  return withRegularFile(file, name, opts, (fd, st) => {
+    const size = checkStat(st, name, opts);
+    // A plain Uint8Array (not a pooled Buffer): callers may take `.buffer` of what they slice from it.
+    // A file that shrank while being read is taken as it was read.
+    return readAt(fd, new Uint8Array(size), 0);
+  });
+}
+
+/** Opens `file` without blocking, hands its descriptor and stat to `use`, closes it; errors name the file. */
+function withRegularFile<T>(file: string, name: string, opts: ReadFileOptions, use: (fd: number, st: fs.Stats) => T): T {
   let fd: number;
   try {
     fd = fs.openSync(file, OPEN_FLAGS);
@@ -64,23 +74,24 @@ export function readFileChecked(file: string, opts: ReadFileOptions): Uint8Array
     throw openError(e, name, opts);
   }
   try {
-    const size = checkStat(fs.fstatSync(fd), name, opts);
-    // A plain Uint8Array (not a pooled Buffer): callers may take `.buffer` of what they slice from it.
-    const out = new Uint8Array(size);
-    let at = 0;
-    while (at < size) {
-      const n = fs.readSync(fd, out, at, size - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    // A file that shrank while being read is taken as it was read.
-    return at < size ? out.subarray(0, at) : out;
+    return use(fd, fs.fstatSync(fd));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== undefined) throw openError(e, name, opts);
     throw e;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Fills `out` from `position` on; shorter (a subarray) when the file ends first. */
+function readAt(fd: number, out: Uint8Array, position: number): Uint8Array {
+  let at = 0;
+  while (at < out.length) {
+    const n = fs.readSync(fd, out, at, out.length - at, position + at);
+    if (n === 0) break;
+    at += n;
+  }
+  return at < out.length ? out.subarray(0, at) : out;
 }
 
 /** readFileChecked without blocking the event loop (image folders read the next file while one is decoded). */
@@ -116,30 +127,10 @@ export async function readFileCheckedAsync(file: string, opts: ReadFileOptions):
  */
 export function readFileRange(file: string, position: number, length: number, opts: ReadFileOptions): Uint8Array {
   const name = opts.label ?? file;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, OPEN_FLAGS);
-  } catch (e) {
-    throw openError(e, name, opts);
-  }
-  try {
-    const st = fs.fstatSync(fd);
+  return withRegularFile(file, name, opts, (fd, st) => {
     if (!st.isFile()) throw new opts.error(`${name}: ${describeSpecial(st)}`);
-    const n = Math.max(0, Math.min(length, st.size - position));
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const r = fs.readSync(fd, out, at, n - at, position + at);
-      if (r === 0) break;
-      at += r;
-    }
-    return at < n ? out.subarray(0, at) : out;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== undefined) throw openError(e, name, opts);
-    throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
+    return readAt(fd, new Uint8Array(Math.max(0, Math.min(length, st.size - position))), position);
+  });
 }
 
 /** Size of a regular file (the same checks as reading it, without the cap). */
