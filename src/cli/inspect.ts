@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 // The reader alone: inspect writes nothing, and the writer brings in the flatbuffers package.
 import { readModelFile } from '../format/reader.js';
+import { ModelFormatError } from '../errors.js';
 import { summarizeModel, type ModelSummary, type TensorDetails } from '../format/details.js';
 import { invalidModelError, modelProblems } from '../graph/validate.js';
 import { bold, formatBytes, printJson, table, yellow } from './output.js';
@@ -20,6 +21,31 @@ export function inspectFile(file: string): InspectResult {
   const problems = modelProblems(model);
   if (problems.some((p) => p.kind === 'reference')) throw invalidModelError(file, problems.map((p) => p.message));
   return { ...summarizeModel(model, file, fs.statSync(file).size), problems: problems.map((p) => p.message) };
+}
+
+const SOURCE_NAMES: Record<string, string> = {
+  'keras-h5': 'a Keras .h5 model', 'keras-zip': 'a Keras .keras model', 'tfjs-layers': 'a TF.js model.json',
+  'tfjs-graph': 'a TF.js model.json', 'tf-savedmodel': 'a SavedModel', 'tf-graphdef': 'a TensorFlow GraphDef',
+};
+
+/** A model litequant converts (Keras, TF.js, SavedModel, GraphDef) given to inspect: the same error, saying how. */
+async function convertibleSourceHint(file: string, e: ModelFormatError): Promise<ModelFormatError | null> {
+  let format: string;
+  try {
+    const stat = fs.statSync(file);
+    const { detectFormat } = await import('../importers/sources.js');
+    if (stat.isDirectory()) {
+      if (!['saved_model.pb', 'model.json'].some((f) => fs.existsSync(`${file}/${f}`))) return null;
+      format = fs.existsSync(`${file}/saved_model.pb`) ? 'a SavedModel' : 'a TF.js model folder';
+    } else {
+      if (!stat.isFile()) return null;
+      const { readFileRange } = await import('../util/read-file.js');
+      format = SOURCE_NAMES[detectFormat(readFileRange(file, 0, 64, { error: ModelFormatError }), file)];
+    }
+  } catch {
+    return null;
+  }
+  return new ModelFormatError(`${e.message}; it looks like ${format}: convert it first (litequant convert ${file} -o model.tflite), then inspect the .tflite`);
 }
 
 function quantText(d: TensorDetails): string {
@@ -59,8 +85,13 @@ export function registerInspect(program: Command): void {
     .description('show input/output details (like TF\'s get_input_details) and a model summary')
     .argument('<model>', '.tflite file')
     .option('--json', 'machine-readable output (schema in README)')
-    .action((file: string, opts: { json?: boolean }) => {
-      const summary = inspectFile(file);
+    .action(async (file: string, opts: { json?: boolean }) => {
+      let summary: InspectResult;
+      try {
+        summary = inspectFile(file);
+      } catch (e) {
+        throw (e instanceof ModelFormatError && (await convertibleSourceHint(file, e))) || e;
+      }
       if (opts.json) printJson(summary);
       else process.stdout.write(formatSummary(summary) + '\n');
       if (summary.problems.length) throw invalidModelError(file, summary.problems);

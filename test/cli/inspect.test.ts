@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectFile } from '../../src/cli/inspect.js';
+import { cli } from '../helpers/cli.js';
 import { corpusPath, corpusTflites, readCorpus, NO_CORPUS, OFFICIAL_REFUSES } from '../helpers/corpus.js';
 import { createOfficialRunner } from '../helpers/oracle.js';
 import { rawTensors } from '../helpers/raw-tflite.js';
@@ -42,4 +43,21 @@ test('inspect summarizes ops, weights and metadata of a Google-written file', { 
   assert.ok(conv && conv.count === 9, 'ResNet-8 has 9 convolutions (PROVENANCE: Conv2D x9)');
   assert.ok((s.weight_bytes.int8 ?? 0) > 70000, 'int8 weights dominate');
   assert.ok(s.metadata.some((m) => m.name === 'min_runtime_version'));
+});
+
+test('inspect of a model litequant converts (SavedModel, Keras .h5, TF.js model.json) says to convert it first; other files do not', { skip: NO_CORPUS }, () => {
+  for (const [source, says] of [
+    ['tf/savedmodel/kws_ref_model', /a SavedModel: convert it first/],
+    ['keras/pretrainedResnet.h5', /a Keras \.h5 model: convert it first/],
+    ['tf/tfjs-graph/blazeface/blazeface.json', /a TF\.js model\.json: convert it first/],
+  ] as const) {
+    const r = cli(['inspect', corpusPath(source)]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], says);
+  }
+  const r = cli(['inspect', '/dev/zero']);
+  assert.equal(r.code, 1);
+  assert.doesNotMatch(r.stderr, /convert it first/);
 });
