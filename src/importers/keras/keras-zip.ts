@@ -4,7 +4,8 @@
 // (_save_container_state) keys a model's layers by snake-cased class name, numbered per class in layer order
 // (dense, dense_1, ...), not by layer name; sublayers held in attributes sit under the attribute's name
 // (an LSTM's cell: layers/lstm/cell/vars; a Bidirectional's copies: layers/bidirectional/forward_layer/cell/vars
-// and .../backward_layer/cell/vars, attributes of keras/src/layers/rnn/bidirectional.py).
+// and .../backward_layer/cell/vars, attributes of keras/src/layers/rnn/bidirectional.py; a TimeDistributed's layer:
+// layers/time_distributed/layer/vars).
 
 import { strFromU8 } from 'fflate';
 import { ModelFormatError } from '../../errors.js';
@@ -12,7 +13,7 @@ import { unzipBounded } from '../../util/inflate.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../util/read-file.js';
 import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './hdf5.js';
 import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
-import { bidirectionalSublayers, layerVariables } from './layers/index.js';
+import { bidirectionalSublayers, layerVariables, timeDistributedInner } from './layers/index.js';
 
 function parseJson(bytes: Uint8Array, what: string, file: string): any {
   try {
@@ -98,6 +99,14 @@ export async function importKerasZip(bytes: Uint8Array, file: string): Promise<K
             const sg = g.get(attr);
             if (isGroup(sg)) readVars(sg, sub.cls, sub.cfg, [...path, name, sub.name], `${gPath}/${attr}`);
           }
+          continue;
+        }
+        if (layer.class_name === 'TimeDistributed') {
+          // The wrapped layer is the attribute `layer` (keras/src/layers/core/wrapper.py); its weights are read as
+          // the wrapper's, where the other formats keep them.
+          const inner = timeDistributedInner(layer.config ?? {});
+          const lg = g.get('layer');
+          if (isGroup(lg)) readVars(lg, inner.cls, inner.cfg, [...path, name], `${gPath}/layer`);
           continue;
         }
         readVars(g, layer.class_name, layer.config ?? {}, [...path, name], gPath);

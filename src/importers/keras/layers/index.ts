@@ -15,9 +15,11 @@ import { POOLING_LAYERS } from './pooling.js';
 import { PREPROCESSING_LAYERS } from './preprocessing.js';
 import { RECURRENT_LAYERS } from './recurrent.js';
 import { RESIZING_LAYERS } from './resizing.js';
+import { WRAPPER_LAYERS } from './wrappers.js';
 
 export type { KerasLayerConverter, LayerConfig, LayerVariable } from './layer.js';
 export { bidirectionalSublayers } from './recurrent.js';
+export { timeDistributedInner } from './wrappers.js';
 
 export const KERAS_LAYERS: readonly KerasLayerConverter[] = [
   ...CORE_LAYERS,
@@ -30,6 +32,7 @@ export const KERAS_LAYERS: readonly KerasLayerConverter[] = [
   ...PADDING_LAYERS,
   ...RESIZING_LAYERS,
   ...RECURRENT_LAYERS,
+  ...WRAPPER_LAYERS,
 ];
 
 /** Every class name (aliases included) to its converter; a name listed twice is refused. */

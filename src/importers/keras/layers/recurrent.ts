@@ -1,25 +1,39 @@
-// Recurrent layers: LSTM (as TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM) and Bidirectional(LSTM) (two of them,
-// merged). The other recurrent layers are listed so that the refusal says which RNNs do convert.
+// Recurrent layers: LSTM (as TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM when it can express it), GRU and SimpleRNN
+// (unrolled into plain ops: rnn-unrolled.ts), and Bidirectional around any of them. The other recurrent layers are
+// listed so that the refusal says which RNNs do convert.
 
 import { ModelFormatError, UnsupportedError } from '../../../errors.js';
 import type { WeightArray } from '../source.js';
-import { activationName, expectShape, requireRank, weightsOf, type ConvertContext } from '../emit.js';
-import { biasVariable, trainable, type KerasLayerConverter, type LayerConfig, type LayerVariable } from './layer.js';
+import { ACTIVATIONS, activationName, expectShape, requireRank, weightsOf, type ConvertContext } from '../emit.js';
+import type { KerasLayerConverter, LayerConfig } from './layer.js';
+import { UNROLLED_CELLS, recurrentUnsupportedReason, recurrentVariables, unrolledRecurrent } from './rnn-unrolled.js';
 
 const LSTM_CLASS_NAMES = ['LSTM', 'LSTMV1', 'CuDNNLSTM'];
 
-const lstmVariables = (cfg: LayerConfig): LayerVariable[] => [trainable('kernel'), trainable('recurrent_kernel'), ...biasVariable(cfg)];
+/** Recurrent classes by the cell they compute. */
+const CELL_OF: Readonly<Record<string, string>> = {
+  LSTM: 'LSTM', LSTMV1: 'LSTM', CuDNNLSTM: 'LSTM', GRU: 'GRU', GRUV1: 'GRU', SimpleRNN: 'SimpleRNN',
+};
 
-/** TFLite's fused LSTM computes sigmoid gates and a tanh cell/output activation, one sequence from zero state. */
-function lstmUnsupportedReason(cfg: LayerConfig): string | null {
-  const act = activationName(cfg.activation ?? 'tanh');
-  const rec = activationName(cfg.recurrent_activation ?? 'sigmoid');
-  if (act !== 'tanh') return `activation '${act}' (the fused LSTM has tanh only)`;
-  if (rec !== 'sigmoid') return `recurrent_activation '${rec}' (the fused LSTM has sigmoid gates only)`;
-  if (cfg.return_state) return 'return_state=True';
-  if (cfg.stateful) return 'stateful=True';
-  if (cfg.time_major) return 'time_major=True';
+/** Why a recurrent layer's config cannot be converted, or null (activations are checked here: the gates have one too). */
+function rnnUnsupportedReason(cfg: LayerConfig): string | null {
+  const why = recurrentUnsupportedReason(cfg);
+  if (why) return why;
+  for (const key of ['activation', 'recurrent_activation']) {
+    if (cfg[key] === undefined) continue;
+    const a = activationName(cfg[key]);
+    if (!ACTIVATIONS.has(a)) return `${key} '${a}' not supported`;
+  }
   return null;
+}
+
+/**
+ * TFLite's fused LSTM computes sigmoid gates and a tanh cell/output activation and exposes the output sequence only;
+ * other LSTMs (other activations, return_state: the final cell state is an output) are unrolled.
+ */
+function fusedLstmFits(cfg: LayerConfig): boolean {
+  return activationName(cfg.activation ?? 'tanh') === 'tanh' && activationName(cfg.recurrent_activation ?? 'sigmoid') === 'sigmoid'
+    && !cfg.return_state;
 }
 
 /** Rows [gate*units, (gate+1)*units) of a Keras packed [rows, 4*units] matrix, transposed to TFLite's [units, rows]. */
@@ -48,7 +62,7 @@ function lstm(ctx: ConvertContext, xIn: number, cfg: LayerConfig, path: string[]
   const x = cfg.go_backwards ? e.op('REVERSE_V2', [xIn, e.constI(`${name}/time_axis`, [1], [1])], `${name}/reversed_input`, [n, steps, inDim]) : xIn;
   const units = Number(cfg.units);
   if (!Number.isInteger(units) || units <= 0) throw new ModelFormatError(`${ctx.src.file}: layer '${name}' has units ${cfg.units}`);
-  const w = weightsOf(ctx, path, lstmVariables(cfg));
+  const w = weightsOf(ctx, path, recurrentVariables(cfg));
   const kernel = w.get('kernel')!;
   const recurrent = w.get('recurrent_kernel')!;
   expectShape(ctx, path, kernel, [inDim, 4 * units], 'kernel');
@@ -73,12 +87,22 @@ function lstm(ctx: ConvertContext, xIn: number, cfg: LayerConfig, path: string[]
     e.constI(`${name}/last_strides`, [3], [1, 1, 1])], name, [n, units], { beginMask: 5, endMask: 5, shrinkAxisMask: 2 });
 }
 
-const lstmLayer: KerasLayerConverter = {
-  classNames: LSTM_CLASS_NAMES,
-  variables: lstmVariables,
-  unsupportedReason: lstmUnsupportedReason,
-  convert: (ctx, cfg, [x], path) => [lstm(ctx, x, cfg, path)],
-};
+
+/** A recurrent layer of any supported class on `x`: Keras's outputs (sequence or last step, then return_state's states). */
+function recurrentLayer(ctx: ConvertContext, className: string, x: number, cfg: LayerConfig, path: string[]): number[] {
+  const cell = CELL_OF[className];
+  if (cell === 'LSTM' && fusedLstmFits(cfg)) return [lstm(ctx, x, cfg, path)];
+  const spec = cell ? UNROLLED_CELLS[cell] : undefined;
+  if (!spec) throw new UnsupportedError(`${ctx.src.file}: layer '${path.join('/')}' (${className}) is not a recurrent layer that converts`);
+  return unrolledRecurrent(ctx, spec, x, cfg, path);
+}
+
+const recurrentConverter = (classNames: string[]): KerasLayerConverter => ({
+  classNames,
+  variables: recurrentVariables,
+  unsupportedReason: rnnUnsupportedReason,
+  convert: (ctx, cfg, [x], path) => recurrentLayer(ctx, classNames[0], x, cfg, path),
+});
 
 /** A Bidirectional layer's two copies of its wrapped layer, as Keras builds them: forward_<name>, then the backward one. */
 export function bidirectionalSublayers(cfg: LayerConfig): { name: string; cls: string; cfg: LayerConfig }[] {
@@ -99,48 +123,48 @@ export function bidirectionalSublayers(cfg: LayerConfig): { name: string; cls: s
 const MERGE_MODES = new Set(['concat', 'sum', 'mul', 'ave']);
 
 function bidirectionalUnsupportedReason(cfg: LayerConfig): string | null {
-  if (!LSTM_CLASS_NAMES.includes(String(cfg.layer?.class_name ?? ''))) {
-    return cfg.layer ? `wrapped ${cfg.layer.class_name} (only a wrapped LSTM converts)` : 'no wrapped layer in its config';
-  }
-  if (cfg.merge_mode === null) return 'merge_mode=None (two separate outputs)';
-  const mode = cfg.merge_mode ?? 'concat';
-  if (!MERGE_MODES.has(mode)) return `merge_mode '${mode}'`;
+  if (!cfg.layer) return 'no wrapped layer in its config';
+  const mode = cfg.merge_mode === null ? null : cfg.merge_mode ?? 'concat';
+  if (mode !== null && !MERGE_MODES.has(mode)) return `merge_mode '${mode}'`;
   for (const sub of [cfg.layer, cfg.backward_layer]) {
     if (!sub) continue;
-    if (!LSTM_CLASS_NAMES.includes(String(sub.class_name))) return `backward layer ${sub.class_name} (only LSTM converts)`;
-    const why = lstmUnsupportedReason(sub.config ?? {});
+    const cls = String(sub.class_name);
+    if (!CELL_OF[cls]) return `wrapped ${cls} (LSTM, GRU and SimpleRNN convert)`;
+    if (sub.config?.return_state) return 'wrapped layer with return_state=True';
+    const why = rnnUnsupportedReason(sub.config ?? {});
     if (why) return why;
   }
   return null;
 }
 
 /**
- * Keras Bidirectional(LSTM): a forward and a backward copy of the LSTM (Keras names them forward_<name> and
+ * Keras Bidirectional: a forward and a backward copy of the wrapped RNN (Keras names them forward_<name> and
  * backward_<name>, the backward one with go_backwards flipped), each converted as above; with return_sequences the
  * backward outputs are reversed back to input time order (Keras does so), then merged: concat on the last axis,
- * sum, mul, or ave. return_sequences=False merges each copy's last step.
+ * sum, mul, ave, or none (merge_mode=None: the two outputs). return_sequences=False merges each copy's last step.
  */
-function bidirectional(ctx: ConvertContext, x: number, cfg: LayerConfig, path: string[]): number {
+function bidirectional(ctx: ConvertContext, x: number, cfg: LayerConfig, path: string[]): number[] {
   const e = ctx.e;
   const name = path.join('/');
   const inner = cfg.layer?.config ?? {};
   const [forward, backward] = bidirectionalSublayers(cfg);
-  const fwd = lstm(ctx, x, forward.cfg, [...path, forward.name]);
-  let bwd = lstm(ctx, x, backward.cfg, [...path, backward.name]);
+  const fwd = recurrentLayer(ctx, forward.cls, x, forward.cfg, [...path, forward.name])[0];
+  let bwd = recurrentLayer(ctx, backward.cls, x, backward.cfg, [...path, backward.name])[0];
   const s = e.shape(fwd);
   if (inner.return_sequences) bwd = e.op('REVERSE_V2', [bwd, e.constI(`${name}/time_axis`, [1], [1])], `${name}/backward_in_time_order`, s);
-  const mode = cfg.merge_mode ?? 'concat';
+  const mode = cfg.merge_mode === null ? null : cfg.merge_mode ?? 'concat';
   switch (mode) {
+    case null: return [fwd, bwd];
     case 'concat': {
       const out = [...s];
       out[out.length - 1] *= 2;
-      return e.op('CONCATENATION', [fwd, bwd], name, out, { axis: s.length - 1 });
+      return [e.op('CONCATENATION', [fwd, bwd], name, out, { axis: s.length - 1 })];
     }
-    case 'sum': return e.op('ADD', [fwd, bwd], name, s);
-    case 'mul': return e.op('MUL', [fwd, bwd], name, s);
+    case 'sum': return [e.op('ADD', [fwd, bwd], name, s)];
+    case 'mul': return [e.op('MUL', [fwd, bwd], name, s)];
     case 'ave': {
       const sum = e.op('ADD', [fwd, bwd], `${name}/sum`, s);
-      return e.op('MUL', [sum, e.constF(`${name}/half`, [], [0.5])], name, s);
+      return [e.op('MUL', [sum, e.constF(`${name}/half`, [], [0.5])], name, s)];
     }
     default: throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (Bidirectional) merge_mode '${mode}' is not supported`);
   }
@@ -149,18 +173,21 @@ function bidirectional(ctx: ConvertContext, x: number, cfg: LayerConfig, path: s
 const bidirectionalLayer: KerasLayerConverter = {
   classNames: ['Bidirectional'],
   unsupportedReason: bidirectionalUnsupportedReason,
-  convert: (ctx, cfg, [x], path) => [bidirectional(ctx, x, cfg, path)],
+  convert: (ctx, cfg, [x], path) => bidirectional(ctx, x, cfg, path),
 };
 
-const OTHER_RNNS_REASON = 'recurrent layer not supported (only LSTM converts, as UNIDIRECTIONAL_SEQUENCE_LSTM)';
+const OTHER_RNNS_REASON = 'recurrent layer not supported (LSTM, GRU and SimpleRNN convert)';
 
-/** Recurrent layers other than LSTM: refused, with a reason that names the one that converts. */
+/** Recurrent layers with no converter: refused, with a reason that names those that convert. */
 const otherRecurrent: KerasLayerConverter = {
-  classNames: ['GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'CuDNNGRU'],
+  classNames: ['RNN', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'CuDNNGRU'],
   unsupportedReason: () => OTHER_RNNS_REASON,
   convert: (ctx, _cfg, _inputs, path) => {
     throw new UnsupportedError(`${ctx.src.file}: layer '${path.join('/')}': ${OTHER_RNNS_REASON}`);
   },
 };
 
-export const RECURRENT_LAYERS: readonly KerasLayerConverter[] = [lstmLayer, bidirectionalLayer, otherRecurrent];
+export const RECURRENT_LAYERS: readonly KerasLayerConverter[] = [
+  recurrentConverter(LSTM_CLASS_NAMES), recurrentConverter(['GRU', 'GRUV1']), recurrentConverter(['SimpleRNN']),
+  bidirectionalLayer, otherRecurrent,
+];
