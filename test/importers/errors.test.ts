@@ -27,7 +27,7 @@ test('unsupported layers: one error listing every one, by name and class', async
       name: 'm',
       layers: [
         layer('InputLayer', 'in', null, { batch_input_shape: [null, 10, 4], dtype: 'float32' }),
-        layer('GRU', 'gru', 'in', { units: 3 }),
+        layer('GRU', 'gru', 'in', { units: 3, stateful: true }),
         layer('Lambda', 'lam', 'gru'),
         layer('Conv1D', 'conv_cf', 'lam', { filters: 2, kernel_size: 1, data_format: 'channels_first' }),
         layer('Dense', 'dense', 'conv_cf', { units: 2, activation: 'my_custom_activation' }),

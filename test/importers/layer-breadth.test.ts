@@ -317,6 +317,7 @@ test('unsupported layers, nested ones included, are listed in one error by path 
   innerCfg[1].config.rms_scaling = true;
   layerConfig(a.modelTopology, 'd_int8').config.dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'int8_from_float32' } };
   layerConfig(a.modelTopology, 'd_int8').config.some_future_option = [1, 2];
+  layerConfig(a.modelTopology, 'lstm').config.stateful = true;
   await assert.rejects(convert(a, { label: 'bad.json' }), (e: Error) => {
     assert.equal(e.name, 'UnsupportedError');
     assert.ok(!e.message.includes('\n'));

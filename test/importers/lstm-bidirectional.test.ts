@@ -290,9 +290,10 @@ test('Bidirectional variants the converter cannot express get a clear Unsupporte
   const artifacts = await save(tf, tf.model({ inputs: input, outputs: out }));
   const biCfg = (a: any) => (a.modelTopology.model_config ?? a.modelTopology).config.layers.find((l: any) => l.class_name === 'Bidirectional').config;
   const variants: [string, (c: any) => void, RegExp][] = [
-    ['merge_mode None', (c) => { c.merge_mode = null; }, /merge_mode=None/],
-    ['wrapped GRU', (c) => { c.layer.class_name = 'GRU'; }, /wrapped GRU/],
-    ['wrapped LSTM with relu', (c) => { c.layer.config.activation = 'relu'; }, /activation 'relu'/],
+    ['merge_mode first', (c) => { c.merge_mode = 'first'; }, /merge_mode 'first'/],
+    ['wrapped ConvLSTM1D', (c) => { c.layer.class_name = 'ConvLSTM1D'; }, /wrapped ConvLSTM1D/],
+    ['wrapped stateful LSTM', (c) => { c.layer.config.stateful = true; }, /stateful=True/],
+    ['wrapped LSTM with return_state', (c) => { c.layer.config.return_state = true; }, /return_state=True/],
   ];
   for (const [what, edit, msg] of variants) {
     const a = structuredClone(artifacts);

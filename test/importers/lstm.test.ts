@@ -127,24 +127,32 @@ test('LSTM int8 (int8 I/O): runs in the official runtime, our interpreter within
   assert.equal(argmax(floatRun.raw[0]), floatRun.top1[0]);
 });
 
-test('LSTM: unsupported variants and other RNNs get a clear UnsupportedError', async () => {
+test('LSTM: variants the fused op cannot express are unrolled; stateful ones and other RNNs get a clear UnsupportedError', async () => {
   const { artifacts } = await build(false);
   const lstmLayer = (a: any) => (a.modelTopology.model_config ?? a.modelTopology).config.layers.find((l: any) => l.class_name === 'LSTM');
   const layerCfg = (a: any) => lstmLayer(a).config;
-  const variants: [string, (c: any) => void, RegExp][] = [
-    ['hard_sigmoid gates', (c) => { c.recurrent_activation = 'hard_sigmoid'; }, /recurrent_activation 'hard_sigmoid'/],
-    ['relu activation', (c) => { c.activation = 'relu'; }, /activation 'relu'/],
-    ['return_state', (c) => { c.return_state = true; }, /return_state/],
-    ['stateful', (c) => { c.stateful = true; }, /stateful/],
+  const unrolled: [string, (c: any) => void][] = [
+    ['hard_sigmoid gates', (c) => { c.recurrent_activation = 'hard_sigmoid'; }],
+    ['relu activation', (c) => { c.activation = 'relu'; }],
   ];
-  for (const [what, edit, msg] of variants) {
+  for (const [what, edit] of unrolled) {
+    const a = structuredClone(artifacts);
+    edit(layerCfg(a));
+    const ops = (await convert(a, { label: what })).model.subgraphs[0].operators.map((o) => o.op);
+    assert.ok(!ops.includes('UNIDIRECTIONAL_SEQUENCE_LSTM') && ops.includes('UNPACK'), `${what}: ${ops.join(',')}`);
+  }
+  const refused: [string, (c: any) => void, RegExp][] = [
+    ['stateful', (c) => { c.stateful = true; }, /stateful/],
+    ['time_major', (c) => { c.time_major = true; }, /time_major/],
+  ];
+  for (const [what, edit, msg] of refused) {
     const a = structuredClone(artifacts);
     edit(layerCfg(a));
     await assert.rejects(convert(a, { label: what }), (e: unknown) => e instanceof UnsupportedError && msg.test(e.message) && /lstm/.test(e.message), what);
   }
-  const gru = structuredClone(artifacts);
-  lstmLayer(gru).class_name = 'GRU';
-  await assert.rejects(convert(gru, { label: 'gru' }), (e: unknown) => e instanceof UnsupportedError && /GRU: recurrent layer not supported/.test(e.message));
+  const rnn = structuredClone(artifacts);
+  lstmLayer(rnn).class_name = 'ConvLSTM1D';
+  await assert.rejects(convert(rnn, { label: 'convlstm' }), (e: unknown) => e instanceof UnsupportedError && /ConvLSTM1D: recurrent layer not supported \(LSTM, GRU and SimpleRNN convert\)/.test(e.message));
 });
 
 /** The TF.js model's weights in save order, as [layer, array] pairs. */
