@@ -14,7 +14,7 @@ import { quantize } from '../../src/quantize/index.js';
 import { mulberry32 } from '../helpers/random.js';
 import { maxAbsDiff, runOfficialMany, runOursMany } from './helpers.js';
 import { loadTf } from './tfjs-reference.js';
-import { officialRawOutputs, ourRawOutputs } from '../quantize/helpers.js';
+import { officialRawOutputs, ourRawOutputs, toFloat } from '../quantize/helpers.js';
 
 const STEPS = 5, FEATURES = 3, UNITS = 4;
 type Tf = Awaited<ReturnType<typeof loadTf>>;
@@ -174,7 +174,7 @@ async function sources(artifacts: any, topology = topologyOf(artifacts), weights
 const calibration = (size: number, seed: number) => randomInputs(16, size, seed).map((x) => [x]);
 
 /** int8 (int8 I/O) quantization of a converted model; official and ours compared on every output, raw. */
-async function checkInt8(label: string, conv: { model: any }, inputSize: number, seed: number): Promise<void> {
+async function checkInt8(label: string, conv: { model: any; bytes: Uint8Array }, inputSize: number, seed: number): Promise<void> {
   const { model: q, report } = await quantize(conv.model, {
     mode: 'int8', inputType: 'int8', outputType: 'int8', representativeDataset: calibration(inputSize, seed),
   });
@@ -186,8 +186,18 @@ async function checkInt8(label: string, conv: { model: any }, inputSize: number,
   const ours = ourRawOutputs(qm, inputs);
   let diffs = 0;
   official.forEach((outs, k) => outs.forEach((o, j) => o.forEach((v, i) => { if (v !== ours[k][j][i]) diffs++; })));
-  console.log(`[recurrent] ${label} int8: ${q.subgraphs[0].operators.length} ops, ${bytes.length} bytes; ours vs official: ${diffs} raw values differ`);
+  // A sanity bound on the quantization itself: dequantized int8 vs the float model, mean error against the range.
+  const float = await runOfficialMany(conv.bytes, inputs.map((x) => [x]));
+  const sg = qm.subgraphs[0];
+  let sum = 0, count = 0, range = 0;
+  official.forEach((outs, k) => outs.forEach((o, j) => {
+    const d = toFloat(sg.tensors[sg.outputs[j]], o);
+    d.forEach((v, i) => { sum += Math.abs(v - float[k][j][i]); count++; range = Math.max(range, Math.abs(float[k][j][i])); });
+  }));
+  const mean = sum / count;
+  console.log(`[recurrent] ${label} int8: ${q.subgraphs[0].operators.length} ops, ${bytes.length} bytes; ours vs official: ${diffs} raw values differ; int8 vs float mean |diff| ${mean.toFixed(4)} (outputs up to ${range.toFixed(3)})`);
   assert.equal(diffs, 0, `${label} int8: ours differs from the official runtime in ${diffs} values`);
+  assert.ok(mean <= 0.04 * range, `${label} int8 vs float: mean |diff| ${mean} of ${range}`);
 }
 
 /** Converted outputs (official and ours) vs the expected ones, every output of every input. */
@@ -392,4 +402,33 @@ test('GRU bias shapes, stateful and unsupported wrapped layers: clear errors nam
   // reset_after=True with a reset_after=False bias [3u]: the stored bias does not fit.
   await assert.rejects(convert(edited((c) => { c.reset_after = true; }), { label: 'bias.json' }),
     (e: unknown) => e instanceof Error && /'gru' bias .* has shape \[12\], expected \[2,12\]/.test(e.message));
+});
+
+test('an unrolled layer over a sequence of unknown length needs --input-shape; with it, it matches TF.js predict', async () => {
+  const tf = await loadTf();
+  const input = tf.input({ shape: [null, FEATURES], name: 'sequence' });
+  const model = tf.model({ inputs: input, outputs: gru(tf, { recurrentActivation: 'sigmoid' }).apply(input) as any });
+  seedWeights(tf, model, 61);
+  const artifacts = await save(tf, model);
+  await assert.rejects(convert(artifacts, { label: 'open.json' }),
+    (e: unknown) => e instanceof UnsupportedError && /open\.json: layer 'gru' \(GRU\) is unrolled .*--input-shape sequence:1,<d1>,3/.test(e.message));
+  const conv = await convert(artifacts, { label: 'open.json', inputShapes: { sequence: [1, STEPS, FEATURES] } });
+  const inputs = randomInputs(3, STEPS * FEATURES, 62);
+  await checkFloat('GRU at --input-shape', conv.bytes, inputs, predictAll(tf, model, inputs, seqShape));
+  const long = structuredClone(artifacts);
+  (long.modelTopology.model_config ?? long.modelTopology).config.layers[0].config.batch_input_shape = [null, 5000, FEATURES];
+  await assert.rejects(convert(long, { label: 'long.json' }), (e: unknown) => e instanceof UnsupportedError && /'gru' \(GRU\) has 5000 time steps; at most 4096/.test(e.message));
+});
+
+test('Bidirectional(GRU) merge_mode=None: two outputs, forward and backward, match TF.js predict', async () => {
+  const tf = await loadTf();
+  const input = tf.input({ shape: seqShape, name: 'sequence' });
+  const outs = tf.layers.bidirectional({ layer: gru(tf, { recurrentActivation: 'sigmoid', returnSequences: true }) as any, mergeMode: null as any, name: 'bi' }).apply(input) as any[];
+  const model = tf.model({ inputs: input, outputs: outs });
+  seedWeights(tf, model, 71);
+  const inputs = randomInputs(3, STEPS * FEATURES, 72);
+  const expected = predictAll(tf, model, inputs, seqShape);
+  assert.equal(expected[0].length, 2);
+  const conv = await convert(await save(tf, model), { label: 'bi_none' });
+  await checkFloat('Bidirectional(GRU) merge_mode=None', conv.bytes, inputs, expected);
 });
