@@ -10,7 +10,8 @@
 // array_indices[array_segments[p] .. array_segments[p+1]). A child's parent number is its position in its level
 // (for a dense level: parent * dense_size + index). Values absent from the tree are zero.
 
-import type { DType, Tensor } from './model.js';
+import type { DType, Model, Operator, Tensor } from './model.js';
+import { float16BitsToFloat } from './float16.js';
 import { DTYPE_BYTES } from './model.js';
 import { ModelFormatError } from '../errors.js';
 
@@ -332,4 +333,83 @@ export function sparsityStats(t: Pick<Tensor, 'shape' | 'dtype' | 'sparsity'>): 
   let dense = 1;
   for (const d of t.shape) dense *= d;
   return { stored: r.stored, dense, density: dense > 0 ? r.stored / dense : 0 };
+}
+
+/** What densifyModel() did to one sparse constant. */
+export interface DensifiedTensor {
+  tensor: string;
+  /** e.g. "SPARSE_CSR, 55 of 128 values stored, int32 indices" */
+  encoding: string;
+  /** Ops folded into the dense constant (DENSIFY, DEQUANTIZE of float16 weights). */
+  folded: string[];
+  /** The constant the ops now read. */
+  result: string;
+}
+
+function describeEncoding(t: Tensor, sp: Sparsity): string {
+  const stats = sparsityStats(t);
+  const formats = sp.dimMetadata.map((m) => (m.format === 'DENSE' ? 'D' : 'CSR')).join('/');
+  const blocks = sp.blockMap.length ? `, block ${sp.blockMap.map((d, b) => `${sp.dimMetadata[sp.traversalOrder.indexOf(t.shape.length + b)].denseSize} on dim ${d}`).join(', ')}` : '';
+  const types = [...new Set(sp.dimMetadata.flatMap((m) => [m.arraySegments?.type, m.arrayIndices?.type]).filter((x) => x))].join('/');
+  return `${formats}${blocks}${types ? `, ${types} indices` : ''}${stats ? `, ${stats.stored} of ${stats.dense} values stored` : ''}`;
+}
+
+/**
+ * The model with every sparse constant stored dense, as the quantizer needs it (it reads and rewrites weights as
+ * dense arrays): each DENSIFY of a sparse constant becomes the dense constant, and a DEQUANTIZE of that float16
+ * constant to float32 becomes a float32 constant (TF's converter writes sparse float16 weights as sparse ->
+ * DENSIFY -> DEQUANTIZE -> op: the result is the float model, as if never sparse). The input model is not changed.
+ */
+export function densifyModel(model: Model, options: DensifyOptions = {}): { model: Model; densified: DensifiedTensor[] } {
+  const densified: DensifiedTensor[] = [];
+  const subgraphs = model.subgraphs.map((sg) => {
+    if (!sg.tensors.some((t) => t.sparsity)) return sg;
+    const tensors = sg.tensors.map((t) => ({ ...t }));
+    const records = new Map<number, DensifiedTensor>();
+    tensors.forEach((t, i) => {
+      if (!t.sparsity) return;
+      const encoding = describeEncoding(t, t.sparsity);
+      if (t.data && t.data.length > 0) t.data = densify(t, options);
+      delete t.sparsity;
+      const rec = { tensor: t.name, encoding, folded: [], result: t.name };
+      records.set(i, rec);
+      densified.push(rec);
+    });
+    const isConst = (i: number) => i >= 0 && tensors[i].data !== null && tensors[i].data!.length > 0 && !tensors[i].isVariable;
+    const operators: Operator[] = [];
+    // Which record (if any) a constant derives from, as folding goes on in graph order.
+    const origin = new Map(records);
+    for (const op of sg.operators) {
+      const src = op.inputs[0];
+      const rec = src !== undefined ? origin.get(src) : undefined;
+      const out = op.outputs[0];
+      if (rec && isConst(src) && op.outputs.length === 1) {
+        const from = tensors[src];
+        const to = tensors[out];
+        if (op.op === 'DENSIFY' && to.dtype === from.dtype) {
+          to.data = from.data;
+          rec.folded.push('DENSIFY');
+          rec.result = to.name;
+          origin.set(out, rec);
+          continue;
+        }
+        if (op.op === 'DEQUANTIZE' && from.dtype === 'float16' && to.dtype === 'float32') {
+          const half = new Uint16Array(from.data!.buffer.slice(from.data!.byteOffset, from.data!.byteOffset + from.data!.byteLength));
+          const f = Float32Array.from(half, (h) => float16BitsToFloat(h));
+          to.data = new Uint8Array(f.buffer);
+          rec.folded.push('DEQUANTIZE');
+          rec.result = to.name;
+          origin.set(out, rec);
+          continue;
+        }
+      }
+      operators.push(op);
+    }
+    // Constants no op, input or output reads any more (the sparse originals) are dropped from the file.
+    const used = new Set<number>([...sg.inputs, ...sg.outputs]);
+    for (const op of operators) for (const i of [...op.inputs, ...op.outputs, ...op.intermediates]) used.add(i);
+    tensors.forEach((t, i) => { if (!used.has(i) && records.has(i)) t.data = null; });
+    return { ...sg, tensors, operators };
+  });
+  return { model: { ...model, subgraphs }, densified };
 }
