@@ -239,7 +239,7 @@ function verifySemantics(fb: FbView, fileName: string): void {
         const unknown = unknownDimensionFormat(fb, sp);
         if (unknown) fail(`${what}: sparsity.dim_metadata[${unknown[0]}].format has unknown value ${unknown[1]}`);
         const problem = sparsityProblem(shape, dtype!, readSparsity(fb, sp), held);
-        if (problem) fail(`${what}: sparsity.${problem.field}: ${problem.message}`);
+        if (problem) fail(`${what}: ${problem.field}: ${problem.message}`);
         copyBytes += held;
       } else if (held > 0) {
         const need = expectedBytes(shape, DTYPE_BYTES[dtype]);

@@ -56,7 +56,7 @@ interface Layout {
   stored: number;
 }
 
-/** A problem with a tensor's sparsity: the field (schema names) and what is wrong. */
+/** A problem with a tensor's sparsity: the field (schema names: 'sparsity.dim_metadata[1].array_indices', 'buffer') and what is wrong. */
 export interface SparsityProblem {
   field: string;
   message: string;
@@ -89,12 +89,12 @@ export function sparsityProblem(shape: readonly number[], dtype: DType, sp: Spar
 /** Number of values the encoding stores (the encoding must be consistent: sparsityProblem() is null). */
 export function storedValueCount(shape: readonly number[], dtype: DType, sp: Sparsity): number {
   const r = analyze(shape, dtype, sp);
-  if ('field' in r) throw new Error(`inconsistent sparsity: ${r.field}: ${r.message}`);
+  if ('field' in r) throw new Error(`inconsistent ${r.field}: ${r.message}`);
   return r.stored;
 }
 
 function analyze(shape: readonly number[], dtype: DType, sp: Sparsity): Layout | SparsityProblem {
-  const fail = (field: string, message: string): SparsityProblem => ({ field, message });
+  const fail = (field: string, message: string): SparsityProblem => ({ field: field === 'sparsity' ? field : `sparsity.${field}`, message });
   if (valueBytes(dtype) === 0) return fail('sparsity', `${dtype} tensors cannot be sparse`);
   const n = shape.length;
   const order = sp.traversalOrder;
@@ -186,7 +186,7 @@ export function densify(t: Pick<Tensor, 'name' | 'shape' | 'dtype' | 'data' | 's
   const sp = t.sparsity;
   if (!sp) throw new ModelFormatError(`tensor '${t.name}' is not sparse`);
   const r = analyze(t.shape, t.dtype, sp);
-  if ('field' in r) throw new ModelFormatError(`tensor '${t.name}': sparsity.${r.field}: ${r.message}`);
+  if ('field' in r) throw new ModelFormatError(`tensor '${t.name}': ${r.field}: ${r.message}`);
   const eb = valueBytes(t.dtype);
   const data = t.data ?? new Uint8Array(0);
   if (data.length !== r.stored * eb) throw new ModelFormatError(`tensor '${t.name}': buffer holds ${data.length} bytes, the sparsity stores ${r.stored} values`);

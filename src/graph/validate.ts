@@ -245,7 +245,7 @@ function checkTensor(t: Tensor, i: number, context: (i: number) => string, add: 
   const report = (message: string) => add('tensor', `tensor ${i} '${t.name}' (${t.dtype}${context(i)}): ${message}`);
   if (t.sparsity) {
     const p = sparsityProblem(t.shape, t.dtype, t.sparsity, t.data?.length ?? 0);
-    if (p) return report(`sparsity.${p.field}: ${p.message}`);
+    if (p) return report(`${p.field}: ${p.message}`);
   }
   const q = t.quantization;
   if (!q) return;
