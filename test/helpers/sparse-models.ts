@@ -124,3 +124,22 @@ export function sparseConvModel(indexType: SparseIndexType, seed: number, cin = 
   g.markOutput(y);
   return { model: g.model(), dense, inputShape: [1, size, size, cin], stored: data.length / 2 };
 }
+
+/** int8 input [2, inDim] -> FULLY_CONNECTED int8 whose int8 weights are sparse -> DENSIFY (TF's sparse QConst path). */
+export function sparseInt8FcModel(indexType: SparseIndexType, seed: number, units = 8, inDim = 16): SparseModel {
+  const rng = new Rng(seed);
+  const dense = Int8Array.from({ length: units * inDim }, () => (rng.bool(0.35) ? rng.int(-127, 127) : 0));
+  const { data, sparsity } = sparsify([units, inDim], 'int8', new Uint8Array(dense.buffer), converterSpec(2, indexType));
+  const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint], quantizedDimension: 0 });
+  const g = new GraphBuilder();
+  const x = g.addInput({ name: 'x', dtype: 'int8', shape: [2, inDim], quantization: q(0.05, 3) });
+  const w = g.addTensor({ name: 'w_sparse', dtype: 'int8', shape: [units, inDim], data, quantization: q(0.01, 0) });
+  g.tensors[w].sparsity = sparsity;
+  const d = g.addTensor({ name: 'w', dtype: 'int8', shape: [units, inDim], quantization: q(0.01, 0) });
+  g.addOp('DENSIFY', [w], [d]);
+  const b = g.addConstant('b', 'int32', [units], Int32Array.from({ length: units }, () => rng.int(-3000, 3000)), q(0.0005, 0));
+  const y = g.addTensor({ name: 'y', dtype: 'int8', shape: [2, units], quantization: q(0.1, -2) });
+  g.addOp('FULLY_CONNECTED', [x, d, b], [y], {}, 4);
+  g.markOutput(y);
+  return { model: g.model(), dense: Float32Array.from(dense), inputShape: [2, inDim], stored: data.length };
+}
