@@ -69,6 +69,15 @@ export function formatSummary(s: InspectResult): string {
     bold('Weights'), table(['dtype', '>elements', '>bytes'],
       Object.keys(s.weight_bytes).map((k) => [k, s.weight_elements[k] ?? 0, s.weight_bytes[k]])),
   ];
+  if (s.sparse_tensors.length) {
+    lines.push('', bold('Sparse tensors'), table(['name', 'shape', 'dtype', 'format per level', 'block', 'indices', '>stored', '>dense', '>density'],
+      s.sparse_tensors.map((t) => [
+        t.name, `[${t.shape.join(',')}]`, t.dtype,
+        t.formats.map((f, p) => `${t.traversal_order[p]}:${f === 'DENSE' ? 'dense' : 'csr'}`).join(' '),
+        t.block_map.length ? t.block_map.map((d, b) => `${t.block_size[b]} on dim ${d}`).join(', ') : '-',
+        t.index_types.join('/') || '-', t.stored_values, t.dense_values, `${(100 * t.density).toFixed(1)} %`,
+      ])));
+  }
   if (s.metadata.length) {
     lines.push('', bold('Metadata'), table(['name', '>bytes', 'value'], s.metadata.map((m) => [m.name, m.bytes, m.text ?? ''])));
   }

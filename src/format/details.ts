@@ -3,6 +3,7 @@
 
 import type { DType, Model, Subgraph } from '../graph/model.js';
 import { DTYPE_BYTES } from '../graph/model.js';
+import { sparsityStats, type DimensionFormat } from '../graph/sparsity.js';
 
 export interface TensorDetails {
   name: string;
@@ -37,6 +38,27 @@ export interface OpSummary {
   count: number;
 }
 
+/** A sparse constant: its encoding (TFLite's SparsityParameters) and how much of it is stored. */
+export interface SparseTensorSummary {
+  subgraph: number;
+  index: number;
+  name: string;
+  dtype: DType;
+  shape: number[];
+  traversal_order: number[];
+  block_map: number[];
+  /** Size of each block dimension, in block_map's order. */
+  block_size: number[];
+  /** Format of each level, in traversal order. */
+  formats: DimensionFormat[];
+  /** Index vector element types used (int32, uint16, uint8). */
+  index_types: string[];
+  stored_values: number;
+  dense_values: number;
+  /** stored_values / dense_values. */
+  density: number;
+}
+
 export interface ModelSummary {
   file: string;
   file_bytes: number;
@@ -55,6 +77,8 @@ export interface ModelSummary {
   weight_bytes: Record<string, number>;
   /** Number of constant elements (parameters) by dtype. */
   weight_elements: Record<string, number>;
+  /** Sparse constants (an empty list when none). */
+  sparse_tensors: SparseTensorSummary[];
   metadata: { name: string; bytes: number; text?: string }[];
   signature_defs: { key: string; subgraph_index: number; inputs: string[]; outputs: string[] }[];
 }
@@ -76,8 +100,25 @@ export function summarizeModel(model: Model, file: string, fileBytes: number): M
   let tensors = 0;
   let constants = 0;
   let operatorCount = 0;
-  for (const g of model.subgraphs) {
+  const sparse: SparseTensorSummary[] = [];
+  model.subgraphs.forEach((g, s) => {
     tensors += g.tensors.length;
+    g.tensors.forEach((t, index) => {
+      const sp = t.sparsity;
+      if (!sp) return;
+      const stats = sparsityStats(t);
+      const n = t.shape.length;
+      sparse.push({
+        subgraph: s, index, name: t.name, dtype: t.dtype, shape: [...t.shape],
+        traversal_order: [...sp.traversalOrder], block_map: [...sp.blockMap],
+        block_size: sp.blockMap.map((_, b) => sp.dimMetadata[sp.traversalOrder.indexOf(n + b)]?.denseSize ?? 0),
+        formats: sp.dimMetadata.map((m) => m.format),
+        index_types: [...new Set(sp.dimMetadata.flatMap((m) => [m.arraySegments?.type, m.arrayIndices?.type]).filter((x): x is NonNullable<typeof x> => x !== undefined))],
+        stored_values: stats?.stored ?? 0, dense_values: stats?.dense ?? 0, density: stats?.density ?? 0,
+      });
+    });
+  });
+  for (const g of model.subgraphs) {
     for (const t of g.tensors) {
       if (!t.data || t.data.length === 0) continue;
       constants++;
@@ -108,6 +149,7 @@ export function summarizeModel(model: Model, file: string, fileBytes: number): M
     operator_count: operatorCount,
     weight_bytes: weightBytes,
     weight_elements: weightElements,
+    sparse_tensors: sparse,
     metadata: model.metadata.map((m) => ({ name: m.name, bytes: m.data.length, text: metadataText(m.data) })),
     signature_defs: model.signatureDefs.map((s) => ({
       key: s.key, subgraph_index: s.subgraphIndex,

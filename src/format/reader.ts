@@ -12,6 +12,7 @@ import {
 import { builtinName, defaultOptions, OPTION_ENUMS, optionsTableByIndex, tableDefaults, type OptionsTable } from '../graph/ops.js';
 import { FbView } from './flatbuf.js';
 import { F } from './schema.js';
+import { readSparsity } from './sparsity.js';
 import { validateModel } from '../graph/validate.js';
 import { bufferRange, verifyBytes } from './verifier.js';
 
@@ -98,6 +99,8 @@ function readTensor(fb: FbView, t: number, bufferData: (k: number) => Uint8Array
   tensor.quantization = readQuantization(fb, fb.table(t, F.Tensor.quantization), tensor.shape.length);
   if (fb.field(t, F.Tensor.shapeSignature)) tensor.shapeSignature = fb.int32s(t, F.Tensor.shapeSignature);
   if (fb.bool(t, F.Tensor.hasRank, false)) tensor.hasRank = true;
+  const sparsity = fb.table(t, F.Tensor.sparsity);
+  if (sparsity !== 0) tensor.sparsity = readSparsity(fb, sparsity);
   return tensor;
 }
 

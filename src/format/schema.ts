@@ -11,6 +11,10 @@ export const F = {
     shape: 0, type: 1, buffer: 2, name: 3, quantization: 4, isVariable: 5, sparsity: 6, shapeSignature: 7, hasRank: 8,
     variantTensors: 9,
   },
+  SparsityParameters: { traversalOrder: 0, blockMap: 1, dimMetadata: 2 },
+  DimensionMetadata: { format: 0, denseSize: 1, arraySegmentsType: 2, arraySegments: 3, arrayIndicesType: 4, arrayIndices: 5 },
+  /** Int32Vector, Uint16Vector and Uint8Vector alike. */
+  IndexVector: { values: 0 },
   QuantizationParameters: { min: 0, max: 1, scale: 2, zeroPoint: 3, detailsType: 4, details: 5, quantizedDimension: 6 },
   OperatorCode: { deprecatedBuiltinCode: 0, customCode: 1, version: 2, builtinCode: 3 },
   Operator: {
@@ -45,6 +49,7 @@ const s4 = { kind: 'scalar', size: 4 } as const;
 const s8 = { kind: 'scalar', size: 8 } as const;
 const str = { kind: 'string' } as const;
 const v1 = { kind: 'vector', elemSize: 1 } as const;
+const v2 = { kind: 'vector', elemSize: 2 } as const;
 const v4 = { kind: 'vector', elemSize: 4 } as const;
 const v8 = { kind: 'vector', elemSize: 8 } as const;
 const opaque = () => 'opaque' as const;
@@ -87,9 +92,27 @@ export const QUANTIZATION_LAYOUT: TableLayout = layout('QuantizationParameters',
   quantizedDimension: s4,
 }, F.QuantizationParameters);
 
+/** SparseIndexVector union members, by union type (1 Int32Vector, 2 Uint16Vector, 3 Uint8Vector). */
+const INDEX_VECTOR_LAYOUTS: readonly TableLayout[] = [
+  layout('Int32Vector', { values: v4 }, F.IndexVector),
+  layout('Uint16Vector', { values: v2 }, F.IndexVector),
+  layout('Uint8Vector', { values: v1 }, F.IndexVector),
+];
+/** Union type codes of SparseIndexVector, by index element type. */
+export const SPARSE_INDEX_VECTOR_CODES = { int32: 1, uint16: 2, uint8: 3 } as const;
+const indexVector = { kind: 'union', resolve: (t: number) => INDEX_VECTOR_LAYOUTS[t - 1] } as const;
+
+export const DIMENSION_METADATA_LAYOUT: TableLayout = layout('DimensionMetadata', {
+  format: s1, denseSize: s4, arraySegmentsType: s1, arraySegments: indexVector, arrayIndicesType: s1, arrayIndices: indexVector,
+}, F.DimensionMetadata);
+
+export const SPARSITY_LAYOUT: TableLayout = layout('SparsityParameters', {
+  traversalOrder: v4, blockMap: v4, dimMetadata: { kind: 'tables', table: () => DIMENSION_METADATA_LAYOUT },
+}, F.SparsityParameters);
+
 export const TENSOR_LAYOUT: TableLayout = layout('Tensor', {
   shape: v4, type: s1, buffer: s4, name: str, quantization: { kind: 'table', table: () => QUANTIZATION_LAYOUT },
-  isVariable: s1, sparsity: { kind: 'table', table: opaque }, shapeSignature: v4, hasRank: s1,
+  isVariable: s1, sparsity: { kind: 'table', table: () => SPARSITY_LAYOUT }, shapeSignature: v4, hasRank: s1,
   variantTensors: { kind: 'tables', table: opaque },
 }, F.Tensor);
 

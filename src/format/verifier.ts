@@ -10,9 +10,11 @@ import { DTYPE_BY_CODE, DTYPE_BYTES } from '../graph/model.js';
 import { builtinName, OPTION_ENUMS, optionsTableByIndex, optionsTypeOf } from '../graph/ops.js';
 import { FbView } from './flatbuf.js';
 import { F, MODEL_LAYOUT, type FieldKind, type TableLayout } from './schema.js';
+import { readSparsity, sparsityMetadataBytes, unknownDimensionFormat } from './sparsity.js';
+import { sparsityProblem } from '../graph/sparsity.js';
 
 export const TFLITE_IDENTIFIER = 'TFL3';
-/** Deepest table nesting the schema needs is 4 (Model/SubGraph/Tensor/QuantizationParameters); allow generous slack. */
+/** Deepest table nesting the schema needs is 6 (Model/SubGraph/Tensor/SparsityParameters/DimensionMetadata/Int32Vector); allow generous slack. */
 const MAX_DEPTH = 64;
 /** Tensors may share constant buffers; bound the bytes the reader copies out so a crafted file cannot explode memory. */
 const MAX_COPY_FACTOR = 16;
@@ -226,11 +228,20 @@ function verifySemantics(fb: FbView, fileName: string): void {
       if (dtype === undefined) fail(`${what}: unknown tensor type ${typeCode}`);
       const shape = fb.int32s(t, F.Tensor.shape);
       if (shape.some((d) => d < 0)) fail(`${what}: negative dimension in shape [${shape}]`);
-      if (fb.table(t, F.Tensor.sparsity) !== 0) fail(`${what}: sparse tensors are not supported`);
       const b = fb.u32(t, F.Tensor.buffer, 0);
       checkBuffer(b, what);
       const held = bufferBytes[b];
-      if (held > 0) {
+      const sp = fb.table(t, F.Tensor.sparsity);
+      if (sp !== 0) {
+        // A sparse constant's buffer holds the stored values only: checked against what the encoding stores.
+        copyBytes += sparsityMetadataBytes(fb, sp);
+        if (copyBytes > MAX_COPY_FACTOR * len) fail('tensors share constant buffers or sparsity parameters beyond any plausible model');
+        const unknown = unknownDimensionFormat(fb, sp);
+        if (unknown) fail(`${what}: sparsity.dim_metadata[${unknown[0]}].format has unknown value ${unknown[1]}`);
+        const problem = sparsityProblem(shape, dtype!, readSparsity(fb, sp), held);
+        if (problem) fail(`${what}: ${problem.field}: ${problem.message}`);
+        copyBytes += held;
+      } else if (held > 0) {
         const need = expectedBytes(shape, DTYPE_BYTES[dtype]);
         if (need >= 0 && need !== held) fail(`${what}: buffer ${b} holds ${held} bytes, shape [${shape}] ${dtype} needs ${need}`);
         copyBytes += held;

@@ -7,6 +7,7 @@ import { ModelFormatError } from '../errors.js';
 import { DTYPE_CODES, type Model, type Operator, type OptionValue, type Quantization, type Tensor } from '../graph/model.js';
 import { builtinCode, OPTION_ENUMS, optionsTable, type OptionField } from '../graph/ops.js';
 import { F } from './schema.js';
+import { writeSparsity } from './sparsity.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js';
 
 const DATA_ALIGNMENT = 16;
@@ -198,6 +199,7 @@ class ModelWriter {
     const name = b.createString(t.name);
     const quantization = this.quantization(t.quantization, t.shape.length);
     const signature = t.shapeSignature ? this.int32Vector(t.shapeSignature) : 0;
+    const sparsity = t.sparsity ? writeSparsity(b, t.sparsity) : 0;
     b.startObject(9);
     b.addFieldOffset(F.Tensor.shape, shape, 0);
     b.addFieldInt8(F.Tensor.type, type, 0);
@@ -205,6 +207,7 @@ class ModelWriter {
     b.addFieldOffset(F.Tensor.name, name, 0);
     b.addFieldOffset(F.Tensor.quantization, quantization, 0);
     b.addFieldInt8(F.Tensor.isVariable, t.isVariable ? 1 : 0, 0);
+    if (sparsity) b.addFieldOffset(F.Tensor.sparsity, sparsity, 0);
     if (signature) b.addFieldOffset(F.Tensor.shapeSignature, signature, 0);
     b.addFieldInt8(F.Tensor.hasRank, t.hasRank ? 1 : 0, 0);
     return b.endObject();

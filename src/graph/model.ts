@@ -2,6 +2,8 @@
 // Importers build it, passes and the quantizer rewrite it, the writer serializes it, the interpreter runs it.
 // Buffers are not a separate list here: each tensor owns its constant bytes (`data`), and the writer lays them out.
 
+import type { Sparsity } from './sparsity.js';
+
 /** Element types of the TFLite schema (enum TensorType), by lower-case name. */
 export type DType =
   | 'float32' | 'float16' | 'int32' | 'uint8' | 'int64' | 'string' | 'bool' | 'int16' | 'complex64'
@@ -44,6 +46,8 @@ export interface Tensor {
   isVariable: boolean;
   /** Schema's has_rank flag, kept for round trips. */
   hasRank?: boolean;
+  /** A sparse constant: `data` holds only the stored values, in the encoding's order (graph/sparsity.ts). */
+  sparsity?: Sparsity;
 }
 
 /** Option values: numbers, booleans, enum names (strings), DType names, int vectors. */

@@ -4,7 +4,8 @@
 //   references  every tensor index of subgraph inputs/outputs, op inputs/outputs/intermediates and signatures in
 //               range
 //   subgraphs   every subgraph index of IF / WHILE / CALL_ONCE / CALL in range, and no subgraph calling itself
-//   tensors     quantization parameters: as many zero points as scales, per-channel counts matching the quantized
+//   tensors     sparsity parameters consistent with the shape and the stored values (graph/sparsity.ts);
+//               quantization parameters: as many zero points as scales, per-channel counts matching the quantized
 //               dimension, scales finite and > 0, zero points integers within the dtype's range
 //   graph       ops with the inputs their kernel needs; every tensor an op reads or the subgraph outputs is an input,
 //               a constant, a variable or the output of an earlier op (which excludes cycles and ops reading their
@@ -16,6 +17,7 @@ import { ModelFormatError } from '../errors.js';
 import type { DType, Model, Operator, Quantization, Subgraph, Tensor } from './model.js';
 import { elementCount } from './model.js';
 import { OP_ARITY, requiredInputs } from './op-arity.js';
+import { densify, sparsityProblem } from './sparsity.js';
 
 export type ProblemKind = 'reference' | 'tensor' | 'graph';
 
@@ -240,9 +242,13 @@ function tensorContext(sg: Subgraph): (i: number) => string {
 }
 
 function checkTensor(t: Tensor, i: number, context: (i: number) => string, add: Report): void {
+  const report = (message: string) => add('tensor', `tensor ${i} '${t.name}' (${t.dtype}${context(i)}): ${message}`);
+  if (t.sparsity) {
+    const p = sparsityProblem(t.shape, t.dtype, t.sparsity, t.data?.length ?? 0);
+    if (p) return report(`${p.field}: ${p.message}`);
+  }
   const q = t.quantization;
   if (!q) return;
-  const report = (message: string) => add('tensor', `tensor ${i} '${t.name}' (${t.dtype}${context(i)}): ${message}`);
   const ns = q.scale.length;
   const nz = q.zeroPoint.length;
   if (ns === 0 && nz > 0) return report(`${nz} quantization zero points without scales`);
@@ -279,7 +285,7 @@ function checkTensor(t: Tensor, i: number, context: (i: number) => string, add: 
 function channelsAtZeroPoint(t: Tensor, q: Quantization): Uint8Array {
   const channels = q.scale.length;
   const flags = new Uint8Array(channels);
-  const data = t.data;
+  const data = t.sparsity && t.data ? densify(t) : t.data;
   const read = data && data.length > 0 && !t.isVariable ? rawReader(t.dtype, data) : null;
   if (!read) return flags;
   flags.fill(1);

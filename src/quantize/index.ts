@@ -15,6 +15,7 @@ import { checkQuantizableConstants, rewriteDynamic, rewriteFloat16, rewriteFullI
 import type { NumericAdjustment } from './numerics.js';
 import { checkThreads } from '../parallel/pool.js';
 import { validateModel } from '../graph/validate.js';
+import { densifyModel } from '../graph/sparsity.js';
 import { checkMemoryLimit, formatByteSize, MemoryBudget } from '../runtime/budget.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
@@ -76,6 +77,17 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   // A read file was validated by the reader; a model built in memory is checked here, before the rewrite indexes it.
   validateModel(model, 'model');
   if (model.subgraphs.length > 1) throw new UnsupportedError(`the model has ${model.subgraphs.length} subgraphs (control flow): only single-subgraph models can be quantized`);
+  // Sparse weights are quantized as the dense weights they stand for; the report says which.
+  const dense = densifyModel(model, { maxBytes: checkMemoryLimit(options.maxMemoryBytes) });
+  model = dense.model;
+  const densified: NumericAdjustment[] = dense.densified.map((d) => ({
+    tensor: d.tensor, action: 'densify',
+    detail: `sparse weights (${d.encoding}) densified before quantizing${d.folded.length ? `; ${d.folded.join(' and ')} folded into '${d.result}'` : ''}`,
+  }));
+  const withDensified = <R extends { report: { adjustments: NumericAdjustment[] } }>(r: R): R => {
+    r.report.adjustments = [...densified, ...r.report.adjustments];
+    return r;
+  };
   const sg = model.subgraphs[0];
   const alreadyQuantized = sg.tensors.some((t) => t.quantization && t.quantization.scale.length > 0 && t.dtype !== 'float32');
   if (alreadyQuantized) throw new UnsupportedError('the model is already quantized: quantize its float version');
@@ -88,7 +100,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
       // Allowed (the CLI may pass one for every mode) but unused; say so.
     }
     const description = `litequant quantize: mode=${recipe.mode}`;
-    const r = recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description, ctx) : rewriteFloat16(model, recipe, description, ctx);
+    const r = withDensified(recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description, ctx) : rewriteFloat16(model, recipe, description, ctx));
     return { model: r.model, report: { ...base, calibration: null, ...r.report, description } };
   }
 
@@ -109,7 +121,7 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;
-  const r = rewriteFullInteger(model, recipe, calib, description, ctx);
+  const r = withDensified(rewriteFullInteger(model, recipe, calib, description, ctx));
   return {
     model: r.model,
     report: { ...base, calibration: { samples: calib.samples, method, threads: calib.threads }, ...r.report, description },

@@ -160,9 +160,10 @@ export function float32AtLeast(x: number): number {
 /**
  * float16-clamp: values beyond +-65504 set to +-65504; narrow-range: a range below 1e-6 widened; bias-weight-scale:
  * weight scales raised for a large bias; cell-state-clamp: an LSTM cell range beyond what the integer LSTM takes;
- * kernel-scale-floor: an output scale raised to what its integer kernel accepts (kernelOutputScaleFloor).
+ * kernel-scale-floor: an output scale raised to what its integer kernel accepts (kernelOutputScaleFloor);
+ * densify: a sparse constant stored dense before quantizing (graph/sparsity.ts, densifyModel).
  */
-export type NumericAction = 'float16-clamp' | 'narrow-range' | 'bias-weight-scale' | 'cell-state-clamp' | 'kernel-scale-floor';
+export type NumericAction = 'float16-clamp' | 'narrow-range' | 'bias-weight-scale' | 'cell-state-clamp' | 'kernel-scale-floor' | 'densify';
 
 /** One value the quantizer changed so the file could hold it, and why (the report lists them). */
 export interface NumericAdjustment {

@@ -9,6 +9,7 @@ import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '
 import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
 import { validateModel } from '../graph/validate.js';
+import { densify } from '../graph/sparsity.js';
 import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
 import { WasmArena } from './wasm/arena.js';
 import { checkMemoryLimit, formatByteSize, MemoryBudget, withBudget } from './budget.js';
@@ -136,6 +137,11 @@ function checkTensorFits(budget: MemoryBudget, name: string, shape: readonly num
 /** Decode a constant's little-endian bytes into an aligned typed array (a copy), bounds-checked. */
 function decodeConstant(t: Tensor, bytes: Uint8Array, budget: MemoryBudget): TypedArray {
   const count = elementCount(t.shape);
+  if (t.sparsity) {
+    // Sparse constants run dense: expanded once here, so every kernel (and DENSIFY) sees ordinary data.
+    budget.check(tensorBytes(t.name, t.shape, t.dtype), describeTensor(t.name, t.shape, t.dtype));
+    bytes = densify(t);
+  }
   if (t.dtype === 'int4') {
     // Two values per byte, low nibble first (TFLite's packing).
     const need = Math.ceil(count / 2);

@@ -38,7 +38,8 @@ export function floatOpVersion(sg: Subgraph, op: Operator): number {
   const o = op.options;
   const in0 = inputType(sg, op, 0);
   switch (op.op) {
-    case 'FULLY_CONNECTED': return o.keepNumDims ? 5 : 1;
+    // Version 8 marks sparse weights: without it the official runtime's XNNPACK delegate reads them as dense.
+    case 'FULLY_CONNECTED': return op.inputs[1] >= 0 && sg.tensors[op.inputs[1]]?.sparsity ? 8 : o.keepNumDims ? 5 : 1;
     case 'DEPTHWISE_CONV_2D': return o.dilationHFactor !== 1 || o.dilationWFactor !== 1 ? 2 : 1;
     case 'TRANSPOSE_CONV':
       if (o.fusedActivationFunction && o.fusedActivationFunction !== 'NONE') return 4;

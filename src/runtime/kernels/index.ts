@@ -11,6 +11,7 @@ import { unidirectionalSequenceLstmKernel } from './lstm.js';
 import { transposeConvKernel } from './transpose-conv.js';
 import { batchMatMulKernel } from './batch-matmul.js';
 import { svdfKernel } from './svdf.js';
+import { densifyKernel } from './densify.js';
 
 // Element-wise, activation, reduction and data-movement kernels (issue 3 part B).
 import { reluKernel, relu6Kernel, reluN1To1Kernel, relu0To1Kernel, leakyReluKernel, hardSwishKernel, logisticKernel, tanhKernel, eluKernel, geluKernel } from './activations.js';
@@ -73,6 +74,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   transposeConvKernel,
   batchMatMulKernel,
   svdfKernel,
+  densifyKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
