@@ -8,7 +8,7 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFileAsync } from '../format/index.js';
 import { IO_TYPES, MODES } from '../quantize/recipe.js';
 import { requireResolvedInputs } from '../importers/input-shapes.js';
-import { checkInputResize, dynamicInputPositions, modelWithInputShapes } from '../runtime/input-resize.js';
+import { checkInputResize, dynamicInputPositions, modelWithInputShapes, sizeIsDynamicInside } from '../runtime/input-resize.js';
 import { DatasetError, InputError, UsageError } from '../errors.js';
 import { checkOutputs } from '../util/in-place.js';
 import {
@@ -56,7 +56,7 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   // Calibration runs the model: an input of unknown size (input 0) takes the calibration samples' size (an image
   // folder's own, or --size); the written model keeps its shape_signature.
   const dynamic = dynamicInputPositions(model);
-  if (calibrates && (!flags.calibration || dynamic.some((k) => k !== 0))) requireResolvedInputs(model, input, !isTflite(input));
+  if (calibrates && (!flags.calibration || !sizeIsDynamicInside(model) || dynamic.some((k) => k !== 0))) requireResolvedInputs(model, input, !isTflite(input));
   let representativeDataset;
   if (flags.calibration && calibrates) {
     // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.

@@ -12,7 +12,8 @@ import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import { DatasetError, InputError, MemoryLimitError, ModelFormatError, UsageError } from '../errors.js';
 import { readModel, readModelBytes, writeModel } from '../format/index.js';
-import { checkInputResize, dynamicInputPositions, modelWithInputShapes } from '../runtime/input-resize.js';
+import { checkInputResize, dynamicInputPositions, modelWithInputShapes, sizeIsDynamicInside } from '../runtime/input-resize.js';
+import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
@@ -309,6 +310,7 @@ export async function sizeToDataset(loaded: LoadedModel[], source: DatasetSource
   : Promise<{ loaded: LoadedModel[]; dataset: DatasetSource }> {
   const dynamic = dynamicInputPositions(loaded[0].model);
   if (dynamic.length === 0 || typeof source !== 'string') return { loaded, dataset: source };
+  for (const m of loaded) if (!sizeIsDynamicInside(m.model)) requireResolvedInputs(m.model, m.name, false);
   const sg = loaded[0].model.subgraphs[0];
   const first = loaded[0];
   const inputs = sg.inputs.map((i) => tensorDetails(sg, i));

@@ -21,6 +21,18 @@ export function dynamicInputPositions(model: Model): number[] {
   return sg.inputs.flatMap((ti, k) => (signatureOf(sg.tensors[ti]).slice(1).some((d) => d < 0) ? [k] : []));
 }
 
+/**
+ * Whether the unknown input size reaches the rest of the graph: some tensor other than an input has -1 past the
+ * batch in its signature. A model whose inputs alone say -1 (its inner shapes, and constants folded from them, are
+ * those of the placeholder size 1) cannot run at another size.
+ */
+export function sizeIsDynamicInside(model: Model): boolean {
+  const sg = model.subgraphs[0];
+  if (!sg) return false;
+  const inputs = new Set(sg.inputs);
+  return sg.tensors.some((t, i) => !inputs.has(i) && (t.shapeSignature ?? []).slice(1).some((d) => d < 0));
+}
+
 /** The input a key names: its tensor name, else its position ('0', '1', ...). InputError listing the inputs otherwise. */
 function inputPosition(sg: Subgraph, key: string, label: string): number {
   const byName = sg.inputs.findIndex((ti) => sg.tensors[ti].name === key);
