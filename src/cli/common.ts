@@ -11,7 +11,6 @@ import { DATASET_FLAG_PARSERS, datasetFiles, type DatasetFlagValues } from '../e
 import { sourceFiles } from '../importers/source-files.js';
 import type { RolePath } from '../util/in-place.js';
 import { ModelFormatError } from '../errors.js';
-import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { isTflite, sourceOptions, type SourceFlags } from './source-flags.js';
 import { datasetFlag, positiveInt } from './flags.js';
 
@@ -22,15 +21,11 @@ export function addThreadsFlag(cmd: Command, what: string, note = ''): Command {
 
 /**
  * What eval/compare take: a .tflite path as it is, or a Keras / TF.js model converted to float in memory (with the
- * source flags). Either is refused when an input's size is still unknown: running it at size 1 would be wrong.
+ * source flags). A model whose input size is unknown runs at the dataset's size (evaluate's sizeToDataset).
  */
 export async function evaluationSource(file: string, flags: SourceFlags = {}): Promise<string | { name: string; bytes: Uint8Array }> {
-  if (isTflite(file)) {
-    requireResolvedInputs(readModelFile(file), file, false);
-    return file;
-  }
-  const { model, bytes } = await convertSource(file, flags);
-  requireResolvedInputs(model, file, true);
+  if (isTflite(file)) return file;
+  const { bytes } = await convertSource(file, flags);
   return { name: `${path.basename(file)} (converted to float)`, bytes };
 }
 

@@ -8,6 +8,8 @@ import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFileAsync } from '../format/index.js';
 import { IO_TYPES, MODES } from '../quantize/recipe.js';
 import { requireResolvedInputs } from '../importers/input-shapes.js';
+import { checkInputResize, dynamicInputPositions, modelWithInputShapes, sizeIsDynamicInside } from '../runtime/input-resize.js';
+import { DatasetError, InputError, UsageError } from '../errors.js';
 import { checkOutputs } from '../util/in-place.js';
 import {
   addDatasetFlags, addThreadsFlag, datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags,
@@ -48,16 +50,29 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   checkSourceFlagTargets([input], flags);
   checkOutputs([{ role: '-o', file: flags.output }],
     [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration)]);
-  const model = await loadSourceModel(input, flags);
+  let model = await loadSourceModel(input, flags);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
-  // Calibration runs the model: not at a size it does not have.
-  if (calibrates) requireResolvedInputs(model, input, !isTflite(input));
+  // Calibration runs the model: an input of unknown size (input 0) takes the calibration samples' size (an image
+  // folder's own, or --size); the written model keeps its shape_signature.
+  const dynamic = dynamicInputPositions(model);
+  if (calibrates && (!flags.calibration || !sizeIsDynamicInside(model) || dynamic.some((k) => k !== 0))) requireResolvedInputs(model, input, !isTflite(input));
   let representativeDataset;
   if (flags.calibration && calibrates) {
     // Without --shuffle only the first N samples are read (the seed's .take(N)); with it, quantize() picks N at random.
     const limit = flags.shuffle === undefined ? flags.samples : undefined;
-    representativeDataset = await openDataset(flags.calibration, datasetOptions({ ...flags, limit, shuffle: undefined }, inputs.shapes, inputs.names));
+    const sg = model.subgraphs[0];
+    const shapes = dynamic.length ? sg.inputs.map((i) => (sg.tensors[i].shapeSignature ?? sg.tensors[i].shape).map((d, j) => (j === 0 ? 1 : d))) : inputs.shapes;
+    representativeDataset = await openDataset(flags.calibration, datasetOptions({ ...flags, limit, shuffle: undefined }, shapes, inputs.names));
+    if (dynamic.length) {
+      const shape = [1, ...representativeDataset.sampleShape];
+      try {
+        model = modelWithInputShapes(model, checkInputResize(model, { 0: shape }, input));
+      } catch (e) {
+        if (!(e instanceof UsageError || e instanceof InputError)) throw e;
+        throw new DatasetError(`${flags.calibration}: calibration samples of shape [${representativeDataset.sampleShape}] do not fit: ${e.message}`);
+      }
+    }
   }
   const shuffleSeed = flags.shuffle;
   const progress = phaseProgress(showProgress);

@@ -6,7 +6,11 @@ import { deterministicValues, dequantizeValues, isQuantizedDetails, rawValues, v
 import type { TensorDetails } from '../format/details.js';
 import { readModelFile } from '../format/index.js';
 import { parseNpy, parseNpz } from '../evaluate/npy.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, UnsupportedError, UsageError } from '../errors.js';
+import { checkInputResize, dynamicInputPositions, interpreterInputShapes } from '../runtime/input-resize.js';
+import { inputShapeHint, INPUT_SHAPE_FLAG } from '../importers/input-shapes.js';
+import { inputShape } from './source-flags.js';
+import type { Model } from '../graph/model.js';
 import { profileInvokes, type Profile } from '../runtime/profile.js';
 import { bold, printJson, table } from './output.js';
 import { each, flagParser, positiveInt } from './flags.js';
@@ -125,8 +129,17 @@ const JSON_MAX_VALUES = 10_000_000;
  * otherwise all of them are kept (--json).
  */
 export function runModel(file: string, inputFiles: string[],
-  opts: { repeat?: number; dequantize?: boolean; profile?: boolean; maxMemoryBytes?: number; previewValues?: number }): RunResult {
-  const interp = Interpreter.fromModel(readModelFile(file), { maxMemoryBytes: opts.maxMemoryBytes, label: file });
+  opts: { repeat?: number; dequantize?: boolean; profile?: boolean; maxMemoryBytes?: number; previewValues?: number;
+    /** Input name or position -> whole shape, for inputs whose shape_signature has -1s (checked against it). */
+    inputShapes?: Record<string, number[]> }): RunResult {
+  const model = readModelFile(file);
+  const resize = checkInputResize(model, opts.inputShapes ?? {}, file);
+  const interp = Interpreter.fromModel(model, { maxMemoryBytes: opts.maxMemoryBytes, label: file, inputShapes: interpreterInputShapes(resize) });
+  try {
+    interp.inputDetails();
+  } catch (e) {
+    throw e instanceof UnsupportedError ? withSizeHint(e, model, resize, file) : e;
+  }
   const keep = opts.previewValues ?? Infinity;
   if (keep === Infinity) {
     const total = interp.outputDetails().reduce((a, d) => a + d.shape.reduce((x, y) => x * y, 1), 0);
@@ -166,6 +179,16 @@ export function runModel(file: string, inputFiles: string[],
   return result;
 }
 
+/** A model that does not fit the placeholder size of an input left unknown: the error says which flag sizes it. */
+function withSizeHint(e: UnsupportedError, model: Model, resize: Map<number, number[]>, file: string): UnsupportedError {
+  const sg = model.subgraphs[0];
+  const unsized = dynamicInputPositions(model).filter((k) => !resize.has(k));
+  if (!unsized.length) return e;
+  const t = sg.tensors[sg.inputs[unsized[0]]];
+  const sig = t.shapeSignature ?? t.shape;
+  return new UnsupportedError(`${file}: input '${t.name}' has unknown dimensions (shape_signature [${sig}]) and the model does not run at the size the file gives it, [${t.shape}]: give one with ${inputShapeHint(t.name, sig)} (${e.message})`);
+}
+
 export function registerRun(program: Command): void {
   const cmd = program.command('run')
     .description('run a .tflite model on given inputs with litequant\'s interpreter')
@@ -173,13 +196,16 @@ export function registerRun(program: Command): void {
     .option('-i, --input <file...>', 'inputs: IN.json (array per input, or object by input name; {"float": [...]} is quantized), or one .npy per input, or an .npz',
       each(inputFile))
     .option('--dequantize', 'also print dequantized values of quantized outputs')
+    .option(`${INPUT_SHAPE_FLAG} <name:dims>`,
+      'run input NAME (or its position, 0, 1, ...) at this whole shape, e.g. image:1,160,160,3; only dimensions -1 in its shape_signature may change (repeatable)',
+      inputShape)
     .option('--repeat <n>', 'invoke n times (timing)', positiveInt('--repeat'), 1)
     .option('--profile', 'then time every node over n more invokes: per-op-type table (ms, %)')
     .option('--json', 'machine-readable output');
   addMaxMemoryFlag(cmd)
     .addHelpText('after', '\nWithout --input, inputs are filled deterministically: float -> sin(i), integer -> lo + (37*i mod range).')
-    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean; maxMemory?: number }) => {
-      const result = runModel(file, opts.input ?? [], { ...opts, maxMemoryBytes: opts.maxMemory, previewValues: opts.json ? undefined : PREVIEW + 1 });
+    .action((file: string, opts: { input?: string[]; dequantize?: boolean; repeat: number; profile?: boolean; json?: boolean; maxMemory?: number; inputShape?: Record<string, number[]> }) => {
+      const result = runModel(file, opts.input ?? [], { ...opts, maxMemoryBytes: opts.maxMemory, previewValues: opts.json ? undefined : PREVIEW + 1, inputShapes: opts.inputShape });
       if (opts.json) return printJson(result);
       const preview = (a: number[], count: number) => count > PREVIEW ? `${a.slice(0, PREVIEW).map(fmt).join(', ')}, ... (${count})` : a.map(fmt).join(', ');
       const rows = result.outputs.map((o, k) => [String(k), o.name, `[${o.shape.join(',')}]`, o.dtype,

@@ -22,7 +22,7 @@ export interface SourceFlags {
 const IMPORTERS: readonly ImporterChoice[] = ['auto', 'keras', 'graph'];
 
 /** --input-shape, as input-shapes.ts parses it. */
-const inputShape = flagParser<InputShapes>({ valid: 'image:1,28,28,1', invalid: ['', 'image', 'image:', ':1,2', 'image:0,2', 'image:a'] }, parseInputShapeFlag);
+export const inputShape = flagParser<InputShapes>({ valid: 'image:1,28,28,1', invalid: ['', 'image', 'image:', ':1,2', 'image:0,2', 'image:a'] }, parseInputShapeFlag);
 
 /** Adds the source flags (parsed: `inputShape`, `importer`, `signature`, `inputs`, `outputs`, `tags`). */
 export function addSourceFlags(cmd: Command): Command {

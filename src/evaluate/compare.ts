@@ -17,7 +17,7 @@ import { Interpreter } from '../runtime/interpreter.js';
 import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
 import type { Dataset, Sample } from './datasets/index.js';
 import {
-  evaluate, evaluationResult, evaluationThreads, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset,
+  evaluate, evaluationResult, evaluationThreads, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset, sizeToDataset,
   type DatasetSource, type EvaluateOptions, type InputValues, type EvaluationResult, type LatencySummary, type LoadedModel, type ModelSource, type Runtime, type StateMode,
 } from './evaluate.js';
 import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, ROUNDING_RMSE_OVER_SCALE, type LayerErrorRow } from './layer-error.js';
@@ -146,12 +146,14 @@ const SUGGESTION_CACHE_BYTES = 256 * 1024 * 1024;
 
 export async function compare(sources: (ModelSource | LoadedModel)[], datasetSource: DatasetSource, opts: CompareOptions = {}): Promise<ComparisonResult> {
   if (sources.length === 0) throw new InputError('compare needs at least one model');
-  const loaded = sources.map((s) => (isLoaded(s) ? s : loadModel(s)));
+  // Models with an input of unknown size run at the dataset's size (see sizeToDataset).
+  const sizing = await sizeToDataset(sources.map((s) => (isLoaded(s) ? s : loadModel(s))), datasetSource, opts.datasetOptions, opts.outputIndex);
+  const loaded = sizing.loaded;
   const runners: ModelRunner[] = [];
   try {
     for (const m of loaded) runners.push(await ModelRunner.create(m, opts));
     const labelLimit = Math.max(...runners.map((r) => r.numScores));
-    const dataset = await resolveDataset(datasetSource, runners[0].inputs, opts.datasetOptions, labelLimit);
+    const dataset = await resolveDataset(sizing.dataset, runners[0].inputs, opts.datasetOptions, labelLimit);
     const classes = Math.max(dataset.numClasses ?? 0, labelLimit);
 
     const layerSamples = Math.max(0, opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);

@@ -10,8 +10,10 @@
 import path from 'node:path';
 import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
-import { InputError, MemoryLimitError, ModelFormatError } from '../errors.js';
-import { readModel, readModelBytes } from '../format/index.js';
+import { DatasetError, InputError, MemoryLimitError, ModelFormatError, UsageError } from '../errors.js';
+import { readModel, readModelBytes, writeModel } from '../format/index.js';
+import { checkInputResize, dynamicInputPositions, modelWithInputShapes, sizeIsDynamicInside } from '../runtime/input-resize.js';
+import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
@@ -298,13 +300,52 @@ export async function resolveDataset(source: DatasetSource, inputs: TensorDetail
   return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name), classCount });
 }
 
+/**
+ * Models whose input 0 leaves its size unknown (-1 past the batch in its shape_signature) run at the dataset's size:
+ * the dataset is opened against the signature (an image folder then keeps its images' size, or takes --size; an
+ * array dataset its samples' shape), and each model becomes a copy with that input shape (signature kept), which
+ * every runtime runs as it is. Models with static inputs, or a dataset given as a Dataset, are returned as they are.
+ */
+export async function sizeToDataset(loaded: LoadedModel[], source: DatasetSource, options: EvaluateOptions['datasetOptions'] = {}, outputIndex = 0)
+  : Promise<{ loaded: LoadedModel[]; dataset: DatasetSource }> {
+  const dynamic = dynamicInputPositions(loaded[0].model);
+  if (dynamic.length === 0 || typeof source !== 'string') return { loaded, dataset: source };
+  for (const m of loaded) if (!sizeIsDynamicInside(m.model)) requireResolvedInputs(m.model, m.name, false);
+  const sg = loaded[0].model.subgraphs[0];
+  const first = loaded[0];
+  const inputs = sg.inputs.map((i) => tensorDetails(sg, i));
+  const unsized = dynamic.find((k) => k !== 0);
+  if (unsized !== undefined) {
+    throw new InputError(`${first.name}: input '${inputs[unsized].name}' has unknown dimensions (shape_signature [${inputs[unsized].shape_signature}]); only input 0 can take its size from the dataset`);
+  }
+  const out = sg.tensors[sg.outputs[outputIndex]];
+  const outSig = out ? out.shapeSignature ?? out.shape : [];
+  const classCount = out && outSig.slice(1).every((d) => d > 0) ? elementCount(out.shape) : undefined;
+  const dataset = await openDataset(source, { ...options, classCount, inputNames: inputs.map((d) => d.name),
+    inputShapes: inputs.map((d) => d.shape_signature.map((v, i) => (i === 0 ? 1 : v))) });
+  const shape = [1, ...dataset.sampleShape];
+  const sized = loaded.map((m) => {
+    let resize: Map<number, number[]>;
+    try {
+      resize = checkInputResize(m.model, { 0: shape }, m.name);
+    } catch (e) {
+      if (!(e instanceof UsageError || e instanceof InputError)) throw e;
+      throw new DatasetError(`${source}: samples of shape [${dataset.sampleShape}] do not fit the input of ${m.name}: ${e.message.replace(`${m.name}: `, '')}`);
+    }
+    const model = modelWithInputShapes(m.model, resize);
+    return { ...m, model, bytes: writeModel(model) };
+  });
+  return { loaded: sized, dataset };
+}
+
 /** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
 export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSource: DatasetSource, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
   checkThreads(opts.threads);
-  const loaded = isLoaded(modelSource) ? modelSource : loadModel(modelSource);
+  const sizing = await sizeToDataset([isLoaded(modelSource) ? modelSource : loadModel(modelSource)], datasetSource, opts.datasetOptions, opts.outputIndex);
+  const loaded = sizing.loaded[0];
   const runner = await ModelRunner.create(loaded, opts);
   try {
-    const dataset = await resolveDataset(datasetSource, runner.inputs, opts.datasetOptions, runner.numScores);
+    const dataset = await resolveDataset(sizing.dataset, runner.inputs, opts.datasetOptions, runner.numScores);
     const loop = await runSampleLoop([loaded], [runner], dataset, {
       threads: await evaluationThreads(opts, dataset), outputIndex: runner.outputIndex, classes: Math.max(runner.numScores, dataset.numClasses ?? 0),
       labelLimit: runner.numScores,

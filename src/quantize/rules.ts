@@ -192,6 +192,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['L2_NORMALIZATION', { activations: [0], output: { kind: 'fixed', int8: [1 / 128, 0] }, int16: false, version: v(2) }],
   ['ARG_MAX', { activations: [0], output: { kind: 'none' }, int16: false, version: v(2) }],
   ['ARG_MIN', { activations: [0], output: { kind: 'none' }, int16: false, version: v(2) }],
+  // SHAPE reads only its input's dimensions (any dtype, version 1): a size computed from a quantized image.
+  ['SHAPE', { activations: [0], output: { kind: 'none' }, int16: true, version: v(1) }],
 ];
 
 export const QUANTIZE_RULES: ReadonlyMap<string, OpRule> = new Map(RULE_ENTRIES);

@@ -39,6 +39,11 @@ export interface InterpreterOptions {
   maxMemoryBytes?: number;
   /** Names the model (its file) at the start of memory-limit errors. */
   label?: string;
+  /**
+   * Shapes to give inputs before the first preparation, by input name or position ('0'), as resizeInput takes them:
+   * for inputs whose shape_signature leaves dimensions unknown.
+   */
+  inputShapes?: Record<string, number[]>;
 }
 
 export type KernelImplementation = 'wasm' | 'typescript';
@@ -211,17 +216,17 @@ export class Interpreter {
   /** Parse .tflite bytes (with our reader) and prepare the first subgraph. */
   static fromBytes(bytes: Uint8Array, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
     const model = readModel(bytes, opts.fileName);
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName);
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName, opts.inputShapes);
   }
 
   /** Prepare a model built or changed in memory; it goes through the validity pass first, as a read file does. */
   static fromModel(model: Model, opts: InterpreterOptions & { fileName?: string } = {}): Interpreter {
     validateModel(model, opts.fileName ?? opts.label ?? 'model');
-    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName);
+    return new Interpreter(model, opts.subgraph ?? 0, opts.arithmetic ?? 'xnnpack', opts.kernels ?? 'wasm', opts.maxMemoryBytes, opts.label ?? opts.fileName, opts.inputShapes);
   }
 
   private constructor(model: Model, subgraph: number, arithmetic: Arithmetic, readonly kernels: KernelImplementation,
-    maxMemoryBytes?: number, private readonly label = '') {
+    maxMemoryBytes?: number, private readonly label = '', inputShapes?: Record<string, number[]>) {
     if (arithmetic !== 'xnnpack' && arithmetic !== 'reference') {
       throw new InputError(`arithmetic must be 'xnnpack' or 'reference', got '${String(arithmetic)}'`);
     }
@@ -239,7 +244,23 @@ export class Interpreter {
     this.budget = this.lifetimeBudget;
     this.tensors = sg.tensors.map((t, index) => this.makeRuntimeTensor(t, index));
     this.checkSupported();
-    this.prepare();
+    for (const [key, shape] of Object.entries(inputShapes ?? {})) {
+      const isName = this.sg.inputs.some((i) => this.sg.tensors[i]?.name === key);
+      this.resizeInput(isName || !/^\d+$/.test(key) ? key : Number(key), shape);
+    }
+    try {
+      this.prepare();
+    } catch (e) {
+      // The placeholder size (1) written for an unknown dimension may not fit the model (a 3x3 'valid' convolution):
+      // such a model is prepared again at its first use, after resizeInput; unresized, the same error comes then.
+      if (!(e instanceof UnsupportedError) || !this.hasUnknownInputDims()) throw e;
+      this.needsPrepare = true;
+    }
+  }
+
+  /** True when an input's shape_signature leaves a dimension past the batch unknown (-1). */
+  private hasUnknownInputDims(): boolean {
+    return this.sg.inputs.some((i) => (this.sg.tensors[i]?.shapeSignature ?? []).slice(1).some((d) => d < 0));
   }
 
   get nodeCount(): number {

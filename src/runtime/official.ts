@@ -131,7 +131,9 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
       if (!runner.Infer()) throw new OfficialRuntimeError('official runtime: Infer() failed');
     },
     getOutputs() {
-      return outs.map((t) => {
+      // Listed again after each Infer: an output whose shape depends on values computed at run time (a resize to a
+      // size the graph computes) is reallocated by Infer, so the tensors listed at creation are stale.
+      return list(runner.GetOutputs()).map((t) => {
         const d = describe(t);
         return { name: d.name, shape: d.shape, dtype: d.dtype, data: arrayFor(d.dtype, d.data) };
       });

@@ -9,27 +9,60 @@ import type { KerasSource, WeightArray } from './source.js';
 import type { LayerVariable } from './layers/layer.js';
 import { inputShapeHint, type DeclaredInput } from '../input-shapes.js';
 
+/**
+ * A tensor's shape as the layer converters compute it. A dimension that depends on an input's unknown size is NaN:
+ * NaN propagates through the shape arithmetic (convOutSize, sums, products), so every layer's output shape says which
+ * of its dimensions are dynamic without a rule per layer. The batch (dimension 0) is always concrete here (it is
+ * dynamic in every signature anyway). A NaN that reaches a constant or an op option means the layer folded an unknown
+ * size into the file: the emitter refuses it (dynamicSizeError).
+ */
 export type Shape = number[];
+
+/** True for a dimension that depends on an unknown input size. */
+export const isDynamicDim = (d: number): boolean => Number.isNaN(d);
+
+/** Whether two dimensions may be equal: the same number, or either one unknown until run time. */
+export const dimsMayMatch = (a: number, b: number): boolean => a === b || isDynamicDim(a) || isDynamicDim(b);
 
 export class Emitter {
   readonly b = new GraphBuilder('main');
   /** Inputs with unknown dimensions written as 1 (no shape given for them): named when a layer cannot take size 1. */
   readonly sizeAssumed: DeclaredInput[] = [];
+  /** Inputs whose unknown dimensions stay dynamic (NaN in the layers' shapes): named when a layer needs their size. */
+  readonly dynamicInputs: DeclaredInput[] = [];
+  /** The layer being converted ('path' (Class)), for errors about what it emits. */
+  layer = '';
+  /** Shapes with NaN for dynamic dimensions, where they differ from the builder's concrete shape. */
+  private readonly symbolic = new Map<number, Shape>();
   constructor(readonly file: string) {}
 
   shape(t: number): Shape {
-    return this.b.tensors[t].shape;
+    return this.symbolic.get(t) ?? this.b.tensors[t].shape;
   }
 
   dtype(t: number): DType {
     return this.b.tensors[t].dtype;
   }
 
-  /** An activation tensor; batch (dim 0) is dynamic, as Keras models are: shape 1, signature -1. */
+  /** A graph input whose unknown dimensions (-1 past the batch in `signature`) stay dynamic in every layer's shape. */
+  dynamicInput(name: string, shape: Shape, signature: number[], dtype: DType): number {
+    const t = this.b.addInput({ name, shape, dtype, shapeSignature: signature });
+    this.dynamicInputs.push({ name, signature });
+    this.symbolic.set(t, shape.map((d, i) => (i > 0 && signature[i] < 0 ? NaN : d)));
+    return t;
+  }
+
+  /**
+   * An activation tensor; batch (dim 0) is dynamic, as Keras models are: shape 1, signature -1. A dynamic dimension
+   * (NaN) is written as TF's converter writes it: 1 in the shape, -1 in the signature.
+   */
   act(name: string, shape: Shape, dtype: DType = 'float32'): number {
-    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 1)) throw this.badShape(name, shape);
-    const sig = shape.length > 0 ? [-1, ...shape.slice(1)] : undefined;
-    return this.b.addTensor({ name, shape, dtype, shapeSignature: sig });
+    if (!shape.every((d) => isDynamicDim(d) || (Number.isSafeInteger(d) && d >= 1))) throw this.badShape(name, shape);
+    const concrete = shape.map((d) => (isDynamicDim(d) ? 1 : d));
+    const sig = shape.length > 0 ? [-1, ...shape.slice(1).map((d) => (isDynamicDim(d) ? -1 : d))] : undefined;
+    const t = this.b.addTensor({ name, shape: concrete, dtype, shapeSignature: sig });
+    if (shape.some(isDynamicDim)) this.symbolic.set(t, [...shape]);
+    return t;
   }
 
   /** A layer output with an empty or invalid dimension: the config is inconsistent, or the input size assumed is too small. */
@@ -40,16 +73,46 @@ export class Emitter {
     return new UnsupportedError(`${what} with the unknown dimensions of input '${assumed.name}' [${assumed.signature}] taken as 1; give its size with ${inputShapeHint(assumed.name, assumed.signature)}`);
   }
 
+  /**
+   * The layer needs a size that is only known at run time (it would write it into a constant, an option or a
+   * static reshape): UnsupportedError naming the layer and the flag that fixes the input's size.
+   */
+  dynamicSizeError(what: string): UnsupportedError {
+    const [input] = this.dynamicInputs;
+    const fix = input ? `; give the size of input '${input.name}' [${input.signature}] with ${inputShapeHint(input.name, input.signature)}` : '';
+    return new UnsupportedError(`${this.file}: layer ${this.layer || '(model)'} cannot take inputs of unknown height/width: ${what}${fix}`);
+  }
+
+  private checkStatic(name: string, shape: Shape, values: ArrayLike<number>): void {
+    if (this.dynamicInputs.length === 0) return;
+    if (shape.some(isDynamicDim)) throw this.dynamicSizeError(`constant '${name}' would have shape [${shape.map((d) => (isDynamicDim(d) ? '?' : d))}]`);
+    for (let i = 0; i < values.length; i++) {
+      if (isDynamicDim(values[i])) throw this.dynamicSizeError(`constant '${name}' would hold a size known only at run time`);
+    }
+  }
+
   constF(name: string, shape: Shape, values: ArrayLike<number>): number {
+    this.checkStatic(name, shape, values);
     return this.b.addConstant(name, 'float32', shape, Float32Array.from(values));
   }
 
   constI(name: string, shape: Shape, values: number[]): number {
+    this.checkStatic(name, shape, values);
     return this.b.addConstant(name, 'int32', shape, Int32Array.from(values));
   }
 
   op(op: string, inputs: number[], outName: string, outShape: Shape, options: OpOptions = {}, dtype: DType = 'float32'): number {
+    for (const [k, v] of Object.entries(options)) {
+      if (typeof v === 'number' && isDynamicDim(v)) throw this.dynamicSizeError(`${op} '${outName}' would take option ${k} from a size known only at run time`);
+    }
     const out = this.act(outName, outShape, dtype);
+    this.b.addOp(op, inputs, [out], options);
+    return out;
+  }
+
+  /** An op computing a small tensor with no batch axis (a shape or a size vector): its signature is its shape. */
+  opUnbatched(op: string, inputs: number[], outName: string, outShape: Shape, options: OpOptions = {}, dtype: DType = 'int32'): number {
+    const out = this.b.addTensor({ name: outName, shape: outShape, dtype });
     this.b.addOp(op, inputs, [out], options);
     return out;
   }
@@ -260,8 +323,31 @@ export function depthwiseCore(ctx: ConvertContext, x: number, dk: WeightArray, b
 }
 
 export function reshape(ctx: ConvertContext, x: number, shape: Shape, name: string): number {
+  if (shape.some(isDynamicDim)) return reshapeDynamic(ctx, x, shape, name);
   // Batch stays dynamic (-1) in the new-shape constant, as TF writes it.
   const newShape = [-1, ...shape.slice(1)];
   return ctx.e.op('RESHAPE', [x, ctx.e.constI(`${name}/shape`, [newShape.length], newShape)], name, shape);
 }
 
+/**
+ * A reshape whose shape has dimensions known only at run time, where a RESHAPE constant would need two -1s (the
+ * batch and the unknown size): only inserting or removing one size-1 axis can be written without the size, as
+ * EXPAND_DIMS or SQUEEZE (TF's converter writes the same for expand_dims / squeeze).
+ */
+function reshapeDynamic(ctx: ConvertContext, x: number, shape: Shape, name: string): number {
+  const e = ctx.e;
+  const s = e.shape(x);
+  const same = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i] || (isDynamicDim(d) && isDynamicDim(b[i])));
+  for (let axis = 1; axis <= s.length && shape.length === s.length + 1; axis++) {
+    if (shape[axis] === 1 && same([...shape.slice(0, axis), ...shape.slice(axis + 1)], s)) {
+      return e.op('EXPAND_DIMS', [x, e.constI(`${name}/axis`, [], [axis])], name, shape);
+    }
+  }
+  for (let axis = 1; axis < s.length && shape.length === s.length - 1; axis++) {
+    if (s[axis] === 1 && same([...s.slice(0, axis), ...s.slice(axis + 1)], shape)) {
+      return e.op('SQUEEZE', [x], name, shape, { squeezeDims: [axis] });
+    }
+  }
+  const show = (a: Shape) => `[${a.map((d) => (isDynamicDim(d) ? '?' : d))}]`;
+  throw e.dynamicSizeError(`it reshapes ${show(s.slice(1))} to ${show(shape.slice(1))}, which needs sizes known only at run time`);
+}

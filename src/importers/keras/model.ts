@@ -108,12 +108,14 @@ function declaredInput(ctx: ConvertContext, input: KerasInput): DeclaredInput & 
 
 /**
  * The graph inputs of the top-level model, at the shapes the user gave (`inputShapes`) or with 1 in each unknown
- * dimension (kept -1 in the signature); see ../input-shapes.ts.
+ * dimension (kept -1 in the signature, and in the signature of every tensor that depends on it); see
+ * ../input-shapes.ts.
  */
 function makeGraphInputs(ctx: ConvertContext, model: KerasLayerJson, inputShapes: InputShapes | undefined): number[] {
   const declared = topLevelInputs(ctx, model).map((i) => declaredInput(ctx, i));
   return resolveInputShapes(ctx.src.file, declared, inputShapes).map((r, k) => {
-    if (hasUnknownDims(r.signature)) ctx.e.sizeAssumed.push({ name: r.name, signature: r.signature });
+    // Unknown sizes stay dynamic through every layer (see Shape in ./emit.ts), as TF's converter keeps them.
+    if (hasUnknownDims(r.signature)) return ctx.e.dynamicInput(r.name, r.shape, r.signature, declared[k].dtype);
     return ctx.e.b.addInput({ name: r.name, shape: r.shape, dtype: declared[k].dtype, shapeSignature: r.signature });
   });
 }

@@ -3,7 +3,8 @@
 
 import type { WeightArray } from '../source.js';
 import {
-  conv2dCore, depthwiseCore, expectShape, hwioToOhwi, mainOpName, pair, requireRank, reshape, weightsOf, withActivation,
+  conv2dCore, depthwiseCore, expectShape, hwioToOhwi, isDynamicDim, mainOpName, pair, requireRank, reshape, weightsOf, withActivation,
+  type ConvertContext,
 } from '../emit.js';
 import { biasVariable, kernelAndBias, trainable, type KerasLayerConverter, type LayerConfig, type LayerVariable } from './layer.js';
 
@@ -134,7 +135,9 @@ const conv2dTranspose: KerasLayerConverter = {
     const oh = same ? h * sh : h * sh + Math.max(kh - sh, 0);
     const ow = same ? wd * sw : wd * sw + Math.max(kw - sw, 0);
     const outShape = [n, oh, ow, co];
-    const shapeT = e.constI(`${name}/output_shape`, [4], [n, oh, ow, co]);
+    const shapeT = isDynamicDim(h) || isDynamicDim(wd)
+      ? deconvOutputShape(ctx, x, [sh, sw], [same ? 0 : Math.max(kh - sh, 0), same ? 0 : Math.max(kw - sw, 0)], co, name)
+      : e.constI(`${name}/output_shape`, [4], [n, oh, ow, co]);
     const k = e.constF(`${name}/kernel`, [co, kh, kw, ci], t);
     const b = w.has('bias') ? e.constF(`${name}/bias`, [co], w.get('bias')!.values) : -1;
     const y = e.op('TRANSPOSE_CONV', [shapeT, k, x, b], mainOpName(cfg, name), outShape, {
@@ -143,5 +146,19 @@ const conv2dTranspose: KerasLayerConverter = {
     return [withActivation(ctx, y, cfg, name)];
   },
 };
+
+/**
+ * TRANSPOSE_CONV's output shape for an input whose size is known only at run time, computed in the graph as TF's
+ * converter writes it: SHAPE -> [n, h, w] * [1, sh, sw] + [0, ah, aw], then the output channels appended.
+ */
+function deconvOutputShape(ctx: ConvertContext, x: number, strides: [number, number], extra: [number, number], co: number, name: string): number {
+  const e = ctx.e;
+  const shape = e.opUnbatched('SHAPE', [x], `${name}/input_shape`, [4], { outType: 'int32' });
+  const nhw = e.opUnbatched('STRIDED_SLICE', [shape, e.constI(`${name}/nhw_begin`, [1], [0]), e.constI(`${name}/nhw_end`, [1], [3]),
+    e.constI(`${name}/nhw_strides`, [1], [1])], `${name}/nhw`, [3]);
+  let size = e.opUnbatched('MUL', [nhw, e.constI(`${name}/strides`, [3], [1, ...strides])], `${name}/scaled`, [3]);
+  if (extra[0] || extra[1]) size = e.opUnbatched('ADD', [size, e.constI(`${name}/extra`, [3], [0, ...extra])], `${name}/grown`, [3]);
+  return e.opUnbatched('CONCATENATION', [size, e.constI(`${name}/channels`, [1], [co])], `${name}/output_shape`, [4], { axis: 0 });
+}
 
 export const CONVOLUTION_LAYERS: readonly KerasLayerConverter[] = [conv1d, conv2d, depthwiseConv2d, separableConv2d, conv2dTranspose];

@@ -3,7 +3,7 @@
 
 import { ModelFormatError, UnsupportedError } from '../../../errors.js';
 import type { WeightArray } from '../source.js';
-import { expectShape, mainOpName, prod, requireRank, reshape, weightsOf, withActivation } from '../emit.js';
+import { expectShape, isDynamicDim, mainOpName, prod, requireRank, reshape, weightsOf, withActivation } from '../emit.js';
 import { kernelAndBias, trainable, type KerasLayerConverter, type LayerVariable } from './layer.js';
 
 /** Keras Dense kernel [in, out] -> TFLite [out, in]. */
@@ -56,6 +56,9 @@ const flatten: KerasLayerConverter = {
   convert(ctx, _cfg, [x], path) {
     const s = ctx.e.shape(x);
     if (s.length === 2) return [x];
+    if (s.some(isDynamicDim)) {
+      throw ctx.e.dynamicSizeError(`it flattens [${s.slice(1).map((d) => (isDynamicDim(d) ? '?' : d))}], whose size is known only at run time (a GlobalAveragePooling2D instead works at any size)`);
+    }
     return [reshape(ctx, x, [s[0], prod(s.slice(1))], path.join('/'))];
   },
 };
@@ -67,6 +70,11 @@ const reshapeLayer: KerasLayerConverter = {
     const s = ctx.e.shape(x);
     const target = (cfg.target_shape as (number | null)[]).map((d) => (d === null ? -1 : Number(d)));
     const total = prod(s.slice(1));
+    if (isDynamicDim(total)) {
+      // The input's size is known only at run time: a target without -1 is static (RESHAPE [-1, ...target]);
+      // one with -1 is dynamic in that dimension.
+      return [reshape(ctx, x, [s[0], ...target.map((d) => (d === -1 ? NaN : d))], name)];
+    }
     const known = prod(target.filter((d) => d !== -1));
     const resolved = target.map((d) => (d === -1 ? total / known : d));
     if (prod(resolved) !== total || !Number.isInteger(prod(resolved))) {

@@ -76,5 +76,6 @@ export function unsupportedReason(className: string, cfg: LayerConfig): string |
 export function convertLayer(ctx: ConvertContext, className: string, cfg: LayerConfig, inputs: number[], path: string[]): number[] {
   const layer = KERAS_LAYER_REGISTRY.get(className);
   if (!layer) throw new UnsupportedError(`${ctx.src.file}: layer '${path.join('/')}' (${className}) is not supported`);
+  ctx.e.layer = `'${path.join('/')}' (${className})`;
   return layer.convert(ctx, cfg, inputs, path);
 }

@@ -2,7 +2,7 @@
 // broadcast as Keras does) and Concatenate.
 
 import { ModelFormatError, UnsupportedError } from '../../../errors.js';
-import { lastAxis, reshape, type Shape } from '../emit.js';
+import { dimsMayMatch, isDynamicDim, lastAxis, reshape, type Shape } from '../emit.js';
 import type { KerasLayerConverter } from './layer.js';
 
 function broadcastShapes(a: Shape, b: Shape, what: string): Shape {
@@ -11,8 +11,9 @@ function broadcastShapes(a: Shape, b: Shape, what: string): Shape {
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new UnsupportedError(`${what}: shapes [${a}] and [${b}] do not broadcast`);
-    out.push(Math.max(x, y));
+    if (!dimsMayMatch(x, y) && x !== 1 && y !== 1) throw new UnsupportedError(`${what}: shapes [${a}] and [${b}] do not broadcast`);
+    // A size known only at run time wins over 1 (it may be 1 itself, which broadcasts the same).
+    out.push(isDynamicDim(x) || isDynamicDim(y) ? NaN : Math.max(x, y));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Padding and cropping layers: ZeroPadding1D/2D (PAD) and Cropping1D/2D (STRIDED_SLICE, as TF writes them).
 
-import { pair, requireRank } from '../emit.js';
+import { isDynamicDim, pair, requireRank } from '../emit.js';
 import type { KerasLayerConverter } from './layer.js';
 
 /** Keras's 2D padding / cropping forms: n, [h, w] or [[top, bottom], [left, right]]. */
@@ -34,8 +34,14 @@ const cropping2d: KerasLayerConverter = {
     const out = [n, h - t - b, w - l - r, c];
     // As TF writes it: STRIDED_SLICE, batch and channel axes masked (taken whole).
     const begin = e.constI(`${name}/begin`, [4], [0, t, l, 0]);
-    const end = e.constI(`${name}/end`, [4], [0, h - b, w - r, 0]);
     const stridesT = e.constI(`${name}/strides`, [4], [1, 1, 1, 1]);
+    if (isDynamicDim(h) || isDynamicDim(w)) {
+      // A size known only at run time: end counted from the end (-b), an axis not cropped at its end masked.
+      const end = e.constI(`${name}/end`, [4], [0, -b, -r, 0]);
+      const endMask = 0b1001 | (b === 0 ? 0b10 : 0) | (r === 0 ? 0b100 : 0);
+      return [e.op('STRIDED_SLICE', [x, begin, end, stridesT], name, out, { beginMask: 0b1001, endMask })];
+    }
+    const end = e.constI(`${name}/end`, [4], [0, h - b, w - r, 0]);
     return [e.op('STRIDED_SLICE', [x, begin, end, stridesT], name, out, { beginMask: 0b1001, endMask: 0b1001 })];
   },
 };
@@ -60,8 +66,11 @@ const cropping1d: KerasLayerConverter = {
     const [l, r] = pair(cfg.cropping, 1);
     const [n, len, c] = e.shape(x);
     const begin = e.constI(`${name}/begin`, [3], [0, l, 0]);
-    const end = e.constI(`${name}/end`, [3], [0, len - r, 0]);
-    return [e.op('STRIDED_SLICE', [x, begin, end, e.constI(`${name}/strides`, [3], [1, 1, 1])], name, [n, len - l - r, c], { beginMask: 0b101, endMask: 0b101 })];
+    const dynamic = isDynamicDim(len);
+    // A length known only at run time: end counted from the end (-r), masked when nothing is cropped there.
+    const end = e.constI(`${name}/end`, [3], [0, dynamic ? -r : len - r, 0]);
+    const endMask = 0b101 | (dynamic && r === 0 ? 0b10 : 0);
+    return [e.op('STRIDED_SLICE', [x, begin, end, e.constI(`${name}/strides`, [3], [1, 1, 1])], name, [n, len - l - r, c], { beginMask: 0b101, endMask })];
   },
 };
 

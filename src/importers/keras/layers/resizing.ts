@@ -1,7 +1,7 @@
 // Resizing layers: UpSampling1D (each step repeated, with TILE), UpSampling2D and Resizing (RESIZE_NEAREST_NEIGHBOR
 // or RESIZE_BILINEAR).
 
-import { pair, requireRank, reshape } from '../emit.js';
+import { isDynamicDim, pair, requireRank, reshape, type ConvertContext } from '../emit.js';
 import type { KerasLayerConverter, LayerConfig } from './layer.js';
 
 /** The interpolations TFLite's resize ops compute as Keras does. */
@@ -24,6 +24,18 @@ const upSampling1d: KerasLayerConverter = {
   },
 };
 
+/**
+ * The output size [h * fh, w * fw] of an image whose size is known only at run time, computed in the graph as TF's
+ * converter writes it: SHAPE -> STRIDED_SLICE [1:3] -> MUL by the factors.
+ */
+function scaledSpatialSize(ctx: ConvertContext, x: number, factors: [number, number], name: string): number {
+  const e = ctx.e;
+  const shape = e.opUnbatched('SHAPE', [x], `${name}/shape`, [4], { outType: 'int32' });
+  const hw = e.opUnbatched('STRIDED_SLICE', [shape, e.constI(`${name}/hw_begin`, [1], [1]), e.constI(`${name}/hw_end`, [1], [3]),
+    e.constI(`${name}/hw_strides`, [1], [1])], `${name}/hw`, [2]);
+  return e.opUnbatched('MUL', [hw, e.constI(`${name}/factors`, [2], factors)], `${name}/size`, [2]);
+}
+
 const upSampling2d: KerasLayerConverter = {
   classNames: ['UpSampling2D'],
   unsupportedReason: nearestOrBilinear,
@@ -33,7 +45,7 @@ const upSampling2d: KerasLayerConverter = {
     requireRank(ctx, x, 4, path, 'UpSampling2D');
     const [fh, fw] = pair(cfg.size, 2);
     const [n, h, w, c] = e.shape(x);
-    const size = e.constI(`${name}/size`, [2], [h * fh, w * fw]);
+    const size = isDynamicDim(h) || isDynamicDim(w) ? scaledSpatialSize(ctx, x, [fh, fw], name) : e.constI(`${name}/size`, [2], [h * fh, w * fw]);
     if (cfg.interpolation === 'bilinear') {
       return [e.op('RESIZE_BILINEAR', [x, size], name, [n, h * fh, w * fw, c], { halfPixelCenters: true })];
     }
