@@ -123,7 +123,8 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
     inputs: () => ins.map(describe),
     outputs: () => outs.map(describe),
     setInput(k, values) {
-      const d = ins[k].data();
+      // Listed again for the same reason as the outputs: a model with such tensors may move its inputs' buffers.
+      const d = list(runner.GetInputs())[k].data();
       if (d.length !== values.length) throw new OfficialRuntimeError(`input ${k} needs ${d.length} values, got ${values.length}`);
       d.set(values);
     },
@@ -131,7 +132,9 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
       if (!runner.Infer()) throw new OfficialRuntimeError('official runtime: Infer() failed');
     },
     getOutputs() {
-      return outs.map((t) => {
+      // Listed again after each run: an output whose shape is known only when the model runs (after WHILE, IF or
+      // READ_VARIABLE) is reallocated by the runtime, and the tensors listed at creation show the old buffer.
+      return list(runner.GetOutputs()).map((t) => {
         const d = describe(t);
         return { name: d.name, shape: d.shape, dtype: d.dtype, data: arrayFor(d.dtype, d.data) };
       });
