@@ -78,6 +78,13 @@ export function formatSummary(s: InspectResult): string {
         t.index_types.join('/') || '-', t.stored_values, t.dense_values, `${(100 * t.density).toFixed(1)} %`,
       ])));
   }
+  if (s.subgraph_details.length > 1) {
+    lines.push('', bold('Subgraphs'), table(['>#', 'name', 'inputs', 'outputs', '>ops', 'op counts', 'called by'],
+      s.subgraph_details.map((g) => [g.index, g.name,
+        g.inputs.map((d) => `${d.name} [${d.shape.join(',')}] ${d.dtype}`).join(', '),
+        g.outputs.map((d) => `${d.name} [${d.shape.join(',')}] ${d.dtype}`).join(', '),
+        g.operator_count, g.ops.map((o) => `${o.op} x${o.count}`).join(', '), g.called_by.join('; ') || '-'])));
+  }
   if (s.metadata.length) {
     lines.push('', bold('Metadata'), table(['name', '>bytes', 'value'], s.metadata.map((m) => [m.name, m.bytes, m.text ?? ''])));
   }

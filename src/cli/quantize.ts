@@ -106,7 +106,7 @@ export function formatQuantizeResult(r: QuantizeFileResult): string {
     table(['op', 'quantized as', '>version', '>count'], [...counts].map(([k, n]) => [...k.split('|'), n])),
   ];
   if (rep.floatOps.length) {
-    lines.push('', table(['left in float', 'reason'], rep.floatOps.map((o) => [`${o.op} (node ${o.index})`, o.reason ?? ''])));
+    lines.push('', table(['left in float', 'reason'], rep.floatOps.map((o) => [`${o.op} (node ${o.index}${o.subgraph ? ` of subgraph ${o.subgraph}` : ''})`, o.reason ?? ''])));
   }
   if (rep.adjustments.length) {
     lines.push('', table(['adjusted tensor', 'action', 'what and why'], rep.adjustments.map((a) => [a.tensor, a.action, a.detail])));

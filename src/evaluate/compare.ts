@@ -334,7 +334,10 @@ class LayerPass implements LayerCapture {
 function runOnce(it: Interpreter, values: InputValues, keepState: boolean, onTensor: (i: number, t: RuntimeTensor) => void): void {
   if (!keepState) it.resetVariables();
   values.forEach((v, k) => it.setInput(k, v as TypedArray));
-  it.invoke({ onTensor });
+  // Layer error compares the entry subgraph's tensors; those of called subgraphs (loop bodies, branches) share
+  // their index numbers and are left out.
+  const entry = it.subgraphIndex;
+  it.invoke({ onTensor: (i, t, subgraph) => { if (subgraph === entry) onTensor(i, t); } });
 }
 
 function buildReport(reference: string, candidate: string, c: LayerErrorCollector, maxSuggestions: number): LayerErrorReport {

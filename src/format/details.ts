@@ -4,6 +4,7 @@
 import type { DType, Model, Subgraph } from '../graph/model.js';
 import { DTYPE_BYTES } from '../graph/model.js';
 import { sparsityStats, type DimensionFormat } from '../graph/sparsity.js';
+import { subgraphCallers } from '../graph/subgraphs.js';
 
 export interface TensorDetails {
   name: string;
@@ -81,6 +82,48 @@ export interface ModelSummary {
   sparse_tensors: SparseTensorSummary[];
   metadata: { name: string; bytes: number; text?: string }[];
   signature_defs: { key: string; subgraph_index: number; inputs: string[]; outputs: string[] }[];
+  /** One entry per subgraph: what it takes and gives, its ops, and which control-flow ops run it. */
+  subgraph_details: SubgraphSummary[];
+}
+
+export interface SubgraphSummary {
+  index: number;
+  name: string;
+  inputs: TensorDetails[];
+  outputs: TensorDetails[];
+  tensors: number;
+  operator_count: number;
+  /** Op counts in order of first use (versions are in the model's op list). */
+  ops: { op: string; count: number }[];
+  /** Each op that runs this subgraph, e.g. "subgraph 0 op 3 WHILE (body)"; empty for the entry subgraph. */
+  called_by: string[];
+}
+
+/** Role of the subgraph in the calling op, from the options field that names it. */
+const CALL_ROLES: Readonly<Record<string, string>> = {
+  condSubgraphIndex: 'cond', bodySubgraphIndex: 'body', thenSubgraphIndex: 'then', elseSubgraphIndex: 'else',
+  initSubgraphIndex: 'init', subgraph: 'callee',
+};
+
+export function summarizeSubgraphs(model: Model): SubgraphSummary[] {
+  const callers = subgraphCallers(model);
+  return model.subgraphs.map((g, index) => {
+    const ops = new Map<string, number>();
+    for (const node of g.operators) {
+      const name = node.op === 'CUSTOM' ? `CUSTOM(${node.customCode ?? ''})` : node.op;
+      ops.set(name, (ops.get(name) ?? 0) + 1);
+    }
+    return {
+      index,
+      name: g.name,
+      inputs: g.inputs.map((i) => tensorDetails(g, i)),
+      outputs: g.outputs.map((i) => tensorDetails(g, i)),
+      tensors: g.tensors.length,
+      operator_count: g.operators.length,
+      ops: [...ops].map(([op, count]) => ({ op, count })),
+      called_by: callers[index].map((c) => `subgraph ${c.subgraph} op ${c.operator} ${c.op} (${CALL_ROLES[c.field] ?? c.field})`),
+    };
+  });
 }
 
 /** Printable text of a metadata buffer (e.g. min_runtime_version "1.14.0"), or undefined for binary data. */
@@ -155,5 +198,6 @@ export function summarizeModel(model: Model, file: string, fileBytes: number): M
       key: s.key, subgraph_index: s.subgraphIndex,
       inputs: s.inputs.map((e) => e.name), outputs: s.outputs.map((e) => e.name),
     })),
+    subgraph_details: summarizeSubgraphs(model),
   };
 }

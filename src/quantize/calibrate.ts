@@ -14,6 +14,9 @@ import type { CalibrationMethod, Observer } from './observers.js';
 import { HISTOGRAM_BINS, HistogramObserver, MinMaxObserver, needsHistogram } from './observers.js';
 import { LstmCellObserver, isQuantizableLstm } from './lstm.js';
 import { mulberry32 } from '../util/random.js';
+import { TENSOR_KEY_STRIDE, tensorKey } from './tensor-key.js';
+
+export { MAX_CALIBRATED_SUBGRAPHS, TENSOR_KEY_STRIDE, tensorKey } from './tensor-key.js';
 
 /** One sample: one Float32Array (or number array) per model input, in input order. */
 export type Sample = ArrayLike<number>[];
@@ -94,7 +97,7 @@ export async function collectSamples(dataset: RepresentativeDataset, o: CollectO
 }
 
 export interface CalibrationResult {
-  /** Observers by tensor index (subgraph 0), for every float tensor the interpreter reported. */
+  /** Observers by tensorKey(subgraph, tensor index), for every float tensor the interpreter reported. */
   observers: Map<number, Observer>;
   /** Largest |cell state| of each LSTM node (by node index), from a float re-run of the recurrence. */
   lstmCells: Map<number, LstmCellObserver>;
@@ -246,15 +249,15 @@ export class CalibrationRun {
       list.push(n);
       this.lstmByInput.set(node.inputs[0], list);
     });
-    this.hasVariables = sg.tensors.some((t) => t.isVariable);
+    this.hasVariables = model.subgraphs.some((g) => g.tensors.some((t) => t.isVariable));
   }
 
-  private invoke(sample: Float32Array[], onTensor: (index: number, t: RuntimeTensor) => void): void {
+  private invoke(sample: Float32Array[], onTensor: (key: number, t: RuntimeTensor) => void): void {
     const interp = this.interp!;
     // Samples are independent: recurrent state starts fresh for each one.
     if (this.hasVariables) interp.resetVariables();
     sample.forEach((a, i) => interp.setInput(i, a));
-    interp.invoke({ onTensor });
+    interp.invoke({ onTensor: (index, t, subgraph) => onTensor(tensorKey(subgraph, index), t) });
     // Outputs of nodes computed once at prepare (all inputs constant, e.g. FILL of a constant) are activations of
     // the model all the same: they are observed like the others.
     for (const i of this.foldedTensors) onTensor(i, interp.tensors[i]);
@@ -277,7 +280,8 @@ export class CalibrationRun {
       const data = t.data as Float32Array;
       for (let j = 0; j < data.length; j++) {
         if (!Number.isFinite(data[j])) {
-          throw new InputError(`calibration sample ${k}: tensor '${t.name}' (index ${index}) has ${data[j]} at element ${j}`);
+          const where = index >= TENSOR_KEY_STRIDE ? `index ${index % TENSOR_KEY_STRIDE} of subgraph ${Math.floor(index / TENSOR_KEY_STRIDE)}` : `index ${index}`;
+          throw new InputError(`calibration sample ${k}: tensor '${t.name}' (${where}) has ${data[j]} at element ${j}`);
         }
       }
       let obs = this.ranges.get(index);

@@ -9,7 +9,7 @@ import { describeMethod } from './observers.js';
 import type { IOType, QuantizeMode, Recipe, RecipeOptions } from './recipe.js';
 import { makeRecipe, needsCalibration } from './recipe.js';
 import type { Progress, RepresentativeDataset } from './calibrate.js';
-import { calibrate, collectSamples, inputSizes } from './calibrate.js';
+import { calibrate, collectSamples, inputSizes, MAX_CALIBRATED_SUBGRAPHS } from './calibrate.js';
 import type { OpSummary } from './rewrite.js';
 import { checkQuantizableConstants, rewriteDynamic, rewriteFloat16, rewriteFullInteger } from './rewrite.js';
 import type { NumericAdjustment } from './numerics.js';
@@ -76,7 +76,9 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   if (!model.subgraphs.length) throw new UnsupportedError('the model has no subgraph');
   // A read file was validated by the reader; a model built in memory is checked here, before the rewrite indexes it.
   validateModel(model, 'model');
-  if (model.subgraphs.length > 1) throw new UnsupportedError(`the model has ${model.subgraphs.length} subgraphs (control flow): only single-subgraph models can be quantized`);
+  if (model.subgraphs.length > MAX_CALIBRATED_SUBGRAPHS) {
+    throw new UnsupportedError(`the model has ${model.subgraphs.length} subgraphs: at most ${MAX_CALIBRATED_SUBGRAPHS} can be quantized`);
+  }
   // Sparse weights are quantized as the dense weights they stand for; the report says which.
   const dense = densifyModel(model, { maxBytes: checkMemoryLimit(options.maxMemoryBytes) });
   model = dense.model;
@@ -88,10 +90,10 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
     r.report.adjustments = [...densified, ...r.report.adjustments];
     return r;
   };
-  const sg = model.subgraphs[0];
-  const alreadyQuantized = sg.tensors.some((t) => t.quantization && t.quantization.scale.length > 0 && t.dtype !== 'float32');
+  const tensors = model.subgraphs.flatMap((g) => g.tensors);
+  const alreadyQuantized = tensors.some((t) => t.quantization && t.quantization.scale.length > 0 && t.dtype !== 'float32');
   if (alreadyQuantized) throw new UnsupportedError('the model is already quantized: quantize its float version');
-  if (!sg.tensors.some((t) => t.dtype === 'float32')) throw new UnsupportedError('the model has no float tensors to quantize');
+  if (!tensors.some((t) => t.dtype === 'float32')) throw new UnsupportedError('the model has no float tensors to quantize');
 
   const base = { mode: recipe.mode, inputType: recipe.inputType, outputType: recipe.outputType };
   const ctx = { modelName: options.modelName };
@@ -101,6 +103,9 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
     }
     const description = `litequant quantize: mode=${recipe.mode}`;
     const r = withDensified(recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description, ctx) : rewriteFloat16(model, recipe, description, ctx));
+    if (model.subgraphs.length > 1) {
+      r.report.warnings.push(`--mode ${recipe.mode} rewrites the entry subgraph only: the ${model.subgraphs.length - 1} subgraph(s) it calls stay float`);
+    }
     return { model: r.model, report: { ...base, calibration: null, ...r.report, description } };
   }
 

@@ -24,9 +24,13 @@ import {
   kernelOutputScaleFloor, verifyQuantizedModel,
 } from './numerics.js';
 import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
+import { tensorKey } from './tensor-key.js';
+import { CallBoundaries, isCallOp } from './call-boundaries.js';
 
 export interface OpSummary {
   index: number;
+  /** The subgraph of the node when it is not the entry subgraph (a WHILE body, an IF branch). */
+  subgraph?: number;
   op: string;
   /** int8 / int16 / hybrid for quantized ops. */
   variant?: Variant | 'float16';
@@ -148,9 +152,21 @@ function signatureOf(t: Tensor): { shapeSignature?: number[] } {
   return t.shapeSignature ? { shapeSignature: [...t.shapeSignature] } : {};
 }
 
-function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: number[], description: string, ctx: RewriteContext): Model {
-  const { subgraph } = edit.finish(inputs, outputs);
-  verifyQuantizedModel(subgraph, model.subgraphs[0], ctx.modelName);
+/** One rewritten subgraph before its unused tensors are dropped. */
+interface SubgraphEdit {
+  edit: GraphEdit;
+  inputs: number[];
+  outputs: number[];
+}
+
+/** The new model: subgraph s from parts[s] (subgraphs without a part are kept as they are). */
+function finishModel(model: Model, parts: SubgraphEdit[], description: string, ctx: RewriteContext): Model {
+  const finished = parts.map((p, s) => {
+    const { subgraph } = p.edit.finish(p.inputs, p.outputs);
+    verifyQuantizedModel(subgraph, model.subgraphs[s], ctx.modelName);
+    return subgraph;
+  });
+  const subgraph = finished[0];
   const sg0 = model.subgraphs[0];
   const signatureDefs = model.signatureDefs.map((s) => {
     if (s.subgraphIndex !== 0) return s;
@@ -164,7 +180,7 @@ function finishModel(model: Model, edit: GraphEdit, inputs: number[], outputs: n
       outputs: s.outputs.map(mapEntry(sg0.outputs, subgraph.outputs)),
     };
   });
-  return { ...model, description, subgraphs: [subgraph, ...model.subgraphs.slice(1)], signatureDefs };
+  return { ...model, description, subgraphs: [...finished, ...model.subgraphs.slice(finished.length)], signatureDefs };
 }
 
 /** The bias a weight's scales must leave room for: its values and the scale of the node's input. */
@@ -252,7 +268,10 @@ function touchesFloat(sg: Subgraph, node: Operator): boolean {
  * model: an Inf or NaN weight is named as such, not as the Inf activation it would make somewhere downstream.
  */
 export function checkQuantizableConstants(model: Model, recipe: Recipe, ctx: RewriteContext = {}): void {
-  const sg = model.subgraphs[0];
+  for (const sg of model.subgraphs) checkSubgraphConstants(model, sg, recipe, ctx);
+}
+
+function checkSubgraphConstants(model: Model, sg: Subgraph, recipe: Recipe, ctx: RewriteContext): void {
   const int16 = recipe.mode === 'int16x8';
   sg.operators.forEach((node, n) => {
     if (!touchesFloat(sg, node) || excluded(recipe, node, n, sg)) return;
@@ -265,26 +284,50 @@ export function checkQuantizableConstants(model: Model, recipe: Recipe, ctx: Rew
   });
 }
 
+/** The range a float tensor is quantized over: a constant's values, or what calibration observed (null: nothing). */
+function ownRange(model: Model, s: number, i: number, calib: CalibrationResult, actType: 'int8' | 'int16', ctx: RewriteContext): [number, number] | null {
+  const t = model.subgraphs[s].tensors[i];
+  if (isConst(t)) {
+    const v = finiteConstant(t, i, ctx.modelName);
+    let lo = Infinity, hi = -Infinity;
+    for (let k = 0; k < v.length; k++) { if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k]; }
+    return v.length ? [lo, hi] : [0, 0];
+  }
+  const obs = calib.observers.get(tensorKey(s, i));
+  return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
+}
+
 export function rewriteFullInteger(model: Model, recipe: Recipe, calib: CalibrationResult, description: string,
   ctx: RewriteContext = {}): { model: Model; report: RewriteReport } {
-  const sg = model.subgraphs[0];
+  const actType: 'int8' | 'int16' = recipe.mode === 'int16x8' ? 'int16' : 'int8';
+  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
+  const log = new NumericLog();
+  // Tensors passed across WHILE / IF / CALL share one range (values are copied, not requantized, between them).
+  const boundaries = new CallBoundaries(model, (s, i) => ownRange(model, s, i, calib, actType, ctx),
+    (s, node, n) => excluded(recipe, node, n, model.subgraphs[s]) !== null);
+  const parts = model.subgraphs.map((_, s) => rewriteSubgraphFullInteger(model, s, recipe, calib, boundaries, report, log, ctx));
+  report.conversionOps = parts.reduce((sum, p) => sum + p.edit.conversionOps, 0);
+  const result = finishModel(model, parts, description, ctx);
+  report.adjustments = log.adjustments;
+  report.warnings.push(...log.warnings);
+  return { model: result, report };
+}
+
+/**
+ * Subgraph s of the full-integer rewrite. The entry subgraph's inputs and outputs take the recipe's types; a called
+ * subgraph's take the parameters of their boundary group (integer when the group has a range, else float).
+ */
+function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, calib: CalibrationResult, boundaries: CallBoundaries,
+  report: RewriteReport, log: NumericLog, ctx: RewriteContext): SubgraphEdit {
+  const sg = model.subgraphs[s];
   const variant: Variant = recipe.mode === 'int16x8' ? 'int16' : 'int8';
   const actType: 'int8' | 'int16' = variant === 'int16' ? 'int16' : 'int8';
   const biasType: 'int32' | 'int64' = variant === 'int16' ? 'int64' : 'int32';
-  const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
-  const log = new NumericLog();
+  const firstQuantized = report.quantizedOps.length, firstFloat = report.floatOps.length;
+  const where = s ? ` of subgraph ${s}` : '';
 
-  const rangeOf = (i: number): [number, number] | null => {
-    const t = sg.tensors[i];
-    if (isConst(t)) {
-      const v = finiteConstant(t, i, ctx.modelName);
-      let lo = Infinity, hi = -Infinity;
-      for (let k = 0; k < v.length; k++) { if (v[k] < lo) lo = v[k]; if (v[k] > hi) hi = v[k]; }
-      return v.length ? [lo, hi] : [0, 0];
-    }
-    const obs = calib.observers.get(i);
-    return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
-  };
+  const rangeOf = (i: number): [number, number] | null =>
+    boundaries.has(s, i) ? boundaries.range(s, i) : ownRange(model, s, i, calib, actType, ctx);
   /** `reachable`: bounds the widened range (values the op cannot produce need no room). */
   const calibratedParams = (i: number, headroom = 0, reachable?: [number, number]): QuantParams | null => {
     const r = rangeOf(i);
@@ -309,13 +352,15 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
   };
 
   // 1. Which nodes become integer, and why the others do not.
-  const plan: (OpRule | 'lstm' | null)[] = sg.operators.map((node, n) => {
+  const plan: (OpRule | 'lstm' | 'call' | null)[] = sg.operators.map((node, n) => {
     if (!touchesFloat(sg, node)) return null;
     const why = (reason: string) => { report.floatOps.push({ index: n, op: node.op, reason }); return null; };
     const ex = excluded(recipe, node, n, sg);
     if (ex) return why(ex);
+    if (isCallOp(node)) return 'call';
     if (node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
       if (variant !== 'int8') return why('no 16x8 LSTM kernel');
+      if (s !== 0) return why('the LSTM cell range is calibrated in the entry subgraph only');
       if (!isQuantizableLstm(model, node) || !calib.lstmCells.has(n)) return why('only the LSTM without peephole, projection and layer normalization has an integer rewrite');
       if (!calib.observers.has(node.inputs[0]) || !calib.observers.has(node.outputs[0])) return why('no calibration range');
       return 'lstm';
@@ -358,11 +403,12 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     }
     return rule;
   });
-  if (recipe.strict && report.floatOps.length) {
-    throw new UnsupportedError(`--strict: ${report.floatOps.length} op(s) cannot be quantized to ${actType}: `
-      + report.floatOps.map((o) => `${o.op} (#${o.index}: ${o.reason})`).join('; '));
+  const floatHere = report.floatOps.slice(firstFloat);
+  if (recipe.strict && floatHere.length) {
+    throw new UnsupportedError(`--strict: ${floatHere.length} op(s)${where} cannot be quantized to ${actType}: `
+      + floatHere.map((o) => `${o.op} (#${o.index}: ${o.reason})`).join('; '));
   }
-  for (const o of report.floatOps) report.warnings.push(`${o.op} (node #${o.index}) stays float: ${o.reason}`);
+  for (const o of floatHere) report.warnings.push(`${o.op} (node #${o.index}${where}) stays float: ${o.reason}`);
 
   const edit = new GraphEdit(sg);
   const weights = new WeightCache(edit, log, ctx);
@@ -383,6 +429,12 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     const t = sg.tensors[i];
     if (!isFloat(t)) continue;
     const p = calibratedParams(i);
+    if (s !== 0) {
+      // A called subgraph's input holds what its caller passes: the boundary group's parameters.
+      if (p) setInt(i, p);
+      else floatOf[i] = i;
+      continue;
+    }
     if (recipe.inputType === 'float32' || !p) { floatOf[i] = i; continue; }
     if (recipe.inputType === 'uint8') {
       // uint8 at the edge, as TF writes it: the same scale, zero point + 128, then QUANTIZE to int8.
@@ -487,6 +539,10 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
       rewriteLstm(n, node);
       return;
     }
+    if (rule === 'call') {
+      rewriteCall(n, node);
+      return;
+    }
     const inputs = [...node.inputs];
     const weightScales = new Map<number, number[]>();
     const biasIndex = rule.bias ? node.inputs[rule.bias.input] : undefined;
@@ -541,6 +597,23 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     report.quantizedOps.push({ index: n, op: node.op, variant, version });
   });
 
+  /** WHILE / IF / CALL: operands and results in their boundary group's domain (integer with the group's parameters). */
+  function rewriteCall(n: number, node: Operator): void {
+    const inputs = node.inputs.map((i) => {
+      if (i < 0 || !isFloat(sg.tensors[i])) return i;
+      const p = calibratedParams(i);
+      return p ? asInt(i, q([p.scale], [p.zeroPoint])) : asFloat(i);
+    });
+    for (const o of node.outputs) {
+      if (!isFloat(sg.tensors[o])) continue;
+      const p = calibratedParams(o);
+      if (p) setInt(o, p);
+      else floatOf[o] = o;
+    }
+    edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
+    report.quantizedOps.push({ index: n, op: node.op, variant, version: node.version });
+  }
+
   function rewriteLstm(n: number, node: Operator): void {
     const inputs = [...node.inputs];
     const x = asInt(node.inputs[LSTM.input]);
@@ -586,8 +659,14 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     report.quantizedOps.push({ index: n, op: node.op, variant: 'int8', version: INTEGER_LSTM_VERSION });
   }
 
-  // 4. Model outputs in the requested type.
-  const newOutputs = sg.outputs.map((o) => {
+  // 4. Model outputs in the requested type; a called subgraph's in its boundary group's parameters.
+  const boundaryOutput = (o: number): number => {
+    if (!isFloat(sg.tensors[o])) return o;
+    const p = calibratedParams(o);
+    if (!p) return floatOf[o] >= 0 ? floatOf[o] : asFloat(o);
+    return asInt(o, q([p.scale], [p.zeroPoint]));
+  };
+  const newOutputs = s !== 0 ? sg.outputs.map(boundaryOutput) : sg.outputs.map((o) => {
     const t = sg.tensors[o];
     if (!isFloat(t)) return o;
     const want = recipe.outputType;
@@ -616,11 +695,11 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
     return j;
   });
 
-  report.conversionOps = edit.conversionOps;
-  const result = finishModel(model, edit, newInputs, newOutputs, description, ctx);
-  report.adjustments = log.adjustments;
-  report.warnings.push(...log.warnings);
-  return { model: result, report };
+  if (s !== 0) {
+    for (const o of report.quantizedOps.slice(firstQuantized)) o.subgraph = s;
+    for (const o of report.floatOps.slice(firstFloat)) o.subgraph = s;
+  }
+  return { edit, inputs: newInputs, outputs: newOutputs };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -667,7 +746,7 @@ export function rewriteDynamic(model: Model, recipe: Recipe, description: string
     copy.version = rule.version(node, perChannel);
     report.quantizedOps.push({ index: n, op: node.op, variant: 'hybrid', version: copy.version });
   });
-  const result = finishModel(model, edit, [...sg.inputs], [...sg.outputs], description, ctx);
+  const result = finishModel(model, [{ edit, inputs: [...sg.inputs], outputs: [...sg.outputs] }], description, ctx);
   report.adjustments = log.adjustments;
   report.warnings.push(...log.warnings);
   return { model: result, report };
@@ -706,7 +785,7 @@ export function rewriteFloat16(model: Model, recipe: Recipe, description: string
     if (touchesFloat(sg, node)) report.quantizedOps.push({ index: n, op: node.op, variant: 'float16', version: node.version });
   });
   report.conversionOps = edit.conversionOps;
-  const result = finishModel(model, edit, [...sg.inputs], [...sg.outputs], description, ctx);
+  const result = finishModel(model, [{ edit, inputs: [...sg.inputs], outputs: [...sg.outputs] }], description, ctx);
   report.adjustments = log.adjustments;
   report.warnings.push(...log.warnings);
   return { model: result, report };

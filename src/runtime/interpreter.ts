@@ -1,4 +1,6 @@
-// The interpreter: runs one subgraph of a Model with our kernels.
+// The interpreter: runs a Model with our kernels, from one subgraph (0 by default). Each subgraph the model calls
+// (WHILE, IF, CALL_ONCE) gets its own Interpreter sharing the root's memory limit, resource variables and
+// callbacks, as TFLite's Subgraphs share one Interpreter; control-flow kernels reach them as SubgraphExecutors.
 // Construction prepares every node (shapes, padding, multipliers, tables) and plans memory once; invoke() only
 // runs the kernels' hot loops. Activations share one arena by lifetime (as TFLite's arena planner), constants are
 // decoded once into aligned typed arrays, variable tensors keep their own storage across invocations.
@@ -10,7 +12,9 @@ import type { TensorDetails } from '../format/details.js';
 import { readModel } from '../format/index.js';
 import { validateModel } from '../graph/validate.js';
 import { densify } from '../graph/sparsity.js';
-import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } from './kernel.js';
+import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, SubgraphExecutor, TypedArray } from './kernel.js';
+import { ResourceVariables } from './resources.js';
+import { reachableSubgraphs } from '../graph/subgraphs.js';
 import { WasmArena } from './wasm/arena.js';
 import { checkMemoryLimit, formatByteSize, MemoryBudget, withBudget } from './budget.js';
 import { KERNEL_REGISTRY } from './kernels/index.js';
@@ -51,9 +55,29 @@ export type KernelImplementation = 'wasm' | 'typescript';
 export interface InvokeOptions {
   /**
    * Called for each model input before the first op, then for every output of every op right after the op runs.
-   * The tensor's data is only valid during the callback (the arena reuses memory).
+   * The tensor's data is only valid during the callback (the arena reuses memory). Subgraphs the model calls report
+   * theirs the same way, with their own tensor indices and `subgraph` their index, at every execution (each loop
+   * iteration of a WHILE body, the branch an IF takes, a CALL_ONCE init once); `subgraph` is the root's for its own.
    */
-  onTensor?: (tensorIndex: number, tensor: RuntimeTensor) => void;
+  onTensor?: (tensorIndex: number, tensor: RuntimeTensor, subgraph: number) => void;
+}
+
+type TensorCallback = NonNullable<InvokeOptions['onTensor']>;
+
+/** What an interpreter and the interpreters of the subgraphs it calls share. */
+class SharedRuntime {
+  readonly executors = new Map<number, Interpreter>();
+  /** Bytes of each interpreter's latest preparation (the rest of the budget beside the lifetime bytes). */
+  readonly prepared = new Map<Interpreter, number>();
+  /** Preparations in progress, innermost last (a control-flow kernel prepares its subgraphs inside its own). */
+  readonly preparing: { budget: MemoryBudget; nested: number }[] = [];
+  readonly resources: ResourceVariables;
+  /** The callback of the invoke() running now, for the subgraphs it runs. */
+  onTensor: TensorCallback | undefined = undefined;
+
+  constructor(readonly limit: number, readonly label: string, readonly lifetime: MemoryBudget) {
+    this.resources = new ResourceVariables((bytes, what) => lifetime.check(bytes, what));
+  }
 }
 
 interface PreparedNode {
@@ -75,7 +99,9 @@ function arrayTypeOf(dtype: DType):
     case 'float32': return Float32Array;
     case 'float64': return Float64Array;
     case 'int8': case 'int4': return Int8Array;
-    case 'uint8': case 'bool': case 'string': case 'resource': case 'variant': return Uint8Array;
+    case 'uint8': case 'bool': case 'string': case 'variant': return Uint8Array;
+    // A resource tensor holds the int32 id of a resource variable (VAR_HANDLE's output).
+    case 'resource': return Int32Array;
     case 'int16': return Int16Array;
     case 'float16': case 'bfloat16': case 'uint16': return Uint16Array;
     case 'int32': return Int32Array;
@@ -189,13 +215,16 @@ function resolveIndex(list: readonly number[], tensors: readonly Tensor[], index
   return k;
 }
 
-export class Interpreter {
+export class Interpreter implements SubgraphExecutor {
   readonly model: Model;
   readonly subgraphIndex: number;
   /** The integer arithmetic the quantized kernels reproduce. */
   readonly arithmetic: Arithmetic;
   /** Runtime tensors, by tensor index of the subgraph. */
   readonly tensors: RuntimeTensor[];
+  readonly inputTensors: readonly RuntimeTensor[];
+  readonly outputTensors: readonly RuntimeTensor[];
+  private readonly shared: SharedRuntime;
   private readonly sg: Subgraph;
   private nodes: PreparedNode[] = [];
   private readonly variableInitial = new Map<number, TypedArray>();
@@ -226,7 +255,7 @@ export class Interpreter {
   }
 
   private constructor(model: Model, subgraph: number, arithmetic: Arithmetic, readonly kernels: KernelImplementation,
-    maxMemoryBytes?: number, private readonly label = '', inputShapes?: Record<string, number[]>) {
+    maxMemoryBytes?: number, private readonly label = '', inputShapes?: Record<string, number[]>, shared?: SharedRuntime) {
     if (arithmetic !== 'xnnpack' && arithmetic !== 'reference') {
       throw new InputError(`arithmetic must be 'xnnpack' or 'reference', got '${String(arithmetic)}'`);
     }
@@ -239,14 +268,24 @@ export class Interpreter {
     const sg = model.subgraphs[subgraph];
     if (!sg) throw new ModelFormatError(`the model has no subgraph ${subgraph} (it has ${model.subgraphs.length})`);
     this.sg = sg;
-    this.maxMemoryBytes = checkMemoryLimit(maxMemoryBytes);
-    this.lifetimeBudget = new MemoryBudget(this.maxMemoryBytes, label);
+    this.maxMemoryBytes = shared ? shared.limit : checkMemoryLimit(maxMemoryBytes);
+    this.lifetimeBudget = shared ? shared.lifetime : new MemoryBudget(this.maxMemoryBytes, label);
+    this.shared = shared ?? new SharedRuntime(this.maxMemoryBytes, label, this.lifetimeBudget);
+    this.shared.executors.set(subgraph, this);
     this.budget = this.lifetimeBudget;
     this.tensors = sg.tensors.map((t, index) => this.makeRuntimeTensor(t, index));
+    this.inputTensors = sg.inputs.map((i) => this.tensors[i]);
+    this.outputTensors = sg.outputs.map((i) => this.tensors[i]);
     this.checkSupported();
     for (const [key, shape] of Object.entries(inputShapes ?? {})) {
       const isName = this.sg.inputs.some((i) => this.sg.tensors[i]?.name === key);
       this.resizeInput(isName || !/^\d+$/.test(key) ? key : Number(key), shape);
+    }
+    if (shared) return;
+    // Every subgraph this one can call is made now (constants decoded and counted before any preparation) and
+    // prepared by the control-flow kernel that calls it.
+    for (const k of reachableSubgraphs(model, subgraph)) {
+      if (k !== subgraph) new Interpreter(model, k, arithmetic, kernels, undefined, label, undefined, this.shared);
     }
     try {
       this.prepare();
@@ -331,20 +370,45 @@ export class Interpreter {
         problems.push(`node ${i}: ${what} version ${node.version} is not supported (supported up to ${kernel.maxVersion})`);
       }
     });
-    if (problems.length) throw new UnsupportedError(problems.join('; '));
+    if (problems.length) {
+      const where = this.model.subgraphs.length > 1 ? `subgraph ${this.subgraphIndex}: ` : '';
+      throw new UnsupportedError(where + problems.join(`; ${where}`));
+    }
   }
 
-  /** Run every kernel's prepare in order, then plan memory. */
+  /**
+   * Run every kernel's prepare in order, then plan memory. The budget holds the lifetime bytes, every other
+   * subgraph's latest preparation and this one's; a subgraph prepared by a control-flow kernel counts inside the
+   * preparation that asked for it.
+   */
   private prepare(): void {
+    const sh = this.shared;
+    const own = sh.prepared.get(this) ?? 0;
+    const outer = sh.preparing[sh.preparing.length - 1];
+    let base: number;
+    if (outer) base = outer.budget.used - own;
+    else {
+      base = this.lifetimeBudget.used;
+      for (const [x, bytes] of sh.prepared) if (x !== this) base += bytes;
+    }
     const budget = new MemoryBudget(this.maxMemoryBytes, this.label);
-    budget.used = this.lifetimeBudget.used;
+    budget.used = base;
     this.budget = budget;
+    const frame = { budget, nested: 0 };
+    sh.preparing.push(frame);
     try {
       withBudget(budget, () => this.prepareNodes());
     } finally {
+      sh.preparing.pop();
       // Between preparations (resizeInput), a shape is checked against the lifetime bytes only: the next
       // preparation replaces this one's memory.
       this.budget = this.lifetimeBudget;
+    }
+    const bytes = budget.used - base - frame.nested;
+    sh.prepared.set(this, bytes);
+    if (outer) {
+      outer.budget.used += bytes - own;
+      outer.nested += bytes - own;
     }
   }
 
@@ -358,6 +422,13 @@ export class Interpreter {
     // changed since: they are activations again until this preparation computes them anew.
     for (const i of this.derivedConstants) this.tensors[i].isConstant = false;
     this.derivedConstants.clear();
+    for (const t of this.tensors) if (t.isDynamic) t.isDynamic = false;
+    const shared = this.shared;
+    const subgraph = (k: number): SubgraphExecutor => {
+      const x = shared.executors.get(k);
+      if (!x) throw new ModelFormatError(`subgraph ${k} does not exist (the model has ${this.model.subgraphs.length})`);
+      return x;
+    };
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
@@ -374,15 +445,20 @@ export class Interpreter {
       // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
       // constant folding, and invoke() skips it. It runs on the TypeScript path (its tensors are not in the arena).
       budget.node = `node ${index} (${node.op}${outputs[0] ? ` -> '${outputs[0].name}'` : ''})`;
-      const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
+      const folds = kernel.foldable !== false && inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         wasm: folds ? null : this.wasm,
         unsupported(what: string): never {
           throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
         },
+        subgraph, resources: shared.resources,
       };
       try {
+        const dynamicInput = inputs.find((t) => t?.isDynamic);
+        if (dynamicInput) {
+          ctx.unsupported(`input '${dynamicInput.name}' gets its shape only when the model runs (a WHILE whose state changes shape, or an IF whose branches differ); only the subgraph's outputs may be such tensors`);
+        }
         const plan = kernel.prepare(ctx);
         // The dtype may have been set after the shape; the plan is made (and counted) by now.
         for (const t of outputs) if (!t.isConstant) this.checkTensor(t, false);
@@ -409,7 +485,10 @@ export class Interpreter {
         else problems.push(`node ${index}: op ${node.op} version ${node.version}: ${(e as Error).message}`);
       }
     });
-    if (problems.length) throw new UnsupportedError(problems.join('; '));
+    if (problems.length) {
+      const where = this.model.subgraphs.length > 1 ? `subgraph ${this.subgraphIndex}: ` : '';
+      throw new UnsupportedError(where + problems.join(`; ${where}`));
+    }
     budget.node = '';
     this.nodes = nodes;
     this.planMemory();
@@ -443,7 +522,7 @@ export class Interpreter {
     const planned: { index: number; bytes: number; first: number; last: number; offset: number }[] = [];
     for (let i = 0; i < n; i++) {
       const t = this.tensors[i];
-      if (t.isConstant || t.isVariable || first[i] === Infinity) continue;
+      if (t.isConstant || t.isVariable || t.isDynamic || first[i] === Infinity) continue;
       const bytes = Math.ceil((elementCount(t.shape) * elementBytes(t.dtype)) / 16) * 16;
       planned.push({ index: i, bytes, first: first[i], last: last[i], offset: 0 });
     }
@@ -579,14 +658,43 @@ export class Interpreter {
   }
 
   invoke(opts: InvokeOptions = {}): void {
+    const sh = this.shared;
+    const outer = sh.onTensor;
+    sh.onTensor = opts.onTensor;
+    try {
+      this.run();
+    } finally {
+      sh.onTensor = outer;
+    }
+  }
+
+  setInputShape(k: number, shape: readonly number[]): void {
+    const t = this.inputTensors[k];
+    const cur = t.shape;
+    if (cur.length === shape.length) {
+      let same = true;
+      for (let d = 0; d < shape.length; d++) if (cur[d] !== shape[d]) { same = false; break; }
+      if (same) return;
+    }
+    t.shape = [...shape];
+    this.needsPrepare = true;
+  }
+
+  ensurePrepared(): void {
     if (this.needsPrepare) this.prepare();
-    const onTensor = opts.onTensor;
-    if (onTensor) for (const i of this.sg.inputs) onTensor(i, this.tensors[i]);
+  }
+
+  /** One execution of the subgraph, reporting to the callback of the invoke() in progress. */
+  run(): void {
+    if (this.needsPrepare) this.prepare();
+    const onTensor = this.shared.onTensor;
+    const sgi = this.subgraphIndex;
+    if (onTensor) for (const i of this.sg.inputs) onTensor(i, this.tensors[i], sgi);
     const nodes = this.nodes;
     for (let k = 0; k < nodes.length; k++) {
       const p = nodes[k];
       p.kernel.eval(p.plan, p.inputs, p.outputs, p.intermediates);
-      if (onTensor) for (const t of p.outputs) onTensor(t.index, t);
+      if (onTensor) for (const t of p.outputs) onTensor(t.index, t, sgi);
     }
   }
 
@@ -611,8 +719,15 @@ export class Interpreter {
     return this.nodes.map((p) => ({ node: p.index, op: p.node.op, path: p.kernel.path ? p.kernel.path(p.plan) : 'js' }));
   }
 
-  /** Variable tensors back to their initial values (zero points when the file has none); kernels' own state too. */
+  /**
+   * Variable tensors of every subgraph back to their initial values (zero points when the file has none); kernels'
+   * own state too. Resource variables and CALL_ONCE's done flags stay, as in TFLite.
+   */
   resetVariables(): void {
+    for (const x of this.shared.executors.values()) x.resetOwnVariables();
+  }
+
+  private resetOwnVariables(): void {
     for (const [i, init] of this.variableInitial) (this.tensors[i].data as Float32Array).set(init as Float32Array);
     for (const p of this.nodes) if (p.kernel.reset) p.kernel.reset(p.plan);
   }

@@ -25,6 +25,40 @@ export interface RuntimeTensor {
   quantizedDimension: number;
   isConstant: boolean;
   isVariable: boolean;
+  /**
+   * Set by a kernel's prepare when the output's shape is known only when the node runs (a WHILE whose state
+   * changes shape, an IF whose branches differ): the arena does not hold it, the kernel sets shape and data at eval.
+   */
+  isDynamic?: boolean;
+}
+
+/**
+ * One subgraph of the running model, as control-flow kernels call it (WHILE's cond and body, IF's branches,
+ * CALL_ONCE's init). The interpreter has one per subgraph index, shared by every caller, as TFLite's Subgraph.
+ */
+export interface SubgraphExecutor {
+  readonly subgraphIndex: number;
+  /** The subgraph's input and output tensors (the objects stay; their data is re-bound at each preparation). */
+  readonly inputTensors: readonly RuntimeTensor[];
+  readonly outputTensors: readonly RuntimeTensor[];
+  /** Give input k a shape (any shape, as the caller's operand has it); the next ensurePrepared re-prepares if it changed. */
+  setInputShape(k: number, shape: readonly number[]): void;
+  /** Prepare (shapes, plans, arena) if never done or an input shape changed; input data is void afterwards. */
+  ensurePrepared(): void;
+  /** Run every node once (prepares first if needed). */
+  run(): void;
+}
+
+/** Resource variables and run-once flags of one interpreter, shared by all its subgraphs. */
+export interface ResourceTable {
+  /** The id of the variable named (container, sharedName): the same id for the same pair in every subgraph. */
+  handle(container: string, sharedName: string): number;
+  /** Store a copy of `value` (dtype, shape, data) as variable `id`. */
+  assign(id: number, value: RuntimeTensor): void;
+  /** The variable's current value, or undefined before its first assignment. */
+  read(id: number): { dtype: DType; shape: number[]; data: TypedArray } | undefined;
+  /** Subgraphs CALL_ONCE has run (resetVariables does not clear it, as in TFLite). */
+  readonly initialized: Set<number>;
 }
 
 /**
@@ -53,6 +87,10 @@ export interface PrepareContext {
   wasm: WasmArena | null;
   /** Throw an UnsupportedError naming the op, version and node. */
   unsupported(what: string): never;
+  /** The executor of subgraph `index` of the model (control-flow kernels). */
+  subgraph(index: number): SubgraphExecutor;
+  /** The interpreter's resource variables and run-once flags. */
+  resources: ResourceTable;
 }
 
 /** Which implementation a prepared node runs: the WebAssembly module or the TypeScript loops. */
@@ -67,6 +105,11 @@ export interface Kernel<Plan = unknown> {
   prepare(ctx: PrepareContext): Plan;
   /** The hot loop: no allocation per element or per call beyond what the plan holds. */
   eval(plan: Plan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], intermediates: RuntimeTensor[]): void;
+  /**
+   * false for kernels whose result is not a function of their inputs alone (they run other subgraphs or touch
+   * resource variables): their nodes are never computed at prepare even when every input is constant.
+   */
+  foldable?: boolean;
   /** Optional: called by resetVariables() for kernels that keep state outside variable tensors. */
   reset?(plan: Plan): void;
   /** Which implementation the prepared plan runs (kernels without a WebAssembly path omit this: 'js'). */

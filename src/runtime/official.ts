@@ -123,7 +123,8 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
     inputs: () => ins.map(describe),
     outputs: () => outs.map(describe),
     setInput(k, values) {
-      const d = ins[k].data();
+      // Listed again for the same reason as the outputs: a model with such tensors may move its inputs' buffers.
+      const d = list(runner.GetInputs())[k].data();
       if (d.length !== values.length) throw new OfficialRuntimeError(`input ${k} needs ${d.length} values, got ${values.length}`);
       d.set(values);
     },
@@ -131,8 +132,8 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
       if (!runner.Infer()) throw new OfficialRuntimeError('official runtime: Infer() failed');
     },
     getOutputs() {
-      // Listed again after each Infer: an output whose shape depends on values computed at run time (a resize to a
-      // size the graph computes) is reallocated by Infer, so the tensors listed at creation are stale.
+      // Listed again after each Infer: an output whose shape is known only when the model runs (a size the graph
+      // computes, after WHILE, IF or READ_VARIABLE) is reallocated, and the tensors listed at creation are stale.
       return list(runner.GetOutputs()).map((t) => {
         const d = describe(t);
         return { name: d.name, shape: d.shape, dtype: d.dtype, data: arrayFor(d.dtype, d.data) };

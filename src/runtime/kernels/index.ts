@@ -45,6 +45,14 @@ import { selectKernel, selectV2Kernel } from './select.js';
 import { logicalAndKernel, logicalOrKernel, logicalNotKernel } from './logical.js';
 import { addNKernel } from './add-n.js';
 import { gatherNdKernel } from './gather-nd.js';
+// Control flow and resource variables (multi-subgraph models).
+import { whileKernel } from './while.js';
+import { ifKernel } from './if.js';
+import { callKernel } from './call.js';
+import { callOnceKernel } from './call-once.js';
+import { varHandleKernel } from './var-handle.js';
+import { readVariableKernel } from './read-variable.js';
+import { assignVariableKernel } from './assign-variable.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -75,6 +83,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   batchMatMulKernel,
   svdfKernel,
   densifyKernel,
+  whileKernel, ifKernel, callKernel, callOnceKernel, varHandleKernel, readVariableKernel, assignVariableKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
