@@ -15,6 +15,7 @@
 
 import { ModelFormatError } from '../errors.js';
 import type { DType, Model, Operator, Quantization, Subgraph, Tensor } from './model.js';
+import { CALLED_SUBGRAPH_FIELDS } from './subgraphs.js';
 import { elementCount } from './model.js';
 import { OP_ARITY, requiredInputs } from './op-arity.js';
 import { densify, sparsityProblem } from './sparsity.js';
@@ -31,14 +32,6 @@ export interface ModelProblem {
 const ZERO_POINT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
   int4: [-8, 7], int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
   int32: [-2147483648, 2147483647], uint32: [0, 4294967295], int64: [-Infinity, Infinity],
-};
-
-/** Options fields that name a subgraph, by options table. */
-const SUBGRAPH_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  IfOptions: ['thenSubgraphIndex', 'elseSubgraphIndex'],
-  WhileOptions: ['condSubgraphIndex', 'bodySubgraphIndex'],
-  CallOnceOptions: ['initSubgraphIndex'],
-  CallOptions: ['subgraph'],
 };
 
 /** Problems listed at most: a crafted file can have one per tensor, and the first few say what is wrong. */
@@ -160,7 +153,7 @@ function checkReferences(sg: Subgraph, add: Report): void {
 function checkSubgraphReferences(sg: Subgraph, s: number, count: number, add: Report): Call[] {
   const calls: Call[] = [];
   sg.operators.forEach((node, k) => {
-    const fields = node.optionsType ? SUBGRAPH_FIELDS[node.optionsType] : undefined;
+    const fields = CALLED_SUBGRAPH_FIELDS[node.op];
     if (!fields) return;
     for (const f of fields) {
       const v = node.options[f];
