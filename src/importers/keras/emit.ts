@@ -26,8 +26,6 @@ export const dimsMayMatch = (a: number, b: number): boolean => a === b || isDyna
 
 export class Emitter {
   readonly b = new GraphBuilder('main');
-  /** Inputs with unknown dimensions written as 1 (no shape given for them): named when a layer cannot take size 1. */
-  readonly sizeAssumed: DeclaredInput[] = [];
   /** Inputs whose unknown dimensions stay dynamic (NaN in the layers' shapes): named when a layer needs their size. */
   readonly dynamicInputs: DeclaredInput[] = [];
   /** The layer being converted ('path' (Class)), for errors about what it emits. */
@@ -68,9 +66,7 @@ export class Emitter {
   /** A layer output with an empty or invalid dimension: the config is inconsistent, or the input size assumed is too small. */
   private badShape(name: string, shape: Shape): Error {
     const what = `${this.file}: layer output '${name}' would have shape [${shape}]`;
-    const [assumed] = this.sizeAssumed;
-    if (!assumed) return new ModelFormatError(`${what}: the layer does not fit its input`);
-    return new UnsupportedError(`${what} with the unknown dimensions of input '${assumed.name}' [${assumed.signature}] taken as 1; give its size with ${inputShapeHint(assumed.name, assumed.signature)}`);
+    return new ModelFormatError(`${what}: the layer does not fit its input`);
   }
 
   /**
@@ -80,7 +76,7 @@ export class Emitter {
   dynamicSizeError(what: string): UnsupportedError {
     const [input] = this.dynamicInputs;
     const fix = input ? `; give the size of input '${input.name}' [${input.signature}] with ${inputShapeHint(input.name, input.signature)}` : '';
-    return new UnsupportedError(`${this.file}: layer ${this.layer || '(model)'} cannot take inputs of unknown height/width: ${what}${fix}`);
+    return new UnsupportedError(`${this.file}: layer ${this.layer || '(model)'} cannot take inputs of unknown size: ${what}${fix}`);
   }
 
   private checkStatic(name: string, shape: Shape, values: ArrayLike<number>): void {

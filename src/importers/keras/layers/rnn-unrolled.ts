@@ -12,9 +12,8 @@
 // reset_after=False: hh = act(x·Wh + b_h + (r ⊙ h)·Uh). Every sequence starts from the zero state.
 
 import { ModelFormatError, UnsupportedError } from '../../../errors.js';
-import { inputShapeHint } from '../../input-shapes.js';
 import type { WeightArray } from '../source.js';
-import { activationName, applyActivation, expectShape, requireRank, weightsOf, type ConvertContext } from '../emit.js';
+import { activationName, applyActivation, expectShape, isDynamicDim, requireRank, weightsOf, type ConvertContext } from '../emit.js';
 import { biasVariable, trainable, type LayerConfig, type LayerVariable } from './layer.js';
 
 /** Most time steps a layer is unrolled over (each step is some twenty ops). */
@@ -180,11 +179,8 @@ export function unrolledRecurrent(ctx: ConvertContext, cell: CellSpec, x: number
   const name = path.join('/');
   requireRank(ctx, x, 3, path, cell.className);
   const [n, steps, inDim] = e.shape(x);
-  // The unrolled graph is fixed to its number of steps: one taken as 1 for an unknown length would be wrong for others.
-  const [assumed] = e.sizeAssumed;
-  if (assumed) {
-    throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (${cell.className}) is unrolled over a fixed number of time steps, and input '${assumed.name}' [${assumed.signature}] has unknown dimensions; give its size with ${inputShapeHint(assumed.name, assumed.signature)}`);
-  }
+  // The unrolled graph is fixed to its number of steps: a length known only at run time cannot be unrolled.
+  if (isDynamicDim(steps)) throw e.dynamicSizeError(`'${name}' (${cell.className}) is unrolled over a fixed number of time steps`);
   if (steps > MAX_UNROLLED_STEPS) {
     throw new UnsupportedError(`${ctx.src.file}: layer '${name}' (${cell.className}) has ${steps} time steps; at most ${MAX_UNROLLED_STEPS} are unrolled`);
   }
