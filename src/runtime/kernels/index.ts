@@ -45,6 +45,17 @@ import { logicalAndKernel, logicalOrKernel, logicalNotKernel } from './logical.j
 import { addNKernel } from './add-n.js';
 import { gatherNdKernel } from './gather-nd.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
+// The rest of the builtins the official runtime registers (A-M share).
+import { signKernel } from './sign.js';
+import { atan2Kernel } from './atan2.js';
+import { broadcastArgsKernel } from './broadcast-args.js';
+import { cumsumKernel } from './cumsum.js';
+import { embeddingLookupKernel } from './embedding-lookup.js';
+import { hashtableLookupKernel } from './hashtable-lookup.js';
+import { scatterNdKernel } from './scatter-nd.js';
+import { topkV2Kernel } from './topk-v2.js';
+import { dynamicUpdateSliceKernel } from './dynamic-update-slice.js';
+import { matrixDiagKernel, matrixSetDiagKernel } from './matrix-diag.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
@@ -73,6 +84,8 @@ export const KERNELS: readonly Kernel<any>[] = [
   transposeConvKernel,
   batchMatMulKernel,
   svdfKernel,
+  signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
+  topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
