@@ -211,6 +211,7 @@ async function probe(create: (b: Uint8Array) => Promise<OfficialRunner>, op: str
     const a = { ...(await attempt(create, bytes)), version };
     if (!best || rank[a.status] > rank[best.status]) best = a;
     if (a.status === 'runs' || (t === 'float32' && a.status !== 'missing')) break;
+    if (a.status === 'missing' && !/version/.test(a.error ?? '')) break;
   }
   return best!;
 }
@@ -242,28 +243,54 @@ async function worker(todo: [string, Key][]): Promise<void> {
   }
 }
 
-async function driver(outFile: string): Promise<void> {
-  const { spawnSync } = await import('node:child_process');
-  const all: [string, Key][] = names.flatMap((op) => attemptsOf(op).map((k) => [op, k] as [string, Key]));
-  const results = new Map<string, Attempt>();
-  let next = 0;
-  while (next < all.length) {
-    const todo = all.slice(next);
-    const r = spawnSync(process.execPath, [process.argv[1], '--worker'], { input: JSON.stringify(todo), encoding: 'utf8', maxBuffer: 64 << 20 });
-    let started: string | null = null;
-    for (const line of r.stdout.split('\n')) {
+/** One worker over `todo`: resolves with each finished attempt, and the attempt it was in if it died or hung. */
+async function runWorker(todo: [string, Key][], onResult: (id: string, a: Attempt) => void): Promise<{ died: string | null; why: string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [process.argv[1], '--worker'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(JSON.stringify(todo));
+  let started: string | null = null;
+  let buffered = '';
+  let stderr = '';
+  let timer: NodeJS.Timeout | null = null;
+  let hung = false;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, ATTEMPT_TIMEOUT_MS);
+  };
+  arm();
+  child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
       const m = /^(START|RESULT) (\S+) (\S+) ?(.*)$/.exec(line);
       if (!m) continue;
+      arm();
       if (m[1] === 'START') started = `${m[2]} ${m[3]}`;
-      else { results.set(`${m[2]} ${m[3]}`, JSON.parse(m[4]) as Attempt); started = null; next++; }
+      else { onResult(`${m[2]} ${m[3]}`, JSON.parse(m[4]) as Attempt); started = null; }
     }
-    if (started !== null) {
-      const lastErr = r.stderr.split('\n').filter((l) => /Error/.test(l))[0] ?? `exit ${r.status}`;
-      results.set(started, { status: 'registered', error: `crashed the process: ${lastErr}`.slice(0, 400), crashed: true } as Attempt);
-      next++;
-    } else if (r.status !== 0) {
-      throw new Error(`probe worker failed: ${r.stderr.slice(-2000)}`);
-    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (timer) clearTimeout(timer);
+  const why = hung ? `no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s` : stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit ${code}`;
+  if (started === null && code !== 0 && !hung) throw new Error(`probe worker failed: ${stderr}`);
+  return { died: started, why };
+}
+
+const ATTEMPT_TIMEOUT_MS = 60_000;
+
+async function driver(outFile: string): Promise<void> {
+  const all: [string, Key][] = names.flatMap((op) => attemptsOf(op).map((k) => [op, k] as [string, Key]));
+  const results = new Map<string, Attempt>();
+  while (results.size < all.length) {
+    const todo = all.filter(([op, k]) => !results.has(`${op} ${k}`));
+    const { died, why } = await runWorker(todo, (id, a) => {
+      results.set(id, a);
+      process.stderr.write(`\r${results.size}/${all.length} `);
+    });
+    if (died !== null) results.set(died, { status: 'registered', error: `crashed the process: ${why}`.slice(0, 400), crashed: true });
   }
   const rows: Record<string, Record<string, unknown>> = {};
   for (const op of names) {
