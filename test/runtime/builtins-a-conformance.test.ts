@@ -1,6 +1,6 @@
 // The rest of the builtins the official runtime registers (first share): SIGN, ATAN2, BROADCAST_ARGS, CUMSUM,
 // EMBEDDING_LOOKUP (float, int8 and hybrid int8/uint8 -> float), HASHTABLE_LOOKUP, SCATTER_ND, TOPK_V2,
-// DYNAMIC_UPDATE_SLICE, MATRIX_DIAG, MATRIX_SET_DIAG vs the official TFLite runtime (tfjs-tflite): seeded cases with
+// DYNAMIC_UPDATE_SLICE, MATRIX_DIAG, MATRIX_SET_DIAG, L2_POOL_2D, LOCAL_RESPONSE_NORMALIZATION, FAKE_QUANT, BUCKETIZE vs the official TFLite runtime (tfjs-tflite): seeded cases with
 // odd shapes for every dtype the official build runs, int64 through CASTs at the model's edges. Float within the
 // conformance tolerance (|d| <= 1e-5 |ref| + 1e-6), everything else bit-exact.
 import assert from 'node:assert/strict';
@@ -16,7 +16,8 @@ import { registerSeededOpTests } from '../helpers/int64-edges.js';
 /** The ops this file checks against the official runtime (read by the ops table's test). */
 export const BUILTINS_A_CONFORMANCE = [
   'SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2',
-  'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG',
+  'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT',
+  'BUCKETIZE',
 ];
 
 const stats = new ConformanceStats();
@@ -214,6 +215,63 @@ const builders: Record<string, { dtypes: DType[]; build: (rng: Rng, dtype: DType
           outputs: [{ dtype, shape, quantization: q }],
         },
         inputs: [valuesOf(rng, dtype, count(shape)), valuesOf(rng, dtype, count(dshape))],
+      };
+    },
+  },
+  L2_POOL_2D: {
+    dtypes: ['float32'],
+    build(rng) {
+      const shape = [rng.int(1, 2), rng.int(1, 7), rng.int(1, 7), rng.int(1, 4)];
+      const fh = rng.int(1, 3), fw = rng.int(1, 3), sh = rng.int(1, 3), sw = rng.int(1, 3);
+      const padding = rng.bool() || fh > shape[1] || fw > shape[2] ? 'SAME' : 'VALID';
+      const outSize = (n: number, k: number, st: number) => (padding === 'SAME' ? Math.ceil(n / st) : Math.floor((n - k + st) / st));
+      const fusedActivationFunction = rng.pick(['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1']);
+      return {
+        spec: {
+          op: 'L2_POOL_2D', options: { padding, strideH: sh, strideW: sw, filterHeight: fh, filterWidth: fw, fusedActivationFunction },
+          inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'float32', shape: [shape[0], outSize(shape[1], fh, sh), outSize(shape[2], fw, sw), shape[3]] }],
+        },
+        inputs: [rng.floats(count(shape), -3, 3)],
+      };
+    },
+  },
+  LOCAL_RESPONSE_NORMALIZATION: {
+    dtypes: ['float32'],
+    build(rng) {
+      const shape = [rng.int(1, 2), rng.int(1, 4), rng.int(1, 4), rng.int(1, 9)];
+      const options = { radius: rng.int(0, 4), bias: rng.float(0.5, 2), alpha: rng.float(0.0001, 1), beta: rng.float(0.25, 1) };
+      return {
+        spec: { op: 'LOCAL_RESPONSE_NORMALIZATION', options, inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'float32', shape }] },
+        inputs: [rng.floats(count(shape), -3, 3)],
+      };
+    },
+  },
+  FAKE_QUANT: {
+    dtypes: ['float32'],
+    build(rng) {
+      const shape = randomShape(rng, rng.int(1, 3), 6);
+      const min = rng.float(-3, 0.5), max = min + rng.float(0.1, 5);
+      // narrow_range is refused by the official runtime (and by ours): only weights use it.
+      const options = { min, max, numBits: rng.pick([2, 4, 8, 8, 16]), narrowRange: false };
+      return {
+        spec: { op: 'FAKE_QUANT', options, inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'float32', shape }] },
+        inputs: [rng.floats(count(shape), -4, 4)],
+      };
+    },
+  },
+  BUCKETIZE: {
+    dtypes: ['float32', 'int32'],
+    build(rng, dtype) {
+      const shape = randomShape(rng, rng.int(1, 3), 6);
+      const boundaries = [...rng.floats(rng.int(0, 6), -3, 3)].map((b) => (dtype === 'int32' && rng.bool() ? Math.round(b) : b)).sort((a, b) => a - b);
+      // Some values equal to a boundary (they go to the bucket above it).
+      const x = Array.from(valuesOf(rng, dtype, count(shape)), (v, i) => {
+        const onBoundary = i % 4 === 0 && boundaries.length > 0 ? boundaries[i % boundaries.length] : null;
+        return dtype === 'int32' ? Math.round(onBoundary ?? Number(v) / 30) : onBoundary ?? v;
+      });
+      return {
+        spec: { op: 'BUCKETIZE', options: { boundaries }, inputs: [{ dtype, shape }], outputs: [{ dtype: 'int32', shape }] },
+        inputs: [x],
       };
     },
   },

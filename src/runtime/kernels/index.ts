@@ -56,6 +56,10 @@ import { scatterNdKernel } from './scatter-nd.js';
 import { topkV2Kernel } from './topk-v2.js';
 import { dynamicUpdateSliceKernel } from './dynamic-update-slice.js';
 import { matrixDiagKernel, matrixSetDiagKernel } from './matrix-diag.js';
+import { l2Pool2dKernel } from './l2-pool.js';
+import { localResponseNormalizationKernel } from './local-response-normalization.js';
+import { fakeQuantKernel } from './fake-quant.js';
+import { bucketizeKernel } from './bucketize.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
@@ -86,6 +90,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   svdfKernel,
   signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
   topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
+  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
