@@ -17,7 +17,7 @@ import { registerSeededOpTests } from '../helpers/int64-edges.js';
 export const BUILTINS_A_CONFORMANCE = [
   'SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2',
   'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT',
-  'BUCKETIZE',
+  'BUCKETIZE', 'CONV_3D',
 ];
 
 const stats = new ConformanceStats();
@@ -272,6 +272,36 @@ const builders: Record<string, { dtypes: DType[]; build: (rng: Rng, dtype: DType
       return {
         spec: { op: 'BUCKETIZE', options: { boundaries }, inputs: [{ dtype, shape }], outputs: [{ dtype: 'int32', shape }] },
         inputs: [x],
+      };
+    },
+  },
+  CONV_3D: {
+    dtypes: ['float32'],
+    build(rng) {
+      const inShape = [1, rng.int(1, 4), rng.int(1, 5), rng.int(1, 5), rng.int(1, 3)];
+      const k = [rng.int(1, 2), rng.int(1, 3), rng.int(1, 3)];
+      const outC = rng.int(1, 3);
+      const strides = [rng.int(1, 2), rng.int(1, 2), rng.int(1, 2)];
+      const dil = rng.bool(0.3) ? [1, rng.int(1, 2), rng.int(1, 2)] : [1, 1, 1];
+      const fits = k.every((kk, i) => (kk - 1) * dil[i] + 1 <= inShape[i + 1]);
+      const padding = rng.bool() || !fits ? 'SAME' : 'VALID';
+      const size = (n: number, kk: number, st: number, d: number) => (padding === 'SAME' ? Math.ceil(n / st) : Math.floor((n - ((kk - 1) * d + 1) + st) / st));
+      const outShape = [1, ...[0, 1, 2].map((i) => size(inShape[i + 1], k[i], strides[i], dil[i])), outC];
+      const fshape = [...k, inShape[4], outC];
+      const withBias = rng.bool();
+      return {
+        spec: {
+          op: 'CONV_3D',
+          options: {
+            padding, strideD: strides[0], strideH: strides[1], strideW: strides[2],
+            dilationDFactor: dil[0], dilationHFactor: dil[1], dilationWFactor: dil[2],
+            fusedActivationFunction: rng.pick(['NONE', 'RELU', 'RELU6']),
+          },
+          inputs: [{ dtype: 'float32', shape: inShape }, { dtype: 'float32', shape: fshape, data: Array.from(rng.floats(count(fshape), -1, 1)) },
+            ...(withBias ? [{ dtype: 'float32' as DType, shape: [outC], data: Array.from(rng.floats(outC, -1, 1)) }] : [])],
+          outputs: [{ dtype: 'float32', shape: outShape }],
+        },
+        inputs: [rng.floats(count(inShape), -2, 2)],
       };
     },
   },

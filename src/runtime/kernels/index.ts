@@ -60,6 +60,7 @@ import { l2Pool2dKernel } from './l2-pool.js';
 import { localResponseNormalizationKernel } from './local-response-normalization.js';
 import { fakeQuantKernel } from './fake-quant.js';
 import { bucketizeKernel } from './bucketize.js';
+import { conv3dKernel } from './conv-3d.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
@@ -90,7 +91,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   svdfKernel,
   signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
   topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
-  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel,
+  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel, conv3dKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
