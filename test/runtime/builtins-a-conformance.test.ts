@@ -17,7 +17,7 @@ import { registerSeededOpTests } from '../helpers/int64-edges.js';
 export const BUILTINS_A_CONFORMANCE = [
   'SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2',
   'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT',
-  'BUCKETIZE', 'CONV_3D',
+  'BUCKETIZE', 'CONV_3D', 'CONV_3D_TRANSPOSE',
 ];
 
 const stats = new ConformanceStats();
@@ -298,6 +298,32 @@ const builders: Record<string, { dtypes: DType[]; build: (rng: Rng, dtype: DType
             fusedActivationFunction: rng.pick(['NONE', 'RELU', 'RELU6']),
           },
           inputs: [{ dtype: 'float32', shape: inShape }, { dtype: 'float32', shape: fshape, data: Array.from(rng.floats(count(fshape), -1, 1)) },
+            ...(withBias ? [{ dtype: 'float32' as DType, shape: [outC], data: Array.from(rng.floats(outC, -1, 1)) }] : [])],
+          outputs: [{ dtype: 'float32', shape: outShape }],
+        },
+        inputs: [rng.floats(count(inShape), -2, 2)],
+      };
+    },
+  },
+  CONV_3D_TRANSPOSE: {
+    dtypes: ['float32'],
+    build(rng) {
+      const inShape = [1, rng.int(1, 3), rng.int(1, 4), rng.int(1, 4), rng.int(1, 3)];
+      const k = [rng.int(1, 2), rng.int(1, 3), rng.int(1, 3)];
+      const outC = rng.int(1, 3);
+      const strides = [rng.int(1, 2), rng.int(1, 2), rng.int(1, 2)];
+      const padding = rng.pick(['SAME', 'VALID']);
+      // The output size whose forward convolution gives the input size.
+      const outSize = (n: number, kk: number, st: number) => (padding === 'SAME' ? n * st : (n - 1) * st + kk);
+      const outShape = [1, ...[0, 1, 2].map((i) => outSize(inShape[i + 1], k[i], strides[i])), outC];
+      const fshape = [...k, outC, inShape[4]];
+      const withBias = rng.bool();
+      return {
+        spec: {
+          op: 'CONV_3D_TRANSPOSE',
+          options: { padding, strideD: strides[0], strideH: strides[1], strideW: strides[2], fusedActivationFunction: rng.pick(['NONE', 'RELU']) },
+          inputs: [i32(outShape), { dtype: 'float32', shape: fshape, data: Array.from(rng.floats(count(fshape), -1, 1)) },
+            { dtype: 'float32', shape: inShape },
             ...(withBias ? [{ dtype: 'float32' as DType, shape: [outC], data: Array.from(rng.floats(outC, -1, 1)) }] : [])],
           outputs: [{ dtype: 'float32', shape: outShape }],
         },

@@ -32,7 +32,7 @@ test('reasons name builtins; a kernel with a (stale) reason still counts as a ke
 test('every kernel runs its typical float, int8 or int16 one-op model, and a conformance test names it where one exists', () => {
   const silent = rows.filter((r) => r.kernel !== null && r.kernel.length === 0).map((r) => r.op);
   assert.deepEqual(silent, [], 'kernels that run none of their typical one-op models');
-  for (const op of ['SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2', 'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT', 'BUCKETIZE', 'CONV_3D']) {
+  for (const op of ['SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2', 'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT', 'BUCKETIZE', 'CONV_3D', 'CONV_3D_TRANSPOSE']) {
     assert.ok(rows.find((r) => r.op === op)!.conformance.includes('builtins-a-conformance.test.ts'), op);
   }
 });

@@ -61,6 +61,7 @@ import { localResponseNormalizationKernel } from './local-response-normalization
 import { fakeQuantKernel } from './fake-quant.js';
 import { bucketizeKernel } from './bucketize.js';
 import { conv3dKernel } from './conv-3d.js';
+import { conv3dTransposeKernel } from './conv-3d-transpose.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
@@ -91,7 +92,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   svdfKernel,
   signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
   topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
-  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel, conv3dKernel,
+  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel, conv3dKernel, conv3dTransposeKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
