@@ -64,7 +64,9 @@ def(['BATCH_TO_SPACE_ND'], (t) => ({ op: '', inputs: [act(t, [4, 1, 1, 1]), int3
 def(['SPACE_TO_BATCH_ND'], (t) => ({ op: '', inputs: [act(t, [1, 2, 2, 1]), int32([2], [2, 2]), int32([2, 2], [0, 0, 0, 0])], outputs: [act(t, [4, 1, 1, 1])] }), true);
 def(['DEQUANTIZE'], () => ({ op: '', inputs: [{ dtype: 'int8', shape: [4], quantization: q8 }], outputs: [f32([4])] }));
 def(['QUANTIZE'], () => ({ op: '', inputs: [f32([4])], outputs: [{ dtype: 'int8', shape: [4], quantization: q8 }] }));
-def(['EMBEDDING_LOOKUP'], (t) => ({ op: '', inputs: [int32([2]), t === 'int8' ? wInt8([3, 2]) : f32([3, 2], [1, 2, 3, 4, 5, 6])], outputs: [f32([2, 2])] }), true);
+def(['EMBEDDING_LOOKUP'], (t) => ({ op: '', inputs: [int32([2]), t !== 'float32' ? wInt8([3, 2]) : f32([3, 2], [1, 2, 3, 4, 5, 6])], outputs: [t === 'int8' ? { dtype: 'int8', shape: [2, 2], quantization: q8 } : f32([2, 2])] }), true);
+/** EMBEDDING_LOOKUP's hybrid form: an int8 table, a float32 output. */
+export const EMBEDDING_LOOKUP_HYBRID: OpSpec = { op: 'EMBEDDING_LOOKUP', version: 2, inputs: [int32([2]), wInt8([3, 2])], outputs: [f32([2, 2])] };
 def(['HASHTABLE_LOOKUP'], () => ({ op: '', inputs: [int32([2]), int32([3], [1, 5, 9]), f32([3, 2], [1, 2, 3, 4, 5, 6])], outputs: [f32([2, 2]), { dtype: 'uint8', shape: [2] }] }));
 def(['EMBEDDING_LOOKUP_SPARSE'], () => ({ op: '', options: { combiner: 'SUM' }, inputs: [int32([3]), int32([3, 2], [0, 0, 0, 1, 1, 0]), int32([2], [2, 2]), f32([3], [1, 1, 1]), f32([4, 2], [1, 2, 3, 4, 5, 6, 7, 8])], outputs: [f32([2, 2])] }));
 def(['LSH_PROJECTION'], () => ({ op: '', options: { type: 'SPARSE' }, inputs: [f32([2, 2], [0.1, 0.2, 0.3, 0.4]), int32([3, 2])], outputs: [int32([2])] }));
