@@ -54,6 +54,8 @@ export interface RewriteContext {
 }
 
 const isFloat = (t: Tensor) => t.dtype === 'float32';
+/** The outputs a rule quantizes: all, or those it lists (TOPK_V2's indices are int32). */
+const realOutputs = (rule: OpRule, node: Operator): number[] => (rule.outputs ? rule.outputs.map((k) => node.outputs[k]) : node.outputs);
 const isConst = (t: Tensor) => t.data !== null && !t.isVariable;
 
 function q(scale: number[], zeroPoint: number[], quantizedDimension = 0): Quantization {
@@ -388,13 +390,13 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
       if (!rangeOf(ti)) return why(`no calibration range for input '${t.name}'`);
     }
     if (rule.output.kind !== 'none') {
-      for (const o of node.outputs) {
+      for (const o of realOutputs(rule, node)) {
         if (!isFloat(sg.tensors[o])) return why(`output '${sg.tensors[o].name}' is not float`);
         if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !rangeOf(o)) return why(`no calibration range for output '${sg.tensors[o].name}'`);
       }
       if (rule.output.kind === 'fixed' && !fixedOutput(rule, variant)) return why(`no fixed ${variant} output parameters`);
       const ceiling = kernelOutputScaleCeiling(node.op, actType === 'int16' ? 15 : 20);
-      for (const o of node.outputs) {
+      for (const o of realOutputs(rule, node)) {
         const r = ceiling === null ? null : rangeOf(o);
         if (r && activationParams(r[0], r[1], actType).scale > ceiling!) {
           return why(`output range [${fmt(r[0])}, ${fmt(r[1])}] too wide for TFLite's integer ${node.op} (output scale above ${fmt(ceiling!)})`);
@@ -575,7 +577,7 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
     // Output parameters.
     if (rule.output.kind !== 'none') {
       const firstAct = acts.map((k) => inputs[k]).find((i) => i !== undefined && i >= 0 && T[i].quantization);
-      for (const o of node.outputs) {
+      for (const o of realOutputs(rule, node)) {
         let p: QuantParams;
         if (rule.output.kind === 'fixed') {
           const [scale, zeroPoint] = fixedOutput(rule, variant)!;

@@ -48,6 +48,8 @@ export interface OpRule {
   weights?: WeightRule[];
   bias?: BiasRule;
   output: OutputRule;
+  /** Which outputs are real-valued and quantized (default: all). */
+  outputs?: number[];
   /** The int16x8 kernel exists. */
   int16: boolean;
   /** Version to write for the rewritten node. */
@@ -147,6 +149,9 @@ const RULE_ENTRIES: [string, OpRule][] = [
   // (the bool condition is not quantized). op_version.cc: int8 SELECT is version 2, int8 SELECT_V2 stays 1.
   ['SELECT', { activations: [1, 2], output: SHARED, int16: true, version: v(2, 1) }],
   ['SELECT_V2', { activations: [1, 2], output: SHARED, int16: true, version: v(1) }],
+  // TOPK_V2 copies raw values (ranked by raw value, which orders like the real ones): the values output keeps the
+  // input's parameters; the indices output is int32. op_version.cc: int8 is version 2.
+  ['TOPK_V2', { activations: [0], output: SAME, outputs: [0], int16: false, version: v(2) }],
   ['SPACE_TO_DEPTH', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['DEPTH_TO_SPACE', { activations: [0], output: SAME, int16: false, version: v(2) }],
   ['SPACE_TO_BATCH_ND', { activations: [0], output: SAME, int16: false, version: v(2) }],

@@ -43,6 +43,19 @@ interface EmModule {
 
 let modulePromise: Promise<EmModule> | null = null;
 
+// The runtime's error lines (why a model is refused: "Didn't find op for builtin opcode ..."); `seen` counts every
+// line ever logged so a caller can take the lines since a point.
+const errorLog = { lines: [] as string[], seen: 0 };
+function logError(line: string): void {
+  errorLog.lines.push(line);
+  errorLog.seen++;
+  if (errorLog.lines.length > 20) errorLog.lines.shift();
+}
+function errorLinesSince(seen: number): string[] {
+  const n = Math.min(errorLog.seen - seen, errorLog.lines.length);
+  return n > 0 ? errorLog.lines.slice(-n) : [];
+}
+
 /** True when @tensorflow/tfjs-tflite can be resolved from this package. */
 export function officialRuntimeAvailable(): boolean {
   try {
@@ -73,7 +86,7 @@ export function loadOfficialRuntime(): Promise<EmModule> {
         locateFile: (p: string) => path.join(wasmDir, p),
         wasmBinary: fs.readFileSync(path.join(wasmDir, `${base}.wasm`)),
         print: quiet,
-        printErr: quiet,
+        printErr: logError,
       })) as EmModule;
     })();
   }
@@ -96,6 +109,7 @@ function arrayFor(dtype: string, src: ArrayLike<number>) {
 /** Create a runner for the model bytes (1 thread, as the benchmarks and tests use). */
 export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 1): Promise<OfficialRunner> {
   const M = await loadOfficialRuntime();
+  const seen = errorLog.seen;
   const ptr = M._malloc(modelBytes.length);
   M.HEAPU8.set(modelBytes, ptr);
   const status = M.TFLiteWebModelRunner.CreateFromBufferAndOptions(ptr, modelBytes.length, {
@@ -103,7 +117,8 @@ export async function createOfficialRunner(modelBytes: Uint8Array, numThreads = 
   });
   if (!status.ok()) {
     M._free(ptr);
-    throw new OfficialRuntimeError(`official runtime refused the model: ${status.errorMessage()}`);
+    const why = errorLinesSince(seen).map((l) => l.trim()).filter((l) => l !== '');
+    throw new OfficialRuntimeError(`official runtime refused the model: ${[status.errorMessage(), ...why].join('; ')}`);
   }
   const runner = status.value();
   const list = (v: EmVector<EmTensor>) => {

@@ -54,6 +54,23 @@ import { varHandleKernel } from './var-handle.js';
 import { readVariableKernel } from './read-variable.js';
 import { assignVariableKernel } from './assign-variable.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
+// The rest of the builtins the official runtime registers (A-M share).
+import { signKernel } from './sign.js';
+import { atan2Kernel } from './atan2.js';
+import { broadcastArgsKernel } from './broadcast-args.js';
+import { cumsumKernel } from './cumsum.js';
+import { embeddingLookupKernel } from './embedding-lookup.js';
+import { hashtableLookupKernel } from './hashtable-lookup.js';
+import { scatterNdKernel } from './scatter-nd.js';
+import { topkV2Kernel } from './topk-v2.js';
+import { dynamicUpdateSliceKernel } from './dynamic-update-slice.js';
+import { matrixDiagKernel, matrixSetDiagKernel } from './matrix-diag.js';
+import { l2Pool2dKernel } from './l2-pool.js';
+import { localResponseNormalizationKernel } from './local-response-normalization.js';
+import { fakeQuantKernel } from './fake-quant.js';
+import { bucketizeKernel } from './bucketize.js';
+import { conv3dKernel } from './conv-3d.js';
+import { conv3dTransposeKernel } from './conv-3d-transpose.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
   // issue 3 part B
@@ -84,6 +101,9 @@ export const KERNELS: readonly Kernel<any>[] = [
   svdfKernel,
   densifyKernel,
   whileKernel, ifKernel, callKernel, callOnceKernel, varHandleKernel, readVariableKernel, assignVariableKernel,
+  signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
+  topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
+  l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel, conv3dKernel, conv3dTransposeKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {

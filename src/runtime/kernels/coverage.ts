@@ -1,0 +1,59 @@
+// Why a builtin has no kernel here, as data beside the registry: one of a few fixed reasons per op. Read by the ops
+// table (`npm run ops`) and its test: every builtin the official runtime registers has a kernel or a reason here.
+// A kernel in the registry overrides the reason (remove the entry when adding the kernel).
+
+export const MISSING_REASONS = {
+  notRegistered: 'the official runtime does not register it',
+  liteRtOnly: 'only LiteRT.js runs it',
+  strings: 'needs string tensors',
+  controlFlow: 'needs several subgraphs (control flow)',
+  resources: 'needs resource tensors (variables, hash tables)',
+  complex: 'needs complex tensors',
+  random: 'random output: no reference to agree with',
+  dynamicOutput: 'its output shape depends on the input values',
+  notAnOp: 'not an operator (a marker in the enum)',
+  notYet: 'not implemented yet',
+} as const;
+
+export type MissingReason = keyof typeof MISSING_REASONS;
+
+const BY_REASON: Record<MissingReason, readonly string[]> = {
+  notRegistered: ['CONCAT_EMBEDDINGS', 'CALL'],
+  liteRtOnly: [
+    'BITCAST', 'BITWISE_XOR', 'RIGHT_SHIFT', 'DILATE', 'REDUCE_WINDOW', 'COMPLEX',
+    'STABLEHLO_ADD', 'STABLEHLO_MULTIPLY', 'STABLEHLO_MAXIMUM', 'STABLEHLO_MINIMUM', 'STABLEHLO_AND', 'STABLEHLO_SCATTER',
+    'STABLEHLO_PAD', 'STABLEHLO_IOTA', 'STABLEHLO_DOT_GENERAL', 'STABLEHLO_REDUCE_WINDOW', 'STABLEHLO_GATHER',
+    'STABLEHLO_RNG_BIT_GENERATOR', 'STABLEHLO_COMPOSITE',
+  ],
+  strings: ['SKIP_GRAM', 'HASHTABLE', 'HASHTABLE_FIND', 'HASHTABLE_IMPORT', 'HASHTABLE_SIZE'],
+  controlFlow: ['IF', 'WHILE', 'CALL_ONCE'],
+  resources: ['VAR_HANDLE', 'READ_VARIABLE', 'ASSIGN_VARIABLE'],
+  complex: ['RFFT2D', 'REAL', 'IMAG', 'COMPLEX_ABS'],
+  random: ['RANDOM_STANDARD_NORMAL', 'RANDOM_UNIFORM', 'MULTINOMIAL'],
+  dynamicOutput: ['WHERE', 'UNIQUE', 'NON_MAX_SUPPRESSION_V4', 'NON_MAX_SUPPRESSION_V5'],
+  notAnOp: ['CUSTOM', 'DELEGATE', 'PLACEHOLDER_FOR_GREATER_OP_CODES'],
+  notYet: [
+    'LSH_PROJECTION', 'LSTM', 'RNN', 'EMBEDDING_LOOKUP_SPARSE',
+    'UNIDIRECTIONAL_SEQUENCE_RNN', 'BIDIRECTIONAL_SEQUENCE_RNN', 'BIDIRECTIONAL_SEQUENCE_LSTM', 'SPARSE_TO_DENSE',
+    'REDUCE_ANY', 'REDUCE_ALL', 'RANK', 'REVERSE_SEQUENCE', 'DENSIFY', 'SEGMENT_SUM', 
+    'UNSORTED_SEGMENT_PROD', 'UNSORTED_SEGMENT_MAX', 'UNSORTED_SEGMENT_SUM',
+    'UNSORTED_SEGMENT_MIN',
+  ],
+};
+
+/** Op -> why it has no kernel (ops absent here either have a kernel or the official runtimes lack them). */
+export const MISSING_KERNEL_REASON: ReadonlyMap<string, MissingReason> = new Map(
+  (Object.entries(BY_REASON) as [MissingReason, readonly string[]][]).flatMap(([reason, ops]) => ops.map((op) => [op, reason] as [string, MissingReason])),
+);
+
+/**
+ * Builtins this project promises a kernel for (the ones named in the specification of "run every model the
+ * official runtime runs"); the ops table's test checks each has one.
+ */
+export const REQUIRED_BUILTINS: readonly string[] = [
+  'DENSIFY', 'WHILE', 'IF', 'CALL_ONCE', 'VAR_HANDLE', 'READ_VARIABLE', 'ASSIGN_VARIABLE', 'UNIDIRECTIONAL_SEQUENCE_RNN',
+  'SVDF', 'UNIDIRECTIONAL_SEQUENCE_LSTM', 'TRANSPOSE_CONV',
+  'BATCH_TO_SPACE_ND', 'SPACE_TO_BATCH_ND', 'CUMSUM', 'SCATTER_ND', 'GATHER_ND', 'TOPK_V2', 'WHERE',
+  'NON_MAX_SUPPRESSION_V4', 'NON_MAX_SUPPRESSION_V5', 'RANGE', 'LOCAL_RESPONSE_NORMALIZATION', 'FLOOR_DIV', 'FLOOR_MOD',
+  'SQUARED_DIFFERENCE', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'BROADCAST_ARGS', 'SIGN', 'ATAN2',
+];
