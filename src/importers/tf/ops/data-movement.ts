@@ -34,19 +34,21 @@ const stridedSlice: OpMapper = {
         newAxisMask: a.int('new_axis_mask'), shrinkAxisMask: a.int('shrink_axis_mask'),
       });
     } catch (e) {
-      return ctx.fail((e as Error).message);
+      return ctx.hasDynamicDims(0) ? ctx.dynamicFail((e as Error).message) : ctx.fail((e as Error).message);
     }
-    let endMask = 0, shrinkMask = 0;
+    let beginMask = 0, endMask = 0, shrinkMask = 0;
     spec.dims.forEach((r, i) => {
       if (r.stride < 0 && r.end === -1) endMask |= 1 << i;
       if (r.shrink) shrinkMask |= 1 << i;
+      if (r.beginMasked) beginMask |= 1 << i;
+      if (r.endMasked) endMask |= 1 << i;
     });
     const r = spec.dims.length;
     const needsReshape = spec.outShape.length !== spec.slicedShape.length;
     const keepsBatch = !spec.dims[0]?.shrink && spec.dims[0]?.begin === 0 && spec.dims[0]?.stride === 1 && spec.dims[0]?.size === s[0] && ctx.batchIsDynamic(0);
     let y = ctx.emit('STRIDED_SLICE', [ctx.tensor(0), ctx.constI('begin', [r], spec.dims.map((d) => d.begin)),
-      ctx.constI('end', [r], spec.dims.map((d) => (d.stride < 0 && d.end === -1 ? 0 : d.end))), ctx.constI('strides', [r], spec.dims.map((d) => d.stride))],
-    spec.slicedShape, { beginMask: 0, endMask, shrinkAxisMask: shrinkMask }, undefined, needsReshape ? 'slice' : '', { dynamicBatch: keepsBatch && !needsReshape });
+      ctx.constI('end', [r], spec.dims.map((d) => (d.stride < 0 && d.end === -1 && !d.endMasked ? 0 : d.end))), ctx.constI('strides', [r], spec.dims.map((d) => d.stride))],
+    spec.slicedShape, { beginMask, endMask, shrinkAxisMask: shrinkMask }, undefined, needsReshape ? 'slice' : '', { dynamicBatch: keepsBatch && !needsReshape });
     if (needsReshape) {
       y = ctx.emit('RESHAPE', [y, ctx.constI('shape', [spec.outShape.length], spec.outShape)], spec.outShape, {}, undefined, '', { dynamicBatch: false });
     }
