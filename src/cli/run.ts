@@ -7,8 +7,8 @@ import type { TensorDetails } from '../format/details.js';
 import { readModelFile } from '../format/index.js';
 import { parseNpy, parseNpz } from '../evaluate/npy.js';
 import { InputError, UnsupportedError, UsageError } from '../errors.js';
-import { checkInputResize, dynamicInputPositions, interpreterInputShapes } from '../runtime/input-resize.js';
-import { inputShapeHint, INPUT_SHAPE_FLAG } from '../importers/input-shapes.js';
+import { checkInputResize, dynamicInputPositions, interpreterInputShapes, resizeBeyondFoldedSize } from '../runtime/input-resize.js';
+import { inputShapeHint, INPUT_SHAPE_FLAG, requireResolvedInputs } from '../importers/input-shapes.js';
 import { inputShape } from './source-flags.js';
 import type { Model } from '../graph/model.js';
 import { profileInvokes, type Profile } from '../runtime/profile.js';
@@ -134,6 +134,8 @@ export function runModel(file: string, inputFiles: string[],
     inputShapes?: Record<string, number[]> }): RunResult {
   const model = readModelFile(file);
   const resize = checkInputResize(model, opts.inputShapes ?? {}, file);
+  // A file whose inner shapes were folded at the placeholder size only runs at that size.
+  if (resizeBeyondFoldedSize(model, resize) >= 0) requireResolvedInputs(model, file, false);
   const interp = Interpreter.fromModel(model, { maxMemoryBytes: opts.maxMemoryBytes, label: file, inputShapes: interpreterInputShapes(resize) });
   try {
     interp.inputDetails();

@@ -33,6 +33,21 @@ export function sizeIsDynamicInside(model: Model): boolean {
   return sg.tensors.some((t, i) => !inputs.has(i) && (t.shapeSignature ?? []).slice(1).some((d) => d < 0));
 }
 
+/**
+ * The requested sizes change an input's unknown dimensions, but the model's inner tensors do not reflect them
+ * (sizeIsDynamicInside is false: its shapes and constants were folded at the placeholder size): what it would compute
+ * at that size is not the model's. Returns the first such input's position, or -1.
+ */
+export function resizeBeyondFoldedSize(model: Model, resize: Map<number, number[]>): number {
+  const sg = model.subgraphs[0];
+  for (const [k, shape] of resize) {
+    const t = sg.tensors[sg.inputs[k]];
+    const sig = signatureOf(t);
+    if (shape.some((d, i) => i > 0 && sig[i] < 0 && d !== t.shape[i]) && !sizeIsDynamicInside(model)) return k;
+  }
+  return -1;
+}
+
 /** The input a key names: its tensor name, else its position ('0', '1', ...). InputError listing the inputs otherwise. */
 function inputPosition(sg: Subgraph, key: string, label: string): number {
   const byName = sg.inputs.findIndex((ti) => sg.tensors[ti].name === key);

@@ -8,10 +8,10 @@ import { GraphBuilder, encodeValues } from '../../graph/builder.js';
 import type { DType, Model } from '../../graph/model.js';
 import { FLOAT_CONVERSION_PASSES, runPasses } from '../../graph/passes/index.js';
 import { evaluateConst } from './normalize/const-eval.js';
-import { dtypeOfTf, type ConstValue } from './normalize/const-value.js';
+import { dtypeOfTf, hasUnknown, type ConstValue } from './normalize/const-value.js';
 import { normalizeGraph, type ConstStore } from './normalize/index.js';
-import { refKey, refText, topologicalOrder, type TfGraph } from './normalize/graph.js';
-import { MapContext, OP_MAPPERS, type TfValue } from './ops/index.js';
+import { refKey, refText, topologicalOrder, type TfGraph, type TfNode } from './normalize/graph.js';
+import { MapContext, OP_MAPPERS, ShapeState, type TfValue } from './ops/index.js';
 import type { FrozenGraph, FrozenGraphInput } from './types.js';
 
 export interface GraphImportOptions {
@@ -77,16 +77,44 @@ function inputShape(g: TfGraph, input: FrozenGraphInput, given: Record<string, n
   return input.shape.some((d) => d < 0) ? { shape, signature: [...input.shape] } : { shape };
 }
 
+/**
+ * Fold a node from what is known of its inputs' values. All constants: the result (entries flagged unknown where
+ * they hold a free batch). Some inputs computed from run-time sizes: the result when every entry is known whatever
+ * the size (a channel count read from a SHAPE), else null with what is known kept in `partial`.
+ */
+function foldKnown(node: TfNode, ins: TfValue[], label: string): { outs: TfValue[] | null; partial: ConstValue[] | null } {
+  if (ins.every((v) => v.const)) {
+    const folded = evaluateConst(node, ins.map((v) => v.const!), label);
+    return { outs: folded ? folded.map((c) => ({ const: c })) : null, partial: null };
+  }
+  if (!ins.every((v) => v.const || v.known)) return { outs: null, partial: null };
+  let folded: ConstValue[] | null = null;
+  try {
+    folded = evaluateConst(node, ins.map((v) => (v.const ?? v.known)!), label);
+  } catch {
+    // The assumed values of unknown entries need not make sense to the evaluator: nothing is known then.
+    return { outs: null, partial: null };
+  }
+  if (!folded) return { outs: null, partial: null };
+  if (folded.every((c) => !hasUnknown(c))) return { outs: folded.map((c) => ({ const: c })), partial: null };
+  return { outs: null, partial: folded };
+}
+
 function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): GraphBuilder {
   const b = new GraphBuilder('main');
   const values = new Map<string, TfValue>();
-  const dynamicBatch = new Set<number>();
+  const shapes = new ShapeState();
   for (const input of g.inputs) {
     const dtype = dtypeOfTf(input.dtype);
     if (!dtype) throw new UnsupportedError(`${g.label}: input '${input.name}' has type ${input.dtype}`);
     const { shape, signature } = inputShape(g, input, options.inputShapes);
     const t = b.addInput({ name: input.name, shape, dtype, ...(signature ? { shapeSignature: signature } : {}) });
-    if (signature && signature[0] === -1) dynamicBatch.add(t);
+    if (signature && signature[0] === -1) shapes.dynamicBatch.add(t);
+    if (signature && signature.slice(1).some((d) => d < 0)) {
+      // Unknown sizes past the batch stay dynamic through the graph.
+      shapes.symbolic.set(t, shape.map((d, i) => (i > 0 && signature[i] < 0 ? NaN : d)));
+      shapes.dynamicInputs.push({ name: input.name, signature });
+    }
     values.set(refKey({ node: input.node, index: 0 }), { tensor: t });
   }
   const written = new Map<ConstValue, number>();
@@ -111,14 +139,11 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
       if (!v) throw new ModelFormatError(`${g.label}: node '${name}' reads '${refText(r)}', an output its producer does not have`);
       return v;
     });
-    let outs: TfValue[] | null = null;
-    if (ins.every((v) => v.const)) {
-      const folded = evaluateConst(node, ins.map((v) => v.const!), g.label);
-      if (folded) outs = folded.map((c) => ({ const: c }));
-    }
+    let { outs, partial } = foldKnown(node, ins, g.label);
     if (!outs) {
       const mapper = OP_MAPPERS.get(node.op)!;
-      outs = mapper.map(new MapContext(b, g.label, node, ins, materialize, dynamicBatch));
+      outs = mapper.map(new MapContext(b, g.label, node, ins, materialize, shapes));
+      if (partial) outs = outs.map((v, k) => (v.tensor !== undefined && partial![k] && !v.known ? { tensor: v.tensor, known: partial![k] } : v));
     }
     outs.forEach((v, k) => values.set(refKey({ node: name, index: k }), v));
   }
@@ -130,7 +155,15 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
       // An output that is an input, a constant or another output: copied through a RESHAPE so it is its own tensor.
       const src = b.tensors[t];
       const copy = b.addTensor({ name: `${o.name}/copy`, shape: src.shape, dtype: src.dtype, ...(src.shapeSignature ? { shapeSignature: src.shapeSignature } : {}) });
-      const shapeT = b.addConstant(`${o.name}/copy_shape`, 'int32', [src.shape.length], Int32Array.from(src.shapeSignature ?? src.shape));
+      const free = (src.shapeSignature ?? []).filter((d) => d < 0).length;
+      let shapeT: number;
+      if (free > 1) {
+        // More than one run-time size: the new shape is the source's own, read when the model runs.
+        shapeT = b.addTensor({ name: `${o.name}/copy_shape`, shape: [src.shape.length], dtype: 'int32' });
+        b.addOp('SHAPE', [t], [shapeT], { outType: 'int32' });
+      } else {
+        shapeT = b.addConstant(`${o.name}/copy_shape`, 'int32', [src.shape.length], Int32Array.from(src.shapeSignature ?? src.shape));
+      }
       b.addOp('RESHAPE', [t, shapeT], [copy]);
       t = copy;
     }

@@ -12,6 +12,12 @@ export interface DimRange {
   /** Elements taken. */
   size: number;
   shrink: boolean;
+  /**
+   * A dimension whose size is only known at run time (NaN): begin / end stay as given (negative ones counted from
+   * the end when the model runs) and these say which of them are the dimension's own bound (the masks' bits).
+   */
+  beginMasked?: boolean;
+  endMasked?: boolean;
 }
 
 export interface SliceSpec {
@@ -50,7 +56,9 @@ export function resolveStridedSlice(shape: readonly number[], begin: ArrayLike<n
   const dims: DimRange[] = [];
   // Output entries in order: 'new' for an inserted axis, or the input dimension it comes from.
   const layout: ('new' | number)[] = [];
-  const full = (d: number): DimRange => ({ begin: 0, end: shape[d], stride: 1, size: shape[d], shrink: false });
+  const full = (d: number): DimRange => (Number.isNaN(shape[d])
+    ? { begin: 0, end: 0, stride: 1, size: NaN, shrink: false, beginMasked: true, endMasked: true }
+    : { begin: 0, end: shape[d], stride: 1, size: shape[d], shrink: false });
   let d = 0;
   for (let i = 0; i < n; i++) {
     if (bit(m.ellipsisMask, i)) {
@@ -62,6 +70,18 @@ export function resolveStridedSlice(shape: readonly number[], begin: ArrayLike<n
     const size = shape[d];
     const s = strides[i];
     if (s === 0) throw new Error('stride 0');
+    if (Number.isNaN(size)) {
+      if (bit(m.shrinkAxisMask, i)) {
+        if (begin[i] < 0) throw new Error(`index ${begin[i]} counts from the end of dimension ${d}, whose size is known only at run time`);
+        dims.push({ begin: begin[i], end: begin[i] + 1, stride: 1, size: 1, shrink: true });
+      } else {
+        dims.push({ begin: bit(m.beginMask, i) ? 0 : begin[i], end: bit(m.endMask, i) ? 0 : end[i], stride: s, size: NaN, shrink: false,
+          beginMasked: bit(m.beginMask, i), endMasked: bit(m.endMask, i) });
+        layout.push(d);
+      }
+      d++;
+      continue;
+    }
     if (bit(m.shrinkAxisMask, i)) {
       let b = begin[i];
       if (b < 0) b += size;

@@ -43,7 +43,7 @@ const SELU_SCALE = 1.0507009873554805;
 
 /** Activations by TensorFlow op name applied to tensor x (the last op writes `suffix`, '' = the node's name). */
 export function applyActivation(ctx: MapContext, x: number, act: string, suffix: string, params: { alpha?: number; preluAlpha?: number } = {}): number {
-  const s = [...ctx.b.tensors[x].shape];
+  const s = [...ctx.shapeOf(x)];
   const sub = (k: string) => (suffix ? `${suffix}/${k}` : k);
   switch (act) {
     case 'Relu': return ctx.emit('RELU', [x], s, {}, undefined, suffix);

@@ -4,12 +4,39 @@
 import { UnsupportedError } from '../../../errors.js';
 import type { GraphBuilder } from '../../../graph/builder.js';
 import type { DType, OpOptions } from '../../../graph/model.js';
+import { inputShapeHint, type DeclaredInput } from '../../input-shapes.js';
 import { Attrs } from '../attrs.js';
 import type { ConstValue } from '../normalize/const-value.js';
 import type { TfNode } from '../normalize/graph.js';
 
-/** A TensorFlow tensor during mapping: a TFLite tensor, or a constant not yet written (it may still fold). */
-export type TfValue = { tensor: number; const?: undefined } | { const: ConstValue; tensor?: undefined };
+/**
+ * A TensorFlow tensor during mapping: a TFLite tensor, or a constant not yet written (it may still fold). A tensor
+ * computed from run-time sizes (a SHAPE op and the int arithmetic on it) carries what is known of its value in
+ * `known`: entries flagged unknown there depend on the input's size, the others are fixed whatever it is.
+ */
+export type TfValue = { tensor: number; const?: undefined; known?: ConstValue } | { const: ConstValue; tensor?: undefined; known?: undefined };
+
+/** True for a dimension that depends on an input's unknown size (NaN in the importer's shapes). */
+export const isDynamicDim = (d: number): boolean => Number.isNaN(d);
+
+/** Whether two dimensions may be equal: the same number, or either one unknown until run time. */
+export const dimsMayMatch = (a: number, b: number): boolean => a === b || isDynamicDim(a) || isDynamicDim(b);
+
+/**
+ * Shapes of the tensors written so far, as the mappers see them. The batch (dimension 0) is concrete here and a
+ * free batch is tracked in `dynamicBatch` (1 in the shape, -1 in the signature); a dimension past it that depends on
+ * an input's unknown size is NaN: NaN propagates through the mappers' shape arithmetic (window sizes, sums,
+ * products), so every output says which of its dimensions are dynamic without a rule per op. Such a tensor is
+ * written as TF's converter writes it: 1 in the shape, -1 in the signature.
+ */
+export class ShapeState {
+  /** Tensors whose dimension 0 is the model's dynamic batch (shape 1 here, -1 in the signature). */
+  readonly dynamicBatch = new Set<number>();
+  /** Shapes with NaN for dynamic dimensions, where they differ from the builder's concrete shape. */
+  readonly symbolic = new Map<number, number[]>();
+  /** Inputs whose unknown dimensions stay dynamic: named when a node needs their size. */
+  readonly dynamicInputs: DeclaredInput[] = [];
+}
 
 /** TFLite ops whose output keeps the batch (dimension 0) of their first non-constant input. */
 const BATCH_PRESERVING = new Set([
@@ -28,15 +55,17 @@ export interface EmitExtra {
 export class MapContext {
   readonly attr: Attrs;
   /** Tensors whose dimension 0 is the model's dynamic batch (shape 1 here, -1 in the signature). */
+  readonly dynamicBatch: Set<number>;
   constructor(
     readonly b: GraphBuilder,
     readonly label: string,
     readonly node: TfNode,
     private readonly ins: TfValue[],
     private readonly materialize: (c: ConstValue, name: string) => number,
-    readonly dynamicBatch: Set<number>,
+    readonly shapes: ShapeState,
   ) {
     this.attr = new Attrs(node, label);
+    this.dynamicBatch = shapes.dynamicBatch;
   }
 
   get name(): string {
@@ -74,9 +103,26 @@ export class MapContext {
     return v.tensor ?? this.materialize(v.const!, `${this.name}/input${i}`);
   }
 
+  /** Shape of input i, NaN where it depends on an input's unknown size. */
   shape(i: number): number[] {
     const v = this.value(i);
-    return v.const ? v.const.shape : this.b.tensors[v.tensor!].shape;
+    return v.const ? v.const.shape : this.shapeOf(v.tensor!);
+  }
+
+  /** Shape of a written tensor, NaN where it depends on an input's unknown size. */
+  shapeOf(t: number): number[] {
+    return this.shapes.symbolic.get(t) ?? this.b.tensors[t].shape;
+  }
+
+  /** True when some dimension of input i past the batch is only known at run time. */
+  hasDynamicDims(i: number): boolean {
+    return this.shape(i).some(isDynamicDim);
+  }
+
+  /** What is known of input i's value: the constant, or the known entries of a tensor computed from sizes. */
+  knownValue(i: number): ConstValue | null {
+    const v = this.value(i);
+    return v.const ?? v.known ?? null;
   }
 
   dtype(i: number): DType {
@@ -94,28 +140,63 @@ export class MapContext {
     throw new UnsupportedError(`${this.label}: node '${this.name}' (${this.node.op}): ${msg}`);
   }
 
+  /**
+   * The node needs a size that is only known at run time (it would write it into a constant, an option or a static
+   * shape): UnsupportedError naming the node and the flag that fixes the input's size.
+   */
+  dynamicFail(what: string): never {
+    const [input] = this.shapes.dynamicInputs;
+    const fix = input ? `; give the size of input '${input.name}' [${input.signature}] with ${inputShapeHint(input.name, input.signature)}` : '';
+    throw new UnsupportedError(`${this.label}: node '${this.name}' (${this.node.op}) cannot take inputs of unknown size: ${what}${fix}`);
+  }
+
+  private checkStatic(suffix: string, shape: number[], values: ArrayLike<number>): void {
+    if (shape.some(isDynamicDim)) this.dynamicFail(`constant '${suffix}' would have shape [${shape.map((d) => (isDynamicDim(d) ? '?' : d))}]`);
+    for (let i = 0; i < values.length; i++) {
+      if (isDynamicDim(values[i])) this.dynamicFail(`constant '${suffix}' would hold a size known only at run time`);
+    }
+  }
+
   /** A float32 / int32 constant tensor named after this node. */
   constF(suffix: string, shape: number[], values: ArrayLike<number>): number {
+    this.checkStatic(suffix, shape, values);
     return this.b.addConstant(`${this.name}/${suffix}`, 'float32', shape, Float32Array.from(values));
   }
 
   constI(suffix: string, shape: number[], values: ArrayLike<number>): number {
+    this.checkStatic(suffix, shape, values);
     return this.b.addConstant(`${this.name}/${suffix}`, 'int32', shape, Int32Array.from(values));
+  }
+
+  /** Write a tensor of a (possibly symbolic) shape: NaN dimensions are 1 in the shape and -1 in the signature. */
+  private addShaped(name: string, shape: number[], dtype: DType, dynBatch: boolean): number {
+    const dims = shape.map((d, i) => (i === 0 && isDynamicDim(d) ? 1 : d));
+    const dyn = dynBatch || (shape.length > 0 && isDynamicDim(shape[0]));
+    const symbolic = dims.some(isDynamicDim);
+    const concrete = dims.map((d) => (isDynamicDim(d) ? 1 : d));
+    const sig = dyn || symbolic ? concrete.map((d, i) => ((i === 0 && dyn) || isDynamicDim(dims[i]) ? -1 : d)) : undefined;
+    const t = this.b.addTensor({ name, shape: concrete, dtype, ...(sig ? { shapeSignature: sig } : {}) });
+    if (dyn) this.dynamicBatch.add(t);
+    if (symbolic) this.shapes.symbolic.set(t, dims);
+    return t;
+  }
+
+  private checkOptions(op: string, options: OpOptions): void {
+    for (const [k, v] of Object.entries(options)) {
+      if (typeof v === 'number' && isDynamicDim(v)) this.dynamicFail(`${op} would take option ${k} from a size known only at run time`);
+    }
   }
 
   /** Add a TFLite op writing one new tensor (named after the node, plus `suffix` for intermediates). */
   emit(op: string, inputs: number[], shape: number[], options: OpOptions = {}, dtype?: DType, suffix = '', extra: EmitExtra = {}): number {
     const outDtype = dtype ?? this.b.tensors[inputs.find((t) => t >= 0) ?? 0]?.dtype ?? 'float32';
+    this.checkOptions(op, options);
     let dyn = extra.dynamicBatch;
     if (dyn === undefined) {
       dyn = BATCH_PRESERVING.has(op) && shape.length > 0
         && inputs.some((t) => t >= 0 && this.dynamicBatch.has(t) && this.b.tensors[t].shape.length === shape.length && this.b.tensors[t].shape[0] === shape[0]);
     }
-    const out = this.b.addTensor({
-      name: suffix ? `${this.name}/${suffix}` : this.name, shape, dtype: outDtype,
-      ...(dyn ? { shapeSignature: [-1, ...shape.slice(1)] } : {}),
-    });
-    if (dyn) this.dynamicBatch.add(out);
+    const out = this.addShaped(suffix ? `${this.name}/${suffix}` : this.name, shape, outDtype, dyn);
     this.b.addOp(op, inputs, [out], options);
     return out;
   }
@@ -123,15 +204,8 @@ export class MapContext {
   /** Add a TFLite op with several outputs (shapes given), returning their tensors. */
   emitMulti(op: string, inputs: number[], shapes: number[][], options: OpOptions = {}, dtype?: DType, dynamicBatch = false): number[] {
     const outDtype = dtype ?? this.b.tensors[inputs.find((t) => t >= 0) ?? 0]?.dtype ?? 'float32';
-    const outs = shapes.map((shape, k) => {
-      const dyn = dynamicBatch && shape.length > 0;
-      const t = this.b.addTensor({
-        name: k === 0 ? this.name : `${this.name}:${k}`, shape, dtype: outDtype,
-        ...(dyn ? { shapeSignature: [-1, ...shape.slice(1)] } : {}),
-      });
-      if (dyn) this.dynamicBatch.add(t);
-      return t;
-    });
+    this.checkOptions(op, options);
+    const outs = shapes.map((shape, k) => this.addShaped(k === 0 ? this.name : `${this.name}:${k}`, shape, outDtype, dynamicBatch && shape.length > 0));
     this.b.addOp(op, inputs, outs, options);
     return outs;
   }
@@ -161,8 +235,9 @@ export function broadcastOf(ctx: MapContext, a: number[], b: number[]): number[]
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) ctx.fail(`shapes [${a}] and [${b}] do not broadcast`);
-    outShape.push(x === 1 ? y : x);
+    if (!dimsMayMatch(x, y) && x !== 1 && y !== 1) ctx.fail(`shapes [${a}] and [${b}] do not broadcast`);
+    // An unknown size against a known one > 1 must be it at run time; against 1 it stays unknown.
+    outShape.push(x === 1 ? y : y === 1 ? x : isDynamicDim(x) ? y : x);
   }
   return outShape;
 }

@@ -3,7 +3,7 @@
 // Conv2DBackpropInput -> TRANSPOSE_CONV. Every conv gets a bias (zeros when none), as TF's converter writes them.
 
 import type { ConstValue } from '../normalize/const-value.js';
-import { out, type MapContext, type OpMapper } from './context.js';
+import { isDynamicDim, out, type MapContext, type OpMapper } from './context.js';
 import { applyFusedTail, planFusedOps, type FusedPlan } from './fused.js';
 
 interface Window {
@@ -36,7 +36,7 @@ export function readWindow(ctx: MapContext, x: number, withDilations = true): Wi
   if (padding !== 'EXPLICIT') ctx.fail(`padding '${padding}'`);
   const p = ctx.attr.ints('explicit_paddings');
   if (p.length !== 8) ctx.fail(`explicit_paddings has ${p.length} values (want 8)`);
-  const s = ctx.b.tensors[x].shape;
+  const s = ctx.shapeOf(x);
   const padded = s.map((d, i) => d + p[2 * i] + p[2 * i + 1]);
   const xp = ctx.emit('PAD', [x, ctx.constI('paddings', [4, 2], p)], padded, {}, undefined, 'explicit_pad', { dynamicBatch: ctx.dynamicBatch.has(x) && p[0] === 0 && p[1] === 0 });
   return { strides, dilations, padding: 'VALID', x: xp };
@@ -63,8 +63,8 @@ function conv2d(ctx: MapContext, plan: FusedPlan | null, suffix: string): number
   const win = readWindow(ctx, ctx.tensor(0));
   const w = filterOf(ctx, 1);
   const [kh, kw, ci, co] = w.shape;
-  const [n, h, wd, c] = ctx.b.tensors[win.x].shape;
-  if (ctx.b.tensors[win.x].shape.length !== 4) ctx.fail(`input must be rank 4 (NHWC), it is [${ctx.b.tensors[win.x].shape}]`);
+  const [n, h, wd, c] = ctx.shapeOf(win.x);
+  if (ctx.shapeOf(win.x).length !== 4) ctx.fail(`input must be rank 4 (NHWC), it is [${ctx.shapeOf(win.x)}]`);
   if (c !== ci) ctx.fail(`input has ${c} channels, filter expects ${ci} (grouped convolution is not supported)`);
   const k = ctx.constF('filter', [co, kh, kw, ci], hwioToOhwi(w));
   const b = ctx.constF('bias', [co], plan?.bias ?? new Float32Array(co));
@@ -79,7 +79,7 @@ function depthwise(ctx: MapContext, plan: FusedPlan | null, suffix: string): num
   const win = readWindow(ctx, ctx.tensor(0));
   const w = filterOf(ctx, 1);
   const [kh, kw, ci, mult] = w.shape;
-  const xs = ctx.b.tensors[win.x].shape;
+  const xs = ctx.shapeOf(win.x);
   if (xs.length !== 4) ctx.fail(`input must be rank 4 (NHWC), it is [${xs}]`);
   const [n, h, wd, c] = xs;
   if (c !== ci) ctx.fail(`input has ${c} channels, filter expects ${ci}`);
@@ -113,7 +113,11 @@ const fusedDepthwise: OpMapper = { ops: ['FusedDepthwiseConv2dNative'], map: fus
 const transposeConv: OpMapper = {
   ops: ['Conv2DBackpropInput'],
   map(ctx) {
-    const sizes = Array.from(ctx.constant(0, 'input_sizes').values, Number);
+    // Output sizes computed from the input's run-time size (Keras writes them from a Shape) stay a tensor.
+    const known = ctx.knownValue(0) ?? ctx.fail('its input_sizes (input 0) are computed at run time from values, not sizes');
+    const sizes = Array.from(known.values, (v, i) => (known.unknown?.[i] ? NaN : Number(v)));
+    const dynBatch = isDynamicDim(sizes[0]);
+    if (dynBatch) sizes[0] = 1;
     const w = filterOf(ctx, 1);
     const [kh, kw, oc, ic] = w.shape;
     const strides = spatialPair(ctx, 'strides');
@@ -123,18 +127,18 @@ const transposeConv: OpMapper = {
     if (padding !== 'SAME' && padding !== 'VALID') ctx.fail(`padding '${padding}'`);
     if (sizes.length !== 4 || sizes[3] !== oc) ctx.fail(`input_sizes [${sizes}] do not match the filter [${w.shape}]`);
     const x = ctx.tensor(2);
-    const xs = ctx.b.tensors[x].shape;
+    const xs = ctx.shapeOf(x);
     if (xs.length !== 4 || xs[3] !== ic) ctx.fail(`out_backprop [${xs}] does not match the filter [${w.shape}]`);
     // (h, w, o, i) -> (o, h, w, i)
     const k = new Float32Array(w.values.length);
     for (let h = 0; h < kh; h++) for (let x2 = 0; x2 < kw; x2++) for (let o = 0; o < oc; o++) for (let i = 0; i < ic; i++) {
       k[((o * kh + h) * kw + x2) * ic + i] = w.values[((h * kw + x2) * oc + o) * ic + i];
     }
-    const shapeT = ctx.constI('output_shape', [4], sizes);
+    const shapeT = ctx.isConst(0) && !sizes.some(isDynamicDim) ? ctx.constI('output_shape', [4], sizes) : ctx.tensor(0);
     const wt = ctx.constF('filter', [oc, kh, kw, ic], k);
     const bias = ctx.constF('bias', [oc], new Float32Array(oc));
     return [out(ctx.emit('TRANSPOSE_CONV', [shapeT, wt, x, bias], sizes, { padding, strideH: strides[0], strideW: strides[1] }, 'float32', '',
-      { dynamicBatch: ctx.batchIsDynamic(2) }))];
+      { dynamicBatch: dynBatch || ctx.batchIsDynamic(2) }))];
   },
 };
 

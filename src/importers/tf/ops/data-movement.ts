@@ -3,7 +3,7 @@
 // RESHAPE when it inserts axes.
 
 import { resolveStridedSlice } from '../slicing.js';
-import { axisOf, out, type MapContext, type OpMapper } from './context.js';
+import { axisOf, dimsMayMatch, isDynamicDim, out, type MapContext, type OpMapper } from './context.js';
 
 const ints = (ctx: MapContext, i: number, what: string) => Array.from(ctx.constant(i, what).values, Number);
 
@@ -15,7 +15,9 @@ const slice: OpMapper = {
     if (begin.length !== s.length || size.length !== s.length) ctx.fail(`begin [${begin}] / size [${size}] do not fit rank ${s.length}`);
     const shape = s.map((d, i) => (size[i] === -1 ? d - begin[i] : size[i]));
     if (shape.some((n, i) => n < 0 || begin[i] < 0 || begin[i] + n > s[i])) ctx.fail(`slice begin [${begin}] size [${size}] out of range of [${s}]`);
-    return [out(ctx.emit('SLICE', [ctx.tensor(0), ctx.constI('begin', [begin.length], begin), ctx.constI('size', [shape.length], shape)], shape, {}, undefined, '',
+    // A size to the end of a dimension known only at run time stays -1.
+    const sizeT = ctx.constI('size', [shape.length], shape.map((n, i) => (isDynamicDim(n) && size[i] === -1 ? -1 : n)));
+    return [out(ctx.emit('SLICE', [ctx.tensor(0), ctx.constI('begin', [begin.length], begin), sizeT], shape, {}, undefined, '',
       { dynamicBatch: begin[0] === 0 && shape[0] === s[0] && ctx.batchIsDynamic(0) }))];
   },
 };
@@ -32,19 +34,21 @@ const stridedSlice: OpMapper = {
         newAxisMask: a.int('new_axis_mask'), shrinkAxisMask: a.int('shrink_axis_mask'),
       });
     } catch (e) {
-      return ctx.fail((e as Error).message);
+      return ctx.hasDynamicDims(0) ? ctx.dynamicFail((e as Error).message) : ctx.fail((e as Error).message);
     }
-    let endMask = 0, shrinkMask = 0;
+    let beginMask = 0, endMask = 0, shrinkMask = 0;
     spec.dims.forEach((r, i) => {
       if (r.stride < 0 && r.end === -1) endMask |= 1 << i;
       if (r.shrink) shrinkMask |= 1 << i;
+      if (r.beginMasked) beginMask |= 1 << i;
+      if (r.endMasked) endMask |= 1 << i;
     });
     const r = spec.dims.length;
     const needsReshape = spec.outShape.length !== spec.slicedShape.length;
     const keepsBatch = !spec.dims[0]?.shrink && spec.dims[0]?.begin === 0 && spec.dims[0]?.stride === 1 && spec.dims[0]?.size === s[0] && ctx.batchIsDynamic(0);
     let y = ctx.emit('STRIDED_SLICE', [ctx.tensor(0), ctx.constI('begin', [r], spec.dims.map((d) => d.begin)),
-      ctx.constI('end', [r], spec.dims.map((d) => (d.stride < 0 && d.end === -1 ? 0 : d.end))), ctx.constI('strides', [r], spec.dims.map((d) => d.stride))],
-    spec.slicedShape, { beginMask: 0, endMask, shrinkAxisMask: shrinkMask }, undefined, needsReshape ? 'slice' : '', { dynamicBatch: keepsBatch && !needsReshape });
+      ctx.constI('end', [r], spec.dims.map((d) => (d.stride < 0 && d.end === -1 && !d.endMasked ? 0 : d.end))), ctx.constI('strides', [r], spec.dims.map((d) => d.stride))],
+    spec.slicedShape, { beginMask, endMask, shrinkAxisMask: shrinkMask }, undefined, needsReshape ? 'slice' : '', { dynamicBatch: keepsBatch && !needsReshape });
     if (needsReshape) {
       y = ctx.emit('RESHAPE', [y, ctx.constI('shape', [spec.outShape.length], spec.outShape)], spec.outShape, {}, undefined, '', { dynamicBatch: false });
     }
@@ -63,7 +67,7 @@ const concat: OpMapper = {
     const ins: number[] = [];
     for (let i = 0; i < n; i++) {
       const s = ctx.shape(i);
-      if (s.length !== s0.length || s.some((d, k) => k !== axis && d !== s0[k])) ctx.fail(`input ${i} [${s}] does not fit [${s0}] on axis ${axis}`);
+      if (s.length !== s0.length || s.some((d, k) => k !== axis && !dimsMayMatch(d, s0[k]))) ctx.fail(`input ${i} [${s}] does not fit [${s0}] on axis ${axis}`);
       shape[axis] += s[axis];
       ins.push(ctx.tensor(i));
     }
@@ -78,7 +82,7 @@ const pack: OpMapper = {
     const n = ctx.inputCount;
     const s0 = ctx.shape(0);
     const axis = axisOf(ctx, ctx.attr.int('axis'), s0.length + 1);
-    for (let i = 1; i < n; i++) if (ctx.shape(i).join() !== s0.join()) ctx.fail(`input ${i} [${ctx.shape(i)}] differs from [${s0}]`);
+    for (let i = 1; i < n; i++) if (ctx.shape(i).length !== s0.length || ctx.shape(i).some((d, k) => !dimsMayMatch(d, s0[k]))) ctx.fail(`input ${i} [${ctx.shape(i)}] differs from [${s0}]`);
     const shape = [...s0];
     shape.splice(axis, 0, n);
     return [out(ctx.emit('PACK', Array.from({ length: n }, (_, i) => ctx.tensor(i)), shape, { valuesCount: n, axis }, undefined, '',

@@ -68,7 +68,7 @@ export function batchNormAffine(scale: ArrayLike<number>, offset: ArrayLike<numb
 
 /** Apply the planned batch norm and activation to y (the linear op's output, bias already in it). */
 export function applyFusedTail(ctx: MapContext, y: number, plan: FusedPlan): number {
-  const shape = [...ctx.b.tensors[y].shape];
+  const shape = [...ctx.shapeOf(y)];
   const c = shape[shape.length - 1];
   let x = y;
   if (plan.affine) {

@@ -1,6 +1,6 @@
 // Image resizing and depth/space rearrangement (NHWC; sizes and block sizes are constants).
 
-import { out, type OpMapper } from './context.js';
+import { isDynamicDim, out, type OpMapper } from './context.js';
 
 const RESIZE: Readonly<Record<string, string>> = { ResizeBilinear: 'RESIZE_BILINEAR', ResizeNearestNeighbor: 'RESIZE_NEAREST_NEIGHBOR' };
 
@@ -9,11 +9,14 @@ const resize: OpMapper = {
   map(ctx) {
     const s = ctx.shape(0);
     if (s.length !== 4) ctx.fail(`images must be rank 4 (NHWC), they are [${s}]`);
-    const size = Array.from(ctx.constant(1, 'size').values, Number);
-    if (size.length !== 2 || size.some((d) => !(d > 0))) ctx.fail(`size [${size}]`);
+    // A size computed from the input's run-time size stays a tensor; the entries fixed whatever the size are known.
+    const known = ctx.knownValue(1) ?? ctx.fail('its size (input 1) is computed at run time from values, not sizes');
+    const size = Array.from(known.values, (v, i) => (known.unknown?.[i] ? NaN : Number(v)));
+    if (size.length !== 2 || size.some((d) => !(d > 0) && !isDynamicDim(d))) ctx.fail(`size [${size}]`);
     const alignCorners = ctx.attr.bool('align_corners'), halfPixelCenters = ctx.attr.bool('half_pixel_centers');
     if (alignCorners && halfPixelCenters) ctx.fail('align_corners and half_pixel_centers both set');
-    return [out(ctx.emit(RESIZE[ctx.node.op], [ctx.tensor(0), ctx.constI('size', [2], size)], [s[0], size[0], size[1], s[3]], { alignCorners, halfPixelCenters }))];
+    const sizeT = ctx.isConst(1) ? ctx.constI('size', [2], size) : ctx.tensor(1);
+    return [out(ctx.emit(RESIZE[ctx.node.op], [ctx.tensor(0), sizeT], [s[0], size[0], size[1], s[3]], { alignCorners, halfPixelCenters }))];
   },
 };
 

@@ -32,4 +32,4 @@ export const OP_MAPPERS: ReadonlyMap<string, OpMapper> = (() => {
 })();
 
 export type { OpMapper, TfValue } from './context.js';
-export { MapContext } from './context.js';
+export { MapContext, ShapeState } from './context.js';

@@ -12,7 +12,7 @@ const pool: OpMapper = {
     // Explicit pool padding is not zero padding (a max pool ignores it): refused rather than emulated wrongly.
     if (ctx.attr.string('padding') === 'EXPLICIT') ctx.fail('explicit padding');
     const win = readWindow(ctx, ctx.tensor(0), false);
-    const s = ctx.b.tensors[win.x].shape;
+    const s = ctx.shapeOf(win.x);
     if (s.length !== 4) ctx.fail(`input must be rank 4 (NHWC), it is [${s}]`);
     const shape = [s[0], windowOutSize(s[1], kh, win.strides[0], 1, win.padding), windowOutSize(s[2], kw, win.strides[1], 1, win.padding), s[3]];
     return [out(ctx.emit(POOLS[ctx.node.op], [win.x], shape, {

@@ -1,14 +1,56 @@
 // Shape ops. Reshape targets are constants (possibly with run-time entries from a folded Shape: such an entry
 // becomes -1 in the new-shape tensor, so "flatten to [batch, N]" stays [-1, N] and the batch stays free);
-// Shape itself folds to a constant whose batch entry is flagged run-time.
+// Shape itself folds to a constant whose batch entry is flagged run-time. The Shape of a tensor whose size past
+// the batch is unknown is a SHAPE op, and a Reshape to a shape computed from it keeps that tensor as its new shape
+// when one constant (a single -1) cannot say it.
 
 import { elementCount, makeConst } from '../normalize/const-value.js';
 import { resolveReshape } from '../normalize/const-eval.js';
-import { axisOf, constOut, out, type OpMapper } from './context.js';
+import { axisOf, constOut, isDynamicDim, out, type MapContext, type OpMapper, type TfValue } from './context.js';
+
+const product = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
+
+/** Reshape where the input's size or the new shape depends on the input's unknown size. */
+function reshapeDynamic(ctx: MapContext): TfValue[] {
+  const xs = ctx.shape(0);
+  const target = ctx.knownValue(1);
+  if (!target) return ctx.fail('its shape (input 1) is computed at run time from values, not sizes');
+  const wanted = Array.from(target.values, Number);
+  const unknown = wanted.map((_, i) => !!target.unknown?.[i]);
+  const batchDyn = ctx.batchIsDynamic(0);
+  const free = wanted.flatMap((d, i) => (d === -1 && !unknown[i] ? [i] : []));
+  if (free.length > 1 || wanted.some((d, i) => !unknown[i] && d < -1)) ctx.fail(`cannot reshape [${xs}] to [${wanted}]`);
+  const dims = wanted.map((d, i) => (unknown[i] ? NaN : d));
+  let dynBatch = isDynamicDim(dims[0]);
+  if (free.length === 1) {
+    const k = free[0];
+    const others = dims.filter((_, i) => i !== k);
+    if (!others.some(isDynamicDim) && !xs.some(isDynamicDim)) {
+      // Everything known but the batch: the free entry takes what the batch leaves.
+      dims[k] = elementCount(xs) / product(others);
+      if (k === 0 && batchDyn) dynBatch = true;
+    } else if (unknown[0] && batchDyn && !xs.slice(1).some(isDynamicDim) && !others.slice(1).some(isDynamicDim) && k > 0) {
+      // [batch, ..., -1, ...]: the batch cancels.
+      dims[k] = elementCount(xs.slice(1)) / product(others.slice(1));
+    } else {
+      dims[k] = NaN;
+      if (k === 0) dynBatch = true;
+    }
+    if (Number.isFinite(dims[k]) && !Number.isInteger(dims[k])) ctx.fail(`cannot reshape [${xs}] to [${wanted}]`);
+  }
+  // What a constant new shape would say: -1 where the size is known only at run time.
+  const written = dims.map((d, i) => (isDynamicDim(d) || (i === 0 && dynBatch) ? -1 : d));
+  let shapeT: number;
+  if (written.filter((d) => d === -1).length <= 1) shapeT = ctx.constI('shape', [written.length], written);
+  else if (!ctx.isConst(1)) shapeT = ctx.tensor(1);
+  else return ctx.dynamicFail(`its new shape [${written.map((d) => (d < 0 ? '?' : d))}] has more than one size known only at run time`);
+  return [out(ctx.emit('RESHAPE', [ctx.tensor(0), shapeT], dims, {}, undefined, '', { dynamicBatch: dynBatch }))];
+}
 
 const reshape: OpMapper = {
   ops: ['Reshape'],
   map(ctx) {
+    if (ctx.hasDynamicDims(0) || !ctx.isConst(1)) return reshapeDynamic(ctx);
     const target = ctx.constant(1, 'shape');
     const count = elementCount(ctx.shape(0));
     let wanted = Array.from(target.values, Number);
@@ -65,7 +107,12 @@ const shapeOp: OpMapper = {
   ops: ['Shape'],
   map(ctx) {
     const s = ctx.shape(0);
-    return [constOut(makeConst('int32', [s.length], s, s.map((_, i) => i === 0 && ctx.batchIsDynamic(0))))];
+    const batch = ctx.batchIsDynamic(0);
+    if (!s.some(isDynamicDim)) return [constOut(makeConst('int32', [s.length], s, s.map((_, i) => i === 0 && batch)))];
+    // Sizes known only at run time: read them then (as TF's converter does); what is fixed stays known here.
+    const t = ctx.emit('SHAPE', [ctx.tensor(0)], [s.length], { outType: 'int32' }, 'int32', '', { dynamicBatch: false });
+    const known = makeConst('int32', [s.length], s.map((d) => (isDynamicDim(d) ? 1 : d)), s.map((d, i) => isDynamicDim(d) || (i === 0 && batch)));
+    return [{ tensor: t, known }];
   },
 };
 
