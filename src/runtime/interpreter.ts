@@ -191,6 +191,13 @@ export class Interpreter {
   /** Tensors the current preparation made constant (folded nodes' outputs, SHAPE outputs). */
   private readonly derivedConstants = new Set<number>();
   private needsPrepare = true;
+  /**
+   * Model inputs whose values decided output shapes at this preparation (valuesForShape), with the values read
+   * (null: read before they were known). invoke() prepares again when they change.
+   */
+  private readonly shapeValueWatches = new Map<number, TypedArray | null>();
+  /** True while preparing again for new shape-deciding values: model inputs hold real values. */
+  private inputValuesKnown = false;
   /** This preparation's WebAssembly memory (null where the kernels module is unavailable). */
   private wasm: WasmArena | null = null;
   /** Bytes of the activation arena after planning. */
@@ -331,6 +338,13 @@ export class Interpreter {
     // changed since: they are activations again until this preparation computes them anew.
     for (const i of this.derivedConstants) this.tensors[i].isConstant = false;
     this.derivedConstants.clear();
+    this.shapeValueWatches.clear();
+    const valuesForShape = (t: RuntimeTensor): TypedArray | null | undefined => {
+      if (t.isConstant) return t.data;
+      if (!this.sg.inputs.includes(t.index)) return undefined;
+      this.shapeValueWatches.set(t.index, this.inputValuesKnown ? t.data.slice() as TypedArray : null);
+      return this.inputValuesKnown ? t.data : null;
+    };
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
@@ -351,6 +365,7 @@ export class Interpreter {
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         wasm: folds ? null : this.wasm,
+        valuesForShape,
         unsupported(what: string): never {
           throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
         },
@@ -553,6 +568,7 @@ export class Interpreter {
 
   invoke(opts: InvokeOptions = {}): void {
     if (this.needsPrepare) this.prepare();
+    if (this.shapeValuesChanged()) this.prepareForInputValues();
     const onTensor = opts.onTensor;
     if (onTensor) for (const i of this.sg.inputs) onTensor(i, this.tensors[i]);
     const nodes = this.nodes;
@@ -561,6 +577,27 @@ export class Interpreter {
       p.kernel.eval(p.plan, p.inputs, p.outputs, p.intermediates);
       if (onTensor) for (const t of p.outputs) onTensor(t.index, t);
     }
+  }
+
+  private shapeValuesChanged(): boolean {
+    for (const [i, seen] of this.shapeValueWatches) {
+      const now = this.tensors[i].data;
+      if (seen === null || seen.length !== now.length) return true;
+      for (let k = 0; k < now.length; k++) if (seen[k] !== now[k]) return true;
+    }
+    return false;
+  }
+
+  /** Prepare again with the model inputs' current values (which decide shapes), keeping those values. */
+  private prepareForInputValues(): void {
+    const saved = this.sg.inputs.map((i) => this.tensors[i].data.slice() as TypedArray);
+    this.inputValuesKnown = true;
+    try {
+      this.prepare();
+    } finally {
+      this.inputValuesKnown = false;
+    }
+    this.sg.inputs.forEach((i, k) => (this.tensors[i].data as Float32Array).set(saved[k] as Float32Array));
   }
 
   /** A copy of output `indexOrName` (position in the output list, or tensor name). */

@@ -53,6 +53,13 @@ export interface PrepareContext {
   wasm: WasmArena | null;
   /** Throw an UnsupportedError naming the op, version and node. */
   unsupported(what: string): never;
+  /**
+   * The values of a non-constant model input that decide an output's shape (TRANSPOSE_CONV's output_shape fed at
+   * run time), or null while they are not known yet: the kernel then makes a plan that is never run, and the
+   * interpreter prepares again with the values before the first invoke and whenever they change. Undefined for a
+   * tensor computed by another node (not supported).
+   */
+  valuesForShape?(t: RuntimeTensor): TypedArray | null | undefined;
 }
 
 /** Which implementation a prepared node runs: the WebAssembly module or the TypeScript loops. */

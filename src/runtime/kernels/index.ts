@@ -44,6 +44,11 @@ import { selectKernel, selectV2Kernel } from './select.js';
 import { logicalAndKernel, logicalOrKernel, logicalNotKernel } from './logical.js';
 import { addNKernel } from './add-n.js';
 import { gatherNdKernel } from './gather-nd.js';
+// Second batch of builtins (detection, normalization, sequence and segment ops).
+import { nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel } from './non-max-suppression.js';
+import { localResponseNormalizationKernel } from './local-response-norm.js';
+import { reverseSequenceKernel } from './reverse-sequence.js';
+import { segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel } from './segment.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -62,6 +67,8 @@ export const KERNELS: readonly Kernel<any>[] = [
   oneHotKernel, mirrorPadKernel, depthToSpaceKernel, spaceToDepthKernel, spaceToBatchNdKernel, batchToSpaceNdKernel,
   fillKernel, zerosLikeKernel, rangeKernel, floorDivKernel, floorModKernel, powKernel, selectKernel,
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
+  nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, localResponseNormalizationKernel, reverseSequenceKernel,
+  segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,
