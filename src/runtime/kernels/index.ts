@@ -49,6 +49,7 @@ import { nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel } from './non-max-
 import { localResponseNormalizationKernel } from './local-response-norm.js';
 import { reverseSequenceKernel } from './reverse-sequence.js';
 import { segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel } from './segment.js';
+import { rnnKernel, unidirectionalSequenceRnnKernel } from './rnn.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -69,6 +70,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, localResponseNormalizationKernel, reverseSequenceKernel,
   segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,

@@ -1,0 +1,106 @@
+// Recurrent ops beyond the float/int8 LSTM and SVDF: RNN and UNIDIRECTIONAL_SEQUENCE_RNN (float32 and hybrid),
+// hybrid SVDF and hybrid UNIDIRECTIONAL_SEQUENCE_LSTM (float activations, int8 weights, symmetric or
+// asymmetric_quantize_inputs), vs the official TFLite runtime. Each case runs several consecutive invocations through
+// one runner on each side, so the state carried in variable tensors is compared too. Tolerance: the harness's float
+// one (1e-5 relative + 1e-6 absolute): hybrid ops quantize per batch exactly as TFLite does, so their only
+// differences are float32 summation order.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { DType } from '../../src/graph/model.js';
+import { writeModel } from '../../src/format/index.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { ConformanceStats, Rng, compareArrays, perTensor, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
+import { createOfficialRunner } from '../helpers/oracle.js';
+
+const stats = new ConformanceStats();
+after(() => stats.print());
+
+/** Symmetric int8 weights with a per-tensor scale (as TF's dynamic-range quantizer writes them). */
+function int8Weights(rng: Rng, shape: number[], magnitude: number): TensorArg {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const scale = magnitude / 127;
+  return { dtype: 'int8', shape, data: rng.ints(n, -127, 127), quantization: perTensor(scale, 0) };
+}
+
+function floatWeights(rng: Rng, shape: number[], magnitude: number): TensorArg {
+  return { dtype: 'float32', shape, data: rng.floats(shape.reduce((a, b) => a * b, 1), -magnitude, magnitude) };
+}
+
+/** Runs `steps` invocations (one input per step) in both runtimes and compares every output of every step. */
+async function checkSteps(label: string, name: string, spec: OpSpec, steps: Float32Array[][]): Promise<void> {
+  const bytes = writeModel(singleOpModel(spec));
+  const ref = await createOfficialRunner(bytes);
+  const ours = Interpreter.fromBytes(bytes);
+  try {
+    for (let t = 0; t < steps.length; t++) {
+      steps[t].forEach((v, k) => { ref.setInput(k, v); ours.setInput(k, v); });
+      ref.invoke();
+      ours.invoke();
+      ref.getOutputs().forEach((o, k) => {
+        const c = compareArrays(ours.getOutput(k) as Float32Array, o.data as ArrayLike<number>, 'float32');
+        stats.add(label, c);
+        assert.ok(c.ok, `${name} invoke ${t} output ${k}: ${c.message}`);
+      });
+    }
+  } finally {
+    ref.delete();
+  }
+}
+
+const RNN_ACTIVATIONS = ['TANH', 'RELU', 'NONE', 'RELU6', 'RELU_N1_TO_1'];
+
+for (const sequence of [false, true]) {
+  for (const kind of ['float', 'hybrid', 'hybrid-asymmetric'] as const) {
+    const op = sequence ? 'UNIDIRECTIONAL_SEQUENCE_RNN' : 'RNN';
+    test(`${op} ${kind}: seeded cells, 3 consecutive invocations (state carried) vs the official runtime`, async () => {
+      const rng = new Rng(op.length * 7 + kind.length);
+      for (let c = 0; c < 8; c++) {
+        const batches = rng.int(1, 3), units = rng.int(1, 9), inputSize = rng.int(1, 7), time = sequence ? rng.int(1, 5) : 1;
+        const timeMajor = sequence && rng.bool();
+        const hybrid = kind !== 'float';
+        const weights = (shape: number[], m: number) => (hybrid ? int8Weights(rng, shape, m) : floatWeights(rng, shape, m));
+        const inShape = sequence ? (timeMajor ? [time, batches, inputSize] : [batches, time, inputSize]) : [batches, inputSize];
+        const outShape = sequence ? (timeMajor ? [time, batches, units] : [batches, time, units]) : [batches, units];
+        const activation = rng.pick(RNN_ACTIVATIONS);
+        const spec: OpSpec = {
+          op, version: kind === 'float' ? 1 : kind === 'hybrid' ? 2 : 3,
+          options: { fusedActivationFunction: activation, ...(sequence ? { timeMajor } : {}), asymmetricQuantizeInputs: kind === 'hybrid-asymmetric' },
+          inputs: [
+            { dtype: 'float32', shape: inShape }, weights([units, inputSize], 0.8), weights([units, units], 0.5),
+            floatWeights(rng, [units], 0.3), { dtype: 'float32', shape: [batches, units], isVariable: true },
+          ],
+          outputs: [{ dtype: 'float32', shape: outShape }],
+        };
+        const n = inShape.reduce((a, b) => a * b, 1);
+        // Step 1 starts from a zero state (the recurrent product is skipped); an all-zero input skips the other one.
+        const steps = [[rng.floats(n, -2, 2)], [rng.floats(n, 0, 1.5)], [new Float32Array(n)], [rng.floats(n, -1, 0.2)]];
+        await checkSteps(`${op} ${kind}`, `${op} ${kind} case ${c}: [${inShape}] units ${units} ${activation}${timeMajor ? ' time-major' : ''}`, spec, steps);
+      }
+    });
+  }
+}
+
+for (const asymmetric of [false, true]) {
+  test(`SVDF hybrid${asymmetric ? ' (asymmetric inputs)' : ''}: seeded cells, 4 consecutive invocations vs the official runtime`, async () => {
+    const rng = new Rng(asymmetric ? 8181 : 8080);
+    for (let c = 0; c < 10; c++) {
+      const batches = rng.int(1, 3), inputSize = rng.int(1, 8), rank = rng.int(1, 2), units = rng.int(1, 5), memory = rng.int(1, 5);
+      const filters = units * rank;
+      const activation = rng.pick(['NONE', 'RELU', 'TANH', 'RELU6']);
+      const withBias = rng.bool(0.7);
+      const spec: OpSpec = {
+        op: 'SVDF', version: asymmetric ? 4 : 2, options: { rank, fusedActivationFunction: activation, asymmetricQuantizeInputs: asymmetric },
+        inputs: [
+          { dtype: 'float32', shape: [batches, inputSize] }, int8Weights(rng, [filters, inputSize], 0.7), int8Weights(rng, [filters, memory], 0.6),
+          withBias ? floatWeights(rng, [units], 0.3) : null, { dtype: 'float32', shape: [batches, memory * filters], isVariable: true },
+        ],
+        outputs: [{ dtype: 'float32', shape: [batches, units] }],
+      };
+      const n = batches * inputSize;
+      const steps = [[rng.floats(n, -2, 2)], [rng.floats(n, 0, 1)], [new Float32Array(n)], [rng.floats(n, -1, 3)]];
+      await checkSteps(`SVDF hybrid${asymmetric ? ' asymmetric' : ''}`, `SVDF hybrid case ${c}: batch ${batches} in ${inputSize} rank ${rank} units ${units} memory ${memory} ${activation}`, spec, steps);
+    }
+  });
+}
+
+export type { DType };
