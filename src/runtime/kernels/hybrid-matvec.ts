@@ -72,7 +72,7 @@ export function rowSums(w: ArrayLike<number>, rows: number, cols: number): Int32
 }
 
 /** out[outOff + b * outStride + r * rowStride] += float32(dot(w[r], q[b])) x factor[b], in float32. */
-export function accumulateProduct(op: HybridOperand, w: Int8Array, rows: number, sums: Int32Array,
+export function accumulateProduct(op: HybridOperand, w: ArrayLike<number>, rows: number, sums: Int32Array,
   out: Float32Array, outOff: number, outStride: number, rowStride = 1): void {
   const { size, batches, q } = op;
   for (let b = 0; b < batches; b++) {

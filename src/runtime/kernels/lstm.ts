@@ -1,5 +1,6 @@
-// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips)
-// and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
+// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips),
+// hybrid (float input and state, int8 weights with per-tensor scales: x, h and the projection's input quantized per
+// batch and step as hybrid-matvec.ts, everything else float32, as LstmStepHybrid) and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
 // gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
 // (18: output state, 19: cell state) and persists across invocations, as in TFLite.
 // With the WebAssembly module both variants run there (see the WebAssembly path below); the loops here are the
@@ -9,6 +10,7 @@ import type { Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } fr
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
 import type { WasmArena } from '../wasm/arena.js';
 import { int16Table } from './fixed-point-int16.js';
+import { accumulateProduct, hybridOperand, quantizeRows, rowSums, type HybridOperand } from './hybrid-matvec.js';
 
 const IN = {
   input: 0, i2i: 1, i2f: 2, i2c: 3, i2o: 4, r2i: 5, r2f: 6, r2c: 7, r2o: 8, c2i: 9, c2f: 10, c2o: 11,
@@ -27,6 +29,19 @@ interface Gate {
   effBiasH: Float64Array;
   mx: number; sx: number; mh: number; sh: number;
   mc: number; sc: number;
+  /** Hybrid variant: weight scales, row sums and the float32 gate values. */
+  scaleX: number; scaleH: number; scaleC: number;
+  sumsX: Int32Array; sumsH: Int32Array;
+  acc: Float32Array;
+}
+
+interface LstmHybrid {
+  x: HybridOperand; h: HybridOperand; proj: HybridOperand;
+  projScale: number; projSums: Int32Array;
+  /** Float32 output state and cell state while a step runs; o * act(c). */
+  hs: Float32Array; cs: Float32Array; hidden: Float32Array;
+  /** The per-batch quantization factors of x and h before a gate's weight scale multiplies them. */
+  factorsX: Float32Array; factorsH: Float32Array;
 }
 
 export interface LstmPlan {
@@ -55,6 +70,7 @@ export interface LstmPlan {
   hiddenI8: Int8Array;
   /** The WebAssembly path (lstm-f32.ts / lstm-i8.ts), or null to run the loops below. */
   wasm: LstmWasm | null;
+  hybrid: LstmHybrid | null;
 }
 
 function floats(t: RuntimeTensor | null): Float64Array | null {
@@ -90,7 +106,8 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
   const activation = String(ctx.options.fusedActivationFunction ?? 'TANH');
   const integer = input.dtype === 'int8';
   if (!integer && input.dtype !== 'float32') ctx.unsupported(`input dtype ${input.dtype} (supported: float32, int8)`);
-  if (!integer && t(IN.i2f)!.dtype !== 'float32') ctx.unsupported(`hybrid LSTM (float input, ${t(IN.i2f)!.dtype} weights) is not supported`);
+  const hybrid = !integer && t(IN.i2f)!.dtype === 'int8';
+  if (!integer && !hybrid && t(IN.i2f)!.dtype !== 'float32') ctx.unsupported(`LSTM with float input and ${t(IN.i2f)!.dtype} weights is not supported`);
   if (cellState.data.length !== batches * nCell || outputState.data.length !== batches * nOutput) {
     ctx.unsupported(`state sizes [${outputState.shape}] / [${cellState.shape}] do not match batch ${batches}, cells ${nCell}, outputs ${nOutput}`);
   }
@@ -99,6 +116,10 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     wx: floats(t(wx))!, wh: floats(t(wh))!, bias: floats(t(bias)) ?? new Float64Array(nCell),
     peephole: floats(t(c2g)), layerNorm: floats(t(ln)),
     effBiasX: new Float64Array(nCell), effBiasH: new Float64Array(nCell), mx: 0, sx: 0, mh: 0, sh: 0, mc: 0, sc: 0,
+    scaleX: t(wx)?.scale[0] ?? 1, scaleH: t(wh)?.scale[0] ?? 1, scaleC: c2g >= 0 ? t(c2g)?.scale[0] ?? 1 : 1,
+    sumsX: hybrid && t(wx) ? rowSums(t(wx)!.data as Int8Array, nCell, nInput) : new Int32Array(0),
+    sumsH: hybrid && t(wh) ? rowSums(t(wh)!.data as Int8Array, nCell, nOutput) : new Int32Array(0),
+    acc: new Float32Array(hybrid ? batches * nCell : 0),
   });
   const gates = {
     i: cifg ? null : gate(IN.i2i, IN.r2i, IN.c2i, IN.bi, IN.lni),
@@ -116,11 +137,29 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     sigmoid: new Int16Array(0), tanhGate: new Int16Array(0), tanhCell: new Int16Array(0), cellShift: 0,
     hiddenM: 0, hiddenS: 0, hiddenZp: 0, projM: 0, projS: 0, projBiasEff: new Float64Array(nOutput),
     outputStateZp: 0, outputZp: 0, qCellClip: 0, qProjClip: 0,
-    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null,
+    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null, hybrid: null,
   };
   if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
   if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
-  if (ctx.wasm) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
+  if (hybrid) {
+    for (const k of [IN.i2i, IN.i2f, IN.i2c, IN.i2o, IN.r2i, IN.r2f, IN.r2c, IN.r2o, IN.c2i, IN.c2f, IN.c2o, IN.proj]) {
+      const w = t(k);
+      if (w && w.dtype !== 'int8') ctx.unsupported(`hybrid LSTM weights '${w.name}' must be int8, got ${w.dtype}`);
+    }
+    for (const k of [IN.bi, IN.bf, IN.bc, IN.bo, IN.projBias, IN.lni, IN.lnf, IN.lnc, IN.lno]) {
+      const v = t(k);
+      if (v && v.dtype !== 'float32') ctx.unsupported(`hybrid LSTM tensor '${v.name}' must be float32, got ${v.dtype}`);
+    }
+    if (outputState.dtype !== 'float32' || cellState.dtype !== 'float32') ctx.unsupported('hybrid LSTM needs float32 states');
+    const asymmetric = ctx.options.asymmetricQuantizeInputs === true;
+    plan.hybrid = {
+      x: hybridOperand(batches, nInput, asymmetric), h: hybridOperand(batches, nOutput, asymmetric), proj: hybridOperand(batches, nCell, asymmetric),
+      projScale: proj?.scale[0] ?? 1, projSums: proj ? rowSums(proj.data as Int8Array, nOutput, nCell) : new Int32Array(0),
+      hs: new Float32Array(batches * nOutput), cs: new Float32Array(batches * nCell), hidden: new Float32Array(batches * nCell),
+      factorsX: new Float32Array(batches), factorsH: new Float32Array(batches),
+    };
+  }
+  if (ctx.wasm && !hybrid) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
   return plan;
 }
 
@@ -267,6 +306,88 @@ function evalFloat(p: LstmPlan, input: Float32Array, out: Float32Array, hState: 
   }
   for (let i = 0; i < batches * nCell; i++) cState[i] = cellState[i];
   for (let i = 0; i < batches * nOutput; i++) hState[i] = hs[i];
+}
+
+/** One hybrid gate (CalculateLstmGateHybrid): bias (or 0 under layer norm) + products + peephole, then activation. */
+function hybridGate(p: LstmPlan, h: LstmHybrid, g: Gate, xNonZero: boolean, hNonZero: boolean, activation: string): Float32Array {
+  const { batches, nCell } = p;
+  const acc = g.acc;
+  for (let b = 0; b < batches; b++) for (let r = 0; r < nCell; r++) acc[b * nCell + r] = g.layerNorm ? 0 : g.bias[r];
+  if (xNonZero) accumulateProduct(h.x, g.wx, nCell, g.sumsX, acc, 0, nCell);
+  if (hNonZero) accumulateProduct(h.h, g.wh, nCell, g.sumsH, acc, 0, nCell);
+  if (g.peephole) {
+    for (let b = 0; b < batches; b++) {
+      for (let r = 0; r < nCell; r++) {
+        const i = b * nCell + r;
+        acc[i] = Math.fround(acc[i] + Math.fround(Math.fround(g.peephole[r] * g.scaleC) * h.cs[i]));
+      }
+    }
+  }
+  if (g.layerNorm) {
+    // MeanStddevNormalization in float32 (its result is quantized again downstream), then coefficients and bias.
+    const f32 = Math.fround;
+    for (let b = 0; b < batches; b++) {
+      const row = b * nCell;
+      let sum = 0;
+      for (let r = 0; r < nCell; r++) sum = f32(sum + acc[row + r]);
+      const mean = f32(sum / nCell);
+      let sq = 0;
+      for (let r = 0; r < nCell; r++) { const d = f32(acc[row + r] - mean); sq = f32(sq + f32(d * d)); }
+      const variance = f32(sq / nCell);
+      const inv = f32(1 / f32(Math.sqrt(variance === 0 ? f32(1e-8) : variance)));
+      for (let r = 0; r < nCell; r++) acc[row + r] = f32(f32(f32(f32(acc[row + r] - mean) * inv) * g.layerNorm[r]) + g.bias[r]);
+    }
+  }
+  for (let i = 0; i < batches * nCell; i++) acc[i] = act(acc[i], activation);
+  return acc;
+}
+
+function evalHybrid(p: LstmPlan, h: LstmHybrid, input: Float32Array, out: Float32Array, hState: Float32Array, cState: Float32Array): void {
+  const { batches, steps, nInput, nCell, nOutput, gates } = p;
+  const { hs, cs, hidden } = h;
+  hs.set(hState);
+  cs.set(cState);
+  for (let t = 0; t < steps; t++) {
+    const xOff = p.timeMajor ? t * batches * nInput : t * nInput;
+    const xStride = p.timeMajor ? nInput : steps * nInput;
+    const xNonZero = quantizeRows(h.x, input, xOff, xStride, 1);
+    const hNonZero = quantizeRows(h.h, hs, 0, nOutput, 1);
+    // Factors carry the weight scale per gate: scale the per-batch input factors for each gate's product.
+    const { factorsX, factorsH } = h;
+    factorsX.set(h.x.factor);
+    factorsH.set(h.h.factor);
+    const withScales = (g: Gate, activation: string): Float32Array => {
+      for (let b = 0; b < batches; b++) {
+        h.x.factor[b] = Math.fround(factorsX[b] * g.scaleX);
+        h.h.factor[b] = Math.fround(factorsH[b] * g.scaleH);
+      }
+      return hybridGate(p, h, g, xNonZero, hNonZero, activation);
+    };
+    const gi = gates.i ? withScales(gates.i, 'SIGMOID') : null;
+    const gf = withScales(gates.f, 'SIGMOID');
+    const gc = withScales(gates.c, p.activation);
+    for (let i = 0; i < batches * nCell; i++) {
+      let v = Math.fround(gf[i] * cs[i]);
+      v = Math.fround(v + Math.fround((gi ? gi[i] : Math.fround(1 - gf[i])) * gc[i]));
+      if (p.cellClip > 0) v = v > p.cellClip ? p.cellClip : v < -p.cellClip ? -p.cellClip : v;
+      cs[i] = v;
+    }
+    const go = withScales(gates.o, 'SIGMOID');
+    for (let i = 0; i < batches * nCell; i++) hidden[i] = Math.fround(go[i] * act(cs[i], p.activation));
+    if (p.proj) {
+      for (let b = 0; b < batches; b++) for (let r = 0; r < nOutput; r++) hs[b * nOutput + r] = p.projBias[r];
+      if (quantizeRows(h.proj, hidden, 0, nCell, h.projScale)) accumulateProduct(h.proj, p.proj, nOutput, h.projSums, hs, 0, nOutput);
+      if (p.projClip > 0) for (let i = 0; i < hs.length; i++) hs[i] = hs[i] > p.projClip ? p.projClip : hs[i] < -p.projClip ? -p.projClip : hs[i];
+    } else {
+      hs.set(hidden.subarray(0, batches * nOutput));
+    }
+    for (let b = 0; b < batches; b++) {
+      const dst = p.timeMajor ? (t * batches + b) * nOutput : (b * steps + t) * nOutput;
+      for (let r = 0; r < nOutput; r++) out[dst + r] = hs[b * nOutput + r];
+    }
+  }
+  hState.set(hs);
+  cState.set(cs);
 }
 
 const clamp16 = (x: number): number => (x > 32767 ? 32767 : x < -32768 ? -32768 : x);
@@ -629,6 +750,8 @@ function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const cState = inputs[IN.cellState]!.data;
   if (p.wasm) {
     evalWasm(p.wasm, inputs[0]!.data, outputs[0].data, hState, cState);
+  } else if (p.hybrid) {
+    evalHybrid(p, p.hybrid, inputs[0]!.data as Float32Array, outputs[0].data as Float32Array, hState as Float32Array, cState as Float32Array);
   } else if (p.integer) {
     evalInteger(p, inputs[0]!.data as Int8Array, outputs[0].data as Int8Array, hState as Int8Array, cState as Int16Array);
   } else {
