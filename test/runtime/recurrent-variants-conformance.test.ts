@@ -10,11 +10,13 @@
 // to ~6e-6).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { DType } from '../../src/graph/model.js';
-import { writeModel } from '../../src/format/index.js';
+import { readModel, writeModel } from '../../src/format/index.js';
+import { encodeValues } from '../../src/graph/builder.js';
+import { quantize } from '../../src/quantize/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { ConformanceStats, Rng, compareArrays, perTensor, singleOpModel, type OpSpec, type TensorArg } from '../helpers/conformance.js';
 import { createOfficialRunner } from '../helpers/oracle.js';
+import { NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 
 const stats = new ConformanceStats();
 after(() => stats.print());
@@ -107,7 +109,6 @@ for (const asymmetric of [false, true]) {
   });
 }
 
-export type { DType };
 
 interface LstmShape { batches: number; time: number; nInput: number; nCell: number; nOutput: number; cifg: boolean; peephole: boolean; projection: boolean; layerNorm: boolean; timeMajor: boolean }
 
@@ -158,4 +159,121 @@ for (const asymmetric of [false, true]) {
         `hybrid LSTM case ${c}: ${JSON.stringify(s)} ${activation}`, spec, steps, 5e-5);
     }
   });
+}
+
+// `quantize --mode dynamic` writes hybrid recurrent ops as TF's converter does (int8 per-tensor weights,
+// asymmetric_quantize_inputs, the hybrid op version); the official runtime must run the result and ours agree.
+test('quantize dynamic: float LSTM, SVDF, RNN and sequence RNN become hybrid ops that match the official runtime', async () => {
+  const rng = new Rng(2468);
+  const lstmShape: LstmShape = { batches: 1, time: 5, nInput: 40, nCell: 32, nOutput: 32, cifg: false, peephole: false, projection: false, layerNorm: false, timeMajor: false };
+  const floatLstm = hybridLstmSpec(rng, lstmShape, false, 'TANH');
+  // The same cell in float32: the int8 test weights dequantized are the float model's weights.
+  floatLstm.inputs = floatLstm.inputs.map((t) => (t && t.dtype === 'int8' ? { dtype: 'float32', shape: t.shape, data: Array.from(t.data as number[], (v) => v * t.quantization!.scale[0]) } : t));
+  floatLstm.version = 1;
+  floatLstm.options = { ...floatLstm.options, asymmetricQuantizeInputs: false };
+  const cases: { name: string; spec: OpSpec; input: number }[] = [
+    { name: 'UNIDIRECTIONAL_SEQUENCE_LSTM', spec: floatLstm, input: 5 * 40 },
+    {
+      name: 'SVDF', input: 2 * 64,
+      spec: { op: 'SVDF', options: { rank: 2, fusedActivationFunction: 'RELU' }, inputs: [
+        { dtype: 'float32', shape: [2, 64] }, floatWeights(rng, [32, 64], 0.3), floatWeights(rng, [32, 40], 0.3), floatWeights(rng, [16], 0.1),
+        { dtype: 'float32', shape: [2, 40 * 32], isVariable: true }], outputs: [{ dtype: 'float32', shape: [2, 16] }] },
+    },
+    {
+      name: 'RNN', input: 2 * 48,
+      spec: { op: 'RNN', options: { fusedActivationFunction: 'TANH' }, inputs: [
+        { dtype: 'float32', shape: [2, 48] }, floatWeights(rng, [40, 48], 0.3), floatWeights(rng, [40, 40], 0.2), floatWeights(rng, [40], 0.1),
+        { dtype: 'float32', shape: [2, 40], isVariable: true }], outputs: [{ dtype: 'float32', shape: [2, 40] }] },
+    },
+    {
+      name: 'UNIDIRECTIONAL_SEQUENCE_RNN', input: 3 * 48,
+      spec: { op: 'UNIDIRECTIONAL_SEQUENCE_RNN', options: { fusedActivationFunction: 'TANH', timeMajor: false }, inputs: [
+        { dtype: 'float32', shape: [1, 3, 48] }, floatWeights(rng, [40, 48], 0.3), floatWeights(rng, [40, 40], 0.2), floatWeights(rng, [40], 0.1),
+        { dtype: 'float32', shape: [1, 40], isVariable: true }], outputs: [{ dtype: 'float32', shape: [1, 3, 40] }] },
+    },
+  ];
+  for (const c of cases) {
+    const { model, report } = await quantize(singleOpModel(c.spec), { mode: 'dynamic' });
+    assert.deepEqual(report.quantizedOps.map((o) => [o.op, o.variant]), [[c.name, 'hybrid']], `${c.name}: quantized as hybrid`);
+    const node = model.subgraphs[0].operators[0];
+    assert.equal(node.options.asymmetricQuantizeInputs, true, `${c.name}: asymmetric inputs`);
+    const dtypes = c.spec.inputs.map((t, k) => (t && t.data && t.dtype === 'float32' && t.shape.length === 2 ? model.subgraphs[0].tensors[node.inputs[k]].dtype : null)).filter((d) => d);
+    assert.ok(dtypes.every((d) => d === 'int8'), `${c.name}: weight matrices int8, got ${dtypes}`);
+    const steps = [[rng.floats(c.input, -1, 1)], [rng.floats(c.input, 0, 2)]];
+    const bytes = writeModel(model);
+    const ref = await createOfficialRunner(bytes);
+    const ours = Interpreter.fromBytes(bytes);
+    try {
+      for (const [x] of steps) {
+        ref.setInput(0, x); ours.setInput(0, x);
+        ref.invoke(); ours.invoke();
+        const cmp = compareArrays(ours.getOutput(0) as Float32Array, ref.getOutputs()[0].data as ArrayLike<number>, 'float32');
+        stats.add(`quantize dynamic ${c.name}`, cmp);
+        assert.ok(cmp.ok || cmp.maxAbsDiff <= 5e-5, `${c.name}: ${cmp.message}`);
+      }
+    } finally {
+      ref.delete();
+    }
+  }
+});
+
+// The corpus's MNIST LSTM has weights below the 1024 elements TF's dynamic-range quantizer requires, so `quantize
+// --mode dynamic` keeps it float (as TF does). Its hybrid form is made here by quantizing every LSTM weight matrix
+// symmetric per-tensor int8 (scale max|w|/127), as that quantizer writes weights: a real recurrent network, run on
+// the corpus's MNIST nine and on shifted copies of it, in both runtimes.
+test('corpus MNIST LSTM made hybrid (int8 LSTM weights): ours matches the official runtime', { skip: NO_CORPUS }, async () => {
+  const model = readModel(readCorpus('tflite/tflite-micro/trained_lstm.tflite'));
+  const sg = model.subgraphs[0];
+  const lstm = sg.operators.find((o) => o.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM')!;
+  let quantized = 0;
+  for (const k of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16]) {
+    const ti = lstm.inputs[k];
+    if (ti === undefined || ti < 0) continue;
+    const t = sg.tensors[ti];
+    const values = new Float32Array(t.data!.slice().buffer);
+    const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = Math.fround(max / 127 || 1);
+    t.data = encodeValues('int8', Array.from(values, (v) => Math.max(-127, Math.min(127, Math.round(v / scale)))));
+    t.dtype = 'int8';
+    t.quantization = { scale: [scale], zeroPoint: [0], quantizedDimension: 0 };
+    quantized++;
+  }
+  assert.ok(quantized >= 8, `${quantized} weight matrices quantized`);
+  lstm.version = 3;
+  lstm.options = { ...lstm.options, asymmetricQuantizeInputs: true };
+  const bytes = writeModel(model);
+  const nine = mnistNine();
+  for (const shift of [0, 1, 3]) {
+    const x = new Float32Array(784);
+    for (let i = 0; i < 784; i++) x[i] = nine[(i + shift * 28) % 784];
+    const ref = await createOfficialRunner(bytes);
+    const ours = Interpreter.fromBytes(bytes);
+    try {
+      ref.setInput(0, x); ours.setInput(0, x);
+      ref.invoke(); ours.invoke();
+      const r = ref.getOutputs()[0].data as Float32Array;
+      const cmp = compareArrays(ours.getOutput(0) as Float32Array, r, 'float32');
+      stats.add('corpus MNIST LSTM hybrid', cmp);
+      assert.ok(cmp.ok || cmp.maxAbsDiff <= 5e-5, `shift ${shift}: ${cmp.message}`);
+      if (shift === 0) assert.equal(r.indexOf(Math.max(...r)), 9, 'the nine is read as a nine by the hybrid model');
+    } finally {
+      ref.delete();
+    }
+  }
+});
+
+/** The corpus's mnist_nine.bmp (8-bit grayscale or 24-bit BMP, bottom-up rows) as 784 values in [0, 1]. */
+function mnistNine(): Float32Array {
+  const b = readCorpus('images/mnist_nine.bmp');
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const offset = view.getUint32(10, true), width = view.getInt32(18, true), height = view.getInt32(22, true), bpp = view.getUint16(28, true);
+  assert.deepEqual([width, Math.abs(height)], [28, 28], 'mnist_nine.bmp is 28x28');
+  const bytesPerPixel = bpp / 8;
+  const stride = Math.ceil((width * bytesPerPixel) / 4) * 4;
+  const out = new Float32Array(784);
+  for (let y = 0; y < 28; y++) {
+    const row = height > 0 ? 27 - y : y;
+    for (let x = 0; x < 28; x++) out[y * 28 + x] = b[offset + row * stride + x * bytesPerPixel] / 255;
+  }
+  return out;
 }
