@@ -252,3 +252,60 @@ test('TRANSPOSE_CONV with output_shape as a model input: one interpreter, 4 outp
   it.setInput(0, [1, 8, 8, 4]);
   assert.throws(() => it.invoke(), /output_shape depth 4 does not match/);
 });
+
+test('RANK: int32 scalar of the input rank, vs the official runtime', async () => {
+  const rng = new Rng(55);
+  for (const rank of [1, 2, 3, 4, 5]) {
+    const shape = randomShape(rng, rank, 3);
+    const spec: OpSpec = { op: 'RANK', inputs: [{ dtype: 'float32', shape }], outputs: [{ dtype: 'int32', shape: [] }] };
+    await checkOp(`RANK [${shape}]`, spec, [randomValues(rng, 'float32', count(shape))], { lsb: 0, stats, label: 'RANK' });
+  }
+});
+
+for (const op of ['REDUCE_ANY', 'REDUCE_ALL']) {
+  test(`${op} bool: seeded shapes, axes (negative, repeated) and keep_dims, exact vs the official runtime`, async () => {
+    const rng = new Rng(op.length * 17);
+    for (let c = 0; c < 12; c++) {
+      const rank = rng.int(1, 4);
+      const shape = randomShape(rng, rank, 4);
+      const axes = rng.ints(rng.int(1, rank), -rank, rank - 1);
+      const keepDims = rng.bool();
+      const norm = new Set(axes.map((a) => (a + rank) % rank));
+      const outShape = keepDims ? shape.map((d, i) => (norm.has(i) ? 1 : d)) : shape.filter((_, i) => !norm.has(i));
+      const spec: OpSpec = {
+        op, options: { keepDims }, inputs: [{ dtype: 'bool', shape }, { dtype: 'int32', shape: [axes.length], data: axes }],
+        outputs: [{ dtype: 'bool', shape: outShape }],
+      };
+      // Mostly-true or mostly-false data, so both results occur.
+      const p = rng.pick([0.1, 0.5, 0.9]);
+      const x = Array.from({ length: count(shape) }, () => (rng.bool(p) ? 1 : 0));
+      await checkOp(`${op} case ${c} [${shape}] axes [${axes}] keep ${keepDims}`, spec, [x], { lsb: 0, stats, label: op });
+    }
+  });
+}
+
+for (const dtype of ['float32', 'int32', 'int8', 'uint8'] as DType[]) {
+  test(`SPARSE_TO_DENSE ${dtype}: seeded indices (1-D and 2-D), one value per index (a scalar for one), exact vs the official runtime`, async () => {
+    const rng = new Rng(300 + dtype.length * 3 + dtype.charCodeAt(0));
+    for (let c = 0; c < 8; c++) {
+      const shape = randomShape(rng, rng.int(1, 3), 5);
+      const total = count(shape);
+      const n = rng.int(1, Math.min(total, 6));
+      const flat = [...Array(total).keys()].sort(() => rng.next() - 0.5).slice(0, n).sort((a, b) => a - b);
+      const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      const coords = flat.flatMap((f) => shape.map((dim, d) => Math.floor(f / strides[d]) % dim));
+      const scalar = n === 1 && rng.bool();
+      const values = randomValues(rng, dtype, scalar ? 1 : n);
+      const q = dtype === 'int8' || dtype === 'uint8' ? perTensor(0.1, dtype === 'int8' ? 0 : 128) : null;
+      const indicesArg = shape.length === 1 ? { dtype: 'int32' as DType, shape: [n], data: coords } : { dtype: 'int32' as DType, shape: [n, shape.length], data: coords };
+      const spec: OpSpec = {
+        op: 'SPARSE_TO_DENSE', version: dtype === 'int8' || dtype === 'uint8' ? 2 : 1, options: { validateIndices: false },
+        inputs: [indicesArg, { dtype: 'int32', shape: [shape.length], data: shape }, { dtype, shape: scalar ? [] : [n], quantization: q },
+          { dtype, shape: [], data: randomValues(rng, dtype, 1), quantization: q }],
+        outputs: [{ dtype, shape, quantization: q }],
+      };
+      await checkOp(`SPARSE_TO_DENSE ${dtype} case ${c} [${shape}] at [${flat}]${scalar ? ' scalar value' : ''}`, spec, [values],
+        { lsb: 0, stats, label: `SPARSE_TO_DENSE ${dtype}` });
+    }
+  });
+}
