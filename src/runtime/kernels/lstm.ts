@@ -10,6 +10,7 @@ import type { Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } fr
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
 import type { WasmArena } from '../wasm/arena.js';
 import { int16Table } from './fixed-point-int16.js';
+import { invSqrtQuantizedMultiplier } from './l2-normalization.js';
 import { accumulateProduct, hybridOperand, quantizeRows, rowSums, type HybridOperand } from './hybrid-matvec.js';
 
 const IN = {
@@ -29,6 +30,8 @@ interface Gate {
   effBiasH: Float64Array;
   mx: number; sx: number; mh: number; sh: number;
   mc: number; sc: number;
+  /** Integer layer norm: int32 bias, coefficient multiplier and the variance floor (PortableApplyLayerNorm). */
+  lnM: number; lnS: number; lnGuard: number;
   /** Hybrid variant: weight scales, row sums and the float32 gate values. */
   scaleX: number; scaleH: number; scaleC: number;
   sumsX: Int32Array; sumsH: Int32Array;
@@ -68,6 +71,8 @@ export interface LstmPlan {
   /** Float cell state in double while a sequence runs; one batch row of int8 hidden values. */
   cellF: Float64Array;
   hiddenI8: Int8Array;
+  /** Integer layer norm: the inverse standard deviation multiplier and shift. */
+  lnScratch: Int32Array;
   /** The WebAssembly path (lstm-f32.ts / lstm-i8.ts), or null to run the loops below. */
   wasm: LstmWasm | null;
   hybrid: LstmHybrid | null;
@@ -116,6 +121,7 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     wx: floats(t(wx))!, wh: floats(t(wh))!, bias: floats(t(bias)) ?? new Float64Array(nCell),
     peephole: floats(t(c2g)), layerNorm: floats(t(ln)),
     effBiasX: new Float64Array(nCell), effBiasH: new Float64Array(nCell), mx: 0, sx: 0, mh: 0, sh: 0, mc: 0, sc: 0,
+    lnM: 0, lnS: 0, lnGuard: 1,
     scaleX: t(wx)?.scale[0] ?? 1, scaleH: t(wh)?.scale[0] ?? 1, scaleC: c2g >= 0 ? t(c2g)?.scale[0] ?? 1 : 1,
     sumsX: hybrid && t(wx) ? rowSums(t(wx)!.data as Int8Array, nCell, nInput) : new Int32Array(0),
     sumsH: hybrid && t(wh) ? rowSums(t(wh)!.data as Int8Array, nCell, nOutput) : new Int32Array(0),
@@ -137,7 +143,7 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     sigmoid: new Int16Array(0), tanhGate: new Int16Array(0), tanhCell: new Int16Array(0), cellShift: 0,
     hiddenM: 0, hiddenS: 0, hiddenZp: 0, projM: 0, projS: 0, projBiasEff: new Float64Array(nOutput),
     outputStateZp: 0, outputZp: 0, qCellClip: 0, qProjClip: 0,
-    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null, hybrid: null,
+    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null, hybrid: null, lnScratch: new Int32Array(2),
   };
   if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
   if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
@@ -159,15 +165,16 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
       factorsX: new Float32Array(batches), factorsH: new Float32Array(batches),
     };
   }
-  if (ctx.wasm && !hybrid) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
+  // The module's integer LSTM has no layer normalization: those run on the loops here.
+  if (ctx.wasm && !hybrid && !(integer && plan.gates.f.layerNorm)) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
   return plan;
 }
 
-/** PopulateQuantizedLstmParams8x8_16 (without layer norm): multipliers, effective biases, tables. */
+/** PopulateQuantizedLstmParams8x8_16: multipliers, effective biases, layer-norm parameters, tables. */
 function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, outputState: RuntimeTensor, cellState: RuntimeTensor,
   output: RuntimeTensor): void {
   const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
-  if (p.gates.f.layerNorm) ctx.unsupported('integer LSTM with layer normalization');
+  const layerNorm = p.gates.f.layerNorm !== null;
   if (outputState.dtype !== 'int8' || cellState.dtype !== 'int16') ctx.unsupported('integer LSTM needs an int8 output state and an int16 cell state');
   if (ctx.intermediates.length < 5) ctx.unsupported(`integer LSTM needs 5 intermediate tensors, got ${ctx.intermediates.length}`);
   const hidden = ctx.intermediates[4];
@@ -179,18 +186,33 @@ function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, 
   const f32 = Math.fround;
   const inputScale = input.scale[0];
   const stateScale = outputState.scale[0];
-  const gateScale = 2 ** -12; // Q3.12 gates without layer norm
+  // Gate pre-activations: Q3.12 without layer norm; with it, the scales of intermediates 0..3 (input, forget,
+  // cell, output), which layer normalization then brings to Q3.12.
+  const gateScales = [0, 1, 2, 3].map((k) => {
+    if (!layerNorm) return 2 ** -12;
+    const s = ctx.intermediates[k]?.scale[0];
+    if (!(s! > 0)) ctx.unsupported(`integer layer-norm LSTM needs a scale on intermediate ${k}`);
+    return s!;
+  });
   const hiddenScale = hidden.scale[0];
   const inZp = input.zeroPoint[0] ?? 0;
   const stateZp = outputState.zeroPoint[0] ?? 0;
-  const setGate = (g: Gate | null, wx: number, wh: number, c2g: number) => {
+  const setGate = (g: Gate | null, wx: number, wh: number, c2g: number, ln: number, gateScale: number) => {
     if (!g) return;
     const wxT = t(wx)!, whT = t(wh)!;
+    if (layerNorm) {
+      const lnT = t(ln);
+      if (!lnT || lnT.dtype !== 'int16' || !lnT.scale.length) ctx.unsupported(`integer layer-norm LSTM needs int16 quantized coefficients at input ${ln}`);
+      const q = quantizeMultiplier(lnT.scale[0]);
+      g.lnM = q.multiplier; g.lnS = q.shift;
+      g.lnGuard = Math.max(1, Math.trunc(f32(10000 * lnT.scale[0])));
+    }
     const qx = quantizeMultiplier(f32(f32(wxT.scale[0] * inputScale) / gateScale));
     const qh = quantizeMultiplier(f32(f32(whT.scale[0] * stateScale) / gateScale));
     g.mx = qx.multiplier; g.sx = qx.shift; g.mh = qh.multiplier; g.sh = qh.shift;
     if (c2g >= 0 && t(c2g)) {
-      const qc = quantizeMultiplier(f32(f32(f32(2 ** cellLog2) * t(c2g)!.scale[0]) / gateScale));
+      // 2^cell_scale comes from std::pow (a double): the product and quotient are double, then float.
+      const qc = quantizeMultiplier(f32((2 ** cellLog2 * t(c2g)!.scale[0]) / gateScale));
       g.mc = qc.multiplier; g.sc = qc.shift;
     }
     const rows = g.bias.length;
@@ -199,14 +221,15 @@ function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, 
       let sx = 0, sh = 0;
       for (let c = 0; c < colsX; c++) sx += g.wx[r * colsX + c];
       for (let c = 0; c < colsH; c++) sh += g.wh[r * colsH + c];
-      g.effBiasX[r] = g.bias[r] - inZp * sx;
+      // With layer norm the bias is added after normalization, not to the products.
+      g.effBiasX[r] = (layerNorm ? 0 : g.bias[r]) - inZp * sx;
       g.effBiasH[r] = -stateZp * sh;
     }
   };
-  setGate(p.gates.i, IN.i2i, IN.r2i, IN.c2i);
-  setGate(p.gates.f, IN.i2f, IN.r2f, IN.c2f);
-  setGate(p.gates.c, IN.i2c, IN.r2c, -1);
-  setGate(p.gates.o, IN.i2o, IN.r2o, IN.c2o);
+  setGate(p.gates.i, IN.i2i, IN.r2i, IN.c2i, IN.lni, gateScales[0]);
+  setGate(p.gates.f, IN.i2f, IN.r2f, IN.c2f, IN.lnf, gateScales[1]);
+  setGate(p.gates.c, IN.i2c, IN.r2c, -1, IN.lnc, gateScales[2]);
+  setGate(p.gates.o, IN.i2o, IN.r2o, IN.c2o, IN.lno, gateScales[3]);
   const qHidden = quantizeMultiplier(f32((2 ** -15 / hiddenScale) * 2 ** -15));
   p.hiddenM = qHidden.multiplier; p.hiddenS = qHidden.shift;
   p.hiddenZp = hidden.zeroPoint[0] ?? 0;
@@ -405,7 +428,33 @@ function integerGate(p: LstmPlan, g: Gate, x: Int8Array, xOff: number, h: Int8Ar
     for (let k = 0; k < nOutput; k++) ah += g.wh[wh + k] * h[k];
     v = clamp16(multiplyByQuantizedMultiplier(ah, g.mh, g.sh) + v);
     if (g.peephole) v = clamp16(multiplyByQuantizedMultiplier(g.peephole[r] * cell[r], g.mc, g.sc) + v);
-    out[r] = table[v + 32768];
+    out[r] = v;
+  }
+  if (g.layerNorm) integerLayerNorm(g, out, nCell, p.lnScratch);
+  for (let r = 0; r < nCell; r++) out[r] = table[out[r] + 32768];
+}
+
+/**
+ * PortableApplyLayerNorm on one batch row of int16 gate values: mean and variance in Q10 (int64 sums), the inverse
+ * standard deviation as a fixed-point multiplier, then coefficient x value + bias in int32 (wrapping, as TFLite's
+ * int32 product), rounded /1024 and requantized to Q3.12.
+ */
+function integerLayerNorm(g: Gate, v: Float64Array, n: number, inv: Int32Array): void {
+  // Every intermediate stays below 2^53 for int16 values and rows under 2^20 cells: doubles are exact here.
+  let sum = 0, sumSq = 0;
+  for (let j = 0; j < n; j++) { sum += v[j]; sumSq += v[j] * v[j]; }
+  const mean = Math.trunc((sum * 1024) / n) | 0;
+  const temp = Math.trunc((1 << 20) / n);
+  let variance2 = Math.trunc((sumSq * temp - mean * mean) / (1 << 20)) | 0;
+  if (variance2 < 1) variance2 = g.lnGuard;
+  invSqrtQuantizedMultiplier(variance2, inv);
+  const coef = g.layerNorm!, bias = g.bias;
+  for (let j = 0; j < n; j++) {
+    const shifted = (1024 * v[j] - mean) | 0;
+    const rescaled = multiplyByQuantizedMultiplier(shifted, inv[0], inv[1]);
+    const val3 = (Math.imul(rescaled, coef[j]) + bias[j]) | 0;
+    const val4 = Math.trunc((val3 > 0 ? val3 + 512 : val3 - 512) / 1024);
+    v[j] = clamp16(multiplyByQuantizedMultiplier(val4, g.lnM, g.lnS + 12));
   }
 }
 
