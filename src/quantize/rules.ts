@@ -221,6 +221,11 @@ export const HYBRID_RULES: ReadonlyMap<string, HybridRule> = new Map<string, Hyb
   // Input and recurrent weights; version 3 = asymmetric inputs.
   ['RNN', { weights: RNN_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
   ['UNIDIRECTIONAL_SEQUENCE_RNN', { weights: RNN_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  // Both directions' weights (forward slots 1-11 and 16, backward 18-28 and 33; RNN 1, 2 and 5, 6).
+  ['BIDIRECTIONAL_SEQUENCE_LSTM', { weights: [...LSTM_WEIGHTS, ...LSTM_WEIGHTS.map((w) => ({ ...w, input: w.input + 17 }))],
+    asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  ['BIDIRECTIONAL_SEQUENCE_RNN', { weights: [1, 2, 5, 6].map((input) => ({ input, perChannelByDefault: false })),
+    asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
 ]);
 
 /** QUANTIZE writes version 2 for an int16 output, 1 otherwise; DEQUANTIZE 3 from int16/float16, 2 from int8, 1 from uint8. */

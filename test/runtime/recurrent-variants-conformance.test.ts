@@ -358,3 +358,60 @@ test('UNIDIRECTIONAL_SEQUENCE_LSTM int8 with layer norm (8x8_16): 3 invocations 
   }
   assert.ok(saturated < 0.25 * total && distinct.size > 40, `${saturated}/${total} saturated, ${distinct.size} distinct values`);
 });
+
+// Bidirectional cells: the forward and backward directions' specs are the unidirectional ones above, laid out in the
+// bidirectional op's input order; merged and separate outputs, time-major and batch-major. The hybrid time-major
+// RNN cases include the official runtime's repeated passes over the sequence (see bidirectional.ts).
+for (const kind of ['float', 'hybrid'] as const) {
+  test(`BIDIRECTIONAL_SEQUENCE_LSTM ${kind}: merged and separate outputs, 2 invocations vs the official runtime`, async () => {
+    const rng = new Rng(kind === 'float' ? 3131 : 3232);
+    for (let c = 0; c < 8; c++) {
+      const s = { ...randomLstmShape(rng), layerNorm: false };
+      // The official runtime leaves part of a batch-major merged output unwritten (see bidirectional.ts): merged
+      // outputs are checked time-major, as TF's converter writes bidirectional LSTMs.
+      const merge = s.timeMajor && rng.bool(0.7);
+      const dir = () => {
+        const spec = hybridLstmSpec(rng, s, kind === 'hybrid', 'TANH');
+        if (kind === 'float') {
+          spec.inputs = spec.inputs.map((t) => (t && t.dtype === 'int8' ? { dtype: 'float32', shape: t.shape, data: Array.from(t.data as number[], (v) => v * t.quantization!.scale[0]) } : t));
+        }
+        return spec;
+      };
+      const fw = dir(), bw = dir();
+      const nOut = s.nOutput;
+      const outShape = s.timeMajor ? [s.time, s.batches] : [s.batches, s.time];
+      const spec: OpSpec = {
+        op: 'BIDIRECTIONAL_SEQUENCE_LSTM', version: kind === 'float' ? 1 : 3,
+        options: { fusedActivationFunction: 'TANH', cellClip: 0, projClip: 0, mergeOutputs: merge, timeMajor: s.timeMajor, asymmetricQuantizeInputs: kind === 'hybrid' },
+        inputs: [fw.inputs[0], ...fw.inputs.slice(1, 18), ...bw.inputs.slice(1, 18), fw.inputs[18], fw.inputs[19], bw.inputs[18], bw.inputs[19],
+          null, null, null, null, null, null, null, null, null],
+        outputs: merge ? [{ dtype: 'float32', shape: [...outShape, 2 * nOut] }]
+          : [{ dtype: 'float32', shape: [...outShape, nOut] }, { dtype: 'float32', shape: [...outShape, nOut] }],
+      };
+      const n = s.batches * s.time * s.nInput;
+      await checkSteps(`BIDIRECTIONAL_SEQUENCE_LSTM ${kind}`, `bidirectional LSTM ${kind} case ${c}: ${JSON.stringify(s)} merge ${merge}`, spec,
+        [[rng.floats(n, -2, 2)], [rng.floats(n, 0, 1)]], kind === 'hybrid' ? 5e-5 : 0);
+    }
+  });
+
+  test(`BIDIRECTIONAL_SEQUENCE_RNN ${kind}: merged and separate outputs, 2 invocations vs the official runtime`, async () => {
+    const rng = new Rng(kind === 'float' ? 4141 : 4242);
+    for (let c = 0; c < 8; c++) {
+      const batches = rng.int(1, 3), units = rng.int(1, 7), inputSize = rng.int(1, 6), time = rng.int(1, 4);
+      const timeMajor = rng.bool(), merge = rng.bool();
+      const w = (shape: number[], m: number) => (kind === 'hybrid' ? int8Weights(rng, shape, m) : floatWeights(rng, shape, m));
+      const cell = () => [w([units, inputSize], 0.8), w([units, units], 0.5), floatWeights(rng, [units], 0.3), { dtype: 'float32' as const, shape: [batches, units], isVariable: true }];
+      const outShape = timeMajor ? [time, batches] : [batches, time];
+      const spec: OpSpec = {
+        op: 'BIDIRECTIONAL_SEQUENCE_RNN', version: kind === 'float' ? 1 : 3,
+        options: { fusedActivationFunction: 'TANH', timeMajor, mergeOutputs: merge, asymmetricQuantizeInputs: kind === 'hybrid' },
+        inputs: [{ dtype: 'float32', shape: timeMajor ? [time, batches, inputSize] : [batches, time, inputSize] }, ...cell(), ...cell(), null, null, null],
+        outputs: merge ? [{ dtype: 'float32', shape: [...outShape, 2 * units] }]
+          : [{ dtype: 'float32', shape: [...outShape, units] }, { dtype: 'float32', shape: [...outShape, units] }],
+      };
+      const n = batches * time * inputSize;
+      await checkSteps(`BIDIRECTIONAL_SEQUENCE_RNN ${kind}`, `bidirectional RNN ${kind} case ${c}: batch ${batches} time ${time} in ${inputSize} units ${units}${timeMajor ? ' time-major' : ''} merge ${merge}`,
+        spec, [[rng.floats(n, -2, 2)], [rng.floats(n, 0, 1)]]);
+    }
+  });
+}

@@ -51,6 +51,7 @@ import { reverseSequenceKernel } from './reverse-sequence.js';
 import { segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel } from './segment.js';
 import { rnnKernel, unidirectionalSequenceRnnKernel } from './rnn.js';
 import { rankKernel } from './rank.js';
+import { bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel } from './bidirectional.js';
 import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
 import { sparseToDenseKernel } from './sparse-to-dense.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
@@ -73,7 +74,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, localResponseNormalizationKernel, reverseSequenceKernel,
   segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
-  rnnKernel, unidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,
