@@ -415,3 +415,53 @@ for (const kind of ['float', 'hybrid'] as const) {
     }
   });
 }
+
+// `quantize --mode int8` of a float layer-norm LSTM: the 8x8_16 layout with layer norm (int16 coefficients, biases
+// at coefficient scale x 2^-10, int16 gate intermediates from the calibrated pre-normalization ranges). The official
+// runtime runs the result and ours is bit-exact; both stay close to the float model.
+test('quantize int8: a float layer-norm LSTM becomes the integer layer-norm LSTM, bit-exact vs the official runtime', async () => {
+  const rng = new Rng(1357);
+  for (const cifg of [false, true]) {
+    const s: LstmShape = { batches: 1, time: 6, nInput: 5, nCell: 8, nOutput: 8, cifg, peephole: false, projection: false, layerNorm: true, timeMajor: false };
+    const spec = hybridLstmSpec(rng, s, false, 'TANH');
+    spec.inputs = spec.inputs.map((t) => (t && t.dtype === 'int8' ? { dtype: 'float32', shape: t.shape, data: Array.from(t.data as number[], (v) => v * t.quantization!.scale[0]) } : t));
+    spec.version = 1;
+    spec.options = { fusedActivationFunction: 'TANH', cellClip: 0, projClip: 0, timeMajor: false };
+    const floatModel = singleOpModel(spec);
+    const calibration = Array.from({ length: 40 }, () => [rng.floats(30, -1.5, 1.5)]);
+    const { model, report } = await quantize(floatModel, { mode: 'int8', inputType: 'int8', outputType: 'int8', representativeDataset: calibration });
+    assert.deepEqual(report.quantizedOps.map((o) => [o.op, o.variant]), [['UNIDIRECTIONAL_SEQUENCE_LSTM', 'int8']], `cifg ${cifg}: quantized`);
+    const node = model.subgraphs[0].operators.find((o) => o.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM')!;
+    const T = model.subgraphs[0].tensors;
+    assert.deepEqual([20, 21, 22, 23].map((k) => (node.inputs[k] >= 0 ? T[node.inputs[k]].dtype : null)), [cifg ? null : 'int16', 'int16', 'int16', 'int16']);
+    assert.deepEqual(node.intermediates.map((i) => T[i].dtype), ['int16', 'int16', 'int16', 'int16', 'int8']);
+    const bytes = writeModel(model);
+    const floatIt = Interpreter.fromModel(floatModel);
+    let worstVsFloat = 0;
+    for (let k = 0; k < 5; k++) {
+      const x = rng.floats(30, -1.5, 1.5);
+      const inT = T[model.subgraphs[0].inputs[0]], outT = T[model.subgraphs[0].outputs[0]];
+      const xq = Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v / inT.quantization!.scale[0]) + Number(inT.quantization!.zeroPoint[0]))));
+      const ref = await createOfficialRunner(bytes);
+      const ours = Interpreter.fromBytes(bytes);
+      try {
+        ref.setInput(0, xq); ours.setInput(0, xq);
+        ref.invoke(); ours.invoke();
+        const r = ref.getOutputs()[0].data as ArrayLike<number>;
+        const cmp = compareArrays(ours.getOutput(0) as Int8Array, r, 'int8', 0);
+        stats.add('quantize int8 layer-norm LSTM', cmp);
+        assert.ok(cmp.ok, `cifg ${cifg} sample ${k}: ${cmp.message}`);
+        floatIt.resetVariables();
+        floatIt.setInput(0, x);
+        floatIt.invoke();
+        const f = floatIt.getOutput(0) as Float32Array;
+        const os = outT.quantization!.scale[0], oz = Number(outT.quantization!.zeroPoint[0]);
+        for (let i = 0; i < f.length; i++) worstVsFloat = Math.max(worstVsFloat, Math.abs((r[i] - oz) * os - f[i]));
+      } finally {
+        ref.delete();
+      }
+    }
+    // Quantization error, not a wrong layout: within a few output steps of the float model.
+    assert.ok(worstVsFloat < 0.08, `cifg ${cifg}: int8 vs float worst ${worstVsFloat}`);
+  }
+});
