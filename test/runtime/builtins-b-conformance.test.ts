@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { DType } from '../../src/graph/model.js';
 import { writeModel } from '../../src/format/index.js';
+import { GraphBuilder, encodeValues } from '../../src/graph/builder.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import * as tf from '@tensorflow/tfjs';
 import { ConformanceStats, Rng, checkOp, compareArrays, perTensor, runReference, singleOpModel, type OpSpec } from '../helpers/conformance.js';
@@ -309,3 +310,80 @@ for (const dtype of ['float32', 'int32', 'int8', 'uint8'] as DType[]) {
     }
   });
 }
+
+// UNIQUE's first output has a data-dependent length: the official runtime sizes it at eval and its runner reads
+// zeros there, so the reference is TF.js's tf.unique (same order of first occurrence, same indices).
+for (const dtype of ['float32', 'int32'] as DType[]) {
+  test(`UNIQUE ${dtype}: seeded inputs (a model input, values changing between invocations) vs TF.js unique`, () => {
+    const rng = new Rng(dtype === 'float32' ? 71 : 72);
+    for (const idxType of ['int32', 'int64'] as DType[]) {
+      const n = rng.int(1, 30);
+      const spec: OpSpec = {
+        op: 'UNIQUE', options: { idxOutType: idxType }, inputs: [{ dtype, shape: [n] }],
+        outputs: [{ dtype, shape: [n] }, { dtype: idxType, shape: [n] }],
+      };
+      const it = Interpreter.fromBytes(writeModel(singleOpModel(spec)));
+      for (let k = 0; k < 4; k++) {
+        const pool = rng.int(1, 8);
+        const choices = dtype === 'float32' ? Array.from(rng.floats(pool, -3, 3)) : rng.ints(pool, -50, 50);
+        const x = Array.from({ length: n }, () => rng.pick(choices));
+        const ref = tf.tidy(() => {
+          const u = tf.unique(tf.tensor1d(x, dtype as 'float32' | 'int32'));
+          return { values: Array.from(u.values.dataSync()), indices: Array.from(u.indices.dataSync()) };
+        });
+        it.setInput(0, x);
+        it.invoke();
+        assert.deepEqual(it.outputDetails()[0].shape, [ref.values.length], `invoke ${k}: unique count`);
+        assert.deepEqual(Array.from(it.getOutput(0) as Float32Array), ref.values, `invoke ${k}: values`);
+        assert.deepEqual(Array.from(it.getOutput(1) as unknown as ArrayLike<number | bigint>, Number), ref.indices, `invoke ${k}: indices`);
+      }
+    }
+  });
+}
+
+// RFFT2D outputs complex64, which the official runtime's runner does not read: a two-op model RFFT2D -> REAL gives
+// the real parts from the official runtime (float32 FFT: compared within 1e-5 of the largest magnitude); the
+// imaginary parts are checked against a direct DFT in double precision (independent arithmetic).
+test('RFFT2D (+ REAL): seeded signals, cropped and zero-padded fft_length, vs the official runtime and a direct DFT', async () => {
+  const rng = new Rng(2024);
+  for (let c = 0; c < 8; c++) {
+    const lead = rng.bool() ? [rng.int(1, 2)] : [];
+    const h = rng.int(1, 9), w = rng.int(1, 9);
+    const fftH = rng.pick([1, 2, 4, 8]), fftW = rng.pick([2, 4, 8, 16]);
+    const bins = fftW / 2 + 1;
+    const inShape = [...lead, h, w];
+    const b = new GraphBuilder();
+    const x = b.addInput({ name: 'x', dtype: 'float32', shape: inShape });
+    const len = b.addTensor({ name: 'fft_length', dtype: 'int32', shape: [2], data: encodeValues('int32', [fftH, fftW]) });
+    const spec = b.addTensor({ name: 'spectrum', dtype: 'complex64', shape: [...lead, fftH, bins] });
+    const real = b.addTensor({ name: 'real', dtype: 'float32', shape: [...lead, fftH, bins] });
+    b.addOp('RFFT2D', [x, len], [spec], {}, 1);
+    b.addOp('REAL', [spec], [real], {}, 1);
+    b.markOutput(real);
+    const bytes = writeModel(b.model());
+    const values = rng.floats(count(inShape), -1, 1);
+    const [ref] = await runReference(bytes, [values]);
+    const it = Interpreter.fromBytes(bytes);
+    it.setInput(0, values);
+    it.invoke();
+    const ours = it.getOutput(0) as Float32Array;
+    const scale = Math.max(1, ...Array.from(ref.data as ArrayLike<number>, Math.abs));
+    const worst = Math.max(...Array.from(ours, (v, i) => Math.abs(v - Number(ref.data[i]))));
+    assert.ok(worst <= 1e-5 * scale, `case ${c} [${inShape}] fft [${fftH}, ${fftW}]: real parts differ by ${worst}`);
+    // Imaginary parts: the spectrum tensor itself, against the DFT definition.
+    const spectrum = it.tensor(spec).data as Float32Array;
+    const batches = lead.length ? lead[0] : 1;
+    for (let bi = 0; bi < batches; bi++) {
+      for (let u = 0; u < fftH; u++) {
+        for (let k = 0; k < bins; k++) {
+          let im = 0;
+          for (let m = 0; m < Math.min(h, fftH); m++) {
+            for (let n = 0; n < Math.min(w, fftW); n++) im -= values[bi * h * w + m * w + n] * Math.sin(2 * Math.PI * (u * m / fftH + k * n / fftW));
+          }
+          const at = ((bi * fftH + u) * bins + k) * 2 + 1;
+          assert.ok(Math.abs(spectrum[at] - im) <= 1e-5 * scale, `case ${c}: imaginary part at (${bi}, ${u}, ${k}): ${spectrum[at]} vs ${im}`);
+        }
+      }
+    }
+  }
+});

@@ -54,6 +54,8 @@ import { rankKernel } from './rank.js';
 import { bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel } from './bidirectional.js';
 import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
 import { sparseToDenseKernel } from './sparse-to-dense.js';
+import { uniqueKernel } from './unique.js';
+import { rfft2dKernel, realKernel } from './rfft2d.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -74,7 +76,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, localResponseNormalizationKernel, reverseSequenceKernel,
   segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
-  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,
