@@ -361,7 +361,7 @@ export class Interpreter {
       // and its outputs become constants: later kernels then see constant weights and biases, as after TF's
       // constant folding, and invoke() skips it. It runs on the TypeScript path (its tensors are not in the arena).
       budget.node = `node ${index} (${node.op}${outputs[0] ? ` -> '${outputs[0].name}'` : ''})`;
-      const folds = inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
+      const folds = !kernel.stateful && inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         wasm: folds ? null : this.wasm,

@@ -74,6 +74,8 @@ export interface Kernel<Plan = unknown> {
   prepare(ctx: PrepareContext): Plan;
   /** The hot loop: no allocation per element or per call beyond what the plan holds. */
   eval(plan: Plan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], intermediates: RuntimeTensor[]): void;
+  /** True for ops whose outputs change between invocations with the same inputs (random ops): never folded. */
+  stateful?: boolean;
   /** Optional: called by resetVariables() for kernels that keep state outside variable tensors. */
   reset?(plan: Plan): void;
   /** Which implementation the prepared plan runs (kernels without a WebAssembly path omit this: 'js'). */

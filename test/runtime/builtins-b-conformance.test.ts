@@ -8,6 +8,7 @@ import { writeModel } from '../../src/format/index.js';
 import { GraphBuilder, encodeValues } from '../../src/graph/builder.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import * as tf from '@tensorflow/tfjs';
+import { createOfficialRunner } from '../helpers/oracle.js';
 import { ConformanceStats, Rng, checkOp, compareArrays, perTensor, runReference, singleOpModel, type OpSpec } from '../helpers/conformance.js';
 import { count, inputArg, randomShape, randomValues } from '../helpers/op-cases.js';
 
@@ -387,3 +388,36 @@ test('RFFT2D (+ REAL): seeded signals, cropped and zero-padded fft_length, vs th
     }
   }
 });
+
+// Seeded random ops draw the same Philox stream as the official runtime: uniform values exactly, normal values
+// within float tolerance (its logf/sinf/cosf), over 3 invocations (the stream advances) and after resetVariables().
+for (const op of ['RANDOM_UNIFORM', 'RANDOM_STANDARD_NORMAL']) {
+  test(`${op}: seeded streams over 3 invocations vs the official runtime`, async () => {
+    const rng = new Rng(op.length * 3);
+    for (let c = 0; c < 6; c++) {
+      const shape = randomShape(rng, rng.int(1, 3), 5);
+      const options = { seed: rng.pick([1, 42, 87654321, -5]), seed2: rng.pick([0, 7, 123456789]) };
+      const spec: OpSpec = { op, options, inputs: [{ dtype: 'int32', shape: [shape.length], data: shape }], outputs: [{ dtype: 'float32', shape }] };
+      const bytes = writeModel(singleOpModel(spec));
+      const ref = await createOfficialRunner(bytes);
+      const ours = Interpreter.fromBytes(bytes);
+      const firsts: number[] = [];
+      try {
+        for (let t = 0; t < 3; t++) {
+          ref.invoke();
+          ours.invoke();
+          const r = Array.from(ref.getOutputs()[0].data as ArrayLike<number>, Number);
+          const cmp = compareArrays(ours.getOutput(0) as Float32Array, r, 'float32');
+          stats.add(op, cmp);
+          assert.ok(cmp.ok && (op !== 'RANDOM_UNIFORM' || cmp.exact === cmp.elements), `${op} case ${c} [${shape}] ${JSON.stringify(options)} invoke ${t}: ${cmp.message}`);
+          if (t === 0) firsts.push(...r);
+        }
+      } finally {
+        ref.delete();
+      }
+      ours.resetVariables();
+      ours.invoke();
+      assert.ok(compareArrays(ours.getOutput(0) as Float32Array, firsts, 'float32').ok, `${op} case ${c}: after resetVariables the stream restarts`);
+    }
+  });
+}

@@ -56,6 +56,7 @@ import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
 import { sparseToDenseKernel } from './sparse-to-dense.js';
 import { uniqueKernel } from './unique.js';
 import { rfft2dKernel, realKernel } from './rfft2d.js';
+import { randomUniformKernel, randomStandardNormalKernel } from './random.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 
 export const KERNELS: readonly Kernel<any>[] = [
@@ -76,7 +77,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, localResponseNormalizationKernel, reverseSequenceKernel,
   segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
-  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel, randomUniformKernel, randomStandardNormalKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,
