@@ -198,6 +198,8 @@ export class Interpreter {
   private readonly shapeValueWatches = new Map<number, TypedArray | null>();
   /** True while preparing again for new shape-deciding values: model inputs hold real values. */
   private inputValuesKnown = false;
+  /** The last preparation for such values failed (a kernel refused them). */
+  private shapeValuesRefused = false;
   /** This preparation's WebAssembly memory (null where the kernels module is unavailable). */
   private wasm: WasmArena | null = null;
   /** Bytes of the activation arena after planning. */
@@ -580,6 +582,7 @@ export class Interpreter {
   }
 
   private shapeValuesChanged(): boolean {
+    if (this.shapeValuesRefused) return true;
     for (const [i, seen] of this.shapeValueWatches) {
       const now = this.tensors[i].data;
       if (seen === null || seen.length !== now.length) return true;
@@ -594,6 +597,11 @@ export class Interpreter {
     this.inputValuesKnown = true;
     try {
       this.prepare();
+      this.shapeValuesRefused = false;
+    } catch (e) {
+      // Values a kernel refused: the nodes prepared before them must not run; the next invoke tries again.
+      this.shapeValuesRefused = true;
+      throw e;
     } finally {
       this.inputValuesKnown = false;
     }

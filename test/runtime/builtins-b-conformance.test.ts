@@ -253,6 +253,15 @@ test('TRANSPOSE_CONV with output_shape as a model input: one interpreter, 4 outp
   // A value the weights cannot produce is refused when the node is prepared for it, naming the tensor.
   it.setInput(0, [1, 8, 8, 4]);
   assert.throws(() => it.invoke(), /output_shape depth 4 does not match/);
+  assert.throws(() => it.invoke(), /output_shape depth 4 does not match/, 'refused again, never run with the old plan');
+  // Fuzzed values: a huge size is refused before anything is allocated.
+  it.setInput(0, [1, 2 ** 30, 2 ** 30, 3]);
+  assert.throws(() => it.invoke(), /output_shape/);
+  // Valid values again: the interpreter recovers.
+  it.setInput(0, [1, 7, 7, 3]);
+  it.setInput(1, x);
+  it.invoke();
+  assert.deepEqual(it.outputDetails()[0].shape, [1, 7, 7, 3]);
 });
 
 test('RANK: int32 scalar of the input rank, vs the official runtime', async () => {
