@@ -33,7 +33,7 @@ export const LSTM_INTERMEDIATE_NAMES = [
 const present = (node: Operator, i: number) => i < node.inputs.length && node.inputs[i] >= 0;
 
 /**
- * The variant the integer rewrite supports: no peephole, no projection, no layer normalization, float weights,
+ * The variant the integer rewrite supports: no peephole, no projection, optional layer normalization, float weights,
  * batch-major or time-major input, TANH (or no) activation. Others stay float (with a warning).
  */
 export function isQuantizableLstm(model: Model, node: Operator): boolean {
@@ -41,7 +41,16 @@ export function isQuantizableLstm(model: Model, node: Operator): boolean {
   const sg = model.subgraphs[0];
   if (node.inputs.length < 20) return false;
   if (LSTM.peephole.some((i) => present(node, i)) || present(node, LSTM.projectionWeights)) return false;
-  if (LSTM.layerNorm.some((i) => present(node, i))) return false;
+  // Layer normalization: all gates' coefficients (the input gate's absent under CIFG), float constants.
+  const cifg = !present(node, 1);
+  const ln = LSTM.layerNorm.filter((i) => present(node, i));
+  if (ln.length > 0) {
+    if (ln.length !== (cifg ? 3 : 4) || (cifg && present(node, LSTM.layerNorm[0]))) return false;
+    for (const i of ln) {
+      const t = sg.tensors[node.inputs[i]];
+      if (t.dtype !== 'float32' || !t.data) return false;
+    }
+  }
   if (!present(node, LSTM.outputState) || !present(node, LSTM.cellState)) return false;
   for (const i of [...LSTM.inputWeights, ...LSTM.recurrentWeights, ...LSTM.biases]) {
     if (!present(node, i)) {
@@ -62,6 +71,9 @@ function sigmoid(x: number): number {
 /** Float re-run of one LSTM node's recurrence, tracking the largest |cell state|. */
 export class LstmCellObserver {
   maxAbsCell = 0;
+  /** Largest |gate pre-activation| before layer normalization, per gate (input, forget, cell, output). */
+  readonly maxAbsGate = [0, 0, 0, 0];
+  private readonly ln: (Float32Array | null)[];
   private readonly nCell: number;
   private readonly nInput: number;
   private readonly w: (Float32Array | null)[];
@@ -76,6 +88,7 @@ export class LstmCellObserver {
     this.w = LSTM.inputWeights.map(get);
     this.r = LSTM.recurrentWeights.map(get);
     this.b = LSTM.biases.map(get);
+    this.ln = LSTM.layerNorm.map(get);
     const wShape = sg.tensors[node.inputs[LSTM.inputWeights[1]]].shape;
     this.nCell = wShape[0];
     this.nInput = wShape[1];
@@ -99,11 +112,23 @@ export class LstmCellObserver {
         for (let g = 0; g < 4; g++) {
           const W = this.w[g], R = this.r[g], B = this.b[g], out = gates[g];
           if (!W) continue;
+          const L = this.ln[g];
           for (let j = 0; j < nCell; j++) {
-            let s = B ? B[j] : 0;
+            let s = B && !L ? B[j] : 0;
             for (let k = 0; k < nInput; k++) s += W[j * nInput + k] * x[off + k];
             if (R) for (let k = 0; k < nCell; k++) s += R[j * nCell + k] * h[k];
             out[j] = s;
+            if (L && Math.abs(s) > this.maxAbsGate[g]) this.maxAbsGate[g] = Math.abs(s);
+          }
+          if (L) {
+            // MeanStddevNormalization, then coefficients and the bias (added after normalization).
+            let mean = 0;
+            for (let j = 0; j < nCell; j++) mean += out[j];
+            mean /= nCell;
+            let v = 0;
+            for (let j = 0; j < nCell; j++) v += (out[j] - mean) ** 2;
+            const inv = 1 / Math.sqrt(v / nCell + 1e-8);
+            for (let j = 0; j < nCell; j++) out[j] = (out[j] - mean) * inv * L[j] + (B ? B[j] : 0);
           }
         }
         for (let j = 0; j < nCell; j++) {

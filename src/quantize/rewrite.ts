@@ -363,7 +363,7 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
     if (node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
       if (variant !== 'int8') return why('no 16x8 LSTM kernel');
       if (s !== 0) return why('the LSTM cell range is calibrated in the entry subgraph only');
-      if (!isQuantizableLstm(model, node) || !calib.lstmCells.has(n)) return why('only the LSTM without peephole, projection and layer normalization has an integer rewrite');
+      if (!isQuantizableLstm(model, node) || !calib.lstmCells.has(n)) return why('only the LSTM without peephole and projection has an integer rewrite');
       if (!calib.observers.has(node.inputs[0]) || !calib.observers.has(node.outputs[0])) return why('no calibration range');
       return 'lstm';
     }
@@ -637,15 +637,33 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
         if (slot === LSTM.inputWeights[g]) gateWeightScale[g] = w.scales[0];
       }
     }
+    // With layer normalization (TF's LSTM quantization spec): int16 symmetric coefficients; the gate bias, added
+    // after normalization, at coefficient scale x 2^-10; the gates' pre-normalization values (intermediates 0..3)
+    // int16 symmetric over their calibrated range.
+    const cell = calib.lstmCells.get(n)!;
+    const layerNorm = LSTM.layerNorm.some((slot) => slot < node.inputs.length && node.inputs[slot] >= 0);
+    const lnScale: number[] = [];
+    if (layerNorm) {
+      LSTM.layerNorm.forEach((slot, g) => {
+        const ti = node.inputs[slot];
+        if (ti === undefined || ti < 0) return;
+        const v = weights.values(ti);
+        let m = 0;
+        for (let k = 0; k < v.length; k++) m = Math.max(m, Math.abs(v[k]));
+        const scale = Math.fround(m / 32767 || 1);
+        const qv = Int16Array.from(v, (x) => Math.max(-32767, Math.min(32767, Math.round(x / scale))));
+        inputs[slot] = edit.derive(ti, '', 'int16', q([scale], [0]), bytesOf(qv));
+        lnScale[g] = scale;
+      });
+    }
     LSTM.biases.forEach((slot, g) => {
       const ti = node.inputs[slot];
-      if (ti >= 0) inputs[slot] = weights.bias(ti, inScale, [gateWeightScale[g]], 'int32');
+      if (ti >= 0) inputs[slot] = layerNorm ? weights.bias(ti, lnScale[g], [2 ** -10], 'int32') : weights.bias(ti, inScale, [gateWeightScale[g]], 'int32');
     });
     // Hidden state: int8 with the output's parameters. Cell state: int16, power-of-two scale.
     const h = node.inputs[LSTM.outputState];
     const c = node.inputs[LSTM.cellState];
     Object.assign(T[h], { dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]) });
-    const cell = calib.lstmCells.get(n)!;
     const cellScale = cell.cellScale();
     if (cell.maxAbsCell > cellScale * 32768) {
       log.add(T[c].name, 'cell-state-clamp', `cell state reached ${fmt(cell.maxAbsCell)}: int16 over +-${cellScale * 32768}, the widest `
@@ -653,7 +671,9 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
     }
     Object.assign(T[c], { dtype: 'int16', data: null, quantization: q([cellScale], [0]) });
     const intermediates = LSTM_INTERMEDIATE_NAMES.map((name, k) => edit.add(k < 4
-      ? { name, shape: [0], dtype: 'float32', data: null, quantization: null, isVariable: false }
+      ? layerNorm
+        ? { name, shape: [0], dtype: 'int16', data: null, quantization: q([Math.fround(cell.maxAbsGate[k] / 32767 || 2 ** -12)], [0]), isVariable: false }
+        : { name, shape: [0], dtype: 'float32', data: null, quantization: null, isVariable: false }
       : { name, shape: [0], dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]), isVariable: false }));
     setInt(out, outP);
     edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates, version: INTEGER_LSTM_VERSION,

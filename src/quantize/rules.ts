@@ -213,6 +213,8 @@ export const HYBRID_MIN_ELEMENTS = 1024;
 
 const LSTM_WEIGHTS: WeightRule[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16].map((input) => ({ input, perChannelByDefault: false }));
 
+const RNN_WEIGHTS: WeightRule[] = [1, 2].map((input) => ({ input, perChannelByDefault: false }));
+
 export const HYBRID_RULES: ReadonlyMap<string, HybridRule> = new Map<string, HybridRule>([
   ['FULLY_CONNECTED', { weights: [{ input: 1, channelDim: 0, perChannelByDefault: false }], asymmetricOption: 'asymmetricQuantizeInputs',
     version: (node, perChannel) => (perChannel ? 12 : node.inputs.length === 2 ? 6 : node.options.keepNumDims === true ? 5 : 9) }],
@@ -221,6 +223,16 @@ export const HYBRID_RULES: ReadonlyMap<string, HybridRule> = new Map<string, Hyb
   ['DEPTHWISE_CONV_2D', { weights: [{ input: 1, channelDim: 3, perChannelByDefault: true }], asymmetricOption: null, scalePerChannel: true,
     version: (_node, perChannel) => (perChannel ? 6 : 4) }],
   ['UNIDIRECTIONAL_SEQUENCE_LSTM', { weights: LSTM_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  // Hybrid SVDF needs both weights_feature and weights_time in int8; version 4 = asymmetric inputs.
+  ['SVDF', { weights: [1, 2].map((input) => ({ input, perChannelByDefault: false })), asymmetricOption: 'asymmetricQuantizeInputs', version: () => 4 }],
+  // Input and recurrent weights; version 3 = asymmetric inputs.
+  ['RNN', { weights: RNN_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  ['UNIDIRECTIONAL_SEQUENCE_RNN', { weights: RNN_WEIGHTS, asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  // Both directions' weights (forward slots 1-11 and 16, backward 18-28 and 33; RNN 1, 2 and 5, 6).
+  ['BIDIRECTIONAL_SEQUENCE_LSTM', { weights: [...LSTM_WEIGHTS, ...LSTM_WEIGHTS.map((w) => ({ ...w, input: w.input + 17 }))],
+    asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
+  ['BIDIRECTIONAL_SEQUENCE_RNN', { weights: [1, 2, 5, 6].map((input) => ({ input, perChannelByDefault: false })),
+    asymmetricOption: 'asymmetricQuantizeInputs', version: () => 3 }],
 ]);
 
 /** QUANTIZE writes version 2 for an int16 output, 1 otherwise; DEQUANTIZE 3 from int16/float16, 2 from int8, 1 from uint8. */

@@ -231,6 +231,15 @@ export class Interpreter implements SubgraphExecutor {
   /** Tensors the current preparation made constant (folded nodes' outputs, SHAPE outputs). */
   private readonly derivedConstants = new Set<number>();
   private needsPrepare = true;
+  /**
+   * Model inputs whose values decided output shapes at this preparation (valuesForShape), with the values read
+   * (null: read before they were known). invoke() prepares again when they change.
+   */
+  private readonly shapeValueWatches = new Map<number, TypedArray | null>();
+  /** True while preparing again for new shape-deciding values: model inputs hold real values. */
+  private inputValuesKnown = false;
+  /** The last preparation for such values failed (a kernel refused them). */
+  private shapeValuesRefused = false;
   /** This preparation's WebAssembly memory (null where the kernels module is unavailable). */
   private wasm: WasmArena | null = null;
   /** Bytes of the activation arena after planning. */
@@ -429,6 +438,13 @@ export class Interpreter implements SubgraphExecutor {
       if (!x) throw new ModelFormatError(`subgraph ${k} does not exist (the model has ${this.model.subgraphs.length})`);
       return x;
     };
+    this.shapeValueWatches.clear();
+    const valuesForShape = (t: RuntimeTensor): TypedArray | null | undefined => {
+      if (t.isConstant) return t.data;
+      if (!this.sg.inputs.includes(t.index)) return undefined;
+      this.shapeValueWatches.set(t.index, this.inputValuesKnown ? t.data.slice() as TypedArray : null);
+      return this.inputValuesKnown ? t.data : null;
+    };
     const nodes: PreparedNode[] = [];
     const tensorAt = (i: number, node: number): RuntimeTensor | null => {
       if (i < 0) return null;
@@ -449,6 +465,7 @@ export class Interpreter implements SubgraphExecutor {
       const ctx: PrepareContext = {
         node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         wasm: folds ? null : this.wasm,
+        valuesForShape,
         unsupported(what: string): never {
           throw new UnsupportedError(`node ${index}: op ${node.op} version ${node.version}: ${what}`);
         },
@@ -687,6 +704,7 @@ export class Interpreter implements SubgraphExecutor {
   /** One execution of the subgraph, reporting to the callback of the invoke() in progress. */
   run(): void {
     if (this.needsPrepare) this.prepare();
+    if (this.shapeValuesChanged()) this.prepareForInputValues();
     const onTensor = this.shared.onTensor;
     const sgi = this.subgraphIndex;
     if (onTensor) for (const i of this.sg.inputs) onTensor(i, this.tensors[i], sgi);
@@ -696,6 +714,33 @@ export class Interpreter implements SubgraphExecutor {
       p.kernel.eval(p.plan, p.inputs, p.outputs, p.intermediates);
       if (onTensor) for (const t of p.outputs) onTensor(t.index, t, sgi);
     }
+  }
+
+  private shapeValuesChanged(): boolean {
+    if (this.shapeValuesRefused) return true;
+    for (const [i, seen] of this.shapeValueWatches) {
+      const now = this.tensors[i].data;
+      if (seen === null || seen.length !== now.length) return true;
+      for (let k = 0; k < now.length; k++) if (seen[k] !== now[k]) return true;
+    }
+    return false;
+  }
+
+  /** Prepare again with the model inputs' current values (which decide shapes), keeping those values. */
+  private prepareForInputValues(): void {
+    const saved = this.sg.inputs.map((i) => this.tensors[i].data.slice() as TypedArray);
+    this.inputValuesKnown = true;
+    try {
+      this.prepare();
+      this.shapeValuesRefused = false;
+    } catch (e) {
+      // Values a kernel refused: the nodes prepared before them must not run; the next invoke tries again.
+      this.shapeValuesRefused = true;
+      throw e;
+    } finally {
+      this.inputValuesKnown = false;
+    }
+    this.sg.inputs.forEach((i, k) => (this.tensors[i].data as Float32Array).set(saved[k] as Float32Array));
   }
 
   /** A copy of output `indexOrName` (position in the output list, or tensor name). */

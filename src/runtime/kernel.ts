@@ -91,6 +91,13 @@ export interface PrepareContext {
   subgraph(index: number): SubgraphExecutor;
   /** The interpreter's resource variables and run-once flags. */
   resources: ResourceTable;
+  /**
+   * The values of a non-constant model input that decide an output's shape (TRANSPOSE_CONV's output_shape fed at
+   * run time), or null while they are not known yet: the kernel then makes a plan that is never run, and the
+   * interpreter prepares again with the values before the first invoke and whenever they change. Undefined for a
+   * tensor computed by another node (not supported).
+   */
+  valuesForShape?(t: RuntimeTensor): TypedArray | null | undefined;
 }
 
 /** Which implementation a prepared node runs: the WebAssembly module or the TypeScript loops. */
@@ -106,8 +113,9 @@ export interface Kernel<Plan = unknown> {
   /** The hot loop: no allocation per element or per call beyond what the plan holds. */
   eval(plan: Plan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[], intermediates: RuntimeTensor[]): void;
   /**
-   * false for kernels whose result is not a function of their inputs alone (they run other subgraphs or touch
-   * resource variables): their nodes are never computed at prepare even when every input is constant.
+   * false for kernels whose result is not a function of their inputs alone (they run other subgraphs, touch
+   * resource variables, or draw random numbers): their nodes are never computed at prepare even when every input
+   * is constant.
    */
   foldable?: boolean;
   /** Optional: called by resetVariables() for kernels that keep state outside variable tensors. */

@@ -53,6 +53,18 @@ import { callOnceKernel } from './call-once.js';
 import { varHandleKernel } from './var-handle.js';
 import { readVariableKernel } from './read-variable.js';
 import { assignVariableKernel } from './assign-variable.js';
+// Second batch of builtins (detection, normalization, sequence and segment ops).
+import { nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel } from './non-max-suppression.js';
+import { reverseSequenceKernel } from './reverse-sequence.js';
+import { segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel } from './segment.js';
+import { rnnKernel, unidirectionalSequenceRnnKernel } from './rnn.js';
+import { rankKernel } from './rank.js';
+import { bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel } from './bidirectional.js';
+import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
+import { sparseToDenseKernel } from './sparse-to-dense.js';
+import { uniqueKernel } from './unique.js';
+import { rfft2dKernel, realKernel } from './rfft2d.js';
+import { randomUniformKernel, randomStandardNormalKernel } from './random.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 // The rest of the builtins the official runtime registers (A-M share).
 import { signKernel } from './sign.js';
@@ -88,6 +100,9 @@ export const KERNELS: readonly Kernel<any>[] = [
   oneHotKernel, mirrorPadKernel, depthToSpaceKernel, spaceToDepthKernel, spaceToBatchNdKernel, batchToSpaceNdKernel,
   fillKernel, zerosLikeKernel, rangeKernel, floorDivKernel, floorModKernel, powKernel, selectKernel,
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
+  nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, reverseSequenceKernel,
+  segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel, randomUniformKernel, randomStandardNormalKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,

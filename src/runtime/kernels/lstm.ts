@@ -1,5 +1,6 @@
-// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips)
-// and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
+// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips),
+// hybrid (float input and state, int8 weights with per-tensor scales: x, h and the projection's input quantized per
+// batch and step as hybrid-matvec.ts, everything else float32, as LstmStepHybrid) and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
 // gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
 // (18: output state, 19: cell state) and persists across invocations, as in TFLite.
 // With the WebAssembly module both variants run there (see the WebAssembly path below); the loops here are the
@@ -9,6 +10,8 @@ import type { Kernel, KernelPath, PrepareContext, RuntimeTensor, TypedArray } fr
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundingDivideByPOT } from '../quant-math.js';
 import type { WasmArena } from '../wasm/arena.js';
 import { int16Table } from './fixed-point-int16.js';
+import { invSqrtQuantizedMultiplier } from './l2-normalization.js';
+import { accumulateProduct, hybridOperand, quantizeRows, rowSums, type HybridOperand } from './hybrid-matvec.js';
 
 const IN = {
   input: 0, i2i: 1, i2f: 2, i2c: 3, i2o: 4, r2i: 5, r2f: 6, r2c: 7, r2o: 8, c2i: 9, c2f: 10, c2o: 11,
@@ -27,6 +30,21 @@ interface Gate {
   effBiasH: Float64Array;
   mx: number; sx: number; mh: number; sh: number;
   mc: number; sc: number;
+  /** Integer layer norm: int32 bias, coefficient multiplier and the variance floor (PortableApplyLayerNorm). */
+  lnM: number; lnS: number; lnGuard: number;
+  /** Hybrid variant: weight scales, row sums and the float32 gate values. */
+  scaleX: number; scaleH: number; scaleC: number;
+  sumsX: Int32Array; sumsH: Int32Array;
+  acc: Float32Array;
+}
+
+interface LstmHybrid {
+  x: HybridOperand; h: HybridOperand; proj: HybridOperand;
+  projScale: number; projSums: Int32Array;
+  /** Float32 output state and cell state while a step runs; o * act(c). */
+  hs: Float32Array; cs: Float32Array; hidden: Float32Array;
+  /** The per-batch quantization factors of x and h before a gate's weight scale multiplies them. */
+  factorsX: Float32Array; factorsH: Float32Array;
 }
 
 export interface LstmPlan {
@@ -53,8 +71,11 @@ export interface LstmPlan {
   /** Float cell state in double while a sequence runs; one batch row of int8 hidden values. */
   cellF: Float64Array;
   hiddenI8: Int8Array;
+  /** Integer layer norm: the inverse standard deviation multiplier and shift. */
+  lnScratch: Int32Array;
   /** The WebAssembly path (lstm-f32.ts / lstm-i8.ts), or null to run the loops below. */
   wasm: LstmWasm | null;
+  hybrid: LstmHybrid | null;
 }
 
 function floats(t: RuntimeTensor | null): Float64Array | null {
@@ -90,7 +111,8 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
   const activation = String(ctx.options.fusedActivationFunction ?? 'TANH');
   const integer = input.dtype === 'int8';
   if (!integer && input.dtype !== 'float32') ctx.unsupported(`input dtype ${input.dtype} (supported: float32, int8)`);
-  if (!integer && t(IN.i2f)!.dtype !== 'float32') ctx.unsupported(`hybrid LSTM (float input, ${t(IN.i2f)!.dtype} weights) is not supported`);
+  const hybrid = !integer && t(IN.i2f)!.dtype === 'int8';
+  if (!integer && !hybrid && t(IN.i2f)!.dtype !== 'float32') ctx.unsupported(`LSTM with float input and ${t(IN.i2f)!.dtype} weights is not supported`);
   if (cellState.data.length !== batches * nCell || outputState.data.length !== batches * nOutput) {
     ctx.unsupported(`state sizes [${outputState.shape}] / [${cellState.shape}] do not match batch ${batches}, cells ${nCell}, outputs ${nOutput}`);
   }
@@ -99,6 +121,11 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     wx: floats(t(wx))!, wh: floats(t(wh))!, bias: floats(t(bias)) ?? new Float64Array(nCell),
     peephole: floats(t(c2g)), layerNorm: floats(t(ln)),
     effBiasX: new Float64Array(nCell), effBiasH: new Float64Array(nCell), mx: 0, sx: 0, mh: 0, sh: 0, mc: 0, sc: 0,
+    lnM: 0, lnS: 0, lnGuard: 1,
+    scaleX: t(wx)?.scale[0] ?? 1, scaleH: t(wh)?.scale[0] ?? 1, scaleC: c2g >= 0 ? t(c2g)?.scale[0] ?? 1 : 1,
+    sumsX: hybrid && t(wx) ? rowSums(t(wx)!.data as Int8Array, nCell, nInput) : new Int32Array(0),
+    sumsH: hybrid && t(wh) ? rowSums(t(wh)!.data as Int8Array, nCell, nOutput) : new Int32Array(0),
+    acc: new Float32Array(hybrid ? batches * nCell : 0),
   });
   const gates = {
     i: cifg ? null : gate(IN.i2i, IN.r2i, IN.c2i, IN.bi, IN.lni),
@@ -116,19 +143,38 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     sigmoid: new Int16Array(0), tanhGate: new Int16Array(0), tanhCell: new Int16Array(0), cellShift: 0,
     hiddenM: 0, hiddenS: 0, hiddenZp: 0, projM: 0, projS: 0, projBiasEff: new Float64Array(nOutput),
     outputStateZp: 0, outputZp: 0, qCellClip: 0, qProjClip: 0,
-    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null,
+    cellF: new Float64Array(batches * nCell), hiddenI8: new Int8Array(nCell), wasm: null, hybrid: null, lnScratch: new Int32Array(2),
   };
   if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
   if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
-  if (ctx.wasm) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
+  if (hybrid) {
+    for (const k of [IN.i2i, IN.i2f, IN.i2c, IN.i2o, IN.r2i, IN.r2f, IN.r2c, IN.r2o, IN.c2i, IN.c2f, IN.c2o, IN.proj]) {
+      const w = t(k);
+      if (w && w.dtype !== 'int8') ctx.unsupported(`hybrid LSTM weights '${w.name}' must be int8, got ${w.dtype}`);
+    }
+    for (const k of [IN.bi, IN.bf, IN.bc, IN.bo, IN.projBias, IN.lni, IN.lnf, IN.lnc, IN.lno]) {
+      const v = t(k);
+      if (v && v.dtype !== 'float32') ctx.unsupported(`hybrid LSTM tensor '${v.name}' must be float32, got ${v.dtype}`);
+    }
+    if (outputState.dtype !== 'float32' || cellState.dtype !== 'float32') ctx.unsupported('hybrid LSTM needs float32 states');
+    const asymmetric = ctx.options.asymmetricQuantizeInputs === true;
+    plan.hybrid = {
+      x: hybridOperand(batches, nInput, asymmetric), h: hybridOperand(batches, nOutput, asymmetric), proj: hybridOperand(batches, nCell, asymmetric),
+      projScale: proj?.scale[0] ?? 1, projSums: proj ? rowSums(proj.data as Int8Array, nOutput, nCell) : new Int32Array(0),
+      hs: new Float32Array(batches * nOutput), cs: new Float32Array(batches * nCell), hidden: new Float32Array(batches * nCell),
+      factorsX: new Float32Array(batches), factorsH: new Float32Array(batches),
+    };
+  }
+  // The module's integer LSTM has no layer normalization: those run on the loops here.
+  if (ctx.wasm && !hybrid && !(integer && plan.gates.f.layerNorm)) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
   return plan;
 }
 
-/** PopulateQuantizedLstmParams8x8_16 (without layer norm): multipliers, effective biases, tables. */
+/** PopulateQuantizedLstmParams8x8_16: multipliers, effective biases, layer-norm parameters, tables. */
 function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, outputState: RuntimeTensor, cellState: RuntimeTensor,
   output: RuntimeTensor): void {
   const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
-  if (p.gates.f.layerNorm) ctx.unsupported('integer LSTM with layer normalization');
+  const layerNorm = p.gates.f.layerNorm !== null;
   if (outputState.dtype !== 'int8' || cellState.dtype !== 'int16') ctx.unsupported('integer LSTM needs an int8 output state and an int16 cell state');
   if (ctx.intermediates.length < 5) ctx.unsupported(`integer LSTM needs 5 intermediate tensors, got ${ctx.intermediates.length}`);
   const hidden = ctx.intermediates[4];
@@ -140,18 +186,33 @@ function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, 
   const f32 = Math.fround;
   const inputScale = input.scale[0];
   const stateScale = outputState.scale[0];
-  const gateScale = 2 ** -12; // Q3.12 gates without layer norm
+  // Gate pre-activations: Q3.12 without layer norm; with it, the scales of intermediates 0..3 (input, forget,
+  // cell, output), which layer normalization then brings to Q3.12.
+  const gateScales = [0, 1, 2, 3].map((k) => {
+    if (!layerNorm) return 2 ** -12;
+    const s = ctx.intermediates[k]?.scale[0];
+    if (!(s! > 0)) ctx.unsupported(`integer layer-norm LSTM needs a scale on intermediate ${k}`);
+    return s!;
+  });
   const hiddenScale = hidden.scale[0];
   const inZp = input.zeroPoint[0] ?? 0;
   const stateZp = outputState.zeroPoint[0] ?? 0;
-  const setGate = (g: Gate | null, wx: number, wh: number, c2g: number) => {
+  const setGate = (g: Gate | null, wx: number, wh: number, c2g: number, ln: number, gateScale: number) => {
     if (!g) return;
     const wxT = t(wx)!, whT = t(wh)!;
+    if (layerNorm) {
+      const lnT = t(ln);
+      if (!lnT || lnT.dtype !== 'int16' || !lnT.scale.length) ctx.unsupported(`integer layer-norm LSTM needs int16 quantized coefficients at input ${ln}`);
+      const q = quantizeMultiplier(lnT.scale[0]);
+      g.lnM = q.multiplier; g.lnS = q.shift;
+      g.lnGuard = Math.max(1, Math.trunc(f32(10000 * lnT.scale[0])));
+    }
     const qx = quantizeMultiplier(f32(f32(wxT.scale[0] * inputScale) / gateScale));
     const qh = quantizeMultiplier(f32(f32(whT.scale[0] * stateScale) / gateScale));
     g.mx = qx.multiplier; g.sx = qx.shift; g.mh = qh.multiplier; g.sh = qh.shift;
     if (c2g >= 0 && t(c2g)) {
-      const qc = quantizeMultiplier(f32(f32(f32(2 ** cellLog2) * t(c2g)!.scale[0]) / gateScale));
+      // 2^cell_scale comes from std::pow (a double): the product and quotient are double, then float.
+      const qc = quantizeMultiplier(f32((2 ** cellLog2 * t(c2g)!.scale[0]) / gateScale));
       g.mc = qc.multiplier; g.sc = qc.shift;
     }
     const rows = g.bias.length;
@@ -160,14 +221,15 @@ function prepareInteger(ctx: PrepareContext, p: LstmPlan, input: RuntimeTensor, 
       let sx = 0, sh = 0;
       for (let c = 0; c < colsX; c++) sx += g.wx[r * colsX + c];
       for (let c = 0; c < colsH; c++) sh += g.wh[r * colsH + c];
-      g.effBiasX[r] = g.bias[r] - inZp * sx;
+      // With layer norm the bias is added after normalization, not to the products.
+      g.effBiasX[r] = (layerNorm ? 0 : g.bias[r]) - inZp * sx;
       g.effBiasH[r] = -stateZp * sh;
     }
   };
-  setGate(p.gates.i, IN.i2i, IN.r2i, IN.c2i);
-  setGate(p.gates.f, IN.i2f, IN.r2f, IN.c2f);
-  setGate(p.gates.c, IN.i2c, IN.r2c, -1);
-  setGate(p.gates.o, IN.i2o, IN.r2o, IN.c2o);
+  setGate(p.gates.i, IN.i2i, IN.r2i, IN.c2i, IN.lni, gateScales[0]);
+  setGate(p.gates.f, IN.i2f, IN.r2f, IN.c2f, IN.lnf, gateScales[1]);
+  setGate(p.gates.c, IN.i2c, IN.r2c, -1, IN.lnc, gateScales[2]);
+  setGate(p.gates.o, IN.i2o, IN.r2o, IN.c2o, IN.lno, gateScales[3]);
   const qHidden = quantizeMultiplier(f32((2 ** -15 / hiddenScale) * 2 ** -15));
   p.hiddenM = qHidden.multiplier; p.hiddenS = qHidden.shift;
   p.hiddenZp = hidden.zeroPoint[0] ?? 0;
@@ -269,6 +331,88 @@ function evalFloat(p: LstmPlan, input: Float32Array, out: Float32Array, hState: 
   for (let i = 0; i < batches * nOutput; i++) hState[i] = hs[i];
 }
 
+/** One hybrid gate (CalculateLstmGateHybrid): bias (or 0 under layer norm) + products + peephole, then activation. */
+function hybridGate(p: LstmPlan, h: LstmHybrid, g: Gate, xNonZero: boolean, hNonZero: boolean, activation: string): Float32Array {
+  const { batches, nCell } = p;
+  const acc = g.acc;
+  for (let b = 0; b < batches; b++) for (let r = 0; r < nCell; r++) acc[b * nCell + r] = g.layerNorm ? 0 : g.bias[r];
+  if (xNonZero) accumulateProduct(h.x, g.wx, nCell, g.sumsX, acc, 0, nCell);
+  if (hNonZero) accumulateProduct(h.h, g.wh, nCell, g.sumsH, acc, 0, nCell);
+  if (g.peephole) {
+    for (let b = 0; b < batches; b++) {
+      for (let r = 0; r < nCell; r++) {
+        const i = b * nCell + r;
+        acc[i] = Math.fround(acc[i] + Math.fround(Math.fround(g.peephole[r] * g.scaleC) * h.cs[i]));
+      }
+    }
+  }
+  if (g.layerNorm) {
+    // MeanStddevNormalization in float32 (its result is quantized again downstream), then coefficients and bias.
+    const f32 = Math.fround;
+    for (let b = 0; b < batches; b++) {
+      const row = b * nCell;
+      let sum = 0;
+      for (let r = 0; r < nCell; r++) sum = f32(sum + acc[row + r]);
+      const mean = f32(sum / nCell);
+      let sq = 0;
+      for (let r = 0; r < nCell; r++) { const d = f32(acc[row + r] - mean); sq = f32(sq + f32(d * d)); }
+      const variance = f32(sq / nCell);
+      const inv = f32(1 / f32(Math.sqrt(variance === 0 ? f32(1e-8) : variance)));
+      for (let r = 0; r < nCell; r++) acc[row + r] = f32(f32(f32(f32(acc[row + r] - mean) * inv) * g.layerNorm[r]) + g.bias[r]);
+    }
+  }
+  for (let i = 0; i < batches * nCell; i++) acc[i] = act(acc[i], activation);
+  return acc;
+}
+
+function evalHybrid(p: LstmPlan, h: LstmHybrid, input: Float32Array, out: Float32Array, hState: Float32Array, cState: Float32Array): void {
+  const { batches, steps, nInput, nCell, nOutput, gates } = p;
+  const { hs, cs, hidden } = h;
+  hs.set(hState);
+  cs.set(cState);
+  for (let t = 0; t < steps; t++) {
+    const xOff = p.timeMajor ? t * batches * nInput : t * nInput;
+    const xStride = p.timeMajor ? nInput : steps * nInput;
+    const xNonZero = quantizeRows(h.x, input, xOff, xStride, 1);
+    const hNonZero = quantizeRows(h.h, hs, 0, nOutput, 1);
+    // Factors carry the weight scale per gate: scale the per-batch input factors for each gate's product.
+    const { factorsX, factorsH } = h;
+    factorsX.set(h.x.factor);
+    factorsH.set(h.h.factor);
+    const withScales = (g: Gate, activation: string): Float32Array => {
+      for (let b = 0; b < batches; b++) {
+        h.x.factor[b] = Math.fround(factorsX[b] * g.scaleX);
+        h.h.factor[b] = Math.fround(factorsH[b] * g.scaleH);
+      }
+      return hybridGate(p, h, g, xNonZero, hNonZero, activation);
+    };
+    const gi = gates.i ? withScales(gates.i, 'SIGMOID') : null;
+    const gf = withScales(gates.f, 'SIGMOID');
+    const gc = withScales(gates.c, p.activation);
+    for (let i = 0; i < batches * nCell; i++) {
+      let v = Math.fround(gf[i] * cs[i]);
+      v = Math.fround(v + Math.fround((gi ? gi[i] : Math.fround(1 - gf[i])) * gc[i]));
+      if (p.cellClip > 0) v = v > p.cellClip ? p.cellClip : v < -p.cellClip ? -p.cellClip : v;
+      cs[i] = v;
+    }
+    const go = withScales(gates.o, 'SIGMOID');
+    for (let i = 0; i < batches * nCell; i++) hidden[i] = Math.fround(go[i] * act(cs[i], p.activation));
+    if (p.proj) {
+      for (let b = 0; b < batches; b++) for (let r = 0; r < nOutput; r++) hs[b * nOutput + r] = p.projBias[r];
+      if (quantizeRows(h.proj, hidden, 0, nCell, h.projScale)) accumulateProduct(h.proj, p.proj, nOutput, h.projSums, hs, 0, nOutput);
+      if (p.projClip > 0) for (let i = 0; i < hs.length; i++) hs[i] = hs[i] > p.projClip ? p.projClip : hs[i] < -p.projClip ? -p.projClip : hs[i];
+    } else {
+      hs.set(hidden.subarray(0, batches * nOutput));
+    }
+    for (let b = 0; b < batches; b++) {
+      const dst = p.timeMajor ? (t * batches + b) * nOutput : (b * steps + t) * nOutput;
+      for (let r = 0; r < nOutput; r++) out[dst + r] = hs[b * nOutput + r];
+    }
+  }
+  hState.set(hs);
+  cState.set(cs);
+}
+
 const clamp16 = (x: number): number => (x > 32767 ? 32767 : x < -32768 ? -32768 : x);
 
 /** Integer gate (CalculateLstmGateInteger8x8_16 without layer norm): int16 result through a table. */
@@ -284,7 +428,33 @@ function integerGate(p: LstmPlan, g: Gate, x: Int8Array, xOff: number, h: Int8Ar
     for (let k = 0; k < nOutput; k++) ah += g.wh[wh + k] * h[k];
     v = clamp16(multiplyByQuantizedMultiplier(ah, g.mh, g.sh) + v);
     if (g.peephole) v = clamp16(multiplyByQuantizedMultiplier(g.peephole[r] * cell[r], g.mc, g.sc) + v);
-    out[r] = table[v + 32768];
+    out[r] = v;
+  }
+  if (g.layerNorm) integerLayerNorm(g, out, nCell, p.lnScratch);
+  for (let r = 0; r < nCell; r++) out[r] = table[out[r] + 32768];
+}
+
+/**
+ * PortableApplyLayerNorm on one batch row of int16 gate values: mean and variance in Q10 (int64 sums), the inverse
+ * standard deviation as a fixed-point multiplier, then coefficient x value + bias in int32 (wrapping, as TFLite's
+ * int32 product), rounded /1024 and requantized to Q3.12.
+ */
+function integerLayerNorm(g: Gate, v: Float64Array, n: number, inv: Int32Array): void {
+  // Every intermediate stays below 2^53 for int16 values and rows under 2^20 cells: doubles are exact here.
+  let sum = 0, sumSq = 0;
+  for (let j = 0; j < n; j++) { sum += v[j]; sumSq += v[j] * v[j]; }
+  const mean = Math.trunc((sum * 1024) / n) | 0;
+  const temp = Math.trunc((1 << 20) / n);
+  let variance2 = Math.trunc((sumSq * temp - mean * mean) / (1 << 20)) | 0;
+  if (variance2 < 1) variance2 = g.lnGuard;
+  invSqrtQuantizedMultiplier(variance2, inv);
+  const coef = g.layerNorm!, bias = g.bias;
+  for (let j = 0; j < n; j++) {
+    const shifted = (1024 * v[j] - mean) | 0;
+    const rescaled = multiplyByQuantizedMultiplier(shifted, inv[0], inv[1]);
+    const val3 = (Math.imul(rescaled, coef[j]) + bias[j]) | 0;
+    const val4 = Math.trunc((val3 > 0 ? val3 + 512 : val3 - 512) / 1024);
+    v[j] = clamp16(multiplyByQuantizedMultiplier(val4, g.lnM, g.lnS + 12));
   }
 }
 
@@ -629,6 +799,8 @@ function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   const cState = inputs[IN.cellState]!.data;
   if (p.wasm) {
     evalWasm(p.wasm, inputs[0]!.data, outputs[0].data, hState, cState);
+  } else if (p.hybrid) {
+    evalHybrid(p, p.hybrid, inputs[0]!.data as Float32Array, outputs[0].data as Float32Array, hState as Float32Array, cState as Float32Array);
   } else if (p.integer) {
     evalInteger(p, inputs[0]!.data as Int8Array, outputs[0].data as Int8Array, hState as Int8Array, cState as Int16Array);
   } else {

@@ -138,3 +138,18 @@ export function checkGeneratedShape(ctx: PrepareContext, shape: readonly number[
   }
   if (n > MAX_GENERATED_ELEMENTS) ctx.unsupported(`${what}: [${shape}] has ${n} elements (at most ${MAX_GENERATED_ELEMENTS})`);
 }
+
+/**
+ * Values of an int32/int64 input that decides an output's shape: a constant's, or a model input's as the interpreter
+ * supplies them (null while they are not known yet: the caller plans a node that is prepared again before it runs).
+ */
+export function shapeDecidingValues(ctx: PrepareContext, t: RuntimeTensor, what: string): number[] | null {
+  if (t.dtype !== 'int32' && t.dtype !== 'int64') ctx.unsupported(`${what} (tensor '${t.name}') must be int32 or int64, not ${t.dtype}`);
+  if (t.isConstant) return intValues(t);
+  const values = ctx.valuesForShape?.(t);
+  if (values === undefined) ctx.unsupported(`${what} (tensor '${t.name}') must be a constant or a model input`);
+  if (values === null) return null;
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) out.push(Number(values[i]));
+  return out;
+}

@@ -6,12 +6,14 @@
 //   per filter: weights_time . memory; per unit: bias + the sum of its `rank` filters; activation.
 // Variants: float32 (any of TFLite's vector activations), and fully integer int8 (int8 input / feature weights /
 // output, int16 time weights and state, int32 bias; two multipliers from float32 scale products as in
-// svdf.cc's Prepare). TFLite's integer path requires RELU yet applies no clamp beyond the int8 range: we do the
+// svdf.cc's Prepare); and hybrid (float input, state and output; int8 weights_feature applied to the input
+// quantized per batch as hybrid-matvec.ts, int8 weights_time dequantized once, the rest float). TFLite's integer path requires RELU yet applies no clamp beyond the int8 range: we do the
 // same (and accept NONE, which means exactly that).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant-math.js';
 import { requireQuantized } from './conv-common.js';
+import { accumulateProduct, hybridOperand, quantizeRows, rowSums, type HybridOperand } from './hybrid-matvec.js';
 
 const IN = { input: 0, weightsFeature: 1, weightsTime: 2, bias: 3, state: 4 } as const;
 
@@ -24,6 +26,12 @@ export interface SvdfPlan {
   scratch: Float64Array;
   inputZp: number; outputZp: number;
   m1: number; s1: number; m2: number; s2: number;
+  /** Hybrid: the quantized input, weights_feature's scale and row sums, weights_time dequantized, a float32 row. */
+  hybrid: HybridOperand | null;
+  wfScale: number;
+  wfSums: Int32Array;
+  wtFloat: Float32Array | null;
+  newest: Float32Array;
 }
 
 const FLOAT_ACTIVATIONS = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1', 'TANH', 'SIGN_BIT'];
@@ -61,6 +69,7 @@ function prepareSvdf(ctx: PrepareContext): SvdfPlan {
     integer: false, batches, inputSize, filters, units, rank, memory, activation,
     bias: new Float64Array(units), scratch: new Float64Array(batches * filters),
     inputZp: 0, outputZp: 0, m1: 0, s1: 0, m2: 0, s2: 0,
+    hybrid: null, wfScale: 1, wfSums: new Int32Array(0), wtFloat: null, newest: new Float32Array(0),
   };
   if (bias) for (let u = 0; u < units; u++) plan.bias[u] = Number(bias.data[u]);
 
@@ -86,8 +95,20 @@ function prepareSvdf(ctx: PrepareContext): SvdfPlan {
     plan.m2 = q2.multiplier; plan.s2 = q2.shift;
     plan.inputZp = input.zeroPoint[0] ?? 0;
     plan.outputZp = output.zeroPoint[0] ?? 0;
+  } else if (input.dtype === 'float32' && wf.dtype === 'int8') {
+    if (wt.dtype !== 'int8') ctx.unsupported(`hybrid SVDF needs int8 weights_time, '${wt.name}' is ${wt.dtype}`);
+    for (const t of [state, output]) if (t.dtype !== 'float32') ctx.unsupported(`'${t.name}' must be float32, got ${t.dtype}`);
+    if (bias && bias.dtype !== 'float32') ctx.unsupported(`bias '${bias.name}' must be float32, got ${bias.dtype}`);
+    if (!wf.isConstant || !wt.isConstant) ctx.unsupported('hybrid SVDF needs constant weights');
+    if (!FLOAT_ACTIVATIONS.includes(activation)) ctx.unsupported(`fused activation ${activation}`);
+    plan.hybrid = hybridOperand(batches, inputSize, ctx.options.asymmetricQuantizeInputs === true);
+    plan.wfScale = wf.scale[0] ?? 1;
+    plan.wfSums = rowSums(wf.data as Int8Array, filters, inputSize);
+    const wtScale = Math.fround(wt.scale[0] ?? 1);
+    plan.wtFloat = Float32Array.from(wt.data as Int8Array, (v) => v * wtScale);
+    plan.newest = new Float32Array(batches * filters);
   } else {
-    ctx.unsupported(`input ${input.dtype} with weights_feature ${wf.dtype} is not supported (hybrid SVDF is not implemented)`);
+    ctx.unsupported(`input ${input.dtype} with weights_feature ${wf.dtype} is not supported`);
   }
   return plan;
 }
@@ -107,7 +128,7 @@ function activate(act: string, v: number): number {
 function evalSvdf(p: SvdfPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const x = inputs[IN.input]!.data as Float32Array;
   const wf = inputs[IN.weightsFeature]!.data as Float32Array;
-  const wt = inputs[IN.weightsTime]!.data as Float32Array;
+  const wt = p.wtFloat ?? inputs[IN.weightsTime]!.data as Float32Array;
   const state = inputs[IN.state]!.data as Float32Array;
   const out = outputs[0].data as Float32Array;
   const { batches, inputSize, filters, units, rank, memory, scratch, bias } = p;
@@ -117,7 +138,14 @@ function evalSvdf(p: SvdfPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
   state.copyWithin(0, 1);
 
   const zp = p.inputZp;
-  for (let b = 0; b < batches; b++) {
+  if (p.hybrid) {
+    const newest = p.newest;
+    newest.fill(0);
+    if (quantizeRows(p.hybrid, x, 0, inputSize, p.wfScale)) {
+      accumulateProduct(p.hybrid, inputs[IN.weightsFeature]!.data as Int8Array, filters, p.wfSums, newest, 0, filters);
+    }
+    for (let i = 0; i < batches * filters; i++) state[i * M + M - 1] = newest[i];
+  } else for (let b = 0; b < batches; b++) {
     const xb = b * inputSize;
     for (let f = 0; f < filters; f++) {
       const wb = f * inputSize;
@@ -161,8 +189,8 @@ function evalSvdf(p: SvdfPlan, inputs: (RuntimeTensor | null)[], outputs: Runtim
 
 export const svdfKernel: Kernel<SvdfPlan> = {
   op: 'SVDF',
-  // v1 float, v2 hybrid (not implemented: refused in prepare), v3 int8.
-  maxVersion: 3,
+  // v1 float, v2 hybrid, v3 int8, v4 asymmetric hybrid inputs.
+  maxVersion: 4,
   prepare: prepareSvdf,
   eval: evalSvdf,
 };

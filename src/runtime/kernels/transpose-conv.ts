@@ -10,6 +10,7 @@ import { multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierInt64 } fro
 import {
   biasValues, computeOutSize, computePadding, floatClamp, outputMultipliers, quantClamp, requireQuantized,
 } from './conv-common.js';
+import { checkGeneratedShape, shapeDecidingValues, sizeOf } from './shape-util.js';
 
 type Variant = 'float' | 'int8' | 'uint8' | 'int16';
 
@@ -46,18 +47,21 @@ function prepareTransposeConv(ctx: PrepareContext): TransposeConvPlan {
   const output = ctx.outputs[0];
   if (!shapeT || !filter || !input) ctx.unsupported('needs output_shape, weights and input');
   if (shapeT.dtype !== 'int32') ctx.unsupported(`output_shape '${shapeT.name}' must be int32, got ${shapeT.dtype}`);
-  if (!shapeT.isConstant) ctx.unsupported(`output_shape '${shapeT.name}' must be a constant tensor`);
-  if (shapeT.data.length !== 4) ctx.unsupported(`output_shape '${shapeT.name}' must hold 4 values, got ${shapeT.data.length}`);
+  if (sizeOf(shapeT.shape) !== 4) ctx.unsupported(`output_shape '${shapeT.name}' must hold 4 values, has shape [${shapeT.shape}]`);
   if (input.shape.length !== 4) ctx.unsupported(`input '${input.name}' must be 4-D NHWC, got [${input.shape}]`);
   if (filter.shape.length !== 4) ctx.unsupported(`weights '${filter.name}' must be 4-D OHWI, got [${filter.shape}]`);
   const [batches, inH, inW, inC] = input.shape;
   const [outC, filterH, filterW, filterDepth] = filter.shape;
-  const outShape = Array.from(shapeT.data as Int32Array);
+  // output_shape may be a model input (TFLite makes the output dynamic and sizes it at eval): until its values are
+  // known, plan for the height and width the file declares; the interpreter prepares again with the values.
+  const values = shapeDecidingValues(ctx, shapeT, 'output_shape');
+  const outShape = values ?? [batches, output.shape[1] ?? 0, output.shape[2] ?? 0, outC];
   const [outN, outH, outW, outDepth] = outShape;
   if (filterDepth !== inC) ctx.unsupported(`weights depth ${filterDepth} does not match input depth ${inC}`);
   if (outN !== batches) ctx.unsupported(`output_shape batch ${outN} does not match input batch ${batches}`);
   if (outDepth !== outC) ctx.unsupported(`output_shape depth ${outDepth} does not match the weights' ${outC} output channels`);
-  if (!(outH > 0 && outW > 0)) ctx.unsupported(`output_shape [${outShape}] must be positive`);
+  if (values && !(outH > 0 && outW > 0)) ctx.unsupported(`output_shape [${outShape}] must be positive`);
+  checkGeneratedShape(ctx, outShape, `output_shape '${shapeT.name}'`);
   output.shape = outShape;
 
   const o = ctx.options;
