@@ -7,6 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError, ModelFormatError, UnsupportedError } from '../../../src/errors.js';
 import { readSavedModel } from '../../../src/importers/tf/saved-model.js';
+import { frozenGraphToModel } from '../../../src/importers/tf/import-graph.js';
+import { writeModel } from '../../../src/format/index.js';
+import { Interpreter } from '../../../src/runtime/interpreter.js';
+import { createOfficialRunner } from '../../helpers/oracle.js';
 import { encodeMessage, type FunctionDef, type NodeDef } from '../../../src/importers/tf/proto/index.js';
 import { Rng } from '../../helpers/random.js';
 import { maxAbsDiff } from '../helpers.js';
@@ -275,7 +279,7 @@ test('signature and tag choice: unknown names are InputErrors listing what there
     (e: Error) => e instanceof InputError && e.message === 'tf2_model/saved_model.pb: no MetaGraphDef tagged train; the SavedModel has tag sets [serve]');
 });
 
-test('control flow on the output path is one UnsupportedError naming the loop and its ops; off the path it is pruned', () => {
+test('a functional loop on the output path is kept with its library (converted to WHILE); Case is one UnsupportedError naming it; off the path it is pruned', async () => {
   const body: FunctionDef = {
     signature: { name: 'loop_body', inputArg: [arg('i'), arg('v')], outputArg: [arg('i2'), arg('v2')] },
     nodeDef: [floatConst('one', [], [1]), node('inc', 'AddV2', ['i', 'one:output:0'], { T: F }), node('tw', 'Mul', ['v', 'v'], { T: F })],
@@ -294,8 +298,37 @@ test('control flow on the output path is one UnsupportedError naming the loop an
     mainNodes: whileNodes('while'), functions: [body, cond],
     signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'while:1', dtype: 'DT_FLOAT' } } } },
   }));
-  assert.throws(() => onPath.freeze(), (e: Error) => e instanceof UnsupportedError
-    && e.message === "tf2_model: control flow is not supported: loop 'while' (StatelessWhile; its body runs AddV2, Const, Less, Mul)");
+  const frozen = onPath.freeze();
+  assert.ok(frozen.graph.node!.some((n) => n.op === 'StatelessWhile'));
+  const kept = frozen.graph.library?.function?.map((f) => f.signature?.name) ?? [];
+  assert.ok(kept.includes('loop_body') && kept.includes('loop_cond'), kept.join(', '));
+  // Three iterations of v = v * v: x^8 (independent arithmetic).
+  const { model } = frozenGraphToModel(frozen, { inputShapes: { x: [1, 4] } });
+  assert.deepEqual(model.subgraphs[0].operators.map((o) => o.op), ['WHILE']);
+  const xs = [0.5, -1.1, 1.05, 0.9];
+  const want = xs.map((v) => Math.fround(Math.fround(Math.fround(v * v) ** 2) ** 2));
+  const it = Interpreter.fromModel(model);
+  it.setInput(0, Float32Array.from(xs));
+  it.invoke();
+  const official = await createOfficialRunner(writeModel(model));
+  try {
+    official.setInput(0, Float32Array.from(xs));
+    official.invoke();
+    assert.ok(maxAbsDiff(it.getOutput(0) as Float32Array, want) < 1e-6, `ours ${it.getOutput(0)} vs ${want}`);
+    assert.ok(maxAbsDiff(official.getOutputs()[0].data as Float32Array, want) < 1e-6, `official ${official.getOutputs()[0].data} vs ${want}`);
+  } finally {
+    official.delete();
+  }
+  const caseNodes: NodeDef[] = [
+    intConst('case/k', [], [0]),
+    node('case', 'StatelessCase', ['case/k', 'serving_default_x'], { branches: { list: { func: [{ name: 'loop_body' }] } } }),
+  ];
+  const withCase = readSavedModel(tf2Model({
+    mainNodes: caseNodes, functions: [body, cond],
+    signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'case:0', dtype: 'DT_FLOAT' } } } },
+  }));
+  assert.throws(() => withCase.freeze(), (e: Error) => e instanceof UnsupportedError
+    && e.message === "tf2_model: control flow is not supported: conditional 'case' (StatelessCase)");
   const offPath = readSavedModel(tf2Model({ mainNodes: whileNodes('while'), functions: [body, cond] }));
   assert.equal(offPath.freeze().outputs.length, 2);
 
