@@ -401,6 +401,10 @@ class Freezer {
         out.push(constNode(n.name!, this.variableValue(n, n)));
         continue;
       }
+      if (SUPPORTED_CONTROL_FLOW.has(op)) {
+        out.push(...this.bindLoopVariables(n, byName));
+        continue;
+      }
       const reader = RESOURCE_READERS[op];
       if (!reader) {
         out.push(n);
@@ -411,6 +415,24 @@ class Freezer {
       out.push(...reader(n, value, this.label));
     }
     return out;
+  }
+
+  /**
+   * A loop or conditional passed a variable's handle: the handle becomes a Const of the variable's value, which the
+   * graph importer binds into the functions (their ReadVariableOp of it then reads the value).
+   */
+  private bindLoopVariables(n: NodeDef, byName: Map<string, NodeDef>): NodeDef[] {
+    const consts: NodeDef[] = [];
+    const input = (n.input ?? []).map((t) => {
+      let src = byName.get(tensorNode(t));
+      for (let steps = 0; src?.op === 'Identity' && src.input?.length && steps <= byName.size; steps++) src = byName.get(tensorNode(src.input[0]));
+      if (!src || src.op !== 'VarHandleOp') return t;
+      const variable = this.main.get(src.name!) ?? src;
+      const name = this.uniqueName(`${src.name}/value`);
+      consts.push(constNode(name, this.src.variables.valueOf(variable)));
+      return name;
+    });
+    return [...consts, { ...n, input }];
   }
 
   /** The main-graph node a resource input comes from (through Identity nodes). */

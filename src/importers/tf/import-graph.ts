@@ -106,8 +106,9 @@ class FunctionSubgraphs implements FunctionConverter {
     flat.inputs.forEach((input, k) => {
       const a = args[k];
       const dtype = dtypeOfTf(input.dtype);
-      if (input.dtype === 'DT_RESOURCE') throw new UnsupportedError(`${flat.label}: argument '${input.name}' is a resource (variables read inside loops and conditionals are not supported)`);
-      if (dtype !== a.dtype) throw new ModelFormatError(`${flat.label}: argument '${input.name}' is ${input.dtype}, its caller passes ${a.dtype}`);
+      // A variable handle arrives as the variable's value (bound by freezing): the function reads it as a constant.
+      if (input.dtype === 'DT_RESOURCE' && !a.const) throw new UnsupportedError(`${flat.label}: argument '${input.name}' is a resource that is not a saved variable (only variables of a SavedModel can be read inside loops and conditionals)`);
+      if (input.dtype !== 'DT_RESOURCE' && dtype !== a.dtype) throw new ModelFormatError(`${flat.label}: argument '${input.name}' is ${input.dtype}, its caller passes ${a.dtype}`);
       if (a.const) presets.set(input.node, a.const);
       else inputs.push({ ...input, shape: [...(a.shapeSignature ?? a.shape)] });
     });

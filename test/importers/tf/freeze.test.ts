@@ -355,6 +355,53 @@ test('a functional loop on the output path is kept with its library (converted t
     && e.message === "tf1_loop: control flow is not supported: loop 'while/while_context' uses Enter, Exit, LoopCond, Merge, NextIteration, Switch (6 node(s))");
 });
 
+test('a variable handle passed into a loop is bound to its saved value; the body reads it (x @ K @ K, ours and official)', async () => {
+  // TF2 passes a captured variable into a While as a resource loop value the body reads and returns unchanged.
+  const body: FunctionDef = {
+    signature: { name: 'mat_body', inputArg: [arg('i', 'DT_INT32'), arg('v'), arg('k', 'DT_RESOURCE')], outputArg: [arg('i2', 'DT_INT32'), arg('v2'), arg('k2', 'DT_RESOURCE')] },
+    nodeDef: [
+      intConst('one', [], [1]), node('inc', 'AddV2', ['i', 'one:output:0'], { T: attrs.type('DT_INT32') }),
+      node('read', 'ReadVariableOp', ['k', '^inc'], { dtype: F }),
+      node('mm', 'MatMul', ['v', 'read:value:0'], { T: F, transpose_a: attrs.b(false), transpose_b: attrs.b(false) }),
+      node('k_id', 'Identity', ['k'], { T: attrs.type('DT_RESOURCE') }),
+    ],
+    ret: { i2: 'inc:z:0', v2: 'mm:product:0', k2: 'k_id:output:0' },
+  };
+  const cond: FunctionDef = {
+    signature: { name: 'mat_cond', inputArg: [arg('i', 'DT_INT32'), arg('v'), arg('k', 'DT_RESOURCE')], outputArg: [arg('c', 'DT_BOOL')] },
+    nodeDef: [intConst('two', [], [2]), node('less', 'Less', ['i', 'two:output:0'], { T: attrs.type('DT_INT32') })],
+    ret: { c: 'less:z:0' },
+  };
+  const files = tf2Model({
+    mainNodes: [
+      intConst('w/i0', [], [0]),
+      node('w', 'While', ['w/i0', 'serving_default_x', 'dense/kernel'], { T: attrs.types(['DT_INT32', 'DT_FLOAT', 'DT_RESOURCE']), body: attrs.func('mat_body'), cond: attrs.func('mat_cond') }),
+    ],
+    functions: [body, cond],
+    signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'w:1', dtype: 'DT_FLOAT' } } } },
+  });
+  const { model } = frozenGraphToModel(readSavedModel(files).freeze(), { inputShapes: { x: [1, 4] } });
+  const loop = model.subgraphs[0].operators.find((o) => o.op === 'WHILE')!;
+  assert.equal(loop.inputs.length, 2, 'the kernel is bound into the body, not a loop value');
+  const bodySg = model.subgraphs[Number(loop.options.bodySubgraphIndex)];
+  assert.ok(bodySg.operators.some((o) => o.op === 'FULLY_CONNECTED' && bodySg.tensors[o.inputs[1]].data), bodySg.operators.map((o) => o.op).join(' '));
+  const x = [0.3, -0.7, 1.2, 0.05];
+  const matvec = (v: number[]) => [0, 1, 2, 3].map((c) => v.reduce((s, vr, r) => s + vr * K[r * 4 + c], 0));
+  const want = matvec(matvec(x));
+  const it = Interpreter.fromModel(model);
+  it.setInput(0, Float32Array.from(x));
+  it.invoke();
+  const official = await createOfficialRunner(writeModel(model));
+  try {
+    official.setInput(0, Float32Array.from(x));
+    official.invoke();
+    assert.ok(maxAbsDiff(it.getOutput(0) as Float32Array, want) < 1e-5, `ours ${it.getOutput(0)} vs ${want}`);
+    assert.ok(maxAbsDiff(official.getOutputs()[0].data as Float32Array, want) < 1e-5, `official ${official.getOutputs()[0].data} vs ${want}`);
+  } finally {
+    official.delete();
+  }
+});
+
 test('graphs that do not fit together are ModelFormatErrors naming the node', () => {
   const missingFn = tf2Model({
     mainNodes: [node('call2', 'PartitionedCall', ['serving_default_x'], { f: attrs.func('nowhere') })],
