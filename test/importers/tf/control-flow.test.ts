@@ -340,3 +340,42 @@ test('a loop value that changes shape, a missing function and a resource argumen
   h.output('pick');
   assert.throws(() => convert(withLibrary(h, [t, e]), 'res.json'), (err: Error) => err instanceof UnsupportedError && /res\.json/.test(err.message) && !err.message.includes('\n'));
 });
+
+test('a While inside an If branch: nested control flow becomes nested subgraphs', async () => {
+  const rnd = mulberry32(31);
+  const g = new GraphSpec();
+  const c = g.placeholder('c', [], 'bool');
+  const x = g.placeholder('x', [1, U]);
+  const n = g.placeholder('n', [], 'int32');
+  const thenFn = new FnSpec(g, 'then_loop');
+  const elseFn = new FnSpec(g, 'else_neg');
+  const cond = new FnSpec(g, 'inner_cond');
+  const body = new FnSpec(g, 'inner_body');
+  for (const f of [thenFn, elseFn]) { f.arg('x'); f.arg('n', 'DT_INT32'); }
+  for (const f of [cond, body]) { f.arg('i', 'DT_INT32'); f.arg('n', 'DT_INT32'); f.arg('x'); }
+  cond.returns('go', cond.op('less', 'Less', ['i', 'n'], { T: T.i }, 'z'), 'DT_BOOL');
+  const mm = body.op('mm', 'MatMul', ['x', body.weight('inner_w', [U, U], floats(rnd, U * U, -0.6, 0.6))], { T: T.f, transpose_a: A.b(false), transpose_b: A.b(false) }, 'product');
+  body.returns('i2', body.op('inc', 'AddV2', ['i', body.weight('inner_one', [], [1], 'int32')], { T: T.i }, 'z'), 'DT_INT32')
+    .returns('n2', 'n', 'DT_INT32').returns('x2', body.op('act', 'Tanh', [mm], { T: T.f }, 'y'));
+  const loop = thenFn.op('loop', 'StatelessWhile', [thenFn.weight('inner_i0', [], [0], 'int32'), 'n', 'x'], {
+    T: { list: { type: ['DT_INT32', 'DT_INT32', 'DT_FLOAT'] } }, cond: { func: { name: 'inner_cond' } }, body: { func: { name: 'inner_body' } },
+  }, 'output');
+  thenFn.returns('y', loop.replace(/:0$/, ':2'));
+  elseFn.returns('y', elseFn.op('neg', 'Neg', ['x'], { T: T.f }, 'y'));
+  g.op('pick', 'If', [c, x, n], {
+    Tcond: A.type('DT_BOOL'), Tin: { list: { type: ['DT_FLOAT', 'DT_INT32'] } }, Tout: { list: { type: ['DT_FLOAT'] } },
+    then_branch: { func: { name: 'then_loop' } }, else_branch: { func: { name: 'else_neg' } },
+  });
+  g.output('pick');
+  const art = withLibrary(g, [thenFn, elseFn, cond, body]);
+  const model = convert(art, 'nested');
+  assert.equal(model.subgraphs.length, 5, opsOf(model).join('\n'));
+  const thenSg = model.subgraphs[Number(model.subgraphs[0].operators.find((o) => o.op === 'IF')!.options.thenSubgraphIndex)];
+  assert.deepEqual(thenSg.operators.map((o) => o.op), ['WHILE'], opsOf(model).join('\n'));
+  const feeds = [[1, 3], [0, 3], [1, 0], [1, 6]].map(([cv, nv]) => ({
+    c: { values: [cv], shape: [], dtype: 'bool' as const },
+    x: { values: floats(rnd, U, -1, 1), shape: [1, U], dtype: 'float32' as const },
+    n: { values: [nv], shape: [], dtype: 'int32' as const },
+  }));
+  await agree('While inside an If branch', model, art, 'pick', feeds);
+});
