@@ -114,7 +114,8 @@ class FunctionSubgraphs implements FunctionConverter {
     });
     const { graph, consts } = normalizeGraph({ ...flat, inputs }, presets);
     checkSupported(graph);
-    for (const [op, c] of Object.entries(countOps(graph))) this.opCounts[op] = (this.opCounts[op] ?? 0) + c;
+    // Function args are Placeholders only in the flattened form: not counted as graph inputs.
+    for (const [op, c] of Object.entries(countOps(graph))) if (op !== 'Placeholder') this.opCounts[op] = (this.opCounts[op] ?? 0) + c;
     const index = this.builders.length;
     const b = new GraphBuilder(flat.label.slice(flat.label.lastIndexOf("function '") + 10).replace(/'$/, '') || `subgraph${index}`);
     this.builders.push(b);
