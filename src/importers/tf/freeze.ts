@@ -12,7 +12,7 @@
 import { InputError, ModelFormatError, UnsupportedError } from '../../errors.js';
 import {
   CALL_OPS, DATAFLOW_CONTROL_FLOW, FUNCTIONAL_CONTROL_FLOW, MULTI_OUTPUT_OPS, argLength, callAttrs, calledFunction,
-  isLoopStateOp,
+  SUPPORTED_CONTROL_FLOW, argType, isLoopStateOp,
 } from './graph-ops.js';
 import type { AttrValue, FunctionDef, GraphDef, NodeDef, SignatureDef, TensorInfo, TensorProto, TfDataType } from './proto/index.js';
 import type { FrozenGraph, FrozenGraphInput, FrozenGraphOutput } from './types.js';
@@ -76,6 +76,14 @@ export function freezeGraph(src: FreezeSource, options: FreezeOptions = {}): Fro
   return new Freezer(src).run(options);
 }
 
+/** Function `name` of `graph`'s library as a flat graph (see Freezer.runFunction); `attrs` are its caller's. */
+export function flattenFunction(graph: GraphDef, name: string, attrs: Record<string, AttrValue>, label: string, source: string): FrozenGraph {
+  const variables: VariableSource = {
+    valueOf: (n) => { throw new UnsupportedError(`${label}: function '${name}' reads variable '${n.name}' (variables inside loops and conditionals are not supported)`); },
+  };
+  return new Freezer({ label, source, graph: { node: [], versions: graph.versions, library: graph.library }, signatures: {}, variables }).runFunction(name, attrs);
+}
+
 class Freezer {
   private readonly library = new Map<string, FunctionDef>();
   private readonly main = new Map<string, NodeDef>();
@@ -122,10 +130,59 @@ class Freezer {
     return {
       label: this.label,
       source: this.src.source,
-      graph: { node: topologicalOrder(nodes, this.label), versions: this.src.graph.versions },
+      graph: { node: topologicalOrder(nodes, this.label), versions: this.src.graph.versions, ...this.libraryFor(nodes) },
       inputs,
       outputs: resolvedOutputs,
     };
+  }
+
+  /**
+   * One library function as a flat graph: its input args (lists expanded) become Placeholders, the calls inside it
+   * are inlined, and its output args (as `ret` maps them) are the outputs. Loops and conditionals inside stay
+   * nodes naming their own functions.
+   */
+  runFunction(fnName: string, attrs: Record<string, AttrValue>): FrozenGraph {
+    const fdef = this.library.get(fnName);
+    if (!fdef) throw new ModelFormatError(`${this.label}: function '${fnName}' is not in the graph's function library`);
+    const where = `function '${fnName}'`;
+    const inputs: FrozenGraphInput[] = [];
+    const flatInputs: string[] = [];
+    for (const a of fdef.signature?.inputArg ?? []) {
+      const n = argLength(a, attrs);
+      if (n === null) throw new ModelFormatError(`${this.label}: ${where} input arg '${a.name}' has a list length its caller does not give`);
+      for (let i = 0; i < n; i++) {
+        const dtype = argType(a, attrs, i);
+        if (!dtype) throw new ModelFormatError(`${this.label}: ${where} input arg '${a.name}' has a type its caller does not give`);
+        const name = this.uniqueName(n === 1 ? a.name ?? `arg${inputs.length}` : `${a.name}_${i}`);
+        this.out.push({ name, op: 'Placeholder', input: [], attr: { dtype: { type: dtype } } });
+        inputs.push({ name, node: name, dtype, shape: null });
+        flatInputs.push(`${name}:0`);
+      }
+    }
+    const root: Scope = { prefix: '', where: 'the caller', nodes: new Map(), names: new Map(), args: null, attrs: {}, depth: 0 };
+    const flat = this.uniqueName(fnName);
+    this.inline(root, { name: flat, op: fnName, attr: attrs }, flat, fnName, flatInputs);
+    const outputs: FrozenGraphOutput[] = [];
+    let j = 0;
+    for (const a of fdef.signature?.outputArg ?? []) {
+      const n = argLength(a, attrs) ?? 0;
+      for (let i = 0; i < n; i++) outputs.push({ name: n === 1 ? a.name ?? `output${j}` : `${a.name}_${i}`, tensor: this.resolveAlias(`${flat}:${j++}`) });
+    }
+    for (const n of this.out) n.input = (n.input ?? []).map((t) => this.resolveAlias(t));
+    const nodes = prune(this.out, [...outputs.map((o) => tensorNode(o.tensor)), ...inputs.map((i) => i.node)]);
+    this.refuseControlFlow(nodes);
+    return {
+      label: `${this.label}: ${where}`,
+      source: this.src.source,
+      graph: { node: topologicalOrder(nodes, this.label), versions: this.src.graph.versions, ...this.libraryFor(nodes) },
+      inputs,
+      outputs,
+    };
+  }
+
+  /** The function library, kept when loops or conditionals among `nodes` still call into it. */
+  private libraryFor(nodes: NodeDef[]): Pick<GraphDef, 'library'> {
+    return nodes.some((n) => SUPPORTED_CONTROL_FLOW.has(n.op ?? '')) && this.src.graph.library ? { library: this.src.graph.library } : {};
   }
 
   // ----------------------------------------------------------------------------------------- inputs and outputs
@@ -344,6 +401,10 @@ class Freezer {
         out.push(constNode(n.name!, this.variableValue(n, n)));
         continue;
       }
+      if (SUPPORTED_CONTROL_FLOW.has(op)) {
+        out.push(...this.bindLoopVariables(n, byName));
+        continue;
+      }
       const reader = RESOURCE_READERS[op];
       if (!reader) {
         out.push(n);
@@ -354,6 +415,24 @@ class Freezer {
       out.push(...reader(n, value, this.label));
     }
     return out;
+  }
+
+  /**
+   * A loop or conditional passed a variable's handle: the handle becomes a Const of the variable's value, which the
+   * graph importer binds into the functions (their ReadVariableOp of it then reads the value).
+   */
+  private bindLoopVariables(n: NodeDef, byName: Map<string, NodeDef>): NodeDef[] {
+    const consts: NodeDef[] = [];
+    const input = (n.input ?? []).map((t) => {
+      let src = byName.get(tensorNode(t));
+      for (let steps = 0; src?.op === 'Identity' && src.input?.length && steps <= byName.size; steps++) src = byName.get(tensorNode(src.input[0]));
+      if (!src || src.op !== 'VarHandleOp') return t;
+      const variable = this.main.get(src.name!) ?? src;
+      const name = this.uniqueName(`${src.name}/value`);
+      consts.push(constNode(name, this.src.variables.valueOf(variable)));
+      return name;
+    });
+    return [...consts, { ...n, input }];
   }
 
   /** The main-graph node a resource input comes from (through Identity nodes). */
@@ -385,7 +464,8 @@ class Freezer {
   }
 
   private refuseControlFlow(nodes: NodeDef[]): void {
-    const functional = nodes.filter((n) => FUNCTIONAL_CONTROL_FLOW.has(n.op ?? ''));
+    // Functional loops and conditionals the graph importer converts to WHILE / IF subgraphs stay.
+    const functional = nodes.filter((n) => FUNCTIONAL_CONTROL_FLOW.has(n.op ?? '') && !SUPPORTED_CONTROL_FLOW.has(n.op ?? ''));
     if (functional.length) {
       const n = functional[0];
       const bodies = ['body', 'cond', 'then_branch', 'else_branch'].map((a) => n.attr?.[a]?.func?.name).filter((x): x is string => !!x);

@@ -2,7 +2,7 @@
 // named output args map to flat output indices ("node:output_arg:index" inside FunctionDefs, "node:k" in graphs),
 // and which ops are control flow (refused, never converted wrongly).
 
-import type { ArgDef, AttrValue, FunctionDef, NodeDef } from './proto/index.js';
+import type { ArgDef, AttrValue, FunctionDef, NodeDef, TfDataType } from './proto/index.js';
 
 /** Ops that call the function named by their `f` attribute with their inputs; outputs are the single list `output`. */
 export const CALL_OPS: ReadonlySet<string> = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
@@ -91,6 +91,17 @@ export function callAttrs(node: NodeDef): Record<string, AttrValue> {
 export const FUNCTIONAL_CONTROL_FLOW: ReadonlySet<string> = new Set([
   'While', 'StatelessWhile', '_While', 'If', 'StatelessIf', '_If', 'Case', 'StatelessCase',
 ]);
+
+/** Functional control flow the graph importer converts (to TFLite WHILE and IF with their functions as subgraphs). */
+export const SUPPORTED_CONTROL_FLOW: ReadonlySet<string> = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf']);
+
+/** The type of flat element i of an arg: its fixed type, or the type its caller's attrs give. */
+export function argType(arg: ArgDef, attrs: Record<string, AttrValue> | undefined, i: number): TfDataType | undefined {
+  if (arg.type && arg.type !== 'DT_INVALID') return arg.type;
+  if (arg.typeAttr) return attrs?.[arg.typeAttr]?.type;
+  if (arg.typeListAttr) return attrs?.[arg.typeListAttr]?.list?.type?.[i];
+  return undefined;
+}
 
 export const DATAFLOW_CONTROL_FLOW: ReadonlySet<string> = new Set([
   'Enter', 'RefEnter', 'Exit', 'RefExit', 'Merge', 'RefMerge', 'Switch', 'RefSwitch', 'NextIteration',

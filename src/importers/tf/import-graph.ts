@@ -10,6 +10,9 @@ import { FLOAT_CONVERSION_PASSES, runPasses } from '../../graph/passes/index.js'
 import { evaluateConst } from './normalize/const-eval.js';
 import { dtypeOfTf, hasUnknown, type ConstValue } from './normalize/const-value.js';
 import { normalizeGraph, type ConstStore } from './normalize/index.js';
+import { flattenFunction } from './freeze.js';
+import type { AttrValue } from './proto/index.js';
+import type { FunctionArg, FunctionConverter } from './ops/index.js';
 import { refKey, refText, topologicalOrder, type TfGraph, type TfNode } from './normalize/graph.js';
 import { MapContext, OP_MAPPERS, ShapeState, type TfValue } from './ops/index.js';
 import type { FrozenGraph, FrozenGraphInput } from './types.js';
@@ -100,8 +103,70 @@ function foldKnown(node: TfNode, ins: TfValue[], label: string): { outs: TfValue
   return { outs: null, partial: folded };
 }
 
-function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): GraphBuilder {
-  const b = new GraphBuilder('main');
+/** Maximum nesting of loops and conditionals (a function that reaches itself would recurse without end). */
+const MAX_FUNCTION_DEPTH = 32;
+
+/**
+ * The subgraphs of the model being built: the main graph first, then one per function a loop or conditional
+ * calls, converted with the same mappers as the main graph.
+ */
+class FunctionSubgraphs implements FunctionConverter {
+  readonly builders: GraphBuilder[] = [];
+  readonly opCounts: Record<string, number> = {};
+  private depth = 0;
+
+  constructor(private readonly root: FrozenGraph) {}
+
+  flatten(name: string, attrs: Record<string, AttrValue>): FrozenGraph {
+    return flattenFunction(this.root.graph, name, attrs, this.root.label, this.root.source);
+  }
+
+  convert(flat: FrozenGraph, args: FunctionArg[], boolOutput = false): { index: number; b: GraphBuilder } {
+    if (this.depth >= MAX_FUNCTION_DEPTH) throw new UnsupportedError(`${flat.label}: loops and conditionals nested deeper than ${MAX_FUNCTION_DEPTH} (a function calling itself?)`);
+    if (flat.inputs.length !== args.length) throw new ModelFormatError(`${flat.label}: takes ${flat.inputs.length} arguments, its caller passes ${args.length}`);
+    const presets = new Map<string, ConstValue>();
+    const inputs: FrozenGraphInput[] = [];
+    flat.inputs.forEach((input, k) => {
+      const a = args[k];
+      const dtype = dtypeOfTf(input.dtype);
+      // A variable handle arrives as the variable's value (bound by freezing): the function reads it as a constant.
+      if (input.dtype === 'DT_RESOURCE' && !a.const) throw new UnsupportedError(`${flat.label}: argument '${input.name}' is a resource that is not a saved variable (only variables of a SavedModel can be read inside loops and conditionals)`);
+      if (input.dtype !== 'DT_RESOURCE' && dtype !== a.dtype) throw new ModelFormatError(`${flat.label}: argument '${input.name}' is ${input.dtype}, its caller passes ${a.dtype}`);
+      if (a.const) presets.set(input.node, a.const);
+      else inputs.push({ ...input, shape: [...(a.shapeSignature ?? a.shape)] });
+    });
+    const { graph, consts } = normalizeGraph({ ...flat, inputs }, presets);
+    checkSupported(graph);
+    // Function args are Placeholders only in the flattened form: not counted as graph inputs.
+    for (const [op, c] of Object.entries(countOps(graph))) if (op !== 'Placeholder') this.opCounts[op] = (this.opCounts[op] ?? 0) + c;
+    const index = this.builders.length;
+    const b = new GraphBuilder(flat.label.slice(flat.label.lastIndexOf("function '") + 10).replace(/'$/, '') || `subgraph${index}`);
+    this.builders.push(b);
+    this.depth++;
+    try {
+      build(graph, consts, {}, b, this, true);
+    } finally {
+      this.depth--;
+    }
+    if (boolOutput) toBoolOutput(b, flat.label);
+    return { index, b };
+  }
+}
+
+/** A loop condition's first output as a bool: a numeric scalar compared with zero, as TensorFlow does. */
+function toBoolOutput(b: GraphBuilder, label: string): void {
+  const t = b.outputs[0];
+  const src = b.tensors[t];
+  if (src.dtype === 'bool') return;
+  if (src.shape.reduce((p, d) => p * d, 1) !== 1) throw new UnsupportedError(`${label}: a loop condition of shape [${src.shape}] (want a scalar)`);
+  if (src.dtype !== 'float32' && src.dtype !== 'int32') throw new UnsupportedError(`${label}: a loop condition of type ${src.dtype}`);
+  const zero = b.addConstant(`${src.name}/zero`, src.dtype, [], src.dtype === 'float32' ? Float32Array.of(0) : Int32Array.of(0));
+  const truth = b.addTensor({ name: `${src.name}/bool`, dtype: 'bool', shape: [...src.shape] });
+  b.addOp('NOT_EQUAL', [t, zero], [truth]);
+  b.outputs[0] = truth;
+}
+
+function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions, b: GraphBuilder, functions: FunctionSubgraphs, functionBody: boolean): GraphBuilder {
   const values = new Map<string, TfValue>();
   const shapes = new ShapeState();
   for (const input of g.inputs) {
@@ -142,7 +207,7 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
     let { outs, partial } = foldKnown(node, ins, g.label);
     if (!outs) {
       const mapper = OP_MAPPERS.get(node.op)!;
-      outs = mapper.map(new MapContext(b, g.label, node, ins, materialize, shapes));
+      outs = mapper.map(new MapContext(b, g.label, node, ins, materialize, shapes, functions));
       if (partial) outs = outs.map((v, k) => (v.tensor !== undefined && partial![k] && !v.known ? { tensor: v.tensor, known: partial![k] } : v));
     }
     outs.forEach((v, k) => values.set(refKey({ node: name, index: k }), v));
@@ -151,7 +216,10 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
     const v = values.get(refKey(o.ref));
     if (!v) throw new ModelFormatError(`${g.label}: output '${o.name}' reads '${refText(o.ref)}', which its node does not produce`);
     let t = v.tensor ?? materialize(v.const!, `${o.name}/value`);
-    if (b.inputs.includes(t) || b.outputs.includes(t) || b.tensors[t].data) {
+    // A function returning its argument (a loop value passed through) returns the input tensor itself, as TFLite
+    // subgraphs may; the main graph's outputs are their own tensors, named after the output.
+    const isInput = b.inputs.includes(t) && !functionBody;
+    if (isInput || b.outputs.includes(t) || b.tensors[t].data) {
       // An output that is an input, a constant or another output: copied through a RESHAPE so it is its own tensor.
       const src = b.tensors[t];
       const copy = b.addTensor({ name: `${o.name}/copy`, shape: src.shape, dtype: src.dtype, ...(src.shapeSignature ? { shapeSignature: src.shapeSignature } : {}) });
@@ -171,6 +239,7 @@ function build(g: TfGraph, consts: ConstStore, options: GraphImportOptions): Gra
   }
   // Outputs carry the names the model gives them.
   for (const [k, o] of g.outputs.entries()) {
+    if (functionBody) break;
     const t = b.tensors[b.outputs[k]];
     if (!b.tensors.some((x) => x !== t && x.name === o.name)) t.name = o.name;
   }
@@ -182,8 +251,14 @@ export function frozenGraphToModel(frozen: FrozenGraph, options: GraphImportOpti
   try {
     const { graph, consts } = normalizeGraph(frozen);
     checkSupported(graph);
-    const b = build(graph, consts, options);
-    const model = b.model(`litequant: converted from ${frozen.source}`);
+    const functions = new FunctionSubgraphs(frozen);
+    const main = new GraphBuilder('main');
+    functions.builders.push(main);
+    build(graph, consts, options, main, functions, false);
+    const model: Model = {
+      version: 3, description: `litequant: converted from ${frozen.source}`,
+      subgraphs: functions.builders.map((x) => x.subgraph()), metadata: [], signatureDefs: [],
+    };
     const passes = runPasses(model, FLOAT_CONVERSION_PASSES);
     const sg = model.subgraphs[0];
     model.signatureDefs = [{
@@ -191,7 +266,9 @@ export function frozenGraphToModel(frozen: FrozenGraph, options: GraphImportOpti
       inputs: sg.inputs.map((i, k) => ({ name: graph.inputs[k].name, tensorIndex: i })),
       outputs: sg.outputs.map((i, k) => ({ name: graph.outputs[k].name, tensorIndex: i })),
     }];
-    return { model, opCounts: countOps(graph), nodeCount: graph.nodes.size, passes };
+    const opCounts = countOps(graph);
+    for (const [op, c] of Object.entries(functions.opCounts)) opCounts[op] = (opCounts[op] ?? 0) + c;
+    return { model, opCounts, nodeCount: graph.nodes.size, passes };
   } catch (e) {
     if (e instanceof LitequantError) throw e;
     // A value the checks did not anticipate (a malformed attribute, an inconsistent shape) must still be a typed

@@ -112,7 +112,7 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Decode the weights of one manifest group (data = its shards, concatenated) into the Const nodes by name. */
-function attachWeights(nodes: Map<string, NodeDef>, specs: unknown, data: Uint8Array, file: string, where: string): void {
+function attachWeights(nodes: Map<string, NodeDef[]>, specs: unknown, data: Uint8Array, file: string, where: string): void {
   if (!Array.isArray(specs)) throw new ModelFormatError(`${file}: the weights of ${where} are not a list`);
   let offset = 0;
   for (const [i, raw] of specs.entries()) {
@@ -122,9 +122,8 @@ function attachWeights(nodes: Map<string, NodeDef>, specs: unknown, data: Uint8A
     if (!(offset + len <= data.length)) {
       throw new ModelFormatError(`${file}: ${where} hold${where.includes(',') ? '' : 's'} ${data.length} bytes, but weight '${spec.name}' needs bytes up to ${Number.isFinite(len) ? offset + len : 'beyond the end'} (a shard is truncated or missing)`);
     }
-    const node = nodes.get(spec.name);
     const tensor = weightTensor(spec, data.subarray(offset, offset + len));
-    if (node && tensor) node.attr = { ...(node.attr ?? {}), value: { tensor } };
+    if (tensor) for (const node of nodes.get(spec.name) ?? []) node.attr = { ...(node.attr ?? {}), value: { tensor } };
     offset += len;
   }
 }
@@ -158,12 +157,21 @@ function frozenFrom(topology: unknown, groups: { specs: unknown; data: Uint8Arra
   for (const [i, n] of list.entries()) {
     if (!n.name || !n.op) throw new ModelFormatError(`${label}: modelTopology node ${i} has no ${n.name ? 'op' : 'name'}`);
     nodes.set(n.name, n);
-    // The converter leaves only dtype and shape in a Const's tensor, its values being in the weights: a weight
-    // missing from the manifest must not read as zeros.
-    const t = n.op === 'Const' ? n.attr?.value?.tensor : undefined;
-    if (t && !hasValues(t)) delete n.attr!.value;
   }
-  for (const g of groups) attachWeights(nodes, g.specs, g.data, label, g.where);
+  // The converter leaves only dtype and shape in a Const's tensor, its values being in the weights: a weight
+  // missing from the manifest must not read as zeros (the value is deleted below, before weights are attached).
+  // Const nodes of library functions (loop bodies, branches) take their weights by node name too, as TF.js
+  // looks them up in the one weight map.
+  const consts = new Map<string, NodeDef[]>();
+  for (const n of [...list, ...(graph.library?.function ?? []).flatMap((f) => f.nodeDef ?? [])]) {
+    if (n.op !== 'Const' || !n.name) continue;
+    const t = n.attr?.value?.tensor;
+    if (t && !hasValues(t)) delete n.attr!.value;
+    const l = consts.get(n.name);
+    if (l) l.push(n);
+    else consts.set(n.name, [n]);
+  }
+  for (const g of groups) attachWeights(consts, g.specs, g.data, label, g.where);
   const io = ioFromSignature(signature, nodes, label) ?? chooseIo(list, label, {});
   return { label, source: 'tfjs-graph', graph, ...io };
 }

@@ -7,6 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError, ModelFormatError, UnsupportedError } from '../../../src/errors.js';
 import { readSavedModel } from '../../../src/importers/tf/saved-model.js';
+import { frozenGraphToModel } from '../../../src/importers/tf/import-graph.js';
+import { writeModel } from '../../../src/format/index.js';
+import { Interpreter } from '../../../src/runtime/interpreter.js';
+import { createOfficialRunner } from '../../helpers/oracle.js';
 import { encodeMessage, type FunctionDef, type NodeDef } from '../../../src/importers/tf/proto/index.js';
 import { Rng } from '../../helpers/random.js';
 import { maxAbsDiff } from '../helpers.js';
@@ -275,7 +279,7 @@ test('signature and tag choice: unknown names are InputErrors listing what there
     (e: Error) => e instanceof InputError && e.message === 'tf2_model/saved_model.pb: no MetaGraphDef tagged train; the SavedModel has tag sets [serve]');
 });
 
-test('control flow on the output path is one UnsupportedError naming the loop and its ops; off the path it is pruned', () => {
+test('a functional loop on the output path is kept with its library (converted to WHILE); Case is one UnsupportedError naming it; off the path it is pruned', async () => {
   const body: FunctionDef = {
     signature: { name: 'loop_body', inputArg: [arg('i'), arg('v')], outputArg: [arg('i2'), arg('v2')] },
     nodeDef: [floatConst('one', [], [1]), node('inc', 'AddV2', ['i', 'one:output:0'], { T: F }), node('tw', 'Mul', ['v', 'v'], { T: F })],
@@ -294,8 +298,37 @@ test('control flow on the output path is one UnsupportedError naming the loop an
     mainNodes: whileNodes('while'), functions: [body, cond],
     signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'while:1', dtype: 'DT_FLOAT' } } } },
   }));
-  assert.throws(() => onPath.freeze(), (e: Error) => e instanceof UnsupportedError
-    && e.message === "tf2_model: control flow is not supported: loop 'while' (StatelessWhile; its body runs AddV2, Const, Less, Mul)");
+  const frozen = onPath.freeze();
+  assert.ok(frozen.graph.node!.some((n) => n.op === 'StatelessWhile'));
+  const kept = frozen.graph.library?.function?.map((f) => f.signature?.name) ?? [];
+  assert.ok(kept.includes('loop_body') && kept.includes('loop_cond'), kept.join(', '));
+  // Three iterations of v = v * v: x^8 (independent arithmetic).
+  const { model } = frozenGraphToModel(frozen, { inputShapes: { x: [1, 4] } });
+  assert.deepEqual(model.subgraphs[0].operators.map((o) => o.op), ['WHILE']);
+  const xs = [0.5, -1.1, 1.05, 0.9];
+  const want = xs.map((v) => Math.fround(Math.fround(Math.fround(v * v) ** 2) ** 2));
+  const it = Interpreter.fromModel(model);
+  it.setInput(0, Float32Array.from(xs));
+  it.invoke();
+  const official = await createOfficialRunner(writeModel(model));
+  try {
+    official.setInput(0, Float32Array.from(xs));
+    official.invoke();
+    assert.ok(maxAbsDiff(it.getOutput(0) as Float32Array, want) < 1e-6, `ours ${it.getOutput(0)} vs ${want}`);
+    assert.ok(maxAbsDiff(official.getOutputs()[0].data as Float32Array, want) < 1e-6, `official ${official.getOutputs()[0].data} vs ${want}`);
+  } finally {
+    official.delete();
+  }
+  const caseNodes: NodeDef[] = [
+    intConst('case/k', [], [0]),
+    node('case', 'StatelessCase', ['case/k', 'serving_default_x'], { branches: { list: { func: [{ name: 'loop_body' }] } } }),
+  ];
+  const withCase = readSavedModel(tf2Model({
+    mainNodes: caseNodes, functions: [body, cond],
+    signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'case:0', dtype: 'DT_FLOAT' } } } },
+  }));
+  assert.throws(() => withCase.freeze(), (e: Error) => e instanceof UnsupportedError
+    && e.message === "tf2_model: control flow is not supported: conditional 'case' (StatelessCase)");
   const offPath = readSavedModel(tf2Model({ mainNodes: whileNodes('while'), functions: [body, cond] }));
   assert.equal(offPath.freeze().outputs.length, 2);
 
@@ -320,6 +353,53 @@ test('control flow on the output path is one UnsupportedError naming the loop an
   }));
   assert.throws(() => tf1Loop.freeze(), (e: Error) => e instanceof UnsupportedError
     && e.message === "tf1_loop: control flow is not supported: loop 'while/while_context' uses Enter, Exit, LoopCond, Merge, NextIteration, Switch (6 node(s))");
+});
+
+test('a variable handle passed into a loop is bound to its saved value; the body reads it (x @ K @ K, ours and official)', async () => {
+  // TF2 passes a captured variable into a While as a resource loop value the body reads and returns unchanged.
+  const body: FunctionDef = {
+    signature: { name: 'mat_body', inputArg: [arg('i', 'DT_INT32'), arg('v'), arg('k', 'DT_RESOURCE')], outputArg: [arg('i2', 'DT_INT32'), arg('v2'), arg('k2', 'DT_RESOURCE')] },
+    nodeDef: [
+      intConst('one', [], [1]), node('inc', 'AddV2', ['i', 'one:output:0'], { T: attrs.type('DT_INT32') }),
+      node('read', 'ReadVariableOp', ['k', '^inc'], { dtype: F }),
+      node('mm', 'MatMul', ['v', 'read:value:0'], { T: F, transpose_a: attrs.b(false), transpose_b: attrs.b(false) }),
+      node('k_id', 'Identity', ['k'], { T: attrs.type('DT_RESOURCE') }),
+    ],
+    ret: { i2: 'inc:z:0', v2: 'mm:product:0', k2: 'k_id:output:0' },
+  };
+  const cond: FunctionDef = {
+    signature: { name: 'mat_cond', inputArg: [arg('i', 'DT_INT32'), arg('v'), arg('k', 'DT_RESOURCE')], outputArg: [arg('c', 'DT_BOOL')] },
+    nodeDef: [intConst('two', [], [2]), node('less', 'Less', ['i', 'two:output:0'], { T: attrs.type('DT_INT32') })],
+    ret: { c: 'less:z:0' },
+  };
+  const files = tf2Model({
+    mainNodes: [
+      intConst('w/i0', [], [0]),
+      node('w', 'While', ['w/i0', 'serving_default_x', 'dense/kernel'], { T: attrs.types(['DT_INT32', 'DT_FLOAT', 'DT_RESOURCE']), body: attrs.func('mat_body'), cond: attrs.func('mat_cond') }),
+    ],
+    functions: [body, cond],
+    signatures: { serving_default: { inputs: { x: { name: 'serving_default_x:0', dtype: 'DT_FLOAT' } }, outputs: { y: { name: 'w:1', dtype: 'DT_FLOAT' } } } },
+  });
+  const { model } = frozenGraphToModel(readSavedModel(files).freeze(), { inputShapes: { x: [1, 4] } });
+  const loop = model.subgraphs[0].operators.find((o) => o.op === 'WHILE')!;
+  assert.equal(loop.inputs.length, 2, 'the kernel is bound into the body, not a loop value');
+  const bodySg = model.subgraphs[Number(loop.options.bodySubgraphIndex)];
+  assert.ok(bodySg.operators.some((o) => o.op === 'FULLY_CONNECTED' && bodySg.tensors[o.inputs[1]].data), bodySg.operators.map((o) => o.op).join(' '));
+  const x = [0.3, -0.7, 1.2, 0.05];
+  const matvec = (v: number[]) => [0, 1, 2, 3].map((c) => v.reduce((s, vr, r) => s + vr * K[r * 4 + c], 0));
+  const want = matvec(matvec(x));
+  const it = Interpreter.fromModel(model);
+  it.setInput(0, Float32Array.from(x));
+  it.invoke();
+  const official = await createOfficialRunner(writeModel(model));
+  try {
+    official.setInput(0, Float32Array.from(x));
+    official.invoke();
+    assert.ok(maxAbsDiff(it.getOutput(0) as Float32Array, want) < 1e-5, `ours ${it.getOutput(0)} vs ${want}`);
+    assert.ok(maxAbsDiff(official.getOutputs()[0].data as Float32Array, want) < 1e-5, `official ${official.getOutputs()[0].data} vs ${want}`);
+  } finally {
+    official.delete();
+  }
 });
 
 test('graphs that do not fit together are ModelFormatErrors naming the node', () => {

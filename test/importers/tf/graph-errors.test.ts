@@ -53,11 +53,14 @@ test('a TF1 while loop is refused in one error naming the loop and its ops', () 
   rejects(() => convert(g), UnsupportedError, 'bad.json', 'control flow', "'my_loop'", 'Enter x1', 'Merge x1', 'Switch x1', 'NextIteration x1', 'Exit x1', 'LoopCond x1');
 });
 
-test('functional While / StatelessIf are refused the same way', () => {
+test('functional Case is refused the same way; a While without its functions names the attribute', () => {
   const g = new GraphSpec();
   const x = g.placeholder('x', [2]);
-  g.output(g.op('w', 'StatelessWhile', [x]), g.op('i', 'StatelessIf', [g.placeholder('c', [], 'bool'), x]));
-  rejects(() => convert(g), UnsupportedError, 'StatelessWhile x1', 'StatelessIf x1', "'w'");
+  g.output(g.op('k', 'StatelessCase', [g.placeholder('c', [], 'int32'), x]));
+  rejects(() => convert(g), UnsupportedError, 'control flow', 'StatelessCase x1', "'k'");
+  const h = new GraphSpec();
+  h.output(h.op('w', 'StatelessWhile', [h.placeholder('x', [2])]));
+  rejects(() => convert(h), UnsupportedError, 'bad.json', "node 'w' (StatelessWhile)", "'cond' attribute");
 });
 
 test('unknown input / output node names: InputError naming them', () => {

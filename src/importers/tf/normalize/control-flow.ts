@@ -1,6 +1,6 @@
-// TFLite models from this converter are straight-line graphs: a loop or condition (TF1 control-flow primitives,
-// functional While/If, TensorList ops that carry loop state) is refused in one error naming the loop frames and
-// every control-flow op with its count, so a user sees the whole problem at once.
+// Functional While / If become TFLite WHILE / IF over subgraphs (import-graph.ts); other control flow (TF1
+// dataflow loops and conditionals, Case, TensorList ops that carry loop state) is refused in one error naming the
+// loop frames and every control-flow op with its count, so a user sees the whole problem at once.
 
 import { UnsupportedError } from '../../../errors.js';
 import { attrString } from '../proto/index.js';
@@ -8,7 +8,7 @@ import type { NormalizePass } from './index.js';
 
 const CONTROL_FLOW_OPS = new Set([
   'Switch', 'RefSwitch', 'Merge', 'RefMerge', 'Enter', 'RefEnter', 'Exit', 'RefExit', 'NextIteration',
-  'RefNextIteration', 'LoopCond', 'While', 'StatelessWhile', 'If', 'StatelessIf', 'Case', 'StatelessCase',
+  'RefNextIteration', 'LoopCond', 'Case', 'StatelessCase', '_While', '_If',
 ]);
 
 function isControlFlow(op: string): boolean {
@@ -27,7 +27,7 @@ export const rejectControlFlow: NormalizePass = {
         const frame = attrString(n.attr.frame_name);
         if (frame) frames.add(frame);
       }
-      if (n.op === 'While' || n.op === 'StatelessWhile' || n.op === 'If' || n.op === 'StatelessIf') frames.add(n.name);
+      if (n.op.endsWith('Case') || n.op === '_While' || n.op === '_If') frames.add(n.name);
     }
     if (counts.size === 0) return;
     const ops = [...counts].sort((a, b) => b[1] - a[1]).map(([op, k]) => `${op} x${k}`).join(', ');

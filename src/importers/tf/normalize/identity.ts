@@ -4,7 +4,9 @@
 import type { TensorRef } from './graph.js';
 import type { NormalizePass } from './index.js';
 
-const PASS_THROUGH = new Set(['Identity', 'StopGradient', 'Snapshot', 'PreventGradient', 'PlaceholderWithDefault', 'EnsureShape', 'CheckNumerics']);
+// ReadVariableOp is left only where freezing bound a variable handle passed to a loop or conditional: the handle
+// is then the variable's value.
+const PASS_THROUGH = new Set(['Identity', 'StopGradient', 'Snapshot', 'PreventGradient', 'PlaceholderWithDefault', 'EnsureShape', 'CheckNumerics', 'ReadVariableOp']);
 
 export const removeIdentities: NormalizePass = {
   name: 'remove-identities',

@@ -46,9 +46,18 @@ export const NORMALIZE_PASSES: readonly NormalizePass[] = [
   pruneToOutputs, rejectControlFlow, removeIdentities, pruneToOutputs, fillDefaults, rejectNchw, foldConstantNodes, pruneToOutputs,
 ];
 
-export function normalizeGraph(frozen: FrozenGraph): { graph: TfGraph; consts: ConstStore } {
+/** `presets`: nodes (function args bound to constants by their caller) to treat as Consts of the given values. */
+export function normalizeGraph(frozen: FrozenGraph, presets?: ReadonlyMap<string, ConstValue>): { graph: TfGraph; consts: ConstStore } {
   const graph = parseGraph(frozen);
   const consts = new ConstStore(graph);
+  for (const [name, value] of presets ?? []) {
+    const n = graph.nodes.get(name);
+    if (!n) continue;
+    n.op = 'Const';
+    n.inputs = [];
+    n.attr = {};
+    consts.setConst(name, value);
+  }
   for (const p of NORMALIZE_PASSES) p.run(graph, consts);
   return { graph, consts };
 }

@@ -8,6 +8,8 @@ import { inputShapeHint, type DeclaredInput } from '../../input-shapes.js';
 import { Attrs } from '../attrs.js';
 import type { ConstValue } from '../normalize/const-value.js';
 import type { TfNode } from '../normalize/graph.js';
+import type { AttrValue } from '../proto/index.js';
+import type { FrozenGraph } from '../types.js';
 
 /**
  * A TensorFlow tensor during mapping: a TFLite tensor, or a constant not yet written (it may still fold). A tensor
@@ -47,6 +49,26 @@ const BATCH_PRESERVING = new Set([
   'LESS', 'LESS_EQUAL', 'GREATER', 'GREATER_EQUAL', 'SELECT', 'SELECT_V2', 'FLOOR', 'CEIL', 'HARD_SWISH',
 ]);
 
+/** A function argument as its caller passes it: a tensor's type and shape, or a constant bound into the function. */
+export interface FunctionArg {
+  dtype: DType;
+  shape: number[];
+  shapeSignature?: number[];
+  const?: ConstValue;
+}
+
+/** Converts the functions loops and conditionals call into subgraphs of the model being built. */
+export interface FunctionConverter {
+  /** Function `name` of the library as a flat graph (args -> Placeholders, `ret` -> outputs); `attrs` are its caller's. */
+  flatten(name: string, attrs: Record<string, AttrValue>): FrozenGraph;
+  /**
+   * A flattened function as a new subgraph: args with a constant are bound to it (no subgraph input), the others
+   * are the subgraph's inputs in order; its outputs are `flat`'s. With `boolOutput`, a numeric first output is
+   * compared with zero (TensorFlow's truth of a scalar). Returns the subgraph index and its builder.
+   */
+  convert(flat: FrozenGraph, args: FunctionArg[], boolOutput?: boolean): { index: number; b: GraphBuilder };
+}
+
 export interface EmitExtra {
   /** Override whether dimension 0 of the output is the (dynamic) batch. */
   dynamicBatch?: boolean;
@@ -63,6 +85,8 @@ export class MapContext {
     private readonly ins: TfValue[],
     private readonly materialize: (c: ConstValue, name: string) => number,
     readonly shapes: ShapeState,
+    /** Converter of called functions (loops, conditionals); null where functions cannot be called. */
+    readonly functions: FunctionConverter | null = null,
   ) {
     this.attr = new Attrs(node, label);
     this.dynamicBatch = shapes.dynamicBatch;

@@ -3,6 +3,7 @@
 
 import { ACTIVATION_MAPPERS } from './activations.js';
 import type { OpMapper } from './context.js';
+import { CONTROL_FLOW_MAPPERS } from './control-flow.js';
 import { CONV_MAPPERS } from './conv.js';
 import { DATA_MOVEMENT_MAPPERS } from './data-movement.js';
 import { ELEMENTWISE_MAPPERS } from './elementwise.js';
@@ -15,7 +16,7 @@ import { SHAPE_MAPPERS } from './shape.js';
 
 export const OP_MAPPER_FAMILIES: readonly (readonly OpMapper[])[] = [
   ACTIVATION_MAPPERS, ELEMENTWISE_MAPPERS, CONV_MAPPERS, MATMUL_MAPPERS, NORMALIZATION_MAPPERS, POOLING_MAPPERS,
-  REDUCE_MAPPERS, SHAPE_MAPPERS, DATA_MOVEMENT_MAPPERS, IMAGE_MAPPERS,
+  REDUCE_MAPPERS, SHAPE_MAPPERS, DATA_MOVEMENT_MAPPERS, IMAGE_MAPPERS, CONTROL_FLOW_MAPPERS,
 ];
 
 export const OP_MAPPERS: ReadonlyMap<string, OpMapper> = (() => {
@@ -31,5 +32,5 @@ export const OP_MAPPERS: ReadonlyMap<string, OpMapper> = (() => {
   return m;
 })();
 
-export type { OpMapper, TfValue } from './context.js';
+export type { FunctionArg, FunctionConverter, OpMapper, TfValue } from './context.js';
 export { MapContext, ShapeState } from './context.js';
