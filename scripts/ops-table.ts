@@ -19,7 +19,7 @@ import { BUILTIN_OPS } from '../src/graph/ops.js';
 import { writeModel } from '../src/format/index.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
 import { KERNEL_REGISTRY } from '../src/runtime/kernels/index.js';
-import { MISSING_KERNEL_REASON, MISSING_REASONS } from '../src/runtime/kernels/coverage.js';
+import { KERNELS_CHECKED_IN_MODELS, MISSING_KERNEL_REASON, MISSING_REASONS } from '../src/runtime/kernels/coverage.js';
 import { HYBRID_RULES, LSTM_OPS, QUANTIZE_RULES } from '../src/quantize/rules.js';
 import { singleOpModel, type OpSpec } from '../test/helpers/conformance.js';
 import { EMBEDDING_LOOKUP_HYBRID, SPECS, unary, type Q } from './builtin-specs.js';
@@ -58,6 +58,8 @@ function runsInOurs(spec: OpSpec): boolean {
 }
 
 function kernelTypes(op: string): string[] {
+  const declared = KERNELS_CHECKED_IN_MODELS[op];
+  if (declared) return [...declared.types];
   const spec = (t: Q): OpSpec => ({ ...(SPECS[op]?.spec ?? unary)(t), op });
   const out: string[] = [];
   const float = spec('float32');
@@ -96,6 +98,9 @@ export function conformanceIndex(): Map<string, string[]> {
     for (const op of BUILTIN_OPS.keys()) {
       if (text.includes(`'${op}'`)) idx.set(op, [...(idx.get(op) ?? []), f]);
     }
+  }
+  for (const [op, { test: file }] of Object.entries(KERNELS_CHECKED_IN_MODELS)) {
+    if (file && !(idx.get(op) ?? []).includes(file)) idx.set(op, [...(idx.get(op) ?? []), file]);
   }
   return idx;
 }

@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUILTIN_OPS } from '../../src/graph/ops.js';
 import { KERNEL_REGISTRY } from '../../src/runtime/kernels/index.js';
-import { MISSING_KERNEL_REASON, REQUIRED_BUILTINS } from '../../src/runtime/kernels/coverage.js';
-import { KERNELS_BEFORE, opsTable } from '../../scripts/ops-table.js';
+import { KERNELS_CHECKED_IN_MODELS, MISSING_KERNEL_REASON, REQUIRED_BUILTINS } from '../../src/runtime/kernels/coverage.js';
+import { KERNELS_BEFORE, ROOT, opsTable } from '../../scripts/ops-table.js';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const readTest = (file: string): string => fs.readFileSync(path.join(ROOT, 'test', 'runtime', file), 'utf8');
 
 const { rows, counts } = opsTable();
 const registered = (s: string) => s === 'runs' || s === 'loads' || s === 'registered';
@@ -32,6 +36,11 @@ test('reasons name builtins; a kernel with a (stale) reason still counts as a ke
 test('every kernel runs its typical float, int8 or int16 one-op model, and a conformance test names it where one exists', () => {
   const silent = rows.filter((r) => r.kernel !== null && r.kernel.length === 0).map((r) => r.op);
   assert.deepEqual(silent, [], 'kernels that run none of their typical one-op models');
+  // Kernels only models exercise (subgraphs, sparse constants, complex producers) name the test that runs them.
+  for (const [op, { test: file }] of Object.entries(KERNELS_CHECKED_IN_MODELS)) {
+    assert.ok(KERNEL_REGISTRY.has(op), `${op} is declared but has no kernel`);
+    if (file) assert.ok(readTest(file).includes(op), `${file} does not run ${op}`);
+  }
   for (const op of ['SIGN', 'ATAN2', 'BROADCAST_ARGS', 'CUMSUM', 'EMBEDDING_LOOKUP', 'HASHTABLE_LOOKUP', 'SCATTER_ND', 'TOPK_V2', 'DYNAMIC_UPDATE_SLICE', 'MATRIX_DIAG', 'MATRIX_SET_DIAG', 'L2_POOL_2D', 'LOCAL_RESPONSE_NORMALIZATION', 'FAKE_QUANT', 'BUCKETIZE', 'CONV_3D', 'CONV_3D_TRANSPOSE']) {
     assert.ok(rows.find((r) => r.op === op)!.conformance.includes('builtins-a-conformance.test.ts'), op);
   }
