@@ -2,7 +2,8 @@
 // the cells inside the input), then the fused activation, as TFLite's L2Pool. Sums accumulate in float32.
 
 import type { Kernel } from '../kernel.js';
-import { computeOutSize, computePadding, floatClamp } from './conv-common.js';
+import { computePadding, floatClamp } from './conv-common.js';
+import { poolWindow } from './pooling.js';
 import { requireDtype, requireInput } from './shape-util.js';
 
 interface L2PoolPlan {
@@ -17,17 +18,7 @@ export const l2Pool2dKernel: Kernel<L2PoolPlan> = {
   prepare(ctx) {
     const input = requireInput(ctx, 0);
     requireDtype(ctx, input, ['float32']);
-    if (input.shape.length !== 4) ctx.unsupported(`input '${input.name}' must be 4-D NHWC, got [${input.shape}]`);
-    const o = ctx.options;
-    const strideH = Number(o.strideH), strideW = Number(o.strideW);
-    const filterH = Number(o.filterHeight), filterW = Number(o.filterWidth);
-    if (!(strideH > 0 && strideW > 0 && filterH > 0 && filterW > 0)) ctx.unsupported(`bad window ${filterH}x${filterW} / stride ${strideH}x${strideW}`);
-    const padding = String(o.padding);
-    if (padding !== 'SAME' && padding !== 'VALID') ctx.unsupported(`padding ${padding}`);
-    const [batches, inH, inW, channels] = input.shape;
-    const outH = computeOutSize(padding, inH, filterH, strideH, 1);
-    const outW = computeOutSize(padding, inW, filterW, strideW, 1);
-    if (outH <= 0 || outW <= 0) ctx.unsupported(`window ${filterH}x${filterW} does not fit the ${inH}x${inW} input`);
+    const { batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW } = poolWindow(ctx, input);
     const out = ctx.outputs[0];
     out.dtype = 'float32';
     out.shape = [batches, outH, outW, channels];

@@ -15,10 +15,11 @@ export interface PoolPlan {
   wasm: UnaryWasm | null;
 }
 
-function preparePool(ctx: PrepareContext): PoolPlan {
-  const input = ctx.inputs[0];
-  const output = ctx.outputs[0];
-  if (!input) ctx.unsupported('needs an input');
+/** The window of a 2-D pooling op over a 4-D NHWC input (options filter/stride/padding) and its output size. */
+export function poolWindow(ctx: PrepareContext, input: RuntimeTensor): {
+  batches: number; inH: number; inW: number; channels: number; outH: number; outW: number;
+  filterH: number; filterW: number; strideH: number; strideW: number;
+} {
   if (input.shape.length !== 4) ctx.unsupported(`input '${input.name}' must be 4-D NHWC, got [${input.shape}]`);
   const o = ctx.options;
   const strideH = Number(o.strideH), strideW = Number(o.strideW);
@@ -30,6 +31,14 @@ function preparePool(ctx: PrepareContext): PoolPlan {
   const outH = computeOutSize(padding, inH, filterH, strideH, 1);
   const outW = computeOutSize(padding, inW, filterW, strideW, 1);
   if (outH <= 0 || outW <= 0) ctx.unsupported(`window ${filterH}x${filterW} does not fit the ${inH}x${inW} input`);
+  return { batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW };
+}
+
+function preparePool(ctx: PrepareContext): PoolPlan {
+  const input = ctx.inputs[0];
+  const output = ctx.outputs[0];
+  if (!input) ctx.unsupported('needs an input');
+  const { batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW } = poolWindow(ctx, input);
   output.shape = [batches, outH, outW, channels];
   const dtypes = ['float32', 'int8', 'uint8', 'int16'];
   if (!dtypes.includes(input.dtype)) ctx.unsupported(`input dtype ${input.dtype}`);

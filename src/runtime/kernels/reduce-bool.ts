@@ -2,8 +2,8 @@
 // keep_dims), as TFLite's reduce.cc. An empty reduction gives false (ANY) and true (ALL).
 
 import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
-import { chargeActive } from '../budget.js';
-import { constIntValues, normalizeAxis, requireDtype, requireInput, sizeOf, stridesOf } from './shape-util.js';
+import { reductionMap } from './reduce.js';
+import { constIntValues, requireDtype, requireInput } from './shape-util.js';
 
 export interface BoolReducePlan {
   any: boolean;
@@ -16,24 +16,8 @@ function prepareBoolReduce(ctx: PrepareContext, any: boolean): BoolReducePlan {
   requireDtype(ctx, input, ['bool']);
   const output = ctx.outputs[0];
   if (output.dtype !== 'bool') ctx.unsupported(`output '${output.name}' must be bool, got ${output.dtype}`);
-  const rank = input.shape.length;
-  const axes = new Set(constIntValues(ctx, requireInput(ctx, 1), 'axis').map((a) => normalizeAxis(ctx, a, rank)));
-  const outFull = input.shape.map((d, i) => (axes.has(i) ? 1 : d));
-  output.shape = ctx.options.keepDims === true ? outFull : input.shape.filter((_, i) => !axes.has(i));
-  const outStrides = stridesOf(outFull);
-  const total = sizeOf(input.shape);
-  chargeActive(4 * total, 'the reduction index map');
-  const target = new Int32Array(total);
-  const counter = new Array<number>(rank).fill(0);
-  for (let k = 0; k < total; k++) {
-    let t = 0;
-    for (let d = 0; d < rank; d++) if (!axes.has(d)) t += counter[d] * outStrides[d];
-    target[k] = t;
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++counter[d] < input.shape[d]) break;
-      counter[d] = 0;
-    }
-  }
+  const { reduced, outFull, target } = reductionMap(ctx, input, constIntValues(ctx, requireInput(ctx, 1), 'axis'));
+  output.shape = ctx.options.keepDims === true ? outFull : input.shape.filter((_, i) => !reduced[i]);
   return { any, target };
 }
 

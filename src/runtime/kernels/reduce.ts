@@ -42,18 +42,14 @@ interface ReducePlan {
 
 const f32Sum = (a: number, b: number) => f32(a + b);
 
-function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
-  const input = requireInput(ctx, 0);
-  const output = ctx.outputs[0];
-  requireDtype(ctx, input, op === 'MEAN' || op === 'SUM' ? ['float32', 'int32', 'int8', 'uint8', 'int16'] : ['float32', 'int32', 'int64', 'int8', 'uint8', 'int16']);
+/**
+ * Which output element each input element reduces into, over `axes` (negative and repeated axes allowed): the reduced dims, the keep_dims output shape, and the map.
+ */
+export function reductionMap(ctx: PrepareContext, input: RuntimeTensor, axes: readonly number[]): { reduced: boolean[]; outFull: number[]; target: Int32Array } {
   const rank = input.shape.length;
-  const rawAxes = constIntValues(ctx, requireInput(ctx, 1), `${op} axis`);
-  const axes = [...new Set(rawAxes.map((a) => normalizeAxis(ctx, a, rank)))].sort();
-  const keep = ctx.options.keepDims === true;
   const reduced = new Array<boolean>(rank).fill(false);
-  for (const a of axes) reduced[a] = true;
+  for (const a of axes) reduced[normalizeAxis(ctx, a, rank)] = true;
   const outFull = input.shape.map((d, i) => (reduced[i] ? 1 : d));
-  output.shape = keep ? outFull : input.shape.filter((_, i) => !reduced[i]);
   const outStrides = stridesOf(outFull);
   const total = sizeOf(input.shape);
   chargeActive(4 * total, 'the reduction index map');
@@ -68,6 +64,19 @@ function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
       counter[d] = 0;
     }
   }
+  return { reduced, outFull, target };
+}
+
+function prepareReduce(ctx: PrepareContext, op: ReduceOp): ReducePlan {
+  const input = requireInput(ctx, 0);
+  const output = ctx.outputs[0];
+  requireDtype(ctx, input, op === 'MEAN' || op === 'SUM' ? ['float32', 'int32', 'int8', 'uint8', 'int16'] : ['float32', 'int32', 'int64', 'int8', 'uint8', 'int16']);
+  const rank = input.shape.length;
+  const rawAxes = constIntValues(ctx, requireInput(ctx, 1), `${op} axis`);
+  const keep = ctx.options.keepDims === true;
+  const { reduced, outFull, target } = reductionMap(ctx, input, rawAxes);
+  output.shape = keep ? outFull : input.shape.filter((_, i) => !reduced[i]);
+  const total = target.length;
   const outCount = sizeOf(outFull);
   const count = outCount === 0 ? 0 : total / outCount;
   const plan: ReducePlan = {
