@@ -6,6 +6,7 @@
 import type { Kernel } from '../kernel.js';
 import { computeOutSize, computePadding, floatClamp } from './conv-common.js';
 import { checkGeneratedShape, constIntValues, requireDtype, requireInput } from './shape-util.js';
+import { conv3dWindow } from './conv-3d.js';
 
 interface Conv3dTPlan {
   b: number; inD: number; inH: number; inW: number; inC: number; outD: number; outH: number; outW: number; outC: number;
@@ -30,16 +31,7 @@ export const conv3dTransposeKernel: Kernel<Conv3dTPlan> = {
     const [kd, kh, kw, fOut, fIn] = filter.shape;
     const [ob, outD, outH, outW, outC] = outShape;
     if (fIn !== inC || fOut !== outC || ob !== b) ctx.unsupported(`filter [${filter.shape}], input [${input.shape}] and output shape [${outShape}] do not match`);
-    if (bias) {
-      requireDtype(ctx, bias, ['float32']);
-      if (bias.shape.reduce((a, x) => a * x, 1) !== outC) ctx.unsupported(`bias '${bias.name}' needs ${outC} values`);
-    }
-    const o = ctx.options;
-    const sd = Number(o.strideD), sh = Number(o.strideH), sw = Number(o.strideW);
-    const dd = Number(o.dilationDFactor ?? 1), dh = Number(o.dilationHFactor ?? 1), dw = Number(o.dilationWFactor ?? 1);
-    if (![sd, sh, sw, dd, dh, dw].every((v) => Number.isInteger(v) && v > 0)) ctx.unsupported('strides and dilations must be positive integers');
-    const padding = String(o.padding);
-    if (padding !== 'SAME' && padding !== 'VALID') ctx.unsupported(`padding ${padding}`);
+    const { sd, sh, sw, dd, dh, dw, padding } = conv3dWindow(ctx, bias, outC);
     const pad = (s: number, d: number, out: number, k: number) => computePadding(s, d, out, k, computeOutSize(padding, out, k, s, d));
     const out = ctx.outputs[0];
     out.dtype = 'float32';

@@ -3,7 +3,7 @@
 // fused activation. Each output sums in float64 and rounds once to float32 (TFLite's im2col + GEMM sums in float32
 // in another order; the difference stays within the float conformance tolerance).
 
-import type { Kernel } from '../kernel.js';
+import type { Kernel, PrepareContext, RuntimeTensor } from '../kernel.js';
 import { computeOutSize, computePadding, floatClamp } from './conv-common.js';
 import { requireDtype, requireInput } from './shape-util.js';
 
@@ -11,6 +11,23 @@ interface Conv3dPlan {
   b: number; inD: number; inH: number; inW: number; inC: number; outD: number; outH: number; outW: number; outC: number;
   kd: number; kh: number; kw: number; sd: number; sh: number; sw: number; dd: number; dh: number; dw: number;
   padD: number; padH: number; padW: number; actMin: number; actMax: number; hasBias: boolean;
+}
+
+/** Conv3DOptions (strides, dilations, padding) of CONV_3D and CONV_3D_TRANSPOSE, and their optional float bias. */
+export function conv3dWindow(ctx: PrepareContext, bias: RuntimeTensor | null, outC: number): {
+  sd: number; sh: number; sw: number; dd: number; dh: number; dw: number; padding: string;
+} {
+  if (bias) {
+    requireDtype(ctx, bias, ['float32']);
+    if (bias.shape.reduce((a, x) => a * x, 1) !== outC) ctx.unsupported(`bias '${bias.name}' needs ${outC} values`);
+  }
+  const o = ctx.options;
+  const sd = Number(o.strideD), sh = Number(o.strideH), sw = Number(o.strideW);
+  const dd = Number(o.dilationDFactor ?? 1), dh = Number(o.dilationHFactor ?? 1), dw = Number(o.dilationWFactor ?? 1);
+  if (![sd, sh, sw, dd, dh, dw].every((v) => Number.isInteger(v) && v > 0)) ctx.unsupported('strides and dilations must be positive integers');
+  const padding = String(o.padding);
+  if (padding !== 'SAME' && padding !== 'VALID') ctx.unsupported(`padding ${padding}`);
+  return { sd, sh, sw, dd, dh, dw, padding };
 }
 
 export const conv3dKernel: Kernel<Conv3dPlan> = {
@@ -27,16 +44,7 @@ export const conv3dKernel: Kernel<Conv3dPlan> = {
     const [b, inD, inH, inW, inC] = input.shape;
     const [kd, kh, kw, fin, outC] = filter.shape;
     if (fin !== inC) ctx.unsupported(`filter input channels ${fin} differ from the input's ${inC}`);
-    if (bias) {
-      requireDtype(ctx, bias, ['float32']);
-      if (bias.shape.reduce((a, x) => a * x, 1) !== outC) ctx.unsupported(`bias '${bias.name}' needs ${outC} values`);
-    }
-    const o = ctx.options;
-    const sd = Number(o.strideD), sh = Number(o.strideH), sw = Number(o.strideW);
-    const dd = Number(o.dilationDFactor ?? 1), dh = Number(o.dilationHFactor ?? 1), dw = Number(o.dilationWFactor ?? 1);
-    if (![sd, sh, sw, dd, dh, dw].every((v) => Number.isInteger(v) && v > 0)) ctx.unsupported('strides and dilations must be positive integers');
-    const padding = String(o.padding);
-    if (padding !== 'SAME' && padding !== 'VALID') ctx.unsupported(`padding ${padding}`);
+    const { sd, sh, sw, dd, dh, dw, padding } = conv3dWindow(ctx, bias, outC);
     const outD = computeOutSize(padding, inD, kd, sd, dd);
     const outH = computeOutSize(padding, inH, kh, sh, dh);
     const outW = computeOutSize(padding, inW, kw, sw, dw);
