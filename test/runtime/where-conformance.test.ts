@@ -118,6 +118,29 @@ for (const dtype of ['bool', 'float32', 'int32'] as DType[]) {
   });
 }
 
+test('WHERE int8, uint8, uint32 model inputs and an int64 constant (nonzero = true), vs the official runtime', async () => {
+  const rng = new Rng(35);
+  const shape = [3, 2, 5];
+  const n = sizeOf(shape);
+  for (const dtype of ['int8', 'uint8', 'uint32'] as DType[]) {
+    const it = Interpreter.fromBytes(whereModel({ dtype, shape }));
+    const ref = whereModel({ dtype, shape, castToInt32: true });
+    for (const density of [0.5, 0.1]) {
+      const x = Array.from({ length: n }, () => (rng.next() < density ? rng.int(1, 120) : 0));
+      const expected = await official(ref, x);
+      it.setInput(0, x);
+      it.invoke();
+      assert.deepEqual(ours(it), expected, `${dtype} density ${density}`);
+    }
+  }
+  // The official runner cannot feed int64 inputs: a constant condition instead (values past 2^31 are nonzero too).
+  const constant = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? -(2 ** 40) : 5));
+  const bytes = whereModel({ dtype: 'int64', shape, constant, castToInt32: true });
+  const it = Interpreter.fromBytes(bytes);
+  it.invoke();
+  assert.deepEqual(ours(it), await official(bytes), 'int64 constant');
+});
+
 test('WHERE of a constant condition (folded at prepare) feeding CAST, vs the official runtime', async () => {
   const rng = new Rng(41);
   for (const dtype of ['bool', 'float32', 'int32'] as DType[]) {
