@@ -61,18 +61,29 @@ function countTrue(cond: Condition): number {
   return n;
 }
 
-/** Row-major walk with a running coordinate (no division per element). */
+/**
+ * Row-major walk with a running coordinate (no division per element). Coordinates are below 2^31: written as the
+ * low 32-bit word of each little-endian int64 (high word 0), which avoids a BigInt per element.
+ */
 function writeCoordinates(cond: Condition, shape: readonly number[], out: BigInt64Array): void {
   const rank = shape.length;
-  const coord = new Array<number>(rank).fill(0);
+  const words = new Int32Array(out.buffer, out.byteOffset, out.length * 2);
+  const coord = new Int32Array(rank);
+  const last = rank - 1;
+  const lastSize = shape[last];
+  const limit = words.length;
   let o = 0;
-  const limit = out.length;
   for (let i = 0; i < cond.length; i++) {
     if (cond[i] != 0) {
-      if (o + rank > limit) throw new RangeError(`WHERE: more true elements than the output holds (${limit / rank})`);
-      for (let d = 0; d < rank; d++) out[o++] = BigInt(coord[d]);
+      if (o + 2 * rank > limit) throw new RangeError(`WHERE: more true elements than the output holds (${out.length / rank})`);
+      for (let d = 0; d < rank; d++) {
+        words[o++] = coord[d];
+        words[o++] = 0;
+      }
     }
-    for (let d = rank - 1; d >= 0; d--) {
+    if (++coord[last] < lastSize) continue;
+    coord[last] = 0;
+    for (let d = last - 1; d >= 0; d--) {
       if (++coord[d] < shape[d]) break;
       coord[d] = 0;
     }
