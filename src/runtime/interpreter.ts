@@ -474,7 +474,7 @@ export class Interpreter implements SubgraphExecutor {
       try {
         const dynamicInput = inputs.find((t) => t?.isDynamic);
         if (dynamicInput) {
-          ctx.unsupported(`input '${dynamicInput.name}' gets its shape only when the model runs (a WHILE whose state changes shape, or an IF whose branches differ); only the subgraph's outputs may be such tensors`);
+          ctx.unsupported(`input '${dynamicInput.name}' gets its shape only when the model runs (a WHILE whose state changes shape, an IF whose branches differ, a WHERE of a computed tensor); only the subgraph's outputs may be such tensors`);
         }
         const plan = kernel.prepare(ctx);
         // The dtype may have been set after the shape; the plan is made (and counted) by now.

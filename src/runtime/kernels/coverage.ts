@@ -6,11 +6,8 @@ export const MISSING_REASONS = {
   notRegistered: 'the official runtime does not register it',
   liteRtOnly: 'only LiteRT.js runs it',
   strings: 'needs string tensors',
-  controlFlow: 'needs several subgraphs (control flow)',
-  resources: 'needs resource tensors (variables, hash tables)',
   complex: 'needs complex tensors',
   random: 'random output: no reference to agree with',
-  dynamicOutput: 'its output shape depends on the input values',
   notAnOp: 'not an operator (a marker in the enum)',
   notYet: 'not implemented yet',
 } as const;
@@ -26,11 +23,8 @@ const BY_REASON: Record<MissingReason, readonly string[]> = {
     'STABLEHLO_RNG_BIT_GENERATOR', 'STABLEHLO_COMPOSITE',
   ],
   strings: ['SKIP_GRAM', 'HASHTABLE', 'HASHTABLE_FIND', 'HASHTABLE_IMPORT', 'HASHTABLE_SIZE'],
-  controlFlow: [],
-  resources: [],
   complex: ['IMAG', 'COMPLEX_ABS'],
   random: ['MULTINOMIAL'],
-  dynamicOutput: ['WHERE', 'UNIQUE', 'NON_MAX_SUPPRESSION_V4', 'NON_MAX_SUPPRESSION_V5'],
   notAnOp: ['CUSTOM', 'DELEGATE', 'PLACEHOLDER_FOR_GREATER_OP_CODES'],
   notYet: ['LSTM', 'EMBEDDING_LOOKUP_SPARSE', 'LSH_PROJECTION'],
 };

@@ -63,6 +63,7 @@ import { bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel } from 
 import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
 import { sparseToDenseKernel } from './sparse-to-dense.js';
 import { uniqueKernel } from './unique.js';
+import { whereKernel } from './where.js';
 import { rfft2dKernel, realKernel } from './rfft2d.js';
 import { randomUniformKernel, randomStandardNormalKernel } from './random.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
@@ -119,6 +120,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   signKernel, atan2Kernel, broadcastArgsKernel, cumsumKernel, embeddingLookupKernel, hashtableLookupKernel, scatterNdKernel,
   topkV2Kernel, dynamicUpdateSliceKernel, matrixDiagKernel, matrixSetDiagKernel,
   l2Pool2dKernel, localResponseNormalizationKernel, fakeQuantKernel, bucketizeKernel, conv3dKernel, conv3dTransposeKernel,
+  whereKernel,
 ];
 
 export const KERNEL_REGISTRY: ReadonlyMap<string, Kernel<unknown>> = (() => {
