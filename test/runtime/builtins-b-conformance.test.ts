@@ -351,10 +351,10 @@ for (const dtype of ['float32', 'int32'] as DType[]) {
   });
 }
 
-// RFFT2D outputs complex64, which the official runtime's runner does not read: a two-op model RFFT2D -> REAL gives
-// the real parts from the official runtime (float32 FFT: compared within 1e-5 of the largest magnitude); the
-// imaginary parts are checked against a direct DFT in double precision (independent arithmetic).
-test('RFFT2D (+ REAL): seeded signals, cropped and zero-padded fft_length, vs the official runtime and a direct DFT', async () => {
+// RFFT2D outputs complex64, which the official runtime's runner does not read: RFFT2D -> REAL, IMAG and COMPLEX_ABS
+// give the parts from the official runtime (float32 FFT: compared within 1e-5 of the largest magnitude); the
+// imaginary parts are also checked against a direct DFT in double precision (independent arithmetic).
+test('RFFT2D (+ REAL, IMAG, COMPLEX_ABS): seeded signals, cropped and zero-padded fft_length, vs the official runtime and a direct DFT', async () => {
   const rng = new Rng(2024);
   for (let c = 0; c < 8; c++) {
     const lead = rng.bool() ? [rng.int(1, 2)] : [];
@@ -369,17 +369,25 @@ test('RFFT2D (+ REAL): seeded signals, cropped and zero-padded fft_length, vs th
     const real = b.addTensor({ name: 'real', dtype: 'float32', shape: [...lead, fftH, bins] });
     b.addOp('RFFT2D', [x, len], [spec], {}, 1);
     b.addOp('REAL', [spec], [real], {}, 1);
+    const imag = b.addTensor({ name: 'imag', dtype: 'float32', shape: [...lead, fftH, bins] });
+    b.addOp('IMAG', [spec], [imag], {}, 1);
+    const magnitude = b.addTensor({ name: 'magnitude', dtype: 'float32', shape: [...lead, fftH, bins] });
+    b.addOp('COMPLEX_ABS', [spec], [magnitude], {}, 1);
     b.markOutput(real);
+    b.markOutput(imag);
+    b.markOutput(magnitude);
     const bytes = writeModel(b.model());
     const values = rng.floats(count(inShape), -1, 1);
-    const [ref] = await runReference(bytes, [values]);
+    const refs = await runReference(bytes, [values]);
     const it = Interpreter.fromBytes(bytes);
     it.setInput(0, values);
     it.invoke();
-    const ours = it.getOutput(0) as Float32Array;
-    const scale = Math.max(1, ...Array.from(ref.data as ArrayLike<number>, Math.abs));
-    const worst = Math.max(...Array.from(ours, (v, i) => Math.abs(v - Number(ref.data[i]))));
-    assert.ok(worst <= 1e-5 * scale, `case ${c} [${inShape}] fft [${fftH}, ${fftW}]: real parts differ by ${worst}`);
+    const scale = Math.max(1, ...Array.from(refs[2].data as ArrayLike<number>, Math.abs));
+    ['REAL', 'IMAG', 'COMPLEX_ABS'].forEach((part, k) => {
+      const ours = it.getOutput(k) as Float32Array;
+      const worst = Math.max(...Array.from(ours, (v, i) => Math.abs(v - Number(refs[k].data[i]))));
+      assert.ok(worst <= 1e-5 * scale, `case ${c} [${inShape}] fft [${fftH}, ${fftW}]: ${part} differs by ${worst}`);
+    });
     // Imaginary parts: the spectrum tensor itself, against the DFT definition.
     const spectrum = it.tensor(spec).data as Float32Array;
     const batches = lead.length ? lead[0] : 1;

@@ -64,7 +64,7 @@ import { reduceAnyKernel, reduceAllKernel } from './reduce-bool.js';
 import { sparseToDenseKernel } from './sparse-to-dense.js';
 import { uniqueKernel } from './unique.js';
 import { whereKernel } from './where.js';
-import { rfft2dKernel, realKernel } from './rfft2d.js';
+import { complexAbsKernel, imagKernel, rfft2dKernel, realKernel } from './rfft2d.js';
 import { randomUniformKernel, randomStandardNormalKernel } from './random.js';
 import { expKernel, logKernel, sqrtKernel, rsqrtKernel, absKernel, negKernel, squareKernel, floorKernel, ceilKernel, roundKernel, sinKernel, cosKernel } from './unary.js';
 // The rest of the builtins the official runtime registers (A-M share).
@@ -103,7 +103,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   logicalAndKernel, logicalOrKernel, logicalNotKernel, addNKernel, gatherNdKernel,
   nonMaxSuppressionV4Kernel, nonMaxSuppressionV5Kernel, reverseSequenceKernel,
   segmentSumKernel, unsortedSegmentSumKernel, unsortedSegmentProdKernel, unsortedSegmentMaxKernel, unsortedSegmentMinKernel,
-  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel, randomUniformKernel, randomStandardNormalKernel,
+  rnnKernel, unidirectionalSequenceRnnKernel, bidirectionalSequenceLstmKernel, bidirectionalSequenceRnnKernel, rankKernel, reduceAnyKernel, reduceAllKernel, sparseToDenseKernel, uniqueKernel, rfft2dKernel, realKernel, imagKernel, complexAbsKernel, randomUniformKernel, randomStandardNormalKernel,
   conv2dKernel,
   depthwiseConv2dKernel,
   fullyConnectedKernel,

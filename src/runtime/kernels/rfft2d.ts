@@ -89,20 +89,28 @@ export const rfft2dKernel: Kernel<Rfft2dPlan> = {
   },
 };
 
-export const realKernel: Kernel<null> = {
-  op: 'REAL',
-  maxVersion: 1,
-  prepare(ctx) {
-    const input = requireInput(ctx, 0);
-    requireDtype(ctx, input, ['complex64']);
-    const out = ctx.outputs[0];
-    if (out.dtype !== 'float32') ctx.unsupported(`output '${out.name}' must be float32, got ${out.dtype}`);
-    out.shape = input.shape.slice();
-    return null;
-  },
-  eval(_p: null, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]) {
-    const x = inputs[0]!.data as Float32Array;
-    const y = outputs[0].data as Float32Array;
-    for (let i = 0; i < y.length; i++) y[i] = x[2 * i];
-  },
-};
+/** REAL, IMAG and COMPLEX_ABS: a float32 value per complex64 element (stored as interleaved re, im pairs). */
+function complexPartKernel(op: string, part: (re: number, im: number) => number): Kernel<null> {
+  return {
+    op,
+    maxVersion: 1,
+    prepare(ctx) {
+      const input = requireInput(ctx, 0);
+      requireDtype(ctx, input, ['complex64']);
+      const out = ctx.outputs[0];
+      if (out.dtype !== 'float32') ctx.unsupported(`output '${out.name}' must be float32, got ${out.dtype}`);
+      out.shape = input.shape.slice();
+      return null;
+    },
+    eval(_p: null, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]) {
+      const x = inputs[0]!.data as Float32Array;
+      const y = outputs[0].data as Float32Array;
+      for (let i = 0; i < y.length; i++) y[i] = part(x[2 * i], x[2 * i + 1]);
+    },
+  };
+}
+
+export const realKernel = complexPartKernel('REAL', (re) => re);
+export const imagKernel = complexPartKernel('IMAG', (_re, im) => im);
+// std::abs of a std::complex<float>: hypot in float32.
+export const complexAbsKernel = complexPartKernel('COMPLEX_ABS', (re, im) => Math.fround(Math.hypot(re, im)));
