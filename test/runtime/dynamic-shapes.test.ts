@@ -6,41 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convert } from '../../src/convert.js';
 import { writeModel } from '../../src/format/index.js';
-import type { Model } from '../../src/graph/model.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { checkInputResize, modelWithInputShapes } from '../../src/runtime/input-resize.js';
 import { quantize } from '../../src/quantize/index.js';
-import { createOfficialRunner } from '../helpers/oracle.js';
-import { mulberry32 } from '../helpers/random.js';
+import { image, maxAbsDiff, officialAtSize } from '../helpers/dynamic-size.js';
 import { buildDynamicModel, type DynamicModelKind } from './dynamic-models.js';
 
 const SIZES: [number, number][] = [[32, 32], [48, 40], [64, 64]];
 
-function image(h: number, w: number, seed: number): Float32Array {
-  const rnd = mulberry32(seed);
-  return Float32Array.from({ length: h * w * 3 }, () => rnd() * 2 - 1);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'output sizes differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** The official runtime on a copy of the model with input 0 at [1, h, w, 3]: output 0 and its shape. */
-async function official(model: Model, h: number, w: number, input: ArrayLike<number>) {
-  const copy = modelWithInputShapes(model, checkInputResize(model, { 0: [1, h, w, 3] }, 'test'));
-  const r = await createOfficialRunner(writeModel(copy));
-  try {
-    r.setInput(0, input);
-    r.invoke();
-    const o = r.getOutputs()[0];
-    return { data: Array.from(o.data as ArrayLike<number>), shape: o.shape };
-  } finally {
-    r.delete();
-  }
-}
 
 const quantizeInput = (x: Float32Array, scale: number, zp: number) =>
   Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v / scale) + zp)));
@@ -73,7 +46,7 @@ for (const kind of ['classifier', 'fully-conv', 'skip'] as DynamicModelKind[]) {
       ours.setInput(0, x);
       ours.invoke();
       const got = ours.getOutput(0) as Float32Array;
-      const ref = await official(model, h, w, x);
+      const ref = (await officialAtSize(model, h, w, x))[0];
       assert.deepEqual(ours.outputDetails()[0].shape, ref.shape, `${h}x${w}: output shape`);
       const predicted = tfModel.predict(tf.tensor(x, [1, h, w, 3])) as any;
       assert.deepEqual(predicted.shape, ref.shape);
@@ -101,7 +74,7 @@ for (const kind of ['classifier', 'fully-conv', 'skip'] as DynamicModelKind[]) {
       oursQ.setInput(0, x);
       oursQ.invoke();
       const got = Array.from(oursQ.getOutput(0) as Int8Array);
-      const ref = await official(q, h, w, x);
+      const ref = (await officialAtSize(q, h, w, x))[0];
       assert.deepEqual(oursQ.outputDetails()[0].shape, ref.shape);
       const differing = got.filter((v, i) => v !== ref.data[i]).length;
       if (kind === 'skip') {

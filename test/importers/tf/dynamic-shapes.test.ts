@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnsupportedError } from '../../../src/errors.js';
 import { writeModel } from '../../../src/format/index.js';
-import type { Model } from '../../../src/graph/model.js';
 import { frozenGraphToModel } from '../../../src/importers/tf/import-graph.js';
 import { loadFrozenGraphDef } from '../../../src/importers/tf/graphdef.js';
 import { encodeMessage } from '../../../src/importers/tf/proto/index.js';
@@ -15,37 +14,12 @@ import { tfjsGraphFromArtifacts } from '../../../src/importers/tf/tfjs-graph.js'
 import { quantize } from '../../../src/quantize/index.js';
 import { checkInputResize, modelWithInputShapes, sizeIsDynamicInside } from '../../../src/runtime/input-resize.js';
 import { Interpreter } from '../../../src/runtime/interpreter.js';
-import { createOfficialRunner } from '../../helpers/oracle.js';
-import { mulberry32 } from '../../helpers/random.js';
+import { image, maxAbsDiff, officialAtSize } from '../../helpers/dynamic-size.js';
 import { A, GraphSpec, runTfjs } from './graph-helpers.js';
 import { DYNAMIC_OUTPUTS as OUTPUTS, dynamicGraph } from './dynamic-graph.js';
 
 const SIZES: [number, number][] = [[16, 16], [24, 20], [33, 17]];
 
-function image(h: number, w: number, seed: number): Float32Array {
-  const rnd = mulberry32(seed);
-  return Float32Array.from({ length: h * w * 3 }, () => rnd() * 2 - 1);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'output sizes differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** The official runtime on a copy of the model with input 0 at [1, h, w, 3]: every output and its shape. */
-async function official(model: Model, h: number, w: number, input: ArrayLike<number>) {
-  const copy = modelWithInputShapes(model, checkInputResize(model, { 0: [1, h, w, 3] }, 'test'));
-  const r = await createOfficialRunner(writeModel(copy));
-  try {
-    r.setInput(0, input);
-    r.invoke();
-    return r.getOutputs().map((o) => ({ data: Array.from(o.data as ArrayLike<number>, Number), shape: o.shape }));
-  } finally {
-    r.delete();
-  }
-}
 
 const expectedShapes = (h: number, w: number) => {
   const ph = Math.ceil(Math.ceil(h / 2) / 2), pw = Math.ceil(Math.ceil(w / 2) / 2);
@@ -89,7 +63,7 @@ test('graph model [-1,-1,-1,3]: signatures keep -1 inside, shape arithmetic is S
     ours.resizeInput(0, [1, h, w, 3]);
     ours.setInput(0, x);
     ours.invoke();
-    const ref = await official(model, h, w, x);
+    const ref = await officialAtSize(model, h, w, x);
     const tfjs = await runTfjs(art, { image: { values: x, shape: [1, h, w, 3], dtype: 'float32' } }, OUTPUTS);
     const want = expectedShapes(h, w);
     for (let k = 0; k < OUTPUTS.length; k++) {
@@ -116,7 +90,7 @@ test('graph model [-1,-1,-1,3]: signatures keep -1 inside, shape arithmetic is S
   oursQ.resizeInput(0, [1, ch, cw, 3]);
   oursQ.setInput(0, xq);
   oursQ.invoke();
-  const refQ = await official(q, ch, cw, xq);
+  const refQ = await officialAtSize(q, ch, cw, xq);
   for (let k = 0; k < OUTPUTS.length; k++) {
     const got = Array.from(oursQ.getOutput(k) as Int8Array);
     assert.deepEqual(oursQ.outputDetails()[k].shape, refQ[k].shape);
