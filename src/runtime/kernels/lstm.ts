@@ -85,7 +85,29 @@ function floats(t: RuntimeTensor | null): Float64Array | null {
   return out;
 }
 
-function prepareLstm(ctx: PrepareContext): LstmPlan {
+/** How the input tensor spans time and batch, and the output shape that follows. */
+export interface LstmGeometry {
+  timeMajor: boolean;
+  steps: number; batches: number; nInput: number;
+  outputShape: number[];
+}
+
+/** The sequence op's input: [time, batch, input] when time-major, else [batch, time, input]. */
+function sequenceGeometry(ctx: PrepareContext, input: RuntimeTensor, nOutput: number): LstmGeometry {
+  if (input.shape.length !== 3) ctx.unsupported(`input must be 3-D, got [${input.shape}]`);
+  const timeMajor = ctx.options.timeMajor === true;
+  const [d0, d1, nInput] = input.shape;
+  const steps = timeMajor ? d0 : d1;
+  const batches = timeMajor ? d1 : d0;
+  return { timeMajor, steps, batches, nInput, outputShape: timeMajor ? [steps, batches, nOutput] : [batches, steps, nOutput] };
+}
+
+/**
+ * Checks the 24 inputs and plans the cell (float, hybrid or integer; WebAssembly when available) over the time
+ * steps and batches `geometry` reads from the input: the sequence op's or the single-step LSTM op's.
+ */
+export function prepareLstmCell(ctx: PrepareContext,
+  geometry: (ctx: PrepareContext, input: RuntimeTensor, nOutput: number) => LstmGeometry): LstmPlan {
   const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
   const input = t(IN.input);
   const output = ctx.outputs[0];
@@ -98,14 +120,10 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     if (!w) ctx.unsupported(`input ${k} is required`);
     if (!w.isConstant) ctx.unsupported(`weights/bias '${w.name}' must be constant`);
   }
-  if (input.shape.length !== 3) ctx.unsupported(`input must be 3-D, got [${input.shape}]`);
-  const timeMajor = ctx.options.timeMajor === true;
-  const [d0, d1, nInput] = input.shape;
-  const steps = timeMajor ? d0 : d1;
-  const batches = timeMajor ? d1 : d0;
   const nCell = t(IN.i2f)!.shape[0];
   const nOutput = t(IN.r2f)!.shape[1];
-  output.shape = timeMajor ? [steps, batches, nOutput] : [batches, steps, nOutput];
+  const { timeMajor, steps, batches, nInput, outputShape } = geometry(ctx, input, nOutput);
+  output.shape = outputShape;
   const cifg = t(IN.i2i) === null;
   const proj = t(IN.proj);
   const activation = String(ctx.options.fusedActivationFunction ?? 'TANH');
@@ -794,7 +812,7 @@ function evalWasm(w: LstmWasm, input: TypedArray, output: TypedArray, hState: Ty
   }
 }
 
-function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+export function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const hState = inputs[IN.outputState]!.data;
   const cState = inputs[IN.cellState]!.data;
   if (p.wasm) {
@@ -812,7 +830,7 @@ export const unidirectionalSequenceLstmKernel: Kernel<LstmPlan> = {
   op: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   // v1 float, v2 hybrid, v3 diagonal recurrent / asymmetric inputs (we run v1 semantics), v4 int16x8.
   maxVersion: 3,
-  prepare: prepareLstm,
+  prepare: (ctx) => prepareLstmCell(ctx, sequenceGeometry),
   eval: evalLstm,
   path: (p: LstmPlan): KernelPath => (p.wasm ? 'wasm' : 'js'),
 };
