@@ -24,7 +24,7 @@ const BY_REASON: Record<MissingReason, readonly string[]> = {
   strings: ['SKIP_GRAM', 'HASHTABLE', 'HASHTABLE_FIND', 'HASHTABLE_IMPORT', 'HASHTABLE_SIZE'],
   random: ['MULTINOMIAL'],
   notAnOp: ['CUSTOM', 'DELEGATE', 'PLACEHOLDER_FOR_GREATER_OP_CODES'],
-  notYet: ['LSTM', 'EMBEDDING_LOOKUP_SPARSE', 'LSH_PROJECTION'],
+  notYet: ['EMBEDDING_LOOKUP_SPARSE', 'LSH_PROJECTION'],
 };
 
 /** Op -> why it has no kernel (ops absent here either have a kernel or the official runtimes lack them). */

@@ -8,6 +8,7 @@ import { fullyConnectedKernel } from './fully-connected.js';
 import { averagePool2dKernel, maxPool2dKernel } from './pooling.js';
 import { dequantizeKernel, quantizeKernel } from './quantize.js';
 import { unidirectionalSequenceLstmKernel } from './lstm.js';
+import { lstmKernel } from './lstm-op.js';
 import { transposeConvKernel } from './transpose-conv.js';
 import { batchMatMulKernel } from './batch-matmul.js';
 import { svdfKernel } from './svdf.js';
@@ -112,6 +113,7 @@ export const KERNELS: readonly Kernel<any>[] = [
   quantizeKernel,
   dequantizeKernel,
   unidirectionalSequenceLstmKernel,
+  lstmKernel,
   transposeConvKernel,
   batchMatMulKernel,
   svdfKernel,

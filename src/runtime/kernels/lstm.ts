@@ -1,4 +1,4 @@
-// UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips),
+// UNIDIRECTIONAL_SEQUENCE_LSTM (and, through prepareLstmCell, the single-step LSTM op), as TFLite's lstm_eval.cc: float32 (CIFG, peephole, projection, layer norm, clips),
 // hybrid (float input and state, int8 weights with per-tensor scales: x, h and the projection's input quantized per
 // batch and step as hybrid-matvec.ts, everything else float32, as LstmStepHybrid) and the fully-integer 8x8_16 variant (int8 input / output state, int16 cell state and gates, int32 biases;
 // gate scales Q3.12, the hidden scale from intermediate 4). State lives in the two variable input tensors
@@ -85,7 +85,29 @@ function floats(t: RuntimeTensor | null): Float64Array | null {
   return out;
 }
 
-function prepareLstm(ctx: PrepareContext): LstmPlan {
+/** How the input tensor spans time and batch, and the output shape that follows. */
+export interface LstmGeometry {
+  timeMajor: boolean;
+  steps: number; batches: number; nInput: number;
+  outputShape: number[];
+}
+
+/** The sequence op's input: [time, batch, input] when time-major, else [batch, time, input]. */
+function sequenceGeometry(ctx: PrepareContext, input: RuntimeTensor, nOutput: number): LstmGeometry {
+  if (input.shape.length !== 3) ctx.unsupported(`input must be 3-D, got [${input.shape}]`);
+  const timeMajor = ctx.options.timeMajor === true;
+  const [d0, d1, nInput] = input.shape;
+  const steps = timeMajor ? d0 : d1;
+  const batches = timeMajor ? d1 : d0;
+  return { timeMajor, steps, batches, nInput, outputShape: timeMajor ? [steps, batches, nOutput] : [batches, steps, nOutput] };
+}
+
+/**
+ * Checks the 24 inputs and plans the cell (float, hybrid or integer; WebAssembly when available) over the time
+ * steps and batches `geometry` reads from the input: the sequence op's or the single-step LSTM op's.
+ */
+export function prepareLstmCell(ctx: PrepareContext,
+  geometry: (ctx: PrepareContext, input: RuntimeTensor, nOutput: number) => LstmGeometry): LstmPlan {
   const t = (k: number): RuntimeTensor | null => ctx.inputs[k] ?? null;
   const input = t(IN.input);
   const output = ctx.outputs[0];
@@ -98,14 +120,10 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     if (!w) ctx.unsupported(`input ${k} is required`);
     if (!w.isConstant) ctx.unsupported(`weights/bias '${w.name}' must be constant`);
   }
-  if (input.shape.length !== 3) ctx.unsupported(`input must be 3-D, got [${input.shape}]`);
-  const timeMajor = ctx.options.timeMajor === true;
-  const [d0, d1, nInput] = input.shape;
-  const steps = timeMajor ? d0 : d1;
-  const batches = timeMajor ? d1 : d0;
   const nCell = t(IN.i2f)!.shape[0];
   const nOutput = t(IN.r2f)!.shape[1];
-  output.shape = timeMajor ? [steps, batches, nOutput] : [batches, steps, nOutput];
+  const { timeMajor, steps, batches, nInput, outputShape } = geometry(ctx, input, nOutput);
+  output.shape = outputShape;
   const cifg = t(IN.i2i) === null;
   const proj = t(IN.proj);
   const activation = String(ctx.options.fusedActivationFunction ?? 'TANH');
@@ -147,6 +165,11 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
   };
   if (!['TANH', 'RELU', 'RELU6', 'SIGMOID', 'NONE'].includes(activation)) ctx.unsupported(`activation ${activation}`);
   if (integer) prepareInteger(ctx, plan, input, outputState, cellState, output);
+  const integerPeepholeQuirk = integer && plan.gates.f.peephole !== null && nOutput !== nCell;
+  if (integerPeepholeQuirk && nOutput > nCell) {
+    // TFLite's integer peephole would read the cell state and write the gates past their ends (see integerGate).
+    ctx.unsupported(`integer LSTM with peephole weights and more outputs (${nOutput}) than cells (${nCell})`);
+  }
   if (hybrid) {
     for (const k of [IN.i2i, IN.i2f, IN.i2c, IN.i2o, IN.r2i, IN.r2f, IN.r2c, IN.r2o, IN.c2i, IN.c2f, IN.c2o, IN.proj]) {
       const w = t(k);
@@ -166,7 +189,8 @@ function prepareLstm(ctx: PrepareContext): LstmPlan {
     };
   }
   // The module's integer LSTM has no layer normalization: those run on the loops here.
-  if (ctx.wasm && !hybrid && !(integer && plan.gates.f.layerNorm)) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
+  // Nor the peephole quirk of integerGate when outputs and cells differ in number.
+  if (ctx.wasm && !hybrid && !(integer && plan.gates.f.layerNorm) && !integerPeepholeQuirk) plan.wasm = integer ? prepareWasmInteger(ctx.wasm, plan, input, output) : prepareWasmFloat(ctx.wasm, plan, input, output);
   return plan;
 }
 
@@ -416,8 +440,12 @@ function evalHybrid(p: LstmPlan, h: LstmHybrid, input: Float32Array, out: Float3
 const clamp16 = (x: number): number => (x > 32767 ? 32767 : x < -32768 ? -32768 : x);
 
 /** Integer gate (CalculateLstmGateInteger8x8_16 without layer norm): int16 result through a table. */
-function integerGate(p: LstmPlan, g: Gate, x: Int8Array, xOff: number, h: Int8Array, cell: Int16Array, out: Float64Array, table: Int16Array): void {
+function integerGate(p: LstmPlan, g: Gate, b: number, x: Int8Array, xOff: number, h: Int8Array, cell: Int16Array, out: Float64Array, table: Int16Array): void {
   const { nInput, nOutput, nCell } = p;
+  // TFLite steps all batches at once when time-major, one batch at a time otherwise.
+  const stepBatches = p.timeMajor ? p.batches : 1;
+  const row = p.timeMajor ? b : 0;
+  const peepholeEnd = stepBatches * nOutput;
   for (let r = 0; r < nCell; r++) {
     let ax = g.effBiasX[r];
     const wx = r * nInput;
@@ -427,7 +455,14 @@ function integerGate(p: LstmPlan, g: Gate, x: Int8Array, xOff: number, h: Int8Ar
     const wh = r * nOutput;
     for (let k = 0; k < nOutput; k++) ah += g.wh[wh + k] * h[k];
     v = clamp16(multiplyByQuantizedMultiplier(ah, g.mh, g.sh) + v);
-    if (g.peephole) v = clamp16(multiplyByQuantizedMultiplier(g.peephole[r] * cell[r], g.mc, g.sc) + v);
+    if (g.peephole) {
+      // TFLite's integer cell walks the peephole over the flat [batch, cell] gate and cell state of a step with
+      // n_output as the row length: element (b, r) meets weight (b*n_cell + r) mod n_output, and only the first
+      // batches*n_output elements get one (the same as per row when n_output == n_cell; prepare refuses
+      // n_output > n_cell).
+      const flat = row * nCell + r;
+      if (flat < peepholeEnd) v = clamp16(multiplyByQuantizedMultiplier(g.peephole[flat % nOutput] * cell[r], g.mc, g.sc) + v);
+    }
     out[r] = v;
   }
   if (g.layerNorm) integerLayerNorm(g, out, nCell, p.lnScratch);
@@ -466,9 +501,9 @@ function evalInteger(p: LstmPlan, input: Int8Array, out: Int8Array, hState: Int8
       const xOff = p.timeMajor ? (t * batches + b) * nInput : (b * steps + t) * nInput;
       const h = hState.subarray(b * nOutput, (b + 1) * nOutput);
       const cell = cState.subarray(b * nCell, (b + 1) * nCell);
-      integerGate(p, gates.f, input, xOff, h, cell, gf, p.sigmoid);
-      integerGate(p, gates.c, input, xOff, h, cell, gc, p.tanhGate);
-      if (gates.i) integerGate(p, gates.i, input, xOff, h, cell, gi, p.sigmoid);
+      integerGate(p, gates.f, b, input, xOff, h, cell, gf, p.sigmoid);
+      integerGate(p, gates.c, b, input, xOff, h, cell, gc, p.tanhGate);
+      if (gates.i) integerGate(p, gates.i, b, input, xOff, h, cell, gi, p.sigmoid);
       // UpdateLstmCellInteger: c = f*c >> 15 + i*g >> (30 + cell_scale), saturated, clipped.
       const shiftIG = 30 + p.cellShift;
       for (let r = 0; r < nCell; r++) {
@@ -479,7 +514,7 @@ function evalInteger(p: LstmPlan, input: Int8Array, out: Int8Array, hState: Int8
         if (p.qCellClip > 0) v = v > p.qCellClip ? p.qCellClip : v < -p.qCellClip ? -p.qCellClip : v;
         cell[r] = v;
       }
-      integerGate(p, gates.o, input, xOff, h, cell, go, p.sigmoid);
+      integerGate(p, gates.o, b, input, xOff, h, cell, go, p.sigmoid);
       // Hidden = o * tanh(c), requantized to int8. TFLite's CwiseMul SUBTRACTS the zero point it is given (the
       // hidden intermediate's); the official runtime agrees bit for bit only this way (keras_lstm_mnist_ptq, zp -1).
       for (let r = 0; r < nCell; r++) {
@@ -794,7 +829,7 @@ function evalWasm(w: LstmWasm, input: TypedArray, output: TypedArray, hState: Ty
   }
 }
 
-function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
+export function evalLstm(p: LstmPlan, inputs: (RuntimeTensor | null)[], outputs: RuntimeTensor[]): void {
   const hState = inputs[IN.outputState]!.data;
   const cState = inputs[IN.cellState]!.data;
   if (p.wasm) {
@@ -812,7 +847,7 @@ export const unidirectionalSequenceLstmKernel: Kernel<LstmPlan> = {
   op: 'UNIDIRECTIONAL_SEQUENCE_LSTM',
   // v1 float, v2 hybrid, v3 diagonal recurrent / asymmetric inputs (we run v1 semantics), v4 int16x8.
   maxVersion: 3,
-  prepare: prepareLstm,
+  prepare: (ctx) => prepareLstmCell(ctx, sequenceGeometry),
   eval: evalLstm,
   path: (p: LstmPlan): KernelPath => (p.wasm ? 'wasm' : 'js'),
 };
