@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { compare, formatComparison, writeReportHtml, type ExcludeSpec, type LoadedModel } from '../evaluate/index.js';
 import { quantize } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
+import { assertDisjoint } from '../evaluate/datasets/disjoint.js';
 import { writeModel } from '../format/index.js';
 import type { Model } from '../graph/model.js';
 import { InputError } from '../errors.js';
@@ -89,6 +90,8 @@ export function registerCompare(program: Command): void {
         ...datasetInputPaths('a --dataset file', flags.dataset), ...datasetInputPaths('a --calibration file', flags.calibration),
       ]);
     }
+    // Exclusions measured on the data they were calibrated on would look better than they are.
+    if (flags.calibration) assertDisjoint([{ role: '--calibration', spec: flags.calibration }, { role: '--dataset', spec: flags.dataset }]);
     const officialLatency = officialLatencySamples(flags.officialLatency);
     const progress = phaseProgress(!flags.json);
     // The reference may be a Keras / TF.js model: it is converted to float (and re-quantized from, with --calibration).

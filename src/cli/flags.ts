@@ -84,7 +84,7 @@ export function nameList(flag: string): FlagParser<string[]> {
 
 /** A dataset spec, checked for syntax (whether its files exist is checked when it is opened: exit 1). */
 export function datasetSpec(flag: string): FlagParser<string> {
-  return flagParser({ valid: 'mnist:test', invalid: ['', 'nope', 'mnist:nope', 'idx:a,b,c'] }, (v) => {
+  return flagParser({ valid: 'mnist:test[:100]', invalid: ['', 'nope', 'mnist:nope', 'idx:a,b,c', 'mnist:test[1:2:3]', 'mnist:test[5:3]', 'mnist:test[0:10', 'mnist:test[x:]'] }, (v) => {
     try {
       parseDatasetSpec(v);
     } catch (e) {

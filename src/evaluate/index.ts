@@ -1,6 +1,8 @@
 // Public evaluation API: datasets, evaluate, compare, per-layer error, reports.
-export { openDataset } from './datasets/index.js';
-export type { Dataset, DatasetOptions, Sample } from './datasets/index.js';
+export { openDataset, datasetSampleCount, resolveRange } from './datasets/index.js';
+export type { Dataset, DatasetOptions, Sample, DatasetSpec, SampleRange } from './datasets/index.js';
+export { assertDisjoint } from './datasets/disjoint.js';
+export type { DatasetRole } from './datasets/disjoint.js';
 export { evaluate, formatEvaluation, loadModel, ModelRunner } from './evaluate.js';
 export type { EvaluateOptions, EvaluationResult, IoSummary, KernelSummary, LoadedModel, ModelSource, PerClassRow, Runtime, StateMode, DatasetSource } from './evaluate.js';
 export { compare, formatComparison } from './compare.js';

@@ -54,9 +54,9 @@ function bad(file: string, what: string): never {
   throw new DatasetError(`${file}: not a valid IDX file: ${what}`);
 }
 
-/** Reads an IDX file, raw or gzipped; `maxSamples` reads only the first samples. */
-export function readIdx(file: string, opts: IdxReadOptions = {}): IdxArray {
-  const source = openSource(file);
+interface IdxHeader { type: { size: number; name: string }; shape: number[]; start: number }
+
+function readHeader(file: string, source: Source): IdxHeader {
   let head = source.take(4);
   if (head.length < 4 || head[0] !== 0 || head[1] !== 0) bad(file, 'bad magic number');
   const type = TYPES[head[2]];
@@ -68,6 +68,18 @@ export function readIdx(file: string, opts: IdxReadOptions = {}): IdxArray {
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(view.getUint32(4 + 4 * i, false));
+  return { type, shape, start };
+}
+
+/** The number of samples (first dimension) an IDX file declares, from its header alone (what ranges are checked against). */
+export function idxSampleCount(file: string): number {
+  return readHeader(file, openSource(file)).shape[0];
+}
+
+/** Reads an IDX file, raw or gzipped; `maxSamples` reads only the first samples. */
+export function readIdx(file: string, opts: IdxReadOptions = {}): IdxArray {
+  const source = openSource(file);
+  const { type, shape, start } = readHeader(file, source);
   const count = shape.reduce((a, b) => a * b, 1);
   const declared = count * type.size;
   const samples = shape[0];

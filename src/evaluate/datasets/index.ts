@@ -10,6 +10,12 @@
 //                                        PNG/JPEG/BMP files (searched recursively); a DIR of files only = unlabelled
 //   csv:FILE  (or a bare .csv path)      see csv.ts: label column + value columns
 //
+// Any spec may end with a range of samples, [START:END] as in a Python slice without a step (negative indices
+// count from the end, either bound may be omitted): mnist:train[50000:60000], fashion-mnist:test[:1000],
+// images:DIR[100:] (in the folder's sorted order), x.npy[-500:]. The range is checked against the dataset's size
+// (an IDX header; the array's first axis; the folder's file list) before any sample is loaded or decoded. A range
+// selects samples first; --shuffle then permutes within the range and --limit takes the first N of that.
+//
 // Pixel sources (mnist, fashion-mnist, 8-bit idx, images) default to value = pixel / 255; npy, csv and other idx
 // values are taken as they are. See prepare.ts for resizing, channels, layout and normalization. Image folders are decoded one file at
 // a time while iterating; only the file list is held in memory.
@@ -20,14 +26,14 @@ import { DatasetError } from '../../errors.js';
 import { parseNpy, parseNpz, type NpyArray } from '../npy.js';
 import { readCsv } from './csv.js';
 import { decodeImage, type RawImage } from './decode.js';
-import { readIdx } from './idx.js';
+import { idxSampleCount, readIdx } from './idx.js';
 import { applyPlan, imageDims, makePlan, type InputPlan, type PlanOptions } from './prepare.js';
 import { seededPermutation } from '../../util/random.js';
-import { FASHION_MNIST_DIR, listImages, mnistDir, parseDatasetSpec } from './spec.js';
+import { FASHION_MNIST_DIR, listImages, mnistDir, parseDatasetSpec, resolveRange, type DatasetSource, type SampleRange } from './spec.js';
 
 export {
-  DATASET_FLAG_PARSERS, FASHION_MNIST_DIR, datasetFiles, datasetOptionsFromFlags, parseDatasetSpec,
-  type DatasetFlagValues, type DatasetFlags, type DatasetSource,
+  DATASET_FLAG_PARSERS, FASHION_MNIST_DIR, datasetFiles, datasetOptionsFromFlags, parseDatasetSpec, resolveRange,
+  type DatasetFlagValues, type DatasetFlags, type DatasetSource, type DatasetSpec, type SampleRange,
 } from './spec.js';
 import { readFileChecked, readFileCheckedAsync } from '../../util/read-file.js';
 import { MAX_IMAGE_FILE_BYTES } from './limits.js';
@@ -57,7 +63,7 @@ export interface DatasetOptions extends PlanOptions {
   inputShapes?: number[][];
   inputNames?: string[];
   limit?: number;
-  /** Seed of a deterministic shuffle (applied before limit, so limit takes a random subset). */
+  /** Seed of a deterministic shuffle (applied within the spec's range, before limit: limit takes a random subset). */
   shuffle?: number;
   /** What to do with an image file that fails to decode; default 'fail'. */
   onDecodeError?: 'skip' | 'fail';
@@ -82,26 +88,58 @@ interface ArraySet {
 export async function openDataset(spec: string, opts: DatasetOptions = {}): Promise<Dataset> {
   validateOptions(opts);
   const src = parseDatasetSpec(spec);
+  const idx = idxFilesOf(spec, src);
+  if (idx) {
+    // The header's sample count checks the range before any sample is read; then only the samples up to the
+    // range's end (or its first `limit`) are read.
+    const declared = idxSampleCount(idx.images);
+    const window = resolveRange(spec, src.range, declared);
+    const needed = opts.shuffle === undefined && opts.limit !== undefined ? Math.min(window.end, window.start + opts.limit) : window.end;
+    const set = idxSet(idx.images, idx.labels, needed);
+    if (src.kind === 'fashion-mnist') set.classNames = FASHION_MNIST_CLASSES;
+    return arrayDataset(spec, set, opts, src.kind === 'idx' ? undefined : 10, src.range, declared);
+  }
   switch (src.kind) {
-    case 'mnist': {
-      const dir = mnistDir();
-      const prefix = src.part === 'train' ? 'train' : 't10k';
-      return arrayDataset(spec, idxSet(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`), samplesNeeded(opts)), opts, 10);
+    case 'npy': return arrayDataset(spec, npySet(src.x, src.y), opts, undefined, src.range);
+    case 'npz': return arrayDataset(spec, npzSet(src.file, opts.inputNames), opts, undefined, src.range);
+    case 'csv': return arrayDataset(spec, csvSet(src.file), opts, undefined, src.range);
+    case 'images': return imageFolderDataset(spec, src.dir, opts, src.range);
+    default: throw new DatasetError(`${spec}: unknown dataset kind`);
+  }
+}
+
+/** The IDX files of an mnist, fashion-mnist or idx spec (undefined for other kinds). */
+function idxFilesOf(spec: string, src: DatasetSource): { images: string; labels?: string } | undefined {
+  if (src.kind === 'mnist') {
+    const dir = mnistDir();
+    const prefix = src.part === 'train' ? 'train' : 't10k';
+    return { images: path.join(dir, `${prefix}-images-idx3-ubyte`), labels: path.join(dir, `${prefix}-labels-idx1-ubyte`) };
+  }
+  if (src.kind === 'fashion-mnist') {
+    if (!fs.existsSync(FASHION_MNIST_DIR)) {
+      throw new DatasetError(`${spec}: Fashion-MNIST is not installed (no ${FASHION_MNIST_DIR}); install it with: apt-get install dataset-fashion-mnist`);
     }
-    case 'fashion-mnist': {
-      if (!fs.existsSync(FASHION_MNIST_DIR)) {
-        throw new DatasetError(`${spec}: Fashion-MNIST is not installed (no ${FASHION_MNIST_DIR}); install it with: apt-get install dataset-fashion-mnist`);
-      }
-      const prefix = src.part === 'train' ? 'train' : 't10k';
-      const set = idxSet(path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`), samplesNeeded(opts));
-      set.classNames = FASHION_MNIST_CLASSES;
-      return arrayDataset(spec, set, opts, 10);
-    }
-    case 'idx': return arrayDataset(spec, idxSet(src.images, src.labels, samplesNeeded(opts)), opts);
-    case 'npy': return arrayDataset(spec, npySet(src.x, src.y), opts);
-    case 'npz': return arrayDataset(spec, npzSet(src.file, opts.inputNames), opts);
-    case 'csv': return arrayDataset(spec, csvSet(src.file), opts);
-    case 'images': return imageFolderDataset(spec, src.dir, opts);
+    const prefix = src.part === 'train' ? 'train' : 't10k';
+    return { images: path.join(FASHION_MNIST_DIR, `${prefix}-images-idx3-ubyte.gz`), labels: path.join(FASHION_MNIST_DIR, `${prefix}-labels-idx1-ubyte.gz`) };
+  }
+  if (src.kind === 'idx') return { images: src.images, labels: src.labels };
+  return undefined;
+}
+
+/**
+ * How many samples the source of a spec holds, its range ignored (what ranges are resolved against). IDX sources
+ * read only their header, image folders list their files; array files are read.
+ */
+export function datasetSampleCount(spec: string): number {
+  const src = parseDatasetSpec(spec);
+  const idx = idxFilesOf(spec, src);
+  if (idx) return idxSampleCount(idx.images);
+  switch (src.kind) {
+    case 'npy': return readNpyFile(src.x).shape[0];
+    case 'npz': return npzSet(src.file).inputs[0].shape[0];
+    case 'csv': return readCsv(src.file).rows;
+    case 'images': return imageFolderFiles(spec, src.dir).files.length;
+    default: throw new DatasetError(`${spec}: unknown dataset kind`);
   }
 }
 
@@ -122,10 +160,11 @@ function validateOptions(o: DatasetOptions): void {
 const MAX_LABEL = 2 ** 31 - 1;
 
 /** Throws for the first label at or above the model's class count (opts.classCount), naming the sample. */
-function checkLabels(spec: string, labels: ArrayLike<number>, opts: DatasetOptions, sampleName: (i: number) => string): void {
+function checkLabels(spec: string, labels: ArrayLike<number>, opts: DatasetOptions, sampleName: (i: number) => string,
+  window = { start: 0, end: labels.length }): void {
   const n = opts.classCount;
   if (n === undefined) return;
-  for (let i = 0; i < labels.length; i++) {
+  for (let i = window.start; i < window.end; i++) {
     if (labels[i] >= n) {
       throw new DatasetError(`${spec}: ${sampleName(i)} has label ${labels[i]}, but the model has ${n} class${n === 1 ? '' : 'es'} (labels 0 to ${n - 1})`);
     }
@@ -234,8 +273,11 @@ export function shuffledOrder(n: number, seed: number | undefined): Int32Array {
   return order;
 }
 
-function selectOrder(n: number, opts: DatasetOptions): Int32Array {
+/** The sample indices one pass visits: the window's, shuffled within it if asked, then the first `limit`. */
+function selectOrder(window: { start: number; end: number }, opts: DatasetOptions): Int32Array {
+  const n = window.end - window.start;
   const order = shuffledOrder(n, opts.shuffle);
+  if (window.start) for (let k = 0; k < n; k++) order[k] += window.start;
   return opts.limit !== undefined && opts.limit < n ? order.slice(0, opts.limit) : order;
 }
 
@@ -246,7 +288,11 @@ function checkInputCount(spec: string, provided: number, opts: DatasetOptions): 
   }
 }
 
-function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClasses?: number): Dataset {
+/**
+ * `range` is the spec's, resolved against `declared` (an IDX file's sample count, of which only the first may have
+ * been read) or else the arrays' sample count.
+ */
+function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClasses?: number, range?: SampleRange, declared?: number): Dataset {
   checkInputCount(spec, set.inputs.length, opts);
   const n = set.inputs[0].shape[0];
   for (const inp of set.inputs) {
@@ -254,10 +300,11 @@ function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClas
   }
   if (set.labels && set.labels.length !== n) throw new DatasetError(`${spec}: ${n} samples but ${set.labels.length} labels`);
   if (n === 0) throw new DatasetError(`${spec}: the dataset is empty`);
+  const window = resolveRange(spec, range, declared ?? n);
   const plans = set.inputs.map((inp, i) =>
     makePlan(inp.shape.slice(1), opts.inputShapes?.[i], opts, set.defaultScale, `${spec} (input ${opts.inputNames?.[i] ?? i})`));
-  if (set.labels) checkLabels(spec, set.labels, opts, (i) => `sample ${i}`);
-  const order = selectOrder(n, opts);
+  if (set.labels) checkLabels(spec, set.labels, opts, (i) => `sample ${i}`, { start: window.start, end: Math.min(window.end, n) });
+  const order = selectOrder(window, opts);
   const labels = set.labels;
   let classes = numClasses ?? set.numClasses;
   if (classes === undefined && labels) { let m = -1; for (const l of labels) if (l > m) m = l; classes = m + 1; }
@@ -289,8 +336,8 @@ function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, numClas
 
 // ---------------------------------------------------------------------------------------------- image folders
 
-async function imageFolderDataset(spec: string, dir: string, opts: DatasetOptions): Promise<Dataset> {
-  checkInputCount(spec, 1, opts);
+/** An image folder's files in dataset order (class folders in sorted order, then each one's sorted files) and classes. */
+function imageFolderFiles(spec: string, dir: string): { files: { file: string; label?: number }[]; classDirs: string[] } {
   let stat: fs.Stats;
   try { stat = fs.statSync(dir); } catch { throw new DatasetError(`${spec}: no such folder ${dir}`); }
   if (!stat.isDirectory()) throw new DatasetError(`${spec}: ${dir} is not a folder`);
@@ -303,7 +350,14 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
     for (const f of listImages(dir)) files.push({ file: f });
   }
   if (files.length === 0) throw new DatasetError(`${spec}: the dataset is empty (no .png/.jpg/.jpeg/.bmp files under ${dir})`);
-  const order = selectOrder(files.length, opts);
+  return { files, classDirs };
+}
+
+async function imageFolderDataset(spec: string, dir: string, opts: DatasetOptions, range?: SampleRange): Promise<Dataset> {
+  checkInputCount(spec, 1, opts);
+  const { files, classDirs } = imageFolderFiles(spec, dir);
+  const window = resolveRange(spec, range, files.length);
+  const order = selectOrder(window, opts);
   const skipMode = opts.onDecodeError === 'skip';
   let skipped = 0;
 
@@ -323,7 +377,7 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
   skipped = firstSkips;
   if (!first) throw new DatasetError(`${spec}: no image under ${dir} could be decoded`);
   const plan: InputPlan = makePlan([first.height, first.width, first.channels], opts.inputShapes?.[0], opts, 1 / 255, `${spec} (input ${opts.inputNames?.[0] ?? 0})`);
-  if (classDirs.length > 0) checkLabels(spec, files.map((f) => f.label!), opts, (i) => `${path.relative(dir, files[i].file)} (folder ${files[i].label} in sorted order)`);
+  if (classDirs.length > 0) checkLabels(spec, files.map((f) => f.label!), opts, (i) => `${path.relative(dir, files[i].file)} (folder ${files[i].label} in sorted order)`, window);
   const rel = (f: string) => path.relative(dir, f);
   return {
     spec,

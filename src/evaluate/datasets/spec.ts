@@ -11,20 +11,94 @@ import type { DatasetOptions } from './index.js';
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'];
 
-const SPEC_HELP = 'expected mnist:train|test, fashion-mnist:train|test, idx:IMAGES[,LABELS], npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, csv:FILE, or a .npy/.npz/.csv path';
+const SPEC_HELP = 'expected mnist:train|test, fashion-mnist:train|test, idx:IMAGES[,LABELS], npy:X.npy[,Y.npy], npz:FILE.npz, images:DIR, csv:FILE, or a .npy/.npz/.csv path, optionally followed by a range [START:END]';
 
-/** A dataset spec, parsed: which source and which files (see the syntax at the top of this file). */
-export type DatasetSource =
+/** A dataset spec as given on a command line or to openDataset, e.g. `mnist:train[50000:60000]`. */
+export type DatasetSpec = string;
+
+/**
+ * A range suffix `[START:END]` as written: Python slice bounds without a step (a negative index counts from the end;
+ * an omitted START is 0, an omitted END the dataset's size). Resolved against the size by resolveRange.
+ */
+export interface SampleRange { start?: number; end?: number }
+
+/** A dataset spec, parsed: which source and which files (see the syntax at the top of index.ts), and which samples. */
+export type DatasetSource = (
   | { kind: 'mnist' | 'fashion-mnist'; part: 'train' | 'test' }
   | { kind: 'idx'; images: string; labels?: string }
   | { kind: 'npy'; x: string; y?: string }
   | { kind: 'npz'; file: string }
   | { kind: 'csv'; file: string }
-  | { kind: 'images'; dir: string };
+  | { kind: 'images'; dir: string }
+) & { range?: SampleRange };
+
+const RANGE_HELP = 'expected [START:END] in integers, either omitted and negative ones counting from the end, e.g. [50000:60000], [:1000], [-1000:]';
+
+/**
+ * Splits a trailing `[START:END]` off a spec. A path that exists as written (a folder named `x[1:2]`) is taken
+ * whole; a bracket that is opened and not closed at the end, or holds anything but START:END, is an error.
+ */
+function splitRange(spec: string): { base: string; range?: SampleRange } {
+  const open = spec.lastIndexOf('[');
+  const colon = spec.indexOf(':');
+  const pathPart = colon > 0 && (open < 0 || colon < open) ? spec.slice(colon + 1) : spec;
+  if (open < 0) {
+    if (spec.includes(']') && !fs.existsSync(pathPart)) throw new DatasetError(`${spec}: malformed range (a ']' without '['): ${RANGE_HELP}`);
+    return { base: spec };
+  }
+  if (fs.existsSync(pathPart)) return { base: spec };
+  if (!spec.endsWith(']')) throw new DatasetError(`${spec}: malformed range (a '[' not closed by a ']' at the end): ${RANGE_HELP}`);
+  const body = spec.slice(open + 1, -1);
+  const m = /^\s*([-+]?\d+)?\s*:\s*([-+]?\d+)?\s*$/.exec(body);
+  if (!m) throw new DatasetError(`${spec}: malformed range [${body}]${body.split(':').length > 2 ? ' (no step)' : ''}: ${RANGE_HELP}`);
+  const bound = (t: string | undefined): number | undefined => {
+    if (t === undefined) return undefined;
+    const n = Number(t);
+    if (!Number.isSafeInteger(n)) throw new DatasetError(`${spec}: range bound ${t} is out of range`);
+    return n;
+  };
+  const range: SampleRange = { start: bound(m[1]), end: bound(m[2]) };
+  const base = spec.slice(0, open);
+  // What can be told without the size: both bounds counted from the same end.
+  const { start, end } = range;
+  if (start !== undefined && end !== undefined && (start < 0) === (end < 0)) {
+    if (start > end) throw new DatasetError(`${spec}: the range starts at ${start}, after its end ${end}`);
+    if (start === end) throw new DatasetError(`${spec}: the range [${body}] is empty`);
+  }
+  if (end === 0 && start === undefined) throw new DatasetError(`${spec}: the range [${body}] is empty`);
+  if (!base || base.endsWith(':')) throw new DatasetError(`${spec}: a range needs a dataset before it: ${SPEC_HELP}`);
+  return { base, range };
+}
+
+/**
+ * The samples [start, end) a range selects from a dataset of `size` samples: DatasetError naming the spec when a
+ * bound falls outside the dataset or the range is empty (Python would clamp silently; a typo should not).
+ */
+export function resolveRange(spec: string, range: SampleRange | undefined, size: number): { start: number; end: number } {
+  if (!range) return { start: 0, end: size };
+  const at = (i: number, which: string): number => {
+    const v = i < 0 ? size + i : i;
+    if (v < 0 || v > size) {
+      throw new DatasetError(`${spec}: range ${which} ${i} is out of range: the dataset has ${size} samples (0 to ${size}, or -${size} to -1 from the end)`);
+    }
+    return v;
+  };
+  const start = range.start === undefined ? 0 : at(range.start, 'start');
+  const end = range.end === undefined ? size : at(range.end, 'end');
+  if (start > end) throw new DatasetError(`${spec}: the range starts at sample ${start}, after its end ${end} (the dataset has ${size} samples)`);
+  if (start === end) throw new DatasetError(`${spec}: the range selects no samples (start = end = ${start}; the dataset has ${size} samples)`);
+  return { start, end };
+}
 
 /** The spec's syntax only (no file is read): DatasetError naming the spec when it is malformed. */
 export function parseDatasetSpec(spec: string): DatasetSource {
   if (!spec.trim()) throw new DatasetError(`empty dataset spec: ${SPEC_HELP}`);
+  const { base, range } = splitRange(spec);
+  const src = parseSourceSpec(spec, base);
+  return range ? { ...src, range } : src;
+}
+
+function parseSourceSpec(full: string, spec: string): DatasetSource {
   const colon = spec.indexOf(':');
   const kind = colon > 0 ? spec.slice(0, colon) : '';
   const rest = colon > 0 ? spec.slice(colon + 1) : spec;
@@ -32,33 +106,33 @@ export function parseDatasetSpec(spec: string): DatasetSource {
   const paths = () => (fs.existsSync(rest) ? [rest] : rest.split(','));
   const npzOrNpy = (x: string, y: string | undefined): DatasetSource => {
     if (!x.toLowerCase().endsWith('.npz')) return { kind: 'npy', x, y };
-    if (y !== undefined) throw new DatasetError(`${spec}: an .npz holds its own labels (an array y, label or labels); give it alone`);
+    if (y !== undefined) throw new DatasetError(`${full}: an .npz holds its own labels (an array y, label or labels); give it alone`);
     return { kind: 'npz', file: x };
   };
   switch (kind) {
-    case 'mnist': case 'fashion-mnist': return { kind, part: mnistPart(spec, rest) };
+    case 'mnist': case 'fashion-mnist': return { kind, part: mnistPart(full, rest) };
     case 'idx': {
       const [images, labels, ...extra] = paths();
-      if (!images || extra.length || labels === '') throw new DatasetError(`${spec}: expected idx:IMAGES[,LABELS]`);
+      if (!images || extra.length || labels === '') throw new DatasetError(`${full}: expected idx:IMAGES[,LABELS]`);
       return { kind, images, labels };
     }
     case 'npy': case 'npz': {
       const [x, y, ...extra] = paths();
-      if (!x || extra.length || y === '') throw new DatasetError(`${spec}: expected npy:X.npy[,Y.npy] or npz:FILE.npz`);
+      if (!x || extra.length || y === '') throw new DatasetError(`${full}: expected npy:X.npy[,Y.npy] or npz:FILE.npz`);
       return npzOrNpy(x, y);
     }
     case 'csv':
-      if (!rest) throw new DatasetError(`${spec}: expected csv:FILE`);
+      if (!rest) throw new DatasetError(`${full}: expected csv:FILE`);
       return { kind, file: rest };
     case 'images':
-      if (!rest) throw new DatasetError(`${spec}: expected images:DIR`);
+      if (!rest) throw new DatasetError(`${full}: expected images:DIR`);
       return { kind, dir: rest };
     default: {
       const lower = spec.toLowerCase();
       if (lower.endsWith('.npy')) return { kind: 'npy', x: spec };
       if (lower.endsWith('.npz')) return { kind: 'npz', file: spec };
       if (lower.endsWith('.csv')) return { kind: 'csv', file: spec };
-      throw new DatasetError(`unknown dataset spec '${spec}': ${SPEC_HELP}`);
+      throw new DatasetError(`unknown dataset spec '${full}': ${SPEC_HELP}`);
     }
   }
 }
