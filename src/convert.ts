@@ -128,10 +128,12 @@ export async function convert(source: ConvertSource, options: ConvertOptions = {
   const { src, model, layerClasses, layerCount, bytes } = await convertChecked(source, options);
   if (options.output) await writeFileAtomic(options.output, bytes);
   const sg = model.subgraphs[0];
+  // Ops and parameters of every subgraph: a loop body's ops and weights are the model's too.
+  const operators = model.subgraphs.flatMap((g) => g.operators);
   const opCounts: Record<string, number> = {};
-  for (const op of sg.operators) opCounts[op.op] = (opCounts[op.op] ?? 0) + 1;
+  for (const op of operators) opCounts[op.op] = (opCounts[op.op] ?? 0) + 1;
   let params = 0;
-  for (const t of sg.tensors) if (t.data && (t.dtype === 'float32' || t.dtype === 'float16')) params += t.data.length / (t.dtype === 'float32' ? 4 : 2);
+  for (const t of model.subgraphs.flatMap((g) => g.tensors)) if (t.data && (t.dtype === 'float32' || t.dtype === 'float16')) params += t.data.length / (t.dtype === 'float32' ? 4 : 2);
   return {
     model,
     bytes,
@@ -139,7 +141,7 @@ export async function convert(source: ConvertSource, options: ConvertOptions = {
       source: src.kind === 'keras' ? src.keras.file : src.frozen.label, format: src.format, importer: src.kind,
       kerasVersion: src.kind === 'keras' ? src.keras.kerasVersion : null, tensorflowVersion: src.tfVersion ?? null,
       layers: layerCount, layerClasses,
-      ops: sg.operators.length, opList: sg.operators.map((o) => o.op), opCounts,
+      ops: operators.length, opList: operators.map((o) => o.op), opCounts,
       params, sizeBytes: bytes.length,
       inputs: sg.inputs.map((i) => tensorInfo(model, i)),
       outputs: sg.outputs.map((i) => tensorInfo(model, i)),

@@ -9,6 +9,7 @@ import { ModelFormatError, UnsupportedError } from '../../../src/errors.js';
 import type { Model } from '../../../src/graph/model.js';
 import { loadFrozenGraphDef } from '../../../src/importers/tf/graphdef.js';
 import { frozenGraphToModel } from '../../../src/importers/tf/import-graph.js';
+import { convert as convertSource } from '../../../src/convert.js';
 import { encodeMessage } from '../../../src/importers/tf/proto/index.js';
 import { tfjsGraphFromArtifacts } from '../../../src/importers/tf/tfjs-graph.js';
 import { quantize } from '../../../src/quantize/index.js';
@@ -234,6 +235,17 @@ test('While with a constant trip count and weights passed as loop invariants -> 
   const rnd = mulberry32(3);
   const feeds = Array.from({ length: 6 }, () => ({ x: { values: floats(rnd, U, -1, 1), shape: [1, U], dtype: 'float32' as const } }));
   await agree('While, N = 5 constant', model, art, 'loop:2', feeds);
+});
+
+test('convert summary counts the ops and weights of every subgraph (the loop body included)', async () => {
+  const art = loopGraph({ nInput: false, weightsInBody: false });
+  const { summary, model } = await convertSource(art, { label: 'loop-summary' });
+  const all = model.subgraphs.flatMap((g) => g.operators.map((o) => o.op));
+  assert.ok(model.subgraphs.length > 1);
+  assert.equal(summary.ops, all.length);
+  assert.ok((summary.opCounts.FULLY_CONNECTED ?? 0) >= 1 && (summary.opCounts.TANH ?? 0) >= 1, JSON.stringify(summary.opCounts));
+  // W is U x U and b is U, both now constants of the body.
+  assert.ok(summary.params >= U * U + U, `params ${summary.params}`);
 });
 
 test('While with the trip count an input, weights inside the body and a numeric cond (n - i) -> WHILE, NOT_EQUAL in cond', async () => {
