@@ -17,8 +17,14 @@ import { checkThreads } from '../parallel/pool.js';
 import { validateModel } from '../graph/validate.js';
 import { densifyModel } from '../graph/sparsity.js';
 import { checkMemoryLimit, formatByteSize, MemoryBudget } from '../runtime/budget.js';
+import type { AlgorithmContext, PtqAlgorithm, WeightRounder } from './algorithms/index.js';
+import { makeAlgorithms } from './algorithms/index.js';
+import './algorithms/registry.js';
 
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
+export type { ScopeRule, ScopePrecision, WeightGranularity } from './scopes.js';
+export type { AlgorithmSpec, PtqAlgorithm } from './algorithms/index.js';
+export { algorithmNames } from './algorithms/index.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
 export type { OpSummary } from './rewrite.js';
 export type { NumericAdjustment, NumericAction } from './numerics.js';
@@ -61,6 +67,8 @@ export interface QuantizeReport {
    * widened, weight scales raised for a large bias, LSTM cell ranges capped. Inf/NaN constants are refused instead.
    */
   adjustments: NumericAdjustment[];
+  /** What each PTQ algorithm of the recipe did, one line each. */
+  algorithms: string[];
   /** What the model description records. */
   description: string;
 }
@@ -70,6 +78,7 @@ export const DEFAULT_SAMPLES = 100;
 /** Quantize a float model. Throws UsageError / DatasetError / InputError before any work when the request is wrong. */
 export async function quantize(model: Model, options: QuantizeOptions): Promise<{ model: Model; report: QuantizeReport }> {
   const recipe: Recipe = makeRecipe(options);
+  const algorithms: PtqAlgorithm[] = makeAlgorithms(recipe.algorithms);
   checkThreads(options.threads);
   const samples = options.samples ?? DEFAULT_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--samples ${options.samples}: must be a positive integer`);
@@ -96,17 +105,29 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   if (!tensors.some((t) => t.dtype === 'float32')) throw new UnsupportedError('the model has no float tensors to quantize');
 
   const base = { mode: recipe.mode, inputType: recipe.inputType, outputType: recipe.outputType };
-  const ctx = { modelName: options.modelName };
+  const ctx: { modelName?: string; weightRounder?: WeightRounder } = { modelName: options.modelName };
+  const notes: string[] = [];
+  const algoCtx = (samples: Float32Array[][]): AlgorithmContext => ({
+    samples, threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, notes,
+  });
+  const algoSuffix = recipe.algorithms.length ? ` algorithms=${recipe.algorithms.map((a) => a.name).join(',')}` : '';
+  const floatModel = model;
+  const transformed = async (samples: Float32Array[][]) => {
+    for (const a of algorithms) if (a.transformFloat) model = await a.transformFloat(model, algoCtx(samples));
+  };
+  const corrected = async (quantized: Model, samples: Float32Array[][]) => {
+    for (const a of algorithms) if (a.correctQuantized) quantized = await a.correctQuantized(floatModel, quantized, algoCtx(samples));
+    return quantized;
+  };
   if (!needsCalibration(recipe.mode)) {
-    if (options.representativeDataset) {
-      // Allowed (the CLI may pass one for every mode) but unused; say so.
-    }
-    const description = `litequant quantize: mode=${recipe.mode}`;
+    await transformed([]);
+    const description = `litequant quantize: mode=${recipe.mode}${algoSuffix}`;
     const r = withDensified(recipe.mode === 'dynamic' ? rewriteDynamic(model, recipe, description, ctx) : rewriteFloat16(model, recipe, description, ctx));
     if (model.subgraphs.length > 1) {
       r.report.warnings.push(`--mode ${recipe.mode} rewrites the entry subgraph only: the ${model.subgraphs.length - 1} subgraph(s) it calls stay float`);
     }
-    return { model: r.model, report: { ...base, calibration: null, ...r.report, description } };
+    const out = await corrected(r.model, []);
+    return { model: out, report: { ...base, calibration: null, ...r.report, algorithms: notes, description } };
   }
 
   if (!options.representativeDataset) {
@@ -122,13 +143,25 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
   const picked = await collectSamples(options.representativeDataset, {
     samples, shuffleSeed: options.shuffleSeed, inputSizes: sizes, inputNames: names, exact: options.samples !== undefined,
   });
+  await transformed(picked);
+  const rounders = await Promise.all(algorithms.filter((a) => a.weightRounder).map((a) => a.weightRounder!(model, algoCtx(picked))));
+  if (rounders.length) {
+    ctx.weightRounder = (site, values, shape, channelDim, scales) => {
+      for (const r of rounders) {
+        const v = r(site, values, shape, channelDim, scales);
+        if (v) return v;
+      }
+      return null;
+    };
+  }
   const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, onProgress: options.onProgress });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
-    + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}`;
+    + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}${algoSuffix}`;
   const r = withDensified(rewriteFullInteger(model, recipe, calib, description, ctx));
+  const out = await corrected(r.model, picked);
   return {
-    model: r.model,
-    report: { ...base, calibration: { samples: calib.samples, method, threads: calib.threads }, ...r.report, description },
+    model: out,
+    report: { ...base, calibration: { samples: calib.samples, method, threads: calib.threads }, ...r.report, algorithms: notes, description },
   };
 }

@@ -5,6 +5,8 @@ import { UsageError } from '../errors.js';
 import type { CalibrationMethod } from './observers.js';
 import { parseCalibrationMethod } from './observers.js';
 import { BUILTIN_OPS } from '../graph/ops.js';
+import type { ScopeRule } from './scopes.js';
+import type { AlgorithmSpec } from './algorithms/index.js';
 
 export type QuantizeMode = 'dynamic' | 'float16' | 'int8' | 'int16x8';
 export type IOType = 'float32' | 'int8' | 'uint8' | 'int16';
@@ -26,6 +28,10 @@ export interface Recipe {
   excludeTensors: string[];
   /** An op that cannot be quantized is an error instead of a warning (TF's TFLITE_BUILTINS_INT8). */
   strict: boolean;
+  /** Per-node overrides (scopes.ts): precision, granularity; later rules win. */
+  scopes: ScopeRule[];
+  /** PTQ algorithms (algorithms/), run in their stages' order. */
+  algorithms: AlgorithmSpec[];
 }
 
 export interface RecipeOptions {
@@ -40,6 +46,8 @@ export interface RecipeOptions {
   excludeOps?: string[];
   excludeTensors?: string[];
   strict?: boolean;
+  scopes?: ScopeRule[];
+  algorithms?: AlgorithmSpec[];
 }
 
 export const IO_TYPES: readonly IOType[] = ['float32', 'int8', 'uint8', 'int16'];
@@ -89,6 +97,8 @@ export function makeRecipe(o: RecipeOptions): Recipe {
     excludeOps: (o.excludeOps ?? []).map((s) => s.trim()).filter((s) => s !== '').map(checkExcludeOp),
     excludeTensors: (o.excludeTensors ?? []).map((s) => s.trim()).filter((s) => s !== ''),
     strict: !!o.strict,
+    scopes: (o.scopes ?? []).map((r) => ({ ...r })),
+    algorithms: (o.algorithms ?? []).map((a) => ({ ...a })),
   };
 }
 

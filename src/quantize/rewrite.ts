@@ -26,6 +26,8 @@ import {
 import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
 import { tensorKey } from './tensor-key.js';
 import { CallBoundaries, isCallOp } from './call-boundaries.js';
+import { nodeChoice } from './scopes.js';
+import type { WeightRounder, WeightSite } from './algorithms/index.js';
 
 export interface OpSummary {
   index: number;
@@ -51,6 +53,8 @@ export interface RewriteReport {
 /** What the rewrite needs besides the recipe: the model's file name, for messages. */
 export interface RewriteContext {
   modelName?: string;
+  /** Chooses integer weight values (algorithms/: GPTQ, AdaRound); round to nearest where absent or it returns null. */
+  weightRounder?: WeightRounder;
 }
 
 const isFloat = (t: Tensor) => t.dtype === 'float32';
@@ -202,7 +206,8 @@ class WeightCache {
   }
 
   /** `repeatAlong`: per-tensor weights written with their scale repeated along this dimension. */
-  weight(orig: number, channelDim: number | undefined, bias?: BiasNeed, repeatAlong?: number): { index: number; scales: number[] } {
+  /** `site`: where the weight is used, for a weight rounder (ctx.weightRounder) that rounds for that node's inputs. */
+  weight(orig: number, channelDim: number | undefined, bias?: BiasNeed, repeatAlong?: number, site?: WeightSite): { index: number; scales: number[] } {
     const src = this.edit.source.tensors[orig];
     let key = `w:${orig}:${channelDim ?? 't'}`;
     let w = this.computed.get(key);
@@ -223,6 +228,14 @@ class WeightCache {
       const raised = w.scales.filter((s, c) => s !== base.scales[c]).length;
       this.log.add(src.name, 'bias-weight-scale', `scale raised on ${raised} of ${w.scales.length} channel(s) so the bias fits `
         + 'in half of int32 at input scale x weight scale (TFLite adjusts weight scales for the bias the same way)');
+    }
+    const rounder = this.ctx.weightRounder;
+    if (rounder && site) {
+      const rounded = rounder(site, this.values(orig), src.shape, channelDim, w.scales);
+      if (rounded) {
+        key += `:n${site.subgraph}.${site.node}`;
+        w = { ...w, values: rounded };
+      }
     }
     if (repeatAlong !== undefined && w.scales.length === 1) {
       key += `:r${repeatAlong}`;
@@ -247,14 +260,17 @@ class WeightCache {
   }
 }
 
-function excluded(recipe: Recipe, node: Operator, n: number, sg: Subgraph): string | null {
-  for (const e of recipe.excludeOps) {
-    if (e.toUpperCase() === node.op || e === `#${n}` || e === String(n)) return `excluded by --exclude-op ${e}`;
-  }
-  for (const name of recipe.excludeTensors) {
-    if (node.outputs.some((o) => o >= 0 && sg.tensors[o].name === name)) return `excluded by --exclude-tensor ${name}`;
-  }
-  return null;
+function excluded(recipe: Recipe, node: Operator, n: number, sg: Subgraph, s = 0): string | null {
+  const c = nodeChoice(recipe, sg, node, n, s);
+  return c.precision === 'float' ? c.floatReason ?? 'left in float by the recipe' : null;
+}
+
+/** Per-channel weights for a weight rule at node n: the node's scope granularity, else the recipe's global flags. */
+function perChannelFor(recipe: Recipe, w: WeightRule, node: Operator, n: number, sg: Subgraph, s = 0): boolean {
+  if (w.channelDim === undefined) return false;
+  const g = nodeChoice(recipe, sg, node, n, s).granularity;
+  if (g) return g === 'channel';
+  return w.perChannelByDefault ? !recipe.perTensor : recipe.perChannelDense;
 }
 
 /** Does a node touch real-valued (float32) tensors at all? Integer-only nodes (shape arithmetic) are left alone. */
@@ -270,13 +286,13 @@ function touchesFloat(sg: Subgraph, node: Operator): boolean {
  * model: an Inf or NaN weight is named as such, not as the Inf activation it would make somewhere downstream.
  */
 export function checkQuantizableConstants(model: Model, recipe: Recipe, ctx: RewriteContext = {}): void {
-  for (const sg of model.subgraphs) checkSubgraphConstants(model, sg, recipe, ctx);
+  model.subgraphs.forEach((sg, s) => checkSubgraphConstants(model, sg, s, recipe, ctx));
 }
 
-function checkSubgraphConstants(model: Model, sg: Subgraph, recipe: Recipe, ctx: RewriteContext): void {
+function checkSubgraphConstants(model: Model, sg: Subgraph, s: number, recipe: Recipe, ctx: RewriteContext): void {
   const int16 = recipe.mode === 'int16x8';
   sg.operators.forEach((node, n) => {
-    if (!touchesFloat(sg, node) || excluded(recipe, node, n, sg)) return;
+    if (!touchesFloat(sg, node) || excluded(recipe, node, n, sg, s)) return;
     const rule = QUANTIZE_RULES.get(node.op);
     const candidate = node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM' ? !int16 && isQuantizableLstm(model, node) : !!rule && (!int16 || rule.int16);
     if (!candidate) return;
@@ -306,7 +322,7 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
   const log = new NumericLog();
   // Tensors passed across WHILE / IF / CALL share one range (values are copied, not requantized, between them).
   const boundaries = new CallBoundaries(model, (s, i) => ownRange(model, s, i, calib, actType, ctx),
-    (s, node, n) => excluded(recipe, node, n, model.subgraphs[s]) !== null);
+    (s, node, n) => excluded(recipe, node, n, model.subgraphs[s], s) !== null);
   const parts = model.subgraphs.map((_, s) => rewriteSubgraphFullInteger(model, s, recipe, calib, boundaries, report, log, ctx));
   report.conversionOps = parts.reduce((sum, p) => sum + p.edit.conversionOps, 0);
   const result = finishModel(model, parts, description, ctx);
@@ -357,7 +373,7 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
   const plan: (OpRule | 'lstm' | 'call' | null)[] = sg.operators.map((node, n) => {
     if (!touchesFloat(sg, node)) return null;
     const why = (reason: string) => { report.floatOps.push({ index: n, op: node.op, reason }); return null; };
-    const ex = excluded(recipe, node, n, sg);
+    const ex = excluded(recipe, node, n, sg, s);
     if (ex) return why(ex);
     if (isCallOp(node)) return 'call';
     if (node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
@@ -552,9 +568,9 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
       ? { weight: rule.bias.weight, values: weights.values(biasIndex), inputScale: intScaleOf(node.inputs[rule.bias.activation]) }
       : null;
     for (const w of rule.weights ?? []) {
-      const perChannel = w.channelDim !== undefined
-        && (w.perChannelByDefault ? !recipe.perTensor : recipe.perChannelDense);
-      const qw = weights.weight(node.inputs[w.input], perChannel ? w.channelDim : undefined, biasNeed?.weight === w.input ? biasNeed : undefined);
+      const perChannel = perChannelFor(recipe, w, node, n, sg, s);
+      const qw = weights.weight(node.inputs[w.input], perChannel ? w.channelDim : undefined, biasNeed?.weight === w.input ? biasNeed : undefined,
+        undefined, { subgraph: s, node: n, input: w.input, tensor: node.inputs[w.input] });
       inputs[w.input] = qw.index;
       weightScales.set(w.input, qw.scales);
     }
@@ -748,7 +764,7 @@ export function rewriteDynamic(model: Model, recipe: Recipe, description: string
     const largest = Math.max(...slots.map((w) => elementCount(sg.tensors[node.inputs[w.input]].shape)));
     if (largest < HYBRID_MIN_ELEMENTS) return keep(`weights have fewer than ${HYBRID_MIN_ELEMENTS} elements`);
     for (const w of slots) {
-      const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
+      const pc = perChannelFor(recipe, w, node, n, sg);
       if (!pc || !rule.accumulatorTimesWeightScale) continue;
       const ti = node.inputs[w.input], t = sg.tensors[ti];
       const values = weights.values(ti);
@@ -759,7 +775,7 @@ export function rewriteDynamic(model: Model, recipe: Recipe, description: string
     }
     let perChannel = false;
     for (const w of slots) {
-      const pc = w.channelDim !== undefined && w.perChannelByDefault && !recipe.perTensor;
+      const pc = perChannelFor(recipe, w, node, n, sg);
       const repeat = !pc && rule.scalePerChannel ? w.channelDim : undefined;
       perChannel ||= pc || repeat !== undefined;
       copy.inputs[w.input] = weights.weight(node.inputs[w.input], pc ? w.channelDim : undefined, undefined, repeat).index;

@@ -1,0 +1,72 @@
+// Post-training quantization algorithms: HOW to lose less accuracy, each a named step a recipe lists (as data) and
+// quantize() runs in the order of its stages. An algorithm works at one or more stages:
+//   transformFloat   before calibration: an equivalent float model that quantizes better (cross-layer equalization);
+//   weightRounder    during the rewrite: the integer weights of one weight tensor, given the scales the rewrite
+//                    chose (GPTQ / AdaRound: rounding that minimises the layer's output error on calibration data);
+//   correctQuantized after the rewrite: the quantized model adjusted against the float one (bias correction).
+// Calibration methods (minmax, percentile, MSE, KL) are observers (observers.ts), not algorithms.
+
+import type { Model } from '../../graph/model.js';
+import { UsageError } from '../../errors.js';
+
+/** One weight tensor the rewrite is about to quantize, and where it is used. */
+export interface WeightSite {
+  subgraph: number;
+  /** The node (index in the float model's subgraph) that reads the weight, and the input slot it reads it from. */
+  node: number;
+  input: number;
+  /** The weight tensor's index in the float model's subgraph. */
+  tensor: number;
+}
+
+/** Integer weights for a site: `values` in [-127, 127] at the given scales (per channel along channelDim); null = round to nearest. */
+export type WeightRounder = (site: WeightSite, values: Float32Array, shape: readonly number[], channelDim: number | undefined,
+  scales: readonly number[]) => Int8Array | null;
+
+export interface AlgorithmContext {
+  /** The calibration samples (one Float32Array per model input), as quantize() collected them. */
+  samples: Float32Array[][];
+  threads?: number;
+  maxMemoryBytes?: number;
+  /** Names the model (its file) in errors. */
+  label?: string;
+  /** What the algorithm did, one line each, for the quantize report. */
+  notes: string[];
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface PtqAlgorithm {
+  name: string;
+  /** One line for --help and the report. */
+  summary: string;
+  /** Options it accepts in a recipe ({ name, options }), checked by parse. */
+  transformFloat?(model: Model, ctx: AlgorithmContext): Promise<Model> | Model;
+  weightRounder?(model: Model, ctx: AlgorithmContext): Promise<WeightRounder> | WeightRounder;
+  correctQuantized?(float: Model, quantized: Model, ctx: AlgorithmContext): Promise<Model> | Model;
+}
+
+/** An algorithm as a recipe names it. */
+export interface AlgorithmSpec {
+  name: string;
+  options?: Record<string, number | string | boolean>;
+}
+
+const REGISTRY = new Map<string, (options: Record<string, number | string | boolean>) => PtqAlgorithm>();
+
+/** Register an algorithm factory under its name (one file per algorithm registers itself in ./registry.ts). */
+export function registerAlgorithm(name: string, make: (options: Record<string, number | string | boolean>) => PtqAlgorithm): void {
+  REGISTRY.set(name, make);
+}
+
+export function algorithmNames(): string[] {
+  return [...REGISTRY.keys()].sort();
+}
+
+/** Instantiate the algorithms a recipe lists; an unknown name is a UsageError naming the known ones. */
+export function makeAlgorithms(specs: readonly AlgorithmSpec[]): PtqAlgorithm[] {
+  return specs.map((s) => {
+    const make = REGISTRY.get(s.name);
+    if (!make) throw new UsageError(`unknown quantization algorithm '${s.name}' (known: ${algorithmNames().join(', ') || 'none'})`);
+    return make(s.options ?? {});
+  });
+}

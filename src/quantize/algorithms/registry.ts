@@ -1,0 +1,2 @@
+// Every PTQ algorithm, registered by name (one file each). Importing this module fills the registry.
+export {};
