@@ -134,3 +134,21 @@ export function datasetFlag<K extends keyof typeof DATASET_FLAG_PARSERS>(flag: s
     }
   });
 }
+
+/** Percentage points from 0 to 100 (an allowed accuracy drop: --max-drop 0.2). */
+export function points(flag: string): FlagParser<number> {
+  return flagParser({ valid: '0.2', invalid: ['-1', 'abc', '', '101', 'NaN'] }, (v) => {
+    const n = Number(v);
+    if (!v.trim() || !Number.isFinite(n) || n < 0 || n > 100) throw new UsageError(`${flag} takes percentage points from 0 to 100, got ${quote(v)}`);
+    return n;
+  });
+}
+
+/** A positive number of seconds (a time budget). */
+export function positiveSeconds(flag: string): FlagParser<number> {
+  return flagParser({ valid: '30', invalid: ['0', '-5', 'abc', '', 'Infinity'] }, (v) => {
+    const n = Number(v);
+    if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} takes a positive number of seconds, got ${quote(v)}`);
+    return n;
+  });
+}

@@ -14,7 +14,8 @@ import { checkOutputs } from '../util/in-place.js';
 import {
   addDatasetFlags, addThreadsFlag, datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags,
 } from './common.js';
-import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, positiveInt } from './flags.js';
+import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, points, positiveInt, positiveSeconds } from './flags.js';
+import { NO_SOLUTION_EXIT_CODE, runAutoQuantize, type AutoQuantizeFlags } from './auto-quantize.js';
 import { addMaxMemoryFlag } from './memory-flag.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
@@ -120,7 +121,7 @@ export function registerQuantize(program: Command): void {
     .description('post-training quantization of a float model (.tflite, Keras .h5/.keras, TF.js model.json)')
     .argument('<model>', 'float model')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically; never one of the input files)', outputFile('-o'))
-    .requiredOption('--mode <mode>', 'dynamic | float16 | int8 | int16x8', oneOf('--mode', MODES))
+    .option('--mode <mode>', 'dynamic | float16 | int8 | int16x8 (required unless --max-drop)', oneOf('--mode', MODES))
     .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR', datasetSpec('--calibration'))
     .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', positiveInt('--samples'), DEFAULT_SAMPLES)
     .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--input-type', IO_TYPES, { float: 'float32' }))
@@ -131,12 +132,20 @@ export function registerQuantize(program: Command): void {
     .option('--exclude-op <op...>', 'keep these op types (builtin names, e.g. SOFTMAX) or nodes (#3) in float', each(excludeOp))
     .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float', each(nonEmpty('--exclude-tensor', 'a tensor name')))
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
+    .option('--max-drop <points>', 'automatic search: the smallest (then fastest) model whose --validation top-1 is at most this many ' +
+      `points below float (needs --calibration, --validation; no model meets it: nothing written, exit ${NO_SOLUTION_EXIT_CODE})`, points('--max-drop'))
+    .option('--validation <dataset>', 'with --max-drop: labelled data the candidates are chosen on (disjoint from --calibration)', datasetSpec('--validation'))
+    .option('--test <dataset>', 'with --max-drop: labelled data the chosen model\'s drop is reported on (never used to choose)', datasetSpec('--test'))
+    .option('--budget <seconds>', 'with --max-drop: stop after this long and write the best found', positiveSeconds('--budget'))
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
   addMaxMemoryFlag(cmd);
   addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
-  cmd.action(async (input: string, flags: QuantizeFlags) => {
+  cmd.action(async (input: string, flags: QuantizeFlags & Partial<AutoQuantizeFlags>) => {
+    if (flags.maxDrop !== undefined) return runAutoQuantize(input, flags as AutoQuantizeFlags);
+    for (const f of ['validation', 'test', 'budget'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} applies to the automatic search: give --max-drop`);
+    if (flags.mode === undefined) throw new UsageError('quantize needs --mode dynamic|float16|int8|int16x8, or --max-drop POINTS for the automatic search');
     const result = await quantizeFile(input, flags, !flags.json);
     if (flags.json) printJson(result);
     else process.stdout.write(formatQuantizeResult(result));
