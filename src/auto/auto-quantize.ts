@@ -23,7 +23,7 @@ import { parseCalibrationMethod } from '../quantize/observers.js';
 import { writeModel } from '../format/index.js';
 import { evaluate, type LoadedModel } from '../evaluate/evaluate.js';
 import type { Dataset, Sample } from '../evaluate/datasets/index.js';
-import { LayerErrorCollector, sortWorstFirst, type LayerErrorRow } from '../evaluate/layer-error.js';
+import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, type LayerErrorRow } from '../evaluate/layer-error.js';
 import { top1Agreement } from '../evaluate/metrics.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
@@ -120,8 +120,8 @@ export interface AutoQuantizeResult {
   /** The chosen model, as evaluated (write it with writeModelFile). */
   model: Model | null;
   bytes: Uint8Array | null;
-  /** Per-layer error of full int8 (minmax) against float, worst first: the sensitivity the layer candidates follow. */
-  sensitivity: { layer: string; op: string; rmse_over_scale: number | null }[];
+  /** Per-layer error (RMSE / scale) of full int8 (minmax) against float, movable layers worst first: what the layer candidates follow. */
+  sensitivity: { layer: string; op: string; rmse_over_scale: number }[];
   test?: TestReport;
 }
 
@@ -199,9 +199,35 @@ export function layerSensitivity(reference: Model, candidate: Model, samples: re
   return sortWorstFirst(collector.rows());
 }
 
-/** Layers that can be moved out of int8, worst first: quantized op outputs that do more than move values. */
-function rankedLayers(rows: LayerErrorRow[]): LayerErrorRow[] {
-  return rows.filter((r) => r.suggestion !== null && r.rmse_over_scale !== null);
+/** A layer of the float model that can be moved out of int8, with its error in quantization steps. */
+interface MovableLayer {
+  /** Output tensor name in the float model (what a scope rule selects). */
+  name: string;
+  op: string;
+  rmseOverScale: number;
+}
+
+/**
+ * Layers that can be moved out of int8, worst first: float-model ops that do more than move values, still quantized
+ * in the candidate. A model output is matched to the DEQUANTIZE that ends the quantized model; its error is counted
+ * in steps of the quantized tensor that DEQUANTIZE reads.
+ */
+function movableLayers(rows: LayerErrorRow[], float: Model, candidate: Model): MovableLayer[] {
+  const fsg = float.subgraphs[0], csg = candidate.subgraphs[0];
+  const producer = new Map<string, string>();
+  for (const node of fsg.operators) for (const o of node.outputs) if (o >= 0) producer.set(fsg.tensors[o].name, node.op);
+  const out: MovableLayer[] = [];
+  for (const r of rows) {
+    const op = producer.get(r.reference_name);
+    if (!op || PASS_THROUGH_OPS.has(op)) continue;
+    let steps = r.rmse_over_scale;
+    if (steps === null && r.op === 'DEQUANTIZE' && r.node >= 0) {
+      const q = csg.tensors[csg.operators[r.node].inputs[0]]?.quantization;
+      if (q && q.scale.length && q.scale[0] > 0) steps = r.rmse / q.scale[0];
+    }
+    if (steps !== null) out.push({ name: r.reference_name, op, rmseOverScale: steps });
+  }
+  return out.sort((a, b) => b.rmseOverScale - a.rmseOverScale);
 }
 
 function scopeFor(layers: string[], precision: ScopePrecision): ScopeRule[] {
@@ -253,7 +279,7 @@ class Search {
   private quantizeOptions(options: CandidateOptions) {
     return {
       ...options, representativeDataset: this.opts.calibration, threads: this.opts.threads, maxMemoryBytes: this.opts.maxMemoryBytes,
-      modelName: this.opts.modelName, modelLabel: this.opts.modelName,
+      modelName: this.opts.modelName, modelLabel: this.opts.modelName, onProgress: () => this.checkBudget(),
     };
   }
 
@@ -273,11 +299,14 @@ class Search {
     const entry: Entry = { row, family: spec.family };
     let model: Model;
     try {
-      model = (await quantize(this.float, this.quantizeOptions(spec.options))).model;
+      const q = await quantize(this.float, this.quantizeOptions(spec.options));
+      model = q.model;
+      // Every op left in float is the float model again, not a quantization of it.
+      if (q.report.quantizedOps.length === 0) throw new UnsupportedError('nothing is quantized (every op stays float)');
     } catch (e) {
       if (!(e instanceof UsageError || e instanceof UnsupportedError)) throw e;
       row.status = 'skipped';
-      row.reason = `refused: ${(e as Error).message}`;
+      row.reason = /^nothing is quantized/.test((e as Error).message) ? (e as Error).message : `refused: ${(e as Error).message}`;
       this.entries.push(entry);
       return null;
     }
@@ -322,12 +351,12 @@ class Search {
     delete row.reason;
   }
 
-  /** Per-layer error of a candidate against float on the first validation samples, movable layers worst first. */
-  sensitivity(entry: Entry): LayerErrorRow[] {
+  /** Per-layer error of a candidate against float on the first validation samples: the movable layers, worst first. */
+  sensitivity(entry: Entry): MovableLayer[] {
     this.checkBudget();
     this.opts.onProgress?.({ phase: 'sensitivity', candidate: entry.row.name, done: 0, total: 1 });
     const samples = this.validationSamples.slice(0, this.opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
-    return layerSensitivity(this.float, entry.model!, samples, this.opts.maxMemoryBytes);
+    return movableLayers(layerSensitivity(this.float, entry.model!, samples, this.opts.maxMemoryBytes), this.float, entry.model!);
   }
 
   /** Marks the Pareto front and returns the rows. */
@@ -412,7 +441,7 @@ export async function referenceGrid(float: Model, opts: AutoQuantizeOptions): Pr
   const base = await s.build(int8);
   const specs: Spec[] = [];
   if (base) {
-    const worst = rankedLayers(s.sensitivity(base)).map((r) => r.reference_name);
+    const worst = s.sensitivity(base).map((r) => r.name);
     for (let k = 1; k <= Math.min(3, worst.length); k++) {
       specs.push(scopedSpec(int8, worst.slice(0, k), 'float', `int8 + ${k} worst in float`, `full int8, ${worst.slice(0, k).map(shortName).join(', ')} in float`));
     }
@@ -449,7 +478,7 @@ class GreedyChain {
     while (!this.done) {
       if (this.steps >= maxSteps) { this.done = true; return; }
       // The ranking is re-measured on the current model: excluding one layer changes the error of those after it.
-      this.ranking ??= rankedLayers(s.sensitivity(this.current)).map((r) => r.reference_name);
+      this.ranking ??= s.sensitivity(this.current).map((r) => r.name);
       const layer = this.ranking.find((l) => !this.layers.includes(l) && !this.tried.has(l));
       if (layer === undefined) { this.done = true; return; }
       this.steps++;
@@ -504,9 +533,9 @@ export async function autoQuantize(float: Model, opts: AutoQuantizeOptions): Pro
     const base = await s.build(int8);
     for (const spec of int8Variants(opts)) await s.build(spec);
     if (base) {
-      const rows = s.sensitivity(base);
-      sensitivity = rows.map((r) => ({ layer: r.reference_name, op: r.op, rmse_over_scale: r.rmse_over_scale }));
-      const worst = rankedLayers(rows).map((r) => r.reference_name);
+      const layers = s.sensitivity(base);
+      sensitivity = layers.map((r) => ({ layer: r.name, op: r.op, rmse_over_scale: r.rmseOverScale }));
+      const worst = layers.map((r) => r.name);
       for (let k = 1; k <= Math.min(3, worst.length); k++) {
         await s.build(scopedSpec(int8, worst.slice(0, k), 'float', `int8 + ${k} worst in float`, `full int8, ${worst.slice(0, k).map(shortName).join(', ')} in float`));
       }
