@@ -19,3 +19,5 @@ export type { InterpreterOptions, RuntimeTensor, Kernel } from './runtime/index.
 export * from './evaluate/index.js';
 export { runTutorial } from './cli/tutorial.js';
 export type { TutorialOptions, TutorialResult } from './cli/tutorial.js';
+export { autoQuantize, referenceGrid, paretoFront } from './auto/index.js';
+export type { AutoQuantizeOptions, AutoQuantizeResult, AutoCandidate, CandidateOptions, ReferenceGrid, GridRow } from './auto/index.js';

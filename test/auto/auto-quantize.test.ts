@@ -17,6 +17,7 @@ import { quantize } from '../../src/quantize/index.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { NO_SOLUTION_EXIT_CODE } from '../../src/cli/auto-quantize.js';
+import { autoQuantize, referenceGrid } from '../../src/auto/index.js';
 
 const MODEL = path.join(PROJECT_ROOT, 'models', 'mnist-cnn', 'model.json');
 const CAL = 'mnist:train[:50000]';
@@ -194,4 +195,27 @@ test('no candidate meets the target: exit 3, nothing written, the best candidate
   assert.match(r.stdout, /^ {2}best: /m);
   assert.match(r.stdout, /nothing is quantized/);
   assert.match(r.stderr, /no candidate meets --max-drop 1 .*nothing written/);
+});
+
+test('reference grid: full int8, 1-3 worst layers in float, 16x8, dynamic, float16, all evaluated; the automatic choice is no larger than its smallest model meeting the target', async () => {
+  const { model } = await convert(MODEL);
+  const shapes = [[1, 28, 28, 1]];
+  const options = async () => ({
+    maxDropPoints: 0.2, threads: 1,
+    calibration: await openDataset(CAL, { inputShapes: shapes, limit: 100 }),
+    validation: await openDataset('mnist:train[59000:59500]', { inputShapes: shapes }),
+  });
+  const grid = await referenceGrid(model, await options());
+  assert.deepEqual(grid.rows.map((r) => r.name),
+    ['int8', 'int8 + 1 worst in float', 'int8 + 2 worst in float', 'int8 + 3 worst in float', 'int16x8', 'dynamic', 'float16']);
+  assert.equal(grid.samples, 500);
+  for (const r of grid.rows) assert.ok(r.top1 !== null && r.file_bytes !== null, r.name);
+  // The k worst layers grow one at a time: each row keeps the previous row's layers in float.
+  const floatLayers = (k: number) => (grid.rows[k].options.scopes ?? []).map((s) => s.tensors![0]);
+  assert.deepEqual(floatLayers(2).slice(0, 1), floatLayers(1));
+  assert.deepEqual(floatLayers(3).slice(0, 2), floatLayers(2));
+  assert.ok(grid.smallest_meeting, 'some grid model is within 0.2 points on this model');
+  const result = await autoQuantize(model, await options());
+  assert.ok(result.chosen);
+  assert.ok(result.bytes!.length <= grid.smallest_meeting!.file_bytes!, `${result.chosen} ${result.bytes!.length} B vs grid ${grid.smallest_meeting!.name} ${grid.smallest_meeting!.file_bytes} B`);
 });
