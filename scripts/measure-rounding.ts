@@ -8,6 +8,8 @@ import type { Model } from '../src/graph/model.js';
 import { openDataset } from '../src/evaluate/datasets/index.js';
 import { quantize, type AlgorithmSpec } from '../src/quantize/index.js';
 import { corpusPath } from '../test/helpers/corpus.js';
+import { collectLayerInputs, type LayerInputs } from '../src/quantize/algorithms/layer-inputs.js';
+import { floatValues } from '../src/quantize/weights.js';
 import { accuracy, agreement, runOfficialOn, take } from '../test/quantize/helpers.js';
 
 const args = process.argv.slice(2);
@@ -30,6 +32,38 @@ args.forEach((a, i) => { if (a === '--model') { const s = args[i + 1]; const c =
 if (!models.length) models.push(['models/mnist-cnn/model.json', 'mnist'], [corpusPath('keras/moonflower2022_mnist_model.h5'), 'mnist']);
 
 const inputShapes = (m: Model) => m.subgraphs[0].inputs.map((i) => m.subgraphs[0].tensors[i].shape);
+const ROUNDED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+
+/**
+ * Output MSE of each layer's quantized filter (dequantized from the file) against the float filter, on the held-out
+ * rows' Gram matrix: the k-th conv/dense node of the quantized model is the k-th of the float one.
+ */
+function heldOutMse(float: Model, quantized: Model, held: LayerInputs): string {
+  const fsg = float.subgraphs[0], qsg = quantized.subgraphs[0];
+  const fNodes = fsg.operators.map((o, n) => [o, n] as const).filter(([o]) => ROUNDED.has(o.op));
+  const qNodes = qsg.operators.filter((o) => ROUNDED.has(o.op));
+  const parts: string[] = [];
+  fNodes.forEach(([fo, n], idx) => {
+    const layer = held.layers.get(n);
+    const qt = qsg.tensors[qNodes[idx]?.inputs[1]];
+    if (!layer || !qt || qt.dtype !== 'int8' || !qt.quantization) return;
+    const w = floatValues(fsg.tensors[fo.inputs[1]]);
+    const q = new Int8Array(qt.data!.buffer, qt.data!.byteOffset, qt.data!.length);
+    const scales = qt.quantization.scale;
+    const channels = layer.groups * layer.perGroup, k = layer.k;
+    const dw = layer.op === 'DEPTHWISE_CONV_2D';
+    let total = 0;
+    const d = new Float64Array(k);
+    for (let c = 0; c < channels; c++) {
+      const s = scales.length === 1 ? scales[0] : scales[c];
+      for (let j = 0; j < k; j++) { const i = dw ? j * channels + c : c * k + j; d[j] = w[i] - s * q[i]; }
+      const g = layer.gram.subarray(Math.floor(c / layer.perGroup) * k * k);
+      for (let i = 0; i < k; i++) { let a = 0; for (let j = 0; j < k; j++) a += g[i * k + j] * d[j]; total += d[i] * a; }
+    }
+    parts.push(`${layer.name} ${(total / (layer.rows * channels)).toExponential(2)}`);
+  });
+  return parts.join(', ');
+}
 
 for (const [file, data] of models) {
   const { model: float, bytes: floatBytes } = await convert(file);
@@ -37,6 +71,7 @@ for (const [file, data] of models) {
   const testSet = await take(await openDataset(`${data}:test[:${testCount}]`, { inputShapes: shapes }), testCount);
   const calibration = await take(await openDataset(`${data}:train[:${samples}]`, { inputShapes: shapes }), samples);
   const floatRun = await runOfficialOn(floatBytes, testSet);
+  const held = collectLayerInputs(float, testSet.slice(0, 500).map((t) => t.inputs), { seed: 7 });
   const fAcc = accuracy(floatRun.top1, testSet);
   console.log(`\n${file} (${data}): float top-1 ${fAcc.toFixed(2)} % on ${testSet.length} test images; int8, minmax, ${samples} calibration samples`);
   let base: number[] | null = null;
@@ -49,6 +84,7 @@ for (const [file, data] of models) {
     base ??= run.top1;
     console.log(`  ${v.label.padEnd(28)} top-1 ${acc.toFixed(2)} % (${(acc - fAcc >= 0 ? '+' : '') + (acc - fAcc).toFixed(2)} vs float), `
       + `agreement with float ${agreement(run.top1, floatRun.top1).toFixed(2)} %, with nearest ${agreement(run.top1, base).toFixed(2)} %, quantize ${seconds.toFixed(1)} s`);
+    console.log(`      layer output MSE on 500 held-out test images: ${heldOutMse(float, model, held)}`);
     for (const n of report.algorithms) console.log(`      ${n}`);
   }
 }

@@ -159,7 +159,7 @@ export function layerRounder(algorithm: string, solve: RoundingSolver, model: Mo
     });
     const outputs = layer.rows * layer.groups * layer.perGroup;
     if (failed === cut.problems.length) {
-      ctx.notes.push(`${algorithm}: ${layer.op} '${layer.name}' left round-to-nearest (over the ${budget.toExponential(0)} multiply-add budget or no solution)`);
+      ctx.notes.push(`${algorithm}: ${layer.op} '${layer.name}' left round-to-nearest (over the ${budget.toPrecision(2)} multiply-add budget per layer, or no solution)`);
       done.set(key, null);
       return null;
     }
