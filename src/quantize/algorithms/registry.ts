@@ -1,2 +1,4 @@
 // Every PTQ algorithm, registered by name (one file each). Importing this module fills the registry.
+import './gptq.js';
+import './adaround.js';
 export {};
