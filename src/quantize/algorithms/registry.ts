@@ -1,2 +1,3 @@
 // Every PTQ algorithm, registered by name (one file each). Importing this module fills the registry.
 export {};
+import './cle.js';
