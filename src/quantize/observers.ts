@@ -201,14 +201,18 @@ export class HistogramObserver implements Observer {
    * TensorRT describes: every candidate threshold T (a bin edge) clips the distribution (values beyond T counted
    * in the last bin), and the candidate whose quantization to the grid's steps over [0, T] loses the least
    * information (KL divergence) wins. A one-sided tensor (ReLU outputs) uses the whole asymmetric grid over [0, T]
-   * (levels - 1 steps); a two-sided one the half the symmetric grid gives a side (levels / 2), as TensorRT and
-   * ONNX Runtime use 128 for int8. The chosen range is [max(min, -T), min(max, T)].
+   * (levels - 1 steps); a two-sided one the half the symmetric grid gives a side (levels / 2, as TensorRT and
+   * ONNX Runtime use 128 for int8; NVIDIA's uses 256 bins for unsigned tensors). The chosen range is
+   * [max(min, -T), min(max, T)].
    */
   private klRange(levels: number, [min, max]: [number, number]): [number, number] {
     const oneSided = min >= 0 || max <= 0;
     const steps = oneSided ? levels - 1 : Math.floor(levels / 2);
     if (steps >= HISTOGRAM_BINS) return [min, max];
     const { counts, width } = this.magnitudes();
+    // The bin at 0 holds every exact zero (ReLU outputs, padding): as NVIDIA's entropy calibrator does, it counts as
+    // much as its neighbour, or the spike dominates the divergence and pulls the threshold far into the tail.
+    counts[0] = counts[1];
     const bins = klThresholdBins(counts, steps);
     const t = bins * width;
     return [Math.max(min, -t), Math.min(max, t)];
