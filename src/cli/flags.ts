@@ -98,7 +98,7 @@ export function datasetSpec(flag: string): FlagParser<string> {
 /** --exclude-op: a builtin op name (any case; e.g. SOFTMAX) or a node index (#3 or 3), as the recipe checks it. */
 export const excludeOp = flagParser({ valid: 'SOFTMAX', invalid: ['NOPE', '', '#x', '#-1'] }, checkExcludeOp);
 
-/** --calibration-method: minmax, percentile[:P] or mse, as the recipe parses it (the original spelling is kept). */
+/** --calibration-method: minmax, percentile[:P], mse or kl, as the recipe parses it (the original spelling is kept). */
 export const calibrationMethod = flagParser({ valid: 'percentile:99.9', invalid: ['nope', 'percentile:20', 'percentile:abc', ''] }, (v) => {
   try {
     parseCalibrationMethod(v);

@@ -128,7 +128,7 @@ export function registerQuantize(program: Command): void {
     .option('--output-type <type>', 'model output type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--output-type', IO_TYPES, { float: 'float32' }))
     .option('--per-tensor', 'per-tensor instead of per-channel conv weights')
     .option('--per-channel-dense', 'per-channel FULLY_CONNECTED weights (full-integer modes only)')
-    .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse', calibrationMethod)
+    .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse | kl', calibrationMethod)
     .option('--exclude-op <op...>', 'keep these op types (builtin names, e.g. SOFTMAX) or nodes (#3) in float', each(excludeOp))
     .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float', each(nonEmpty('--exclude-tensor', 'a tensor name')))
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')

@@ -111,12 +111,12 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
     samples, threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, notes,
   });
   const algoSuffix = recipe.algorithms.length ? ` algorithms=${recipe.algorithms.map((a) => a.name).join(',')}` : '';
-  const floatModel = model;
   const transformed = async (samples: Float32Array[][]) => {
     for (const a of algorithms) if (a.transformFloat) model = await a.transformFloat(model, algoCtx(samples));
   };
+  // Corrections compare against the float model the rewrite quantized: the transformed one (after equalization).
   const corrected = async (quantized: Model, samples: Float32Array[][]) => {
-    for (const a of algorithms) if (a.correctQuantized) quantized = await a.correctQuantized(floatModel, quantized, algoCtx(samples));
+    for (const a of algorithms) if (a.correctQuantized) quantized = await a.correctQuantized(model, quantized, algoCtx(samples));
     return quantized;
   };
   if (!needsCalibration(recipe.mode)) {

@@ -1,5 +1,7 @@
 // HOW activation ranges are chosen from calibration data: running min/max (TF's behaviour, the default),
-// a percentile of a histogram, or the range whose quantization error (MSE) over the histogram is smallest.
+// a percentile of a histogram, the range whose quantization error (MSE) over the histogram is smallest, or the
+// clipping threshold whose quantized distribution diverges least (KL) from the observed one, as TensorRT's and
+// ONNX Runtime's entropy calibrators choose it.
 // Observations merge exactly (min/max; histogram counts over bins fixed by the final min/max), so calibration can
 // be split over threads in any way and give the same ranges.
 
@@ -8,13 +10,15 @@ import { UsageError } from '../errors.js';
 export type CalibrationMethod =
   | { kind: 'minmax' }
   | { kind: 'percentile'; percentile: number }
-  | { kind: 'mse' };
+  | { kind: 'mse' }
+  | { kind: 'kl' };
 
-/** Parse 'minmax' | 'percentile' | 'percentile:99.9' | 'mse'. */
+/** Parse 'minmax' | 'percentile' | 'percentile:99.9' | 'mse' | 'kl' (alias 'entropy'). */
 export function parseCalibrationMethod(spec: string): CalibrationMethod {
   const s = spec.trim().toLowerCase();
   if (s === 'minmax') return { kind: 'minmax' };
   if (s === 'mse') return { kind: 'mse' };
+  if (s === 'kl' || s === 'entropy') return { kind: 'kl' };
   if (s === 'percentile' || s.startsWith('percentile:')) {
     const p = s === 'percentile' ? 99.99 : Number(s.slice('percentile:'.length));
     if (!Number.isFinite(p) || p <= 50 || p > 100) {
@@ -22,7 +26,7 @@ export function parseCalibrationMethod(spec: string): CalibrationMethod {
     }
     return { kind: 'percentile', percentile: p };
   }
-  throw new UsageError(`unknown calibration method '${spec}' (use minmax, percentile[:P] or mse)`);
+  throw new UsageError(`unknown calibration method '${spec}' (use minmax, percentile[:P], mse or kl)`);
 }
 
 export function describeMethod(m: CalibrationMethod): string {
@@ -109,6 +113,7 @@ export class HistogramObserver implements Observer {
     if (!mm) return null;
     if (this.method.kind === 'percentile') return this.percentileRange(this.method.percentile, mm);
     if (this.method.kind === 'mse') return this.mseRange(levels, symmetric, mm);
+    if (this.method.kind === 'kl') return this.klRange(levels, mm);
     return mm;
   }
 
@@ -190,4 +195,126 @@ export class HistogramObserver implements Observer {
     }
     return [lo, hi];
   }
+
+  /**
+   * The entropy calibrator's range. The histogram is folded onto magnitudes |x| (bins over [0, max|x|]), the walk
+   * TensorRT describes: every candidate threshold T (a bin edge) clips the distribution (values beyond T counted
+   * in the last bin), and the candidate whose quantization to the grid's steps over [0, T] loses the least
+   * information (KL divergence) wins. A one-sided tensor (ReLU outputs) uses the whole asymmetric grid over [0, T]
+   * (levels - 1 steps); a two-sided one the half the symmetric grid gives a side (levels / 2, as TensorRT and
+   * ONNX Runtime use 128 for int8; NVIDIA's uses 256 bins for unsigned tensors). The chosen range is
+   * [max(min, -T), min(max, T)].
+   */
+  private klRange(levels: number, [min, max]: [number, number]): [number, number] {
+    const oneSided = min >= 0 || max <= 0;
+    const steps = oneSided ? levels - 1 : Math.floor(levels / 2);
+    if (steps >= HISTOGRAM_BINS) return [min, max];
+    const { counts, width } = this.magnitudes();
+    // The bin at 0 holds every exact zero (ReLU outputs, padding): as NVIDIA's entropy calibrator does, it counts as
+    // much as its neighbour, or the spike dominates the divergence and pulls the threshold far into the tail.
+    counts[0] = counts[1];
+    const bins = klThresholdBins(counts, steps);
+    const t = bins * width;
+    return [Math.max(min, -t), Math.min(max, t)];
+  }
+
+  /** The counts folded onto |x|: HISTOGRAM_BINS bins over [0, max(-lo, hi)], a bin straddling 0 split pro rata. */
+  private magnitudes(): { counts: Float64Array; width: number } {
+    const m = Math.max(-this.lo, this.hi);
+    const out = new Float64Array(HISTOGRAM_BINS);
+    const w = (this.hi - this.lo) / HISTOGRAM_BINS, mw = m / HISTOGRAM_BINS;
+    if (this.lo === 0 || this.hi === 0) {
+      // One-sided: the bins already are magnitude bins (reversed when all values are <= 0).
+      for (let b = 0; b < HISTOGRAM_BINS; b++) out[this.lo === 0 ? b : HISTOGRAM_BINS - 1 - b] += this.counts[b];
+      return { counts: out, width: mw };
+    }
+    const spread = (a: number, z: number, c: number) => {
+      // Count c spread evenly over magnitudes [a, z).
+      if (!(z > a)) { out[Math.min(HISTOGRAM_BINS - 1, Math.floor(a / mw))] += c; return; }
+      let x = a;
+      while (x < z) {
+        const k = Math.min(HISTOGRAM_BINS - 1, Math.floor(x / mw));
+        const end = Math.min(z, (k + 1) * mw);
+        out[k] += (c * (end - x)) / (z - a);
+        if (end <= x) break;
+        x = end;
+      }
+    };
+    for (let b = 0; b < HISTOGRAM_BINS; b++) {
+      const c = this.counts[b];
+      if (c === 0) continue;
+      const a = this.lo + b * w, z = a + w;
+      if (a >= 0) spread(a, z, c);
+      else if (z <= 0) spread(-z, -a, c);
+      else {
+        spread(0, -a, (c * -a) / w);
+        spread(0, z, (c * z) / w);
+      }
+    }
+    return { counts: out, width: mw };
+  }
+}
+
+/** Probability mass moved onto empty bins before the divergence is taken (ONNX Runtime's smoothing epsilon). */
+const KL_EPSILON = 1e-4;
+
+/**
+ * The number of leading bins of a magnitude histogram (counts over [0, M) in equal bins) whose clipping at their
+ * upper edge quantizes with the least KL divergence, for a grid of `steps` steps over [0, T]. Candidates run from
+ * `steps` bins to all of them. For each: P = the first i bins, the mass beyond added to bin i - 1; Q = the first i
+ * bins (without that mass) merged into `steps` groups of (nearly) equal bin counts, each group's mass spread back
+ * evenly over its bins that are non-empty in P. Both are normalized and smoothed (empty bins get KL_EPSILON of mass,
+ * taken from the others in proportion to their number), and KL(P || Q) is summed. The first minimum wins.
+ */
+export function klThresholdBins(counts: ArrayLike<number>, steps: number): number {
+  const n = counts.length;
+  if (steps >= n) return n;
+  let total = 0;
+  for (let b = 0; b < n; b++) total += counts[b];
+  if (!(total > 0)) return n;
+  // suffix[i] = mass in bins i.. (the outliers of candidate i).
+  const suffix = new Float64Array(n + 1);
+  for (let b = n - 1; b >= 0; b--) suffix[b] = suffix[b + 1] + counts[b];
+  const p = new Float64Array(n), q = new Float64Array(n);
+  let best = n, bestKl = Infinity;
+  for (let i = steps; i <= n; i++) {
+    for (let b = 0; b < i; b++) p[b] = counts[b];
+    p[i - 1] += suffix[i];
+    for (let g = 0; g < steps; g++) {
+      const start = Math.floor((g * i) / steps), stop = Math.floor(((g + 1) * i) / steps);
+      let mass = 0, nonEmpty = 0;
+      for (let b = start; b < stop; b++) { mass += counts[b]; if (p[b] !== 0) nonEmpty++; }
+      const each = nonEmpty ? mass / nonEmpty : 0;
+      for (let b = start; b < stop; b++) q[b] = p[b] !== 0 ? each : 0;
+    }
+    const kl = divergence(p, q, i);
+    if (kl < bestKl) { bestKl = kl; best = i; }
+  }
+  return best;
+}
+
+/** KL(P || Q) over the first `len` entries of two unnormalized histograms, each normalized and smoothed. */
+function divergence(p: Float64Array, q: Float64Array, len: number): number {
+  const ps = smoothed(p, len), qs = smoothed(q, len);
+  if (!ps || !qs) return Infinity;
+  let kl = 0;
+  for (let b = 0; b < len; b++) {
+    const pb = ps.at(p[b]);
+    if (pb > 0) kl += pb * Math.log(pb / qs.at(q[b]));
+  }
+  return kl;
+}
+
+/**
+ * Smoothing on the counts as ONNX Runtime and MXNet do it (empty bins get KL_EPSILON, taken evenly from the others),
+ * then normalization (the sum is unchanged); null if the histogram is all zero.
+ */
+function smoothed(h: Float64Array, len: number): { at: (count: number) => number } | null {
+  let sum = 0, zeros = 0;
+  for (let b = 0; b < len; b++) { sum += h[b]; if (h[b] === 0) zeros++; }
+  const nonZeros = len - zeros;
+  if (!(sum > 0) || nonZeros === 0) return null;
+  const taken = (KL_EPSILON * zeros) / nonZeros;
+  // A fractional count (a folded or spread bin) smaller than what it gives up keeps a sliver instead of going negative.
+  return { at: (c) => (c === 0 ? KL_EPSILON : Math.max(c - taken, c * 1e-6)) / sum };
 }

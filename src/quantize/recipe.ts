@@ -40,7 +40,7 @@ export interface RecipeOptions {
   outputType?: IOType | string;
   perTensor?: boolean;
   perChannelDense?: boolean;
-  /** 'minmax' (default) | 'percentile[:P]' | 'mse'. */
+  /** 'minmax' (default) | 'percentile[:P]' | 'mse' | 'kl'. */
   calibrationMethod?: string | CalibrationMethod;
   /** Op names (e.g. 'SOFTMAX') or node indices ('#3') left in float. */
   excludeOps?: string[];

@@ -111,7 +111,7 @@ test('observers: minmax, percentile clips outliers, mse never widens the range',
   const [mlo, mhi] = e.minMax.range()!;
   assert.ok(elo >= mlo && ehi <= mhi, `mse range ${elo}..${ehi} of ${mlo}..${mhi}`);
   assert.ok(sqErr(elo, ehi) < sqErr(mlo, mhi), 'mse range quantizes with less error than min/max');
-  assert.throws(() => parseCalibrationMethod('kl'), UsageError);
+  assert.throws(() => parseCalibrationMethod('entropy2'), UsageError);
 });
 
 function tinyModel() {

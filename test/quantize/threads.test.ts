@@ -31,7 +31,7 @@ async function bytesOn(model: Model, threads: number, opts: Partial<QuantizeOpti
   return { bytes: writeModel(q), threads: report.calibration!.threads };
 }
 
-for (const method of ['minmax', 'percentile', 'percentile:99.9', 'mse']) {
+for (const method of ['minmax', 'percentile', 'percentile:99.9', 'mse', 'kl']) {
   test(`calibration ${method}: --threads 1 and --threads 2 write byte-identical files (tutorial CNN, 120 samples)`, { skip: NO_MODEL }, async () => {
     const opts = { calibrationMethod: method, inputType: 'uint8', outputType: 'uint8' } as const;
     const one = await bytesOn(cnn, 1, opts);

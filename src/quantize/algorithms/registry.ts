@@ -2,3 +2,5 @@
 import './gptq.js';
 import './adaround.js';
 export {};
+import './cle.js';
+import './bias-correction.js';
