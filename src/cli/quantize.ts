@@ -16,12 +16,15 @@ import {
 } from './common.js';
 import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, positiveInt } from './flags.js';
 import { addMaxMemoryFlag } from './memory-flag.js';
+import { applyRecipeFlags, loadRecipeFile, saveRunRecipe, type LoadedRecipe } from './recipe-flags.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
 interface QuantizeFlags extends DatasetFlags, SourceFlags {
   output: string;
-  mode: string;
+  mode?: string;
+  recipe?: string;
+  saveRecipe?: string;
   calibration?: string;
   samples: number;
   inputType?: string;
@@ -46,10 +49,19 @@ export interface QuantizeFileResult {
   report: QuantizeReport;
 }
 
-export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
+/** `explicit`: the flags given on the command line (a --recipe must agree with them; see recipe-flags.ts). */
+export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false, explicit: ReadonlySet<string> = new Set()): Promise<QuantizeFileResult> {
   checkSourceFlagTargets([input], flags);
-  checkOutputs([{ role: '-o', file: flags.output }],
-    [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration)]);
+  let recipe: LoadedRecipe | undefined;
+  if (flags.recipe) {
+    recipe = loadRecipeFile(flags.recipe);
+    flags = applyRecipeFlags(flags, recipe, explicit);
+  }
+  if (!flags.mode) throw new UsageError('quantize needs --mode MODE or --recipe FILE');
+  const mode = flags.mode;
+  checkOutputs([{ role: '-o', file: flags.output }, ...(flags.saveRecipe ? [{ role: '--save-recipe', file: flags.saveRecipe }] : [])],
+    [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration),
+      ...(flags.recipe ? [{ role: 'the --recipe file', file: flags.recipe }] : [])]);
   let model = await loadSourceModel(input, flags);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
@@ -76,14 +88,18 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   }
   const shuffleSeed = flags.shuffle;
   const progress = phaseProgress(showProgress);
+  const scopes = recipe?.scopes(model) ?? [];
+  const algorithms = recipe?.algorithms ?? [];
   const { model: quantized, report } = await quantize(model, {
-    mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
+    mode, scopes, algorithms, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
     maxMemoryBytes: flags.maxMemory, modelLabel: input, onProgress: (p) => progress.tick('calibrating', p.done, p.total), modelName: input,
   }).finally(progress.stop);
   await writeModelFileAsync(flags.output, quantized);
+  if (recipe?.notes.length) report.warnings.push(...recipe.notes);
+  if (flags.saveRecipe) await saveRunRecipe(flags.saveRecipe, { ...flags, mode }, scopes, algorithms);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
   const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : writeModel(model).length;
   const outputBytes = fs.statSync(flags.output).size;
@@ -120,7 +136,9 @@ export function registerQuantize(program: Command): void {
     .description('post-training quantization of a float model (.tflite, Keras .h5/.keras, TF.js model.json)')
     .argument('<model>', 'float model')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically; never one of the input files)', outputFile('-o'))
-    .requiredOption('--mode <mode>', 'dynamic | float16 | int8 | int16x8', oneOf('--mode', MODES))
+    .option('--mode <mode>', 'dynamic | float16 | int8 | int16x8 (required unless --recipe gives it)', oneOf('--mode', MODES))
+    .option('--recipe <file>', 'replay a recipe: a litequant recipe JSON (--save-recipe) or an AI Edge Quantizer recipe (JSON array); flags it also sets must agree', nonEmpty('--recipe', 'a file name'))
+    .option('--save-recipe <file>', 'also write the recipe of this run (litequant recipe JSON) to replay it with --recipe', outputFile('--save-recipe'))
     .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR', datasetSpec('--calibration'))
     .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', positiveInt('--samples'), DEFAULT_SAMPLES)
     .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--input-type', IO_TYPES, { float: 'float32' }))
@@ -136,8 +154,9 @@ export function registerQuantize(program: Command): void {
   addMaxMemoryFlag(cmd);
   addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
-  cmd.action(async (input: string, flags: QuantizeFlags) => {
-    const result = await quantizeFile(input, flags, !flags.json);
+  cmd.action(async (input: string, flags: QuantizeFlags, command: Command) => {
+    const explicit = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
+    const result = await quantizeFile(input, flags, !flags.json, explicit);
     if (flags.json) printJson(result);
     else process.stdout.write(formatQuantizeResult(result));
   });
