@@ -2,6 +2,7 @@
 // A thin wrapper over quantize(): the flags are its options; calibration data come from a dataset spec.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
@@ -59,6 +60,9 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   }
   if (!flags.mode) throw new UsageError('quantize needs --mode MODE or --recipe FILE');
   const mode = flags.mode;
+  if (flags.saveRecipe && path.resolve(flags.saveRecipe) === path.resolve(flags.output)) {
+    throw new UsageError(`--save-recipe and -o name the same file ${flags.output}`);
+  }
   checkOutputs([{ role: '-o', file: flags.output }, ...(flags.saveRecipe ? [{ role: '--save-recipe', file: flags.saveRecipe }] : [])],
     [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration),
       ...(flags.recipe ? [{ role: 'the --recipe file', file: flags.recipe }] : [])]);

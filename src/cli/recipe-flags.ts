@@ -86,17 +86,23 @@ export function loadRecipeFile(file: string): LoadedRecipe {
     throw new RecipeError(`${file}: neither a litequant recipe (an object with "format": "litequant-recipe") nor an AI Edge Quantizer recipe (a JSON array of entries)`);
   }
   const doc = recipeFromJson(json, file);
-  return { file, kind: 'litequant', flags: documentFlags(doc), algorithms: doc.algorithms, notes: [], scopes: () => doc.scopes };
+  // A hand-written recipe may leave settings open: only the fields it has are the recipe's.
+  const top = json as Record<string, unknown>;
+  const present = new Set([...Object.keys(top), ...Object.keys((top.calibration ?? {}) as object).map((k) => `calibration.${k}`)]);
+  return { file, kind: 'litequant', flags: documentFlags(doc, present), algorithms: doc.algorithms, notes: [], scopes: () => doc.scopes };
 }
 
-function documentFlags(doc: RecipeDocument): RecipeFlagValues {
+function documentFlags(doc: RecipeDocument, present: ReadonlySet<string>): RecipeFlagValues {
   const c = doc.calibration;
-  const flags: RecipeFlagValues = {
+  const all: RecipeFlagValues = {
     mode: doc.mode, inputType: doc.inputType, outputType: doc.outputType, perTensor: doc.perTensor,
     perChannelDense: doc.perChannelDense, strict: doc.strict, excludeOp: doc.excludeOps, excludeTensor: doc.excludeTensors,
   };
+  const field: Record<string, string> = { excludeOp: 'excludeOps', excludeTensor: 'excludeTensors' };
+  const flags: RecipeFlagValues = {};
+  for (const [k, v] of Object.entries(all)) if (present.has(field[k] ?? k)) (flags as Record<string, unknown>)[k] = v;
   if (c) {
-    flags.calibrationMethod = c.method;
+    if (present.has('calibration.method')) flags.calibrationMethod = c.method;
     if (c.samples !== undefined) flags.samples = c.samples;
     if (c.shuffleSeed !== undefined) flags.shuffle = c.shuffleSeed;
     if (c.dataset !== undefined) flags.calibration = c.dataset;
