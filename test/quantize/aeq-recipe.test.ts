@@ -244,3 +244,28 @@ test('aeqScopes lists every node under the entry that decides it', () => {
   const rules = aeqScopes(r, m);
   assert.deepEqual(rules.map((x) => [x.nodes, x.precision, x.granularity]), [[[0, 1, 2, 4, 5], 'int8', 'channel'], [[3], 'float', undefined]]);
 });
+
+test('fuzzed AEQ recipes: a recipe or a RecipeError naming the file, never another error', () => {
+  const base = JSON.stringify([...STATIC_WI8_AI8, entry('dense', 'FULLY_CONNECTED', 'no_quantize')]);
+  const pieces = ['"', '{', '}', '[', ']', ',', 'null', 'true', '4', '16', '"*"', '"("', '"FLOAT"', '"BLOCKWISE_32"', '[]', '{}'];
+  let seed = 0x1eaf;
+  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  let accepted = 0;
+  for (let i = 0; i < 1500; i++) {
+    let s = base;
+    for (let m = int(1, 3); m > 0; m--) {
+      const at = int(0, s.length - 1);
+      s = next() < 0.5 ? s.slice(0, at) + pieces[int(0, pieces.length - 1)] + s.slice(at) : s.slice(0, at) + s.slice(at + int(1, 8));
+    }
+    let json: unknown;
+    try { json = JSON.parse(s); } catch { continue; }
+    try {
+      aeqFromJson(json as never, 'fuzz.json');
+      accepted++;
+    } catch (e) {
+      assert.ok(e instanceof RecipeError && e.message.startsWith('fuzz.json: '), `mutation ${i}: ${String(e)} on ${s}`);
+    }
+  }
+  assert.ok(accepted >= 0);
+});
