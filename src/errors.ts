@@ -22,6 +22,9 @@ export class MemoryLimitError extends InputError {}
 /** A dataset spec or dataset file that cannot be used. */
 export class DatasetError extends LitequantError {}
 
+/** A recipe file (litequant or AI Edge Quantizer JSON) that cannot be used: names the file and the field. */
+export class RecipeError extends LitequantError {}
+
 /** Wrong command-line usage (exit code 2). */
 export class UsageError extends LitequantError {}
 

@@ -3,6 +3,7 @@
 // smallest (then fastest) one within P points of float is written. No candidate within P: nothing is written, the
 // best are printed, exit code NO_SOLUTION_EXIT_CODE.
 
+import path from 'node:path';
 import { autoQuantize, type AutoCandidate, type AutoQuantizeResult } from '../auto/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
 import { assertDisjoint } from '../evaluate/datasets/disjoint.js';
@@ -14,6 +15,7 @@ import { checkOutputs } from '../util/in-place.js';
 import { datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags } from './common.js';
 import { checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table } from './output.js';
+import { saveRecipeOf } from './recipe-flags.js';
 
 /** Exit code when no candidate meets --max-drop (nothing is written). */
 export const NO_SOLUTION_EXIT_CODE = 3;
@@ -25,6 +27,8 @@ export interface AutoQuantizeFlags extends DatasetFlags, SourceFlags {
   validation?: string;
   test?: string;
   budget?: number;
+  /** Also write the chosen candidate's recipe (replays to the same bytes with --recipe). */
+  saveRecipe?: string;
   samples: number;
   inputType?: string;
   outputType?: string;
@@ -65,7 +69,10 @@ export async function autoQuantizeFile(input: string, flags: AutoQuantizeFlags, 
     { role: '--calibration', spec: flags.calibration }, { role: '--validation', spec: flags.validation },
     ...(flags.test ? [{ role: '--test', spec: flags.test }] : []),
   ]);
-  checkOutputs([{ role: '-o', file: flags.output }], [
+  if (flags.saveRecipe && path.resolve(flags.saveRecipe) === path.resolve(flags.output)) {
+    throw new UsageError(`--save-recipe and -o name the same file ${flags.output}`);
+  }
+  checkOutputs([{ role: '-o', file: flags.output }, ...(flags.saveRecipe ? [{ role: '--save-recipe', file: flags.saveRecipe }] : [])], [
     ...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration),
     ...datasetInputPaths('a --validation file', flags.validation), ...datasetInputPaths('a --test file', flags.test),
   ]);
@@ -85,7 +92,11 @@ export async function autoQuantizeFile(input: string, flags: AutoQuantizeFlags, 
     onProgress: (p) => progress.tick(`${p.phase}${p.candidate ? ` ${p.candidate}` : ''}`, p.done, p.total),
   }).finally(progress.stop);
   const { model: chosen, bytes: _bytes, ...rest } = result;
-  if (chosen) await writeModelFileAsync(flags.output, chosen);
+  if (chosen) {
+    await writeModelFileAsync(flags.output, chosen);
+    const options = result.candidates.find((c) => c.chosen)!.options;
+    if (flags.saveRecipe) await saveRecipeOf(flags.saveRecipe, options, flags);
+  }
   return { input, output: chosen ? flags.output : null, ...rest };
 }
 

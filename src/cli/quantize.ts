@@ -2,6 +2,7 @@
 // A thin wrapper over quantize(): the flags are its options; calibration data come from a dataset spec.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
@@ -17,12 +18,15 @@ import {
 import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, points, positiveInt, positiveSeconds } from './flags.js';
 import { NO_SOLUTION_EXIT_CODE, runAutoQuantize, type AutoQuantizeFlags } from './auto-quantize.js';
 import { addMaxMemoryFlag } from './memory-flag.js';
+import { applyRecipeFlags, loadRecipeFile, saveRunRecipe, type LoadedRecipe } from './recipe-flags.js';
 import { addSourceFlags, checkSourceFlagTargets, isTflite, type SourceFlags } from './source-flags.js';
 import { bold, formatBytes, phaseProgress, printJson, table, yellow } from './output.js';
 
 interface QuantizeFlags extends DatasetFlags, SourceFlags {
   output: string;
-  mode: string;
+  mode?: string;
+  recipe?: string;
+  saveRecipe?: string;
   calibration?: string;
   samples: number;
   inputType?: string;
@@ -47,10 +51,22 @@ export interface QuantizeFileResult {
   report: QuantizeReport;
 }
 
-export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false): Promise<QuantizeFileResult> {
+/** `explicit`: the flags given on the command line (a --recipe must agree with them; see recipe-flags.ts). */
+export async function quantizeFile(input: string, flags: QuantizeFlags, showProgress = false, explicit: ReadonlySet<string> = new Set()): Promise<QuantizeFileResult> {
   checkSourceFlagTargets([input], flags);
-  checkOutputs([{ role: '-o', file: flags.output }],
-    [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration)]);
+  let recipe: LoadedRecipe | undefined;
+  if (flags.recipe) {
+    recipe = loadRecipeFile(flags.recipe);
+    flags = applyRecipeFlags(flags, recipe, explicit);
+  }
+  if (!flags.mode) throw new UsageError('quantize needs --mode MODE or --recipe FILE');
+  const mode = flags.mode;
+  if (flags.saveRecipe && path.resolve(flags.saveRecipe) === path.resolve(flags.output)) {
+    throw new UsageError(`--save-recipe and -o name the same file ${flags.output}`);
+  }
+  checkOutputs([{ role: '-o', file: flags.output }, ...(flags.saveRecipe ? [{ role: '--save-recipe', file: flags.saveRecipe }] : [])],
+    [...modelInputPaths('the input model', input), ...datasetInputPaths('a --calibration file', flags.calibration),
+      ...(flags.recipe ? [{ role: 'the --recipe file', file: flags.recipe }] : [])]);
   let model = await loadSourceModel(input, flags);
   const inputs = modelInputs(model);
   const calibrates = flags.mode === 'int8' || flags.mode === 'int16x8';
@@ -77,14 +93,18 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   }
   const shuffleSeed = flags.shuffle;
   const progress = phaseProgress(showProgress);
+  const scopes = recipe?.scopes(model) ?? [];
+  const algorithms = recipe?.algorithms ?? [];
   const { model: quantized, report } = await quantize(model, {
-    mode: flags.mode, representativeDataset, samples: flags.samples, shuffleSeed,
+    mode, scopes, algorithms, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
     perChannelDense: flags.perChannelDense, calibrationMethod: flags.calibrationMethod,
     excludeOps: flags.excludeOp, excludeTensors: flags.excludeTensor, strict: flags.strict, threads: flags.threads,
     maxMemoryBytes: flags.maxMemory, modelLabel: input, onProgress: (p) => progress.tick('calibrating', p.done, p.total), modelName: input,
   }).finally(progress.stop);
   await writeModelFileAsync(flags.output, quantized);
+  if (recipe?.notes.length) report.warnings.push(...recipe.notes);
+  if (flags.saveRecipe) await saveRunRecipe(flags.saveRecipe, { ...flags, mode }, scopes, algorithms);
   // A Keras / TF.js source is compared with its float conversion, the file `convert` would write.
   const inputBytes = input.toLowerCase().endsWith('.tflite') ? fs.statSync(input).size : writeModel(model).length;
   const outputBytes = fs.statSync(flags.output).size;
@@ -121,7 +141,9 @@ export function registerQuantize(program: Command): void {
     .description('post-training quantization of a float model (.tflite, Keras .h5/.keras, TF.js model.json)')
     .argument('<model>', 'float model')
     .requiredOption('-o, --output <file>', 'output .tflite file (written atomically; never one of the input files)', outputFile('-o'))
-    .option('--mode <mode>', 'dynamic | float16 | int8 | int16x8 (required unless --max-drop)', oneOf('--mode', MODES))
+    .option('--mode <mode>', 'dynamic | float16 | int8 | int16x8 (required unless --recipe gives it or --max-drop searches)', oneOf('--mode', MODES))
+    .option('--recipe <file>', 'replay a recipe: a litequant recipe JSON (--save-recipe) or an AI Edge Quantizer recipe (JSON array); flags it also sets must agree', nonEmpty('--recipe', 'a file name'))
+    .option('--save-recipe <file>', 'also write the recipe of this run (litequant recipe JSON) to replay it with --recipe', outputFile('--save-recipe'))
     .option('--calibration <dataset>', 'representative dataset for int8/int16x8, e.g. mnist:train, npy:x.npy, images:DIR', datasetSpec('--calibration'))
     .option('--samples <n>', 'calibration samples (first n, as .take(n); see --shuffle)', positiveInt('--samples'), DEFAULT_SAMPLES)
     .option('--input-type <type>', 'model input type: float32 | int8 | uint8 (int8 modes) | int16 (int16x8)', oneOf('--input-type', IO_TYPES, { float: 'float32' }))
@@ -142,11 +164,15 @@ export function registerQuantize(program: Command): void {
   addMaxMemoryFlag(cmd);
   addSourceFlags(cmd);
   addDatasetFlags(cmd, { limit: false });
-  cmd.action(async (input: string, flags: QuantizeFlags & Partial<AutoQuantizeFlags>) => {
-    if (flags.maxDrop !== undefined) return runAutoQuantize(input, flags as AutoQuantizeFlags);
+  cmd.action(async (input: string, flags: QuantizeFlags & Partial<AutoQuantizeFlags>, command: Command) => {
+    if (flags.maxDrop !== undefined) {
+      if (flags.recipe) throw new UsageError('--recipe replays one recipe; --max-drop searches for one: give one of them');
+      return runAutoQuantize(input, flags as AutoQuantizeFlags);
+    }
     for (const f of ['validation', 'test', 'budget'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} applies to the automatic search: give --max-drop`);
-    if (flags.mode === undefined) throw new UsageError('quantize needs --mode dynamic|float16|int8|int16x8, or --max-drop POINTS for the automatic search');
-    const result = await quantizeFile(input, flags, !flags.json);
+    if (flags.mode === undefined && !flags.recipe) throw new UsageError('quantize needs --mode dynamic|float16|int8|int16x8, --recipe FILE, or --max-drop POINTS for the automatic search');
+    const explicit = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
+    const result = await quantizeFile(input, flags, !flags.json, explicit);
     if (flags.json) printJson(result);
     else process.stdout.write(formatQuantizeResult(result));
   });

@@ -265,8 +265,9 @@ function weightRows(p: FullyConnectedPlan, weights: ArrayLike<number>): void {
 
 export const fullyConnectedKernel: Kernel<FullyConnectedPlan> = {
   op: 'FULLY_CONNECTED',
-  // v1 float/uint8, v3 hybrid, v4 int8, v5 keep_num_dims, v7 int16x8, v9 asymmetric hybrid inputs, ...
-  maxVersion: 9,
+  // v1 float/uint8, v3 hybrid, v4 int8, v5 keep_num_dims, v7 int16x8, v9 asymmetric hybrid inputs, v11 int16x8
+  // with an int32 bias, v12 hybrid with per-channel weights (v8 sparse and v10/v13 int4 weights are refused by dtype).
+  maxVersion: 12,
   prepare: prepareFullyConnected,
   eval: evalFullyConnected,
   path: (p) => (p.wasm || p.floatWasm || p.hybridWasm ? 'wasm' : 'js'),
