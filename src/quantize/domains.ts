@@ -4,7 +4,8 @@
 //
 // Crossing between integer widths, as the official TFLite runtime allows it (quantize.cc Prepare, checked by running
 // one-op models): QUANTIZE requantizes int16 -> int8 (and int16 -> int16, int8 <-> uint8, 8-bit to the same type)
-// directly, but refuses an 8-bit input with an int16 output. int8 -> int16 goes through float: DEQUANTIZE + QUANTIZE.
+// directly, but refuses an 8-bit input with an int16 output (tfjs-tflite; the newer LiteRT.js runs it). So that the
+// file runs in both, int8 -> int16 goes through float: DEQUANTIZE + QUANTIZE (exact: the int16 grid is finer).
 
 /** The integer type of a node's activations: 'int16' is TFLite's 16x8 (int16 activations, int8 weights). */
 export type ActType = 'int8' | 'int16';

@@ -12,6 +12,7 @@ import type { QuantizeOptions } from '../../src/quantize/index.js';
 import type { ScopeRule } from '../../src/quantize/scopes.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { createOfficialRunner } from '../helpers/oracle.js';
+import { createLiteRtRunner, liteRtAvailable } from '../../src/runtime/litert.js';
 import { perTensor, singleOpModel } from '../helpers/conformance.js';
 import { mixedPrecisionModel, mixedPrecisionSamples } from '../helpers/mixed-precision-model.js';
 import { toFloat, toInputValues } from './helpers.js';
@@ -139,17 +140,19 @@ for (const c of CASES) {
   });
 }
 
+const quantizeModel = (from: 'int8' | 'uint8' | 'int16', to: 'int8' | 'int16', n = 4, inScale = 0.05, outScale = to === 'int16' ? 0.05 / 256 : 0.1) => writeModel(singleOpModel({
+  op: 'QUANTIZE', version: to === 'int16' ? 2 : 1,
+  inputs: [{ dtype: from, shape: [n], quantization: perTensor(inScale, from === 'uint8' ? 128 : from === 'int8' ? -3 : 0) }],
+  outputs: [{ dtype: to, shape: [n], quantization: perTensor(outScale, 0) }],
+}));
+
 test('the official QUANTIZE kernel: int16 -> int8 runs, int8 / uint8 -> int16 is refused (so the rewrite goes through float)', async () => {
-  const model = (from: 'int8' | 'uint8' | 'int16', to: 'int8' | 'int16') => writeModel(singleOpModel({
-    op: 'QUANTIZE', version: to === 'int16' ? 2 : 1,
-    inputs: [{ dtype: from, shape: [4], quantization: perTensor(0.05, from === 'uint8' ? 128 : 0) }],
-    outputs: [{ dtype: to, shape: [4], quantization: perTensor(to === 'int16' ? 0.05 / 256 : 0.1, 0) }],
-  }));
+  const model = (from: 'int8' | 'uint8' | 'int16', to: 'int8' | 'int16') => quantizeModel(from, to);
   const runner = await createOfficialRunner(model('int16', 'int8'));
   try {
     runner.setInput(0, [-3000, -10, 10, 3000]);
     runner.invoke();
-    // 0.05/0.1 = 1/2 of each value, saturated to int8.
+    // Half of each value (0.05 / 0.1), saturated to int8.
     assert.deepEqual(Array.from(runner.getOutputs()[0].data as ArrayLike<number>, Number), [-128, -5, 5, 127]);
   } finally {
     runner.delete();
@@ -158,3 +161,24 @@ test('the official QUANTIZE kernel: int16 -> int8 runs, int8 / uint8 -> int16 is
     await assert.rejects(createOfficialRunner(model(from, 'int16')), /quantize\.cc/, `${from} -> int16`);
   }
 });
+
+test('LiteRT.js runs QUANTIZE int8 -> int16 directly; our kernel gives its values (every int8 input, three scale ratios)',
+  { skip: liteRtAvailable() ? false : '@litertjs/core is not installed' }, async () => {
+    const values = Array.from({ length: 256 }, (_, k) => k - 128);
+    for (const ratio of [37.3, 256, 1000.5]) {
+      const bytes = quantizeModel('int8', 'int16', 256, 0.05, 0.05 / ratio);
+      const runner = await createLiteRtRunner(bytes);
+      let theirs: number[];
+      try {
+        runner.setInput(0, values);
+        runner.invoke();
+        theirs = Array.from(runner.getOutputs()[0].data as ArrayLike<number>, Number);
+      } finally {
+        runner.delete();
+      }
+      const it = Interpreter.fromModel(readModel(bytes, 'quantize.tflite'));
+      it.setInput(0, values);
+      it.invoke();
+      assert.deepEqual(Array.from(it.getOutput(0) as ArrayLike<number>, Number), theirs, `ratio ${ratio}`);
+    }
+  });
