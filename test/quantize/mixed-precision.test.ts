@@ -15,7 +15,9 @@ import { createOfficialRunner } from '../helpers/oracle.js';
 import { createLiteRtRunner, liteRtAvailable } from '../../src/runtime/litert.js';
 import { perTensor, singleOpModel } from '../helpers/conformance.js';
 import { mixedPrecisionModel, mixedPrecisionSamples } from '../helpers/mixed-precision-model.js';
-import { toFloat, toInputValues } from './helpers.js';
+import { openDataset } from '../../src/evaluate/datasets/index.js';
+import { NO_CORPUS, readCorpus } from '../helpers/corpus.js';
+import { runOfficialOn, runOursOn, take, toFloat, toInputValues } from './helpers.js';
 
 const float = mixedPrecisionModel();
 const calibration = mixedPrecisionSamples(48, 5);
@@ -182,3 +184,20 @@ test('LiteRT.js runs QUANTIZE int8 -> int16 directly; our kernel gives its value
       assert.deepEqual(Array.from(it.getOutput(0) as ArrayLike<number>, Number), theirs, `ratio ${ratio}`);
     }
   });
+
+test('16x8 model with its LSTM in int8 (the integer LSTM has no 16x8 kernel): fully integer, official runtime = ours', { skip: NO_CORPUS }, async () => {
+  const lstm = readModel(readCorpus('tflite/tflite-micro/trained_lstm.tflite'));
+  const shape = lstm.subgraphs[0].tensors[lstm.subgraphs[0].inputs[0]].shape;
+  const samples = await take(await openDataset('mnist:train', { inputShapes: [shape], limit: 60 }), 60);
+  const plain = await quantize(lstm, { mode: 'int16x8', representativeDataset: samples.slice(0, 40), threads: 1 });
+  assert.deepEqual(plain.report.floatOps.map((o) => o.op), ['UNIDIRECTIONAL_SEQUENCE_LSTM']);
+  const { model, report } = await quantize(lstm, {
+    mode: 'int16x8', scopes: [{ ops: ['UNIDIRECTIONAL_SEQUENCE_LSTM'], precision: 'int8' }], representativeDataset: samples.slice(0, 40), threads: 1,
+  });
+  assert.deepEqual(report.floatOps, []);
+  assert.deepEqual(report.quantizedOps.map((o) => `${o.op}:${o.variant}`),
+    ['UNIDIRECTIONAL_SEQUENCE_LSTM:int8', 'RESHAPE:int16', 'FULLY_CONNECTED:int16', 'SOFTMAX:int16']);
+  const evalSet = samples.slice(40);
+  const official = await runOfficialOn(writeModel(model), evalSet, true);
+  assert.deepEqual(runOursOn(model, evalSet, true).raw, official.raw);
+});
