@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { readModel, writeModel } from '../../src/format/index.js';
+import { GraphBuilder } from '../../src/graph/builder.js';
 import type { Model, Subgraph } from '../../src/graph/model.js';
 import { quantize } from '../../src/quantize/index.js';
 import type { QuantizeOptions } from '../../src/quantize/index.js';
@@ -15,6 +16,8 @@ import { createOfficialRunner } from '../helpers/oracle.js';
 import { createLiteRtRunner, liteRtAvailable } from '../../src/runtime/litert.js';
 import { perTensor, singleOpModel } from '../helpers/conformance.js';
 import { mixedPrecisionModel, mixedPrecisionSamples } from '../helpers/mixed-precision-model.js';
+import { LOOP_UNITS, whileLoopModel } from '../helpers/control-flow-models.js';
+import { Rng } from '../helpers/random.js';
 import { openDataset } from '../../src/evaluate/datasets/index.js';
 import { NO_CORPUS, readCorpus } from '../helpers/corpus.js';
 import { runOfficialOn, runOursOn, take, toFloat, toInputValues } from './helpers.js';
@@ -200,4 +203,47 @@ test('16x8 model with its LSTM in int8 (the integer LSTM has no 16x8 kernel): fu
   const evalSet = samples.slice(40);
   const official = await runOfficialOn(writeModel(model), evalSet, true);
   assert.deepEqual(runOursOn(model, evalSet, true).raw, official.raw);
+});
+
+test('scopes inside a WHILE body: 16x8 nodes in an int8 loop and int8 nodes in a 16x8 loop run in the official runtime, ours bit-exact', async () => {
+  const loop = whileLoopModel();
+  const rng = new Rng(5);
+  const samples = Array.from({ length: 24 }, (_, k) => [rng.floats(LOOP_UNITS, -1, 1), Float32Array.of(k % 5)]);
+  const cases: [Partial<QuantizeOptions>, string[]][] = [
+    [{ mode: 'int8', scopes: [{ subgraph: 2, nodes: [1], precision: 'int16x8' }] }, ['WHILE:int8', 'FULLY_CONNECTED:int16', 'ADD:int8', 'TANH:int8']],
+    [{ mode: 'int16x8', scopes: [{ subgraph: 2, nodes: [2, 3], precision: 'int8' }] }, ['WHILE:int16', 'FULLY_CONNECTED:int16', 'ADD:int8', 'TANH:int8']],
+  ];
+  for (const [options, variants] of cases) {
+    const { model, report } = await quantize(loop, { ...options, representativeDataset: samples, threads: 1 } as QuantizeOptions);
+    assert.deepEqual(report.floatOps, []);
+    assert.deepEqual(report.quantizedOps.map((o) => `${o.op}:${o.variant}`), variants);
+    const bytes = writeModel(model);
+    const runner = await createOfficialRunner(bytes);
+    const it = Interpreter.fromModel(readModel(bytes, 'loop.tflite'));
+    try {
+      for (const [x, n] of samples) {
+        const count = Int32Array.of(n[0]);
+        runner.setInput(0, x); runner.setInput(1, count);
+        it.setInput(0, x); it.setInput(1, count);
+        runner.invoke(); it.invoke();
+        assert.deepEqual(Array.from(it.getOutput(0) as ArrayLike<number>), Array.from(runner.getOutputs()[0].data as ArrayLike<number>));
+      }
+    } finally {
+      runner.delete();
+    }
+  }
+});
+
+test('a 16x8 scope on an op without a 16x8 kernel leaves it in float (as --mode int16x8 does), with the reason', async () => {
+  const b = new GraphBuilder();
+  const x = b.addInput({ name: 'x', dtype: 'float32', shape: [1, 6] });
+  const h = b.addTensor({ name: 'h', dtype: 'float32', shape: [1, 6] });
+  const y = b.addTensor({ name: 'y', dtype: 'float32', shape: [1, 6] });
+  b.addOp('HARD_SWISH', [x], [h]);
+  b.addOp('RELU', [h], [y]);
+  b.markOutput(y);
+  const samples = [[Float32Array.of(-3, -1, 0, 1, 2, 4)]];
+  const { report } = await quantize(b.model(), { mode: 'int8', scopes: [{ ops: ['*'], precision: 'int16x8' }], representativeDataset: samples });
+  assert.deepEqual(report.floatOps.map((o) => [o.op, o.reason]), [['HARD_SWISH', 'no 16x8 kernel for HARD_SWISH']]);
+  assert.deepEqual(report.quantizedOps.map((o) => `${o.op}:${o.variant}`), ['RELU:int16']);
 });
