@@ -27,6 +27,7 @@ import { LSTM, LSTM_INTERMEDIATE_NAMES, isQuantizableLstm } from './lstm.js';
 import { tensorKey } from './tensor-key.js';
 import { CallBoundaries, isCallOp } from './call-boundaries.js';
 import { nodeChoice } from './scopes.js';
+import { ADD_LEFT_SHIFT, TensorDomains, requantizesDirectly, type ActType } from './domains.js';
 import type { WeightRounder, WeightSite } from './algorithms/index.js';
 
 export interface OpSummary {
@@ -279,7 +280,18 @@ function touchesFloat(sg: Subgraph, node: Operator): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Full integer (int8, int16x8)
+// Full integer (int8, int16x8, and mixes of both: a recipe scope moves nodes to the other width)
+
+/** The model's activation type: the recipe's mode. */
+function modeActType(recipe: Recipe): ActType {
+  return recipe.mode === 'int16x8' ? 'int16' : 'int8';
+}
+
+/** Node n's activation type: its scope's precision, else the mode's. */
+function nodeActType(recipe: Recipe, sg: Subgraph, node: Operator, n: number, s: number): ActType {
+  const p = nodeChoice(recipe, sg, node, n, s).precision;
+  return p === 'int16x8' ? 'int16' : p === 'int8' ? 'int8' : modeActType(recipe);
+}
 
 /**
  * The float constants of every node a full-integer rewrite may quantize, checked before calibration runs the float
@@ -290,9 +302,9 @@ export function checkQuantizableConstants(model: Model, recipe: Recipe, ctx: Rew
 }
 
 function checkSubgraphConstants(model: Model, sg: Subgraph, s: number, recipe: Recipe, ctx: RewriteContext): void {
-  const int16 = recipe.mode === 'int16x8';
   sg.operators.forEach((node, n) => {
     if (!touchesFloat(sg, node) || excluded(recipe, node, n, sg, s)) return;
+    const int16 = nodeActType(recipe, sg, node, n, s) === 'int16';
     const rule = QUANTIZE_RULES.get(node.op);
     const candidate = node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM' ? !int16 && isQuantizableLstm(model, node) : !!rule && (!int16 || rule.int16);
     if (!candidate) return;
@@ -302,8 +314,11 @@ function checkSubgraphConstants(model: Model, sg: Subgraph, s: number, recipe: R
   });
 }
 
-/** The range a float tensor is quantized over: a constant's values, or what calibration observed (null: nothing). */
-function ownRange(model: Model, s: number, i: number, calib: CalibrationResult, actType: 'int8' | 'int16', ctx: RewriteContext): [number, number] | null {
+/**
+ * The range a float tensor is quantized over in activation type `act`: a constant's values, or what calibration
+ * observed for that many levels (int16: 65535 symmetric; null: nothing observed).
+ */
+function ownRange(model: Model, s: number, i: number, calib: CalibrationResult, act: ActType, ctx: RewriteContext): [number, number] | null {
   const t = model.subgraphs[s].tensors[i];
   if (isConst(t)) {
     const v = finiteConstant(t, i, ctx.modelName);
@@ -312,18 +327,18 @@ function ownRange(model: Model, s: number, i: number, calib: CalibrationResult, 
     return v.length ? [lo, hi] : [0, 0];
   }
   const obs = calib.observers.get(tensorKey(s, i));
-  return obs ? obs.range(actType === 'int16' ? 65535 : 256, actType === 'int16') : null;
+  return obs ? obs.range(act === 'int16' ? 65535 : 256, act === 'int16') : null;
 }
 
 export function rewriteFullInteger(model: Model, recipe: Recipe, calib: CalibrationResult, description: string,
   ctx: RewriteContext = {}): { model: Model; report: RewriteReport } {
-  const actType: 'int8' | 'int16' = recipe.mode === 'int16x8' ? 'int16' : 'int8';
   const report: RewriteReport = { quantizedOps: [], floatOps: [], warnings: [], conversionOps: 0, adjustments: [] };
   const log = new NumericLog();
-  // Tensors passed across WHILE / IF / CALL share one range (values are copied, not requantized, between them).
-  const boundaries = new CallBoundaries(model, (s, i) => ownRange(model, s, i, calib, actType, ctx),
+  // Tensors passed across WHILE / IF / CALL share one range (values are copied, not requantized, between them), in
+  // the mode's activation type.
+  const boundaries = new CallBoundaries(model, (s, i) => ownRange(model, s, i, calib, modeActType(recipe), ctx),
     (s, node, n) => excluded(recipe, node, n, model.subgraphs[s], s) !== null);
-  const parts = model.subgraphs.map((_, s) => rewriteSubgraphFullInteger(model, s, recipe, calib, boundaries, report, log, ctx));
+  const parts = model.subgraphs.map((_, s) => new FullIntegerSubgraph(model, s, recipe, calib, boundaries, report, log, ctx).rewrite());
   report.conversionOps = parts.reduce((sum, p) => sum + p.edit.conversionOps, 0);
   const result = finishModel(model, parts, description, ctx);
   report.adjustments = log.adjustments;
@@ -331,24 +346,70 @@ export function rewriteFullInteger(model: Model, recipe: Recipe, calib: Calibrat
   return { model: result, report };
 }
 
+/** What the rewrite does with one node. */
+type NodePlan =
+  /** No float tensor: copied as it is. */
+  | { kind: 'untouched' }
+  /** Stays float (the reason is in the report). */
+  | { kind: 'float' }
+  /** A QUANTIZE_RULES op in activation type `act`. */
+  | { kind: 'op'; rule: OpRule; act: ActType }
+  /** The integer LSTM (int8 activations, int16 cell state). */
+  | { kind: 'lstm' }
+  /** WHILE / IF / CALL: operands and results in their boundary group's parameters. */
+  | { kind: 'call'; act: ActType };
+
 /**
  * Subgraph s of the full-integer rewrite. The entry subgraph's inputs and outputs take the recipe's types; a called
  * subgraph's take the parameters of their boundary group (integer when the group has a range, else float).
  */
-function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, calib: CalibrationResult, boundaries: CallBoundaries,
-  report: RewriteReport, log: NumericLog, ctx: RewriteContext): SubgraphEdit {
-  const sg = model.subgraphs[s];
-  const variant: Variant = recipe.mode === 'int16x8' ? 'int16' : 'int8';
-  const actType: 'int8' | 'int16' = variant === 'int16' ? 'int16' : 'int8';
-  const biasType: 'int32' | 'int64' = variant === 'int16' ? 'int64' : 'int32';
-  const firstQuantized = report.quantizedOps.length, firstFloat = report.floatOps.length;
-  const where = s ? ` of subgraph ${s}` : '';
+class FullIntegerSubgraph {
+  private readonly sg: Subgraph;
+  /** The mode's activation type: model inputs and outputs, call boundaries. */
+  private readonly modeAct: ActType;
+  private readonly where: string;
+  private readonly edit: GraphEdit;
+  private readonly weights: WeightCache;
+  private readonly T: Tensor[];
+  private readonly domains: TensorDomains;
 
-  const rangeOf = (i: number): [number, number] | null =>
-    boundaries.has(s, i) ? boundaries.range(s, i) : ownRange(model, s, i, calib, actType, ctx);
+  constructor(private readonly model: Model, private readonly s: number, private readonly recipe: Recipe,
+    private readonly calib: CalibrationResult, private readonly boundaries: CallBoundaries, private readonly report: RewriteReport,
+    private readonly log: NumericLog, private readonly ctx: RewriteContext) {
+    this.sg = model.subgraphs[s];
+    this.modeAct = modeActType(recipe);
+    this.where = s ? ` of subgraph ${s}` : '';
+    this.edit = new GraphEdit(this.sg);
+    this.weights = new WeightCache(this.edit, log, ctx);
+    this.T = this.edit.tensors;
+    this.domains = new TensorDomains(this.sg.tensors.length);
+  }
+
+  rewrite(): SubgraphEdit {
+    const { report, sg, s } = this;
+    const firstQuantized = report.quantizedOps.length, firstFloat = report.floatOps.length;
+    const plan = sg.operators.map((node, n) => this.planNode(node, n));
+    this.reportFloatNodes(firstFloat);
+    const inputs = this.rewriteInputs();
+    this.startDomains(plan);
+    sg.operators.forEach((node, n) => this.rewriteNode(node, n, plan[n]));
+    const outputs = s !== 0 ? sg.outputs.map((o) => this.boundaryOutput(o)) : sg.outputs.map((o) => this.modelOutput(o));
+    if (s !== 0) {
+      for (const o of report.quantizedOps.slice(firstQuantized)) o.subgraph = s;
+      for (const o of report.floatOps.slice(firstFloat)) o.subgraph = s;
+    }
+    return { edit: this.edit, inputs, outputs };
+  }
+
+  // ---- ranges and parameters
+
+  private rangeOf(i: number, act: ActType): [number, number] | null {
+    return this.boundaries.has(this.s, i) ? this.boundaries.range(this.s, i) : ownRange(this.model, this.s, i, this.calib, act, this.ctx);
+  }
+
   /** `reachable`: bounds the widened range (values the op cannot produce need no room). */
-  const calibratedParams = (i: number, headroom = 0, reachable?: [number, number]): QuantParams | null => {
-    const r = rangeOf(i);
+  private calibratedParams(i: number, act: ActType, headroom = 0, reachable?: [number, number]): QuantParams | null {
+    const r = this.rangeOf(i, act);
     if (!r) return null;
     const margin = headroom * (Math.max(r[1], 0) - Math.min(r[0], 0));
     let lo = r[0] < 0 ? r[0] - margin : r[0];
@@ -357,215 +418,236 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
       lo = Math.min(r[0], Math.max(lo, reachable[0]));
       hi = Math.max(r[1], Math.min(hi, reachable[1]));
     }
-    return paramsOver(i, lo, hi, isConst(sg.tensors[i]) ? 'constant' : 'calibrated');
-  };
+    return this.paramsOver(i, lo, hi, isConst(this.sg.tensors[i]) ? 'constant' : 'calibrated', act);
+  }
+
   /** Activation parameters of tensor i over [lo, hi]; a range too narrow to quantize is widened and reported. */
-  const paramsOver = (i: number, lo: number, hi: number, origin: RangeOrigin): QuantParams => {
-    const r = activationRange(lo, hi, actType, origin);
+  private paramsOver(i: number, lo: number, hi: number, origin: RangeOrigin, act: ActType): QuantParams {
+    const r = activationRange(lo, hi, act, origin);
     if (r.widened) {
-      log.add(sg.tensors[i].name, 'narrow-range', `${origin} range [${fmt(lo)}, ${fmt(hi)}] narrower than 1e-6: quantized over `
+      this.log.add(this.sg.tensors[i].name, 'narrow-range', `${origin} range [${fmt(lo)}, ${fmt(hi)}] narrower than 1e-6: quantized over `
         + `[${fmt(r.lo)}, ${fmt(r.hi)}] (TFLite's ${origin === 'calibrated' ? 'calibrator widens it by 1e-6 on each side' : 'converter widens it to +-5e-7'})`);
     }
-    return activationParams(lo, hi, actType, origin);
-  };
+    return activationParams(lo, hi, act, origin);
+  }
 
-  // 1. Which nodes become integer, and why the others do not.
-  const plan: (OpRule | 'lstm' | 'call' | null)[] = sg.operators.map((node, n) => {
-    if (!touchesFloat(sg, node)) return null;
-    const why = (reason: string) => { report.floatOps.push({ index: n, op: node.op, reason }); return null; };
+  private paramsOf(ti: number): QuantParams {
+    const qz = this.T[ti].quantization!;
+    return { scale: qz.scale[0], zeroPoint: qz.zeroPoint[0] };
+  }
+
+  /** The scale asInt(i, act) gives original tensor i, before it is made (a bias's weight scales depend on it). */
+  private intScaleOf(i: number, act: ActType): number {
+    const cur = this.domains.get(i, act);
+    return cur >= 0 && !isConst(this.sg.tensors[i]) ? this.T[cur].quantization!.scale[0] : this.calibratedParams(i, act)!.scale;
+  }
+
+  // ---- 1. plan: which nodes become integer (in which activation type), and why the others do not
+
+  private planNode(node: Operator, n: number): NodePlan {
+    const { sg, s, recipe, report } = this;
+    if (!touchesFloat(sg, node)) return { kind: 'untouched' };
+    const why = (reason: string): NodePlan => { report.floatOps.push({ index: n, op: node.op, reason }); return { kind: 'float' }; };
     const ex = excluded(recipe, node, n, sg, s);
     if (ex) return why(ex);
-    if (isCallOp(node)) return 'call';
+    if (isCallOp(node)) return { kind: 'call', act: this.modeAct };
+    const act = nodeActType(recipe, sg, node, n, s);
     if (node.op === 'UNIDIRECTIONAL_SEQUENCE_LSTM') {
-      if (variant !== 'int8') return why('no 16x8 LSTM kernel');
+      if (act !== 'int8') return why('no 16x8 LSTM kernel');
       if (s !== 0) return why('the LSTM cell range is calibrated in the entry subgraph only');
-      if (!isQuantizableLstm(model, node) || !calib.lstmCells.has(n)) return why('only the LSTM without peephole and projection has an integer rewrite');
-      if (!calib.observers.has(node.inputs[0]) || !calib.observers.has(node.outputs[0])) return why('no calibration range');
-      return 'lstm';
+      if (!isQuantizableLstm(this.model, node) || !this.calib.lstmCells.has(n)) return why('only the LSTM without peephole and projection has an integer rewrite');
+      if (!this.calib.observers.has(node.inputs[0]) || !this.calib.observers.has(node.outputs[0])) return why('no calibration range');
+      return { kind: 'lstm' };
     }
     const rule = QUANTIZE_RULES.get(node.op);
-    if (!rule) return why(`no ${variant} kernel for ${node.op}`);
-    if (variant === 'int16' && !rule.int16) return why(`no 16x8 kernel for ${node.op}`);
+    if (!rule) return why(`no ${act} kernel for ${node.op}`);
+    if (act === 'int16' && !rule.int16) return why(`no 16x8 kernel for ${node.op}`);
+    const reason = this.unquantizable(node, rule, act);
+    return reason ? why(reason) : { kind: 'op', rule, act };
+  }
+
+  /** Why a node with a rule cannot be rewritten in `act` (operands of the wrong kind, no range, kernel limits), or null. */
+  private unquantizable(node: Operator, rule: OpRule, act: ActType): string | null {
+    const { sg } = this;
     const weightInputs = new Set((rule.weights ?? []).map((w) => w.input));
     for (const w of rule.weights ?? []) {
       const ti = node.inputs[w.input];
-      if (ti === undefined || ti < 0) return why('weights missing');
+      if (ti === undefined || ti < 0) return 'weights missing';
       const t = sg.tensors[ti];
-      if (!isFloat(t) || !isConst(t)) return why(`weights '${t.name}' are not float constants`);
+      if (!isFloat(t) || !isConst(t)) return `weights '${t.name}' are not float constants`;
     }
     if (rule.bias) {
       const ti = node.inputs[rule.bias.input];
-      if (ti !== undefined && ti >= 0 && (!isFloat(sg.tensors[ti]) || !isConst(sg.tensors[ti]))) return why('bias is not a float constant');
+      if (ti !== undefined && ti >= 0 && (!isFloat(sg.tensors[ti]) || !isConst(sg.tensors[ti]))) return 'bias is not a float constant';
     }
-    const acts = rule.activations === 'all' ? node.inputs.map((_, k) => k) : rule.activations;
-    for (const k of acts) {
+    for (const k of activationSlots(rule, node)) {
       const ti = node.inputs[k];
       if (ti === undefined || ti < 0 || weightInputs.has(k)) continue;
       const t = sg.tensors[ti];
-      if (!isFloat(t)) return why(`input '${t.name}' is ${t.dtype}, not float`);
-      if (!rangeOf(ti)) return why(`no calibration range for input '${t.name}'`);
+      if (!isFloat(t)) return `input '${t.name}' is ${t.dtype}, not float`;
+      if (!this.rangeOf(ti, act)) return `no calibration range for input '${t.name}'`;
     }
-    if (rule.output.kind !== 'none') {
-      for (const o of realOutputs(rule, node)) {
-        if (!isFloat(sg.tensors[o])) return why(`output '${sg.tensors[o].name}' is not float`);
-        if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !rangeOf(o)) return why(`no calibration range for output '${sg.tensors[o].name}'`);
+    if (rule.output.kind === 'none') return null;
+    for (const o of realOutputs(rule, node)) {
+      if (!isFloat(sg.tensors[o])) return `output '${sg.tensors[o].name}' is not float`;
+      if ((rule.output.kind === 'calibrated' || rule.output.kind === 'shared') && !this.rangeOf(o, act)) return `no calibration range for output '${sg.tensors[o].name}'`;
+    }
+    if (rule.output.kind === 'fixed' && !fixedOutput(rule, act)) return `no fixed ${act} output parameters`;
+    const ceiling = kernelOutputScaleCeiling(node.op, ADD_LEFT_SHIFT[act]);
+    for (const o of realOutputs(rule, node)) {
+      const r = ceiling === null ? null : this.rangeOf(o, act);
+      if (r && activationParams(r[0], r[1], act).scale > ceiling!) {
+        return `output range [${fmt(r[0])}, ${fmt(r[1])}] too wide for TFLite's integer ${node.op} (output scale above ${fmt(ceiling!)})`;
       }
-      if (rule.output.kind === 'fixed' && !fixedOutput(rule, variant)) return why(`no fixed ${variant} output parameters`);
-      const ceiling = kernelOutputScaleCeiling(node.op, actType === 'int16' ? 15 : 20);
-      for (const o of realOutputs(rule, node)) {
-        const r = ceiling === null ? null : rangeOf(o);
-        if (r && activationParams(r[0], r[1], actType).scale > ceiling!) {
-          return why(`output range [${fmt(r[0])}, ${fmt(r[1])}] too wide for TFLite's integer ${node.op} (output scale above ${fmt(ceiling!)})`);
-        }
+    }
+    return null;
+  }
+
+  /** Float nodes are warnings (errors with --strict). */
+  private reportFloatNodes(firstFloat: number): void {
+    const floatHere = this.report.floatOps.slice(firstFloat);
+    if (this.recipe.strict && floatHere.length) {
+      throw new UnsupportedError(`--strict: ${floatHere.length} op(s)${this.where} cannot be quantized to ${this.modeAct}: `
+        + floatHere.map((o) => `${o.op} (#${o.index}: ${o.reason})`).join('; '));
+    }
+    for (const o of floatHere) this.report.warnings.push(`${o.op} (node #${o.index}${this.where}) stays float: ${o.reason}`);
+  }
+
+  // ---- 2. domains: the tensor holding each original tensor in int8, int16 and float32
+
+  /** Tensor i becomes an integer tensor of type `dtype` (its producer's output) with these parameters. */
+  private setInt(i: number, params: QuantParams, dtype: ActType): void {
+    const t = this.T[i];
+    t.dtype = dtype;
+    t.quantization = q([params.scale], [params.zeroPoint]);
+    t.data = null;
+    this.domains.setHome(i, dtype, i);
+  }
+
+  /** The entry subgraph's inputs in the recipe's input type; a called subgraph's in their boundary group's. */
+  private rewriteInputs(): number[] {
+    const { sg, s, recipe, T, edit, domains } = this;
+    const newInputs = [...sg.inputs];
+    for (const [k, i] of sg.inputs.entries()) {
+      const t = sg.tensors[i];
+      if (!isFloat(t)) continue;
+      const p = this.calibratedParams(i, this.modeAct);
+      if (s !== 0) {
+        // A called subgraph's input holds what its caller passes: the boundary group's parameters.
+        if (p) this.setInt(i, p, this.modeAct);
+        else domains.setHome(i, 'float32', i);
+        continue;
       }
+      if (recipe.inputType === 'float32' || !p) { domains.setHome(i, 'float32', i); continue; }
+      if (recipe.inputType === 'uint8') {
+        // uint8 at the edge, as TF writes it: the same scale, zero point + 128, then QUANTIZE to int8.
+        T[i].dtype = 'uint8';
+        T[i].quantization = q([p.scale], [p.zeroPoint + 128]);
+        const j = edit.derive(i, '_int8', 'int8', q([p.scale], [p.zeroPoint]));
+        edit.addOp('QUANTIZE', [i], [j], quantizeOpVersion('int8'));
+        domains.setHome(i, 'int8', j);
+      } else {
+        this.setInt(i, p, this.modeAct);
+      }
+      newInputs[k] = i;
     }
-    return rule;
-  });
-  const floatHere = report.floatOps.slice(firstFloat);
-  if (recipe.strict && floatHere.length) {
-    throw new UnsupportedError(`--strict: ${floatHere.length} op(s)${where} cannot be quantized to ${actType}: `
-      + floatHere.map((o) => `${o.op} (#${o.index}: ${o.reason})`).join('; '));
+    return newInputs;
   }
-  for (const o of floatHere) report.warnings.push(`${o.op} (node #${o.index}${where}) stays float: ${o.reason}`);
 
-  const edit = new GraphEdit(sg);
-  const weights = new WeightCache(edit, log, ctx);
-  const T = edit.tensors;
-
-  // 2. Domains. intOf[i] / floatOf[i]: the tensor holding original tensor i in each domain (-1 = not yet made).
-  const intOf = new Int32Array(sg.tensors.length).fill(-1);
-  const floatOf = new Int32Array(sg.tensors.length).fill(-1);
-  const setInt = (i: number, params: QuantParams, dtype: DType = actType) => {
-    T[i].dtype = dtype;
-    T[i].quantization = q([params.scale], [params.zeroPoint]);
-    T[i].data = null;
-    intOf[i] = i;
-  };
-
-  const newInputs = [...sg.inputs];
-  for (const [k, i] of sg.inputs.entries()) {
-    const t = sg.tensors[i];
-    if (!isFloat(t)) continue;
-    const p = calibratedParams(i);
-    if (s !== 0) {
-      // A called subgraph's input holds what its caller passes: the boundary group's parameters.
-      if (p) setInt(i, p);
-      else floatOf[i] = i;
-      continue;
-    }
-    if (recipe.inputType === 'float32' || !p) { floatOf[i] = i; continue; }
-    if (recipe.inputType === 'uint8') {
-      // uint8 at the edge, as TF writes it: the same scale, zero point + 128, then QUANTIZE to int8.
-      T[i].dtype = 'uint8';
-      T[i].quantization = q([p.scale], [p.zeroPoint + 128]);
-      const j = edit.derive(i, '_int8', 'int8', q([p.scale], [p.zeroPoint]));
-      edit.addOp('QUANTIZE', [i], [j], quantizeOpVersion('int8'));
-      intOf[i] = j;
-    } else {
-      setInt(i, p);
-    }
-    newInputs[k] = i;
+  /** Constants and tensors produced by float nodes start in the float domain; rewritten nodes set their outputs'. */
+  private startDomains(plan: NodePlan[]): void {
+    const { sg, domains } = this;
+    sg.tensors.forEach((t, i) => { if (domains.home(i) === undefined && isFloat(t)) domains.setHome(i, 'float32', i); });
+    sg.operators.forEach((node, n) => {
+      const k = plan[n].kind;
+      if (k === 'op' || k === 'lstm' || k === 'call') for (const o of node.outputs) domains.clear(o);
+    });
   }
-  // Constants and tensors produced by float nodes start in the float domain.
-  sg.tensors.forEach((t, i) => { if (intOf[i] < 0 && floatOf[i] < 0 && isFloat(t)) floatOf[i] = i; });
-  sg.operators.forEach((node, n) => {
-    if (plan[n]) for (const o of node.outputs) floatOf[o] = -1;
-  });
 
-  /** The integer tensor for original tensor i, with the given params (QUANTIZE inserted if needed). */
-  const asInt = (i: number, want?: Quantization): number => {
+  /**
+   * The `act` tensor for original tensor i, with the given params (QUANTIZE inserted if needed). A float value is
+   * quantized with its calibrated parameters (then requantized to `want`); an integer value of the other width is
+   * converted straight to `want` (or its calibrated parameters in `act`).
+   */
+  private asInt(i: number, act: ActType, want?: Quantization): number {
+    const { sg, edit, domains, T } = this;
     const t = sg.tensors[i];
     if (isConst(t) && isFloat(t)) {
       // A real-valued constant used as an activation: quantized with its own range (or the wanted params).
-      const p = want ? { scale: want.scale[0], zeroPoint: want.zeroPoint[0] } : calibratedParams(i)!;
-      const data = quantizeWithParams(weights.values(i), p, actType);
-      return edit.derive(i, `_${actType}`, actType, q([p.scale], [p.zeroPoint]), bytesOf(data));
+      const p = want ? { scale: want.scale[0], zeroPoint: want.zeroPoint[0] } : this.calibratedParams(i, act)!;
+      const data = quantizeWithParams(this.weights.values(i), p, act);
+      return edit.derive(i, `_${act}`, act, q([p.scale], [p.zeroPoint]), bytesOf(data));
     }
-    let cur = intOf[i];
+    let cur = domains.get(i, act);
     if (cur < 0) {
-      const p = calibratedParams(i)!;
-      cur = edit.derive(i, `_${actType}`, actType, q([p.scale], [p.zeroPoint]));
-      edit.addOp('QUANTIZE', [floatOf[i]], [cur], quantizeOpVersion(actType));
-      intOf[i] = cur;
+      const home = domains.home(i)!;
+      if (home !== 'float32') {
+        const p = want ? { scale: want.scale[0], zeroPoint: want.zeroPoint[0] } : this.calibratedParams(i, act)!;
+        const j = this.convert(i, home, act, p);
+        if (want) return j;
+        domains.set(i, act, j);
+        return j;
+      }
+      const p = this.calibratedParams(i, act)!;
+      cur = edit.derive(i, `_${act}`, act, q([p.scale], [p.zeroPoint]));
+      edit.addOp('QUANTIZE', [domains.get(i, 'float32')], [cur], quantizeOpVersion(act));
+      domains.set(i, act, cur);
     }
     if (want && !sameParams(T[cur].quantization, want)) {
       // Requantize to the parameters a same-scale op needs.
-      const j = edit.derive(i, '_requantized', actType, { ...want });
-      edit.addOp('QUANTIZE', [cur], [j], quantizeOpVersion(actType));
+      const j = edit.derive(i, '_requantized', act, { ...want });
+      edit.addOp('QUANTIZE', [cur], [j], quantizeOpVersion(act));
       return j;
     }
     return cur;
-  };
-  const asFloat = (i: number): number => {
-    if (floatOf[i] >= 0) return floatOf[i];
-    const src = intOf[i];
+  }
+
+  /** A new `to` tensor with parameters p holding original tensor i, from its value in integer domain `from`. */
+  private convert(i: number, from: ActType, to: ActType, p: QuantParams): number {
+    const src = requantizesDirectly(from, to) ? this.domains.get(i, from) : this.asFloat(i);
+    const j = this.edit.derive(i, `_${to}`, to, q([p.scale], [p.zeroPoint]));
+    this.edit.addOp('QUANTIZE', [src], [j], quantizeOpVersion(to));
+    return j;
+  }
+
+  private asFloat(i: number): number {
+    const { edit, domains, T } = this;
+    const cur = domains.get(i, 'float32');
+    if (cur >= 0) return cur;
+    const src = domains.homeTensor(i);
     const j = edit.derive(i, '_dequantized', 'float32', null);
     edit.addOp('DEQUANTIZE', [src], [j], dequantizeOpVersion(T[src].dtype));
-    floatOf[i] = j;
+    domains.set(i, 'float32', j);
     return j;
-  };
-  const paramsOf = (ti: number): QuantParams => {
-    const qz = T[ti].quantization!;
-    return { scale: qz.scale[0], zeroPoint: qz.zeroPoint[0] };
-  };
-  /** The scale asInt(i) gives original tensor i, before it is made (a bias's weight scales depend on it). */
-  const intScaleOf = (i: number): number => {
-    const cur = intOf[i];
-    return cur >= 0 && !isConst(sg.tensors[i]) ? T[cur].quantization!.scale[0] : calibratedParams(i)!.scale;
-  };
+  }
 
-  /** The range a sum of (input elements / output elements) values of the quantized input `ti` can reach. */
-  const sumReach = (ti: number, out: number): [number, number] | undefined => {
-    const inCount = elementCount(T[ti].shape), outCount = elementCount(sg.tensors[out].shape);
-    if (!(inCount > 0 && outCount > 0) || [...T[ti].shape, ...sg.tensors[out].shape].some((d) => d < 0)) return undefined;
-    const { scale, zeroPoint } = paramsOf(ti);
-    const [qmin, qmax] = T[ti].dtype === 'int16' ? [-32768, 32767] : T[ti].dtype === 'uint8' ? [0, 255] : [-128, 127];
-    const count = inCount / outCount;
-    return [count * scale * (qmin - zeroPoint), count * scale * (qmax - zeroPoint)];
-  };
+  // ---- 3. nodes in order
 
-  /**
-   * Output parameters raised to the smallest scale the integer kernel accepts (numerics.ts kernelOutputScaleFloor):
-   * the zero point stays, so the representable range only grows.
-   */
-  const withKernelFloor = (node: Operator, inputs: number[], acts: number[], rule: OpRule, o: number, p: QuantParams): QuantParams => {
-    const scalesOf = (i: number | undefined) => (i !== undefined && i >= 0 ? T[i].quantization?.scale ?? [] : []);
-    const limit = kernelOutputScaleFloor({
-      op: node.op, fusedActivation: node.options.fusedActivationFunction as string | undefined,
-      inputs: acts.map((k) => scalesOf(inputs[k])[0]).filter((s) => s !== undefined),
-      weights: rule.weights?.length ? scalesOf(inputs[rule.weights[0].input]) : undefined,
-      bias: rule.bias ? scalesOf(inputs[rule.bias.input]) : undefined,
-      addLeftShift: actType === 'int16' ? 15 : 20,
-    });
-    if (!limit || p.scale >= limit.floor) return p;
-    const scale = float32AtLeast(limit.floor);
-    log.add(sg.tensors[o].name, 'kernel-scale-floor', `output scale ${fmt(p.scale)} raised to ${fmt(scale)}: ${limit.why} `
-      + '(TFLite\'s runtime refuses the model otherwise)');
-    return { scale, zeroPoint: p.zeroPoint };
-  };
+  private rewriteNode(node: Operator, n: number, plan: NodePlan): void {
+    const { sg, edit, domains } = this;
+    switch (plan.kind) {
+      case 'untouched':
+      case 'float': {
+        const inputs = node.inputs.map((i) => (i < 0 || !isFloat(sg.tensors[i]) ? i : this.asFloat(i)));
+        edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
+        for (const o of node.outputs) if (isFloat(sg.tensors[o])) domains.setHome(o, 'float32', o);
+        return;
+      }
+      case 'lstm': return this.rewriteLstm(n, node);
+      case 'call': return this.rewriteCall(n, node, plan.act);
+      case 'op': return this.rewriteOp(n, node, plan.rule, plan.act);
+    }
+  }
 
-  // 3. Nodes in order.
-  sg.operators.forEach((node, n) => {
-    const rule = plan[n];
-    if (!rule) {
-      const inputs = node.inputs.map((i) => (i < 0 || !isFloat(sg.tensors[i]) ? i : asFloat(i)));
-      edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
-      for (const o of node.outputs) if (isFloat(sg.tensors[o])) floatOf[o] = o;
-      return;
-    }
-    if (rule === 'lstm') {
-      rewriteLstm(n, node);
-      return;
-    }
-    if (rule === 'call') {
-      rewriteCall(n, node);
-      return;
-    }
+  /** A QUANTIZE_RULES op: weights, activations, bias, then output parameters, all in activation type `act`. */
+  private rewriteOp(n: number, node: Operator, rule: OpRule, act: ActType): void {
+    const { sg, s, recipe, weights, T } = this;
+    const biasType = act === 'int16' ? 'int64' : 'int32';
     const inputs = [...node.inputs];
     const weightScales = new Map<number, number[]>();
     const biasIndex = rule.bias ? node.inputs[rule.bias.input] : undefined;
     const biasNeed = rule.bias && biasIndex !== undefined && biasIndex >= 0
-      ? { weight: rule.bias.weight, values: weights.values(biasIndex), inputScale: intScaleOf(node.inputs[rule.bias.activation]) }
+      ? { weight: rule.bias.weight, values: weights.values(biasIndex), inputScale: this.intScaleOf(node.inputs[rule.bias.activation], act) }
       : null;
     for (const w of rule.weights ?? []) {
       const perChannel = perChannelFor(recipe, w, node, n, sg, s);
@@ -576,73 +658,111 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
     }
     const weightSet = new Set((rule.weights ?? []).map((w) => w.input));
     const shared = rule.output.kind === 'shared';
-    const sharedParams = shared ? calibratedParams(node.outputs[0])! : null;
-    const acts = rule.activations === 'all' ? node.inputs.map((_, k) => k) : rule.activations;
+    const sharedParams = shared ? this.calibratedParams(node.outputs[0], act)! : null;
+    const acts = activationSlots(rule, node);
     for (const k of acts) {
       const ti = node.inputs[k];
       if (ti === undefined || ti < 0 || weightSet.has(k) || !isFloat(sg.tensors[ti])) continue;
-      inputs[k] = asInt(ti, sharedParams ? q([sharedParams.scale], [sharedParams.zeroPoint]) : undefined);
+      inputs[k] = this.asInt(ti, act, sharedParams ? q([sharedParams.scale], [sharedParams.zeroPoint]) : undefined);
     }
     if (rule.bias) {
       const bi = node.inputs[rule.bias.input];
       if (bi !== undefined && bi >= 0) {
-        const inScale = paramsOf(inputs[rule.bias.activation]).scale;
+        const inScale = this.paramsOf(inputs[rule.bias.activation]).scale;
         inputs[rule.bias.input] = weights.bias(bi, inScale, weightScales.get(rule.bias.weight)!, biasType);
       }
     }
-    // Output parameters.
     if (rule.output.kind !== 'none') {
       const firstAct = acts.map((k) => inputs[k]).find((i) => i !== undefined && i >= 0 && T[i].quantization);
       for (const o of realOutputs(rule, node)) {
-        let p: QuantParams;
-        if (rule.output.kind === 'fixed') {
-          const [scale, zeroPoint] = fixedOutput(rule, variant)!;
-          p = { scale, zeroPoint };
-        } else if (rule.output.kind === 'same-as-input' && firstAct !== undefined) p = paramsOf(firstAct);
-        else if (shared) p = sharedParams!;
-        else if (rule.output.kind === 'calibrated') {
-          p = calibratedParams(o, rule.output.headroom, rule.output.sumOfInputs && firstAct !== undefined ? sumReach(firstAct, o) : undefined)!;
-        } else p = calibratedParams(o)!;
-        if (rule.output.kind === 'calibrated') p = withKernelFloor(node, inputs, acts, rule, o, p);
-        setInt(o, p);
+        this.setInt(o, this.outputParams(node, rule, act, inputs, acts, o, firstAct, sharedParams), act);
       }
     }
-    const version = rule.version(variant, node);
-    edit.operators.push({
+    const version = rule.version(act, node);
+    this.edit.operators.push({
       ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates], version,
-      options: { ...node.options, ...(rule.options?.(variant) ?? {}) },
+      options: { ...node.options, ...(rule.options?.(act) ?? {}) },
     });
-    report.quantizedOps.push({ index: n, op: node.op, variant, version });
-  });
+    this.report.quantizedOps.push({ index: n, op: node.op, variant: act, version });
+  }
+
+  /** Parameters of output o by the rule's output kind. */
+  private outputParams(node: Operator, rule: OpRule, act: ActType, inputs: number[], acts: number[], o: number,
+    firstAct: number | undefined, sharedParams: QuantParams | null): QuantParams {
+    const out = rule.output;
+    if (out.kind === 'fixed') {
+      const [scale, zeroPoint] = fixedOutput(rule, act)!;
+      return { scale, zeroPoint };
+    }
+    if (out.kind === 'same-as-input' && firstAct !== undefined) return this.paramsOf(firstAct);
+    if (out.kind === 'shared') return sharedParams!;
+    if (out.kind !== 'calibrated') return this.calibratedParams(o, act)!;
+    const p = this.calibratedParams(o, act, out.headroom, out.sumOfInputs && firstAct !== undefined ? this.sumReach(firstAct, o) : undefined)!;
+    return this.withKernelFloor(node, inputs, acts, rule, o, p, act);
+  }
+
+  /** The range a sum of (input elements / output elements) values of the quantized input `ti` can reach. */
+  private sumReach(ti: number, out: number): [number, number] | undefined {
+    const { T, sg } = this;
+    const inCount = elementCount(T[ti].shape), outCount = elementCount(sg.tensors[out].shape);
+    if (!(inCount > 0 && outCount > 0) || [...T[ti].shape, ...sg.tensors[out].shape].some((d) => d < 0)) return undefined;
+    const { scale, zeroPoint } = this.paramsOf(ti);
+    const [qmin, qmax] = T[ti].dtype === 'int16' ? [-32768, 32767] : T[ti].dtype === 'uint8' ? [0, 255] : [-128, 127];
+    const count = inCount / outCount;
+    return [count * scale * (qmin - zeroPoint), count * scale * (qmax - zeroPoint)];
+  }
+
+  /**
+   * Output parameters raised to the smallest scale the integer kernel accepts (numerics.ts kernelOutputScaleFloor):
+   * the zero point stays, so the representable range only grows.
+   */
+  private withKernelFloor(node: Operator, inputs: number[], acts: number[], rule: OpRule, o: number, p: QuantParams, act: ActType): QuantParams {
+    const { T } = this;
+    const scalesOf = (i: number | undefined) => (i !== undefined && i >= 0 ? T[i].quantization?.scale ?? [] : []);
+    const limit = kernelOutputScaleFloor({
+      op: node.op, fusedActivation: node.options.fusedActivationFunction as string | undefined,
+      inputs: acts.map((k) => scalesOf(inputs[k])[0]).filter((s) => s !== undefined),
+      weights: rule.weights?.length ? scalesOf(inputs[rule.weights[0].input]) : undefined,
+      bias: rule.bias ? scalesOf(inputs[rule.bias.input]) : undefined,
+      addLeftShift: ADD_LEFT_SHIFT[act],
+    });
+    if (!limit || p.scale >= limit.floor) return p;
+    const scale = float32AtLeast(limit.floor);
+    this.log.add(this.sg.tensors[o].name, 'kernel-scale-floor', `output scale ${fmt(p.scale)} raised to ${fmt(scale)}: ${limit.why} `
+      + '(TFLite\'s runtime refuses the model otherwise)');
+    return { scale, zeroPoint: p.zeroPoint };
+  }
 
   /** WHILE / IF / CALL: operands and results in their boundary group's domain (integer with the group's parameters). */
-  function rewriteCall(n: number, node: Operator): void {
+  private rewriteCall(n: number, node: Operator, act: ActType): void {
+    const { sg } = this;
     const inputs = node.inputs.map((i) => {
       if (i < 0 || !isFloat(sg.tensors[i])) return i;
-      const p = calibratedParams(i);
-      return p ? asInt(i, q([p.scale], [p.zeroPoint])) : asFloat(i);
+      const p = this.calibratedParams(i, act);
+      return p ? this.asInt(i, act, q([p.scale], [p.zeroPoint])) : this.asFloat(i);
     });
     for (const o of node.outputs) {
       if (!isFloat(sg.tensors[o])) continue;
-      const p = calibratedParams(o);
-      if (p) setInt(o, p);
-      else floatOf[o] = o;
+      const p = this.calibratedParams(o, act);
+      if (p) this.setInt(o, p, act);
+      else this.domains.setHome(o, 'float32', o);
     }
-    edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
-    report.quantizedOps.push({ index: n, op: node.op, variant, version: node.version });
+    this.edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates: [...node.intermediates] });
+    this.report.quantizedOps.push({ index: n, op: node.op, variant: act, version: node.version });
   }
 
-  function rewriteLstm(n: number, node: Operator): void {
+  private rewriteLstm(n: number, node: Operator): void {
+    const { edit, weights, T, log } = this;
     const inputs = [...node.inputs];
-    const x = asInt(node.inputs[LSTM.input]);
+    const x = this.asInt(node.inputs[LSTM.input], 'int8');
     inputs[LSTM.input] = x;
-    const inScale = paramsOf(x).scale;
+    const inScale = this.paramsOf(x).scale;
     const out = node.outputs[0];
     // TFLite's integer LSTM subtracts the hidden zero point where it should add it (CwiseMul: value -= zp), so TF
     // quantizes the hidden state over a symmetric range (zero point 0 or -1); an asymmetric one shifts every output.
-    const outRange = rangeOf(out)!;
+    const outRange = this.rangeOf(out, 'int8')!;
     const outMax = Math.max(-outRange[0], outRange[1]);
-    const outP = paramsOver(out, -outMax, outMax, 'calibrated');
+    const outP = this.paramsOver(out, -outMax, outMax, 'calibrated', 'int8');
     const gateWeightScale: number[] = [];
     for (let g = 0; g < 4; g++) {
       for (const slot of [LSTM.inputWeights[g], LSTM.recurrentWeights[g]]) {
@@ -656,7 +776,7 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
     // With layer normalization (TF's LSTM quantization spec): int16 symmetric coefficients; the gate bias, added
     // after normalization, at coefficient scale x 2^-10; the gates' pre-normalization values (intermediates 0..3)
     // int16 symmetric over their calibrated range.
-    const cell = calib.lstmCells.get(n)!;
+    const cell = this.calib.lstmCells.get(n)!;
     const layerNorm = LSTM.layerNorm.some((slot) => slot < node.inputs.length && node.inputs[slot] >= 0);
     const lnScale: number[] = [];
     if (layerNorm) {
@@ -691,53 +811,58 @@ function rewriteSubgraphFullInteger(model: Model, s: number, recipe: Recipe, cal
         ? { name, shape: [0], dtype: 'int16', data: null, quantization: q([Math.fround(cell.maxAbsGate[k] / 32767 || 2 ** -12)], [0]), isVariable: false }
         : { name, shape: [0], dtype: 'float32', data: null, quantization: null, isVariable: false }
       : { name, shape: [0], dtype: 'int8', data: null, quantization: q([outP.scale], [outP.zeroPoint]), isVariable: false }));
-    setInt(out, outP);
+    this.setInt(out, outP, 'int8');
     edit.operators.push({ ...node, inputs, outputs: [...node.outputs], intermediates, version: INTEGER_LSTM_VERSION,
       options: { ...node.options, asymmetricQuantizeInputs: false } });
-    report.quantizedOps.push({ index: n, op: node.op, variant: 'int8', version: INTEGER_LSTM_VERSION });
+    this.report.quantizedOps.push({ index: n, op: node.op, variant: 'int8', version: INTEGER_LSTM_VERSION });
   }
 
-  // 4. Model outputs in the requested type; a called subgraph's in its boundary group's parameters.
-  const boundaryOutput = (o: number): number => {
-    if (!isFloat(sg.tensors[o])) return o;
-    const p = calibratedParams(o);
-    if (!p) return floatOf[o] >= 0 ? floatOf[o] : asFloat(o);
-    return asInt(o, q([p.scale], [p.zeroPoint]));
-  };
-  const newOutputs = s !== 0 ? sg.outputs.map(boundaryOutput) : sg.outputs.map((o) => {
+  // ---- 4. outputs: the model's in the requested type; a called subgraph's in its boundary group's parameters
+
+  private boundaryOutput(o: number): number {
+    if (!isFloat(this.sg.tensors[o])) return o;
+    const p = this.calibratedParams(o, this.modeAct);
+    if (!p) return this.asFloat(o);
+    return this.asInt(o, this.modeAct, q([p.scale], [p.zeroPoint]));
+  }
+
+  private modelOutput(o: number): number {
+    const { sg, edit, domains, T, recipe } = this;
     const t = sg.tensors[o];
     if (!isFloat(t)) return o;
     const want = recipe.outputType;
-    if (intOf[o] === o) {
-      if (want === actType) return o;
+    const home = domains.home(o);
+    if (home !== undefined && home !== 'float32' && domains.get(o, home) === o) {
+      if (want === home) return o;
       // The model output keeps its name; the internal integer tensor gets a suffix (as TF's `Identity_int8`).
-      const name = edit.rename(o, `${T[o].name}_${actType}`);
+      const name = edit.rename(o, `${T[o].name}_${home}`);
       if (want === 'float32') {
         const j = edit.add({ name, shape: [...T[o].shape], ...signatureOf(T[o]), dtype: 'float32', data: null, quantization: null, isVariable: false });
-        edit.addOp('DEQUANTIZE', [o], [j], dequantizeOpVersion(actType));
+        edit.addOp('DEQUANTIZE', [o], [j], dequantizeOpVersion(home));
         return j;
       }
-      // uint8: same scale, zero point + 128.
-      const p = paramsOf(o);
+      // An integer output of the other width: the value in the output's width (zero point + 128 for uint8).
+      const src = want === 'uint8' && home === 'int8' ? o : this.asInt(o, want === 'uint8' ? 'int8' : want);
+      if (want !== 'uint8') { edit.rename(src, name); return src; }
+      const p = this.paramsOf(src);
       const j = edit.add({ name, shape: [...T[o].shape], ...signatureOf(T[o]), dtype: 'uint8', data: null, quantization: q([p.scale], [p.zeroPoint + 128]), isVariable: false });
-      edit.addOp('QUANTIZE', [o], [j], quantizeOpVersion('uint8'));
+      edit.addOp('QUANTIZE', [src], [j], quantizeOpVersion('uint8'));
       return j;
     }
     // Produced in float.
-    if (want === 'float32') return floatOf[o] >= 0 ? floatOf[o] : asFloat(o);
-    const p = calibratedParams(o);
-    if (!p) { report.warnings.push(`output '${t.name}' has no calibration range: left float`); return o; }
-    const dtype: DType = want === 'uint8' ? 'uint8' : actType;
+    if (want === 'float32') return this.asFloat(o);
+    const dtype = want === 'uint8' ? 'uint8' : want;
+    const p = this.calibratedParams(o, dtype === 'uint8' ? 'int8' : dtype);
+    if (!p) { this.report.warnings.push(`output '${t.name}' has no calibration range: left float`); return o; }
     const j = edit.derive(o, `_${dtype}`, dtype, q([p.scale], [dtype === 'uint8' ? p.zeroPoint + 128 : p.zeroPoint]));
     edit.addOp('QUANTIZE', [o], [j], quantizeOpVersion(dtype));
     return j;
-  });
-
-  if (s !== 0) {
-    for (const o of report.quantizedOps.slice(firstQuantized)) o.subgraph = s;
-    for (const o of report.floatOps.slice(firstFloat)) o.subgraph = s;
   }
-  return { edit, inputs: newInputs, outputs: newOutputs };
+}
+
+/** The input slots a rule quantizes as activations. */
+function activationSlots(rule: OpRule, node: Operator): number[] {
+  return rule.activations === 'all' ? node.inputs.map((_, k) => k) : rule.activations;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
