@@ -30,7 +30,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lq-auto-'));
   const out = path.join(dir, 'auto.tflite');
   const r = cli(['quantize', MODEL, '--max-drop', '0.2', '--calibration', CAL, '--validation', VAL, '--test', TEST,
-    '-o', out, '--json', '--threads', '1']);
+    '-o', out, '--json', '--threads', '1', '--save-recipe', path.join(dir, 'auto-recipe.json')]);
   auto = { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : null, out };
 });
 
@@ -218,4 +218,16 @@ test('reference grid: full int8, 1-3 worst layers in float, 16x8, dynamic, float
   const result = await autoQuantize(model, await options());
   assert.ok(result.chosen);
   assert.ok(result.bytes!.length <= grid.smallest_meeting!.file_bytes!, `${result.chosen} ${result.bytes!.length} B vs grid ${grid.smallest_meeting!.name} ${grid.smallest_meeting!.file_bytes} B`);
+});
+
+test('the recipe saved by the search replays (--recipe alone) to a byte-identical model', () => {
+  assert.equal(auto.code, 0, auto.stderr);
+  const recipe = path.join(dir, 'auto-recipe.json');
+  const saved = JSON.parse(fs.readFileSync(recipe, 'utf8'));
+  assert.equal(saved.format, 'litequant-recipe');
+  assert.equal(saved.calibration?.dataset ?? saved.dataset, CAL, 'the recipe names its calibration data');
+  const replay = path.join(dir, 'replay.tflite');
+  const r = cli(['quantize', MODEL, '--recipe', recipe, '-o', replay, '--threads', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Buffer.from(fs.readFileSync(replay)).equals(fs.readFileSync(auto.out)), 'replayed bytes equal the chosen model');
 });
