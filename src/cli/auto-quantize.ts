@@ -42,12 +42,13 @@ export interface AutoQuantizeFlags extends DatasetFlags, SourceFlags {
   calibrationMethod?: string;
   excludeOp?: string[];
   excludeTensor?: string[];
+  algorithm?: unknown[];
   strict?: boolean;
 }
 
 const SEARCH_CHOICES: [keyof AutoQuantizeFlags, string][] = [
   ['mode', '--mode'], ['perTensor', '--per-tensor'], ['perChannelDense', '--per-channel-dense'], ['calibrationMethod', '--calibration-method'],
-  ['excludeOp', '--exclude-op'], ['excludeTensor', '--exclude-tensor'], ['strict', '--strict'],
+  ['excludeOp', '--exclude-op'], ['excludeTensor', '--exclude-tensor'], ['algorithm', '--algorithm'], ['strict', '--strict'],
 ];
 
 export interface AutoQuantizeFileResult extends Omit<AutoQuantizeResult, 'model' | 'bytes'> {

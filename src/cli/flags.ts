@@ -9,6 +9,7 @@
 import { DatasetError, UsageError } from '../errors.js';
 import { checkExcludeOp } from '../quantize/recipe.js';
 import { parseCalibrationMethod } from '../quantize/observers.js';
+import { parseAlgorithmSpec } from '../quantize/index.js';
 import { DATASET_FLAG_PARSERS, parseDatasetSpec, type DatasetFlagValues } from '../evaluate/datasets/spec.js';
 
 export interface FlagParser<T> {
@@ -107,6 +108,16 @@ export const calibrationMethod = flagParser({ valid: 'percentile:99.9', invalid:
     throw e;
   }
   return v;
+});
+
+/** --algorithm: a PTQ algorithm, name[:key=value,...] (algorithms/index.ts). */
+export const algorithm = flagParser({ valid: 'gptq', invalid: ['nope', '', 'gptq:order', 'gptq:bogus=1'] }, (v) => {
+  try {
+    return parseAlgorithmSpec(v);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`--algorithm: ${e.message}`);
+    throw e;
+  }
 });
 
 const DATASET_INVALID: { [K in keyof typeof DATASET_FLAG_PARSERS]: { valid: string; invalid: string[] } } = {

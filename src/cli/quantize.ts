@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { quantize, DEFAULT_SAMPLES, type QuantizeReport } from '../quantize/index.js';
+import { algorithmNames, quantize, DEFAULT_SAMPLES, type AlgorithmSpec, type QuantizeReport } from '../quantize/index.js';
 import { openDataset } from '../evaluate/datasets/index.js';
 import { writeModel, writeModelFileAsync } from '../format/index.js';
 import { IO_TYPES, MODES } from '../quantize/recipe.js';
@@ -15,7 +15,7 @@ import { checkOutputs } from '../util/in-place.js';
 import {
   addDatasetFlags, addThreadsFlag, datasetInputPaths, datasetOptions, loadSourceModel, modelInputPaths, modelInputs, type DatasetFlags,
 } from './common.js';
-import { calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, points, positiveInt, positiveSeconds } from './flags.js';
+import { algorithm, calibrationMethod, datasetSpec, each, excludeOp, nonEmpty, oneOf, outputFile, points, positiveInt, positiveSeconds } from './flags.js';
 import { NO_SOLUTION_EXIT_CODE, runAutoQuantize, type AutoQuantizeFlags } from './auto-quantize.js';
 import { addMaxMemoryFlag } from './memory-flag.js';
 import { applyRecipeFlags, loadRecipeFile, saveRunRecipe, type LoadedRecipe } from './recipe-flags.js';
@@ -36,6 +36,7 @@ interface QuantizeFlags extends DatasetFlags, SourceFlags {
   calibrationMethod?: string;
   excludeOp?: string[];
   excludeTensor?: string[];
+  algorithm?: AlgorithmSpec[];
   strict?: boolean;
   threads?: number;
   maxMemory?: number;
@@ -94,7 +95,11 @@ export async function quantizeFile(input: string, flags: QuantizeFlags, showProg
   const shuffleSeed = flags.shuffle;
   const progress = phaseProgress(showProgress);
   const scopes = recipe?.scopes(model) ?? [];
-  const algorithms = recipe?.algorithms ?? [];
+  if (recipe && flags.algorithm && JSON.stringify(recipe.algorithms) !== JSON.stringify(flags.algorithm)) {
+    throw new UsageError(`--algorithm ${flags.algorithm.map((a) => a.name).join(' ')} disagrees with the algorithms of ${flags.recipe} `
+      + `(${recipe.algorithms.map((a) => a.name).join(', ') || 'none'})`);
+  }
+  const algorithms = recipe?.algorithms ?? flags.algorithm ?? [];
   const { model: quantized, report } = await quantize(model, {
     mode, scopes, algorithms, representativeDataset, samples: flags.samples, shuffleSeed,
     inputType: flags.inputType, outputType: flags.outputType, perTensor: flags.perTensor,
@@ -126,6 +131,7 @@ export function formatQuantizeResult(r: QuantizeFileResult): string {
     '',
     table(['op', 'quantized as', '>version', '>count'], [...counts].map(([k, n]) => [...k.split('|'), n])),
   ];
+  if (rep.algorithms.length) lines.push('', ...rep.algorithms.map((a) => `algorithm ${a}`));
   if (rep.floatOps.length) {
     lines.push('', table(['left in float', 'reason'], rep.floatOps.map((o) => [`${o.op} (node ${o.index}${o.subgraph ? ` of subgraph ${o.subgraph}` : ''})`, o.reason ?? ''])));
   }
@@ -153,6 +159,7 @@ export function registerQuantize(program: Command): void {
     .option('--calibration-method <m>', 'minmax (default, as TF) | percentile[:P] | mse | kl', calibrationMethod)
     .option('--exclude-op <op...>', 'keep these op types (builtin names, e.g. SOFTMAX) or nodes (#3) in float', each(excludeOp))
     .option('--exclude-tensor <name...>', 'keep the ops producing these tensors in float', each(nonEmpty('--exclude-tensor', 'a tensor name')))
+    .option('--algorithm <spec...>', `PTQ algorithms, each name[:key=value,...], run in stage order: ${algorithmNames().join(', ')} (README: Algorithms)`, each(algorithm))
     .option('--strict', 'fail instead of leaving unquantizable ops in float (TFLITE_BUILTINS_INT8)')
     .option('--max-drop <points>', 'automatic search: the smallest (then fastest) model whose --validation top-1 is at most this many ' +
       `points below float (needs --calibration, --validation; no model meets it: nothing written, exit ${NO_SOLUTION_EXIT_CODE})`, points('--max-drop'))

@@ -24,7 +24,7 @@ import './algorithms/registry.js';
 export type { QuantizeMode, IOType, Recipe } from './recipe.js';
 export type { ScopeRule, ScopePrecision, WeightGranularity } from './scopes.js';
 export type { AlgorithmSpec, PtqAlgorithm } from './algorithms/index.js';
-export { algorithmNames } from './algorithms/index.js';
+export { algorithmNames, parseAlgorithmSpec } from './algorithms/index.js';
 export type { RepresentativeDataset, Progress } from './calibrate.js';
 export type { OpSummary } from './rewrite.js';
 export type { NumericAdjustment, NumericAction } from './numerics.js';

@@ -169,7 +169,7 @@ test('--recipe: flags that agree are accepted, contradicting ones are usage erro
   assert.equal(fs.existsSync(path.join(dir, 'd3.tflite')), false);
   const none = cli(['quantize', MODEL, '-o', path.join(dir, 'd4.tflite')]);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /needs --mode MODE or --recipe FILE/);
+  assert.match(none.stderr, /needs --mode .*--recipe FILE/);
   const missing = cli(['quantize', MODEL, '-o', path.join(dir, 'd5.tflite'), '--recipe', path.join(dir, 'nope.json')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.json: cannot read the recipe/);

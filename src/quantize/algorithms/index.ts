@@ -70,3 +70,22 @@ export function makeAlgorithms(specs: readonly AlgorithmSpec[]): PtqAlgorithm[] 
     return make(s.options ?? {});
   });
 }
+
+/**
+ * An algorithm as the command line names it: 'name' or 'name:key=value,key=value' (numbers and true/false typed),
+ * e.g. 'gptq:order=natural,damping=0.02'. The name and options are checked by the algorithm's factory.
+ */
+export function parseAlgorithmSpec(text: string): AlgorithmSpec {
+  const m = /^\s*([a-z0-9_-]+)\s*(?::(.*))?$/i.exec(text);
+  if (!m) throw new UsageError(`algorithm '${text}': write name or name:key=value,... (known: ${algorithmNames().join(', ')})`);
+  const options: Record<string, number | string | boolean> = {};
+  for (const kv of (m[2] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`algorithm '${text}': option '${kv}' is not key=value`);
+    const k = kv.slice(0, eq).trim(), v = kv.slice(eq + 1).trim();
+    options[k] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  const spec: AlgorithmSpec = Object.keys(options).length ? { name: m[1].toLowerCase(), options } : { name: m[1].toLowerCase() };
+  makeAlgorithms([spec]);
+  return spec;
+}
