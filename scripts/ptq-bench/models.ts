@@ -52,6 +52,15 @@ export const BENCH_MODELS: readonly BenchModel[] = [
     notes: 'trained by scripts/train-bench-model.ts on mnist:train[0:50000] (models/mnist-attention/TRAINING.md)',
   },
   {
+    name: 'fashion-mlp-ln',
+    source: { kind: 'project', path: 'models/fashion-mlp-ln/model.json' },
+    architecture: 'MLP (Dense 256, Dense 128) with LayerNormalization before each ReLU (TF.js Layers)',
+    splits: mnistSplits('fashion-mnist'),
+    calibrationSamples: 100,
+    validationSeen: false,
+    notes: 'trained by scripts/train-bench-model.ts on fashion-mnist:train[0:50000] (models/fashion-mlp-ln/TRAINING.md)',
+  },
+  {
     name: 'mnist-cnn',
     source: { kind: 'project', path: 'models/mnist-cnn/model.json' },
     architecture: 'tutorial CNN: 2 strided Conv2D + 2 Dense (TF.js Layers)',
