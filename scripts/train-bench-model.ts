@@ -122,6 +122,13 @@ const RECIPES: Record<string, BenchModelRecipe> = {
     train: { epochs: 1, batch: 128, seed: 42, learningRate: 3e-3 },
     build: (seed) => buildRowAttention(seed),
   },
+  'mnist-attention-wide': {
+    description: 'the mnist-attention block at width 64 (twice as wide) over MNIST rows',
+    dataset: 'mnist',
+    sampleShape: [28, 28],
+    train: { epochs: 1, batch: 128, seed: 42, learningRate: 3e-3 },
+    build: (seed) => buildRowAttention(seed, 64),
+  },
   'mnist-attention': {
     description: 'one-block transformer encoder (LayerNormalization, single-head self-attention from Dense + Dot) over MNIST rows',
     dataset: 'mnist',

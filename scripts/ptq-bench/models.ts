@@ -34,6 +34,15 @@ const mnistSplits = (ds: 'mnist' | 'fashion-mnist'): BenchSplits => ({
 
 export const BENCH_MODELS: readonly BenchModel[] = [
   {
+    name: 'fashion-attention',
+    source: { kind: 'project', path: 'models/fashion-attention/model.json' },
+    architecture: 'transformer encoder block over rows: LayerNorm, self-attention (Dense + Dot), MLP (TF.js Layers)',
+    splits: mnistSplits('fashion-mnist'),
+    calibrationSamples: 100,
+    validationSeen: false,
+    notes: 'trained by scripts/train-bench-model.ts on fashion-mnist:train[0:50000] (models/fashion-attention/TRAINING.md)',
+  },
+  {
     name: 'fashion-dscnn',
     source: { kind: 'project', path: 'models/fashion-dscnn/model.json' },
     architecture: 'depthwise-separable CNN, BatchNorm + ReLU (TF.js Layers)',
