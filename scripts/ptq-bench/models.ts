@@ -34,6 +34,15 @@ const mnistSplits = (ds: 'mnist' | 'fashion-mnist'): BenchSplits => ({
 
 export const BENCH_MODELS: readonly BenchModel[] = [
   {
+    name: 'mnist-attention-wide',
+    source: { kind: 'project', path: 'models/mnist-attention-wide/model.json' },
+    architecture: 'the mnist-attention block at width 64 (TF.js Layers)',
+    splits: mnistSplits('mnist'),
+    calibrationSamples: 100,
+    validationSeen: false,
+    notes: 'trained by scripts/train-bench-model.ts on mnist:train[0:50000] (models/mnist-attention-wide/TRAINING.md)',
+  },
+  {
     name: 'fashion-attention',
     source: { kind: 'project', path: 'models/fashion-attention/model.json' },
     architecture: 'transformer encoder block over rows: LayerNorm, self-attention (Dense + Dot), MLP (TF.js Layers)',
