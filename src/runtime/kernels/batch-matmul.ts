@@ -29,6 +29,12 @@ export interface BatchMatMulPlan {
   rhsDepthStride: number; rhsColStride: number;
   lhsOffset: number; rhsOffset: number; outputOffset: number;
   multiplier: number; shift: number;
+  /**
+   * int8 requantization with one rounding, (acc * multiplier + half) >> (31 - shift): the official runtime's
+   * optimized kernel goes through its GEMM library (ruy), which rounds once; TFLite's reference kernel rounds twice
+   * (MultiplyByQuantizedMultiplier), and the two differ by 1 on some values.
+   */
+  singleRounding: boolean;
   actMin: number; actMax: number;
   /** Hybrid: one lhs row quantized, its scale and zero point; rhs column sums per rhs matrix; column scales. */
   asymmetric: boolean;
@@ -102,7 +108,7 @@ function prepareBatchMatMul(ctx: PrepareContext): BatchMatMulPlan {
     variant, batches, lhsOffsets, rhsOffsets, m, k, n,
     lhsRowStride: adjX ? 1 : k, lhsDepthStride: adjX ? m : 1,
     rhsDepthStride: adjY ? 1 : n, rhsColStride: adjY ? k : 1,
-    lhsOffset: 0, rhsOffset: 0, outputOffset: 0, multiplier: 0, shift: 0, actMin: -Infinity, actMax: Infinity,
+    lhsOffset: 0, rhsOffset: 0, outputOffset: 0, multiplier: 0, shift: 0, singleRounding: false, actMin: -Infinity, actMax: Infinity,
     asymmetric: ctx.options.asymmetricQuantizeInputs === true, qRow: new Int8Array(0), lhsRow: new Float32Array(0), asymResult: new Float64Array(2),
     rhsScale: 1, columnScales: null, columnSums: new Float64Array(0), floatWasm: null,
   };
@@ -120,6 +126,7 @@ function prepareBatchMatMul(ctx: PrepareContext): BatchMatMulPlan {
     const q = getQuantizedConvolutionMultiplier(lhs.scale[0], rhs.scale[0], output.scale[0]);
     plan.multiplier = q.multiplier;
     plan.shift = q.shift;
+    plan.singleRounding = variant === 'int8' && ctx.arithmetic === 'xnnpack';
     plan.lhsOffset = -(lhs.zeroPoint[0] ?? 0);
     plan.rhsOffset = -(rhs.zeroPoint[0] ?? 0);
     plan.outputOffset = output.zeroPoint[0] ?? 0;
@@ -207,7 +214,8 @@ function evalBatchMatMul(p: BatchMatMulPlan, inputs: (RuntimeTensor | null)[], o
   }
 
   const out = outputs[0].data as Float32Array;
-  const { multiplier, shift, outputOffset, actMin, actMax } = p;
+  const { multiplier, shift, outputOffset, actMin, actMax, singleRounding } = p;
+  const half = 2 ** (30 - shift), unit = 2 ** (31 - shift);
   const variant = p.variant;
   for (let b = 0; b < p.batches; b++) {
     const lBase = p.lhsOffsets[b];
@@ -228,12 +236,22 @@ function evalBatchMatMul(p: BatchMatMulPlan, inputs: (RuntimeTensor | null)[], o
           continue;
         }
         let v = variant === 'int16' ? multiplyByQuantizedMultiplierInt64(acc, multiplier, shift)
-          : multiplyByQuantizedMultiplier(acc | 0, multiplier, shift);
+          : singleRounding ? roundOnce(acc, multiplier, half, unit) : multiplyByQuantizedMultiplier(acc | 0, multiplier, shift);
         v += outputOffset;
         out[oRow + j] = v < actMin ? actMin : v > actMax ? actMax : v;
       }
     }
   }
+}
+
+/** floor((acc * multiplier + half) / unit): in doubles while the product is exact (< 2^53), else in BigInt. */
+function roundOnce(acc: number, multiplier: number, half: number, unit: number): number {
+  if (Math.abs(acc) < 2 ** 21) return Math.floor((acc * multiplier + half) / unit);
+  const num = BigInt(acc) * BigInt(multiplier) + BigInt(half);
+  const u = BigInt(unit);
+  // BigInt division truncates toward zero; floor for negative numerators.
+  const q = num / u;
+  return Number(num < 0n && q * u !== num ? q - 1n : q);
 }
 
 export const batchMatMulKernel: Kernel<BatchMatMulPlan> = {
