@@ -4,10 +4,8 @@
 //   npm run train:mnist -- [--out DIR] [--epochs N] [--train-images N] [--batch N]
 //
 // Strided convolutions keep the work small: the CPU backend is the only one that trains convolutions here
-// (tfjs-node cannot install, the WASM backend lacks conv gradients). Its Conv2DBackpropFilter kernel reads
-// every element through TensorBuffer.get and is ~50x slower than the forward convolution, so we register a
-// direct-loop kernel with the same arithmetic (dW[kh,kw,ci,co] = sum over batch and output positions of
-// x[..., ci] * dy[..., co]), checked against the built-in kernel on a random case before training.
+// (tfjs-node cannot install, the WASM backend lacks conv gradients); training/tfjs-cpu.ts replaces its slow
+// filter-gradient kernel.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { openDataset } from '../src/evaluate/datasets/index.js';
 import { seededPermutation } from '../src/util/random.js';
+import { installFastFilterGradients, saveLayersModel } from './training/tfjs-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = (() => {
@@ -48,68 +47,6 @@ function parseArgs(argv: string[]): Config {
     else throw new Error(`unknown option ${a} (options: --out DIR, --epochs N, --train-images N, --batch N, --seed N)`);
   }
   return cfg;
-}
-
-// ------------------------------------------------------------------------------------- faster filter gradient
-
-type CpuBackend = { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
-
-function conv2dBackpropFilterFast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
-  const x = args.inputs.x!, dy = args.inputs.dy!;
-  const backend = args.backend as CpuBackend;
-  const attrs = args.attrs as unknown as { strides: [number, number] | number; pad: 'same' | 'valid' | number; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
-  if (attrs.dataFormat === 'NCHW') throw new Error('conv2dBackpropFilterFast: NCHW is not used by this script');
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co, strideHeight, strideWidth, filterHeight, filterWidth } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
-  const xv = backend.data.get(x.dataId).values;
-  const dyv = backend.data.get(dy.dataId).values;
-  const dw = new Float32Array(filterHeight * filterWidth * ci * co);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let ox = 0; ox < outWidth; ox++) {
-        const dyAt = ((b * outHeight + oy) * outWidth + ox) * co;
-        for (let kh = 0; kh < filterHeight; kh++) {
-          const iy = oy * strideHeight + kh - top;
-          if (iy < 0 || iy >= inHeight) continue;
-          for (let kw = 0; kw < filterWidth; kw++) {
-            const ix = ox * strideWidth + kw - left;
-            if (ix < 0 || ix >= inWidth) continue;
-            const xAt = ((b * inHeight + iy) * inWidth + ix) * ci;
-            const wAt = (kh * filterWidth + kw) * ci * co;
-            for (let c = 0; c < ci; c++) {
-              const xval = xv[xAt + c];
-              if (xval === 0) continue; // ReLU outputs and MNIST borders are mostly zero
-              const row = wAt + c * co;
-              for (let o = 0; o < co; o++) dw[row + o] += xval * dyv[dyAt + o];
-            }
-          }
-        }
-      }
-    }
-  }
-  return backend.makeTensorInfo(attrs.filterShape, 'float32', dw);
-}
-
-/** Replaces the CPU Conv2DBackpropFilter kernel after checking it against the built-in one. */
-function installFastFilterGradient(): void {
-  const builtin = tf.getKernel('Conv2DBackpropFilter', 'cpu');
-  if (!builtin) throw new Error('TF.js CPU backend has no Conv2DBackpropFilter kernel');
-  for (const [strides, pad] of [[2, 'same'], [1, 'valid'], [2, 'valid']] as const) {
-    const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 7);
-    const dy = tf.randomNormal(tf.conv2d(x as tf.Tensor4D, tf.zeros([3, 3, 3, 4]) as tf.Tensor4D, strides, pad).shape, 0, 1, 'float32', 8);
-    const attrs = { strides, pad, dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap;
-    const backend = tf.backend();
-    const ref = builtin.kernelFunc({ inputs: { x, dy }, backend, attrs }) as tf.TensorInfo;
-    const ours = conv2dBackpropFilterFast({ inputs: { x, dy }, backend, attrs });
-    const a = (backend as unknown as CpuBackend).data.get(ref.dataId).values;
-    const b = (backend as unknown as CpuBackend).data.get(ours.dataId).values;
-    let maxDiff = 0;
-    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    if (maxDiff > 1e-4) throw new Error(`fast Conv2DBackpropFilter disagrees with TF.js (strides ${strides}, ${pad}): max diff ${maxDiff}`);
-  }
-  tf.unregisterKernel('Conv2DBackpropFilter', 'cpu');
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'cpu', kernelFunc: conv2dBackpropFilterFast as unknown as tf.KernelFunc });
 }
 
 // ---------------------------------------------------------------------------------------------- model + data
@@ -154,34 +91,12 @@ async function accuracy(model: tf.LayersModel, data: { x: Float32Array; y: Int32
 
 const fmtTime = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
 
-async function saveModel(model: tf.LayersModel, dir: string): Promise<{ jsonBytes: number; weightBytes: number }> {
-  fs.mkdirSync(dir, { recursive: true });
-  let sizes = { jsonBytes: 0, weightBytes: 0 };
-  await model.save(tf.io.withSaveHandler(async (art) => {
-    const parts = art.weightData === undefined ? [] : Array.isArray(art.weightData) ? art.weightData : [art.weightData];
-    const weights = Buffer.concat(parts.map((p) => Buffer.from(p)));
-    const json = {
-      modelTopology: art.modelTopology,
-      format: 'layers-model',
-      generatedBy: art.generatedBy,
-      convertedBy: null,
-      weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }],
-    };
-    const text = JSON.stringify(json);
-    fs.writeFileSync(path.join(dir, 'model.json'), text);
-    fs.writeFileSync(path.join(dir, 'weights.bin'), weights);
-    sizes = { jsonBytes: Buffer.byteLength(text), weightBytes: weights.length };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: sizes.jsonBytes, weightDataBytes: sizes.weightBytes } };
-  }));
-  return sizes;
-}
-
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
   await tf.setBackend('cpu');
-  installFastFilterGradient();
+  installFastFilterGradients();
   const train = await loadMnist('train', cfg.trainImages);
   const test = await loadMnist('test');
   const model = buildModel(cfg.seed);
@@ -223,7 +138,7 @@ async function main(): Promise<void> {
   const trainMs = Date.now() - trainStart;
   console.log('evaluating on the 10,000 MNIST test images ...');
   const testAcc = await accuracy(model, test);
-  const sizes = await saveModel(model, cfg.out);
+  const sizes = await saveLayersModel(model, cfg.out);
   const totalMs = Date.now() - started;
   console.log(`test accuracy ${(testAcc * 100).toFixed(2)}%  (training ${fmtTime(trainMs)}, total ${fmtTime(totalMs)})`);
   console.log(`wrote ${path.join(cfg.out, 'model.json')} (${sizes.jsonBytes} B) and weights.bin (${sizes.weightBytes} B)`);

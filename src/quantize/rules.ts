@@ -106,6 +106,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['SUB', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 5),
     options: int16NotPowerOfTwo }],
   ['MUL', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 4) }],
+  // Both operands are activations (attention's Q·K^T, weights·V); TFLite's int8 kernel has no fused activation.
+  ['BATCH_MATMUL', { activations: [0, 1], output: CALIBRATED, int16: true, version: v(2, 3) }],
   ['CONV_2D', {
     activations: [0], weights: [{ input: 1, channelDim: 0, perChannelByDefault: true }],
     bias: { input: 2, activation: 0, weight: 1 }, output: CALIBRATED, int16: true, version: v(3, 4),

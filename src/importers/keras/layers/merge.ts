@@ -1,5 +1,5 @@
 // Merge layers: the element-wise ones (Add, Subtract, Multiply, Maximum, Minimum, Average; any number of inputs,
-// broadcast as Keras does) and Concatenate.
+// broadcast as Keras does), Concatenate and Dot.
 
 import { ModelFormatError, UnsupportedError } from '../../../errors.js';
 import { dimsMayMatch, isDynamicDim, lastAxis, reshape, type Shape } from '../emit.js';
@@ -58,8 +58,55 @@ const concatenate: KerasLayerConverter = {
   },
 };
 
+/** Dot's `axes` (one int for both inputs, or a pair; negative counts from the end) as non-negative axes. */
+function dotAxes(axes: unknown, ranks: [number, number], what: string): [number, number] {
+  const pair = Array.isArray(axes) ? axes : [axes, axes];
+  if (pair.length !== 2) throw new ModelFormatError(`${what}: axes ${JSON.stringify(axes)} is neither an int nor a pair`);
+  return pair.map((a, i) => {
+    const v = Number(a);
+    const r = ranks[i];
+    if (!Number.isInteger(v) || v < -r || v >= r) throw new ModelFormatError(`${what}: axes ${JSON.stringify(axes)} out of range for rank ${r}`);
+    if (v === 0 || v === -r) throw new UnsupportedError(`${what}: axes ${JSON.stringify(axes)} contracts the batch axis`);
+    return v < 0 ? v + r : v;
+  }) as [number, number];
+}
+
+/**
+ * Keras Dot (batch_dot): for each sample, the sum over one axis of each input of their product. Rank-3 inputs
+ * [B, M, K] become one BATCH_MATMUL, the contracted axes choosing adj_x / adj_y (x contracted on axis 1 is
+ * transposed; y contracted on axis 2 is transposed); rank-2 inputs [B, K] . [B, K] -> [B, 1] as [B, 1, K] x [B, K, 1].
+ * normalize=true (cosine proximity) and other ranks are refused.
+ */
+const dot: KerasLayerConverter = {
+  classNames: ['Dot'],
+  unsupportedReason: (cfg) => (cfg.normalize ? 'Dot with normalize=true (cosine proximity) not supported' : null),
+  convert(ctx, cfg, inputs, path) {
+    const e = ctx.e;
+    const name = path.join('/');
+    const what = `${ctx.src.file}: layer '${name}' (Dot)`;
+    if (inputs.length !== 2) throw new ModelFormatError(`${what} has ${inputs.length} input(s), needs 2`);
+    if (cfg.normalize) throw new UnsupportedError(`${what}: normalize=true (cosine proximity) not supported`);
+    const [xs, ys] = inputs.map((t) => e.shape(t));
+    if (xs.length !== ys.length || (xs.length !== 2 && xs.length !== 3)) {
+      throw new UnsupportedError(`${what}: inputs of ranks ${xs.length} and ${ys.length} not supported (both 2 or both 3)`);
+    }
+    const [ax, ay] = dotAxes(cfg.axes, [xs.length, ys.length], what);
+    if (!dimsMayMatch(xs[ax], ys[ay])) throw new ModelFormatError(`${what}: contracted sizes differ (${xs[ax]} on axis ${ax} and ${ys[ay]} on axis ${ay})`);
+    if (xs.length === 2) {
+      const k = xs[1];
+      const lhs = reshape(ctx, inputs[0], [xs[0], 1, k], `${name}/lhs`);
+      const rhs = reshape(ctx, inputs[1], [ys[0], k, 1], `${name}/rhs`);
+      const prod = e.op('BATCH_MATMUL', [lhs, rhs], `${name}/matmul`, [xs[0], 1, 1], { adjX: false, adjY: false });
+      return [reshape(ctx, prod, [xs[0], 1], name)];
+    }
+    const m = ax === 1 ? xs[2] : xs[1];
+    const n = ay === 2 ? ys[1] : ys[2];
+    return [e.op('BATCH_MATMUL', inputs, name, [xs[0], m, n], { adjX: ax === 1, adjY: ay === 2 })];
+  },
+};
+
 export const MERGE_LAYERS: readonly KerasLayerConverter[] = [
   elementwise('Add', 'ADD'), elementwise('Subtract', 'SUB'), elementwise('Multiply', 'MUL'),
   elementwise('Maximum', 'MAXIMUM'), elementwise('Minimum', 'MINIMUM'), elementwise('Average', 'ADD'),
-  concatenate,
+  concatenate, dot,
 ];
