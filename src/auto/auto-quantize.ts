@@ -4,10 +4,13 @@
 // Quantizing is cheap and gives the file size before any evaluation, so candidates are built first and evaluated in
 // order of size; the search stops as soon as the remaining candidates are all larger than the best one found (or the
 // time budget runs out). Candidates: full int8 with every calibration method, per-channel dense, each registered PTQ
-// algorithm, full 16x8, dynamic range and float16, the fixed grid's "k worst layers in float", and two greedy chains
-// on the best full-int8 variant that move the most sensitive layers to float or to 16x8 one at a time: the next layer
-// is the worst by per-layer error (LayerErrorCollector, as `compare` ranks them) re-measured on the current model,
-// and it is kept only when excluding it measurably improves validation accuracy.
+// algorithm, full 16x8, dynamic range and float16, and the fixed grid's "k worst layers in float". Once the full-int8
+// variants as small as the next candidate are measured, the best of them seeds combinations (its calibration with a
+// weight rounder and bias correction) and then, from the best again, the layer moves: 16x8 regions (a layer and
+// everything after it to the output: one layer alone in 16x8 is rounded to int8 again for the next) and two greedy
+// chains moving layers (layer-groups.ts) to float or to 16x8 one at a time, the most error-amplifying first
+// (re-measured on the current model), each kept only when it measurably improves validation accuracy. Steps enter the
+// same size-ordered queue, so a chain runs as soon as its models are the smallest left.
 //
 // The data roles stay apart: calibration data only calibrate, the validation split chooses, and the optional test
 // split only reports the chosen model's drop (with its paired standard error), so the choice is not tuned to it.
@@ -23,7 +26,8 @@ import { parseCalibrationMethod } from '../quantize/observers.js';
 import { writeModel } from '../format/index.js';
 import { evaluate, type LoadedModel } from '../evaluate/evaluate.js';
 import type { Dataset, Sample } from '../evaluate/datasets/index.js';
-import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, type LayerErrorRow } from '../evaluate/layer-error.js';
+import { LayerErrorCollector, sortWorstFirst, type LayerErrorRow } from '../evaluate/layer-error.js';
+import { downstreamRegion, layerGroups, rankGroups, type GroupSensitivity, type LayerGroup } from './layer-groups.js';
 import { top1Agreement } from '../evaluate/metrics.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
@@ -87,6 +91,13 @@ export interface AutoQuantizeOptions {
   maxMemoryBytes?: number;
   /** Output holding the class scores (default 0). */
   outputIndex?: number;
+  /**
+   * Only full-integer candidates (int8, 16x8 and their mixes; no float layers, dynamic range or float16), for
+   * integer-only hardware.
+   */
+  integerOnly?: boolean;
+  /** Calibration methods tried at full int8 (default: minmax, percentile, mse, kl; minmax is always tried). */
+  calibrationMethods?: string[];
   /** Most layers a greedy chain tries (default 6). */
   maxGreedySteps?: number;
   /** Validation samples (from the start) the per-layer error is measured on (default 100). */
@@ -120,8 +131,11 @@ export interface AutoQuantizeResult {
   /** The chosen model, as evaluated (write it with writeModelFile). */
   model: Model | null;
   bytes: Uint8Array | null;
-  /** Per-layer error (RMSE / scale) of full int8 (minmax) against float, movable layers worst first: what the layer candidates follow. */
-  sensitivity: { layer: string; op: string; rmse_over_scale: number }[];
+  /**
+   * Layers of full int8 (minmax) against float, most error-amplifying first: relative RMSE of the layer's outputs
+   * over that of its inputs (what the layer candidates follow).
+   */
+  sensitivity: { layer: string; ops: string[]; amplification: number; input_error: number; output_error: number }[];
   test?: TestReport;
 }
 
@@ -130,6 +144,8 @@ class BudgetExhausted extends Error {}
 
 const DEFAULT_LAYER_SAMPLES = 100;
 const DEFAULT_GREEDY_STEPS = 6;
+/** 16x8 regions tried (from each of the most error-amplifying layers to the output). */
+const DEFAULT_REGIONS = 3;
 /** Calibration methods tried at full int8 (those the build does not know are skipped). */
 const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse', 'kl'];
 const MAX_CACHED_BYTES = 512 * 1024 * 1024;
@@ -199,39 +215,8 @@ export function layerSensitivity(reference: Model, candidate: Model, samples: re
   return sortWorstFirst(collector.rows());
 }
 
-/** A layer of the float model that can be moved out of int8, with its error in quantization steps. */
-interface MovableLayer {
-  /** Output tensor name in the float model (what a scope rule selects). */
-  name: string;
-  op: string;
-  rmseOverScale: number;
-}
-
-/**
- * Layers that can be moved out of int8, worst first: float-model ops that do more than move values, still quantized
- * in the candidate. A model output is matched to the DEQUANTIZE that ends the quantized model; its error is counted
- * in steps of the quantized tensor that DEQUANTIZE reads.
- */
-function movableLayers(rows: LayerErrorRow[], float: Model, candidate: Model): MovableLayer[] {
-  const fsg = float.subgraphs[0], csg = candidate.subgraphs[0];
-  const producer = new Map<string, string>();
-  for (const node of fsg.operators) for (const o of node.outputs) if (o >= 0) producer.set(fsg.tensors[o].name, node.op);
-  const out: MovableLayer[] = [];
-  for (const r of rows) {
-    const op = producer.get(r.reference_name);
-    if (!op || PASS_THROUGH_OPS.has(op)) continue;
-    let steps = r.rmse_over_scale;
-    if (steps === null && r.op === 'DEQUANTIZE' && r.node >= 0) {
-      const q = csg.tensors[csg.operators[r.node].inputs[0]]?.quantization;
-      if (q && q.scale.length && q.scale[0] > 0) steps = r.rmse / q.scale[0];
-    }
-    if (steps !== null) out.push({ name: r.reference_name, op, rmseOverScale: steps });
-  }
-  return out.sort((a, b) => b.rmseOverScale - a.rmseOverScale);
-}
-
-function scopeFor(layers: string[], precision: ScopePrecision): ScopeRule[] {
-  return layers.map((name) => ({ tensors: [name], precision, source: `auto: ${name} in ${precision}` }));
+function scopeFor(groups: LayerGroup[], precision: ScopePrecision): ScopeRule[] {
+  return groups.map((g) => ({ tensors: [...g.tensors], precision, source: `auto: ${g.name} in ${precision}` }));
 }
 
 const shortName = (s: string) => (s.length <= 40 ? s : `…${s.slice(-39)}`);
@@ -248,7 +233,10 @@ class Search {
   validation!: Dataset;
   validationSamples: Sample[] = [];
 
+  readonly groups: LayerGroup[];
+
   constructor(readonly float: Model, readonly opts: AutoQuantizeOptions) {
+    this.groups = layerGroups(float);
     this.deadline = opts.budgetSeconds !== undefined ? this.started + opts.budgetSeconds * 1000 : Infinity;
   }
 
@@ -351,12 +339,12 @@ class Search {
     delete row.reason;
   }
 
-  /** Per-layer error of a candidate against float on the first validation samples: the movable layers, worst first. */
-  sensitivity(entry: Entry): MovableLayer[] {
+  /** Per-layer error of a candidate against float on the first validation samples: its layers, most error-amplifying first. */
+  sensitivity(entry: Entry): GroupSensitivity[] {
     this.checkBudget();
     this.opts.onProgress?.({ phase: 'sensitivity', candidate: entry.row.name, done: 0, total: 1 });
     const samples = this.validationSamples.slice(0, this.opts.layerSamples ?? DEFAULT_LAYER_SAMPLES);
-    return movableLayers(layerSensitivity(this.float, entry.model!, samples, this.opts.maxMemoryBytes), this.float, entry.model!);
+    return rankGroups(this.float, this.groups, layerSensitivity(this.float, entry.model!, samples, this.opts.maxMemoryBytes));
   }
 
   /** Marks the Pareto front and returns the rows. */
@@ -382,30 +370,74 @@ function int8Spec(opts: AutoQuantizeOptions, name: string, what: string, extra: 
   return { name, what, family, options: { mode: 'int8', ...io, ...calib, ...extra } };
 }
 
-function fallbackSpecs(opts: AutoQuantizeOptions): Spec[] {
+/** Full 16x8, and unless only full-integer models are wanted, dynamic range and float16. */
+function fallbackSpecs(opts: AutoQuantizeOptions, integerOnly: boolean): Spec[] {
   const { calib, io16 } = baseOptions(opts);
-  return [
+  const specs: Spec[] = [
     { name: 'int16x8', what: 'full 16x8: int16 activations, int8 weights', family: 'other', options: { mode: 'int16x8', ...io16, ...calib } },
     { name: 'dynamic', what: 'dynamic range: int8 weights, float activations', family: 'other', options: { mode: 'dynamic' } },
     { name: 'float16', what: 'float16 weights', family: 'other', options: { mode: 'float16' } },
   ];
+  return integerOnly ? specs.slice(0, 1) : specs;
 }
 
-function scopedSpec(base: Spec | AutoCandidate, layers: string[], precision: ScopePrecision, name: string, what: string): Spec {
+function scopedSpec(base: Spec | AutoCandidate, groups: LayerGroup[], precision: ScopePrecision, name: string, what: string): Spec {
   const o = base.options;
-  return { name, what, family: 'scoped', options: { ...o, scopes: [...(o.scopes ?? []), ...scopeFor(layers, precision)] } };
+  return { name, what, family: 'scoped', options: { ...o, scopes: [...(o.scopes ?? []), ...scopeFor(groups, precision)] } };
 }
 
-/** The full-int8 variants: each calibration method, per-channel dense, each registered PTQ algorithm. */
-function int8Variants(opts: AutoQuantizeOptions): Spec[] {
+const groupList = (groups: LayerGroup[]) => groups.map((g) => shortName(g.name)).join(', ');
+
+/** The k worst layers in float for k = 1-3 (the reference grid's rows). */
+function worstInFloatSpecs(int8: Spec, ranking: GroupSensitivity[]): Spec[] {
+  const worst = ranking.map((r) => r.group);
   const specs: Spec[] = [];
-  for (const m of CALIBRATION_METHODS.slice(1)) {
+  for (let k = 1; k <= Math.min(3, worst.length); k++) {
+    specs.push(scopedSpec(int8, worst.slice(0, k), 'float', `int8 + ${k} worst in float`, `full int8, ${groupList(worst.slice(0, k))} in float`));
+  }
+  return specs;
+}
+
+/** The full-int8 calibration variants: each calibration method besides minmax, per-channel dense. */
+function calibrationVariants(opts: AutoQuantizeOptions): Spec[] {
+  const specs: Spec[] = [];
+  for (const m of opts.calibrationMethods ?? CALIBRATION_METHODS) {
+    if (m === 'minmax') continue;
     try { parseCalibrationMethod(m); } catch { continue; }
     specs.push(int8Spec(opts, `int8 ${m}`, `full int8, ${m} calibration`, { calibrationMethod: m }));
   }
   specs.push(int8Spec(opts, 'int8 per-channel dense', 'full int8, per-channel FULLY_CONNECTED weights', { perChannelDense: true }));
-  for (const a of algorithmNames()) specs.push(int8Spec(opts, `int8 ${a}`, `full int8 with the ${a} algorithm`, { algorithms: [{ name: a }] }));
   return specs;
+}
+
+/** Each registered PTQ algorithm alone, on minmax calibration. */
+function algorithmVariants(opts: AutoQuantizeOptions): Spec[] {
+  return algorithmNames().map((a) => int8Spec(opts, `int8 ${a}`, `full int8 with the ${a} algorithm`, { algorithms: [{ name: a }] }));
+}
+
+/** Weight rounders (at most one per model) and the corrections that follow them, in the order the combinations try them. */
+const ROUNDERS = ['gptq', 'adaround'];
+const CORRECTION = 'bias-correction';
+
+/**
+ * Combinations on the best full-int8 variant so far (its calibration method and granularity): each weight rounder
+ * followed by bias correction, and bias correction alone, where the build knows them. Cheap: same size as the seed.
+ */
+function combinationSpecs(seed: Entry): Spec[] {
+  const known = new Set(algorithmNames());
+  const o = seed.row.options;
+  const have = (o.algorithms ?? []).map((a) => a.name);
+  if (have.length) return [];
+  const method = o.calibrationMethod ?? 'minmax';
+  const lists = [...ROUNDERS.map((r) => [r, CORRECTION]), [CORRECTION], ...ROUNDERS.map((r) => [r])]
+    .filter((l) => l.every((a) => known.has(a)));
+  const label = o.perChannelDense ? `${method}, per-channel dense` : method;
+  return lists.map((l) => ({
+    name: `int8 ${seed.row.name === 'int8' ? 'minmax' : seed.row.name.replace(/^int8 /, '')} + ${l.join(' + ')}`,
+    what: `full int8, ${label} calibration, algorithms ${l.join(', ')}`,
+    family: 'int8' as const,
+    options: { ...o, algorithms: l.map((name) => ({ name })) },
+  }));
 }
 
 // ------------------------------------------------------------------------------------------------ reference grid
@@ -430,9 +462,10 @@ export interface ReferenceGrid {
 }
 
 /**
- * The fixed reference grid on the validation split: full int8 (minmax); int8 with the k worst layers (per-layer
- * error of full int8 against float) in float for k = 1-3; full 16x8; dynamic range; float16. Every row is evaluated.
- * The automatic mode's choice should be no larger than the smallest grid model that meets the target.
+ * The fixed reference grid on the validation split: full int8 (minmax); int8 with the k worst layers (the most
+ * error-amplifying layers of full int8 against float, as the search ranks them) in float for k = 1-3; full 16x8;
+ * dynamic range; float16. Every row is evaluated. The automatic mode's choice should be no larger than the smallest
+ * grid model that meets the target.
  */
 export async function referenceGrid(float: Model, opts: AutoQuantizeOptions): Promise<ReferenceGrid> {
   const s = new Search(float, { ...opts, budgetSeconds: undefined });
@@ -440,13 +473,8 @@ export async function referenceGrid(float: Model, opts: AutoQuantizeOptions): Pr
   const int8 = int8Spec(opts, 'int8', 'full int8, minmax calibration');
   const base = await s.build(int8);
   const specs: Spec[] = [];
-  if (base) {
-    const worst = s.sensitivity(base).map((r) => r.name);
-    for (let k = 1; k <= Math.min(3, worst.length); k++) {
-      specs.push(scopedSpec(int8, worst.slice(0, k), 'float', `int8 + ${k} worst in float`, `full int8, ${worst.slice(0, k).map(shortName).join(', ')} in float`));
-    }
-  }
-  specs.push(...fallbackSpecs(opts));
+  if (base) specs.push(...worstInFloatSpecs(int8, s.sensitivity(base)));
+  specs.push(...fallbackSpecs(opts, false));
   for (const spec of specs) await s.build(spec);
   for (const e of s.entries) if (e.model) await s.measure(e);
   const rows: GridRow[] = s.entries.map((e) => ({
@@ -462,37 +490,38 @@ export async function referenceGrid(float: Model, opts: AutoQuantizeOptions): Pr
 /** A greedy chain: layers moved to `precision` one at a time, each kept only when it measurably helps. */
 class GreedyChain {
   current: Entry;
-  layers: string[] = [];
+  groups: LayerGroup[] = [];
   private readonly tried = new Set<string>();
-  private ranking: string[] | null = null;
-  pending: { entry: Entry; layer: string } | null = null;
+  private ranking: LayerGroup[] | null;
+  pending: { entry: Entry; group: LayerGroup } | null = null;
   steps = 0;
   done = false;
 
-  constructor(readonly precision: ScopePrecision, readonly base: Entry, readonly tag: string) {
+  constructor(readonly precision: ScopePrecision, readonly base: Entry, readonly tag: string, ranking: GroupSensitivity[]) {
     this.current = base;
+    this.ranking = ranking.map((r) => r.group);
   }
 
   /** Builds the next step, or marks the chain done. */
   async next(s: Search, maxSteps: number): Promise<void> {
     while (!this.done) {
       if (this.steps >= maxSteps) { this.done = true; return; }
-      // The ranking is re-measured on the current model: excluding one layer changes the error of those after it.
-      this.ranking ??= s.sensitivity(this.current).map((r) => r.name);
-      const layer = this.ranking.find((l) => !this.layers.includes(l) && !this.tried.has(l));
-      if (layer === undefined) { this.done = true; return; }
+      // The ranking is re-measured on the current model: moving one layer changes the error of those after it.
+      this.ranking ??= s.sensitivity(this.current).map((r) => r.group);
+      const group = this.ranking.find((g) => !this.groups.includes(g) && !this.tried.has(g.name));
+      if (group === undefined) { this.done = true; return; }
       this.steps++;
-      const layers = [...this.layers, layer];
-      const name = `${this.tag} ${this.precision === 'float' ? 'float' : '16x8'} ${this.steps}`;
-      const what = `${this.base.row.name}, ${this.precision === 'float' ? 'in float' : 'in 16x8'}: ${layers.map(shortName).join(', ')}`;
-      const entry = await s.build(scopedSpec(this.base.row, layers, this.precision, name, what), this.current, true);
+      const groups = [...this.groups, group];
+      const where = this.precision === 'float' ? 'float' : '16x8';
+      const name = `${this.tag} ${where} ${this.steps}`;
+      const what = `${this.base.row.name}, in ${where}: ${groupList(groups)}`;
+      const entry = await s.build(scopedSpec(this.base.row, groups, this.precision, name, what), this.current, true);
       if (entry === this.current || entry === null) {
-        // The rewrite ignored or refused the scope: nothing to measure; with 16x8 every later step would do the same.
-        if (this.precision !== 'float') { this.done = true; return; }
-        this.tried.add(layer);
+        // The rewrite ignored or refused the scope (e.g. no 16x8 kernel): nothing to measure.
+        this.tried.add(group.name);
         continue;
       }
-      this.pending = { entry, layer };
+      this.pending = { entry, group };
       return;
     }
   }
@@ -504,9 +533,23 @@ class GreedyChain {
     if (p.entry.row.status === 'meets') { this.done = true; return; }
     if ((p.entry.row.correct ?? -1) > (this.current.row.correct ?? -1)) {
       this.current = p.entry;
-      this.layers.push(p.layer);
+      this.groups.push(p.group);
       this.ranking = null;
-    } else this.tried.add(p.layer);
+    } else this.tried.add(p.group.name);
+  }
+}
+
+/** Regions moved to 16x8 from the seed: each of the `count` most amplifying layers and everything after it. */
+async function regionCandidates(s: Search, seed: Entry, ranking: GroupSensitivity[], count: number): Promise<void> {
+  const seen = new Set<string>();
+  for (const r of ranking) {
+    if (seen.size >= count) break;
+    const region = downstreamRegion(s.float, r.group);
+    const key = region.nodes.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    await s.build(scopedSpec(seed.row, [region], 'int16x8', `region 16x8 ${seen.size}`,
+      `${seed.row.name}, ${shortName(r.group.name)} and everything after it (${region.nodes.length} ops) in 16x8`), seed, true);
   }
 }
 
@@ -525,43 +568,37 @@ export async function autoQuantize(float: Model, opts: AutoQuantizeOptions): Pro
   let stopped: AutoQuantizeResult['stopped'] = 'exhausted';
   let sensitivity: AutoQuantizeResult['sensitivity'] = [];
   const maxSteps = opts.maxGreedySteps ?? DEFAULT_GREEDY_STEPS;
+  const integerOnly = opts.integerOnly === true;
   const chains: GreedyChain[] = [];
-  let chainsStarted = false;
+  let combined = false, chainsStarted = false;
+  // The best measured candidate meeting the target, by the choice's rule.
+  const bestBytes = () => {
+    const best = chooseCandidate(s.entries.map((e) => measuredOf(e.row)));
+    return best >= 0 ? s.entries[best].row.file_bytes! : Infinity;
+  };
+  // The most accurate measured full-int8 variant (the smaller on ties): what combinations and chains start from.
+  const bestInt8 = () => s.entries.filter((e) => e.family === 'int8' && e.model && e.row.correct !== null)
+    .reduce<Entry | null>((b, e) => (b === null || e.row.correct! > b.row.correct! || (e.row.correct === b.row.correct && e.row.file_bytes! < b.row.file_bytes!) ? e : b), null);
   try {
     // Build everything that does not need a measurement; sizes are known before any evaluation.
     const int8 = int8Spec(opts, 'int8', 'full int8, minmax calibration');
     const base = await s.build(int8);
-    for (const spec of int8Variants(opts)) await s.build(spec);
+    for (const spec of [...calibrationVariants(opts), ...algorithmVariants(opts)]) await s.build(spec);
+    let baseRanking: GroupSensitivity[] = [];
     if (base) {
-      const layers = s.sensitivity(base);
-      sensitivity = layers.map((r) => ({ layer: r.name, op: r.op, rmse_over_scale: r.rmseOverScale }));
-      const worst = layers.map((r) => r.name);
-      for (let k = 1; k <= Math.min(3, worst.length); k++) {
-        await s.build(scopedSpec(int8, worst.slice(0, k), 'float', `int8 + ${k} worst in float`, `full int8, ${worst.slice(0, k).map(shortName).join(', ')} in float`));
-      }
-      for (let k = 1; k <= Math.min(3, worst.length); k++) {
-        const made = await s.build(scopedSpec(int8, worst.slice(0, k), 'int16x8', `int8 + ${k} worst in 16x8`, `full int8, ${worst.slice(0, k).map(shortName).join(', ')} in 16x8`), base);
-        if (!made) break;
-      }
+      baseRanking = s.sensitivity(base);
+      sensitivity = baseRanking.map((r) => ({
+        layer: r.group.name, ops: r.group.ops, amplification: r.amplification, input_error: r.inputError, output_error: r.outputError,
+      }));
+      if (!integerOnly) for (const spec of worstInFloatSpecs(int8, baseRanking)) await s.build(spec);
     }
-    for (const spec of fallbackSpecs(opts)) await s.build(spec);
+    for (const spec of fallbackSpecs(opts, integerOnly)) await s.build(spec);
 
-    // Evaluate in order of size; the greedy chains start once every full-int8 variant is measured (their best seeds them).
+    // Evaluate in order of size. Once no full-int8 variant is next (all those as small as the next candidate are
+    // measured), the best one seeds algorithm combinations, then the layer moves: 16x8 regions and greedy chains.
     for (;;) {
-      const int8Family = s.entries.filter((e) => e.family === 'int8' && e.model);
-      if (!chainsStarted && int8Family.every((e) => e.row.status !== 'not evaluated')) {
-        chainsStarted = true;
-        const seed = int8Family.reduce<Entry | null>((b, e) => (b === null || (e.row.correct ?? -1) > (b.row.correct ?? -1) ? e : b), null);
-        if (seed && seed.row.status !== 'meets') {
-          for (const precision of ['float', 'int16x8'] as const) {
-            const chain = new GreedyChain(precision, seed, 'greedy');
-            await chain.next(s, maxSteps);
-            chains.push(chain);
-          }
-        }
-      }
-      // A chain step identical to a model already measured settles at once.
       for (let moved = true; moved;) {
+        // A chain step identical to a model already measured settles at once.
         moved = false;
         for (const chain of chains) {
           if (chain.pending && chain.pending.entry.row.status !== 'not evaluated') {
@@ -571,11 +608,34 @@ export async function autoQuantize(float: Model, opts: AutoQuantizeOptions): Pro
           }
         }
       }
-      const best = chooseCandidate(s.entries.map((e) => measuredOf(e.row)));
-      const bestBytes = best >= 0 ? s.entries[best].row.file_bytes! : Infinity;
       const queue = s.entries.filter((e) => e.model && e.row.status === 'not evaluated').sort((a, b) => a.row.file_bytes! - b.row.file_bytes!);
       const head = queue[0];
-      if (!head || head.row.file_bytes! > bestBytes) {
+      if (!head || head.family !== 'int8') {
+        const seed = bestInt8();
+        // Worth building only when they could beat what already meets the target (they are at least the seed's size).
+        const useful = seed !== null && seed.row.status !== 'meets' && seed.row.file_bytes! < bestBytes();
+        if (!combined) {
+          combined = true;
+          if (useful) {
+            for (const spec of combinationSpecs(seed!)) await s.build(spec, undefined, true);
+            continue;
+          }
+        }
+        if (!chainsStarted) {
+          chainsStarted = true;
+          if (useful) {
+            const ranking = seed === base ? baseRanking : s.sensitivity(seed!);
+            await regionCandidates(s, seed!, ranking, DEFAULT_REGIONS);
+            for (const precision of integerOnly ? ['int16x8' as const] : ['float' as const, 'int16x8' as const]) {
+              const chain = new GreedyChain(precision, seed!, 'greedy', ranking);
+              await chain.next(s, maxSteps);
+              chains.push(chain);
+            }
+            continue;
+          }
+        }
+      }
+      if (!head || head.row.file_bytes! > bestBytes()) {
         if (head) stopped = 'target';
         break;
       }

@@ -27,6 +27,7 @@ export interface AutoQuantizeFlags extends DatasetFlags, SourceFlags {
   validation?: string;
   test?: string;
   budget?: number;
+  integerOnly?: boolean;
   /** Also write the chosen candidate's recipe (replays to the same bytes with --recipe). */
   saveRecipe?: string;
   samples: number;
@@ -88,7 +89,7 @@ export async function autoQuantizeFile(input: string, flags: AutoQuantizeFlags, 
   const progress = phaseProgress(showProgress);
   const result = await autoQuantize(model, {
     maxDropPoints: flags.maxDrop, calibration, validation, test, samples: flags.samples, shuffleSeed: flags.shuffle,
-    inputType: flags.inputType, outputType: flags.outputType, budgetSeconds: flags.budget, threads: flags.threads,
+    inputType: flags.inputType, outputType: flags.outputType, budgetSeconds: flags.budget, integerOnly: flags.integerOnly, threads: flags.threads,
     maxMemoryBytes: flags.maxMemory, modelName: input,
     onProgress: (p) => progress.tick(`${p.phase}${p.candidate ? ` ${p.candidate}` : ''}`, p.done, p.total),
   }).finally(progress.stop);

@@ -166,6 +166,7 @@ export function registerQuantize(program: Command): void {
     .option('--validation <dataset>', 'with --max-drop: labelled data the candidates are chosen on (disjoint from --calibration)', datasetSpec('--validation'))
     .option('--test <dataset>', 'with --max-drop: labelled data the chosen model\'s drop is reported on (never used to choose)', datasetSpec('--test'))
     .option('--budget <seconds>', 'with --max-drop: stop after this long and write the best found', positiveSeconds('--budget'))
+    .option('--integer-only', 'with --max-drop: only full-integer candidates (int8, 16x8 and their mixes; no float layers, dynamic or float16)')
     .option('--json', 'machine-readable report');
   addThreadsFlag(cmd, 'to spread the calibration samples over', ' (the file is the same for any number)');
   addMaxMemoryFlag(cmd);
@@ -176,7 +177,9 @@ export function registerQuantize(program: Command): void {
       if (flags.recipe) throw new UsageError('--recipe replays one recipe; --max-drop searches for one: give one of them');
       return runAutoQuantize(input, flags as AutoQuantizeFlags);
     }
-    for (const f of ['validation', 'test', 'budget'] as const) if (flags[f] !== undefined) throw new UsageError(`--${f} applies to the automatic search: give --max-drop`);
+    for (const [f, flag] of [['validation', '--validation'], ['test', '--test'], ['budget', '--budget'], ['integerOnly', '--integer-only']] as const) {
+      if (flags[f] !== undefined) throw new UsageError(`${flag} applies to the automatic search: give --max-drop`);
+    }
     if (flags.mode === undefined && !flags.recipe) throw new UsageError('quantize needs --mode dynamic|float16|int8|int16x8, --recipe FILE, or --max-drop POINTS for the automatic search');
     const explicit = new Set(Object.keys(flags).filter((k) => command.getOptionValueSource(k) === 'cli'));
     const result = await quantizeFile(input, flags, !flags.json, explicit);

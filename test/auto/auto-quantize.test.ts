@@ -130,6 +130,7 @@ test('usage: --max-drop needs its datasets and refuses the choices it makes itse
     [['--max-drop', '0.2', '--calibration', CAL], /needs --validation/],
     [['--max-drop', '0.2', '--calibration', CAL, '--validation', VAL, '--mode', 'int8'], /--mode and --max-drop contradict/],
     [['--mode', 'int8', '--calibration', CAL, '--validation', VAL], /--validation applies to the automatic search/],
+    [['--mode', 'int8', '--calibration', CAL, '--integer-only'], /--integer-only applies to the automatic search/],
     [['--max-drop', '-1', '--calibration', CAL, '--validation', VAL], /--max-drop takes percentage points/],
     [['--calibration', CAL], /needs --mode/],
   ];
