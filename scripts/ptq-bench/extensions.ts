@@ -3,6 +3,9 @@
 
 import type { Model } from '../../src/graph/model.js';
 import type { BenchModel, BenchSplits } from './models.js';
+import { autoQuantize, referenceGrid } from '../../src/auto/index.js';
+import { openDataset } from '../../src/evaluate/datasets/index.js';
+import { quantize } from '../../src/quantize/index.js';
 
 /** What a provider gets for one model: the float model, its data roles and the bench's measuring tools. */
 export interface BenchContext {
@@ -34,12 +37,53 @@ export interface BenchRowResult {
 
 export type BenchRowProvider = (ctx: BenchContext) => Promise<BenchRowResult[]>;
 
+/** The allowed validation drop the automatic rows search for, in points (the issue's acceptance target). */
+export const MAX_DROP_POINTS = 0.2;
+
 /**
- * The automatic mode (`autoQuantize` with --max-drop on the validation split, then its test figure) and the fixed
- * reference grid (full int8; int8 with the k = 1..3 worst layers in float; 16x8; dynamic; float16) it is judged
- * against. Not wired yet: returns no rows.
+ * The automatic mode (`autoQuantize` with --max-drop 0.2 on the validation split; its chosen model measured on test
+ * like every other row) and the fixed reference grid (full int8; int8 with the k = 1..3 worst layers in float;
+ * 16x8; dynamic; float16), whose smallest model meeting the target on validation the choice must not exceed.
  */
-export const automaticModeRows: BenchRowProvider = async () => [];
+export const automaticModeRows: BenchRowProvider = async (ctx) => {
+  const shapes = ctx.float.subgraphs[0].inputs.map((t) => ctx.float.subgraphs[0].tensors[t].shape);
+  const options = {
+    maxDropPoints: MAX_DROP_POINTS, calibration: ctx.calibration, samples: ctx.bench.calibrationSamples, threads: 1,
+    validation: await openDataset(ctx.splits.validation, { inputShapes: shapes }),
+  };
+  const rows: BenchRowResult[] = [];
+  const grid = await referenceGrid(ctx.float, options);
+  const smallest = grid.smallest_meeting;
+  const gridNote = smallest ? `smallest grid model meeting ${MAX_DROP_POINTS} on validation: ${smallest.name}, ${smallest.file_bytes} B`
+    : `no grid model meets ${MAX_DROP_POINTS} on validation`;
+  const auto = await autoQuantize(ctx.float, options);
+  if (auto.model) {
+    const chosen = auto.candidates.find((c) => c.chosen)!;
+    const bytes = chosen.file_bytes!;
+    const verdict = smallest ? (bytes <= smallest.file_bytes! ? 'no larger than the grid' : 'LARGER than the grid') : 'grid has none';
+    rows.push(await ctx.measure(`auto --max-drop ${MAX_DROP_POINTS}: ${chosen.name}`, auto.model,
+      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts; ${auto.candidates.filter((c) => c.top1 !== null).length} candidates evaluated; ${gridNote}; ${verdict}`));
+  } else {
+    rows.push({ config: `auto --max-drop ${MAX_DROP_POINTS}: none meets the target`, bytes: 0, validationAcc: NaN, testAcc: NaN,
+      testDrop: NaN, testDrop2se: NaN, agreement: NaN, notes: gridNote });
+  }
+  const integerOnly = await autoQuantize(ctx.float, { ...options, integerOnly: true });
+  if (integerOnly.model) {
+    const chosen = integerOnly.candidates.find((c) => c.chosen)!;
+    rows.push(await ctx.measure(`auto --max-drop ${MAX_DROP_POINTS} --integer-only: ${chosen.name}`, integerOnly.model,
+      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts`));
+  } else {
+    rows.push({ config: `auto --max-drop ${MAX_DROP_POINTS} --integer-only: none meets the target`, bytes: 0, validationAcc: NaN, testAcc: NaN,
+      testDrop: NaN, testDrop2se: NaN, agreement: NaN });
+  }
+  // The grid's int8 rows with layers in float, measured on test too (the full-model rows are the bench's own).
+  for (const r of grid.rows) {
+    if (!r.name.includes('float') || !r.file_bytes) continue;
+    const q = await quantize(ctx.float, { ...r.options, representativeDataset: ctx.calibration, samples: ctx.bench.calibrationSamples, threads: 1 });
+    rows.push(await ctx.measure(`grid: ${r.name}`, q.model, `validation delta ${(100 * r.delta_top1!).toFixed(2)} pts${r.meets ? ', meets' : ''}`));
+  }
+  return rows;
+};
 
 /** Every provider the bench runs, in order. */
 export const EXTRA_ROW_PROVIDERS: readonly { name: string; rows: BenchRowProvider }[] = [
