@@ -134,6 +134,19 @@ async function loadFloat(file: string): Promise<Model> {
   return (await convert(file, { label: path.basename(file) })).model;
 }
 
+/** One line per algorithm for the table: a weight rounder's per-layer lines become a count (the full report is in --json). */
+function algorithmSummary(notes: string[]): string[] {
+  const layers = new Map<string, number>();
+  const lines: string[] = [];
+  for (const n of notes) {
+    const name = n.slice(0, n.indexOf(':'));
+    if (/output MSE/.test(n)) layers.set(name, (layers.get(name) ?? 0) + 1);
+    else if (!/input statistics/.test(n)) lines.push(n);
+  }
+  for (const [name, k] of layers) lines.push(`${name}: ${k} layer(s) rounded`);
+  return lines;
+}
+
 /** Calibration methods to try: the existing ones, and 'kl' when this build accepts it. */
 function calibrationMethods(): string[] {
   const methods = ['minmax', 'percentile', 'mse'];
@@ -180,7 +193,7 @@ async function benchModel(bench: BenchModel, file: string, opts: Options, log: (
   const quantizeWith = async (o: Omit<QuantizeOptions, 'representativeDataset'>): Promise<{ model: Model; notes: string }> => {
     const q = await quantize(float, { representativeDataset: calibration, samples: bench.calibrationSamples, threads: 1, ...o });
     const floatOps = o.mode === 'int8' || o.mode === 'int16x8' ? q.report.floatOps.length : 0;
-    const notes = [...(floatOps ? [`${floatOps} op(s) left in float`] : []), ...q.report.algorithms ?? []].join('; ');
+    const notes = [...(floatOps ? [`${floatOps} op(s) left in float`] : []), ...algorithmSummary(q.report.algorithms ?? [])].join('; ');
     return { model: q.model, notes };
   };
   const tryRow = async (config: string, make: () => Promise<{ model: Model; notes: string }>): Promise<BenchRowResult | null> => {

@@ -78,7 +78,7 @@ export const automaticModeRows: BenchRowProvider = async (ctx) => {
   }
   // The grid's int8 rows with layers in float, measured on test too (the full-model rows are the bench's own).
   for (const r of grid.rows) {
-    if (!r.name.includes('float') || !r.file_bytes) continue;
+    if (!r.name.includes('in float') || !r.file_bytes) continue;
     const q = await quantize(ctx.float, { ...r.options, representativeDataset: ctx.calibration, samples: ctx.bench.calibrationSamples, threads: 1 });
     rows.push(await ctx.measure(`grid: ${r.name}`, q.model, `validation delta ${(100 * r.delta_top1!).toFixed(2)} pts${r.meets ? ', meets' : ''}`));
   }

@@ -28,28 +28,12 @@ const calibration = mixedPrecisionSamples(48, 5);
 const evalSet = calibration.slice(0, 24);
 let reference: Float32Array[];
 
-async function runOfficial(bytes: Uint8Array, model: Model, set: Float32Array[][]): Promise<number[][]> {
-  const sg = model.subgraphs[0];
-  const runner = await createOfficialRunner(bytes);
-  try {
-    return set.map((inputs) => {
-      inputs.forEach((v, i) => runner.setInput(i, toInputValues(sg.tensors[sg.inputs[i]], v)));
-      runner.invoke();
-      return Array.from(runner.getOutputs()[0].data as ArrayLike<number>, Number);
-    });
-  } finally {
-    runner.delete();
-  }
+async function runOfficial(bytes: Uint8Array, _model: Model, set: Float32Array[][]): Promise<number[][]> {
+  return (await runOfficialOn(bytes, set.map((inputs) => ({ inputs })))).raw;
 }
 
 function runOurs(model: Model, set: Float32Array[][]): number[][] {
-  const sg = model.subgraphs[0];
-  const it = Interpreter.fromModel(model);
-  return set.map((inputs) => {
-    inputs.forEach((v, i) => it.setInput(i, toInputValues(sg.tensors[sg.inputs[i]], v)));
-    it.invoke();
-    return Array.from(it.getOutput(0) as ArrayLike<number>, Number);
-  });
+  return runOursOn(model, set.map((inputs) => ({ inputs }))).raw;
 }
 
 before(async () => {
