@@ -247,6 +247,23 @@ async function benchModel(bench: BenchModel, file: string, opts: Options, log: (
 
 const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : '—');
 
+/**
+ * How much of full int8's loss the algorithms win back: the best existing calibration method (chosen on validation)
+ * against the best algorithm row on that method (also chosen on validation), both read on the test split.
+ */
+export function recoveryLine(r: ModelReport): string | null {
+  const byValidation = (rows: BenchRowResult[]) => rows.filter((row) => Number.isFinite(row.validationAcc))
+    .reduce<BenchRowResult | null>((a, row) => (a === null || row.validationAcc > a.validationAcc ? row : a), null);
+  const minmax = r.rows.find((row) => row.config === 'int8 minmax');
+  const existing = r.rows.find((row) => row.config === `int8 ${r.bestCalibration}`);
+  const algorithms = byValidation(r.rows.filter((row) => row.config.startsWith(`int8 ${r.bestCalibration} + `)));
+  if (!minmax || !existing || !algorithms || !Number.isFinite(existing.testDrop)) return null;
+  const hard = minmax.testDrop >= 1 ? 'hard model (int8 minmax loses ≥ 1 point on test)' : 'int8 minmax loses < 1 point on test';
+  const recovered = existing.testDrop > 0 ? `: ${(((existing.testDrop - algorithms.testDrop) / existing.testDrop) * 100).toFixed(0)} % of the loss recovered` : '';
+  return `recovery (${hard}): best existing calibration ${r.bestCalibration} loses ${existing.testDrop.toFixed(2)} points; `
+    + `the best algorithm row on validation, ${algorithms.config}, loses ${algorithms.testDrop.toFixed(2)} ± ${algorithms.testDrop2se.toFixed(2)}${recovered}`;
+}
+
 export function markdownReport(reports: ModelReport[], quick: boolean): string {
   const out: string[] = [`# PTQ bench${quick ? ' (--quick: 1,000 validation images)' : ''}`, ''];
   for (const r of reports) {
@@ -255,6 +272,8 @@ export function markdownReport(reports: ModelReport[], quick: boolean): string {
     out.push(`${r.architecture}. ${r.notes}.`, '');
     out.push(`calibration: first ${r.calibrationSamples} of \`${r.splits.calibration}\`; validation: \`${r.splits.validation}\`${r.validationSeen ? ' (seen in training)' : ''}; test: \`${r.splits.test}\``);
     out.push(`float: validation ${pct(r.floatValidationAcc)} %, test ${pct(r.floatTestAcc)} %, ${(r.floatBytes / 1024).toFixed(1)} KiB; int8 minmax: ${r.officialCheck}; best existing calibration on validation: ${r.bestCalibration}; ${r.seconds.toFixed(0)} s`, '');
+    const recovery = recoveryLine(r);
+    if (recovery) out.push(recovery, '');
     out.push('| configuration | size KiB | val top-1 % | test top-1 % | test drop (pts) ± 2 SE | agreement % | notes |');
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const row of r.rows) {

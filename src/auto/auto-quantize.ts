@@ -418,10 +418,12 @@ function algorithmVariants(opts: AutoQuantizeOptions): Spec[] {
 /** Weight rounders (at most one per model) and the corrections that follow them, in the order the combinations try them. */
 const ROUNDERS = ['gptq', 'adaround'];
 const CORRECTION = 'bias-correction';
+/** The per-tensor range search, which starts from the seed's calibration method. */
+const RANGES = 'range-search';
 
 /**
- * Combinations on the best full-int8 variant so far (its calibration method and granularity): each weight rounder
- * followed by bias correction, and bias correction alone, where the build knows them. Cheap: same size as the seed.
+ * Combinations on the best full-int8 variant so far (its calibration method and granularity): the range search (and
+ * bias correction after it), each weight rounder followed by bias correction, and bias correction alone, where the build knows them. Cheap: same size as the seed.
  */
 function combinationSpecs(seed: Entry): Spec[] {
   const known = new Set(algorithmNames());
@@ -429,7 +431,7 @@ function combinationSpecs(seed: Entry): Spec[] {
   const have = (o.algorithms ?? []).map((a) => a.name);
   if (have.length) return [];
   const method = o.calibrationMethod ?? 'minmax';
-  const lists = [...ROUNDERS.map((r) => [r, CORRECTION]), [CORRECTION], ...ROUNDERS.map((r) => [r])]
+  const lists = [[RANGES], [RANGES, CORRECTION], ...ROUNDERS.map((r) => [r, CORRECTION]), [CORRECTION], ...ROUNDERS.map((r) => [r])]
     .filter((l) => l.every((a) => known.has(a)));
   const label = o.perChannelDense ? `${method}, per-channel dense` : method;
   return lists.map((l) => ({

@@ -122,6 +122,8 @@ export interface CalibrateOptions {
   /** Names the model in the interpreter's errors. */
   label?: string;
   onProgress?: (p: Progress) => void;
+  /** Also collect histograms when the method does not need them (for algorithms that compare methods per tensor). */
+  histograms?: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ export interface CalibrateOptions {
 export async function calibrate(model: Model, samples: Float32Array[][], method: CalibrationMethod,
   opts: CalibrateOptions = {}): Promise<CalibrationResult> {
   const choice = await resolveThreads(opts.threads, samples.length);
-  const passes = needsHistogram(method) ? 2 : 1;
+  const passes = needsHistogram(method) || opts.histograms ? 2 : 1;
   const total = samples.length * passes;
   const progress = (done: number) => opts.onProgress?.({ phase: 'calibrate', done, total });
   // The first two samples run here, like any other; the second one's time (the first is slower: cold code) tells
@@ -202,7 +204,7 @@ async function calibrateOnThreads(model: Model, samples: Float32Array[][], metho
         if (part.lstmMaxAbs[k] > cell.maxAbsCell) cell.maxAbsCell = part.lstmMaxAbs[k];
       });
     }
-    if (!needsHistogram(method)) return { observers: ranges, lstmCells, samples: samples.length, threads };
+    if (!needsHistogram(method) && !opts.histograms) return { observers: ranges, lstmCells, samples: samples.length, threads };
 
     const tensors = [...ranges.keys()];
     await pool.each({

@@ -154,10 +154,19 @@ export async function quantize(model: Model, options: QuantizeOptions): Promise<
       return null;
     };
   }
-  const calib = await calibrate(model, picked, recipe.calibration, { threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, onProgress: options.onProgress });
+  const tuners = algorithms.filter((a) => a.tuneRanges);
+  let calib = await calibrate(model, picked, recipe.calibration, {
+    threads: options.threads, maxMemoryBytes: options.maxMemoryBytes, label: options.modelLabel, onProgress: options.onProgress,
+    histograms: tuners.length > 0,
+  });
   const method = describeMethod(recipe.calibration);
   const description = `litequant quantize: mode=${recipe.mode} input=${recipe.inputType} output=${recipe.outputType} `
     + `samples=${calib.samples} calibration=${method}${options.shuffleSeed !== undefined ? ` shuffle=${options.shuffleSeed}` : ''}${algoSuffix}`;
+  // Range tuning measures models with float I/O and weights rounded to nearest (what it tunes does not change either).
+  const floatIo: Recipe = { ...recipe, inputType: 'float32', outputType: 'float32' };
+  for (const a of tuners) {
+    calib = await a.tuneRanges!(model, calib, (c) => rewriteFullInteger(model, floatIo, c, description, { modelName: options.modelName }).model, algoCtx(picked));
+  }
   const r = withDensified(rewriteFullInteger(model, recipe, calib, description, ctx));
   const out = await corrected(r.model, picked);
   return {

@@ -94,6 +94,7 @@ export class HistogramObserver implements Observer {
   }
 
   observe(values: ArrayLike<number>): void {
+    this.ranges.clear();
     const counts = this.counts, lo = this.lo, width = this.width;
     for (let i = 0; i < values.length; i++) {
       let b = Math.floor((values[i] - lo) / width);
@@ -103,12 +104,30 @@ export class HistogramObserver implements Observer {
     }
   }
 
+  /** The same observations, ranged by another method. */
+  withMethod(method: CalibrationMethod): HistogramObserver {
+    const h = new HistogramObserver(method, this.minMax);
+    h.addCounts(this.counts);
+    return h;
+  }
+
   /** Adds another histogram's counts over the same bins. */
   addCounts(counts: ArrayLike<number>): void {
+    this.ranges.clear();
     for (let b = 0; b < HISTOGRAM_BINS; b++) this.counts[b] += counts[b];
   }
 
   range(levels: number, symmetric: boolean): [number, number] | null {
+    // The KL and MSE searches are costly and the rewrite asks again for every model built from these observations.
+    const key = `${levels}/${symmetric}`;
+    let r = this.ranges.get(key);
+    if (r === undefined) { r = this.computeRange(levels, symmetric); this.ranges.set(key, r); }
+    return r && [r[0], r[1]];
+  }
+
+  private readonly ranges = new Map<string, [number, number] | null>();
+
+  private computeRange(levels: number, symmetric: boolean): [number, number] | null {
     const mm = this.minMax.range();
     if (!mm) return null;
     if (this.method.kind === 'percentile') return this.percentileRange(this.method.percentile, mm);

@@ -1,12 +1,15 @@
 // Post-training quantization algorithms: HOW to lose less accuracy, each a named step a recipe lists (as data) and
 // quantize() runs in the order of its stages. An algorithm works at one or more stages:
 //   transformFloat   before calibration: an equivalent float model that quantizes better (cross-layer equalization);
+//   tuneRanges       after calibration: the range each activation tensor is quantized over, chosen per tensor
+//                    (the measured effect on the model's output decides between calibration methods);
 //   weightRounder    during the rewrite: the integer weights of one weight tensor, given the scales the rewrite
 //                    chose (GPTQ / AdaRound: rounding that minimises the layer's output error on calibration data);
 //   correctQuantized after the rewrite: the quantized model adjusted against the float one (bias correction).
 // Calibration methods (minmax, percentile, MSE, KL) are observers (observers.ts), not algorithms.
 
 import type { Model } from '../../graph/model.js';
+import type { CalibrationResult } from '../calibrate.js';
 import { UsageError } from '../../errors.js';
 
 /** One weight tensor the rewrite is about to quantize, and where it is used. */
@@ -22,6 +25,12 @@ export interface WeightSite {
 /** Integer weights for a site: `values` in [-127, 127] at the given scales (per channel along channelDim); null = round to nearest. */
 export type WeightRounder = (site: WeightSite, values: Float32Array, shape: readonly number[], channelDim: number | undefined,
   scales: readonly number[]) => Int8Array | null;
+
+/**
+ * The recipe's full-integer model (float inputs and outputs, so any caller can feed it samples) for other
+ * activation observers; the calibration's histograms are in `calibration.observers` (HistogramObserver).
+ */
+export type QuantizeWithRanges = (calibration: CalibrationResult) => Model;
 
 export interface AlgorithmContext {
   /** The calibration samples (one Float32Array per model input), as quantize() collected them. */
@@ -41,6 +50,7 @@ export interface PtqAlgorithm {
   summary: string;
   /** Options it accepts in a recipe ({ name, options }), checked by parse. */
   transformFloat?(model: Model, ctx: AlgorithmContext): Promise<Model> | Model;
+  tuneRanges?(model: Model, calibration: CalibrationResult, quantizeWith: QuantizeWithRanges, ctx: AlgorithmContext): Promise<CalibrationResult> | CalibrationResult;
   weightRounder?(model: Model, ctx: AlgorithmContext): Promise<WeightRounder> | WeightRounder;
   correctQuantized?(float: Model, quantized: Model, ctx: AlgorithmContext): Promise<Model> | Model;
 }

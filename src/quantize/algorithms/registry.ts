@@ -3,4 +3,5 @@ import './cle.js';
 import './gptq.js';
 import './adaround.js';
 import './bias-correction.js';
+import './range-search.js';
 export {};
