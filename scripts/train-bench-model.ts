@@ -54,27 +54,31 @@ function buildFashionDsCnn(seed: number): tf.LayersModel {
 }
 
 /**
- * A pre-norm transformer encoder block over the digit's rows: Conv1D row embedding (3 rows wide, so the order of
- * rows is seen), LayerNorm, single-head self-attention from Dense projections (scores = Q·K^T with `dot`, softmax,
- * then ·V with `dot`), residual, LayerNorm, ReLU MLP, residual, final LayerNorm, mean over rows, Dense softmax.
+ * Pre-norm transformer encoder blocks over the digit's rows: Conv1D row embedding (3 rows wide, so the order of
+ * rows is seen), then per block LayerNorm, single-head self-attention from Dense projections (scores = Q·K^T with
+ * `dot`, softmax, then ·V with `dot`), residual, LayerNorm, ReLU MLP, residual; then a final LayerNorm, mean over
+ * rows, Dense softmax. Layers of blocks after the first carry the block number (`attn_norm_2`, ...).
  */
-function buildRowAttention(seed: number, width = 32): tf.LayersModel {
+function buildRowAttention(seed: number, width = 32, blocks = 1): tf.LayersModel {
   let s = seed;
   const glorot = () => tf.initializers.glorotUniform({ seed: s++ });
   const input = tf.input({ shape: [28, 28], name: 'rows' });
-  const dense = (name: string, units: number, x: tf.SymbolicTensor, activation?: 'relu') =>
-    tf.layers.dense({ name, units, activation, kernelInitializer: glorot() }).apply(x) as tf.SymbolicTensor;
-  const ln = (name: string, x: tf.SymbolicTensor) => tf.layers.layerNormalization({ name, axis: -1 }).apply(x) as tf.SymbolicTensor;
   let x = tf.layers.conv1d({ name: 'embed', filters: width, kernelSize: 3, padding: 'same', kernelInitializer: glorot() }).apply(input) as tf.SymbolicTensor;
-  const h = ln('attn_norm', x);
-  const q = dense('query', width, h), k = dense('key', width, h), v = dense('value', width, h);
-  const scores = tf.layers.dot({ name: 'scores', axes: [2, 2] }).apply([q, k]) as tf.SymbolicTensor; // [B, 28, 28]
-  const weights = tf.layers.activation({ name: 'attention', activation: 'softmax' }).apply(scores) as tf.SymbolicTensor;
-  const mixed = tf.layers.dot({ name: 'mixed', axes: [2, 1] }).apply([weights, v]) as tf.SymbolicTensor; // [B, 28, width]
-  x = tf.layers.add({ name: 'attn_residual' }).apply([x, dense('attn_out', width, mixed)]) as tf.SymbolicTensor;
-  const f = dense('mlp_out', width, dense('mlp_in', 2 * width, ln('mlp_norm', x), 'relu'));
-  x = tf.layers.add({ name: 'mlp_residual' }).apply([x, f]) as tf.SymbolicTensor;
-  x = ln('final_norm', x);
+  for (let b = 1; b <= blocks; b++) {
+    const n = (name: string) => (b === 1 ? name : `${name}_${b}`);
+    const dense = (name: string, units: number, v: tf.SymbolicTensor, activation?: 'relu') =>
+      tf.layers.dense({ name: n(name), units, activation, kernelInitializer: glorot() }).apply(v) as tf.SymbolicTensor;
+    const ln = (name: string, v: tf.SymbolicTensor) => tf.layers.layerNormalization({ name: n(name), axis: -1 }).apply(v) as tf.SymbolicTensor;
+    const h = ln('attn_norm', x);
+    const q = dense('query', width, h), k = dense('key', width, h), v = dense('value', width, h);
+    const scores = tf.layers.dot({ name: n('scores'), axes: [2, 2] }).apply([q, k]) as tf.SymbolicTensor; // [B, 28, 28]
+    const weights = tf.layers.activation({ name: n('attention'), activation: 'softmax' }).apply(scores) as tf.SymbolicTensor;
+    const mixed = tf.layers.dot({ name: n('mixed'), axes: [2, 1] }).apply([weights, v]) as tf.SymbolicTensor; // [B, 28, width]
+    x = tf.layers.add({ name: n('attn_residual') }).apply([x, dense('attn_out', width, mixed)]) as tf.SymbolicTensor;
+    const f = dense('mlp_out', width, dense('mlp_in', 2 * width, ln('mlp_norm', x), 'relu'));
+    x = tf.layers.add({ name: n('mlp_residual') }).apply([x, f]) as tf.SymbolicTensor;
+  }
+  x = tf.layers.layerNormalization({ name: 'final_norm', axis: -1 }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling1d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.dense({ name: 'logits', units: 10, activation: 'softmax', kernelInitializer: glorot() }).apply(x) as tf.SymbolicTensor;
   return tf.model({ name: 'row_attention', inputs: input, outputs: out });
@@ -128,6 +132,13 @@ const RECIPES: Record<string, BenchModelRecipe> = {
     sampleShape: [28, 28],
     train: { epochs: 1, batch: 128, seed: 42, learningRate: 3e-3 },
     build: (seed) => buildRowAttention(seed, 64),
+  },
+  'mnist-attention-2block': {
+    description: 'two-block transformer encoder (the mnist-attention block twice) over MNIST rows',
+    dataset: 'mnist',
+    sampleShape: [28, 28],
+    train: { epochs: 1, batch: 128, seed: 42, learningRate: 3e-3 },
+    build: (seed) => buildRowAttention(seed, 32, 2),
   },
   'mnist-attention': {
     description: 'one-block transformer encoder (LayerNormalization, single-head self-attention from Dense + Dot) over MNIST rows',
