@@ -43,6 +43,15 @@ export const BENCH_MODELS: readonly BenchModel[] = [
     notes: 'trained by scripts/train-bench-model.ts on mnist:train[0:50000] (models/mnist-attention-wide/TRAINING.md)',
   },
   {
+    name: 'mnist-attention-2block',
+    source: { kind: 'project', path: 'models/mnist-attention-2block/model.json' },
+    architecture: 'two mnist-attention blocks in sequence (TF.js Layers)',
+    splits: mnistSplits('mnist'),
+    calibrationSamples: 100,
+    validationSeen: false,
+    notes: 'trained by scripts/train-bench-model.ts on mnist:train[0:50000] (models/mnist-attention-2block/TRAINING.md)',
+  },
+  {
     name: 'fashion-attention',
     source: { kind: 'project', path: 'models/fashion-attention/model.json' },
     architecture: 'transformer encoder block over rows: LayerNorm, self-attention (Dense + Dot), MLP (TF.js Layers)',
