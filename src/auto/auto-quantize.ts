@@ -98,6 +98,8 @@ export interface AutoQuantizeOptions {
   integerOnly?: boolean;
   /** Calibration methods tried at full int8 (default: minmax, percentile, mse, kl; minmax is always tried). */
   calibrationMethods?: string[];
+  /** PTQ algorithms tried, alone and in combinations (default: every registered one; [] tries none). */
+  algorithms?: string[];
   /** Most layers a greedy chain tries (default 6). */
   maxGreedySteps?: number;
   /** Validation samples (from the start) the per-layer error is measured on (default 100). */
@@ -410,9 +412,17 @@ function calibrationVariants(opts: AutoQuantizeOptions): Spec[] {
   return specs;
 }
 
+/** The algorithms the search may use: the registered ones, or those of opts.algorithms among them. */
+function searchedAlgorithms(opts: AutoQuantizeOptions): string[] {
+  const known = algorithmNames();
+  const unknown = (opts.algorithms ?? []).filter((a) => !known.includes(a));
+  if (unknown.length) throw new UsageError(`unknown quantization algorithm(s) ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return opts.algorithms ? known.filter((a) => opts.algorithms!.includes(a)) : known;
+}
+
 /** Each registered PTQ algorithm alone, on minmax calibration. */
 function algorithmVariants(opts: AutoQuantizeOptions): Spec[] {
-  return algorithmNames().map((a) => int8Spec(opts, `int8 ${a}`, `full int8 with the ${a} algorithm`, { algorithms: [{ name: a }] }));
+  return searchedAlgorithms(opts).map((a) => int8Spec(opts, `int8 ${a}`, `full int8 with the ${a} algorithm`, { algorithms: [{ name: a }] }));
 }
 
 /** Weight rounders (at most one per model) and the corrections that follow them, in the order the combinations try them. */
@@ -425,8 +435,8 @@ const RANGES = 'range-search';
  * Combinations on the best full-int8 variant so far (its calibration method and granularity): the range search (and
  * bias correction after it), each weight rounder followed by bias correction, and bias correction alone, where the build knows them. Cheap: same size as the seed.
  */
-function combinationSpecs(seed: Entry): Spec[] {
-  const known = new Set(algorithmNames());
+function combinationSpecs(seed: Entry, opts: AutoQuantizeOptions): Spec[] {
+  const known = new Set(searchedAlgorithms(opts));
   const o = seed.row.options;
   const have = (o.algorithms ?? []).map((a) => a.name);
   if (have.length) return [];
@@ -619,7 +629,7 @@ export async function autoQuantize(float: Model, opts: AutoQuantizeOptions): Pro
         if (!combined) {
           combined = true;
           if (useful) {
-            for (const spec of combinationSpecs(seed!)) await s.build(spec, undefined, true);
+            for (const spec of combinationSpecs(seed!, opts)) await s.build(spec, undefined, true);
             continue;
           }
         }
