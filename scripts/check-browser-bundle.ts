@@ -3,6 +3,7 @@
 // with the chain of imports that leads to it from the entry, so the fix is obvious.
 // Usage: node dist/scripts/check-browser-bundle.js [ENTRY.ts]   (exit 1 on any Node import)
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,20 @@ export interface BundleCheck {
   bytes: number;
   /** esbuild's own errors (unresolvable imports, syntax), as text. */
   errors: string[];
+}
+
+/**
+ * Whether the package holding `importer` maps `specifier` away in its package.json "browser" field (protobufjs
+ * declares `"fs": false`): browser bundlers then give it an empty module, as esbuild does here.
+ */
+function mappedAwayForBrowsers(importer: string, specifier: string): boolean {
+  for (let dir = path.dirname(importer); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (!fs.existsSync(pkg)) continue;
+    const browser = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { browser?: unknown }).browser;
+    return typeof browser === 'object' && browser !== null && Object.hasOwn(browser, specifier);
+  }
+  return false;
 }
 
 const rel = (p: string) => path.relative(PROJECT_ROOT, path.resolve(PROJECT_ROOT, p)).split(path.sep).join('/');
@@ -69,6 +84,7 @@ export async function checkBrowserBundle(entry = BROWSER_ENTRY): Promise<BundleC
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point' || !isNodeBuiltin(args.path)) return undefined;
+        if (args.importer.includes(`${path.sep}node_modules${path.sep}`) && mappedAwayForBrowsers(args.importer, args.path)) return undefined;
         found.push({ specifier: args.path, importer: args.importer });
         return { path: args.path, external: true };
       });

@@ -3,7 +3,7 @@
 
 import { DatasetError } from '../../errors.js';
 import type { NpyArray } from '../npy.js';
-import { decodeImage, type RawImage } from './decode.js';
+import type { RawImage } from './decode-core.js';
 import { applyPlan, imageDims, makePlan, type InputPlan } from './prepare.js';
 import { resolveRange, type SampleRange } from './range.js';
 import type { Dataset, DatasetOptions, Sample } from './types.js';
@@ -136,6 +136,49 @@ export function arrayDataset(spec: string, set: ArraySet, opts: DatasetOptions, 
   };
 }
 
+/** The arrays of an .npy pair: `xName` names the input; `yFile` the labels' file in messages. */
+export function npyArraySet(x: NpyArray, xFile: string, xName: string, y?: NpyArray, yFile?: string): ArraySet {
+  if (x.shape.length === 0) throw new DatasetError(`${xFile}: a scalar array holds no samples`);
+  const set: ArraySet = { inputs: [{ name: xName, shape: x.shape, data: numeric(x) }], defaultScale: 1 };
+  if (y) {
+    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, yFile ?? 'labels');
+    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
+  }
+  return set;
+}
+
+/** The arrays of an .npz: one per model input (by name, or 'x', or its only array), labels in y / label / labels. */
+export function npzArraySet(arrays: Map<string, NpyArray>, file: string, inputNames?: string[]): ArraySet {
+  const labelKey = ['y', 'label', 'labels'].find((k) => arrays.has(k));
+  let names: string[];
+  if (inputNames && inputNames.length > 0 && inputNames.every((n) => arrays.has(n))) names = inputNames;
+  else if (arrays.has('x')) names = ['x'];
+  else {
+    const others = [...arrays.keys()].filter((k) => k !== labelKey);
+    if (others.length !== 1) {
+      throw new DatasetError(`${file}: cannot tell which arrays are inputs (has ${[...arrays.keys()].join(', ')}); name them 'x' or after the model inputs${inputNames ? ` (${inputNames.join(', ')})` : ''}`);
+    }
+    names = others;
+  }
+  const set: ArraySet = {
+    inputs: names.map((n) => {
+      const a = arrays.get(n)!;
+      if (a.shape.length === 0) throw new DatasetError(`${file}: array '${n}' is a scalar and holds no samples`);
+      return { name: n, shape: a.shape, data: numeric(a) };
+    }),
+    defaultScale: 1,
+  };
+  if (labelKey) {
+    const y = arrays.get(labelKey)!;
+    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, `${file}:${labelKey}`);
+    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
+  }
+  return set;
+}
+
+/** Image bytes to pixels (throws an Error saying why it cannot). */
+export type ImageDecoder = (bytes: Uint8Array) => RawImage | Promise<RawImage>;
+
 /** One image file of an image dataset: `file` names it in errors, `id` in samples (its path below the folder). */
 export interface ImageEntry {
   file: string;
@@ -146,10 +189,10 @@ export interface ImageEntry {
 
 /**
  * Image files in dataset order (class folders in sorted order, then each one's sorted files), decoded one at a time
- * while iterating. `where` names the folder in messages.
+ * while iterating with the host's decoder. `where` names the folder in messages.
  */
 export async function imageListDataset(spec: string, files: ImageEntry[], classDirs: string[], where: string, opts: DatasetOptions,
-  range?: SampleRange): Promise<Dataset> {
+  range: SampleRange | undefined, decodeImage: ImageDecoder): Promise<Dataset> {
   checkInputCount(spec, 1, opts);
   const window = resolveRange(spec, range, files.length);
   const order = selectOrder(window, opts);

@@ -27,9 +27,10 @@ import { parseNpy, parseNpz, type NpyArray } from '../npy.js';
 import { readCsv } from './csv.js';
 import { idxSampleCount, readIdx } from './idx.js';
 import {
-  arrayDataset, checkInputCount, imageListDataset, labelsFrom, numeric, validateOptions, type ArraySet, type ImageEntry,
+  arrayDataset, checkInputCount, imageListDataset, labelsFrom, npyArraySet, npzArraySet, numeric, validateOptions, type ArraySet, type ImageEntry,
 } from './build.js';
 export { shuffledOrder } from './build.js';
+import { decodeImage } from './decode.js';
 import { FASHION_MNIST_DIR, listImages, mnistDir, parseDatasetSpec, resolveRange, type DatasetSource, type SampleRange } from './spec.js';
 
 export {
@@ -131,43 +132,13 @@ function readNpyFile(file: string): NpyArray {
 
 function npySet(xFile: string, yFile?: string): ArraySet {
   const x = readNpyFile(xFile);
+  // A scalar x is refused before the labels are read.
   if (x.shape.length === 0) throw new DatasetError(`${xFile}: a scalar array holds no samples`);
-  const set: ArraySet = { inputs: [{ name: path.basename(xFile), shape: x.shape, data: numeric(x) }], defaultScale: 1 };
-  if (yFile) {
-    const y = readNpyFile(yFile);
-    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, yFile);
-    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
-  }
-  return set;
+  return npyArraySet(x, xFile, path.basename(xFile), yFile === undefined ? undefined : readNpyFile(yFile), yFile);
 }
 
 function npzSet(file: string, inputNames?: string[]): ArraySet {
-  const arrays = parseNpz(readFileChecked(file, { error: DatasetError, kind: 'an .npz dataset' }), file);
-  const labelKey = ['y', 'label', 'labels'].find((k) => arrays.has(k));
-  let names: string[];
-  if (inputNames && inputNames.length > 0 && inputNames.every((n) => arrays.has(n))) names = inputNames;
-  else if (arrays.has('x')) names = ['x'];
-  else {
-    const others = [...arrays.keys()].filter((k) => k !== labelKey);
-    if (others.length !== 1) {
-      throw new DatasetError(`${file}: cannot tell which arrays are inputs (has ${[...arrays.keys()].join(', ')}); name them 'x' or after the model inputs${inputNames ? ` (${inputNames.join(', ')})` : ''}`);
-    }
-    names = others;
-  }
-  const set: ArraySet = {
-    inputs: names.map((n) => {
-      const a = arrays.get(n)!;
-      if (a.shape.length === 0) throw new DatasetError(`${file}: array '${n}' is a scalar and holds no samples`);
-      return { name: n, shape: a.shape, data: numeric(a) };
-    }),
-    defaultScale: 1,
-  };
-  if (labelKey) {
-    const y = arrays.get(labelKey)!;
-    set.labels = labelsFrom({ shape: y.shape, data: numeric(y) }, `${file}:${labelKey}`);
-    if (y.shape.length === 2 && y.shape[1] > 1) set.numClasses = y.shape[1];
-  }
-  return set;
+  return npzArraySet(parseNpz(readFileChecked(file, { error: DatasetError, kind: 'an .npz dataset' }), file), file, inputNames);
 }
 
 function csvSet(file: string): ArraySet {
@@ -201,5 +172,5 @@ async function imageFolderDataset(spec: string, dir: string, opts: DatasetOption
     file, id: path.relative(dir, file), label,
     read: () => readFileCheckedAsync(file, { error: DatasetError, maxBytes: MAX_IMAGE_FILE_BYTES, kind: 'an image' }),
   }));
-  return imageListDataset(spec, entries, classDirs, dir, opts, range);
+  return imageListDataset(spec, entries, classDirs, dir, opts, range, decodeImage);
 }
