@@ -1,7 +1,8 @@
 // Bundles the browser entry (src/browser.ts) as a browser bundler would (esbuild, platform 'browser', ESM) and fails
 // when anything it reaches imports a Node builtin ('node:fs', 'fs', 'worker_threads', ...): each offender is named
 // with the chain of imports that leads to it from the entry, so the fix is obvious.
-// Usage: node dist/scripts/check-browser-bundle.js [ENTRY.ts]   (exit 1 on any Node import)
+// Usage: node dist/scripts/check-browser-bundle.js [ENTRY.ts ...]   (default: the browser entry and the worker entry;
+// exit 1 on any Node import)
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import * as esbuild from 'esbuild';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BROWSER_ENTRY = path.join(PROJECT_ROOT, 'src', 'browser.ts');
+/** The Web Worker a page starts for the pool (parallel/web.ts): bundled on its own. */
+export const WORKER_ENTRY = path.join(PROJECT_ROOT, 'src', 'parallel', 'web-worker.ts');
 
 const BUILTINS = new Set(builtinModules);
 
@@ -133,13 +136,15 @@ export function formatBundleCheck(r: BundleCheck): string {
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const entry = process.argv[2] ? path.resolve(process.argv[2]) : BROWSER_ENTRY;
-  const r = await checkBrowserBundle(entry);
-  const text = formatBundleCheck(r);
-  if (r.errors.length || r.nodeImports.length) {
-    process.stderr.write(text + '\n');
-    process.exitCode = 1;
-  } else {
-    process.stdout.write(text + '\n');
+  const entries = process.argv.length > 2 ? process.argv.slice(2).map((e) => path.resolve(e)) : [BROWSER_ENTRY, WORKER_ENTRY];
+  for (const entry of entries) {
+    const r = await checkBrowserBundle(entry);
+    const text = `${rel(entry)}: ${formatBundleCheck(r)}`;
+    if (r.errors.length || r.nodeImports.length) {
+      process.stderr.write(text + '\n');
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(text + '\n');
+    }
   }
 }

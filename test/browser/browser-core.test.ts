@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkBrowserBundle, formatBundleCheck } from '../../scripts/check-browser-bundle.js';
+import { checkBrowserBundle, formatBundleCheck, WORKER_ENTRY } from '../../scripts/check-browser-bundle.js';
 import { convert } from '../../src/convert.js';
 import { inspectModelBytes, openMemoryDataset, openModel, pickModel, quantizeToBytes, kernelsUnavailableReason } from '../../src/browser.js';
 import { cli } from '../helpers/cli.js';
@@ -32,6 +32,8 @@ test('the browser entry bundles with no Node import', async () => {
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.nodeImports, [], formatBundleCheck(r));
   assert.ok(r.bytes > 100_000);
+  const worker = await checkBrowserBundle(WORKER_ENTRY);
+  assert.deepEqual(worker.nodeImports, [], formatBundleCheck(worker));
 });
 
 test('the bundle check names a planted Node import and the file importing it', async () => {
