@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { convert } from '../src/convert.js';
 import { openDataset } from '../src/evaluate/datasets/index.js';
-import { loadModel } from '../src/evaluate/evaluate.js';
+import { loadModel } from '../src/evaluate/load-model.js';
 import { writeModel } from '../src/format/index.js';
 import type { Model } from '../src/graph/model.js';
 import { algorithmNames } from '../src/quantize/algorithms/index.js';

@@ -3,24 +3,18 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 // The reader alone: inspect writes nothing, and the writer brings in the flatbuffers package.
-import { readModelFile } from '../format/reader.js';
+import { readFileChecked } from '../util/read-file.js';
 import { ModelFormatError } from '../errors.js';
-import { summarizeModel, type ModelSummary, type TensorDetails } from '../format/details.js';
-import { invalidModelError, modelProblems } from '../graph/validate.js';
+import type { TensorDetails } from '../format/details.js';
+import { inspectModelBytes, type InspectResult } from '../format/inspect.js';
+import { invalidModelError } from '../graph/validate.js';
 import { bold, formatBytes, printJson, table, yellow } from './output.js';
 
-/** The summary, plus what the validity pass finds wrong (an empty list for a model the other commands accept). */
-export type InspectResult = ModelSummary & { problems: string[] };
+export type { InspectResult };
 
-/**
- * Inspect shows an invalid model too (that is when one wants to look inside), with its problems; the command then
- * exits 1 as the others would. Only indices that point nowhere leave nothing to show: those throw here.
- */
+/** Inspect shows an invalid model too, with its problems; the command then exits 1 as the others would. */
 export function inspectFile(file: string): InspectResult {
-  const model = readModelFile(file, { validate: false });
-  const problems = modelProblems(model);
-  if (problems.some((p) => p.kind === 'reference')) throw invalidModelError(file, problems.map((p) => p.message));
-  return { ...summarizeModel(model, file, fs.statSync(file).size), problems: problems.map((p) => p.message) };
+  return inspectModelBytes(readFileChecked(file, { error: ModelFormatError, kind: 'a .tflite model' }), file);
 }
 
 const SOURCE_NAMES: Record<string, string> = {

@@ -13,8 +13,9 @@ import { parseCalibrationMethod, describeMethod } from '../quantize/observers.js
 import { makeRecipe, type RecipeOptions } from '../quantize/recipe.js';
 import type { ScopeRule } from '../quantize/scopes.js';
 import type { AlgorithmSpec } from '../quantize/algorithms/index.js';
+import { saveRecipe } from '../quantize/recipe-save.js';
 import {
-  isLitequantRecipe, MAX_RECIPE_BYTES, parseJsonText, recipeDocument, recipeFromJson, saveRecipe, type RecipeDocument,
+  isLitequantRecipe, MAX_RECIPE_BYTES, parseJsonText, recipeDocument, recipeFromJson, type RecipeDocument,
 } from '../quantize/recipe-file.js';
 import { aeqFromJson, aeqScopes, type AeqRecipe } from '../quantize/aeq-recipe.js';
 

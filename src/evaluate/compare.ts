@@ -15,9 +15,9 @@ import type { Model } from '../graph/model.js';
 import { InputError } from '../errors.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import type { RuntimeTensor, TypedArray } from '../runtime/kernel.js';
-import type { Dataset, Sample } from './datasets/index.js';
+import type { Dataset, Sample } from './datasets/types.js';
 import {
-  evaluate, evaluationResult, evaluationThreads, fmtNum, isLoaded, loadModel, ModelRunner, resolveDataset, sizeToDataset,
+  evaluate, evaluationResult, evaluationThreads, fmtNum, isLoaded, loadModelSource, ModelRunner, resolveDataset, sizeToDataset,
   type DatasetSource, type EvaluateOptions, type InputValues, type EvaluationResult, type LatencySummary, type LoadedModel, type ModelSource, type Runtime, type StateMode,
 } from './evaluate.js';
 import { LayerErrorCollector, PASS_THROUGH_OPS, sortWorstFirst, ROUNDING_RMSE_OVER_SCALE, type LayerErrorRow } from './layer-error.js';
@@ -147,7 +147,7 @@ const SUGGESTION_CACHE_BYTES = 256 * 1024 * 1024;
 export async function compare(sources: (ModelSource | LoadedModel)[], datasetSource: DatasetSource, opts: CompareOptions = {}): Promise<ComparisonResult> {
   if (sources.length === 0) throw new InputError('compare needs at least one model');
   // Models with an input of unknown size run at the dataset's size (see sizeToDataset).
-  const sizing = await sizeToDataset(sources.map((s) => (isLoaded(s) ? s : loadModel(s))), datasetSource, opts.datasetOptions, opts.outputIndex);
+  const sizing = await sizeToDataset(await Promise.all(sources.map((s) => loadModelSource(s))), datasetSource, opts.datasetOptions, opts.outputIndex);
   const loaded = sizing.loaded;
   const runners: ModelRunner[] = [];
   try {
@@ -385,7 +385,7 @@ async function measureSuggestion(s: Suggestion, reference: LoadedModel, candidat
   labels: (number | undefined)[], subset: Dataset, layerSamples: number, opts: CompareOptions): Promise<void> {
   try {
     const made = await opts.requantize!(s.exclude, candidate);
-    const requantized = isLoaded(made) ? made : loadModel(made);
+    const requantized = await loadModelSource(made);
     const result = await evaluate(requantized, subset, { runtime: opts.runtime, keepState: opts.keepState, outputIndex: opts.outputIndex, threads: opts.threads });
     let correct = 0, labeled = 0;
     for (let i = 0; i < labels.length; i++) {

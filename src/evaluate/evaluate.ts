@@ -7,19 +7,20 @@
 // Latency is the time of one inference (inputs in, invoke, output out) on one thread; throughput is samples per
 // second of the evaluation phase, data loading included. Samples can be spread over threads (sample-loop.ts).
 
-import path from 'node:path';
 import type { Model } from '../graph/model.js';
 import { elementCount } from '../graph/model.js';
 import { DatasetError, InputError, MemoryLimitError, ModelFormatError, UsageError } from '../errors.js';
-import { readModel, readModelBytes, writeModel } from '../format/index.js';
+import { readModel } from '../format/reader.js';
+import { writeModel } from '../format/writer.js';
+import { importNodeOnly } from '../util/node-only.js';
 import { checkInputResize, dynamicInputPositions, modelWithInputShapes, sizeIsDynamicInside } from '../runtime/input-resize.js';
 import { requireResolvedInputs } from '../importers/input-shapes.js';
 import { tensorDetails, type TensorDetails } from '../format/details.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { valuesFromFloats } from '../runtime/io.js';
-import type { OfficialRunner } from '../runtime/official.js';
+import type { OfficialRunner } from '../runtime/runner.js';
 import type { TypedArray } from '../runtime/kernel.js';
-import { openDataset, type Dataset, type DatasetOptions, type Sample } from './datasets/index.js';
+import type { Dataset, DatasetOptions, Sample } from './datasets/types.js';
 import { latencyStats, type ClassificationResult } from './metrics.js';
 import { runSampleLoop } from './sample-loop.js';
 import { checkThreads, resolveThreads, type ThreadChoice } from '../parallel/pool.js';
@@ -43,10 +44,21 @@ export interface LoadedModel {
   model: Model;
 }
 
-export function loadModel(src: ModelSource): LoadedModel {
+/**
+ * A model from its bytes, or (Node) from its path: the file is read by the Node-only loader (load-model.ts), loaded
+ * on first use, so that code running in browsers, where models come as bytes, never reaches the file system.
+ */
+export async function loadModelSource(src: ModelSource | LoadedModel): Promise<LoadedModel> {
+  if (isLoaded(src)) return src;
   if (typeof src !== 'string') return { name: src.name, bytes: src.bytes, model: readModel(src.bytes, src.name) };
-  const bytes = readModelBytes(src);
-  return { name: path.basename(src), path: src, bytes, model: readModel(bytes, src) };
+  const files = await importNodeOnly<{ loadModel(file: string): LoadedModel }>('./load-model.js', import.meta.url);
+  return files.loadModel(src);
+}
+
+/** A dataset spec opened by the Node-only opener (datasets/index.ts reads files), loaded on first use. */
+async function openDatasetSpec(spec: string, options: DatasetOptions): Promise<Dataset> {
+  const datasets = await importNodeOnly<{ openDataset(spec: string, opts: DatasetOptions): Promise<Dataset> }>('./datasets/index.js', import.meta.url);
+  return datasets.openDataset(spec, options);
 }
 
 /** Shape, dtype and quantization of one model input or output, as the tables show them. */
@@ -297,7 +309,7 @@ export type DatasetSource = string | Dataset;
 export async function resolveDataset(source: DatasetSource, inputs: TensorDetails[], options: EvaluateOptions['datasetOptions'] = {},
   classCount?: number): Promise<Dataset> {
   if (typeof source !== 'string') return source;
-  return openDataset(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name), classCount });
+  return openDatasetSpec(source, { ...options, inputShapes: inputs.map((d) => d.shape), inputNames: inputs.map((d) => d.name), classCount });
 }
 
 /**
@@ -321,7 +333,7 @@ export async function sizeToDataset(loaded: LoadedModel[], source: DatasetSource
   const out = sg.tensors[sg.outputs[outputIndex]];
   const outSig = out ? out.shapeSignature ?? out.shape : [];
   const classCount = out && outSig.slice(1).every((d) => d > 0) ? elementCount(out.shape) : undefined;
-  const dataset = await openDataset(source, { ...options, classCount, inputNames: inputs.map((d) => d.name),
+  const dataset = await openDatasetSpec(source, { ...options, classCount, inputNames: inputs.map((d) => d.name),
     inputShapes: inputs.map((d) => d.shape_signature.map((v, i) => (i === 0 ? 1 : v))) });
   const shape = [1, ...dataset.sampleShape];
   const sized = loaded.map((m) => {
@@ -341,7 +353,7 @@ export async function sizeToDataset(loaded: LoadedModel[], source: DatasetSource
 /** Accuracy, per-class accuracy, confusion matrix, latency and throughput of one model on a dataset. */
 export async function evaluate(modelSource: ModelSource | LoadedModel, datasetSource: DatasetSource, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
   checkThreads(opts.threads);
-  const sizing = await sizeToDataset([isLoaded(modelSource) ? modelSource : loadModel(modelSource)], datasetSource, opts.datasetOptions, opts.outputIndex);
+  const sizing = await sizeToDataset([await loadModelSource(modelSource)], datasetSource, opts.datasetOptions, opts.outputIndex);
   const loaded = sizing.loaded[0];
   const runner = await ModelRunner.create(loaded, opts);
   try {

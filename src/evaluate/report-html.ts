@@ -7,7 +7,6 @@ import { fmtNum } from './evaluate.js';
 import { ROUNDING_RMSE_OVER_SCALE } from './layer-error.js';
 import { formatBytes, formatMs, formatPercent, formatPoints } from './text.js';
 import { runtimeLabel } from './runtimes.js';
-import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 const PALETTE = ['#4f46e5', '#0891b2', '#d97706', '#059669', '#db2777', '#7c3aed', '#65a30d', '#dc2626'];
 const MAX_CLASSES_SHOWN = 20;
@@ -30,11 +29,6 @@ export function comparisonFromEvaluation(e: EvaluationResult): ComparisonResult 
     }],
     layer_error: [],
   };
-}
-
-/** Writes the report atomically (a temporary file in the same folder, then renamed: see util/atomic-write.ts). */
-export function writeReportHtml(file: string, result: ComparisonResult, opts: ReportOptions = {}): void {
-  writeFileAtomicSync(file, renderReportHtml(result, opts));
 }
 
 export function renderReportHtml(r: ComparisonResult, opts: ReportOptions = {}): string {

@@ -2,9 +2,9 @@
 // and the side-by-side latency check of `compare --official-latency`: on the same few samples, in the same scope
 // as our latency column (inputs in, invoke, class-score output out), 1 thread, with each installed official runtime.
 
-import type { OfficialRunner } from '../runtime/official.js';
-import { createOfficialRunner, officialRuntimeAvailable } from '../runtime/official.js';
-import { createLiteRtRunner, liteRtAvailable } from '../runtime/litert.js';
+import type { OfficialRunner } from '../runtime/runner.js';
+import { UnsupportedError } from '../errors.js';
+import { importNodeOnly, isNode } from '../util/node-only.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import type { TypedArray } from '../runtime/kernel.js';
 import { latencyStats } from './metrics.js';
@@ -23,13 +23,37 @@ export const RUNTIME_SHORT: Record<Runtime, string> = { builtin: 'litequant', tf
 
 const PACKAGE: Record<OfficialRuntime, string> = { tflite: '@tensorflow/tfjs-tflite', litert: '@litertjs/core' };
 
-export function runtimeInstalled(r: OfficialRuntime): boolean {
-  return r === 'litert' ? liteRtAvailable() : officialRuntimeAvailable();
+/** The official runtimes are loaded from node_modules by Node-only code (official.ts, litert.ts), on first use. */
+interface OfficialLoaders {
+  officialRuntimeAvailable(): boolean;
+  createOfficialRunner(bytes: Uint8Array, numThreads: number): Promise<OfficialRunner>;
+  liteRtAvailable(): boolean;
+  createLiteRtRunner(bytes: Uint8Array, opts: { numThreads: number }): Promise<OfficialRunner>;
+}
+
+let loaders: Promise<OfficialLoaders | null> | null = null;
+
+function officialLoaders(): Promise<OfficialLoaders | null> {
+  loaders ??= isNode()
+    ? Promise.all([
+      importNodeOnly<Pick<OfficialLoaders, 'officialRuntimeAvailable' | 'createOfficialRunner'>>('../runtime/official.js', import.meta.url),
+      importNodeOnly<Pick<OfficialLoaders, 'liteRtAvailable' | 'createLiteRtRunner'>>('../runtime/litert.js', import.meta.url),
+    ]).then(([o, l]) => ({ ...o, ...l }))
+    : Promise.resolve(null);
+  return loaders;
+}
+
+export async function runtimeInstalled(r: OfficialRuntime): Promise<boolean> {
+  const l = await officialLoaders();
+  if (!l) return false;
+  return r === 'litert' ? l.liteRtAvailable() : l.officialRuntimeAvailable();
 }
 
 /** A runner of an official runtime for the model bytes, 1 thread. */
-export function createRuntimeRunner(runtime: OfficialRuntime, bytes: Uint8Array): Promise<OfficialRunner> {
-  return runtime === 'litert' ? createLiteRtRunner(bytes, { numThreads: 1 }) : createOfficialRunner(bytes, 1);
+export async function createRuntimeRunner(runtime: OfficialRuntime, bytes: Uint8Array): Promise<OfficialRunner> {
+  const l = await officialLoaders();
+  if (!l) throw new UnsupportedError(`the ${runtimeLabel(runtime)} runs in Node only (here: the litequant interpreter)`);
+  return runtime === 'litert' ? l.createLiteRtRunner(bytes, { numThreads: 1 }) : l.createOfficialRunner(bytes, 1);
 }
 
 export interface RuntimeLatency {
@@ -75,7 +99,7 @@ export async function measureRuntimeLatency(loaded: LoadedModel, samples: InputV
     runtimes.push({ runtime: 'builtin', error: (e as Error).message });
   }
   for (const r of OFFICIAL_RUNTIMES) {
-    if (!runtimeInstalled(r)) {
+    if (!(await runtimeInstalled(r))) {
       runtimes.push({ runtime: r, error: `not installed (npm install ${PACKAGE[r]})` });
       continue;
     }

@@ -132,7 +132,8 @@ function metadataText(data: Uint8Array): string | undefined {
   while (end > 0 && data[end - 1] === 0) end--;
   if (end === 0 || end > 256) return undefined;
   for (let i = 0; i < end; i++) if (data[i] < 0x20 || data[i] > 0x7e) return undefined;
-  return Buffer.from(data.subarray(0, end)).toString('latin1');
+  // Printable ASCII only (checked above), so one char per byte.
+  return String.fromCharCode(...data.subarray(0, end));
 }
 
 export function summarizeModel(model: Model, file: string, fileBytes: number): ModelSummary {

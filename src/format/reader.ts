@@ -3,7 +3,6 @@
 // copies of their constant bytes, so the model never aliases the file.
 
 import { ModelFormatError } from '../errors.js';
-import { readFileChecked } from '../util/read-file.js';
 import {
   DTYPE_BY_CODE,
   type MetadataEntry, type Model, type Operator, type OpOptions, type Quantization, type SignatureDef, type Subgraph,
@@ -173,17 +172,4 @@ export function readOptions(fb: FbView, pos: number, table: OptionsTable): OpOpt
     }
   }
   return out;
-}
-
-/**
- * The bytes of a .tflite file; clear errors for a missing path, a directory, a device or FIFO, an unreadable file
- * and one larger than a FlatBuffer can be (2 GiB).
- */
-export function readModelBytes(path: string): Uint8Array {
-  return readFileChecked(path, { error: ModelFormatError, kind: 'a .tflite model' });
-}
-
-/** Read and decode a .tflite file; clear errors for a missing path, a directory or an empty file. */
-export function readModelFile(path: string, options: ReadOptions = {}): Model {
-  return readModel(readModelBytes(path), path, options);
 }

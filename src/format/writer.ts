@@ -8,7 +8,6 @@ import { DTYPE_CODES, type Model, type Operator, type OptionValue, type Quantiza
 import { builtinCode, OPTION_ENUMS, optionsTable, type OptionField } from '../graph/ops.js';
 import { F } from './schema.js';
 import { writeSparsity } from './sparsity.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js';
 
 const DATA_ALIGNMENT = 16;
 /** BuiltinOperator codes at or above this only fit the int32 builtin_code field. */
@@ -318,25 +317,4 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Write a model to `file` atomically: a temporary file in the same folder, then rename over the target. */
-/** The model's bytes, for writing to `file`: a model that cannot be serialized is a ModelFormatError naming it. */
-function serializeFor(file: string, model: Model): Uint8Array {
-  try {
-    return writeModel(model);
-  } catch (e) {
-    if (e instanceof ModelFormatError) throw new ModelFormatError(`${file}: ${e.message}`);
-    throw e;
-  }
-}
-
-/** Writes the model atomically (a temporary file beside `file`, then renamed: see util/atomic-write.ts). */
-export function writeModelFile(file: string, model: Model): void {
-  writeFileAtomicSync(file, serializeFor(file, model));
-}
-
-/** The same, writing in chunks so that an interrupt (SIGINT, SIGTERM) during a large write leaves no file. */
-export async function writeModelFileAsync(file: string, model: Model): Promise<void> {
-  await writeFileAtomic(file, serializeFor(file, model));
 }

@@ -4,6 +4,7 @@
 // calibration code that uses it stays free of Node imports.
 
 import { DatasetError, InputError, LitequantError, ModelFormatError, UnsupportedError, UsageError } from '../errors.js';
+import { importNodeOnly, isNode } from '../util/node-only.js';
 
 /** One worker as the pool sees it. */
 export interface WorkerHandle {
@@ -30,8 +31,7 @@ export function setThreadPlatform(p: ThreadPlatform | null): void {
 /** The registered platform; in Node, worker_threads (loaded on first use); elsewhere none unless registered. */
 export async function threadPlatform(): Promise<ThreadPlatform | null> {
   if (platform !== undefined) return platform;
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  platform = proc?.versions?.node ? (await import('./node.js')).nodeThreadPlatform : null;
+  platform = isNode() ? (await importNodeOnly<{ nodeThreadPlatform: ThreadPlatform | null }>('./node.js', import.meta.url)).nodeThreadPlatform : null;
   return platform;
 }
 

@@ -10,7 +10,6 @@
 
 import { RecipeError, UsageError } from '../errors.js';
 import { BUILTIN_OPS } from '../graph/ops.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 import { IO_TYPES, MODES, makeRecipe, type IOType, type QuantizeMode, type Recipe } from './recipe.js';
 import { describeMethod, parseCalibrationMethod } from './observers.js';
 import type { ScopePrecision, ScopeRule, WeightGranularity } from './scopes.js';
@@ -103,11 +102,6 @@ export function recipeToJson(doc: RecipeDocument): string {
     algorithms: doc.algorithms.map((a) => (a.options && Object.keys(a.options).length ? { name: a.name, options: a.options } : { name: a.name })),
   };
   return JSON.stringify(out, null, 2) + '\n';
-}
-
-/** Writes the recipe atomically (a temporary file beside `file`, then renamed). */
-export async function saveRecipe(file: string, doc: RecipeDocument): Promise<void> {
-  await writeFileAtomic(file, recipeToJson(doc));
 }
 
 // ------------------------------------------------------------------------------------------------------- parsing

@@ -9,7 +9,7 @@ import type { DType, Model, Operator, Subgraph, Tensor } from '../graph/model.js
 import { elementCount } from '../graph/model.js';
 import { InputError, LitequantError, ModelFormatError, UnsupportedError } from '../errors.js';
 import type { TensorDetails } from '../format/details.js';
-import { readModel } from '../format/index.js';
+import { readModel } from '../format/reader.js';
 import { validateModel } from '../graph/validate.js';
 import { densify } from '../graph/sparsity.js';
 import type { Arithmetic, Kernel, KernelPath, PrepareContext, RuntimeTensor, SubgraphExecutor, TypedArray } from './kernel.js';

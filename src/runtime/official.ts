@@ -7,25 +7,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { LitequantError } from '../errors.js';
 
-export interface OfficialTensor {
-  id: number;
-  name: string;
-  shape: number[];
-  dtype: string;
-  data: ArrayLike<number>;
-}
-
-/** One loaded model in the official runtime. Call delete() when done: runners are not garbage collected. */
-export interface OfficialRunner {
-  inputs(): OfficialTensor[];
-  outputs(): OfficialTensor[];
-  /** Copy values into input k (raw values of its dtype). */
-  setInput(k: number, values: ArrayLike<number>): void;
-  invoke(): void;
-  /** Copies of the output arrays, typed by dtype. */
-  getOutputs(): { name: string; shape: number[]; dtype: string; data: Float32Array | Int32Array | Int8Array | Uint8Array | Int16Array | BigInt64Array | Uint16Array }[];
-  delete(): void;
-}
+export type { OfficialRunner, OfficialTensor } from './runner.js';
+import type { OfficialRunner, OfficialTensor } from './runner.js';
 
 export class OfficialRuntimeError extends LitequantError {}
 

@@ -20,3 +20,6 @@ export function formatByteSize(bytes: number): string {
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
   return u === 0 ? `${bytes} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1).replace(/\.0$/, '')} ${units[u]}`;
 }
+
+/** The most a file read whole may hold by default: what Node reads into one buffer. */
+export const DEFAULT_MAX_FILE_BYTES = 2 ** 31 - 1;

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import type { LitequantError } from '../errors.js';
 import { formatByteSize } from './bytes.js';
 
-/** The most a file read whole may hold by default: what Node reads into one buffer. */
-export const DEFAULT_MAX_FILE_BYTES = 2 ** 31 - 1;
+export { DEFAULT_MAX_FILE_BYTES } from './bytes.js';
+import { DEFAULT_MAX_FILE_BYTES } from './bytes.js';
 
 export interface ReadFileOptions {
   /** The error class for every failure (ModelFormatError for models, DatasetError for datasets, ...). */

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { convert } from '../../src/convert.js';
 import { UsageError } from '../../src/errors.js';
-import { loadModel } from '../../src/evaluate/evaluate.js';
+import { loadModel } from '../../src/evaluate/load-model.js';
 import {
   BENCH_MODELS, benchModelFile, checkBenchSplits, quickSplits, selectBenchModels,
 } from '../../scripts/ptq-bench/models.js';

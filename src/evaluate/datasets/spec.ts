@@ -16,11 +16,8 @@ const SPEC_HELP = 'expected mnist:train|test, fashion-mnist:train|test, idx:IMAG
 /** A dataset spec as given on a command line or to openDataset, e.g. `mnist:train[50000:60000]`. */
 export type DatasetSpec = string;
 
-/**
- * A range suffix `[START:END]` as written: Python slice bounds without a step (a negative index counts from the end;
- * an omitted START is 0, an omitted END the dataset's size). Resolved against the size by resolveRange.
- */
-export interface SampleRange { start?: number; end?: number }
+export { resolveRange, type SampleRange } from './range.js';
+import type { SampleRange } from './range.js';
 
 /** A dataset spec, parsed: which source and which files (see the syntax at the top of index.ts), and which samples. */
 export type DatasetSource = (
@@ -68,26 +65,6 @@ function splitRange(spec: string): { base: string; range?: SampleRange } {
   if (end === 0 && start === undefined) throw new DatasetError(`${spec}: the range [${body}] is empty`);
   if (!base || base.endsWith(':')) throw new DatasetError(`${spec}: a range needs a dataset before it: ${SPEC_HELP}`);
   return { base, range };
-}
-
-/**
- * The samples [start, end) a range selects from a dataset of `size` samples: DatasetError naming the spec when a
- * bound falls outside the dataset or the range is empty (Python would clamp silently; a typo should not).
- */
-export function resolveRange(spec: string, range: SampleRange | undefined, size: number): { start: number; end: number } {
-  if (!range) return { start: 0, end: size };
-  const at = (i: number, which: string): number => {
-    const v = i < 0 ? size + i : i;
-    if (v < 0 || v > size) {
-      throw new DatasetError(`${spec}: range ${which} ${i} is out of range: the dataset has ${size} samples (0 to ${size}, or -${size} to -1 from the end)`);
-    }
-    return v;
-  };
-  const start = range.start === undefined ? 0 : at(range.start, 'start');
-  const end = range.end === undefined ? size : at(range.end, 'end');
-  if (start > end) throw new DatasetError(`${spec}: the range starts at sample ${start}, after its end ${end} (the dataset has ${size} samples)`);
-  if (start === end) throw new DatasetError(`${spec}: the range selects no samples (start = end = ${start}; the dataset has ${size} samples)`);
-  return { start, end };
 }
 
 /** The spec's syntax only (no file is read): DatasetError naming the spec when it is malformed. */

@@ -3,14 +3,28 @@
 // is installed; h5wasm's throwing handler turns that stack into a JS exception, which we turn into one
 // ModelFormatError line naming the file.
 
-import type h5wasm from 'h5wasm/node';
+import type * as h5wasm from 'h5wasm';
 import { ModelFormatError } from '../../errors.js';
+import { importNodeOnly, isNode } from '../../util/node-only.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;
 export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 
-type H5Lib = typeof import('h5wasm/node');
+// h5wasm's Node build and its browser ESM build (WebAssembly embedded, compiled asynchronously) share one API.
+type H5Lib = typeof h5wasm;
+
+/** The Node build (files through Node's fs) in Node, hidden from bundlers; the ESM build in browsers and workers. */
+function importH5wasm(instance: number): Promise<H5Lib> {
+  if (!isNode()) return import('h5wasm');
+  if (instance === 0) return importNodeOnly<H5Lib>('h5wasm/node', import.meta.url);
+  return importNodeOnly<H5Lib>(`${import.meta.resolve('h5wasm/node')}?instance=${instance}`, import.meta.url);
+}
+
+/** Node's process, when there is one: its output is muted while HDF5 works. */
+type Writer = (...args: unknown[]) => boolean;
+interface Stream { write: Writer }
+const nodeProcess = (globalThis as { process?: { pid: number; stdout: Stream; stderr: Stream } }).process;
 
 let counter = 0;
 // The h5wasm instance in use. A corrupt file can make HDF5 abort(); an aborted Emscripten module may be left with
@@ -24,10 +38,8 @@ let openFileBytes = 0;
 
 function ensureReady(): Promise<H5Lib> {
   if (!lib) {
-    const load = generation === 0
-      ? import('h5wasm/node') as Promise<H5Lib>
-      : import(`${import.meta.resolve('h5wasm/node')}?instance=${generation}`) as Promise<H5Lib>;
-    lib = load.then(async (L) => {
+    // A browser's module cache keeps one instance: after an abort the same one is used again.
+    lib = importH5wasm(generation).then(async (L) => {
       const M = await L.ready;
       M.activate_throwing_error_handler();
       current = L;
@@ -57,13 +69,15 @@ function describeH5Error(e: unknown): string {
 export async function withH5File<T>(bytes: Uint8Array, label: string, fn: (f: H5File) => T): Promise<T> {
   const L = await ensureReady();
   const FS = (await L.ready).FS;
-  const memPath = `/litequant_${process.pid}_${counter++}.h5`;
-  const stderrWrite = process.stderr.write;
-  const stdoutWrite = process.stdout.write;
-  const mute = (() => true) as typeof process.stderr.write;
+  const memPath = `/litequant_${nodeProcess?.pid ?? 0}_${counter++}.h5`;
+  const stderrWrite = nodeProcess?.stderr.write;
+  const stdoutWrite = nodeProcess?.stdout.write;
+  const mute: Writer = () => true;
   // fn is synchronous, so muting covers exactly HDF5's work and nothing else's output.
-  process.stderr.write = mute;
-  process.stdout.write = mute;
+  if (nodeProcess) {
+    nodeProcess.stderr.write = mute;
+    nodeProcess.stdout.write = mute;
+  }
   let file: H5File | null = null;
   let aborted = false;
   try {
@@ -86,8 +100,10 @@ export async function withH5File<T>(bytes: Uint8Array, label: string, fn: (f: H5
     try { file?.close(); } catch (e) { aborted ||= isAbort(e); }
     try { FS.unlink(memPath); } catch { /* already gone */ }
     openFileBytes = 0;
-    process.stderr.write = stderrWrite;
-    process.stdout.write = stdoutWrite;
+    if (nodeProcess) {
+      nodeProcess.stderr.write = stderrWrite!;
+      nodeProcess.stdout.write = stdoutWrite!;
+    }
     if (aborted) {
       generation++;
       lib = null;

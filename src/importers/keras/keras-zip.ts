@@ -10,7 +10,7 @@
 import { strFromU8 } from 'fflate';
 import { ModelFormatError } from '../../errors.js';
 import { unzipBounded } from '../../util/inflate.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../../util/read-file.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../util/bytes.js';
 import { datasetFloat32, isDataset, isGroup, withH5File, type H5File, type H5Group } from './hdf5.js';
 import { MODEL_CLASSES, WeightStore, checkModelConfig, layerName, modelLayers, type KerasLayerJson, type KerasSource } from './source.js';
 import { bidirectionalSublayers, layerVariables, timeDistributedInner } from './layers/index.js';
