@@ -57,6 +57,6 @@ export default defineConfig({
   plugins: [nodeBuiltinStubs()],
   worker: { format: 'es', plugins: () => [nodeBuiltinStubs()] },
   build: { outDir: path.join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8000 },
-  server: { fs: { allow: [path.join(here, '..')] } },
-  preview: { host: '127.0.0.1' },
+  server: { fs: { allow: [path.join(here, '..')] }},
+  preview: { host: '127.0.0.1'},
 });

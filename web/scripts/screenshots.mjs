@@ -22,6 +22,11 @@ try {
   for (const [tag, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
     const context = await browser.newContext({ viewport, acceptDownloads: true });
     const page = await context.newPage();
+    // Main-thread tasks over 50 ms, as the browser reports them.
+    await page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(Math.round(e.duration)); }).observe({ type: 'longtask', buffered: true });
+    });
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`${tag} console: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`${tag} page error: ${e.message}`));
     page.on('request', (r) => { if (!r.url().startsWith(url) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) problems.push(`${tag} request: ${r.url()}`); });
@@ -66,6 +71,44 @@ try {
     await shot('graph-error');
     const [rep] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="tab-compare"]').then(() => page.click('[data-testid="download-report"]'))]);
     await rep.saveAs(path.join(downloads, `${tag}-report.html`));
+    console.log(`${tag}: main-thread long tasks (ms) over the session: [${await page.evaluate(() => window.__longTasks.join(', '))}]`);
+
+    if (tag === 'desktop') {
+      // Cancel: a comparison cancelled after 300 ms; then a quantization cancelled at once and run again.
+      await page.click('[data-testid="tab-compare"]');
+      await page.click('[data-testid="c-run"]');
+      await page.waitForTimeout(300);
+      t = Date.now();
+      await page.click('[data-testid="job-cancel"]');
+      await page.waitForSelector('[data-testid="status"][data-state="idle"]');
+      console.log(`${tag}: compare cancelled in ${Date.now() - t} ms`);
+      await page.click('[data-testid="tab-quantize"]');
+      await page.click('[data-testid="q-run"]');
+      await page.waitForTimeout(50);
+      // The tutorial model calibrates in well under a second: the job may have finished already.
+      await page.evaluate(() => document.querySelector('[data-testid="job-cancel"]').click());
+      await page.waitForSelector('[data-testid="status"]:not([data-state="busy"])');
+      console.log(`${tag}: quantize after cancel click: ${await page.getAttribute('[data-testid="status"]', 'data-state')}`);
+      await page.click('[data-testid="q-run"]');
+      await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 120_000 });
+      const [again] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="download-tflite"]')]);
+      await again.saveAs(path.join(downloads, `${tag}-after-cancel.tflite`));
+      console.log(`${tag}: rerun after cancel identical: ${fs.readFileSync(path.join(downloads, `${tag}-after-cancel.tflite`)).equals(fs.readFileSync(file))}`);
+
+      // Corpus files in the inspect view (absent corpus: skipped).
+      const corpus = process.env.LITEQUANT_CORPUS ?? path.join(root, '..', 'shared', 'corpus');
+      for (const rel of ['keras/moonflower2022_mnist_model.h5', 'tflite/mlcommons-tiny/pretrainedResnet_quant.tflite']) {
+        const f = path.join(corpus, rel);
+        if (!fs.existsSync(f)) continue;
+        await page.click('[data-testid="tab-inspect"]');
+        await page.setInputFiles('[data-testid="open-file"]', f);
+        await page.waitForFunction((name) => document.querySelector('[data-testid="status"]')?.textContent?.startsWith(name) || document.querySelector('[data-testid="status"]')?.dataset.state === 'error', path.basename(f), { timeout: 60_000 });
+        const json = await page.textContent('[data-testid="inspect-json"]');
+        fs.writeFileSync(path.join(downloads, `${path.basename(f)}.inspect.json`), json ?? '');
+        console.log(`${tag}: opened ${rel}: ${await page.textContent('[data-testid="status"]')} ${await page.textContent('[data-testid="job-error"]')}`);
+        await shot(`inspect-${path.basename(f).replace(/\W+/g, '-')}`);
+      }
+    }
     await context.close();
   }
 } finally {

@@ -1,6 +1,6 @@
 // The model graph laid out by ELK (layered, top to bottom) in its own worker, drawn as SVG; after a comparison each
 // op is coloured by the per-layer error of its output (RMSE in quantization steps, as the report's table).
-import ELK from 'elkjs/lib/elk-api.js';
+import ELK, { type ElkNode } from 'elkjs/lib/elk-api.js';
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { GraphData } from './protocol.js';
 
@@ -14,12 +14,13 @@ export interface LaidOut { width: number; height: number; nodes: { id: string; x
 
 export async function layoutGraph(g: GraphData): Promise<LaidOut> {
   elk ??= new ELK({ workerUrl: elkWorkerUrl });
-  const graph = await elk.layout({
+  const input: ElkNode = {
     id: 'root',
     layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.spacing.nodeNode': '18', 'elk.layered.spacing.nodeNodeBetweenLayers': '24' },
     children: g.nodes.map((n) => ({ id: n.id, width: Math.max(70, Math.min(28, n.label.length) * CHAR_W + 20), height: NODE_H })),
     edges: g.edges.map((e, k) => ({ id: `e${k}`, sources: [e.source], targets: [e.target] })),
-  });
+  };
+  const graph = await elk.layout(input);
   return {
     width: graph.width ?? 0, height: graph.height ?? 0,
     nodes: (graph.children ?? []).map((c) => ({ id: c.id, x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 0, h: c.height ?? 0 })),

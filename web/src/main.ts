@@ -15,14 +15,18 @@ class Cancelled extends Error { constructor() { super('cancelled'); this.name = 
 /** One job at a time in a module worker; Cancel terminates it (a new one starts with the next job). */
 class JobRunner {
   private worker: Worker | null = null;
+  private ready: Promise<void> | null = null;
   private nextId = 1;
   private pending: { id: number; resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress: (phase: string, done: number, total: number) => void } | null = null;
 
-  private ensure(): Worker {
-    if (this.worker) return this.worker;
+  private ensure(): Promise<Worker> {
+    if (this.worker) return this.ready!.then(() => this.worker!);
     const w = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'litequant' });
+    let started: () => void;
+    this.ready = new Promise<void>((resolve) => (started = resolve));
     w.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const m = e.data, p = this.pending;
+      if (m.type === 'ready') return started();
       if (!p || m.id !== p.id) return;
       if (m.type === 'progress') return p.onProgress(m.phase, m.done, m.total);
       this.pending = null;
@@ -35,16 +39,15 @@ class JobRunner {
       p?.reject(new Error(e.message || 'the worker failed'));
     };
     this.worker = w;
-    return w;
+    return this.ready.then(() => w);
   }
 
   run<T>(job: Job, onProgress: (phase: string, done: number, total: number) => void): Promise<T> {
     if (this.pending) return Promise.reject(new Error('another job is running'));
     const id = this.nextId++;
-    const w = this.ensure();
     return new Promise<T>((resolve, reject) => {
       this.pending = { id, resolve: resolve as (v: unknown) => void, reject, onProgress };
-      w.postMessage({ id, job });
+      void this.ensure().then((w) => { if (this.pending?.id === id) w.postMessage({ id, job }); });
     });
   }
 

@@ -36,6 +36,7 @@ export interface QuantizeResult { bytes: Uint8Array; name: string; report: Quant
 export interface CompareResult { result: ComparisonResult; html: string }
 
 export type WorkerMessage =
+  | { id: 0; type: 'ready' }
   | { id: number; type: 'progress'; phase: string; done: number; total: number }
   | { id: number; type: 'done'; value: OpenResult | QuantizeResult | CompareResult }
   | { id: number; type: 'error'; message: string; kind: string };

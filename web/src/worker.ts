@@ -37,7 +37,7 @@ async function floatModel(source: InFile[], label: string): Promise<{ model: Mod
   }
   if (files.size !== 1) throw new LitequantError(`${label}: ${files.size} files but no model.json or saved_model.pb among them`);
   const [[name, bytes]] = [...files];
-  if (isTflite(bytes)) return { model: readModel(bytes, { validate: false }), bytes, format: 'tflite', name };
+  if (isTflite(bytes)) return { model: readModel(bytes, name, { validate: false }), bytes, format: 'tflite', name };
   // A single Keras / GraphDef file: convert() reads files by path; the same steps on bytes.
   const src = await loadSourceBytes(bytes, name, memoryModelFiles(name, files));
   let model: Model;
@@ -150,3 +150,6 @@ self.onmessage = async (e: MessageEvent<{ id: number; job: Job }>) => {
     post({ id: jobId, type: 'error', message: error?.message ?? String(err), kind: error?.name ?? 'Error' });
   }
 };
+// A message posted before this module finished loading (its imports include top-level awaits) can be lost: the
+// page waits for this before sending a job.
+post({ id: 0, type: 'ready' });
