@@ -49,35 +49,6 @@ export interface ConvertSummary {
   sizeBytes: number;
   inputs: { name: string; shape: number[]; dtype: string }[];
   outputs: { name: string; shape: number[]; dtype: string }[];
-  output?: string;
-}
-
-export interface ConvertResult {
-  model: Model;
-  bytes: Uint8Array;
-  summary: ConvertSummary;
-}
-
-export interface ConvertSummary {
-  source: string;
-  format: SourceFormat;
-  /** The converter that ran: Keras layers, or the TensorFlow graph importer. */
-  importer: 'keras' | 'graph';
-  kerasVersion: string | null;
-  /** TensorFlow version that wrote a SavedModel, when recorded. */
-  tensorflowVersion: string | null;
-  /** Keras layers (nested models flattened), or TensorFlow graph nodes converted, and how many of each class / op. */
-  layers: number;
-  layerClasses: Record<string, number>;
-  /** Operators in the written graph, in execution order, and how many of each. */
-  ops: number;
-  opList: string[];
-  opCounts: Record<string, number>;
-  /** Weight elements stored in the file (constants, after folding). */
-  params: number;
-  sizeBytes: number;
-  inputs: { name: string; shape: number[]; dtype: string }[];
-  outputs: { name: string; shape: number[]; dtype: string }[];
   /** Where convert() wrote it (Node). */
   output?: string;
 }
