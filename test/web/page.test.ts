@@ -59,7 +59,7 @@ async function buildPage(outDir: string): Promise<void> {
   const asset = await import(pathToFileURL(path.join(PROJECT_ROOT, 'web', 'scripts', 'mnist-asset.mjs')).href) as { buildAsset(): Uint8Array };
   fs.writeFileSync(path.join(publicDir, 'mnist-sample.bin'), asset.buildAsset());
   const { build } = await import('vite');
-  await build({ configFile: path.join(PROJECT_ROOT, 'web', 'vite.config.ts'), publicDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await build({ configFile: path.join(PROJECT_ROOT, 'web', 'vite.config.ts'), publicDir, logLevel: 'error', build: { outDir, emptyOutDir: true } });
 }
 
 function cliJson(args: string[]): any {
@@ -288,4 +288,20 @@ test('web page: every request went to 127.0.0.1, and no console error', { skip: 
   assert.ok(requests.some((r) => r.endsWith('mnist-sample.bin')), requests.join('\n'));
   assert.ok(requests.some((r) => /assets\/worker-[\w-]+\.js$/.test(r)), requests.join('\n'));
   assert.deepEqual(problems, []);
+});
+
+test('web page build: a Node import anywhere in the page fails the build, naming the importer', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lq-web-planted-'));
+  try {
+    fs.writeFileSync(path.join(root, 'index.html'), '<!doctype html><script type="module" src="./main.ts"></script>\n');
+    fs.writeFileSync(path.join(root, 'main.ts'), "import { planted } from './planted.js';\nconsole.log(planted);\n");
+    fs.writeFileSync(path.join(root, 'planted.ts'), "import { readFileSync } from 'node:fs';\nexport const planted = readFileSync;\n");
+    const { build } = await import('vite');
+    await assert.rejects(
+      build({ configFile: path.join(PROJECT_ROOT, 'web', 'vite.config.ts'), root, publicDir: false, logLevel: 'silent', build: { outDir: path.join(root, 'dist'), write: false } }),
+      /planted\.ts imports 'node:fs'/,
+    );
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
