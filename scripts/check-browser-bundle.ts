@@ -44,7 +44,7 @@ export interface BundleCheck {
  * Whether the package holding `importer` maps `specifier` away in its package.json "browser" field (protobufjs
  * declares `"fs": false`): browser bundlers then give it an empty module, as esbuild does here.
  */
-function mappedAwayForBrowsers(importer: string, specifier: string): boolean {
+export function mappedAwayForBrowsers(importer: string, specifier: string): boolean {
   for (let dir = path.dirname(importer); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const pkg = path.join(dir, 'package.json');
     if (!fs.existsSync(pkg)) continue;

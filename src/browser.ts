@@ -28,7 +28,7 @@ export { quantize, DEFAULT_SAMPLES, algorithmNames, parseAlgorithmSpec, parseCal
 export type { QuantizeOptions, QuantizeReport, QuantizeMode, IOType, AlgorithmSpec, Progress } from './quantize/index.js';
 export { parseRecipe, recipeToJson, recipeDocument, recipeOptions, RECIPE_FORMAT, RECIPE_VERSION } from './quantize/recipe-file.js';
 export type { RecipeDocument, RecipeCalibration, RecipePreprocessing } from './quantize/recipe-file.js';
-export { makeRecipe } from './quantize/recipe.js';
+export { makeRecipe, MODES, IO_TYPES } from './quantize/recipe.js';
 export { aeqFromJson, aeqScopes } from './quantize/aeq-recipe.js';
 export { Interpreter } from './runtime/interpreter.js';
 export { DEFAULT_MAX_MEMORY_BYTES } from './runtime/budget.js';

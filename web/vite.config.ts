@@ -1,45 +1,24 @@
-// The page's build: a static single-page app in web/dist, importing the library's sources directly (web/src/lib.ts).
+// The page's build: a static single-page app in web/dist. Its worker imports the library's browser entry
+// (src/browser.ts, through web/src/lib.ts); the build fails on any Node import, naming the file that imports it.
 import { defineConfig, type Plugin } from 'vite';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isNodeBuiltin, mappedAwayForBrowsers } from '../scripts/check-browser-bundle.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const STUB_PREFIX = '\0node-unavailable:';
 
 /**
- * Node built-ins the library still imports (file reading, worker threads) resolve to stubs whose every export throws
- * when called: the page never takes those code paths, and one that does fails with a message naming the function.
- * The stub's export names are the real module's, read here at build time, so named imports resolve.
+ * Fails the build on a Node built-in (`node:fs`, or a bare `fs`), naming the importer; a package that maps the
+ * module away for browsers in its package.json (protobufjs: `"fs": false`) gets Vite's empty module.
  */
-function plainData(v: unknown): string | null {
-  if (typeof v === 'function' || v === null || v === undefined) return null;
-  try {
-    const json = JSON.stringify(v);
-    return json !== undefined && json.length < 20_000 ? json : null;
-  } catch {
-    return null;
-  }
-}
-
-function nodeBuiltinStubs(): Plugin {
+export function noNodeImports(): Plugin {
   return {
-    name: 'litequant-node-builtin-stubs',
+    name: 'litequant-no-node-imports',
     enforce: 'pre',
-    resolveId(id) {
-      return id.startsWith('node:') ? STUB_PREFIX + id : null;
-    },
-    async load(id) {
-      if (!id.startsWith(STUB_PREFIX)) return null;
-      const name = id.slice(STUB_PREFIX.length);
-      const real = (await import(name)) as Record<string, unknown>;
-      const names = Object.keys(real).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
-      return [
-        `const fail = (what) => { throw new Error(what + ' is not available in the browser'); };`,
-        `const stub = (what) => new Proxy(function () {}, { get: (t, k) => (k === 'then' || typeof k === 'symbol' ? undefined : stub(what + '.' + String(k))), apply: () => fail(what), construct: () => fail(what) });`,
-        // Plain data (fs.constants, os.EOL) is kept: modules read it when they load.
-        ...names.map((k) => `export const ${k} = ${plainData(real[k]) ?? `stub(${JSON.stringify(`${name}.${k}`)})`};`),
-        `export default { ${names.join(', ')} };`,
-      ].join('\n');
+    resolveId(id, importer) {
+      if (!isNodeBuiltin(id) || (importer && mappedAwayForBrowsers(importer, id))) return null;
+      const from = importer ? path.relative(path.join(here, '..'), importer) : 'the page';
+      this.error(`${from} imports '${id}': the page runs in a browser, where Node modules do not exist`);
     },
   };
 }
@@ -47,16 +26,9 @@ function nodeBuiltinStubs(): Plugin {
 export default defineConfig({
   root: here,
   base: './',
-  // HDF5 (Keras .h5) via h5wasm's browser build: the same API as the Node build the CLI imports.
-  resolve: {
-    alias: [
-      { find: /^h5wasm\/node$/, replacement: 'h5wasm' },
-      { find: /^pngjs$/, replacement: path.join(here, 'src', 'stubs', 'pngjs.ts') },
-    ],
-  },
-  plugins: [nodeBuiltinStubs()],
-  worker: { format: 'es', plugins: () => [nodeBuiltinStubs()] },
+  plugins: [noNodeImports()],
+  worker: { format: 'es', plugins: () => [noNodeImports()] },
   build: { outDir: path.join(here, 'dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8000 },
-  server: { fs: { allow: [path.join(here, '..')] }},
-  preview: { host: '127.0.0.1'},
+  server: { fs: { allow: [path.join(here, '..')] } },
+  preview: { host: '127.0.0.1' },
 });

@@ -26,7 +26,7 @@ test('bundled MNIST sample: calibration and test samples equal the CLI datasets'
   const asset = await buildAsset();
   assert.equal(asset.length, 24 + 1100 * 785, 'header + 1,100 images of 784 pixels and a label');
   for (const [part, spec, n] of [['train', 'mnist:train', 100], ['test', 'mnist:test', 1000]] as const) {
-    const ours = await collect(mnistDataset(asset, part, { inputShapes: SHAPES, inputNames: ['x'] }));
+    const ours = await collect(await mnistDataset(asset, part, { inputShapes: SHAPES, inputNames: ['x'] }));
     const cli = await collect(await openDataset(spec, { inputShapes: SHAPES, inputNames: ['x'], limit: n }));
     assert.equal(ours.length, n);
     assert.equal(cli.length, n);
@@ -37,7 +37,7 @@ test('bundled MNIST sample: calibration and test samples equal the CLI datasets'
   }
   // Independent arithmetic on one pixel: the stored byte over 255.
   const train = mnistPart(asset, 'train');
-  const first = (await collect(mnistDataset(asset, 'train', { inputShapes: SHAPES, inputNames: ['x'], limit: 1 })))[0];
+  const first = (await collect(await mnistDataset(asset, 'train', { inputShapes: SHAPES, inputNames: ['x'], limit: 1 })))[0];
   const k = train.pixels.findIndex((v) => v > 0 && v < 255);
   assert.equal(first.inputs[0][k], Math.fround(train.pixels[k] / 255));
 });

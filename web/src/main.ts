@@ -1,7 +1,6 @@
 // The page: open a model, inspect it, see its graph, quantize it and compare float with quantized. Heavy work runs in
 // the worker (worker.ts); this thread only reads files, draws and handles the Cancel button.
 import './style.css';
-import { IO_TYPES, MODES } from './lib.js';
 import { drawGraph, layoutGraph, type LaidOut } from './graph-view.js';
 import type { CompareResult, DataSource, GraphData, InFile, InspectView, Job, OpenResult, QuantizeResult, WorkerMessage } from './protocol.js';
 
@@ -26,7 +25,7 @@ class JobRunner {
     this.ready = new Promise<void>((resolve) => (started = resolve));
     w.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const m = e.data, p = this.pending;
-      if (m.type === 'ready') return started();
+      if (m.type === 'ready') { workerReady(m); return started(); }
       if (!p || m.id !== p.id) return;
       if (m.type === 'progress') return p.onProgress(m.phase, m.done, m.total);
       this.pending = null;
@@ -49,6 +48,11 @@ class JobRunner {
       this.pending = { id, resolve: resolve as (v: unknown) => void, reject, onProgress };
       void this.ensure().then((w) => { if (this.pending?.id === id) w.postMessage({ id, job }); });
     });
+  }
+
+  /** Starts the worker ahead of the first job (it compiles the WebAssembly kernels and says what the form offers). */
+  warmUp(): void {
+    void this.ensure();
   }
 
   cancel(): void {
@@ -74,6 +78,8 @@ interface State {
   otherQuantized: InFile | null;
   compared: CompareResult | null;
   mnist: Uint8Array | null;
+  /** Why the worker's WebAssembly kernels are off (null: the fast path is on; undefined: no worker yet). */
+  wasm?: string | null;
 }
 const state: State = { source: null, label: '', opened: null, layout: null, quantized: null, otherQuantized: null, compared: null, mnist: null };
 // Read by browser tests: the last results as the worker returned them.
@@ -263,10 +269,18 @@ function options(select: HTMLSelectElement, values: readonly string[], keepFirst
   else while (select.options.length > 1) select.remove(1);
   for (const v of values) select.add(new Option(v, v));
 }
-options($<HTMLSelectElement>('q-mode'), MODES, false);
-$<HTMLSelectElement>('q-mode').value = 'int8';
-options($<HTMLSelectElement>('q-input-type'), IO_TYPES, true);
-options($<HTMLSelectElement>('q-output-type'), IO_TYPES, true);
+/** The worker's first message: the form's choices, and whether the WebAssembly kernels compiled ('fast') or why not. */
+function workerReady(m: Extract<WorkerMessage, { type: 'ready' }>): void {
+  if ($<HTMLSelectElement>('q-mode').options.length === 0) {
+    options($<HTMLSelectElement>('q-mode'), m.modes, false);
+    $<HTMLSelectElement>('q-mode').value = 'int8';
+    options($<HTMLSelectElement>('q-input-type'), m.ioTypes, true);
+    options($<HTMLSelectElement>('q-output-type'), m.ioTypes, true);
+  }
+  document.body.dataset.wasm = m.wasm === null ? 'fast' : 'unavailable';
+  state.wasm = m.wasm;
+  document.body.dataset.ready = 'true';
+}
 
 function renderQuantizeForm(s: InspectView): void {
   $('q-exclude').replaceChildren(...s.ops.map((o) => {
@@ -405,4 +419,5 @@ function selectTab(name: string): void {
   if (name === 'graph') void renderGraph();
 }
 document.querySelectorAll<HTMLButtonElement>('[role="tab"]').forEach((b) => b.addEventListener('click', () => selectTab(b.dataset.tab!)));
-document.body.dataset.ready = 'true';
+// Ready once the worker is up (the form's choices come from it).
+runner.warmUp();

@@ -1,5 +1,5 @@
 // Messages between the page and its worker. Everything here is structured-cloneable.
-import type { ComparisonResult, ModelSummary, QuantizeReport } from './lib.js';
+import type { ComparisonResult, InspectResult, QuantizeReport } from './lib.js';
 
 /** A file the user gave, by its path below what was picked or dropped ('/'-separated). */
 export interface InFile { path: string; bytes: Uint8Array }
@@ -24,7 +24,7 @@ export interface QuantizeSettings {
 export interface GraphNode { id: string; label: string; op: string; kind: 'op' | 'input' | 'output'; outputs: string[] }
 export interface GraphData { nodes: GraphNode[]; edges: { source: string; target: string }[]; truncated: number }
 
-export type InspectView = ModelSummary & { problems: string[] };
+export type InspectView = InspectResult;
 
 export type Job =
   | { type: 'open'; source: InFile[]; label: string }
@@ -36,7 +36,8 @@ export interface QuantizeResult { bytes: Uint8Array; name: string; report: Quant
 export interface CompareResult { result: ComparisonResult; html: string }
 
 export type WorkerMessage =
-  | { id: 0; type: 'ready' }
+  /** The worker is up: the choices the quantize form offers, and why the WebAssembly kernels are off (null: on). */
+  | { id: 0; type: 'ready'; modes: string[]; ioTypes: string[]; wasm: string | null }
   | { id: number; type: 'progress'; phase: string; done: number; total: number }
   | { id: number; type: 'done'; value: OpenResult | QuantizeResult | CompareResult }
   | { id: number; type: 'error'; message: string; kind: string };

@@ -1,60 +1,18 @@
 // The page's worker: opening/converting, calibrating + quantizing and comparing run here, so the page stays
 // responsive; the page cancels a job by terminating this worker.
 import {
-  compare, convert, FLOAT_CONVERSION_PASSES, frozenGraphToModel, kerasToGraph, LitequantError, loadSourceBytes, makeRecipe,
-  memoryModelFiles, modelProblems, quantize, readModel, recipeDocument, recipeToJson, renderReportHtml, runPasses, summarizeModel,
-  writeModel, type Model,
+  compare, IO_TYPES, inspectModelBytes, kernelsUnavailableReason, makeRecipe, MODES, openModel, pickModel, quantizeToBytes, readModel,
+  recipeDocument, recipeToJson, renderReportHtml, wasmReady, type Model,
 } from './lib.js';
-import { openData } from './datasets.js';
-import type { CompareResult, GraphData, InFile, InspectView, Job, OpenResult, QuantizeResult, WorkerMessage } from './protocol.js';
+import { belowPickedFolder, openData } from './datasets.js';
+import type { CompareResult, GraphData, InFile, Job, OpenResult, QuantizeResult, WorkerMessage } from './protocol.js';
 
-const TFLITE_ID = 'TFL3';
 /** Ops drawn in the graph view; a larger model shows its first ones (the layout would take too long). */
 const MAX_GRAPH_OPS = 600;
 
 let jobId = 0;
 const post = (m: WorkerMessage) => (self as unknown as Worker).postMessage(m);
 const progress = (phase: string, done: number, total: number) => post({ id: jobId, type: 'progress', phase, done, total });
-
-const segments = (p: string) => p.split('/').filter(Boolean);
-
-/** Paths below the picked folder (every path starts with its name), or the files as given. */
-function relativeFiles(files: InFile[]): Map<string, Uint8Array> {
-  const first = segments(files[0]?.path ?? '')[0];
-  const rooted = files.length > 0 && files.every((f) => segments(f.path).length > 1 && segments(f.path)[0] === first);
-  return new Map(files.map((f) => [rooted ? segments(f.path).slice(1).join('/') : segments(f.path).join('/'), f.bytes]));
-}
-
-const isTflite = (b: Uint8Array) => b.length >= 8 && String.fromCharCode(...b.subarray(4, 8)) === TFLITE_ID;
-
-/** The float model of what was opened, as `litequant convert` makes it (a .tflite is read as it is). */
-async function floatModel(source: InFile[], label: string): Promise<{ model: Model; bytes: Uint8Array; format: string; name: string }> {
-  const files = relativeFiles(source);
-  const base = label.replace(/\.(json|h5|keras|pb|tflite)$/i, '');
-  if (files.has('saved_model.pb') || files.has('model.json')) {
-    const r = await convert(memoryModelFiles(label, files));
-    return { model: r.model, bytes: r.bytes, format: r.summary.format, name: `${base}.tflite` };
-  }
-  if (files.size !== 1) throw new LitequantError(`${label}: ${files.size} files but no model.json or saved_model.pb among them`);
-  const [[name, bytes]] = [...files];
-  if (isTflite(bytes)) return { model: readModel(bytes, name, { validate: false }), bytes, format: 'tflite', name };
-  // A single Keras / GraphDef file: convert() reads files by path; the same steps on bytes.
-  const src = await loadSourceBytes(bytes, name, memoryModelFiles(name, files));
-  let model: Model;
-  if (src.kind === 'keras') {
-    model = kerasToGraph(src.keras, {}).model;
-    runPasses(model, FLOAT_CONVERSION_PASSES);
-  } else {
-    model = frozenGraphToModel(src.frozen, {}).model;
-  }
-  const out = writeModel(model);
-  return { model, bytes: out, format: src.format, name: `${base}.tflite` };
-}
-
-function inspectView(model: Model, name: string, bytes: number): InspectView {
-  const problems = modelProblems(model);
-  return { ...summarizeModel(model, name, bytes), problems: problems.map((p) => p.message) };
-}
 
 function graphOf(model: Model): GraphData {
   const sg = model.subgraphs[0];
@@ -85,13 +43,31 @@ function graphOf(model: Model): GraphData {
   return { nodes, edges, truncated: sg.operators.length - shown.length };
 }
 
-/** The converted model of the last source: a rerun on the same source skips the conversion. */
-let cached: { key: string; model: Model; bytes: Uint8Array; format: string; name: string } | null = null;
+interface Source { key: string; name: string; format: string; bytes: Uint8Array; model: Model | null; problems: string[] }
 
-async function sourceModel(source: InFile[], label: string) {
-  const key = `${label}|${source.map((f) => `${f.path}:${f.bytes.length}`).join('|')}`;
-  if (cached?.key !== key) cached = { key, ...(await floatModel(source, label)) };
+/** The float model of the last source (as `litequant convert` writes it; a .tflite as it is): reruns skip the conversion. */
+let cached: Source | null = null;
+
+async function source(files: InFile[], label: string): Promise<Source> {
+  const key = `${label}|${files.map((f) => `${f.path}:${f.bytes.length}`).join('|')}`;
+  if (cached?.key === key) return cached;
+  const picked = pickModel(belowPickedFolder(files), label);
+  if (picked.kind === 'tflite') {
+    // An invalid .tflite is still shown (with its problems), as `inspect` shows it; the other jobs refuse it.
+    const problems = inspectModelBytes(picked.bytes, picked.label).problems;
+    cached = { key, name: picked.label, format: 'tflite', bytes: picked.bytes, model: problems.length ? null : readModel(picked.bytes, picked.label), problems };
+  } else {
+    const opened = await openModel(picked);
+    const name = `${picked.label.split('/').pop()!.replace(/\.(json|h5|keras|pb)$/i, '')}.tflite`;
+    cached = { key, name, format: opened.conversion?.format ?? 'tflite', bytes: opened.bytes, model: opened.model, problems: [] };
+  }
   return cached;
+}
+
+async function usableModel(files: InFile[], label: string): Promise<Source & { model: Model }> {
+  const src = await source(files, label);
+  if (!src.model) throw new Error(`${src.name}: litequant refuses this model: ${src.problems.join('; ')}`);
+  return src as Source & { model: Model };
 }
 
 function modelInputs(model: Model) {
@@ -102,13 +78,14 @@ function modelInputs(model: Model) {
 const run: { [K in Job['type']]: (job: Extract<Job, { type: K }>) => Promise<unknown> } = {
   async open(job): Promise<OpenResult> {
     progress('reading', 0, 1);
-    const src = await sourceModel(job.source, job.label);
+    const src = await source(job.source, job.label);
     progress('reading', 1, 1);
-    return { inspect: inspectView(src.model, src.name, src.bytes.length), floatBytes: src.bytes, floatName: src.name, format: src.format, graph: graphOf(src.model) };
+    const graphModel = src.model ?? readModel(src.bytes, src.name, { validate: false });
+    return { inspect: inspectModelBytes(src.bytes, src.name), floatBytes: src.bytes, floatName: src.name, format: src.format, graph: graphOf(graphModel) };
   },
 
   async quantize(job): Promise<QuantizeResult> {
-    const src = await sourceModel(job.source, job.label);
+    const src = await usableModel(job.source, job.label);
     const s = job.settings;
     const calibrates = s.mode === 'int8' || s.mode === 'int16x8';
     const representativeDataset = calibrates && job.calibration
@@ -117,19 +94,18 @@ const run: { [K in Job['type']]: (job: Extract<Job, { type: K }>) => Promise<unk
     const options = {
       mode: s.mode, inputType: s.inputType, outputType: s.outputType, calibrationMethod: s.calibrationMethod, perTensor: s.perTensor,
       perChannelDense: s.perChannelDense, excludeOps: s.excludeOps?.length ? s.excludeOps : undefined,
-    };
-    const { model, report } = await quantize(src.model, {
+    } as Parameters<typeof makeRecipe>[0];
+    const { bytes, report } = await quantizeToBytes(src.model, {
       ...options, representativeDataset, samples: s.samples, threads: 1, modelLabel: src.name, modelName: src.name,
       onProgress: (p) => progress('calibrating', p.done, p.total),
     });
-    const bytes = writeModel(model);
     const name = `${src.name.replace(/\.tflite$/i, '')}_${s.mode}.tflite`;
     const recipe = recipeToJson(recipeDocument(makeRecipe(options), calibrates ? { samples: s.samples, dataset: representativeDataset?.spec } : undefined));
-    return { bytes, name, report, recipe, inspect: inspectView(model, name, bytes.length), floatBytes: src.bytes.length };
+    return { bytes, name, report, recipe, inspect: inspectModelBytes(bytes, name), floatBytes: src.bytes.length };
   },
 
   async compare(job): Promise<CompareResult> {
-    const src = await sourceModel(job.source, job.label);
+    const src = await usableModel(job.source, job.label);
     const dataset = await openData(job.dataset, { ...modelInputs(src.model), limit: job.limit });
     const floatName = src.format === 'tflite' ? src.name : `${job.label} (converted to float)`;
     const result = await compare([{ name: floatName, bytes: src.bytes }, { name: job.quantized.path, bytes: job.quantized.bytes }], dataset, {
@@ -151,5 +127,6 @@ self.onmessage = async (e: MessageEvent<{ id: number; job: Job }>) => {
   }
 };
 // A message posted before this module finished loading (its imports include top-level awaits) can be lost: the
-// page waits for this before sending a job.
-post({ id: 0, type: 'ready' });
+// page waits for this before sending a job. The WebAssembly kernels compile asynchronously before it.
+await wasmReady();
+post({ id: 0, type: 'ready', modes: [...MODES], ioTypes: [...IO_TYPES], wasm: kernelsUnavailableReason() });
