@@ -121,6 +121,11 @@ describe('production install from the npm tarball', { skip: SKIP }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'function function function');
     assert.ok(fs.existsSync(path.join(project, 'node_modules', PKG.name, 'dist', 'src', 'index.d.ts')));
+    // The browser entry (what a web page bundles) is exported too, and loads without Node's modules.
+    const b = run(process.execPath, ['--input-type=module', '-e',
+      "const l = await import('litequant/browser'); console.log(typeof l.quantizeToBytes, typeof l.inspectModelBytes, typeof l.openModel)"], project, 30_000);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.stdout.trim(), 'function function function');
   });
 
   test('npx litequant tutorial runs with the bundled model and prints the accuracy lines', () => {
