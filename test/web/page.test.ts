@@ -280,6 +280,26 @@ test('web page: offline after load, a .h5 opens, quantizes and compares', { skip
   }
 });
 
+test('web page: a PTQ algorithm ticked in the form gives the file the CLI writes with --algorithm, and the recipe names it', { skip: SKIP }, async () => {
+  const { page, tmp } = env!;
+  const cliFile = path.join(tmp, 'cli_bc.tflite');
+  cliJson(['quantize', 'models/mnist-cnn/model.json', '-o', cliFile, '--mode', 'int8', '--calibration', 'mnist:train', '--samples', '100',
+    '--input-type', 'uint8', '--output-type', 'uint8', '--algorithm', 'bias-correction']);
+  await openFiles(page, TUTORIAL, 'model.json');
+  await quantizeInt8Uint8(page);
+  await page.check(`${sel('q-algorithm')}[data-algorithm="bias-correction"]`);
+  await page.click(sel('q-run'));
+  await page.waitForSelector(`${sel('status')}[data-state="busy"]`, { timeout: 10_000 }).catch(() => undefined);
+  assert.equal(await statusNotBusy(page), 'ready', (await page.textContent(sel('job-error'))) ?? '');
+  const downloaded = await downloadTflite(page);
+  assert.ok(sameBytes(downloaded, new Uint8Array(fs.readFileSync(cliFile))), `the page's .tflite (${downloaded.length} bytes) differs from the CLI's with --algorithm bias-correction`);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(sel('download-recipe'))]);
+  const recipeFile = path.join(tmp, 'page-recipe.json');
+  await dl.saveAs(recipeFile);
+  assert.deepEqual(JSON.parse(fs.readFileSync(recipeFile, 'utf8')).algorithms, [{ name: 'bias-correction' }]);
+  await page.uncheck(`${sel('q-algorithm')}[data-algorithm="bias-correction"]`);
+});
+
 test('web page: every request went to 127.0.0.1, and no console error', { skip: SKIP }, () => {
   const { requests, problems, url } = env!;
   const outside = requests.filter((r) => !r.startsWith(url) && !r.startsWith('blob:') && !r.startsWith('data:'));

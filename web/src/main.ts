@@ -276,6 +276,12 @@ function workerReady(m: Extract<WorkerMessage, { type: 'ready' }>): void {
     $<HTMLSelectElement>('q-mode').value = 'int8';
     options($<HTMLSelectElement>('q-input-type'), m.ioTypes, true);
     options($<HTMLSelectElement>('q-output-type'), m.ioTypes, true);
+    $('q-algorithms').replaceChildren(...m.algorithms.map((a) => {
+      const label = document.createElement('label');
+      label.className = 'chip';
+      label.innerHTML = `<input type="checkbox" value="${esc(a)}" data-testid="q-algorithm" data-algorithm="${esc(a)}"> ${esc(a)}`;
+      return label;
+    }));
   }
   document.body.dataset.wasm = m.wasm === null ? 'fast' : 'unavailable';
   state.wasm = m.wasm;
@@ -330,6 +336,7 @@ $('quantize-form').addEventListener('submit', async (e) => {
     perChannelDense: $<HTMLInputElement>('q-per-channel-dense').checked || undefined,
     perTensor: $<HTMLInputElement>('q-per-tensor').checked || undefined,
     excludeOps: [...document.querySelectorAll<HTMLInputElement>('[data-testid="q-exclude-op"]:checked')].map((c) => c.value),
+    algorithms: [...document.querySelectorAll<HTMLInputElement>('[data-testid="q-algorithm"]:checked')].map((c) => c.value),
     samples: Math.max(1, Number($<HTMLInputElement>('q-samples').value) || 100),
   };
   const r = await withJob<QuantizeResult>('Quantizing', { type: 'quantize', source: state.source, label: state.label, settings, calibration });

@@ -18,6 +18,8 @@ export interface QuantizeSettings {
   perTensor?: boolean;
   perChannelDense?: boolean;
   excludeOps?: string[];
+  /** PTQ algorithms by name (the CLI's --algorithm). */
+  algorithms?: string[];
   samples: number;
 }
 
@@ -37,7 +39,7 @@ export interface CompareResult { result: ComparisonResult; html: string }
 
 export type WorkerMessage =
   /** The worker is up: the choices the quantize form offers, and why the WebAssembly kernels are off (null: on). */
-  | { id: 0; type: 'ready'; modes: string[]; ioTypes: string[]; wasm: string | null }
+  | { id: 0; type: 'ready'; modes: string[]; ioTypes: string[]; algorithms: string[]; wasm: string | null }
   | { id: number; type: 'progress'; phase: string; done: number; total: number }
   | { id: number; type: 'done'; value: OpenResult | QuantizeResult | CompareResult }
   | { id: number; type: 'error'; message: string; kind: string };

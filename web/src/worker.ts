@@ -1,7 +1,7 @@
 // The page's worker: opening/converting, calibrating + quantizing and comparing run here, so the page stays
 // responsive; the page cancels a job by terminating this worker.
 import {
-  compare, IO_TYPES, inspectModelBytes, kernelsUnavailableReason, makeRecipe, MODES, openModel, pickModel, quantizeToBytes, readModel,
+  algorithmNames, compare, IO_TYPES, inspectModelBytes, kernelsUnavailableReason, makeRecipe, MODES, openModel, pickModel, quantizeToBytes, readModel,
   recipeDocument, recipeToJson, renderReportHtml, wasmReady, type Model,
 } from './lib.js';
 import { belowPickedFolder, openData } from './datasets.js';
@@ -94,6 +94,7 @@ const run: { [K in Job['type']]: (job: Extract<Job, { type: K }>) => Promise<unk
     const options = {
       mode: s.mode, inputType: s.inputType, outputType: s.outputType, calibrationMethod: s.calibrationMethod, perTensor: s.perTensor,
       perChannelDense: s.perChannelDense, excludeOps: s.excludeOps?.length ? s.excludeOps : undefined,
+      algorithms: s.algorithms?.length ? s.algorithms.map((name) => ({ name })) : undefined,
     } as Parameters<typeof makeRecipe>[0];
     const { bytes, report } = await quantizeToBytes(src.model, {
       ...options, representativeDataset, samples: s.samples, threads: 1, modelLabel: src.name, modelName: src.name,
@@ -129,4 +130,4 @@ self.onmessage = async (e: MessageEvent<{ id: number; job: Job }>) => {
 // A message posted before this module finished loading (its imports include top-level awaits) can be lost: the
 // page waits for this before sending a job. The WebAssembly kernels compile asynchronously before it.
 await wasmReady();
-post({ id: 0, type: 'ready', modes: [...MODES], ioTypes: [...IO_TYPES], wasm: kernelsUnavailableReason() });
+post({ id: 0, type: 'ready', modes: [...MODES], ioTypes: [...IO_TYPES], algorithms: algorithmNames(), wasm: kernelsUnavailableReason() });
