@@ -663,7 +663,9 @@ class FullIntegerSubgraph {
     for (const k of acts) {
       const ti = node.inputs[k];
       if (ti === undefined || ti < 0 || weightSet.has(k) || !isFloat(sg.tensors[ti])) continue;
-      inputs[k] = this.asInt(ti, act, sharedParams ? q([sharedParams.scale], [sharedParams.zeroPoint]) : undefined);
+      const valueOf = rule.valueInputs?.includes(k) ? acts.map((j) => inputs[j]).find((i) => i !== undefined && i >= 0 && T[i].quantization) : undefined;
+      const want = sharedParams ?? (valueOf !== undefined ? this.paramsOf(valueOf) : null);
+      inputs[k] = this.asInt(ti, act, want ? q([want.scale], [want.zeroPoint]) : undefined);
     }
     if (rule.bias) {
       const bi = node.inputs[rule.bias.input];

@@ -50,6 +50,11 @@ export interface OpRule {
   output: OutputRule;
   /** Which outputs are real-valued and quantized (default: all). */
   outputs?: number[];
+  /**
+   * Constant inputs holding values of the output (PADV2's fill value): quantized with the first activation's
+   * parameters, as the kernel copies their raw value.
+   */
+  valueInputs?: number[];
   /** The int16x8 kernel exists. */
   int16: boolean;
   /** Version to write for the rewritten node. */
@@ -132,6 +137,8 @@ const RULE_ENTRIES: [string, OpRule][] = [
   ['EXPAND_DIMS', { activations: [0], output: SAME, int16: true, version: v(1) }],
   ['TRANSPOSE', { activations: [0], output: SAME, int16: true, version: v(2, 5) }],
   ['PAD', { activations: [0], output: SAME, int16: true, version: v(2, 3) }],
+  // PADV2 fills with its constant's raw value: the constant takes the input's parameters (pad.cc checks they match).
+  ['PADV2', { activations: [0, 2], valueInputs: [2], output: SAME, int16: true, version: v(2, 3) }],
   ['SLICE', { activations: [0], output: SAME, int16: true, version: v(2, 4) }],
   // op_version.cc has no int16 case for STRIDED_SLICE: an int16 node is version 1.
   ['STRIDED_SLICE', { activations: [0], output: SAME, int16: true, version: v(2, 1) }],

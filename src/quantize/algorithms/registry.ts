@@ -4,4 +4,5 @@ import './gptq.js';
 import './adaround.js';
 import './bias-correction.js';
 import './range-search.js';
+import './norm-l2.js';
 export {};
