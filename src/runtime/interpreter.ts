@@ -452,6 +452,7 @@ export class Interpreter implements SubgraphExecutor {
       if (!t) throw new ModelFormatError(`node ${node} refers to tensor ${i}, but the subgraph has ${this.tensors.length}`);
       return t;
     };
+    const allocatedAtRun = tensorsAllocatedAtRun(this.sg);
     this.sg.operators.forEach((node, index) => {
       const kernel = KERNEL_REGISTRY.get(node.op)!;
       const inputs = node.inputs.map((i) => tensorAt(i, index));
@@ -462,8 +463,11 @@ export class Interpreter implements SubgraphExecutor {
       // constant folding, and invoke() skips it. It runs on the TypeScript path (its tensors are not in the arena).
       budget.node = `node ${index} (${node.op}${outputs[0] ? ` -> '${outputs[0].name}'` : ''})`;
       const folds = kernel.foldable !== false && inputs.length > 0 && inputs.every((t) => t === null || t.isConstant) && inputs.some((t) => t !== null);
+      // The XNNPACK delegate refuses a node touching a tensor TFLite allocates only when the model runs: TFLite's
+      // own kernel (the reference arithmetic) computes it.
+      const refused = [...node.inputs, ...node.outputs].some((i) => allocatedAtRun.has(i));
       const ctx: PrepareContext = {
-        node, arithmetic: this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
+        node, arithmetic: refused ? 'reference' : this.arithmetic, nodeIndex: index, options: node.options, inputs, outputs, intermediates,
         wasm: folds ? null : this.wasm,
         valuesForShape,
         unsupported(what: string): never {
@@ -813,4 +817,21 @@ function integerRange(dtype: DType): [number, number] {
     case 'uint32': return [0, 4294967295];
     default: throw new UnsupportedError(`inputs of dtype ${dtype} are not supported`);
   }
+}
+
+/**
+ * Tensors the official runtime allocates only when the model runs (kTfLiteDynamic), which its XNNPACK delegate then
+ * refuses: the outputs of SLICE and TOPK_V2 whose index inputs are not constant or whose input's shape_signature
+ * leaves a dimension unknown (slice.cc, topk_v2.cc).
+ */
+function tensorsAllocatedAtRun(sg: Subgraph): Set<number> {
+  const set = new Set<number>();
+  const constant = (i: number) => i >= 0 && !!sg.tensors[i]?.data;
+  const unknownDims = (i: number) => (sg.tensors[i]?.shapeSignature ?? []).some((d) => d < 0);
+  for (const node of sg.operators) {
+    const indexInputs = node.op === 'SLICE' ? [1, 2] : node.op === 'TOPK_V2' ? [1] : null;
+    if (!indexInputs) continue;
+    if (unknownDims(node.inputs[0]) || indexInputs.some((k) => !constant(node.inputs[k]))) for (const o of node.outputs) set.add(o);
+  }
+  return set;
 }
