@@ -1,9 +1,19 @@
 // Shared by the PTQ algorithm tests: a small depthwise-separable CNN with unequal channel ranges (what makes
 // per-tensor / depthwise quantization lose accuracy), float outputs in our interpreter, and official-runtime runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
 import { GraphBuilder } from '../../../src/graph/builder.js';
 import type { Model } from '../../../src/graph/model.js';
 import { Interpreter } from '../../../src/runtime/interpreter.js';
+import { convert } from '../../../src/convert.js';
+import { openDataset } from '../../../src/evaluate/datasets/index.js';
+import { quantize, type QuantizeReport } from '../../../src/quantize/index.js';
+import type { AlgorithmSpec } from '../../../src/quantize/algorithms/index.js';
+import { readModel, writeModel } from '../../../src/format/index.js';
+import { PROJECT_ROOT } from '../../helpers/corpus.js';
 import { mulberry32 } from '../../helpers/random.js';
+import { runOfficialOn, runOursOn, take, toFloat, type LabelledSample } from '../helpers.js';
 
 /**
  * input [1,8,8,3] -> CONV 3x3 (8, RELU) -> DEPTHWISE 3x3 (RELU) -> CONV 1x1 (6) -> MAX_POOL 2x2 ->
@@ -53,4 +63,45 @@ export function floatOutputs(model: Model, samples: Float32Array[][]): Float32Ar
     interp.invoke();
     return Float32Array.from(interp.getOutput(0) as Float32Array);
   });
+}
+
+/** A committed MNIST benchmark model (models/NAME, or under $LITEQUANT_BENCH_MODELS) and the test's skip reason. */
+export function mnistBenchModel(name: string): { file: string; skip: string | false } {
+  const file = path.join(process.env.LITEQUANT_BENCH_MODELS ?? path.join(PROJECT_ROOT, 'models'), name, 'model.json');
+  return { file, skip: fs.existsSync(file) ? false : `benchmark model ${file} absent` };
+}
+
+export interface HeldOutCase {
+  model: Model;
+  /** 100 training images. */
+  calibration: Float32Array[][];
+  /** 300 test images, which calibration never saw. */
+  heldOut: LabelledSample[];
+  /** The float model's outputs on them in the official runtime. */
+  reference: Float32Array[];
+}
+
+export async function mnistHeldOutCase(file: string): Promise<HeldOutCase> {
+  const { model } = await convert(file);
+  const shapes = { inputShapes: [[1, 28, 28]] };
+  const calibration = (await take(await openDataset('mnist:train[0:100]', shapes), 100)).map((s) => s.inputs);
+  const heldOut = await take(await openDataset('mnist:test[0:300]', shapes), 300);
+  const reference = (await runOfficialOn(writeModel(model), heldOut)).raw.map((r) => Float32Array.from(r as number[]));
+  return { model, calibration, heldOut, reference };
+}
+
+/**
+ * Full int8 with the given algorithms, run in the official runtime on the held-out images (ours asserted bit-exact
+ * with it): the mean over images of the squared distance of output 0 from the float model's.
+ */
+export async function heldOutInt8Error(c: HeldOutCase, algorithms: AlgorithmSpec[]): Promise<{ error: number; report: QuantizeReport; file: Model }> {
+  const { model: q, report } = await quantize(c.model, { mode: 'int8', representativeDataset: c.calibration, algorithms, threads: 1 });
+  const bytes = writeModel(q);
+  const file = readModel(bytes, 'benchmark.tflite');
+  const official = await runOfficialOn(bytes, c.heldOut);
+  assert.deepEqual(runOursOn(file, c.heldOut).raw, official.raw, 'ours bit-exact with the official runtime');
+  const out = file.subgraphs[0].tensors[file.subgraphs[0].outputs[0]];
+  let sq = 0;
+  official.raw.forEach((r, k) => toFloat(out, r).forEach((v, j) => { sq += (v - c.reference[k][j]) ** 2; }));
+  return { error: sq / c.heldOut.length, report, file };
 }

@@ -3,21 +3,17 @@
 // calibration never saw come much closer to float, with the official runtime's outputs bit for bit equal to ours.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../helpers/corpus.js';
 import { Rng } from '../../helpers/random.js';
 import { GraphBuilder } from '../../../src/graph/builder.js';
 import type { Model } from '../../../src/graph/model.js';
 import { Interpreter } from '../../../src/runtime/interpreter.js';
-import { convert } from '../../../src/convert.js';
-import { openDataset } from '../../../src/evaluate/datasets/index.js';
 import { quantize } from '../../../src/quantize/index.js';
 import { parseAlgorithmSpec } from '../../../src/quantize/algorithms/index.js';
 import { normalizeThroughL2 } from '../../../src/quantize/algorithms/norm-l2.js';
 import { readModel, writeModel } from '../../../src/format/index.js';
 import { UsageError } from '../../../src/errors.js';
-import { runOfficialOn, runOursOn, take, toFloat } from '../helpers.js';
+import { runOfficialOn, runOursOn } from '../helpers.js';
+import { heldOutInt8Error, mnistBenchModel, mnistHeldOutCase } from './helpers.js';
 
 const ROWS = 5, C = 8, EPS = 1e-3;
 
@@ -147,31 +143,18 @@ test('norm-l2 in int8: PADV2 fills at its input\'s parameters, L2_NORMALIZATION 
   assert.deepEqual(runOursOn(file, held).raw, (await runOfficialOn(bytes, held)).raw);
 });
 
-const MODEL = path.join(process.env.LITEQUANT_BENCH_MODELS ?? path.join(PROJECT_ROOT, 'models'), 'mnist-attention-2block', 'model.json');
-const skip = fs.existsSync(MODEL) ? false : `benchmark model ${MODEL} absent`;
+const { file: MODEL, skip } = mnistBenchModel('mnist-attention-2block');
 
 test('norm-l2 on the two-block transformer benchmark model: held-out int8 outputs far closer to float; official runtime bit-exact', { skip }, async () => {
-  const { model } = await convert(MODEL);
-  const shapes = { inputShapes: [[1, 28, 28]] };
-  const calibration = (await take(await openDataset('mnist:train[0:100]', shapes), 100)).map((s) => s.inputs);
-  const heldOut = await take(await openDataset('mnist:test[0:300]', shapes), 300);
-  const floatBytes = writeModel(model);
-  const reference = (await runOfficialOn(floatBytes, heldOut)).raw;
+  const c = await mnistHeldOutCase(MODEL);
   // The rewritten float model computes the same function (official runtime on both).
-  const rewritten = (await runOfficialOn(writeModel(normalizeThroughL2(model)), heldOut.slice(0, 50))).raw;
-  rewritten.forEach((r, k) => r.forEach((v, j) => assert.ok(Math.abs(v - reference[k][j]) < 1e-5, `float sample ${k} output ${j}: ${v} vs ${reference[k][j]}`)));
+  const rewritten = (await runOfficialOn(writeModel(normalizeThroughL2(c.model)), c.heldOut.slice(0, 50))).raw;
+  rewritten.forEach((r, k) => r.forEach((v, j) => assert.ok(Math.abs(v - c.reference[k][j]) < 1e-5, `float sample ${k} output ${j}: ${v} vs ${c.reference[k][j]}`)));
   const errors: number[] = [];
   for (const algorithms of [[], [parseAlgorithmSpec('norm-l2')]]) {
-    const { model: q, report } = await quantize(model, { mode: 'int8', representativeDataset: calibration, algorithms, threads: 1 });
+    const { error, report, file } = await heldOutInt8Error(c, algorithms);
     assert.deepEqual(report.floatOps, []);
-    const bytes = writeModel(q);
-    const file = readModel(bytes, 'attention.tflite');
-    const official = await runOfficialOn(bytes, heldOut);
-    assert.deepEqual(runOursOn(file, heldOut).raw, official.raw, 'ours bit-exact with the official runtime');
-    const out = file.subgraphs[0].tensors[file.subgraphs[0].outputs[0]];
-    let sq = 0;
-    official.raw.forEach((r, k) => toFloat(out, r).forEach((v, j) => { sq += (v - reference[k][j]) ** 2; }));
-    errors.push(sq / heldOut.length);
+    errors.push(error);
     if (algorithms.length) {
       assert.match(report.algorithms[0], /^norm-l2: 5 normalization\(s\)/, 'two blocks of two LayerNorms, and the final one');
       assert.ok(!file.subgraphs[0].operators.some((o) => o.op === 'RSQRT'));

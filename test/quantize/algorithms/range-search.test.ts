@@ -2,38 +2,19 @@
 // outputs there are the reference, and the quantized models' outputs come from the same runtime.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../helpers/corpus.js';
-import { convert } from '../../../src/convert.js';
-import { openDataset } from '../../../src/evaluate/datasets/index.js';
-import { quantize } from '../../../src/quantize/index.js';
 import { HistogramObserver, MinMaxObserver, parseCalibrationMethod } from '../../../src/quantize/observers.js';
 import { parseAlgorithmSpec } from '../../../src/quantize/algorithms/index.js';
-import { readModel, writeModel } from '../../../src/format/index.js';
 import { UsageError } from '../../../src/errors.js';
-import { runOfficialOn, runOursOn, take, toFloat } from '../helpers.js';
+import { heldOutInt8Error, mnistBenchModel, mnistHeldOutCase } from './helpers.js';
 
-const MODEL = path.join(process.env.LITEQUANT_BENCH_MODELS ?? path.join(PROJECT_ROOT, 'models'), 'mnist-attention', 'model.json');
-const skip = fs.existsSync(MODEL) ? false : `benchmark model ${MODEL} absent`;
+const { file: MODEL, skip } = mnistBenchModel('mnist-attention');
 
 test('range search on the attention benchmark model: held-out outputs much closer to float than minmax; official runtime bit-exact', { skip }, async () => {
-  const { model } = await convert(MODEL);
-  const shapes = { inputShapes: [[1, 28, 28]] };
-  const calibration = (await take(await openDataset('mnist:train[0:100]', shapes), 100)).map((s) => s.inputs);
-  const heldOut = await take(await openDataset('mnist:test[0:300]', shapes), 300);
-  const reference = (await runOfficialOn(writeModel(model), heldOut)).raw.map((r) => Float32Array.from(r as number[]));
+  const c = await mnistHeldOutCase(MODEL);
   const errors: number[] = [];
   for (const algorithms of [[], [parseAlgorithmSpec('range-search')]]) {
-    const { model: q, report } = await quantize(model, { mode: 'int8', representativeDataset: calibration, algorithms, threads: 1 });
-    const bytes = writeModel(q);
-    const file = readModel(bytes, 'attention.tflite');
-    const official = await runOfficialOn(bytes, heldOut);
-    assert.deepEqual(runOursOn(file, heldOut).raw, official.raw, 'ours bit-exact with the official runtime');
-    const out = file.subgraphs[0].tensors[file.subgraphs[0].outputs[0]];
-    let sq = 0;
-    official.raw.forEach((r, k) => toFloat(out, r).forEach((v, j) => { sq += (v - reference[k][j]) ** 2; }));
-    errors.push(sq / heldOut.length);
+    const { error, report } = await heldOutInt8Error(c, algorithms);
+    errors.push(error);
     if (algorithms.length) assert.match(report.algorithms[0], /^range-search: [1-9]\d* of \d+ activation ranges changed .*output error on 100 calibration samples/);
   }
   const [minmax, searched] = errors;
