@@ -2,11 +2,19 @@
 // Computed op by op in int8, the squared deviations d^2 are one int8 tensor whose range is set by the largest
 // deviations of any row: a row with small deviations squares to a few quantization steps and its variance loses
 // most of its relative precision, which RSQRT then turns into a large error in every normalized value of that row.
-// L2_NORMALIZATION sums the squares of its int8 input in int32, so no precision is lost there. Since
+// (The E[x^2] - E[x]^2 form Keras 3 writes is worse still: a difference of two int8 means.) L2_NORMALIZATION sums
+// the squares of its int8 input in int32, so no precision is lost there. Since
 //   d / sqrt(mean(d^2) + eps) = sqrt(C) * [d, c] / ||[d, c]||  (first C entries, c = sqrt(C * eps)),
-// the chain SQUARE -> MEAN -> ADD eps -> RSQRT -> MUL becomes PADV2 (one extra channel holding c) ->
-// L2_NORMALIZATION -> STRIDED_SLICE (drop the extra channel) -> scale by sqrt(C), folded into the gamma that follows when
-// there is one. The float model computes the same function (to float rounding); only its quantization changes.
+// the normalization becomes PADV2 (one extra channel holding c) -> L2_NORMALIZATION -> STRIDED_SLICE (drop the extra
+// channel) -> MUL by sqrt(C) * gamma -> ADD beta (when the model has one). The float model computes the same
+// function (to float rounding); only its quantization changes.
+//
+// The variance is recognised in the three forms importers meet (all over the last axis, keepDims):
+//   mean(d*d) or mean(square(d)), d given (Keras layers, RMSNorm with d = x);
+//   mean(squared_difference(x, mean(x)))                   (tf.nn.moments);
+//   mean(square(x)) - square(mean(x))                      (Keras 3's moments);
+// and the result either as d * rsqrt(..) [* gamma], or as batch normalization writes it:
+//   x * inv + (beta - mean * inv),  x * inv - mean * inv,  x * inv + (-mean * inv [+ beta]),  inv = rsqrt(..) [* gamma].
 
 import type { Model, Operator, Subgraph, Tensor } from '../../graph/model.js';
 import { encodeValues } from '../../graph/builder.js';
@@ -21,18 +29,16 @@ const MAX_RANK = 4;
 
 /** One normalization found in the float graph. */
 interface NormMatch {
-  /** The tensor normalized (d), its channel count (last dimension) and the variance's epsilon. */
-  centered: number;
+  /** d, the tensor normalized: one the graph has, or x - mean, which the rewrite adds. */
+  centered: { tensor: number } | { x: number; mean: number };
+  /** d's channel count (last dimension) and the variance's epsilon. */
   channels: number;
   epsilon: number;
-  /** The ops computing d^2, mean(d^2), + eps (absent when eps is 0), rsqrt and d * rsqrt. */
-  square: Operator;
-  variance: Operator;
-  addEpsilon: Operator | null;
-  rsqrt: Operator;
-  normalize: Operator;
-  /** The MUL by a constant gamma right after, and its constant's input slot, when sqrt(C) can be folded into it. */
-  gamma: { op: Operator; slot: number } | null;
+  /** The op computing the normalization's result: the rewrite computes its output tensor instead. */
+  replaces: Operator;
+  /** Float constants multiplying the normalized values and added after, when the match includes them. */
+  gamma: number | null;
+  beta: number | null;
 }
 
 const noActivation = (op: Operator) => {
@@ -51,56 +57,136 @@ function reducesLastAxisOnly(sg: Subgraph, mean: Operator): boolean {
 }
 
 /** The tensor squared by `op`, when it squares one tensor (MUL(d, d), SQUARE(d)). */
-function squaredTensor(op: Operator): number | null {
-  if (op.op === 'SQUARE') return op.inputs[0];
-  if (op.op === 'MUL' && op.inputs[0] === op.inputs[1] && noActivation(op)) return op.inputs[0];
+function squaredTensor(op: Operator | undefined): number | null {
+  if (op?.op === 'SQUARE') return op.inputs[0];
+  if (op?.op === 'MUL' && op.inputs[0] === op.inputs[1] && noActivation(op)) return op.inputs[0];
   return null;
 }
 
+/** The other input of a two-input op reading `t`, or null when it does not read it (or reads it twice). */
+function otherInput(op: Operator, t: number): number | null {
+  if (op.inputs.length !== 2 || op.inputs[0] === op.inputs[1]) return null;
+  return op.inputs[0] === t ? op.inputs[1] : op.inputs[1] === t ? op.inputs[0] : null;
+}
+
+/** What the graph around one RSQRT is, seen from it: producers, readers, constants, last-axis means. */
+class GraphView {
+  readonly made: Map<number, Operator>;
+  readonly uses: Map<number, Operator[]>;
+  private readonly graphOutputs: Set<number>;
+  constructor(readonly sg: Subgraph) {
+    this.made = producers(sg);
+    this.uses = consumers(sg);
+    this.graphOutputs = new Set(sg.outputs);
+  }
+  /** The op reading `t`, when it is the only reader and `t` is not a graph output. */
+  onlyReader(t: number): Operator | null {
+    const r = this.uses.get(t) ?? [];
+    return r.length === 1 && !this.graphOutputs.has(t) ? r[0] : null;
+  }
+  floatConstant(t: number | null): t is number {
+    return t !== null && isFloatConstant(this.sg.tensors[t]);
+  }
+  /** x when `t` is mean(x) over x's last axis, kept as a dimension. */
+  meanOf(t: number): number | null {
+    const m = this.made.get(t);
+    return m?.op === 'MEAN' && reducesLastAxisOnly(this.sg, m) ? m.inputs[0] : null;
+  }
+  /** A fusion-free op of the given kind. */
+  is(op: Operator | null | undefined, kind: string): op is Operator {
+    return !!op && op.op === kind && noActivation(op);
+  }
+}
+
+/** How a variance tensor was computed: from a given d, or from x and its mean (d = x - mean, to be added). */
+type Variance = { d: number } | { x: number; mean: number };
+
+function varianceForm(g: GraphView, v: number): Variance | null {
+  const op = g.made.get(v);
+  if (op?.op === 'MEAN' && reducesLastAxisOnly(g.sg, op)) {
+    const inner = g.made.get(op.inputs[0]);
+    const d = squaredTensor(inner);
+    if (d !== null) return { d };
+    if (inner?.op === 'SQUARED_DIFFERENCE') {
+      for (const [x, m] of [inner.inputs, [...inner.inputs].reverse()]) if (g.meanOf(m) === x) return { x, mean: m };
+    }
+    return null;
+  }
+  if (g.is(op, 'SUB')) {
+    const x = g.meanOf(op.inputs[0]) !== null ? squaredTensor(g.made.get(g.meanOf(op.inputs[0])!)) : null;
+    const m = squaredTensor(g.made.get(op.inputs[1]));
+    if (x !== null && m !== null && g.meanOf(m) === x) return { x, mean: m };
+  }
+  return null;
+}
+
+/** d * rsqrt [* gamma]: the op whose output is the result, and gamma when the match takes it in. */
+function centeredTail(g: GraphView, rsqrt: Operator, d: number): Pick<NormMatch, 'replaces' | 'gamma' | 'beta'> | null {
+  const normalize = g.onlyReader(rsqrt.outputs[0]);
+  if (!g.is(normalize, 'MUL') || otherInput(normalize, rsqrt.outputs[0]) !== d) return null;
+  // The normalized values' only reader a MUL by a constant: sqrt(C) folds into it.
+  const next = g.onlyReader(normalize.outputs[0]);
+  const gamma = next?.op === 'MUL' ? otherInput(next, normalize.outputs[0]) : null;
+  if (next && g.floatConstant(gamma)) return { replaces: next, gamma, beta: null };
+  return { replaces: normalize, gamma: null, beta: null };
+}
+
+/** Batch normalization's x * inv + (beta - mean * inv) and its variants, inv = rsqrt [* gamma]. */
+function affineTail(g: GraphView, rsqrt: Operator, x: number, mean: number): Pick<NormMatch, 'replaces' | 'gamma' | 'beta'> | null {
+  let inv = rsqrt.outputs[0];
+  let gamma: number | null = null;
+  const scaled = g.onlyReader(inv);
+  if (g.is(scaled, 'MUL') && g.floatConstant(otherInput(scaled, inv))) {
+    gamma = otherInput(scaled, inv);
+    inv = scaled.outputs[0];
+  }
+  const readers = g.uses.get(inv) ?? [];
+  if (readers.length !== 2 || !readers.every((r) => g.is(r, 'MUL'))) return null;
+  const xTerm = readers.find((r) => otherInput(r, inv) === x);
+  const meanTerm = readers.find((r) => r !== xTerm);
+  if (!xTerm || !meanTerm) return null;
+  const factor = otherInput(meanTerm, inv);
+  if (factor === null) return null;
+  const negatedMean = g.is(g.made.get(factor), 'NEG') && g.made.get(factor)!.inputs[0] === mean;
+  if (factor !== mean && !negatedMean) return null;
+  // res: the -mean * inv [+ beta] term, and beta.
+  const m = meanTerm.outputs[0];
+  const after = g.onlyReader(m);
+  let res = m, beta: number | null = null;
+  if (factor === mean) {
+    if (g.is(after, 'SUB') && after.inputs[1] === m && g.floatConstant(after.inputs[0])) [res, beta] = [after.outputs[0], after.inputs[0]];
+    else if (g.is(after, 'NEG')) res = after.outputs[0];
+    else return null;
+  } else if (g.is(after, 'ADD') && g.floatConstant(otherInput(after, m))) [res, beta] = [after.outputs[0], otherInput(after, m)];
+  const sum = g.onlyReader(xTerm.outputs[0]);
+  if (sum?.op !== 'ADD' || otherInput(sum, xTerm.outputs[0]) !== res) return null;
+  return { replaces: sum, gamma, beta };
+}
+
 function findNormalizations(sg: Subgraph): NormMatch[] {
-  const made = producers(sg), uses = consumers(sg);
-  const graphOutputs = new Set(sg.outputs);
-  /** A tensor read only by `reader` and not a graph output: the chain may drop it. */
-  const private_ = (t: number, reader: Operator) => !graphOutputs.has(t) && (uses.get(t) ?? []).length === 1 && uses.get(t)![0] === reader;
+  const g = new GraphView(sg);
   const matches: NormMatch[] = [];
   for (const rsqrt of sg.operators) {
     if (rsqrt.op !== 'RSQRT') continue;
-    const readers = uses.get(rsqrt.outputs[0]) ?? [];
-    if (readers.length !== 1 || graphOutputs.has(rsqrt.outputs[0])) continue;
-    const normalize = readers[0];
-    if (normalize.op !== 'MUL' || !noActivation(normalize)) continue;
-    const centered = normalize.inputs[0] === rsqrt.outputs[0] ? normalize.inputs[1] : normalize.inputs[0];
-    if (centered === rsqrt.outputs[0]) continue;
     // rsqrt(variance + eps), or rsqrt(variance) when eps is 0.
-    let varianceTensor = rsqrt.inputs[0];
-    let addEpsilon: Operator | null = null;
+    let variance = rsqrt.inputs[0];
     let epsilon = 0;
-    const beforeRsqrt = made.get(varianceTensor);
-    if (beforeRsqrt?.op === 'ADD' && noActivation(beforeRsqrt) && private_(varianceTensor, rsqrt)) {
+    const beforeRsqrt = g.made.get(variance);
+    if (g.is(beforeRsqrt, 'ADD')) {
       const k = beforeRsqrt.inputs.findIndex((i) => isFloatConstant(sg.tensors[i]) && floatValues(sg.tensors[i]).length === 1);
       if (k < 0) continue;
       epsilon = floatValues(sg.tensors[beforeRsqrt.inputs[k]])[0];
-      addEpsilon = beforeRsqrt;
-      varianceTensor = beforeRsqrt.inputs[1 - k];
+      variance = beforeRsqrt.inputs[1 - k];
     }
     if (!(epsilon >= 0) || !Number.isFinite(epsilon)) continue;
-    const variance = made.get(varianceTensor);
-    if (variance?.op !== 'MEAN' || !private_(varianceTensor, addEpsilon ?? rsqrt) || !reducesLastAxisOnly(sg, variance)) continue;
-    const square = made.get(variance.inputs[0]);
-    if (!square || squaredTensor(square) !== centered || !private_(variance.inputs[0], variance)) continue;
-    const d = sg.tensors[centered];
-    const rank = d.shape.length, channels = d.shape[rank - 1];
-    if (d.dtype !== 'float32' || rank < 1 || rank > MAX_RANK || !(channels > 0) || (d.shapeSignature && d.shapeSignature[rank - 1] < 0)) continue;
-    // The normalized values' only reader a MUL by a constant gamma (its own constant): sqrt(C) folds into it.
-    let gamma: NormMatch['gamma'] = null;
-    const out = normalize.outputs[0];
-    const next = uses.get(out) ?? [];
-    if (!graphOutputs.has(out) && next.length === 1 && next[0].op === 'MUL' && next[0].inputs[0] !== next[0].inputs[1]) {
-      const slot = next[0].inputs[0] === out ? 1 : 0;
-      const g = next[0].inputs[slot];
-      if (isFloatConstant(sg.tensors[g]) && (uses.get(g) ?? []).length === 1 && !graphOutputs.has(g)) gamma = { op: next[0], slot };
-    }
-    matches.push({ centered, channels, epsilon, square, variance, addEpsilon, rsqrt, normalize, gamma });
+    const form = varianceForm(g, variance);
+    if (!form) continue;
+    const like = sg.tensors['d' in form ? form.d : form.x];
+    const rank = like.shape.length, channels = like.shape[rank - 1];
+    if (like.dtype !== 'float32' || rank < 1 || rank > MAX_RANK || !(channels > 0) || (like.shapeSignature && like.shapeSignature[rank - 1] < 0)) continue;
+    const tail = 'd' in form ? centeredTail(g, rsqrt, form.d) : affineTail(g, rsqrt, form.x, form.mean);
+    if (!tail) continue;
+    matches.push({ centered: 'd' in form ? { tensor: form.d } : form, channels, epsilon, ...tail });
   }
   return matches;
 }
@@ -111,25 +197,31 @@ function rewriteSubgraph(sg: Subgraph): { subgraph: Subgraph; count: number } {
   if (!matches.length) return { subgraph: sg, count: 0 };
   const tensors = [...sg.tensors];
   const addTensor = (t: Tensor) => tensors.push(t) - 1;
-  const constant = (name: string, dtype: 'float32' | 'int32', shape: number[], values: number[]) =>
-    addTensor({ name, shape, dtype, data: encodeValues(dtype, values), quantization: null, isVariable: false });
+  const constant = (name: string, dtype: 'float32' | 'int32', shape: number[], values: ArrayLike<number>) =>
+    addTensor({ name, shape, dtype, data: encodeValues(dtype, Array.from(values)), quantization: null, isVariable: false });
   const op = (name: string, inputs: number[], outputs: number[], options: Operator['options'] = {}): Operator => {
     const d = defaultOptions(name);
     return { op: name, version: 1, inputs, outputs, intermediates: [], options: { ...d.options, ...options }, optionsType: d.optionsType };
   };
   const replaced = new Map<Operator, Operator[]>();
-  const dropped = new Set<Operator>();
   for (const m of matches) {
-    const d = tensors[m.centered];
-    const base = tensors[m.normalize.outputs[0]].name;
-    const rank = d.shape.length, C = m.channels;
-    const lead = d.shape.slice(0, rank - 1);
+    const out = m.replaces.outputs[0];
+    const base = tensors[out].name;
+    const like = tensors['tensor' in m.centered ? m.centered.tensor : m.centered.x];
+    const rank = like.shape.length, C = m.channels;
+    const lead = like.shape.slice(0, rank - 1);
     const withChannels = (c: number): Pick<Tensor, 'shape' | 'shapeSignature'> => ({
       shape: [...lead, c],
-      ...(d.shapeSignature ? { shapeSignature: [...d.shapeSignature.slice(0, rank - 1), c] } : {}),
+      ...(like.shapeSignature ? { shapeSignature: [...like.shapeSignature.slice(0, rank - 1), c] } : {}),
     });
     const floatTensor = (name: string, c: number) => addTensor({ name, ...withChannels(c), dtype: 'float32', data: null, quantization: null, isVariable: false });
     const ops: Operator[] = [];
+    let d: number;
+    if ('tensor' in m.centered) d = m.centered.tensor;
+    else {
+      d = floatTensor(`${base}/l2_centered`, C);
+      ops.push(op('SUB', [m.centered.x, m.centered.mean], [d]));
+    }
     let unit: number;
     if (m.epsilon > 0) {
       // One extra channel holding sqrt(C * eps): its square adds C * eps to the sum, i.e. eps to the mean.
@@ -138,7 +230,7 @@ function rewriteSubgraph(sg: Subgraph): { subgraph: Subgraph; count: number } {
       const padded = floatTensor(`${base}/l2_padded`, C + 1);
       const paddingsT = constant(`${base}/l2_paddings`, 'int32', [rank, 2], paddings);
       const fill = constant(`${base}/l2_epsilon_channel`, 'float32', [], [Math.sqrt(C * m.epsilon)]);
-      ops.push(op('PADV2', [m.centered, paddingsT, fill], [padded]));
+      ops.push(op('PADV2', [d, paddingsT, fill], [padded]));
       const l2 = floatTensor(`${base}/l2_normalized`, C + 1);
       ops.push(op('L2_NORMALIZATION', [padded], [l2]));
       unit = floatTensor(`${base}/l2_unit`, C);
@@ -150,27 +242,26 @@ function rewriteSubgraph(sg: Subgraph): { subgraph: Subgraph; count: number } {
         constant(`${base}/l2_strides`, 'int32', [rank], new Array(rank).fill(1))], [unit], { beginMask: leading, endMask: leading }));
     } else {
       unit = floatTensor(`${base}/l2_unit`, C);
-      ops.push(op('L2_NORMALIZATION', [m.centered], [unit]));
+      ops.push(op('L2_NORMALIZATION', [d], [unit]));
     }
-    const out = m.normalize.outputs[0];
+    // sqrt(C) goes into gamma, a new constant under a new name (its values differ from the model's gamma).
     const sqrtC = Math.fround(Math.sqrt(C));
-    if (m.gamma) {
-      // gamma carries sqrt(C) and reads the unit vector; the old normalized tensor goes (its values were sqrt(C)
-      // times larger, so a per-layer comparison by name must not pair it with the unit vector).
-      const g = m.gamma.op.inputs[m.gamma.slot];
-      const scaled = floatValues(tensors[g]).map((v) => Math.fround(v * sqrtC));
-      tensors[g] = { ...tensors[g], name: `${tensors[g].name}_times_sqrt_channels`, data: encodeValues('float32', scaled) };
-      const inputs = [...m.gamma.op.inputs];
-      inputs[1 - m.gamma.slot] = unit;
-      replaced.set(m.gamma.op, [{ ...m.gamma.op, inputs }]);
+    const scale = m.gamma !== null
+      ? constant(`${tensors[m.gamma].name}_times_sqrt_channels`, 'float32', [...tensors[m.gamma].shape], floatValues(tensors[m.gamma]).map((v) => Math.fround(v * sqrtC)))
+      : constant(`${base}/l2_sqrt_channels`, 'float32', [], [sqrtC]);
+    // The replaced op's fused activation, if any, goes to the last op.
+    const activation = { fusedActivationFunction: m.replaces.options.fusedActivationFunction ?? 'NONE' };
+    if (m.beta !== null) {
+      const scaled = addTensor({ ...tensors[out], name: `${base}/l2_scaled`, data: null, quantization: null, isVariable: false });
+      ops.push(op('MUL', [unit, scale], [scaled]), op('ADD', [scaled, m.beta], [out], activation));
     } else {
-      ops.push(op('MUL', [unit, constant(`${base}/l2_sqrt_channels`, 'float32', [], [sqrtC])], [out]));
+      ops.push(op('MUL', [unit, scale], [out], activation));
     }
-    replaced.set(m.normalize, ops);
-    for (const o of [m.square, m.variance, m.addEpsilon, m.rsqrt]) if (o) dropped.add(o);
+    replaced.set(m.replaces, ops);
   }
-  // Copies: dead-code removal renumbers the operators' tensor lists, and the input model must stay as it was.
-  const operators = sg.operators.flatMap((o) => replaced.get(o) ?? (dropped.has(o) ? [] : [{ ...o }]));
+  // Copies: dead-code removal drops what the old computation leaves unread and renumbers the operators' tensor
+  // lists, and the input model must stay as it was.
+  const operators = sg.operators.flatMap((o) => replaced.get(o) ?? [{ ...o }]);
   const subgraph: Subgraph = { ...sg, tensors, operators };
   removeDeadCode.run(subgraph);
   return { subgraph, count: matches.length };
@@ -186,7 +277,7 @@ export function normalizeThroughL2(model: Model, ctx?: Pick<AlgorithmContext, 'n
   });
   ctx?.notes.push(total
     ? `norm-l2: ${total} normalization(s) (x * rsqrt(mean(x^2) + eps) over the last axis) computed through L2_NORMALIZATION`
-    : 'norm-l2: no LayerNorm/RMSNorm over the last axis (SQUARE/MUL -> MEAN -> ADD eps -> RSQRT -> MUL): nothing changed');
+    : 'norm-l2: no LayerNorm/RMSNorm over the last axis (a variance of the last axis -> [ADD eps] -> RSQRT -> MUL): nothing changed');
   return { ...model, subgraphs };
 }
 

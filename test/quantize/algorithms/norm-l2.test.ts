@@ -12,7 +12,7 @@ import { parseAlgorithmSpec } from '../../../src/quantize/algorithms/index.js';
 import { normalizeThroughL2 } from '../../../src/quantize/algorithms/norm-l2.js';
 import { readModel, writeModel } from '../../../src/format/index.js';
 import { UsageError } from '../../../src/errors.js';
-import { runOfficialOn, runOursOn } from '../helpers.js';
+import { runOfficialOn, runOursOn, toFloat } from '../helpers.js';
 import { heldOutInt8Error, mnistBenchModel, mnistHeldOutCase } from './helpers.js';
 
 const ROWS = 5, C = 8, EPS = 1e-3;
@@ -141,6 +141,97 @@ test('norm-l2 in int8: PADV2 fills at its input\'s parameters, L2_NORMALIZATION 
   assert.deepEqual([sg.tensors[l2.outputs[0]].quantization!.scale[0], sg.tensors[l2.outputs[0]].quantization!.zeroPoint[0], l2.version], [1 / 128, 0, 2]);
   const held = Array.from({ length: 20 }, () => ({ inputs: [rng.floats(ROWS * C, -2, 2)] }));
   assert.deepEqual(runOursOn(file, held).raw, (await runOfficialOn(bytes, held)).raw);
+});
+
+/** How TensorFlow and Keras 3 write a LayerNorm after the variance: batch normalization's affine form. */
+type AffineForm = 'tf.nn.batch_normalization' | 'tf.nn.batch_normalization, no offset' | 'keras 3' | 'keras 3, no gamma or beta';
+
+/**
+ * x [1, ROWS, C] -> LayerNorm over the last axis written as `form` does it: the variance from tf.nn.moments
+ * (mean(squared_difference(x, mean))) or from Keras 3's moments (mean(x^2) - mean^2), then x * inv + the mean's term.
+ */
+function affineNormModel(form: AffineForm, gamma: number[], beta: number[]): Model {
+  const b = new GraphBuilder();
+  const full = [1, ROWS, C], reduced = [1, ROWS, 1];
+  const t = (name: string, shape: number[]) => b.addTensor({ name, dtype: 'float32', shape });
+  const opTo = (op: string, inputs: number[], name: string, shape: number[], options = {}) => {
+    const o = t(name, shape);
+    b.addOp(op, inputs, [o], options);
+    return o;
+  };
+  const x = b.addInput({ name: 'x', dtype: 'float32', shape: full });
+  const last = b.addConstant('last_axis', 'int32', [1], [-1]);
+  const mean = opTo('MEAN', [x, last], 'ln/mean', reduced, { keepDims: true });
+  const keras3 = form.startsWith('keras 3');
+  const variance = keras3
+    ? opTo('SUB', [opTo('MEAN', [opTo('SQUARE', [x], 'ln/x_squared', full), last], 'ln/mean_of_squares', reduced, { keepDims: true }),
+      opTo('SQUARE', [mean], 'ln/mean_squared', reduced)], 'ln/variance', reduced)
+    : opTo('MEAN', [opTo('SQUARED_DIFFERENCE', [x, mean], 'ln/squared_difference', full), last], 'ln/variance', reduced, { keepDims: true });
+  const rsqrt = opTo('RSQRT', [opTo('ADD', [variance, b.addConstant('ln/epsilon', 'float32', [], [EPS])], 'ln/variance_eps', reduced)], 'ln/rsqrt', reduced);
+  const withGamma = form !== 'keras 3, no gamma or beta';
+  const inv = withGamma ? opTo('MUL', [rsqrt, b.addConstant('ln/gamma', 'float32', [C], gamma)], 'ln/inv', full) : rsqrt;
+  const xTerm = opTo('MUL', [x, inv], 'ln/x_times_inv', full);
+  const betaT = () => b.addConstant('ln/beta', 'float32', [C], beta);
+  let res: number;
+  if (form === 'tf.nn.batch_normalization') res = opTo('SUB', [betaT(), opTo('MUL', [mean, inv], 'ln/mean_times_inv', full)], 'ln/offset', full);
+  else if (form === 'tf.nn.batch_normalization, no offset') res = opTo('NEG', [opTo('MUL', [mean, inv], 'ln/mean_times_inv', full)], 'ln/offset', full);
+  else {
+    const negated = opTo('MUL', [opTo('NEG', [mean], 'ln/neg_mean', reduced), inv], 'ln/neg_mean_times_inv', withGamma ? full : reduced);
+    res = withGamma ? opTo('ADD', [negated, betaT()], 'ln/offset', full) : negated;
+  }
+  b.markOutput(opTo('ADD', [res, xTerm], 'ln', full));
+  return b.model();
+}
+
+test('norm-l2 on the batch-normalization forms of TensorFlow and Keras 3: the same function, and in int8 far closer to float than op by op', async () => {
+  const rng = new Rng(17);
+  const gamma = Array.from(rng.floats(C, 0.5, 1.5)), beta = Array.from(rng.floats(C, -0.3, 0.3));
+  // Rows of very different spreads around offsets larger than the spreads: what E[x^2] - E[x]^2 in int8 cannot hold.
+  const sample = () => {
+    const x = new Float32Array(ROWS * C);
+    for (let r = 0; r < ROWS; r++) x.set(rng.floats(C, -(10 ** (r / 2 - 1)), 10 ** (r / 2 - 1)).map((v) => v + (r - 2)), r * C);
+    return x;
+  };
+  const calibration = Array.from({ length: 60 }, () => [sample()]);
+  const held = Array.from({ length: 30 }, () => ({ inputs: [sample()] }));
+  for (const form of ['tf.nn.batch_normalization', 'tf.nn.batch_normalization, no offset', 'keras 3', 'keras 3, no gamma or beta'] as const) {
+    const g = form === 'keras 3, no gamma or beta' ? new Array(C).fill(1) : gamma;
+    const be = form === 'tf.nn.batch_normalization, no offset' || form === 'keras 3, no gamma or beta' ? new Array(C).fill(0) : beta;
+    const model = affineNormModel(form, g, be);
+    const notes: string[] = [];
+    const rewritten = normalizeThroughL2(model, { notes });
+    assert.match(notes[0], /^norm-l2: 1 normalization\(s\)/, form);
+    const ops = rewritten.subgraphs[0].operators.map((o) => o.op);
+    assert.deepEqual(ops, ['MEAN', 'SUB', 'PADV2', 'L2_NORMALIZATION', 'STRIDED_SLICE', 'MUL', ...(form === 'tf.nn.batch_normalization' || form === 'keras 3' ? ['ADD'] : [])], form);
+    // LayerNorm in float64 from the definition: the reference for the rewritten float model in the official runtime.
+    const expectedOf = (x: Float32Array) => Array.from({ length: ROWS }, (_, r) => {
+      const row = Array.from(x.subarray(r * C, (r + 1) * C));
+      const m = row.reduce((a, v) => a + v, 0) / C;
+      const v = row.reduce((a, e) => a + (e - m) ** 2, 0) / C;
+      return row.map((e, c) => ((e - m) / Math.sqrt(v + EPS)) * g[c] + be[c]);
+    }).flat();
+    const official = await runOfficialOn(writeModel(rewritten), held);
+    official.raw.forEach((r, k) => {
+      const want = expectedOf(held[k].inputs[0]);
+      r.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])), `${form}: sample ${k} [${i}] ${v} vs ${want[i]}`));
+    });
+    const errors: number[] = [];
+    for (const algorithms of [[], [parseAlgorithmSpec('norm-l2')]]) {
+      const { model: q, report } = await quantize(model, { mode: 'int8', representativeDataset: calibration, algorithms, threads: 1 });
+      // (Op by op, a NEG stays in float: we have no int8 NEG.)
+      if (algorithms.length) assert.deepEqual(report.floatOps, [], `${form}: every op integer`);
+      const bytes = writeModel(q);
+      const file = readModel(bytes, 'norm.tflite');
+      const run = await runOfficialOn(bytes, held);
+      assert.deepEqual(runOursOn(file, held).raw, run.raw, `${form}: ours bit-exact with the official runtime`);
+      const out = file.subgraphs[0].tensors[file.subgraphs[0].outputs[0]];
+      let sq = 0;
+      run.raw.forEach((r, k) => toFloat(out, r).forEach((v, i) => { sq += (v - expectedOf(held[k].inputs[0])[i]) ** 2; }));
+      errors.push(sq / held.length);
+    }
+    console.log(`# ${form}: int8 output MSE vs float64 LayerNorm: op by op ${errors[0].toExponential(3)}, norm-l2 ${errors[1].toExponential(3)}`);
+    assert.ok(errors[1] < 0.5 * errors[0], `${form}: norm-l2 ${errors[1]} vs op by op ${errors[0]}`);
+  }
 });
 
 const { file: MODEL, skip } = mnistBenchModel('mnist-attention-2block');
