@@ -218,7 +218,7 @@ test('norm-l2 on the batch-normalization forms of TensorFlow and Keras 3: the sa
     const errors: number[] = [];
     for (const algorithms of [[], [parseAlgorithmSpec('norm-l2')]]) {
       const { model: q, report } = await quantize(model, { mode: 'int8', representativeDataset: calibration, algorithms, threads: 1 });
-      // (Op by op, a NEG stays in float: we have no int8 NEG.)
+      // (Op by op, a NEG stays in float: TFLite's NEG kernel has no int8 case.)
       if (algorithms.length) assert.deepEqual(report.floatOps, [], `${form}: every op integer`);
       const bytes = writeModel(q);
       const file = readModel(bytes, 'norm.tflite');
