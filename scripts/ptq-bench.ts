@@ -19,7 +19,7 @@ import type { Model } from '../src/graph/model.js';
 import { algorithmNames } from '../src/quantize/algorithms/index.js';
 import { parseCalibrationMethod, quantize, type QuantizeOptions } from '../src/quantize/index.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
-import { createOfficialRunner } from '../src/runtime/official.js';
+import { createRuntimeRunner, runtimeInstalled, RUNTIME_SHORT, type OfficialRuntime } from '../src/evaluate/runtimes.js';
 import { PROJECT_ROOT } from './training/tfjs-cpu.js';
 import { accuracyOf, pairedDrop } from './ptq-bench/stats.js';
 import { EXTRA_ROW_PROVIDERS, type BenchContext, type BenchRowResult } from './ptq-bench/extensions.js';
@@ -82,16 +82,16 @@ function predict(model: Model, data: Labelled): Int32Array {
 }
 
 /**
- * The int8 model in the official runtime (tfjs-tflite) vs our interpreter on a few test samples: outputs compared
- * bit for bit. A fresh official runner per sample gives it fresh variables (LSTM state).
+ * A quantized model in an official runtime vs our interpreter on a few test samples: outputs compared bit for bit.
+ * A fresh official runner per sample gives it fresh variables (LSTM state).
  */
-async function officialCheck(model: Model, data: Labelled, count: number): Promise<string> {
+async function officialCheck(model: Model, data: Labelled, count: number, runtime: OfficialRuntime = 'tflite'): Promise<string> {
   const bytes = writeModel(model);
   const it = Interpreter.fromModel(model);
   let same = 0;
   const n = Math.min(count, data.inputs.length);
   for (let i = 0; i < n; i++) {
-    const runner = await createOfficialRunner(bytes);
+    const runner = await createRuntimeRunner(runtime, bytes);
     try {
       data.inputs[i].forEach((v, k) => runner.setInput(k, v));
       runner.invoke();
@@ -107,7 +107,18 @@ async function officialCheck(model: Model, data: Labelled, count: number): Promi
       runner.delete();
     }
   }
-  return `${same}/${n} samples bit-exact with the official runtime (tfjs-tflite)`;
+  return `${same}/${n} samples bit-exact with the official runtime (${RUNTIME_SHORT[runtime]})`;
+}
+
+/**
+ * The check in tfjs-tflite, and where that differs, also in LiteRT.js (tfjs-tflite computes hybrid FULLY_CONNECTED
+ * with per-channel weights as zeros; LiteRT.js, Google's current runtime, computes it).
+ */
+async function officialChecks(model: Model, data: Labelled, count: number): Promise<string> {
+  const failed = (e: unknown) => `official runtime failed: ${(e as Error).message.split('\n')[0]}`;
+  const tflite = await officialCheck(model, data, count).catch(failed);
+  if (tflite.startsWith(`${Math.min(count, data.inputs.length)}/`) || !(await runtimeInstalled('litert'))) return tflite;
+  return `${tflite}; ${await officialCheck(model, data, count, 'litert').catch(failed)}`;
 }
 
 // ---------------------------------------------------------------------------------------------- per model
@@ -216,7 +227,7 @@ async function benchModel(bench: BenchModel, file: string, opts: Options, log: (
   for (const method of calibrationMethods()) {
     const row = await tryRow(`int8 ${method}`, async () => {
       const q = await quantizeWith({ mode: 'int8', calibrationMethod: method });
-      if (method === 'minmax') officialResult = await officialCheck(q.model, test, 5).catch((e) => `official runtime failed: ${(e as Error).message.split('\n')[0]}`);
+      if (method === 'minmax') officialResult = await officialChecks(q.model, test, 5);
       return q;
     });
     if (row && method !== 'kl' && row.validationAcc > best.acc) best = { method, acc: row.validationAcc };
@@ -232,6 +243,7 @@ async function benchModel(bench: BenchModel, file: string, opts: Options, log: (
   const ctx: BenchContext = {
     bench, float, splits, calibration, bestCalibration: best.method,
     measure: (label, model, notes) => measure(label, model, notes),
+    officialCheck: (model) => officialChecks(model, test, 5),
   };
   for (const provider of EXTRA_ROW_PROVIDERS) {
     try { rows.push(...await provider.rows(ctx)); } catch (e) { log(`  ${provider.name}: failed: ${(e as Error).message.split('\n')[0]}`); }

@@ -20,6 +20,8 @@ export interface BenchContext {
   bestCalibration: string;
   /** Measures a quantized model on validation and test exactly as the bench's own rows (size, drops, agreement). */
   measure(label: string, model: Model, notes?: string): Promise<BenchRowResult>;
+  /** A model in the official runtime against ours on 5 test samples, bit for bit (e.g. '5/5 samples bit-exact ...'). */
+  officialCheck(model: Model): Promise<string>;
 }
 
 export interface BenchRowResult {
@@ -62,7 +64,7 @@ export const automaticModeRows: BenchRowProvider = async (ctx) => {
     const bytes = chosen.file_bytes!;
     const verdict = smallest ? (bytes <= smallest.file_bytes! ? 'no larger than the grid' : 'LARGER than the grid') : 'grid has none';
     rows.push(await ctx.measure(`auto --max-drop ${MAX_DROP_POINTS}: ${chosen.name}`, auto.model,
-      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts; ${auto.candidates.filter((c) => c.top1 !== null).length} candidates evaluated; ${gridNote}; ${verdict}`));
+      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts; ${auto.candidates.filter((c) => c.top1 !== null).length} candidates evaluated; ${gridNote}; ${verdict}; ${await ctx.officialCheck(auto.model)}`));
   } else {
     rows.push({ config: `auto --max-drop ${MAX_DROP_POINTS}: none meets the target`, bytes: 0, validationAcc: NaN, testAcc: NaN,
       testDrop: NaN, testDrop2se: NaN, agreement: NaN, notes: gridNote });
@@ -71,7 +73,7 @@ export const automaticModeRows: BenchRowProvider = async (ctx) => {
   if (integerOnly.model) {
     const chosen = integerOnly.candidates.find((c) => c.chosen)!;
     rows.push(await ctx.measure(`auto --max-drop ${MAX_DROP_POINTS} --integer-only: ${chosen.name}`, integerOnly.model,
-      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts`));
+      `validation delta ${(100 * chosen.delta_top1!).toFixed(2)} pts; ${await ctx.officialCheck(integerOnly.model)}`));
   } else {
     rows.push({ config: `auto --max-drop ${MAX_DROP_POINTS} --integer-only: none meets the target`, bytes: 0, validationAcc: NaN, testAcc: NaN,
       testDrop: NaN, testDrop2se: NaN, agreement: NaN });
