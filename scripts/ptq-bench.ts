@@ -19,6 +19,7 @@ import type { Model } from '../src/graph/model.js';
 import { algorithmNames } from '../src/quantize/algorithms/index.js';
 import { parseCalibrationMethod, quantize, type QuantizeOptions } from '../src/quantize/index.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
+import { argmax } from '../src/evaluate/metrics.js';
 import { createRuntimeRunner, runtimeInstalled, RUNTIME_SHORT, type OfficialRuntime } from '../src/evaluate/runtimes.js';
 import { PROJECT_ROOT } from './training/tfjs-cpu.js';
 import { accuracyOf, pairedDrop } from './ptq-bench/stats.js';
@@ -82,13 +83,14 @@ function predict(model: Model, data: Labelled): Int32Array {
 }
 
 /**
- * A quantized model in an official runtime vs our interpreter on a few test samples: outputs compared bit for bit.
+ * A quantized model in an official runtime vs our interpreter on a few test samples: outputs compared bit for bit;
+ * where they differ (float ops sum in another order than XNNPACK's), the largest difference and the top-1 agreement.
  * A fresh official runner per sample gives it fresh variables (LSTM state).
  */
 async function officialCheck(model: Model, data: Labelled, count: number, runtime: OfficialRuntime = 'tflite'): Promise<string> {
   const bytes = writeModel(model);
   const it = Interpreter.fromModel(model);
-  let same = 0;
+  let same = 0, sameTop1 = 0, maxDiff = 0, maxOut = 0;
   const n = Math.min(count, data.inputs.length);
   for (let i = 0; i < n; i++) {
     const runner = await createRuntimeRunner(runtime, bytes);
@@ -101,13 +103,19 @@ async function officialCheck(model: Model, data: Labelled, count: number, runtim
       it.invoke();
       const ours = it.getOutput(0) as ArrayLike<number>;
       let equal = theirs.length === ours.length;
-      for (let j = 0; equal && j < ours.length; j++) equal = Object.is(ours[j], theirs[j]);
+      for (let j = 0; j < ours.length; j++) {
+        equal &&= Object.is(ours[j], theirs[j]);
+        maxDiff = Math.max(maxDiff, Math.abs(Number(ours[j]) - Number(theirs[j])));
+        maxOut = Math.max(maxOut, Math.abs(Number(theirs[j])));
+      }
       if (equal) same++;
+      if (argmax(ours) === argmax(theirs)) sameTop1++;
     } finally {
       runner.delete();
     }
   }
-  return `${same}/${n} samples bit-exact with the official runtime (${RUNTIME_SHORT[runtime]})`;
+  const exact = `${same}/${n} samples bit-exact with the official runtime (${RUNTIME_SHORT[runtime]})`;
+  return same === n ? exact : `${exact}, max |difference| ${maxDiff.toExponential(2)} (outputs up to ${maxOut.toPrecision(3)}), same top-1 on ${sameTop1}/${n}`;
 }
 
 /**
@@ -243,7 +251,7 @@ async function benchModel(bench: BenchModel, file: string, opts: Options, log: (
   const ctx: BenchContext = {
     bench, float, splits, calibration, bestCalibration: best.method,
     measure: (label, model, notes) => measure(label, model, notes),
-    officialCheck: (model) => officialChecks(model, test, 5),
+    officialCheck: (model) => officialChecks(model, test, 20),
   };
   for (const provider of EXTRA_ROW_PROVIDERS) {
     try { rows.push(...await provider.rows(ctx)); } catch (e) { log(`  ${provider.name}: failed: ${(e as Error).message.split('\n')[0]}`); }

@@ -20,7 +20,7 @@ export interface BenchContext {
   bestCalibration: string;
   /** Measures a quantized model on validation and test exactly as the bench's own rows (size, drops, agreement). */
   measure(label: string, model: Model, notes?: string): Promise<BenchRowResult>;
-  /** A model in the official runtime against ours on 5 test samples, bit for bit (e.g. '5/5 samples bit-exact ...'). */
+  /** A model in the official runtime against ours on 20 test samples, bit for bit (e.g. '20/20 samples bit-exact ...'). */
   officialCheck(model: Model): Promise<string>;
 }
 
